@@ -1,0 +1,19 @@
+# Multi-stage build: compile with the Rust toolchain, run on a small non-root image.
+FROM rust:1-bookworm AS build
+WORKDIR /src
+COPY Cargo.toml Cargo.lock rustfmt.toml ./
+COPY src ./src
+COPY migrations ./migrations
+RUN cargo build --release --bin viveka
+
+FROM debian:bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --uid 10001 --no-create-home viveka
+COPY --from=build /src/target/release/viveka /usr/local/bin/viveka
+USER 10001
+ENV APP_ENV=production PORT=10000 LOG_FORMAT=json
+EXPOSE 10000
+HEALTHCHECK --interval=15s --timeout=3s --retries=3 CMD curl -fsS http://127.0.0.1:10000/api/health || exit 1
+ENTRYPOINT ["/usr/local/bin/viveka"]
+CMD ["serve"]

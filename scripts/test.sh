@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The whole test suite against a real MongoDB replica set.
+#
+# Without MONGO_URL: fetches mongod (scripts/mongo.sh), starts a fresh single-node replica
+# set on port 27217 (data in .cache/, wiped each run), runs the checks, and stops it.
+# With MONGO_URL: uses that server (it must be a replica set: transactions are required);
+# every test creates and drops its own database `test_<uuid>`.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+if [ -z "${MONGO_URL:-}" ]; then
+  PORT=${VIVEKA_TEST_MONGO_PORT:-27217}
+  DBPATH="$PWD/.cache/mongo-test-$PORT"
+  scripts/mongo.sh stop "$PORT" "$DBPATH" || true
+  rm -rf "$DBPATH"
+  trap 'scripts/mongo.sh stop "$PORT" "$DBPATH"' EXIT
+  scripts/mongo.sh start "$PORT" "$DBPATH"
+  cargo build --quiet --bin devdb
+  target/debug/devdb init "127.0.0.1:$PORT"
+  export MONGO_URL="mongodb://127.0.0.1:$PORT/?replicaSet=rs0"
+fi
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy -D warnings"
+cargo clippy --all-targets --quiet -- -D warnings
+echo "== cargo test (MongoDB at ${MONGO_URL%%\?*})"
+cargo test --all-targets

@@ -1,0 +1,129 @@
+//! Authentication: OTP/password login, one active device per client, and the tenant guard.
+
+pub mod dto;
+pub mod handlers;
+pub mod jwt;
+pub mod password;
+pub mod repo;
+pub mod service;
+
+use axum::{
+    extract::{FromRequestParts, RawPathParams, Request, State},
+    http::{header, request::Parts},
+    middleware::Next,
+    response::Response,
+};
+use bson::oid::ObjectId;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::{
+    error::{code, AppError},
+    state::AppState,
+};
+
+/// The authenticated client (tenant), resolved from a verified token whose device session
+/// is still active. Handlers take it as an extractor; every repository call filters by
+/// `client_id`.
+#[derive(Debug, Clone)]
+pub struct AuthClient {
+    pub client_id: ObjectId,
+    pub session_id: ObjectId,
+    pub phone: String,
+}
+
+impl AuthClient {
+    /// 403 unless `other` (a `clientId` from a path, body or query) is this client.
+    pub fn ensure_same(&self, other: &str) -> Result<(), AppError> {
+        if other.trim() == self.client_id.to_hex() {
+            Ok(())
+        } else {
+            Err(AppError::forbidden(code::TENANT_MISMATCH, "clientId does not match the authenticated client"))
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for AuthClient {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<AuthClient>()
+            .cloned()
+            .ok_or_else(|| AppError::unauthorized(code::UNAUTHORIZED, "Authentication required"))
+    }
+}
+
+fn bearer(parts: &axum::http::HeaderMap) -> Option<&str> {
+    let v = parts.get(header::AUTHORIZATION)?.to_str().ok()?;
+    v.strip_prefix("Bearer ").map(str::trim).filter(|t| !t.is_empty())
+}
+
+/// Resolve the token into an [`AuthClient`]: signature and claims, an active device session
+/// (a replaced one answers 401 `SESSION_REPLACED`), an active client (else 403).
+pub async fn authenticate(state: &AppState, headers: &axum::http::HeaderMap) -> Result<AuthClient, AppError> {
+    let token = bearer(headers).ok_or_else(|| AppError::unauthorized(code::UNAUTHORIZED, "Authentication required"))?;
+    let claims = state.jwt.verify(token)?;
+    let invalid = || AppError::unauthorized(code::TOKEN_INVALID, "Invalid token");
+    let client_id = ObjectId::parse_str(&claims.client_id).map_err(|_| invalid())?;
+    let session_id = ObjectId::parse_str(&claims.device_session_id).map_err(|_| invalid())?;
+    let (session, active) = tokio::try_join!(
+        repo::find(&state.db, session_id, client_id),
+        crate::client::repo::is_active(&state.db, client_id)
+    )?;
+    let session = session.ok_or_else(invalid)?;
+    if !session.is_active {
+        return Err(match session.ended_reason.as_deref() {
+            Some(repo::ENDED_REPLACED) => AppError::unauthorized(
+                code::SESSION_REPLACED,
+                "This account was logged in on another device; please log in again",
+            ),
+            _ => AppError::unauthorized(code::SESSION_ENDED, "Session ended; please log in again"),
+        });
+    }
+    if active != Some(true) {
+        return Err(AppError::forbidden(code::ACCOUNT_INACTIVE, "Account is inactive"));
+    }
+    if chrono::Utc::now().timestamp_millis() - session.last_seen_at.timestamp_millis() > 60_000 {
+        repo::touch(&state.db, session_id).await?;
+    }
+    Ok(AuthClient { client_id, session_id, phone: claims.phone_number })
+}
+
+/// Route layer for every protected route: authenticates, then binds any `clientId` in the
+/// path or the query string to the token (403 on mismatch). Bodies are checked by
+/// [`crate::extract::ApiJson`].
+pub async fn require_auth(
+    State(state): State<AppState>,
+    params: Result<RawPathParams, axum::extract::rejection::RawPathParamsRejection>,
+    mut req: Request,
+    next: Next,
+) -> Result<Response, AppError> {
+    let auth = authenticate(&state, req.headers()).await?;
+    if let Ok(params) = &params {
+        for (name, value) in params.iter() {
+            if name == "clientId" {
+                auth.ensure_same(value)?;
+            }
+        }
+    }
+    if let Some(q) = req.uri().query() {
+        for (k, v) in form_urlencoded::parse(q.as_bytes()) {
+            if k == "clientId" {
+                auth.ensure_same(&v)?;
+            }
+        }
+    }
+    req.extensions_mut().insert(auth);
+    Ok(next.run(req).await)
+}
+
+/// Public auth routes (register, login).
+pub fn public_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(handlers::register)).routes(routes!(handlers::login))
+}
+
+/// Routes that need a token.
+pub fn protected_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(handlers::logout))
+}

@@ -1,0 +1,106 @@
+//! C1-C4 handlers. The `clientId` path parameter is bound to the token by the auth layer
+//! (403 on mismatch) before these run.
+
+use axum::{extract::State, Json};
+
+use crate::{
+    auth::AuthClient,
+    client::{
+        dto::{ClientResponse, UpdateClientRequest},
+        service,
+    },
+    error::AppResult,
+    extract::{ApiJson, ApiPath},
+    openapi::ErrorBody,
+    state::AppState,
+    validate,
+};
+
+async fn get_impl(state: AppState, auth: AuthClient, client_id: String) -> AppResult<Json<ClientResponse>> {
+    validate::oid("params.clientId", &client_id)?;
+    let c = service::get(&state, auth.client_id).await?;
+    Ok(Json(ClientResponse { success: true, client: c.into() }))
+}
+
+async fn update_impl(
+    state: AppState,
+    auth: AuthClient,
+    client_id: String,
+    req: UpdateClientRequest,
+) -> AppResult<Json<ClientResponse>> {
+    validate::oid("params.clientId", &client_id)?;
+    let c = service::update(&state, auth.client_id, req).await?;
+    Ok(Json(ClientResponse { success: true, client: c.into() }))
+}
+
+/// C1: the shop's profile.
+#[utoipa::path(get, path = "/client/{clientId}", tag = "client", security(("bearer" = [])),
+    params(("clientId" = String, Path, description = "Must be the token's client")),
+    responses(
+        (status = 200, description = "Profile", body = ClientResponse),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "Another client's id", body = ErrorBody),
+        (status = 404, description = "Not found", body = ErrorBody),
+    ))]
+pub async fn get_profile(
+    State(state): State<AppState>,
+    auth: AuthClient,
+    ApiPath(client_id): ApiPath<String>,
+) -> AppResult<Json<ClientResponse>> {
+    get_impl(state, auth, client_id).await
+}
+
+/// C2: update the profile and settings (whitelisted fields only).
+#[utoipa::path(put, path = "/client/{clientId}", tag = "client", security(("bearer" = [])),
+    params(("clientId" = String, Path, description = "Must be the token's client")),
+    request_body = UpdateClientRequest,
+    responses(
+        (status = 200, description = "Updated profile", body = ClientResponse),
+        (status = 400, description = "Validation or nothing to update", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "Another client's id", body = ErrorBody),
+    ))]
+pub async fn update_profile(
+    State(state): State<AppState>,
+    auth: AuthClient,
+    ApiPath(client_id): ApiPath<String>,
+    ApiJson(req): ApiJson<UpdateClientRequest>,
+) -> AppResult<Json<ClientResponse>> {
+    update_impl(state, auth, client_id, req).await
+}
+
+/// C3: alias of C1.
+#[utoipa::path(get, path = "/auth/client/{clientId}", tag = "client", security(("bearer" = [])),
+    params(("clientId" = String, Path, description = "Must be the token's client")),
+    responses(
+        (status = 200, description = "Profile", body = ClientResponse),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "Another client's id", body = ErrorBody),
+        (status = 404, description = "Not found", body = ErrorBody),
+    ))]
+pub async fn get_profile_alias(
+    State(state): State<AppState>,
+    auth: AuthClient,
+    ApiPath(client_id): ApiPath<String>,
+) -> AppResult<Json<ClientResponse>> {
+    get_impl(state, auth, client_id).await
+}
+
+/// C4: alias of C2.
+#[utoipa::path(put, path = "/auth/client/{clientId}", tag = "client", security(("bearer" = [])),
+    params(("clientId" = String, Path, description = "Must be the token's client")),
+    request_body = UpdateClientRequest,
+    responses(
+        (status = 200, description = "Updated profile", body = ClientResponse),
+        (status = 400, description = "Validation or nothing to update", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "Another client's id", body = ErrorBody),
+    ))]
+pub async fn update_profile_alias(
+    State(state): State<AppState>,
+    auth: AuthClient,
+    ApiPath(client_id): ApiPath<String>,
+    ApiJson(req): ApiJson<UpdateClientRequest>,
+) -> AppResult<Json<ClientResponse>> {
+    update_impl(state, auth, client_id, req).await
+}

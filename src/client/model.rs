@@ -1,0 +1,66 @@
+//! The `clients` collection: one document per shop (tenant).
+
+use bson::{oid::ObjectId, DateTime};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientDoc {
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    pub phone_number: String,
+    pub owner_name: String,
+    pub business_name: String,
+    #[serde(default)]
+    pub shop_name: String,
+    #[serde(default)]
+    pub location: String,
+    #[serde(default)]
+    pub city: String,
+    #[serde(default)]
+    pub state: String,
+    #[serde(default)]
+    pub gstin: String,
+    #[serde(default)]
+    pub profile_url: String,
+    #[serde(default)]
+    pub client_settings: ClientSettings,
+    /// argon2id PHC string; absent until the owner sets a password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_hash: Option<String>,
+    pub is_active: bool,
+    #[serde(default)]
+    pub last_login_at: Option<DateTime>,
+    pub created_at: DateTime,
+    pub updated_at: DateTime,
+    #[serde(rename = "__v", default)]
+    pub version: i32,
+}
+
+/// Per-shop preferences. Every flag defaults to `false` when missing.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ClientSettings {
+    pub customer_fields: CustomerFields,
+    pub billing: BillingSettings,
+}
+
+/// Which optional customer fields the shop collects. An enabled field is stored and
+/// required when a customer is created; disabled fields are not stored.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CustomerFields {
+    pub address: bool,
+    pub gst_no: bool,
+    pub email_id: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct BillingSettings {
+    /// Phase 1 rule: `/invoices/generate` refuses `paid < total`; use `/invoices/incomplete-sale`.
+    pub require_full_payment: bool,
+    /// Allow a sale to take stock below zero (it then shows as low stock).
+    pub allow_negative_stock: bool,
+}

@@ -1,0 +1,44 @@
+//! Repository of the `clients` collection.
+
+use bson::{doc, oid::ObjectId, DateTime, Document};
+use mongodb::{ClientSession, Collection, Database};
+
+use crate::{client::model::ClientDoc, error::AppError};
+
+pub fn coll(db: &Database) -> Collection<ClientDoc> {
+    db.collection("clients")
+}
+
+pub async fn find_by_phone(db: &Database, phone: &str) -> Result<Option<ClientDoc>, AppError> {
+    Ok(coll(db).find_one(doc! { "phoneNumber": phone }).await?)
+}
+
+pub async fn find_by_id(db: &Database, id: ObjectId) -> Result<Option<ClientDoc>, AppError> {
+    Ok(coll(db).find_one(doc! { "_id": id }).await?)
+}
+
+/// Only the active flag (the per-request account check).
+pub async fn is_active(db: &Database, id: ObjectId) -> Result<Option<bool>, AppError> {
+    let d =
+        db.collection::<Document>("clients").find_one(doc! { "_id": id }).projection(doc! { "isActive": 1 }).await?;
+    Ok(d.map(|d| d.get_bool("isActive").unwrap_or(true)))
+}
+
+pub async fn insert(db: &Database, s: &mut ClientSession, c: &ClientDoc) -> Result<(), mongodb::error::Error> {
+    coll(db).insert_one(c).session(s).await?;
+    Ok(())
+}
+
+pub async fn touch_login(db: &Database, s: &mut ClientSession, id: ObjectId) -> Result<(), AppError> {
+    coll(db).update_one(doc! { "_id": id }, doc! { "$set": { "lastLoginAt": DateTime::now() } }).session(s).await?;
+    Ok(())
+}
+
+/// `$set` the given fields (already validated and whitelisted by the service).
+pub async fn update_fields(db: &Database, id: ObjectId, mut set: Document) -> Result<Option<ClientDoc>, AppError> {
+    set.insert("updatedAt", DateTime::now());
+    Ok(coll(db)
+        .find_one_and_update(doc! { "_id": id }, doc! { "$set": set, "$inc": { "__v": 1 } })
+        .return_document(mongodb::options::ReturnDocument::After)
+        .await?)
+}

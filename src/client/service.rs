@@ -1,0 +1,81 @@
+//! Profile reads and whitelisted updates.
+
+use bson::{oid::ObjectId, Document};
+
+use crate::{
+    auth::password,
+    client::{dto::UpdateClientRequest, model::ClientDoc, repo},
+    error::{AppError, AppResult},
+    state::AppState,
+    validate::Errors,
+};
+
+pub async fn get(state: &AppState, id: ObjectId) -> AppResult<ClientDoc> {
+    repo::find_by_id(&state.db, id).await?.ok_or_else(|| AppError::not_found("Client not found"))
+}
+
+pub async fn update(state: &AppState, id: ObjectId, req: UpdateClientRequest) -> AppResult<ClientDoc> {
+    let mut e = Errors::new();
+    let mut set = Document::new();
+    if let Some(v) = &req.owner_name {
+        set.insert("ownerName", e.text("ownerName", v, 2, 100));
+    }
+    if let Some(v) = &req.business_name {
+        set.insert("businessName", e.text("businessName", v, 2, 150));
+    }
+    for (key, val, max) in [
+        ("shopName", &req.shop_name, 150),
+        ("location", &req.location, 500),
+        ("city", &req.city, 100),
+        ("state", &req.state, 100),
+    ] {
+        if let Some(v) = val {
+            set.insert(key, e.text(key, v, 0, max));
+        }
+    }
+    if let Some(v) = &req.gstin {
+        set.insert("gstin", e.gstin("gstin", v));
+    }
+    if let Some(v) = &req.profile_url {
+        set.insert("profileUrl", e.url("profileUrl", v));
+    }
+    if let Some(s) = &req.client_settings {
+        if let Some(cf) = &s.customer_fields {
+            for (k, v) in [("address", cf.address), ("gstNo", cf.gst_no), ("emailId", cf.email_id)] {
+                if let Some(v) = v {
+                    set.insert(format!("clientSettings.customerFields.{k}"), v);
+                }
+            }
+        }
+        if let Some(b) = &s.billing {
+            for (k, v) in
+                [("requireFullPayment", b.require_full_payment), ("allowNegativeStock", b.allow_negative_stock)]
+            {
+                if let Some(v) = v {
+                    set.insert(format!("clientSettings.billing.{k}"), v);
+                }
+            }
+        }
+    }
+    if let Some(p) = &req.password {
+        let n = p.chars().count();
+        e.check((8..=128).contains(&n), "password", "must be 8 to 128 characters");
+    }
+    e.finish()?;
+    let current = get(state, id).await?;
+    if let Some(p) = req.password {
+        if let Some(existing) = current.password_hash.clone() {
+            let given = req
+                .current_password
+                .ok_or_else(|| AppError::validation("currentPassword", "is required to change the password"))?;
+            if !password::verify(given, Some(existing)).await? {
+                return Err(AppError::validation("currentPassword", "is not correct"));
+            }
+        }
+        set.insert("passwordHash", password::hash(p).await?);
+    }
+    if set.is_empty() {
+        return Err(AppError::validation("body", "nothing to update"));
+    }
+    repo::update_fields(&state.db, id, set).await?.ok_or_else(|| AppError::not_found("Client not found"))
+}

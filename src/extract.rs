@@ -1,0 +1,165 @@
+//! Extractors whose rejections are `AppError`s in the v1 envelope.
+//!
+//! * [`ApiJson`] reads a JSON body (empty body = `{}`), answers 415 for another content type,
+//!   413 past the body limit, 400 for malformed JSON or wrong types (`"<path>: <text>"`), and
+//!   403 when the body carries a `clientId` that is not the token's client.
+//! * [`ApiQuery`] and [`ApiPath`] map their rejections to 400 with `query.` / `params.` paths.
+
+use axum::{
+    body::Bytes,
+    extract::{FromRequest, FromRequestParts, Request},
+    http::{header, request::Parts, StatusCode},
+};
+use serde::de::DeserializeOwned;
+
+use crate::{
+    auth::AuthClient,
+    error::{code, AppError},
+};
+
+/// JSON body extractor (see the module docs).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if let Some(ct) = req.headers().get(header::CONTENT_TYPE) {
+            let ct = ct.to_str().unwrap_or("").to_ascii_lowercase();
+            let mime = ct.split(';').next().unwrap_or("").trim();
+            let is_json = mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"));
+            if !is_json {
+                return Err(AppError::UnsupportedMediaType("Content-Type must be application/json".to_string()));
+            }
+        }
+        let auth = req.extensions().get::<AuthClient>().cloned();
+        let bytes = Bytes::from_request(req, state).await.map_err(|rej| {
+            if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                AppError::PayloadTooLarge
+            } else {
+                AppError::bad_request_code(code::MALFORMED_JSON, "body: could not be read")
+            }
+        })?;
+        let value = parse_body(&bytes)?;
+        if let Some(auth) = auth {
+            check_body_client(&auth, &value)?;
+        }
+        from_value(value).map(ApiJson)
+    }
+}
+
+/// Parse raw bytes as a JSON object (empty or whitespace-only = `{}`).
+pub fn parse_body(bytes: &[u8]) -> Result<serde_json::Value, AppError> {
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Ok(serde_json::Value::Object(Default::default()));
+    }
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+        AppError::bad_request_code(
+            code::MALFORMED_JSON,
+            format!("body: malformed JSON ({})", strip_position(&e.to_string())),
+        )
+    })?;
+    if !value.is_object() {
+        return Err(AppError::validation("body", "must be a JSON object"));
+    }
+    Ok(value)
+}
+
+/// A body `clientId` must be the token's client (403 otherwise), as in v1.
+fn check_body_client(auth: &AuthClient, value: &serde_json::Value) -> Result<(), AppError> {
+    match value.get("clientId") {
+        None | Some(serde_json::Value::Null) => Ok(()),
+        Some(serde_json::Value::String(s)) if s.trim() == auth.client_id.to_hex() => Ok(()),
+        Some(_) => Err(AppError::forbidden(code::TENANT_MISMATCH, "clientId does not match the authenticated client")),
+    }
+}
+
+/// Deserialize a JSON value into `T`, reporting errors as `"<field.path>: <text>"`.
+pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, AppError> {
+    serde_path_to_error::deserialize(value).map_err(|e| AppError::Validation(vec![describe(&e, "")]))
+}
+
+fn describe<E: std::fmt::Display>(e: &serde_path_to_error::Error<E>, prefix: &str) -> String {
+    let raw = strip_position(&e.inner().to_string());
+    let path = e.path().to_string();
+    let path = if path == "." { String::new() } else { path };
+    let join = |field: &str| {
+        let mut p = String::from(prefix);
+        if !path.is_empty() {
+            p.push_str(&path);
+            if !field.is_empty() {
+                p.push('.');
+            }
+        }
+        p.push_str(field);
+        if p.is_empty() {
+            "body".to_string()
+        } else {
+            p
+        }
+    };
+    if let Some(f) = backticked(&raw, "missing field `") {
+        return format!("{}: is required", join(&f));
+    }
+    if let Some(f) = backticked(&raw, "unknown field `") {
+        return format!("{}: is not an accepted field", join(&f));
+    }
+    let text = raw.replace("invalid type: ", "wrong type: ").replace("serde_json::number::Number", "a number");
+    format!("{}: {}", join(""), text)
+}
+
+fn backticked(s: &str, prefix: &str) -> Option<String> {
+    let rest = s.strip_prefix(prefix)?;
+    Some(rest.split('`').next()?.to_string())
+}
+
+fn strip_position(s: &str) -> String {
+    match s.find(" at line ") {
+        Some(i) => s[..i].to_string(),
+        None => s.to_string(),
+    }
+}
+
+/// Query-string extractor: 400 with `query.<field>` paths.
+#[derive(Debug, Clone, Default)]
+pub struct ApiQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiQuery<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let q = parts.uri.query().unwrap_or("");
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(q.as_bytes()));
+        serde_path_to_error::deserialize(de)
+            .map(ApiQuery)
+            .map_err(|e| AppError::Validation(vec![describe(&e, "query.")]))
+    }
+}
+
+/// Path extractor: 400 with a `params.` prefix on failure.
+#[derive(Debug, Clone)]
+pub struct ApiPath<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(v)| ApiPath(v))
+            .map_err(|e| AppError::validation("params", e.body_text()))
+    }
+}

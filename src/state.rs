@@ -1,0 +1,32 @@
+//! The one cloneable application state: database handles, configuration, the SMS sender.
+
+use std::sync::Arc;
+
+use mongodb::{Client, Database};
+
+use crate::{auth::jwt::JwtKeys, config::Config, otp::sender::SmsSender};
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub config: Config,
+    pub client: Client,
+    pub db: Database,
+    pub sms: Arc<dyn SmsSender>,
+    pub jwt: JwtKeys,
+}
+
+impl AppState {
+    pub fn new(config: Config, client: Client, db: Database, sms: Arc<dyn SmsSender>) -> Self {
+        let jwt = JwtKeys::new(&config);
+        AppState(Arc::new(Inner { config, client, db, sms, jwt }))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}

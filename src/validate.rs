@@ -1,0 +1,189 @@
+//! Input normalisation and format checks shared by every module.
+
+use bson::oid::ObjectId;
+use regex::Regex;
+use std::sync::LazyLock;
+
+use crate::error::AppError;
+
+static GSTIN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[0-9]{2}[A-Z]{5}[0-9]{4}[A-Z]{1}[1-9A-Z]{1}Z[0-9A-Z]{1}$").expect("static regex"));
+
+/// Normalise a phone number to digits only.
+///
+/// Rule (the same everywhere: clients, customers, dealers, carts, invoices):
+/// spaces, dashes, dots and parentheses are removed; `+91` followed by ten digits becomes
+/// the ten digits; a national trunk `0` before ten digits is dropped (`09890000000` ->
+/// `9890000000`); `91` before ten digits (twelve digits in all) is dropped too. Any other
+/// `+<country>` keeps its digits. The result must be 10 to 15 digits.
+pub fn normalize_phone(input: &str) -> Result<String, &'static str> {
+    let cleaned: String = input.trim().chars().filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.')).collect();
+    let (plus, digits) = match cleaned.strip_prefix('+') {
+        Some(rest) => (true, rest.to_string()),
+        None => (false, cleaned),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("must contain only digits (at least 10)");
+    }
+    let national = if digits.len() == 12 && digits.starts_with("91") {
+        digits[2..].to_string()
+    } else if !plus && digits.len() == 11 && digits.starts_with('0') {
+        digits[1..].to_string()
+    } else {
+        digits
+    };
+    if national.len() < 10 {
+        return Err("must have at least 10 digits");
+    }
+    if national.len() > 15 {
+        return Err("must have at most 15 digits");
+    }
+    Ok(national)
+}
+
+pub fn phone_field(field: &str, input: &str) -> Result<String, AppError> {
+    normalize_phone(input).map_err(|m| AppError::validation(field, m))
+}
+
+pub fn is_gstin(s: &str) -> bool {
+    GSTIN.is_match(s)
+}
+
+/// RFC 5322-ish email check (validator's HTML5 rule) that also requires a dot in the domain.
+pub fn is_email(s: &str) -> bool {
+    use validator::ValidateEmail;
+    s.validate_email() && s.rsplit_once('@').is_some_and(|(_, d)| d.contains('.'))
+}
+
+pub fn is_url(s: &str) -> bool {
+    use validator::ValidateUrl;
+    if !s.validate_url() {
+        return false;
+    }
+    match reqwest::Url::parse(s) {
+        Ok(u) => matches!(u.scheme(), "http" | "https") && u.has_host(),
+        Err(_) => false,
+    }
+}
+
+/// Parse a 24-hex ObjectId from a path/body/query field; a malformed id is a 400 naming the field.
+pub fn oid(field: &str, s: &str) -> Result<ObjectId, AppError> {
+    let s = s.trim();
+    if s.len() != 24 {
+        return Err(AppError::validation(field, "must be a 24-character hex id"));
+    }
+    ObjectId::parse_str(s).map_err(|_| AppError::validation(field, "must be a 24-character hex id"))
+}
+
+/// Collects per-field validation errors and turns them into one 400.
+#[derive(Default, Debug)]
+pub struct Errors(pub Vec<String>);
+
+impl Errors {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn add(&mut self, field: &str, text: impl std::fmt::Display) {
+        self.0.push(format!("{field}: {text}"));
+    }
+    pub fn check(&mut self, ok: bool, field: &str, text: &str) {
+        if !ok {
+            self.add(field, text);
+        }
+    }
+    /// Trimmed string with a minimum length (in characters) and a maximum length.
+    pub fn text(&mut self, field: &str, v: &str, min: usize, max: usize) -> String {
+        let t = v.trim();
+        let n = t.chars().count();
+        if n < min {
+            self.add(field, format!("must be at least {min} characters"));
+        } else if n > max {
+            self.add(field, format!("must be at most {max} characters"));
+        }
+        t.to_string()
+    }
+    pub fn opt_text(&mut self, field: &str, v: &Option<String>, min: usize, max: usize) -> Option<String> {
+        v.as_deref().map(|s| self.text(field, s, min, max))
+    }
+    pub fn phone(&mut self, field: &str, v: &str) -> String {
+        match normalize_phone(v) {
+            Ok(p) => p,
+            Err(m) => {
+                self.add(field, m);
+                String::new()
+            }
+        }
+    }
+    /// GSTIN, or empty.
+    pub fn gstin(&mut self, field: &str, v: &str) -> String {
+        let t = v.trim().to_ascii_uppercase();
+        if !t.is_empty() && !is_gstin(&t) {
+            self.add(field, "must be a valid 15-character GSTIN");
+        }
+        t
+    }
+    pub fn email(&mut self, field: &str, v: &str) -> String {
+        let t = v.trim().to_string();
+        if !t.is_empty() && !is_email(&t) {
+            self.add(field, "must be a valid email address");
+        }
+        t
+    }
+    pub fn url(&mut self, field: &str, v: &str) -> String {
+        let t = v.trim().to_string();
+        if !t.is_empty() && !is_url(&t) {
+            self.add(field, "must be an absolute http(s) URL");
+        }
+        t
+    }
+    pub fn oid(&mut self, field: &str, v: &str) -> Option<ObjectId> {
+        match oid(field, v) {
+            Ok(id) => Some(id),
+            Err(_) => {
+                self.add(field, "must be a 24-character hex id");
+                None
+            }
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    pub fn finish(self) -> Result<(), AppError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::Validation(self.0))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phone_normalisation() {
+        assert_eq!(normalize_phone("9890000000"), Ok("9890000000".into()));
+        assert_eq!(normalize_phone(" +91 98900-00000 "), Ok("9890000000".into()));
+        assert_eq!(normalize_phone("919890000000"), Ok("9890000000".into()));
+        assert_eq!(normalize_phone("09890000000"), Ok("9890000000".into()));
+        assert_eq!(normalize_phone("+14155550100"), Ok("14155550100".into()));
+        assert!(normalize_phone("98900").is_err());
+        assert!(normalize_phone("98900abc00").is_err());
+        assert!(normalize_phone("").is_err());
+        assert!(normalize_phone("1234567890123456").is_err());
+    }
+
+    #[test]
+    fn formats() {
+        assert!(is_gstin("18AADCA1111K1Z5"));
+        assert!(!is_gstin("18AADCA1111K1X5"));
+        assert!(is_email("a.b@example.co.in"));
+        assert!(!is_email("a@b"));
+        assert!(is_url("https://example.com/logo.png"));
+        assert!(!is_url("example.com"));
+        assert!(!is_url("javascript:alert(1)"));
+        assert!(oid("id", "507f1f77bcf86cd799439011").is_ok());
+        assert!(oid("id", "507f1f77bcf86cd79943901z").is_err());
+    }
+}

@@ -1,0 +1,10 @@
+//! One integration-test binary: every test starts the real server on 127.0.0.1:0 against
+//! the real MongoDB replica set named by `MONGO_URL` (scripts/test.sh starts one), with a
+//! fresh database `test_<uuid>` that is dropped afterwards.
+
+mod helpers;
+
+mod auth;
+mod hygiene;
+mod otp;
+mod profile;
