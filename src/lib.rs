@@ -5,9 +5,13 @@
 //! on `127.0.0.1:0`.
 
 pub mod auth;
+pub mod billing;
+pub mod catalog;
 pub mod client;
 pub mod config;
+pub mod customer;
 pub mod db;
+pub mod dealer;
 pub mod error;
 pub mod extract;
 pub mod health;
@@ -50,6 +54,10 @@ pub fn build_router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
     let protected = OpenApiRouter::new()
         .merge(auth::protected_routes())
         .merge(client::routes())
+        .merge(catalog::routes())
+        .merge(customer::routes())
+        .merge(billing::routes())
+        .merge(dealer::routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_auth));
     let (api, doc) =
         OpenApiRouter::with_openapi(openapi::ApiDoc::openapi()).nest("/api", public.merge(protected)).split_for_parts();

@@ -1,0 +1,35 @@
+//! Documents of `clientcustomers`: the shop's own buyers, identified by phone per client.
+
+use bson::{oid::ObjectId, DateTime};
+use serde::{Deserialize, Serialize};
+
+use crate::money::{self, Paise};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerDoc {
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    pub client_id: ObjectId,
+    /// Normalised digits (see `validate::normalize_phone`); unique per client.
+    pub phone_number: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub address: String,
+    #[serde(default)]
+    pub email_id: String,
+    #[serde(default)]
+    pub gst_no: String,
+    /// Sum of the unpaid balances of this customer's invoices, in paise. Maintained by the
+    /// billing transactions (`$inc` in the same transaction as the invoice or payment).
+    #[serde(with = "money::db", default)]
+    pub outstanding_balance: Paise,
+    pub first_seen_at: DateTime,
+    #[serde(default)]
+    pub last_purchase_at: Option<DateTime>,
+    pub created_at: DateTime,
+    pub updated_at: DateTime,
+    #[serde(rename = "__v", default)]
+    pub version: i32,
+}
