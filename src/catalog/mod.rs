@@ -1,6 +1,7 @@
 //! catalog module (routes, handlers, service, repository).
 
 pub mod model;
+pub mod stock;
 
 use utoipa_axum::router::OpenApiRouter;
 

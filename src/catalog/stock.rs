@@ -1,0 +1,79 @@
+//! Stock moves only by deltas, atomically, and every move is recorded in `stockmovements`
+//! (sale, purchase delivery, adjustment, sync). Shared by billing, dealers and sync.
+
+use bson::{doc, oid::ObjectId, DateTime};
+use mongodb::{ClientSession, Database};
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Reason {
+    /// An invoice line (delta < 0).
+    Sale,
+    /// A dealer order delivered into stock (delta > 0).
+    Purchase,
+    /// A manual correction through the item endpoints.
+    Adjustment,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StockMovement {
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    pub client_id: ObjectId,
+    pub item_id: ObjectId,
+    pub delta: i64,
+    pub reason: Reason,
+    /// The invoice, dealer order, ... that caused it.
+    pub ref_id: Option<ObjectId>,
+    pub at: DateTime,
+}
+
+/// Outcome of a guarded decrement.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Moved {
+    Done,
+    /// The item is not the client's (or does not exist).
+    NotFound,
+    /// Stock would go below zero and negative stock is not allowed.
+    Insufficient,
+}
+
+/// One requested stock move.
+#[derive(Debug, Clone)]
+pub struct Move {
+    pub client_id: ObjectId,
+    pub item_id: ObjectId,
+    pub delta: i64,
+    /// Let a decrement take stock below zero (client setting `allowNegativeStock`).
+    pub allow_negative: bool,
+    pub reason: Reason,
+    pub ref_id: Option<ObjectId>,
+}
+
+/// Apply `mv` inside the caller's transaction and record it. Without `allow_negative`, a
+/// decrement only applies while `stock >= -delta` (the guard is in the filter, so concurrent
+/// sales can never oversell).
+pub async fn apply(db: &Database, s: &mut ClientSession, mv: &Move) -> Result<Moved, AppError> {
+    let Move { client_id, item_id, delta, allow_negative, reason, ref_id } = mv.clone();
+    let items = db.collection::<bson::Document>("items");
+    let mut filter = doc! { "_id": item_id, "clientId": client_id };
+    if delta < 0 && !allow_negative {
+        filter.insert("stock", doc! { "$gte": -delta });
+    }
+    let now = DateTime::now();
+    let r = items
+        .update_one(filter, doc! { "$inc": { "stock": delta }, "$set": { "updatedAt": now } })
+        .session(&mut *s)
+        .await?;
+    if r.matched_count == 0 {
+        let exists = items.count_documents(doc! { "_id": item_id, "clientId": client_id }).session(&mut *s).await? > 0;
+        return Ok(if exists { Moved::Insufficient } else { Moved::NotFound });
+    }
+    let m = StockMovement { id: ObjectId::new(), client_id, item_id, delta, reason, ref_id, at: now };
+    db.collection::<StockMovement>("stockmovements").insert_one(&m).session(&mut *s).await?;
+    Ok(Moved::Done)
+}
