@@ -22,6 +22,7 @@ pub mod otp;
 pub mod ratelimit;
 pub mod state;
 pub mod telemetry;
+pub mod time;
 pub mod validate;
 pub mod wire;
 

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use mongodb::{Client, Database};
 
-use crate::{auth::jwt::JwtKeys, config::Config, otp::sender::SmsSender};
+use crate::{auth::jwt::JwtKeys, config::Config, db::stripes::Stripes, otp::sender::SmsSender};
 
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
@@ -15,12 +15,14 @@ pub struct Inner {
     pub db: Database,
     pub sms: Arc<dyn SmsSender>,
     pub jwt: JwtKeys,
+    /// Per-shop queue for money-moving transactions (see `db::stripes`).
+    pub shop_locks: Stripes,
 }
 
 impl AppState {
     pub fn new(config: Config, client: Client, db: Database, sms: Arc<dyn SmsSender>) -> Self {
         let jwt = JwtKeys::new(&config);
-        AppState(Arc::new(Inner { config, client, db, sms, jwt }))
+        AppState(Arc::new(Inner { config, client, db, sms, jwt, shop_locks: Stripes::default() }))
     }
 }
 

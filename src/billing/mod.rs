@@ -1,10 +1,36 @@
-//! billing module (routes, handlers, service, repository).
+//! Billing: carts, invoices, payments, dues and reports (B14-B32, incomplete sale).
 
-use utoipa_axum::router::OpenApiRouter;
+pub mod dto;
+pub mod handlers;
+pub mod model;
+pub mod repo;
+pub mod reports;
+pub mod service;
+
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::state::AppState;
 
-/// Routes of this module (all behind the auth layer).
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(handlers::create_cart))
+        .routes(routes!(handlers::add_item))
+        .routes(routes!(handlers::remove_item))
+        .routes(routes!(handlers::get_cart))
+        .routes(routes!(handlers::clear_cart))
+        .routes(routes!(handlers::generate))
+        .routes(routes!(handlers::generate_with_products))
+        .routes(routes!(handlers::incomplete_sale))
+        .routes(routes!(handlers::pay))
+        .routes(routes!(reports::list_invoices))
+        .routes(routes!(reports::invoice_payments))
+        .routes(routes!(reports::purchase_history))
+        .routes(routes!(reports::pending_invoices))
+        .routes(routes!(reports::pending_invoices_of_customer))
+        .routes(routes!(reports::paid_invoices_of_customer))
+        .routes(routes!(reports::payment_report))
+        .routes(routes!(reports::invoice_history_of_customer))
+        .routes(routes!(reports::invoice_history))
+        .routes(routes!(reports::payment_history_of_invoice))
+        .routes(routes!(reports::payment_history))
 }

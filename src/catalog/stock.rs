@@ -77,3 +77,48 @@ pub async fn apply(db: &Database, s: &mut ClientSession, mv: &Move) -> Result<Mo
     db.collection::<StockMovement>("stockmovements").insert_one(&m).session(&mut *s).await?;
     Ok(Moved::Done)
 }
+
+/// Apply several moves in the caller's transaction, ordered to keep hot documents locked for
+/// the shortest time: the movement records first (never contended), then the guarded stock
+/// updates. Returns the outcome of each move; the caller aborts the transaction on any
+/// failure, which also discards the records.
+pub async fn apply_many(db: &Database, s: &mut ClientSession, moves: &[Move]) -> Result<Vec<Moved>, AppError> {
+    if moves.is_empty() {
+        return Ok(vec![]);
+    }
+    let now = DateTime::now();
+    let records: Vec<StockMovement> = moves
+        .iter()
+        .map(|m| StockMovement {
+            id: ObjectId::new(),
+            client_id: m.client_id,
+            item_id: m.item_id,
+            delta: m.delta,
+            reason: m.reason,
+            ref_id: m.ref_id,
+            at: now,
+        })
+        .collect();
+    db.collection::<StockMovement>("stockmovements").insert_many(&records).session(&mut *s).await?;
+    let items = db.collection::<bson::Document>("items");
+    let mut out = Vec::with_capacity(moves.len());
+    for m in moves {
+        let mut filter = doc! { "_id": m.item_id, "clientId": m.client_id };
+        if m.delta < 0 && !m.allow_negative {
+            filter.insert("stock", doc! { "$gte": -m.delta });
+        }
+        let r = items
+            .update_one(filter, doc! { "$inc": { "stock": m.delta }, "$set": { "updatedAt": now } })
+            .session(&mut *s)
+            .await?;
+        out.push(if r.matched_count == 1 {
+            Moved::Done
+        } else if items.count_documents(doc! { "_id": m.item_id, "clientId": m.client_id }).session(&mut *s).await? > 0
+        {
+            Moved::Insufficient
+        } else {
+            Moved::NotFound
+        });
+    }
+    Ok(out)
+}

@@ -2,6 +2,7 @@
 
 pub mod migrations;
 pub mod replset;
+pub mod stripes;
 
 use std::time::{Duration, Instant};
 

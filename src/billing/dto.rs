@@ -1,0 +1,417 @@
+//! Wire types of carts, invoices, payments and the dues reports (v1 shapes).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use crate::{
+    billing::model::{CartDoc, CartLine, InvoiceDoc, PaymentDoc, CART_INVOICED},
+    money::Paise,
+    wire,
+};
+
+// ---------- requests ----------
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateCartRequest {
+    pub client_id: Option<String>,
+    /// Accepted for v1 compatibility and ignored (the phone identifies the customer).
+    pub client_customer_id: Option<String>,
+    /// Get-or-create the customer with this phone; `''` means no customer.
+    pub client_customer_phone: Option<String>,
+    pub client_customer_name: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AddCartItemRequest {
+    pub cart_id: String,
+    pub item_id: String,
+    /// Ignored: the name snapshot comes from the catalog.
+    pub item_name: Option<String>,
+    /// Counter price in rupees; when it differs from the catalog price the line records the
+    /// override. Omitted: the catalog price.
+    #[schema(value_type = Option<f64>)]
+    pub unit_price: Option<Paise>,
+    pub quantity: i64,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RemoveCartItemRequest {
+    pub cart_id: String,
+    pub cart_item_id: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CartIdRequest {
+    pub cart_id: String,
+}
+
+/// B19: invoice from a cart.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GenerateFromCartRequest {
+    pub client_id: Option<String>,
+    pub cart_id: String,
+    pub client_customer_id: Option<String>,
+    pub client_customer_phone: Option<String>,
+    pub client_customer_name: Option<String>,
+    /// Optional check: when sent it must equal the server's total, else 400.
+    #[schema(value_type = Option<f64>)]
+    pub total_amount: Option<Paise>,
+    /// Paid now (0 <= paid <= total). Default 0.
+    #[schema(value_type = Option<f64>)]
+    pub paid_amount: Option<Paise>,
+    #[schema(value_type = Option<f64>)]
+    pub total_tax: Option<Paise>,
+    #[schema(value_type = Option<f64>)]
+    pub total_discount: Option<Paise>,
+    /// Method of the first payment (default `cash`).
+    pub payment_method: Option<String>,
+    pub notes: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProductLineRequest {
+    pub product_id: Option<String>,
+    /// Ignored: the catalog name is used.
+    pub item_name: Option<String>,
+    pub item_group: Option<String>,
+    pub quantity: i64,
+    /// Counter price in rupees; omitted (or equal to the catalog price) means the catalog price.
+    #[schema(value_type = Option<f64>)]
+    pub cost_per_unit: Option<Paise>,
+}
+
+/// B20: invoice from a product list (no cart).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GenerateWithProductsRequest {
+    pub client_id: Option<String>,
+    pub products: Vec<ProductLineRequest>,
+    pub client_customer_id: Option<String>,
+    pub client_customer_phone: Option<String>,
+    pub client_customer_name: Option<String>,
+    #[schema(value_type = Option<f64>)]
+    pub total_amount: Option<Paise>,
+    #[schema(value_type = Option<f64>)]
+    pub paid_amount: Option<Paise>,
+    #[schema(value_type = Option<f64>)]
+    pub total_tax: Option<Paise>,
+    #[schema(value_type = Option<f64>)]
+    pub total_discount: Option<Paise>,
+    pub payment_method: Option<String>,
+    pub notes: Option<String>,
+    /// For `/invoices/incomplete-sale`: the cart to record instead of a product list.
+    pub cart_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PayRequest {
+    pub client_id: Option<String>,
+    pub invoice_id: String,
+    #[schema(value_type = f64)]
+    pub amount: Paise,
+    pub method: Option<String>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    pub client_id: Option<String>,
+    pub client_customer_id: Option<String>,
+    pub client_customer_phone: Option<String>,
+    /// `YYYY-MM-DD` (India) or RFC 3339; inclusive.
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// v1 names of the same bounds (B29/B30).
+    pub start_date: Option<String>,
+    pub end_date: Option<String>,
+    /// B29/B30: `finalized` | `pending` | anything else = all.
+    pub status: Option<String>,
+    /// Page size (default 100, at most 500).
+    pub limit: Option<String>,
+    pub offset: Option<String>,
+}
+
+// ---------- responses ----------
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CartWire {
+    #[serde(rename = "_id")]
+    pub id: String,
+    pub client_id: String,
+    pub client_customer_id: Option<String>,
+    pub client_customer_phone: Option<String>,
+    #[schema(value_type = f64)]
+    pub total_amount: Paise,
+    pub item_count: usize,
+    pub is_finalized: bool,
+    pub status: String,
+    pub invoice_id: Option<String>,
+    pub created_at: String,
+    pub expires_at: String,
+    pub updated_at: String,
+    #[serde(rename = "__v")]
+    pub v: i32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CartItemWire {
+    #[serde(rename = "_id")]
+    pub id: String,
+    pub cart_id: String,
+    pub item_id: String,
+    pub item_name_snapshot: String,
+    #[schema(value_type = f64)]
+    pub unit_price_snapshot: Paise,
+    #[schema(value_type = f64)]
+    pub catalog_price: Paise,
+    pub price_overridden: bool,
+    pub quantity: i64,
+    #[schema(value_type = f64)]
+    pub line_total: Paise,
+    pub created_at: String,
+    #[serde(rename = "__v")]
+    pub v: i32,
+}
+
+impl CartWire {
+    pub fn from_doc(c: &CartDoc) -> Self {
+        let total: Paise = c.lines.iter().filter_map(CartLine::line_total).sum();
+        CartWire {
+            id: c.id.to_hex(),
+            client_id: c.client_id.to_hex(),
+            client_customer_id: c.client_customer_id.map(|i| i.to_hex()),
+            client_customer_phone: c.client_customer_phone.clone(),
+            total_amount: total,
+            item_count: c.lines.len(),
+            is_finalized: c.status == CART_INVOICED,
+            status: c.status.clone(),
+            invoice_id: c.invoice_id.map(|i| i.to_hex()),
+            created_at: wire::iso(c.created_at),
+            expires_at: wire::iso(c.expires_at),
+            updated_at: wire::iso(c.updated_at),
+            v: c.version,
+        }
+    }
+}
+
+impl CartItemWire {
+    pub fn from_line(cart_id: &str, l: &CartLine) -> Self {
+        CartItemWire {
+            id: l.id.to_hex(),
+            cart_id: cart_id.to_string(),
+            item_id: l.item_id.to_hex(),
+            item_name_snapshot: l.item_name_snapshot.clone(),
+            unit_price_snapshot: l.unit_price_snapshot,
+            catalog_price: l.catalog_price,
+            price_overridden: l.price_overridden,
+            quantity: l.quantity,
+            line_total: l.line_total().unwrap_or_default(),
+            created_at: wire::iso(l.created_at),
+            v: 0,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CartResponse {
+    pub success: bool,
+    pub cart: CartWire,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CartDetailResponse {
+    pub success: bool,
+    pub cart: CartWire,
+    pub cart_items: Vec<CartItemWire>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CartItemResponse {
+    pub success: bool,
+    pub cart_item: CartItemWire,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageResponse {
+    pub success: bool,
+    pub message: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InvoiceLineWire {
+    pub product_id: Option<String>,
+    pub item_name: String,
+    #[schema(value_type = f64)]
+    pub cost_per_unit: Paise,
+    pub quantity: i64,
+    pub item_group: String,
+    #[schema(value_type = f64)]
+    pub line_total: Paise,
+    pub price_overridden: bool,
+}
+
+/// An invoice as the app reads it. `clientCustomerId` is a hex id, or the customer document
+/// on the routes that populate it (B21, B26, B27). `pendingAmount` = total - paid;
+/// `previousBalance` = the customer's dues before this invoice; `remainingBalance` =
+/// previousBalance + pendingAmount.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InvoiceWire {
+    #[serde(rename = "_id")]
+    pub id: String,
+    pub client_id: String,
+    #[schema(value_type = Object)]
+    pub client_customer_id: Value,
+    pub client_customer_name: String,
+    pub client_customer_phone: String,
+    pub invoice_number: Option<String>,
+    pub kind: String,
+    pub invoice_date: String,
+    pub due_date: String,
+    #[schema(value_type = f64)]
+    pub subtotal: Paise,
+    #[schema(value_type = f64)]
+    pub total_tax: Paise,
+    #[schema(value_type = f64)]
+    pub total_discount: Paise,
+    #[schema(value_type = f64)]
+    pub total_amount: Paise,
+    #[schema(value_type = f64)]
+    pub paid_amount: Paise,
+    #[schema(value_type = f64)]
+    pub pending_amount: Paise,
+    #[schema(value_type = f64)]
+    pub previous_balance: Paise,
+    #[schema(value_type = f64)]
+    pub remaining_balance: Paise,
+    /// `Unpaid` | `Partial` | `Paid`.
+    pub status: String,
+    pub is_finalized: bool,
+    pub products: Vec<InvoiceLineWire>,
+    pub notes: String,
+    pub generated_at: String,
+    pub finalized_at: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    #[serde(rename = "__v")]
+    pub v: i32,
+}
+
+impl InvoiceWire {
+    pub fn from_doc(i: &InvoiceDoc) -> Self {
+        Self::with_customer(i, i.client_customer_id.map(|c| Value::String(c.to_hex())).unwrap_or(Value::Null))
+    }
+
+    pub fn with_customer(i: &InvoiceDoc, customer: Value) -> Self {
+        let pending = i.total_amount.checked_sub(i.paid_amount).filter(|p| !p.is_negative()).unwrap_or_default();
+        InvoiceWire {
+            id: i.id.to_hex(),
+            client_id: i.client_id.to_hex(),
+            client_customer_id: customer,
+            client_customer_name: i.client_customer_name.clone(),
+            client_customer_phone: i.client_customer_phone.clone(),
+            invoice_number: i.invoice_number.clone(),
+            kind: i.kind.clone(),
+            invoice_date: i.invoice_date.clone(),
+            due_date: i.due_date.clone(),
+            subtotal: i.subtotal,
+            total_tax: i.total_tax,
+            total_discount: i.total_discount,
+            total_amount: i.total_amount,
+            paid_amount: i.paid_amount,
+            pending_amount: pending,
+            previous_balance: i.previous_balance,
+            remaining_balance: i.previous_balance.checked_add(pending).unwrap_or_default(),
+            status: i.status.clone(),
+            is_finalized: i.is_finalized,
+            products: i
+                .products
+                .iter()
+                .map(|l| InvoiceLineWire {
+                    product_id: l.product_id.map(|p| p.to_hex()),
+                    item_name: l.item_name.clone(),
+                    cost_per_unit: l.cost_per_unit,
+                    quantity: l.quantity,
+                    item_group: l.item_group.clone(),
+                    line_total: l.line_total,
+                    price_overridden: l.price_overridden,
+                })
+                .collect(),
+            notes: i.notes.clone(),
+            generated_at: wire::iso(i.generated_at),
+            finalized_at: i.finalized_at.map(wire::iso),
+            created_at: wire::iso(i.created_at),
+            updated_at: wire::iso(i.updated_at),
+            v: i.version,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentWire {
+    #[serde(rename = "_id")]
+    pub id: String,
+    pub client_id: String,
+    pub invoice_id: String,
+    #[schema(value_type = f64)]
+    pub amount: Paise,
+    pub method: String,
+    pub note: String,
+    pub paid_at: String,
+    pub created_at: String,
+    pub updated_at: String,
+    #[serde(rename = "__v")]
+    pub v: i32,
+}
+
+impl From<&PaymentDoc> for PaymentWire {
+    fn from(p: &PaymentDoc) -> Self {
+        PaymentWire {
+            id: p.id.to_hex(),
+            client_id: p.client_id.to_hex(),
+            invoice_id: p.invoice_id.to_hex(),
+            amount: p.amount,
+            method: p.method.clone(),
+            note: p.note.clone(),
+            paid_at: wire::iso(p.paid_at),
+            created_at: wire::iso(p.created_at),
+            updated_at: wire::iso(p.updated_at),
+            v: p.version,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvoiceResponse {
+    pub success: bool,
+    pub invoice: InvoiceWire,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PayResponse {
+    pub success: bool,
+    pub payment: PaymentWire,
+    pub invoice: InvoiceWire,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PaymentsResponse {
+    pub success: bool,
+    pub payments: Vec<PaymentWire>,
+}

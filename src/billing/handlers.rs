@@ -1,0 +1,340 @@
+//! B14-B23 and the incomplete sale: carts, invoice generation, payments.
+
+use axum::{extract::State, http::StatusCode, Json};
+
+use crate::{
+    auth::AuthClient,
+    billing::{
+        dto::*,
+        model::METHODS,
+        service::{self, CustomerRef, LineSource, Payment, Sale, MAX_INVOICE_LINES, MAX_QUANTITY},
+    },
+    error::AppResult,
+    extract::{ApiJson, ApiPath},
+    money::Paise,
+    openapi::ErrorBody,
+    state::AppState,
+    validate::Errors,
+};
+
+fn quantity(e: &mut Errors, field: &str, q: i64) {
+    if q <= 0 || q > MAX_QUANTITY {
+        e.add(field, format!("must be a whole number from 1 to {MAX_QUANTITY}"));
+    }
+}
+
+fn non_negative(e: &mut Errors, field: &str, v: Option<Paise>) -> Paise {
+    let v = v.unwrap_or_default();
+    if v.is_negative() {
+        e.add(field, "must not be negative");
+    }
+    v
+}
+
+fn method(e: &mut Errors, field: &str, m: &Option<String>) -> String {
+    let m = m.as_deref().map(str::trim).filter(|m| !m.is_empty()).unwrap_or("cash").to_ascii_lowercase();
+    if !METHODS.contains(&m.as_str()) {
+        e.add(field, format!("must be one of {}", METHODS.join(", ")));
+    }
+    m
+}
+
+fn customer(
+    e: &mut Errors,
+    id: &Option<String>,
+    phone: &Option<String>,
+    name: &Option<String>,
+) -> (CustomerRef, Option<String>, Option<String>) {
+    let name = e.opt_text("clientCustomerName", name, 0, 100).filter(|n| !n.is_empty());
+    let phone = phone.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(|p| e.phone("clientCustomerPhone", p));
+    let id = id.as_deref().map(str::trim).filter(|i| !i.is_empty()).and_then(|i| e.oid("clientCustomerId", i));
+    let r = match (id, &phone) {
+        (Some(id), _) => CustomerRef::Id(id),
+        (None, Some(p)) => CustomerRef::Phone { phone: p.clone(), name: name.clone() },
+        (None, None) => CustomerRef::None,
+    };
+    (r, name, phone)
+}
+
+/// B14: open a cart, optionally for a customer phone (get-or-create the customer).
+#[utoipa::path(post, path = "/business/carts", tag = "billing", security(("bearer" = [])), request_body = CreateCartRequest,
+    responses((status = 201, body = CartResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn create_cart(
+    State(state): State<AppState>,
+    auth: AuthClient,
+    ApiJson(req): ApiJson<CreateCartRequest>,
+) -> AppResult<(StatusCode, Json<CartResponse>)> {
+    let mut e = Errors::new();
+    if let Some(id) = req.client_customer_id.as_deref().filter(|i| !i.trim().is_empty()) {
+        e.oid("clientCustomerId", id);
+    }
+    let phone = req
+        .client_customer_phone
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| e.phone("clientCustomerPhone", p));
+    let name = e.opt_text("clientCustomerName", &req.client_customer_name, 0, 100).filter(|n| !n.is_empty());
+    e.finish()?;
+    let cart = service::create_cart(&state, auth.client_id, phone, name).await?;
+    Ok((StatusCode::CREATED, Json(CartResponse { success: true, cart: CartWire::from_doc(&cart) })))
+}
+
+/// B15: add a line. Name and catalog price come from the item; a different `unitPrice` is
+/// a counter price, recorded as an override.
+#[utoipa::path(post, path = "/business/carts/add-item", tag = "billing", security(("bearer" = [])), request_body = AddCartItemRequest,
+    responses((status = 200, body = CartItemResponse), (status = 400, body = ErrorBody), (status = 409, description = "Cart already invoiced", body = ErrorBody)))]
+pub async fn add_item(
+    State(state): State<AppState>,
+    auth: AuthClient,
+    ApiJson(req): ApiJson<AddCartItemRequest>,
+) -> AppResult<Json<CartItemResponse>> {
+    let mut e = Errors::new();
+    let cart_id = e.oid("cartId", &req.cart_id);
+    let item_id = e.oid("itemId", &req.item_id);
+    quantity(&mut e, "quantity", req.quantity);
+    if req.unit_price.is_some() {
+        non_negative(&mut e, "unitPrice", req.unit_price);
+    }
+    e.finish()?;
+    let (cart_id, item_id) = (cart_id.unwrap_or_default(), item_id.unwrap_or_default());
+    let (cart, line) =
+        service::add_item(&state, auth.client_id, cart_id, item_id, req.quantity, req.unit_price).await?;
+    Ok(Json(CartItemResponse { success: true, cart_item: CartItemWire::from_line(&cart.id.to_hex(), &line) }))
+}
+
+/// B16: remove a line (really removes it; totals are recomputed from the lines).
+#[utoipa::path(post, path = "/business/carts/remove-item", tag = "billing", security(("bearer" = [])), request_body = RemoveCartItemRequest,
+    responses((status = 200, body = MessageResponse), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn remove_item(
+    State(state): State<AppState>,
+    auth: AuthClient,
+    ApiJson(req): ApiJson<RemoveCartItemRequest>,
+) -> AppResult<Json<MessageResponse>> {
+    let mut e = Errors::new();
+    let cart_id = e.oid("cartId", &req.cart_id);
+    let line_id = e.oid("cartItemId", &req.cart_item_id);
+    e.finish()?;
+    service::remove_item(&state, auth.client_id, cart_id.unwrap_or_default(), line_id.unwrap_or_default()).await?;
+    Ok(Json(MessageResponse { success: true, message: "Item removed from cart".into() }))
+}
+
+/// B17: the cart and its lines (totals computed from the lines).
+#[utoipa::path(get, path = "/business/carts/{cartId}", tag = "billing", security(("bearer" = [])),
+    params(("cartId" = String, Path)),
+    responses((status = 200, body = CartDetailResponse), (status = 400, body = ErrorBody)))]
+pub async fn get_cart(
+    State(state): State<AppState>,
+    auth: AuthClient,
+    ApiPath(cart_id): ApiPath<String>,
+) -> AppResult<Json<CartDetailResponse>> {
+    let id = crate::validate::oid("params.cartId", &cart_id)?;
+    let cart = service::get_cart(&state, auth.client_id, id).await?;
+    let hex = cart.id.to_hex();
+    Ok(Json(CartDetailResponse {
+        success: true,
+        cart_items: cart.lines.iter().map(|l| CartItemWire::from_line(&hex, l)).collect(),
+        cart: CartWire::from_doc(&cart),
+    }))
+}
+
+/// B18: delete an open cart and its lines.
+#[utoipa::path(post, path = "/business/carts/clear", tag = "billing", security(("bearer" = [])), request_body = CartIdRequest,
+    responses((status = 200, body = MessageResponse), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn clear_cart(
+    State(state): State<AppState>,
+    auth: AuthClient,
+    ApiJson(req): ApiJson<CartIdRequest>,
+) -> AppResult<Json<MessageResponse>> {
+    let id = crate::validate::oid("cartId", &req.cart_id)?;
+    service::clear_cart(&state, auth.client_id, id).await?;
+    Ok(Json(MessageResponse { success: true, message: "Cart cleared".into() }))
+}
+
+fn sale_common(
+    e: &mut Errors,
+    paid: Option<Paise>,
+    tax: Option<Paise>,
+    discount: Option<Paise>,
+    total: Option<Paise>,
+    m: &Option<String>,
+    notes: &Option<String>,
+) -> (Paise, Paise, Paise, Option<Paise>, String, String) {
+    let paid = non_negative(e, "paidAmount", paid);
+    let tax = non_negative(e, "totalTax", tax);
+    let discount = non_negative(e, "totalDiscount", discount);
+    if total.is_some_and(|t| t.is_negative()) {
+        e.add("totalAmount", "must not be negative");
+    }
+    let method = method(e, "paymentMethod", m);
+    let notes = e.opt_text("notes", notes, 0, 1000).unwrap_or_default();
+    (paid, tax, discount, total, method, notes)
+}
+
+/// B19: invoice from a cart, in one transaction (a cart invoiced twice yields one invoice:
+/// the second answers 409).
+#[utoipa::path(post, path = "/business/invoices/generate", tag = "billing", security(("bearer" = [])), request_body = GenerateFromCartRequest,
+    responses((status = 201, body = InvoiceResponse), (status = 400, body = ErrorBody), (status = 409, description = "Cart already invoiced, or not enough stock", body = ErrorBody)))]
+pub async fn generate(
+    State(state): State<AppState>,
+    auth: AuthClient,
+    ApiJson(req): ApiJson<GenerateFromCartRequest>,
+) -> AppResult<(StatusCode, Json<InvoiceResponse>)> {
+    let mut e = Errors::new();
+    let cart_id = e.oid("cartId", &req.cart_id);
+    let (customer, name, phone) =
+        customer(&mut e, &req.client_customer_id, &req.client_customer_phone, &req.client_customer_name);
+    let (paid, tax, discount, total, method, notes) = sale_common(
+        &mut e,
+        req.paid_amount,
+        req.total_tax,
+        req.total_discount,
+        req.total_amount,
+        &req.payment_method,
+        &req.notes,
+    );
+    e.finish()?;
+    let sale = Sale {
+        client_id: auth.client_id,
+        lines: LineSource::Cart(cart_id.unwrap_or_default()),
+        customer,
+        customer_name: name,
+        customer_phone: phone,
+        claimed_total: total,
+        paid,
+        tax,
+        discount,
+        method,
+        notes,
+        kind: "invoice",
+    };
+    let inv = service::issue(&state, sale).await?;
+    Ok((StatusCode::CREATED, Json(InvoiceResponse { success: true, invoice: InvoiceWire::from_doc(&inv) })))
+}
+
+fn product_lines(
+    e: &mut Errors,
+    products: &[ProductLineRequest],
+) -> Vec<(usize, bson::oid::ObjectId, i64, Option<Paise>)> {
+    if products.is_empty() {
+        e.add("products", "must have at least one product");
+    }
+    if products.len() > MAX_INVOICE_LINES {
+        e.add("products", format!("must have at most {MAX_INVOICE_LINES} products"));
+    }
+    let mut out = Vec::new();
+    for (i, p) in products.iter().enumerate() {
+        let field = format!("products[{i}].productId");
+        let id = match p.product_id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(s) => e.oid(&field, s),
+            None => {
+                e.add(&field, "is required");
+                None
+            }
+        };
+        quantity(e, &format!("products[{i}].quantity"), p.quantity);
+        if p.cost_per_unit.is_some_and(|c| c.is_negative()) {
+            e.add(&format!("products[{i}].costPerUnit"), "must not be negative");
+        }
+        if let Some(id) = id {
+            // the catalog price is charged (v1): a product list carries no counter prices
+            out.push((i, id, p.quantity, None));
+        }
+    }
+    out
+}
+
+/// B20: invoice from a product list; names, groups and prices come from the catalog.
+#[utoipa::path(post, path = "/business/invoices/generatewithproducts", tag = "billing", security(("bearer" = [])), request_body = GenerateWithProductsRequest,
+    responses((status = 201, body = InvoiceResponse), (status = 400, body = ErrorBody), (status = 409, description = "Not enough stock", body = ErrorBody)))]
+pub async fn generate_with_products(
+    State(state): State<AppState>,
+    auth: AuthClient,
+    ApiJson(req): ApiJson<GenerateWithProductsRequest>,
+) -> AppResult<(StatusCode, Json<InvoiceResponse>)> {
+    let inv = products_sale(&state, &auth, req, "invoice").await?;
+    Ok((StatusCode::CREATED, Json(InvoiceResponse { success: true, invoice: InvoiceWire::from_doc(&inv) })))
+}
+
+async fn products_sale(
+    state: &AppState,
+    auth: &AuthClient,
+    req: GenerateWithProductsRequest,
+    kind: &'static str,
+) -> AppResult<crate::billing::model::InvoiceDoc> {
+    let mut e = Errors::new();
+    let lines = match req.cart_id.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        Some(c) if kind == "incomplete" && req.products.is_empty() => e.oid("cartId", c).map(LineSource::Cart),
+        _ => Some(LineSource::Products(product_lines(&mut e, &req.products))),
+    };
+    let (customer, name, phone) =
+        customer(&mut e, &req.client_customer_id, &req.client_customer_phone, &req.client_customer_name);
+    let (paid, tax, discount, total, method, notes) = sale_common(
+        &mut e,
+        req.paid_amount,
+        req.total_tax,
+        req.total_discount,
+        req.total_amount,
+        &req.payment_method,
+        &req.notes,
+    );
+    e.finish()?;
+    let sale = Sale {
+        client_id: auth.client_id,
+        lines: lines.unwrap_or(LineSource::Products(vec![])),
+        customer,
+        customer_name: name,
+        customer_phone: phone,
+        claimed_total: total,
+        paid,
+        tax,
+        discount,
+        method,
+        notes,
+        kind,
+    };
+    service::issue(state, sale).await
+}
+
+/// Phase 1 (seeds 000, 003): a part-paid sale recorded with no invoice number; it gets its
+/// consecutive number when `/invoices/pay` completes it. Takes a product list or a `cartId`.
+#[utoipa::path(post, path = "/business/invoices/incomplete-sale", tag = "billing", security(("bearer" = [])), request_body = GenerateWithProductsRequest,
+    responses((status = 201, body = InvoiceResponse), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn incomplete_sale(
+    State(state): State<AppState>,
+    auth: AuthClient,
+    ApiJson(req): ApiJson<GenerateWithProductsRequest>,
+) -> AppResult<(StatusCode, Json<InvoiceResponse>)> {
+    let inv = products_sale(&state, &auth, req, "incomplete").await?;
+    Ok((StatusCode::CREATED, Json(InvoiceResponse { success: true, invoice: InvoiceWire::from_doc(&inv) })))
+}
+
+/// B22: record a payment (0 < amount <= outstanding).
+#[utoipa::path(post, path = "/business/invoices/pay", tag = "billing", security(("bearer" = [])), request_body = PayRequest,
+    responses((status = 200, body = PayResponse), (status = 400, description = "Validation, unknown invoice, or amount above the balance", body = ErrorBody)))]
+pub async fn pay(
+    State(state): State<AppState>,
+    auth: AuthClient,
+    ApiJson(req): ApiJson<PayRequest>,
+) -> AppResult<Json<PayResponse>> {
+    let mut e = Errors::new();
+    let invoice_id = e.oid("invoiceId", &req.invoice_id);
+    if !req.amount.is_positive() {
+        e.add("amount", "must be greater than 0");
+    }
+    let method = method(&mut e, "method", &req.method);
+    let note = e.opt_text("note", &req.note, 0, 500).unwrap_or_default();
+    e.finish()?;
+    let (payment, invoice) = service::pay(
+        &state,
+        Payment {
+            client_id: auth.client_id,
+            invoice_id: invoice_id.unwrap_or_default(),
+            amount: req.amount,
+            method,
+            note,
+        },
+    )
+    .await?;
+    Ok(Json(PayResponse { success: true, payment: (&payment).into(), invoice: InvoiceWire::from_doc(&invoice) }))
+}

@@ -1,0 +1,183 @@
+//! Documents of `carts`, `invoices`, `payments`, `purchasehistories` and `counters`.
+//! Money is integer paise everywhere.
+
+use bson::{oid::ObjectId, DateTime};
+use serde::{Deserialize, Serialize};
+
+use crate::money::{self, Paise};
+
+pub const CART_OPEN: &str = "open";
+pub const CART_INVOICED: &str = "invoiced";
+
+/// A cart with its lines embedded, so lines expire with the cart (TTL on `expiresAt`) and
+/// every change is one atomic document update.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CartDoc {
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    pub client_id: ObjectId,
+    #[serde(default)]
+    pub client_customer_id: Option<ObjectId>,
+    #[serde(default)]
+    pub client_customer_phone: Option<String>,
+    /// `open` until invoiced; an invoiced cart cannot change.
+    pub status: String,
+    #[serde(default)]
+    pub invoice_id: Option<ObjectId>,
+    #[serde(default)]
+    pub lines: Vec<CartLine>,
+    pub expires_at: DateTime,
+    pub created_at: DateTime,
+    pub updated_at: DateTime,
+    #[serde(rename = "__v", default)]
+    pub version: i32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CartLine {
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    pub item_id: ObjectId,
+    pub item_name_snapshot: String,
+    /// The price charged (the catalog price unless the counter price differed).
+    #[serde(with = "money::db")]
+    pub unit_price_snapshot: Paise,
+    /// The catalog price when the line was added.
+    #[serde(with = "money::db")]
+    pub catalog_price: Paise,
+    pub price_overridden: bool,
+    pub quantity: i64,
+    pub created_at: DateTime,
+}
+
+impl CartLine {
+    pub fn line_total(&self) -> Option<Paise> {
+        self.unit_price_snapshot.checked_mul(self.quantity)
+    }
+}
+
+/// Payment state of an invoice (seed 002).
+pub const STATUS_UNPAID: &str = "Unpaid";
+pub const STATUS_PARTIAL: &str = "Partial";
+pub const STATUS_PAID: &str = "Paid";
+
+pub fn status_for(paid: Paise, total: Paise) -> &'static str {
+    if paid >= total {
+        STATUS_PAID
+    } else if paid.is_positive() {
+        STATUS_PARTIAL
+    } else {
+        STATUS_UNPAID
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InvoiceDoc {
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    pub client_id: ObjectId,
+    #[serde(default)]
+    pub client_customer_id: Option<ObjectId>,
+    #[serde(default)]
+    pub client_customer_name: String,
+    #[serde(default)]
+    pub client_customer_phone: String,
+    /// `INV/26-27/00042`; `None` for an incomplete sale until it is paid in full.
+    #[serde(default)]
+    pub invoice_number: Option<String>,
+    /// Financial year label (`26-27`) and the consecutive number within it.
+    #[serde(default)]
+    pub financial_year: Option<String>,
+    #[serde(default)]
+    pub seq: Option<i64>,
+    /// `invoice` or `incomplete` (Phase 1 sale kept pending with no number).
+    pub kind: String,
+    /// `YYYY-MM-DD` in India time.
+    pub invoice_date: String,
+    pub due_date: String,
+    #[serde(with = "money::db")]
+    pub subtotal: Paise,
+    #[serde(with = "money::db")]
+    pub total_tax: Paise,
+    #[serde(with = "money::db")]
+    pub total_discount: Paise,
+    #[serde(with = "money::db")]
+    pub total_amount: Paise,
+    #[serde(with = "money::db")]
+    pub paid_amount: Paise,
+    /// The customer's outstanding balance before this invoice (seed 002).
+    #[serde(with = "money::db", default)]
+    pub previous_balance: Paise,
+    pub status: String,
+    pub is_finalized: bool,
+    pub products: Vec<InvoiceLine>,
+    #[serde(default)]
+    pub notes: String,
+    #[serde(default)]
+    pub cart_id: Option<ObjectId>,
+    pub source: String,
+    pub generated_at: DateTime,
+    #[serde(default)]
+    pub finalized_at: Option<DateTime>,
+    pub created_at: DateTime,
+    pub updated_at: DateTime,
+    #[serde(rename = "__v", default)]
+    pub version: i32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InvoiceLine {
+    pub product_id: Option<ObjectId>,
+    pub item_name: String,
+    #[serde(default)]
+    pub item_group: String,
+    #[serde(with = "money::db")]
+    pub cost_per_unit: Paise,
+    pub quantity: i64,
+    #[serde(with = "money::db")]
+    pub line_total: Paise,
+    #[serde(default)]
+    pub price_overridden: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentDoc {
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    pub client_id: ObjectId,
+    pub invoice_id: ObjectId,
+    #[serde(with = "money::db")]
+    pub amount: Paise,
+    pub method: String,
+    #[serde(default)]
+    pub note: String,
+    pub paid_at: DateTime,
+    pub created_at: DateTime,
+    pub updated_at: DateTime,
+    #[serde(rename = "__v", default)]
+    pub version: i32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PurchaseHistoryDoc {
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    pub client_id: ObjectId,
+    pub client_customer_id: ObjectId,
+    #[serde(default)]
+    pub client_customer_phone: String,
+    pub invoice_id: ObjectId,
+    #[serde(with = "money::db")]
+    pub total_amount: Paise,
+    pub purchased_at: DateTime,
+    #[serde(rename = "__v", default)]
+    pub version: i32,
+}
+
+pub const METHODS: &[&str] = &["cash", "card", "upi", "bank", "other"];

@@ -1,0 +1,806 @@
+//! Dues and reports (B21, B23-B32): date-range filters, paging with a cap, and aggregates
+//! computed by MongoDB. Money stays integer paise until the wire.
+
+use std::collections::HashMap;
+
+use axum::{extract::State, Json};
+use bson::{doc, oid::ObjectId, Document};
+use futures::TryStreamExt;
+use serde::Serialize;
+use serde_json::{json, Value};
+use utoipa::ToSchema;
+
+use crate::{
+    auth::AuthClient,
+    billing::{
+        dto::{InvoiceWire, ListQuery, PaymentWire},
+        model::{InvoiceDoc, PaymentDoc, PurchaseHistoryDoc},
+        repo,
+    },
+    customer::model::CustomerDoc,
+    error::{AppError, AppResult},
+    extract::{ApiPath, ApiQuery},
+    money::Paise,
+    openapi::ErrorBody,
+    state::AppState,
+    time, validate, wire,
+};
+
+pub const DEFAULT_LIMIT: i64 = 100;
+pub const MAX_LIMIT: i64 = 500;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// `limit` (default 100, at most 500) and `offset` (default 0), parsed as integers: a
+/// non-numeric or negative value is a 400 (v1 silently dropped the limit, U13).
+pub fn page(q: &ListQuery) -> AppResult<Page> {
+    let mut e = validate::Errors::new();
+    let limit = match q.limit.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => DEFAULT_LIMIT,
+        Some(s) => match s.parse::<i64>() {
+            Ok(n) if n >= 1 => n.min(MAX_LIMIT),
+            _ => {
+                e.add("query.limit", "must be a whole number of at least 1");
+                DEFAULT_LIMIT
+            }
+        },
+    };
+    let offset = match q.offset.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => 0,
+        Some(s) => match s.parse::<i64>() {
+            Ok(n) if n >= 0 => n,
+            _ => {
+                e.add("query.offset", "must be a whole number of at least 0");
+                0
+            }
+        },
+    };
+    e.finish()?;
+    Ok(Page { limit, offset })
+}
+
+/// `generatedAt` bounds from `from`/`to` (or v1's `startDate`/`endDate`).
+pub fn date_filter(q: &ListQuery, field: &str) -> AppResult<Document> {
+    let mut e = validate::Errors::new();
+    let from = q.from.as_deref().or(q.start_date.as_deref()).filter(|s| !s.trim().is_empty());
+    let to = q.to.as_deref().or(q.end_date.as_deref()).filter(|s| !s.trim().is_empty());
+    let mut range = Document::new();
+    if let Some(f) = from {
+        match time::parse_bound(f, false) {
+            Some(t) => {
+                range.insert("$gte", t);
+            }
+            None => e.add("query.from", "must be YYYY-MM-DD or an ISO-8601 time"),
+        }
+    }
+    if let Some(t) = to {
+        match time::parse_bound(t, true) {
+            Some(t) => {
+                range.insert("$lte", t);
+            }
+            None => e.add("query.to", "must be YYYY-MM-DD or an ISO-8601 time"),
+        }
+    }
+    if let (Ok(a), Ok(b)) = (range.get_datetime("$gte"), range.get_datetime("$lte")) {
+        if a > b {
+            e.add("query.from", "must not be after to");
+        }
+    }
+    e.finish()?;
+    Ok(if range.is_empty() {
+        doc! {}
+    } else {
+        doc! { field: range }
+    })
+}
+
+pub fn customer_json(c: &CustomerDoc) -> Value {
+    json!({
+        "_id": c.id.to_hex(), "clientId": c.client_id.to_hex(), "phoneNumber": c.phone_number, "name": c.name,
+        "address": c.address, "emailId": c.email_id, "gstNo": c.gst_no, "outstandingBalance": c.outstanding_balance,
+        "firstSeenAt": wire::iso(c.first_seen_at), "lastPurchaseAt": c.last_purchase_at.map(wire::iso),
+        "createdAt": wire::iso(c.created_at), "updatedAt": wire::iso(c.updated_at), "__v": c.version,
+    })
+}
+
+async fn customers_by_id(
+    state: &AppState,
+    client_id: ObjectId,
+    ids: Vec<ObjectId>,
+) -> AppResult<HashMap<ObjectId, CustomerDoc>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let list: Vec<CustomerDoc> = state
+        .db
+        .collection::<CustomerDoc>("clientcustomers")
+        .find(doc! { "clientId": client_id, "_id": { "$in": ids } })
+        .await?
+        .try_collect()
+        .await?;
+    Ok(list.into_iter().map(|c| (c.id, c)).collect())
+}
+
+/// Invoices with `clientCustomerId` replaced by the customer document (or null).
+async fn populate(state: &AppState, client_id: ObjectId, invoices: &[InvoiceDoc]) -> AppResult<Vec<InvoiceWire>> {
+    let ids = invoices.iter().filter_map(|i| i.client_customer_id).collect();
+    let map = customers_by_id(state, client_id, ids).await?;
+    Ok(invoices
+        .iter()
+        .map(|i| {
+            let c = i.client_customer_id.and_then(|id| map.get(&id)).map(customer_json).unwrap_or(Value::Null);
+            InvoiceWire::with_customer(i, c)
+        })
+        .collect())
+}
+
+async fn find_invoices(state: &AppState, filter: Document, page: Page) -> AppResult<Vec<InvoiceDoc>> {
+    Ok(repo::invoices(&state.db)
+        .find(filter)
+        .sort(doc! { "generatedAt": -1, "_id": -1 })
+        .skip(page.offset as u64)
+        .limit(page.limit)
+        .await?
+        .try_collect()
+        .await?)
+}
+
+fn merge(mut a: Document, b: Document) -> Document {
+    a.extend(b);
+    a
+}
+
+/// The customer filter of B26/B27/B29: the id in the path (and an optional phone).
+fn customer_filter(customer: ObjectId, q: &ListQuery) -> AppResult<Document> {
+    let mut f = doc! { "clientCustomerId": customer };
+    if let Some(p) = q.client_customer_phone.as_deref().filter(|p| !p.trim().is_empty()) {
+        f.insert("clientCustomerPhone", validate::phone_field("query.clientCustomerPhone", p)?);
+    }
+    Ok(f)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct InvoicesResponse {
+    pub success: bool,
+    pub invoices: Vec<InvoiceWire>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingResponse {
+    pub success: bool,
+    pub pending_invoices: Vec<InvoiceWire>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PaymentsListResponse {
+    pub success: bool,
+    pub payments: Vec<PaymentWire>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryResponse {
+    pub success: bool,
+    #[schema(value_type = Vec<Object>)]
+    pub purchase_history: Vec<Value>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReportResponse {
+    pub success: bool,
+    pub report: Vec<InvoiceWire>,
+    #[schema(value_type = Object)]
+    pub summary: Value,
+}
+
+/// B29-B32: payload under `data`.
+#[derive(Serialize, ToSchema)]
+pub struct DataResponse {
+    pub success: bool,
+    #[schema(value_type = Object)]
+    pub data: Value,
+}
+
+/// B21: the client's invoices, newest first, customers populated; `from`/`to`, paging.
+/// (The path segment is the client id; it shares its position with B23's invoice id.)
+#[utoipa::path(get, path = "/business/invoices/{id}", tag = "billing", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The token's client id"), ListQuery),
+    responses((status = 200, body = InvoicesResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn list_invoices(
+    State(state): State<AppState>,
+    auth: AuthClient,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> AppResult<Json<InvoicesResponse>> {
+    auth.ensure_same(&id)?;
+    let page = page(&q)?;
+    let filter = merge(doc! { "clientId": auth.client_id, "kind": "invoice" }, date_filter(&q, "generatedAt")?);
+    let list = find_invoices(&state, filter, page).await?;
+    Ok(Json(InvoicesResponse { success: true, invoices: populate(&state, auth.client_id, &list).await? }))
+}
+
+/// B23: payments of one invoice (oldest first). A foreign or unknown invoice answers 404.
+#[utoipa::path(get, path = "/business/invoices/{id}/payments", tag = "billing", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Invoice id"), ("clientId" = Option<String>, Query, description = "Must be the token's client when sent")),
+    responses((status = 200, body = PaymentsListResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn invoice_payments(
+    State(state): State<AppState>,
+    auth: AuthClient,
+    ApiPath(id): ApiPath<String>,
+) -> AppResult<Json<PaymentsListResponse>> {
+    let invoice_id = validate::oid("params.invoiceId", &id)?;
+    repo::find_invoice(&state.db, auth.client_id, invoice_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("Invoice not found"))?;
+    let list = repo::payments_of(&state.db, auth.client_id, invoice_id).await?;
+    Ok(Json(PaymentsListResponse { success: true, payments: list.iter().map(PaymentWire::from).collect() }))
+}
+
+/// B24: purchase history (paid-in-full invoices), by customer id or phone; customer and
+/// invoice populated.
+#[utoipa::path(get, path = "/business/purchase-history/{clientId}", tag = "billing", security(("bearer" = [])),
+    params(("clientId" = String, Path), ListQuery),
+    responses((status = 200, body = HistoryResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn purchase_history(
+    State(state): State<AppState>,
+    auth: AuthClient,
+    ApiPath(_client): ApiPath<String>,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> AppResult<Json<HistoryResponse>> {
+    let page = page(&q)?;
+    let mut filter = doc! { "clientId": auth.client_id };
+    if let Some(id) = q.client_customer_id.as_deref().filter(|s| !s.trim().is_empty()) {
+        filter.insert("clientCustomerId", validate::oid("query.clientCustomerId", id)?);
+    }
+    if let Some(p) = q.client_customer_phone.as_deref().filter(|s| !s.trim().is_empty()) {
+        filter.insert("clientCustomerPhone", validate::phone_field("query.clientCustomerPhone", p)?);
+    }
+    filter.extend(date_filter(&q, "purchasedAt")?);
+    let rows: Vec<PurchaseHistoryDoc> = repo::histories(&state.db)
+        .find(filter)
+        .sort(doc! { "purchasedAt": -1, "_id": -1 })
+        .skip(page.offset as u64)
+        .limit(page.limit)
+        .await?
+        .try_collect()
+        .await?;
+    let customers =
+        customers_by_id(&state, auth.client_id, rows.iter().map(|r| r.client_customer_id).collect()).await?;
+    let inv_ids: Vec<ObjectId> = rows.iter().map(|r| r.invoice_id).collect();
+    let invoices: Vec<InvoiceDoc> = repo::invoices(&state.db)
+        .find(doc! { "clientId": auth.client_id, "_id": { "$in": inv_ids } })
+        .await?
+        .try_collect()
+        .await?;
+    let invoices: HashMap<ObjectId, InvoiceDoc> = invoices.into_iter().map(|i| (i.id, i)).collect();
+    let out = rows
+        .iter()
+        .map(|r| {
+            json!({
+                "_id": r.id.to_hex(), "clientId": r.client_id.to_hex(),
+                "clientCustomerId": customers.get(&r.client_customer_id).map(customer_json).unwrap_or(Value::Null),
+                "clientCustomerPhone": r.client_customer_phone,
+                "invoiceId": invoices.get(&r.invoice_id).map(|i| json!(InvoiceWire::from_doc(i))).unwrap_or(Value::Null),
+                "totalAmount": r.total_amount, "purchasedAt": wire::iso(r.purchased_at), "__v": r.version,
+            })
+        })
+        .collect();
+    Ok(Json(HistoryResponse { success: true, purchase_history: out }))
+}
+
+/// B25: invoices not yet paid in full (incomplete sales included), with `pendingAmount`.
+#[utoipa::path(get, path = "/business/pending-invoices/{clientId}", tag = "billing", security(("bearer" = [])),
+    params(("clientId" = String, Path), ListQuery),
+    responses((status = 200, body = PendingResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn pending_invoices(
+    State(state): State<AppState>,
+    auth: AuthClient,
+    ApiPath(_c): ApiPath<String>,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> AppResult<Json<PendingResponse>> {
+    let filter = merge(doc! { "clientId": auth.client_id, "isFinalized": false }, date_filter(&q, "generatedAt")?);
+    let list = find_invoices(&state, filter, page(&q)?).await?;
+    Ok(Json(PendingResponse { success: true, pending_invoices: list.iter().map(InvoiceWire::from_doc).collect() }))
+}
+
+/// B26: one customer's unpaid invoices, customer populated.
+#[utoipa::path(get, path = "/business/pending-invoices/{clientId}/{clientCustomerId}", tag = "billing", security(("bearer" = [])),
+    params(("clientId" = String, Path), ("clientCustomerId" = String, Path), ListQuery),
+    responses((status = 200, body = PendingResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn pending_invoices_of_customer(
+    State(state): State<AppState>,
+    auth: AuthClient,
+    ApiPath((_c, cust)): ApiPath<(String, String)>,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> AppResult<Json<PendingResponse>> {
+    let cust = validate::oid("params.clientCustomerId", &cust)?;
+    let filter = merge(
+        merge(doc! { "clientId": auth.client_id, "isFinalized": false }, customer_filter(cust, &q)?),
+        date_filter(&q, "generatedAt")?,
+    );
+    let list = find_invoices(&state, filter, page(&q)?).await?;
+    Ok(Json(PendingResponse { success: true, pending_invoices: populate(&state, auth.client_id, &list).await? }))
+}
+
+/// B27: one customer's paid invoices, customer populated.
+#[utoipa::path(get, path = "/business/paid-invoices/{clientId}/{clientCustomerId}", tag = "billing", security(("bearer" = [])),
+    params(("clientId" = String, Path), ("clientCustomerId" = String, Path), ListQuery),
+    responses((status = 200, body = InvoicesResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn paid_invoices_of_customer(
+    State(state): State<AppState>,
+    auth: AuthClient,
+    ApiPath((_c, cust)): ApiPath<(String, String)>,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> AppResult<Json<InvoicesResponse>> {
+    let cust = validate::oid("params.clientCustomerId", &cust)?;
+    let filter = merge(
+        merge(doc! { "clientId": auth.client_id, "isFinalized": true }, customer_filter(cust, &q)?),
+        date_filter(&q, "generatedAt")?,
+    );
+    let list = find_invoices(&state, filter, page(&q)?).await?;
+    Ok(Json(InvoicesResponse { success: true, invoices: populate(&state, auth.client_id, &list).await? }))
+}
+
+/// Totals over a filter, computed by MongoDB: (count, Σ total, Σ paid).
+async fn totals(state: &AppState, filter: Document) -> AppResult<(i64, Paise, Paise)> {
+    let pipeline = vec![
+        doc! { "$match": filter },
+        doc! { "$group": { "_id": Value::Null.to_string(), "n": { "$sum": 1_i64 }, "total": { "$sum": "$totalAmount" }, "paid": { "$sum": "$paidAmount" } } },
+    ];
+    let mut cur = repo::invoices(&state.db).aggregate(pipeline).await?;
+    match cur.try_next().await? {
+        Some(d) => Ok((int(&d, "n"), Paise(int(&d, "total")), Paise(int(&d, "paid")))),
+        None => Ok((0, Paise::ZERO, Paise::ZERO)),
+    }
+}
+
+fn int(d: &Document, k: &str) -> i64 {
+    match d.get(k) {
+        Some(bson::Bson::Int64(v)) => *v,
+        Some(bson::Bson::Int32(v)) => *v as i64,
+        _ => 0,
+    }
+}
+
+/// B28: every invoice with a summary (count, total, paid, pending) computed by MongoDB over
+/// the whole filter (not just the page).
+#[utoipa::path(get, path = "/business/payment-report/{clientId}", tag = "billing", security(("bearer" = [])),
+    params(("clientId" = String, Path), ListQuery),
+    responses((status = 200, body = ReportResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn payment_report(
+    State(state): State<AppState>,
+    auth: AuthClient,
+    ApiPath(_c): ApiPath<String>,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> AppResult<Json<ReportResponse>> {
+    let filter = merge(doc! { "clientId": auth.client_id }, date_filter(&q, "generatedAt")?);
+    let (n, total, paid) = totals(&state, filter.clone()).await?;
+    let list = find_invoices(&state, filter, page(&q)?).await?;
+    Ok(Json(ReportResponse {
+        success: true,
+        report: list.iter().map(InvoiceWire::from_doc).collect(),
+        summary: json!({ "totalInvoices": n, "totalAmount": total, "totalPaid": paid, "totalPending": total.checked_sub(paid).unwrap_or_default() }),
+    }))
+}
+
+fn ratio(a: i64, b: i64) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        ((a as f64 / b as f64) * 10_000.0).round() / 10_000.0
+    }
+}
+
+/// Average money rounded half up to the paisa (integer arithmetic).
+fn avg(total: Paise, n: i64) -> Paise {
+    if n <= 0 {
+        Paise::ZERO
+    } else {
+        Paise((total.as_i64() * 2 + n) / (2 * n))
+    }
+}
+
+/// The analytics of B29/B30, computed over every invoice in the filter by one `$facet`.
+async fn invoice_analytics(state: &AppState, filter: Document, customer_scope: bool) -> AppResult<Value> {
+    let month = doc! { "$dateToString": { "format": "%Y-%m", "date": "$generatedAt", "timezone": "Asia/Kolkata" } };
+    let pipeline = vec![
+        doc! { "$match": filter },
+        doc! { "$facet": {
+            "summary": [ { "$group": {
+                "_id": "all", "n": { "$sum": 1_i64 },
+                "finalized": { "$sum": { "$cond": ["$isFinalized", 1_i64, 0_i64] } },
+                "total": { "$sum": "$totalAmount" }, "paid": { "$sum": "$paidAmount" },
+                "first": { "$min": "$generatedAt" }, "last": { "$max": "$generatedAt" },
+                "lines": { "$sum": { "$size": "$products" } },
+                "qty": { "$sum": { "$sum": "$products.quantity" } },
+            } } ],
+            "items": [
+                { "$unwind": "$products" },
+                { "$group": {
+                    "_id": { "name": "$products.itemName", "group": "$products.itemGroup" },
+                    "qty": { "$sum": "$products.quantity" }, "revenue": { "$sum": "$products.lineTotal" }, "count": { "$sum": 1_i64 },
+                } },
+                { "$sort": { "count": -1, "revenue": -1 } }, { "$limit": 10 },
+            ],
+            "groups": [
+                { "$unwind": "$products" },
+                { "$group": { "_id": "$products.itemGroup", "revenue": { "$sum": "$products.lineTotal" }, "invoices": { "$addToSet": "$_id" } } },
+                { "$project": { "revenue": 1, "n": { "$size": "$invoices" } } },
+                { "$sort": { "revenue": -1 } }, { "$limit": 5 },
+            ],
+            "months": [
+                { "$group": { "_id": month, "revenue": { "$sum": "$totalAmount" }, "n": { "$sum": 1_i64 } } },
+                { "$sort": { "_id": -1 } }, { "$limit": 6 }, { "$sort": { "_id": 1 } },
+            ],
+        } },
+    ];
+    let mut cur = repo::invoices(&state.db).aggregate(pipeline).await?;
+    let facets = cur.try_next().await?.unwrap_or_default();
+    let arr = |k: &str| facets.get_array(k).cloned().unwrap_or_default();
+    let s = arr("summary").first().and_then(|b| b.as_document().cloned()).unwrap_or_default();
+    let (n, finalized) = (int(&s, "n"), int(&s, "finalized"));
+    let (total, paid) = (Paise(int(&s, "total")), Paise(int(&s, "paid")));
+    let first = s.get_datetime("first").ok().copied();
+    let last = s.get_datetime("last").ok().copied();
+    let tenure_days = match (first, last) {
+        (Some(f), Some(_)) => (bson::DateTime::now().timestamp_millis() - f.timestamp_millis()) / 86_400_000,
+        _ => 0,
+    };
+    let items: Vec<Value> = arr("items")
+        .iter()
+        .filter_map(|b| b.as_document())
+        .map(|d| {
+            let id = d.get_document("_id").cloned().unwrap_or_default();
+            let group = id.get_str("group").unwrap_or("");
+            json!({
+                "itemName": id.get_str("name").unwrap_or(""),
+                "itemGroup": if group.is_empty() { "Uncategorized" } else { group },
+                "totalQuantity": int(d, "qty"), "totalRevenue": Paise(int(d, "revenue")), "purchaseCount": int(d, "count"),
+            })
+        })
+        .collect();
+    let groups: Vec<Value> = arr("groups")
+        .iter()
+        .filter_map(|b| b.as_document())
+        .map(|d| {
+            let g = d.get_str("_id").unwrap_or("");
+            json!({ "groupName": if g.is_empty() { "Uncategorized" } else { g }, "invoiceCount": int(d, "n"), "totalRevenue": Paise(int(d, "revenue")) })
+        })
+        .collect();
+    let months: Vec<(String, Paise, i64)> = arr("months")
+        .iter()
+        .filter_map(|b| b.as_document())
+        .map(|d| (d.get_str("_id").unwrap_or("").to_string(), Paise(int(d, "revenue")), int(d, "n")))
+        .collect();
+    let growth = match months.len() {
+        l if l >= 2 => {
+            let (prev, cur) = (months[l - 2].1.as_i64(), months[l - 1].1.as_i64());
+            ratio(cur - prev, prev)
+        }
+        _ => 0.0,
+    };
+    let trend = match months.len() {
+        l if l >= 2 => match months[l - 1].2.cmp(&months[l - 2].2) {
+            std::cmp::Ordering::Greater => "increasing",
+            std::cmp::Ordering::Less => "decreasing",
+            std::cmp::Ordering::Equal => "stable",
+        },
+        _ => "stable",
+    };
+    let between = if n > 1 { ratio(tenure_days, n - 1) } else { 0.0 };
+    let per_month = if tenure_days > 0 { ratio(n * 30, tenure_days) } else { 0.0 };
+    let value_key = if customer_scope { "customerLifetimeValue" } else { "totalBusinessValue" };
+    let mut summary = json!({
+        "totalInvoices": n, "finalizedInvoices": finalized, "pendingInvoices": n - finalized,
+        "totalRevenue": total, "totalPaid": paid, "totalPending": total.checked_sub(paid).unwrap_or_default(),
+        "averageInvoiceValue": avg(total, n),
+    });
+    summary[value_key] = json!(total);
+    let mut timeline = json!({
+        "firstInvoiceDate": first.map(wire::iso), "lastInvoiceDate": last.map(wire::iso),
+    });
+    let (tenure_key, between_key, freq_key, trend_key) = if customer_scope {
+        ("customerTenure", "averageDaysBetweenPurchases", "monthlyPurchaseFrequency", "purchaseFrequencyTrend")
+    } else {
+        ("businessTenure", "averageDaysBetweenInvoices", "monthlyInvoiceFrequency", "invoiceFrequencyTrend")
+    };
+    timeline[tenure_key] = json!(tenure_days);
+    timeline[between_key] = json!(between);
+    timeline[freq_key] = json!(per_month);
+    let mut trends = json!({
+        "monthlyRevenue": months.iter().map(|(m, r, c)| json!({ "month": m, "revenue": r, "invoiceCount": c })).collect::<Vec<_>>(),
+        "revenueGrowthRate": growth,
+    });
+    trends[trend_key] = json!(trend);
+    Ok(json!({
+        "summary": summary,
+        "purchasePatterns": {
+            "frequentlyPurchasedItems": items, "preferredItemGroups": groups,
+            "averageItemsPerInvoice": ratio(int(&s, "lines"), n), "averageQuantityPerInvoice": ratio(int(&s, "qty"), n),
+        },
+        "timeline": timeline,
+        "trends": trends,
+    }))
+}
+
+fn status_filter(q: &ListQuery) -> Document {
+    match q.status.as_deref() {
+        Some("finalized") => doc! { "isFinalized": true },
+        Some("pending") => doc! { "isFinalized": false },
+        _ => doc! {},
+    }
+}
+
+async fn invoice_history_data(
+    state: &AppState,
+    auth: &AuthClient,
+    q: &ListQuery,
+    customer: Option<ObjectId>,
+) -> AppResult<Value> {
+    let page = page(q)?;
+    let mut base = merge(doc! { "clientId": auth.client_id, "kind": "invoice" }, date_filter(q, "generatedAt")?);
+    if let Some(c) = customer {
+        base.insert("clientCustomerId", c);
+    }
+    let listed = merge(base.clone(), status_filter(q));
+    let total_rows = repo::invoices(&state.db).count_documents(listed.clone()).await? as i64;
+    let list = find_invoices(state, listed, page).await?;
+    let analytics = invoice_analytics(state, base, customer.is_some()).await?;
+    let invoices: Vec<Value> = list.iter().map(|i| json!(InvoiceWire::from_doc(i))).collect();
+    Ok(json!({
+        "invoices": invoices,
+        "analytics": analytics,
+        "pagination": { "total": total_rows, "limit": page.limit, "offset": page.offset, "hasMore": page.offset + page.limit < total_rows },
+    }))
+}
+
+/// B29: one customer's invoice history with analytics (`data`). A foreign or unknown
+/// customer answers 404 (v1: 500).
+#[utoipa::path(get, path = "/business/invoice-history/{clientId}/{clientCustomerId}", tag = "billing", security(("bearer" = [])),
+    params(("clientId" = String, Path), ("clientCustomerId" = String, Path), ListQuery),
+    responses((status = 200, body = DataResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn invoice_history_of_customer(
+    State(state): State<AppState>,
+    auth: AuthClient,
+    ApiPath((_c, cust)): ApiPath<(String, String)>,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> AppResult<Json<DataResponse>> {
+    let cust = validate::oid("params.clientCustomerId", &cust)?;
+    let c = customers_by_id(&state, auth.client_id, vec![cust])
+        .await?
+        .remove(&cust)
+        .ok_or_else(|| AppError::not_found("Customer not found"))?;
+    let mut data = invoice_history_data(&state, &auth, &q, Some(cust)).await?;
+    data["clientCustomer"] = json!({ "_id": c.id.to_hex(), "name": c.name, "phoneNumber": c.phone_number, "emailId": c.email_id, "address": c.address, "gstNo": c.gst_no, "outstandingBalance": c.outstanding_balance });
+    Ok(Json(DataResponse { success: true, data }))
+}
+
+/// B30: the client's invoice history with analytics (`data`).
+#[utoipa::path(get, path = "/business/invoice-history/{clientId}", tag = "billing", security(("bearer" = [])),
+    params(("clientId" = String, Path), ListQuery),
+    responses((status = 200, body = DataResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn invoice_history(
+    State(state): State<AppState>,
+    auth: AuthClient,
+    ApiPath(_c): ApiPath<String>,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> AppResult<Json<DataResponse>> {
+    let data = invoice_history_data(&state, &auth, &q, None).await?;
+    Ok(Json(DataResponse { success: true, data }))
+}
+
+fn method_breakdown(payments: &[PaymentDoc]) -> Value {
+    let total: i64 = payments.iter().map(|p| p.amount.as_i64()).sum();
+    let mut by: std::collections::BTreeMap<String, (i64, i64)> = Default::default();
+    for p in payments {
+        let e = by.entry(p.method.clone()).or_default();
+        e.0 += 1;
+        e.1 += p.amount.as_i64();
+    }
+    Value::Object(
+        by.into_iter()
+            .map(|(m, (n, amt))| {
+                (m, json!({ "count": n, "totalAmount": Paise(amt), "percentage": ratio(amt * 100, total) }))
+            })
+            .collect(),
+    )
+}
+
+fn days_between(a: bson::DateTime, b: bson::DateTime) -> i64 {
+    (b.timestamp_millis() - a.timestamp_millis()).div_euclid(86_400_000)
+}
+
+/// B31: one invoice's payments with running balances and analytics. Works for invoices
+/// without a customer (v1 crashed, U19).
+#[utoipa::path(get, path = "/business/payment-history/{clientId}/{invoiceId}", tag = "billing", security(("bearer" = [])),
+    params(("clientId" = String, Path), ("invoiceId" = String, Path)),
+    responses((status = 200, body = DataResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn payment_history_of_invoice(
+    State(state): State<AppState>,
+    auth: AuthClient,
+    ApiPath((_c, inv)): ApiPath<(String, String)>,
+) -> AppResult<Json<DataResponse>> {
+    let inv_id = validate::oid("params.invoiceId", &inv)?;
+    let inv = repo::find_invoice(&state.db, auth.client_id, inv_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("Invoice not found"))?;
+    let pays = repo::payments_of(&state.db, auth.client_id, inv_id).await?;
+    let customer = match inv.client_customer_id {
+        Some(c) => customers_by_id(&state, auth.client_id, vec![c])
+            .await?
+            .remove(&c)
+            .map(|c| json!({ "_id": c.id.to_hex(), "name": c.name, "phoneNumber": c.phone_number })),
+        None => None,
+    };
+    let total = inv.total_amount;
+    let mut cumulative = Paise::ZERO;
+    let mut rows = Vec::new();
+    let mut milestones = vec![
+        json!({ "date": wire::iso(inv.generated_at), "event": "Invoice Generated", "amount": total, "balance": total }),
+    ];
+    for (i, p) in pays.iter().enumerate() {
+        cumulative = cumulative.checked_add(p.amount).unwrap_or(cumulative);
+        let remaining = total.checked_sub(cumulative).filter(|r| !r.is_negative()).unwrap_or_default();
+        let mut row = json!(PaymentWire::from(p));
+        row["paymentNumber"] = json!(i + 1);
+        row["cumulativeAmount"] = json!(cumulative);
+        row["remainingBalance"] = json!(remaining);
+        row["percentagePaid"] = json!(if total.is_positive() {
+            ratio(cumulative.as_i64() * 100, total.as_i64()).min(100.0)
+        } else {
+            100.0
+        });
+        row["daysFromInvoice"] = json!(days_between(inv.generated_at, p.paid_at));
+        rows.push(row);
+        let event = if remaining == Paise::ZERO {
+            "Invoice Finalized"
+        } else if i == 0 {
+            "First Payment Received"
+        } else {
+            "Payment Received"
+        };
+        milestones.push(json!({ "date": wire::iso(p.paid_at), "event": event, "amount": p.amount, "balance": remaining, "method": p.method }));
+    }
+    let first = pays.first().map(|p| p.paid_at);
+    let last = pays.last().map(|p| p.paid_at);
+    let remaining = total.checked_sub(inv.paid_amount).filter(|r| !r.is_negative()).unwrap_or_default();
+    let analytics = json!({
+        "paymentSummary": {
+            "totalPayments": pays.len(), "totalAmountPaid": inv.paid_amount, "totalAmountDue": total, "remainingBalance": remaining,
+            "paymentCompletionRate": if total.is_positive() { ratio(inv.paid_amount.as_i64() * 100, total.as_i64()).min(100.0) } else { 100.0 },
+            "isFullyPaid": inv.is_finalized, "isPending": !inv.is_finalized,
+        },
+        "paymentTimeline": {
+            "invoiceGeneratedDate": wire::iso(inv.generated_at),
+            "firstPaymentDate": first.map(wire::iso), "lastPaymentDate": last.map(wire::iso),
+            "finalizedDate": inv.finalized_at.map(wire::iso),
+            "daysToFirstPayment": first.map(|f| days_between(inv.generated_at, f)),
+            "daysToFullPayment": inv.finalized_at.filter(|_| !pays.is_empty()).map(|f| days_between(inv.generated_at, f)),
+            "totalPaymentDuration": match (first, last) { (Some(f), Some(l)) => days_between(f, l), _ => 0 },
+        },
+        "paymentMethodBreakdown": method_breakdown(&pays),
+        "paymentPattern": {
+            "averagePaymentSize": avg(inv.paid_amount, pays.len() as i64),
+            "paymentFrequency": match pays.len() { 0 => "none", 1 => "single", _ => "multiple" },
+            "isPartialPayment": !inv.is_finalized && inv.paid_amount.is_positive(),
+        },
+        "milestones": milestones,
+    });
+    let mut invoice = json!(InvoiceWire::from_doc(&inv));
+    invoice["clientCustomerId"] = customer.unwrap_or(Value::Null);
+    Ok(Json(DataResponse {
+        success: true,
+        data: json!({ "invoice": invoice, "payments": rows, "analytics": analytics }),
+    }))
+}
+
+/// B32: all payments (oldest first, paged) with their invoice and analytics.
+#[utoipa::path(get, path = "/business/payment-history/{clientId}", tag = "billing", security(("bearer" = [])),
+    params(("clientId" = String, Path), ListQuery),
+    responses((status = 200, body = DataResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn payment_history(
+    State(state): State<AppState>,
+    auth: AuthClient,
+    ApiPath(_c): ApiPath<String>,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> AppResult<Json<DataResponse>> {
+    let page = page(&q)?;
+    let filter = merge(doc! { "clientId": auth.client_id }, date_filter(&q, "paidAt")?);
+    let pays: Vec<PaymentDoc> = repo::payments(&state.db)
+        .find(filter.clone())
+        .sort(doc! { "paidAt": 1, "_id": 1 })
+        .skip(page.offset as u64)
+        .limit(page.limit)
+        .await?
+        .try_collect()
+        .await?;
+    let inv_ids: Vec<ObjectId> = pays.iter().map(|p| p.invoice_id).collect();
+    let invoices: Vec<InvoiceDoc> = repo::invoices(&state.db)
+        .find(doc! { "clientId": auth.client_id, "_id": { "$in": inv_ids } })
+        .await?
+        .try_collect()
+        .await?;
+    let customers =
+        customers_by_id(&state, auth.client_id, invoices.iter().filter_map(|i| i.client_customer_id).collect()).await?;
+    let invoices: HashMap<ObjectId, InvoiceDoc> = invoices.into_iter().map(|i| (i.id, i)).collect();
+    let rows: Vec<Value> = pays
+        .iter()
+        .map(|p| {
+            let mut row = json!(PaymentWire::from(p));
+            row["invoice"] = invoices
+                .get(&p.invoice_id)
+                .map(|i| {
+                    let c = i
+                        .client_customer_id
+                        .and_then(|c| customers.get(&c))
+                        .map(|c| json!({ "_id": c.id.to_hex(), "name": c.name, "phoneNumber": c.phone_number }));
+                    json!({ "invoiceNumber": i.invoice_number, "totalAmount": i.total_amount, "clientCustomer": c })
+                })
+                .unwrap_or(Value::Null);
+            row
+        })
+        .collect();
+    let (n_inv, due, paid) = totals(&state, doc! { "clientId": auth.client_id }).await?;
+    let fully = repo::invoices(&state.db)
+        .count_documents(doc! { "clientId": auth.client_id, "isFinalized": true })
+        .await? as i64;
+    let unpaid = repo::invoices(&state.db)
+        .count_documents(doc! { "clientId": auth.client_id, "paidAmount": 0_i64, "isFinalized": false })
+        .await? as i64;
+    let month = doc! { "$dateToString": { "format": "%Y-%m", "date": "$paidAt", "timezone": "Asia/Kolkata" } };
+    let stats: Vec<Document> = repo::payments(&state.db)
+        .aggregate(vec![
+            doc! { "$match": filter },
+            doc! { "$facet": {
+                "all": [ { "$group": { "_id": "all", "n": { "$sum": 1_i64 }, "amount": { "$sum": "$amount" }, "first": { "$min": "$paidAt" }, "last": { "$max": "$paidAt" } } } ],
+                "methods": [ { "$group": { "_id": "$method", "n": { "$sum": 1_i64 }, "amount": { "$sum": "$amount" } } }, { "$sort": { "_id": 1 } } ],
+                "months": [ { "$group": { "_id": month, "n": { "$sum": 1_i64 }, "amount": { "$sum": "$amount" } } }, { "$sort": { "_id": -1 } }, { "$limit": 6 }, { "$sort": { "_id": 1 } } ],
+            } },
+        ])
+        .await?
+        .try_collect()
+        .await?;
+    let facets = stats.into_iter().next().unwrap_or_default();
+    let arr = |k: &str| facets.get_array(k).cloned().unwrap_or_default();
+    let all = arr("all").first().and_then(|b| b.as_document().cloned()).unwrap_or_default();
+    let (n_pay, amount) = (int(&all, "n"), int(&all, "amount"));
+    let first = all.get_datetime("first").ok().copied();
+    let last = all.get_datetime("last").ok().copied();
+    let methods: serde_json::Map<String, Value> = arr("methods")
+        .iter()
+        .filter_map(|b| b.as_document())
+        .map(|d| (d.get_str("_id").unwrap_or("").to_string(), json!({ "count": int(d, "n"), "totalAmount": Paise(int(d, "amount")), "percentage": ratio(int(d, "amount") * 100, amount) })))
+        .collect();
+    let months: Vec<Value> = arr("months")
+        .iter()
+        .filter_map(|b| b.as_document())
+        .map(|d| json!({ "month": d.get_str("_id").unwrap_or(""), "totalAmount": Paise(int(d, "amount")), "paymentCount": int(d, "n") }))
+        .collect();
+    let analytics = json!({
+        "paymentSummary": {
+            "totalPayments": n_pay, "totalAmountPaid": Paise(amount), "totalAmountDue": due,
+            "remainingBalance": due.checked_sub(paid).unwrap_or_default(),
+            "paymentCompletionRate": if due.is_positive() { ratio(paid.as_i64() * 100, due.as_i64()).min(100.0) } else { 0.0 },
+            "totalInvoices": n_inv, "fullyPaidInvoices": fully, "partiallyPaidInvoices": n_inv - fully - unpaid, "unpaidInvoices": unpaid,
+        },
+        "paymentTimeline": {
+            "firstPaymentDate": first.map(wire::iso), "lastPaymentDate": last.map(wire::iso),
+            "totalPaymentDuration": match (first, last) { (Some(f), Some(l)) => days_between(f, l), _ => 0 },
+            "averagePaymentSize": avg(Paise(amount), n_pay),
+        },
+        "paymentMethodBreakdown": methods,
+        "trends": { "monthlyPayments": months },
+    });
+    Ok(Json(DataResponse {
+        success: true,
+        data: json!({
+            "payments": rows, "analytics": analytics,
+            "pagination": { "total": n_pay, "limit": page.limit, "offset": page.offset, "hasMore": page.offset + page.limit < n_pay },
+        }),
+    }))
+}

@@ -1,0 +1,536 @@
+//! Billing rules: carts, invoices (one transaction per sale), payments (guarded `$inc`),
+//! stock by deltas, customer dues.
+
+use bson::{oid::ObjectId, DateTime};
+
+use crate::{
+    billing::{model::*, repo},
+    catalog::stock::{self, Move, Moved, Reason},
+    db,
+    error::{code, AppError, AppResult},
+    money::Paise,
+    state::AppState,
+    time,
+};
+
+/// Lines a cart may hold.
+pub const MAX_CART_LINES: usize = 500;
+/// Lines an invoice may hold.
+pub const MAX_INVOICE_LINES: usize = 500;
+/// Quantity bound per line.
+pub const MAX_QUANTITY: i64 = 1_000_000;
+/// Invoices are due this many days after the invoice date.
+pub const DUE_DAYS: i64 = 30;
+
+fn cart_not_found() -> AppError {
+    AppError::bad_request("Cart operation failed: cart not found")
+}
+
+fn cart_closed() -> AppError {
+    AppError::conflict(code::CONFLICT, "Cart operation failed: the cart was already invoiced")
+}
+
+/// Why a cart write matched nothing: 400 unknown (v1), 409 already invoiced.
+async fn cart_failure(state: &AppState, client_id: ObjectId, id: ObjectId) -> AppError {
+    match repo::find_cart(&state.db, client_id, id).await {
+        Ok(Some(c)) if c.status == CART_INVOICED => cart_closed(),
+        Ok(_) => cart_not_found(),
+        Err(e) => e,
+    }
+}
+
+pub async fn create_cart(
+    state: &AppState,
+    client_id: ObjectId,
+    phone: Option<String>,
+    name: Option<String>,
+) -> AppResult<CartDoc> {
+    let customer = match &phone {
+        Some(p) => Some(repo::upsert_customer_plain(&state.db, &state.client, client_id, p, name.as_deref()).await?),
+        None => None,
+    };
+    let now = DateTime::now();
+    let cart = CartDoc {
+        id: ObjectId::new(),
+        client_id,
+        client_customer_id: customer.map(|c| c.id),
+        client_customer_phone: phone,
+        status: CART_OPEN.to_string(),
+        invoice_id: None,
+        lines: vec![],
+        expires_at: DateTime::from_millis(now.timestamp_millis() + 24 * 3600 * 1000),
+        created_at: now,
+        updated_at: now,
+        version: 0,
+    };
+    repo::insert_cart(&state.db, &cart).await?;
+    Ok(cart)
+}
+
+pub async fn add_item(
+    state: &AppState,
+    client_id: ObjectId,
+    cart_id: ObjectId,
+    item_id: ObjectId,
+    quantity: i64,
+    price: Option<Paise>,
+) -> AppResult<(CartDoc, CartLine)> {
+    let item = repo::item_for_cart(&state.db, client_id, item_id)
+        .await?
+        .ok_or_else(|| AppError::validation("itemId", "is not an active item of this shop"))?;
+    let unit = price.unwrap_or(item.price);
+    let line = CartLine {
+        id: ObjectId::new(),
+        item_id,
+        item_name_snapshot: item.name.clone(),
+        unit_price_snapshot: unit,
+        catalog_price: item.price,
+        price_overridden: unit != item.price,
+        quantity,
+        created_at: DateTime::now(),
+    };
+    if line.line_total().is_none() {
+        return Err(AppError::validation("quantity", "line total is too large"));
+    }
+    match repo::push_line(&state.db, client_id, cart_id, &line, MAX_CART_LINES).await? {
+        Some(cart) => Ok((cart, line)),
+        None => match repo::find_cart(&state.db, client_id, cart_id).await? {
+            Some(c) if c.status == CART_OPEN => Err(AppError::unprocessable(
+                code::UNPROCESSABLE,
+                format!("A cart holds at most {MAX_CART_LINES} lines"),
+            )),
+            _ => Err(cart_failure(state, client_id, cart_id).await),
+        },
+    }
+}
+
+pub async fn remove_item(
+    state: &AppState,
+    client_id: ObjectId,
+    cart_id: ObjectId,
+    line_id: ObjectId,
+) -> AppResult<CartDoc> {
+    match repo::pull_line(&state.db, client_id, cart_id, line_id).await? {
+        Some(c) => Ok(c),
+        None => match repo::find_cart(&state.db, client_id, cart_id).await? {
+            Some(c) if c.status == CART_OPEN => {
+                Err(AppError::bad_request("Cart operation failed: item not found in this cart"))
+            }
+            _ => Err(cart_failure(state, client_id, cart_id).await),
+        },
+    }
+}
+
+pub async fn get_cart(state: &AppState, client_id: ObjectId, cart_id: ObjectId) -> AppResult<CartDoc> {
+    repo::find_cart(&state.db, client_id, cart_id).await?.ok_or_else(cart_not_found)
+}
+
+pub async fn clear_cart(state: &AppState, client_id: ObjectId, cart_id: ObjectId) -> AppResult<()> {
+    if repo::delete_open_cart(&state.db, client_id, cart_id).await? {
+        Ok(())
+    } else {
+        Err(cart_failure(state, client_id, cart_id).await)
+    }
+}
+
+// ---------- invoices ----------
+
+/// Where the lines of a sale come from.
+#[derive(Debug, Clone)]
+pub enum LineSource {
+    Cart(ObjectId),
+    /// (index in the request, product id, quantity, counter price)
+    Products(Vec<(usize, ObjectId, i64, Option<Paise>)>),
+}
+
+#[derive(Debug, Clone)]
+pub enum CustomerRef {
+    None,
+    Id(ObjectId),
+    Phone { phone: String, name: Option<String> },
+}
+
+#[derive(Debug, Clone)]
+pub struct Sale {
+    pub client_id: ObjectId,
+    pub lines: LineSource,
+    pub customer: CustomerRef,
+    /// Name/phone sent with the sale (kept on the invoice even with no customer record).
+    pub customer_name: Option<String>,
+    pub customer_phone: Option<String>,
+    pub claimed_total: Option<Paise>,
+    pub paid: Paise,
+    pub tax: Paise,
+    pub discount: Paise,
+    pub method: String,
+    pub notes: String,
+    /// `invoice` (numbered now) or `incomplete` (Phase 1: numbered when paid in full).
+    pub kind: &'static str,
+}
+
+struct Ctx<'a> {
+    state: &'a AppState,
+    sale: &'a Sale,
+    allow_negative: bool,
+    require_full: bool,
+}
+
+/// Issue a sale in one transaction: claim the cart, price the lines from the catalog, move
+/// stock (409 naming short items), resolve the customer, insert the invoice, the first
+/// payment, the purchase history (when paid in full), the customer's dues, and finally
+/// take the next consecutive number.
+pub async fn issue(state: &AppState, sale: Sale) -> AppResult<InvoiceDoc> {
+    let settings = repo::client_settings(&state.db, sale.client_id).await?;
+    let ctx = Ctx {
+        state,
+        sale: &sale,
+        allow_negative: settings.billing.allow_negative_stock,
+        require_full: settings.billing.require_full_payment && sale.kind == "invoice",
+    };
+    let _queue = state.shop_locks.lock(&sale.client_id).await;
+    db::transaction(&state.client, &ctx, |s, ctx| Box::pin(issue_in(s, ctx))).await
+}
+
+async fn issue_in(s: &mut mongodb::ClientSession, ctx: &Ctx<'_>) -> AppResult<InvoiceDoc> {
+    let (state, sale) = (ctx.state, ctx.sale);
+    let database = &state.db;
+    let client_id = sale.client_id;
+    let invoice_id = ObjectId::new();
+
+    // 1. the lines: (label, item id, qty, counter price)
+    let mut cart_customer: Option<(Option<ObjectId>, Option<String>)> = None;
+    let mut cart_id = None;
+    let wanted: Vec<(String, ObjectId, i64, Option<Paise>)> = match &sale.lines {
+        LineSource::Cart(id) => {
+            let cart = match repo::claim_cart(database, s, client_id, *id, invoice_id).await? {
+                Some(c) => c,
+                None => {
+                    return Err(match repo::find_cart_in(database, s, client_id, *id).await? {
+                        Some(c) if c.status == CART_INVOICED => AppError::conflict(
+                            code::CONFLICT,
+                            "Invoice generation failed: this cart was already invoiced",
+                        ),
+                        _ => AppError::bad_request("Invoice generation failed: cart not found"),
+                    })
+                }
+            };
+            if cart.lines.is_empty() {
+                return Err(AppError::bad_request("Invoice generation failed: cart has no items"));
+            }
+            cart_id = Some(cart.id);
+            cart_customer = Some((cart.client_customer_id, cart.client_customer_phone.clone()));
+            cart.lines
+                .iter()
+                .enumerate()
+                .map(|(i, l)| (format!("cart line {}", i + 1), l.item_id, l.quantity, Some(l.unit_price_snapshot)))
+                .collect()
+        }
+        LineSource::Products(p) => {
+            p.iter().map(|(i, id, q, price)| (format!("products[{i}].productId"), *id, *q, *price)).collect()
+        }
+    };
+
+    // 2. price from the catalog (the client's active items only)
+    let ids: Vec<ObjectId> = wanted.iter().map(|w| w.1).collect();
+    let items = repo::items_by_id(database, s, client_id, &ids).await?;
+    let mut missing = Vec::new();
+    for (label, id, _, _) in &wanted {
+        if !items.get(id).is_some_and(|i| i.is_active) {
+            missing.push(format!("{label}: is not an active item of this shop"));
+        }
+    }
+    if !missing.is_empty() {
+        return Err(AppError::Validation(missing));
+    }
+    let group_ids: Vec<ObjectId> = items.values().filter_map(|i| i.group_id).collect();
+    let groups = repo::group_names(database, s, client_id, &group_ids).await?;
+    let overflow = || AppError::validation("products", "amounts are too large");
+    let mut lines = Vec::with_capacity(wanted.len());
+    let mut subtotal = Paise::ZERO;
+    for (_, id, qty, price) in &wanted {
+        let item = &items[id];
+        let unit = price.unwrap_or(item.price);
+        let line_total = unit.checked_mul(*qty).ok_or_else(overflow)?;
+        subtotal = subtotal.checked_add(line_total).ok_or_else(overflow)?;
+        lines.push(InvoiceLine {
+            product_id: Some(*id),
+            item_name: item.name.clone(),
+            item_group: item.group_id.and_then(|g| groups.get(&g).cloned()).unwrap_or_default(),
+            cost_per_unit: unit,
+            quantity: *qty,
+            line_total,
+            price_overridden: unit != item.price,
+        });
+    }
+
+    // 3. totals: computed by the server; a client total that disagrees is refused
+    let total = subtotal.checked_add(sale.tax).and_then(|t| t.checked_sub(sale.discount)).ok_or_else(overflow)?;
+    if total.is_negative() {
+        return Err(AppError::validation("totalDiscount", "cannot exceed the subtotal plus tax"));
+    }
+    if let Some(claimed) = sale.claimed_total {
+        if claimed != total {
+            return Err(AppError::validation(
+                "totalAmount",
+                format!(
+                    "does not match the computed total {total} (subtotal {subtotal} + tax {} - discount {})",
+                    sale.tax, sale.discount
+                ),
+            ));
+        }
+    }
+    if sale.paid > total {
+        return Err(AppError::validation("paidAmount", format!("cannot exceed the total {total}")));
+    }
+    if ctx.require_full && sale.paid < total {
+        return Err(AppError::bad_request(
+            "Invoice generation failed: this shop requires full payment; record a part-paid sale with /api/business/invoices/incomplete-sale",
+        ));
+    }
+
+    // 4. customer
+    let (cart_cust_id, cart_phone) = cart_customer.unwrap_or((None, None));
+    let customer_ref = match (&sale.customer, cart_cust_id, cart_phone) {
+        (CustomerRef::None, Some(id), _) => CustomerRef::Id(id),
+        (CustomerRef::None, None, Some(p)) => CustomerRef::Phone { phone: p, name: sale.customer_name.clone() },
+        (other, _, _) => other.clone(),
+    };
+    let customer = match &customer_ref {
+        CustomerRef::None => None,
+        CustomerRef::Id(id) => Some(
+            repo::customer_by_id(database, s, client_id, *id)
+                .await?
+                .ok_or_else(|| AppError::validation("clientCustomerId", "is not a customer of this shop"))?,
+        ),
+        CustomerRef::Phone { phone, name } => {
+            Some(repo::upsert_customer(database, s, client_id, phone, name.as_deref()).await?)
+        }
+    };
+
+    // 5. the invoice
+    let now = DateTime::now();
+    let today = time::ist_date(now);
+    let due = today + chrono::Duration::days(DUE_DAYS);
+    let finalized = sale.paid >= total && sale.kind == "invoice";
+    let pending = total.checked_sub(sale.paid).ok_or_else(overflow)?;
+    let inv = InvoiceDoc {
+        id: invoice_id,
+        client_id,
+        client_customer_id: customer.as_ref().map(|c| c.id),
+        client_customer_name: sale
+            .customer_name
+            .clone()
+            .filter(|n| !n.is_empty())
+            .or_else(|| customer.as_ref().map(|c| c.name.clone()).filter(|n| n != repo::PLACEHOLDER_NAME))
+            .unwrap_or_default(),
+        client_customer_phone: sale
+            .customer_phone
+            .clone()
+            .or_else(|| customer.as_ref().map(|c| c.phone_number.clone()))
+            .unwrap_or_default(),
+        invoice_number: None,
+        financial_year: None,
+        seq: None,
+        kind: sale.kind.to_string(),
+        invoice_date: today.format("%Y-%m-%d").to_string(),
+        due_date: due.format("%Y-%m-%d").to_string(),
+        subtotal,
+        total_tax: sale.tax,
+        total_discount: sale.discount,
+        total_amount: total,
+        paid_amount: sale.paid,
+        previous_balance: customer.as_ref().map(|c| c.outstanding_balance).unwrap_or_default(),
+        status: if finalized { STATUS_PAID } else { status_for(sale.paid, total) }.to_string(),
+        is_finalized: finalized,
+        products: lines,
+        notes: sale.notes.clone(),
+        cart_id,
+        source: if cart_id.is_some() { "cart" } else { "products" }.to_string(),
+        generated_at: now,
+        finalized_at: finalized.then_some(now),
+        created_at: now,
+        updated_at: now,
+        version: 0,
+    };
+
+    // 6. first payment, dues, history (documents nobody else writes)
+    if sale.paid.is_positive() {
+        let p = PaymentDoc {
+            id: ObjectId::new(),
+            client_id,
+            invoice_id,
+            amount: sale.paid,
+            method: sale.method.clone(),
+            note: "Initial payment at invoice generation".into(),
+            paid_at: now,
+            created_at: now,
+            updated_at: now,
+            version: 0,
+        };
+        repo::insert_payment(database, s, &p).await?;
+    }
+    if let Some(c) = &customer {
+        repo::customer_after_sale(database, s, c.id, pending, true).await?;
+        if finalized {
+            repo::insert_history(database, s, &history(&inv, c.id, now)).await?;
+        }
+    }
+
+    // 7. the contended writes last, so they are held for the shortest time: stock (guarded
+    // deltas), the consecutive number, then the invoice itself
+    let moves: Vec<Move> = inv
+        .products
+        .iter()
+        .map(|l| Move {
+            client_id,
+            item_id: l.product_id.unwrap_or_default(),
+            delta: -l.quantity,
+            allow_negative: ctx.allow_negative,
+            reason: Reason::Sale,
+            ref_id: Some(invoice_id),
+        })
+        .collect();
+    let moved = stock::apply_many(database, s, &moves).await?;
+    let mut short = Vec::new();
+    for (l, m) in inv.products.iter().zip(&moved) {
+        match m {
+            Moved::Done => {}
+            Moved::Insufficient => short.push(l.item_name.clone()),
+            Moved::NotFound => {
+                return Err(AppError::validation("products", format!("{} is not an item of this shop", l.item_name)))
+            }
+        }
+    }
+    if !short.is_empty() {
+        return Err(AppError::conflict("INSUFFICIENT_STOCK", format!("Not enough stock for: {}", short.join(", "))));
+    }
+    let mut inv = inv;
+    if sale.kind == "invoice" {
+        let (number, fy, seq) = next_number(database, s, client_id, now).await?;
+        inv.invoice_number = Some(number);
+        inv.financial_year = Some(fy);
+        inv.seq = Some(seq);
+    }
+    repo::insert_invoice(database, s, &inv).await?;
+    Ok(inv)
+}
+
+fn history(inv: &InvoiceDoc, customer: ObjectId, at: DateTime) -> PurchaseHistoryDoc {
+    PurchaseHistoryDoc {
+        id: ObjectId::new(),
+        client_id: inv.client_id,
+        client_customer_id: customer,
+        client_customer_phone: inv.client_customer_phone.clone(),
+        invoice_id: inv.id,
+        total_amount: inv.total_amount,
+        purchased_at: at,
+        version: 0,
+    }
+}
+
+/// `INV/26-27/00042`: consecutive per client per financial year (India time), 16 characters
+/// at most (GST rule 46).
+pub fn format_number(fy: &str, seq: i64) -> String {
+    format!("INV/{fy}/{seq:05}")
+}
+
+/// Take the next number for the client and the current financial year (India time).
+async fn next_number(
+    database: &mongodb::Database,
+    s: &mut mongodb::ClientSession,
+    client_id: ObjectId,
+    now: DateTime,
+) -> AppResult<(String, String, i64)> {
+    let fy = time::financial_year(now);
+    let seq = repo::next_seq(database, s, &format!("inv:{}:{fy}", client_id.to_hex())).await?;
+    Ok((format_number(&fy, seq), fy, seq))
+}
+
+async fn assign_number(
+    database: &mongodb::Database,
+    s: &mut mongodb::ClientSession,
+    inv: &mut InvoiceDoc,
+    now: DateTime,
+) -> AppResult<()> {
+    let (number, fy, seq) = next_number(database, s, inv.client_id, now).await?;
+    let date = time::ist_date_string(now);
+    repo::set_number(database, s, inv.id, &number, &fy, seq, &date).await?;
+    inv.invoice_number = Some(number);
+    inv.financial_year = Some(fy);
+    inv.seq = Some(seq);
+    inv.invoice_date = date;
+    Ok(())
+}
+
+// ---------- payments ----------
+
+pub struct Payment {
+    pub client_id: ObjectId,
+    pub invoice_id: ObjectId,
+    pub amount: Paise,
+    pub method: String,
+    pub note: String,
+}
+
+/// Record a payment: the paid amount moves by a guarded `$inc` in the same transaction as
+/// the payment record, so concurrent payments can never overpay. The payment that completes
+/// the invoice finalises it (numbering an incomplete sale) and writes the purchase history
+/// exactly once.
+pub async fn pay(state: &AppState, p: Payment) -> AppResult<(PaymentDoc, InvoiceDoc)> {
+    let ctx = (state, &p);
+    let _queue = state.shop_locks.lock(&p.client_id).await;
+    db::transaction(&state.client, &ctx, |s, (state, p)| Box::pin(pay_in(s, state, p))).await
+}
+
+async fn pay_in(s: &mut mongodb::ClientSession, state: &AppState, p: &Payment) -> AppResult<(PaymentDoc, InvoiceDoc)> {
+    let database = &state.db;
+    let now = DateTime::now();
+    let payment = PaymentDoc {
+        id: ObjectId::new(),
+        client_id: p.client_id,
+        invoice_id: p.invoice_id,
+        amount: p.amount,
+        method: p.method.clone(),
+        note: p.note.clone(),
+        paid_at: now,
+        created_at: now,
+        updated_at: now,
+        version: 0,
+    };
+    // the record first (uncontended), then the guarded write on the invoice
+    repo::insert_payment(database, s, &payment).await?;
+    let Some(mut inv) = repo::add_payment(database, s, p.client_id, p.invoice_id, p.amount).await? else {
+        return Err(match repo::find_invoice_in(database, s, p.client_id, p.invoice_id).await? {
+            None => AppError::bad_request("Payment failed: invoice not found"),
+            Some(inv) => {
+                let due = inv.total_amount.checked_sub(inv.paid_amount).unwrap_or_default();
+                AppError::Validation(vec![format!("amount: exceeds the outstanding balance {due}")])
+            }
+        });
+    };
+    if let Some(c) = inv.client_customer_id {
+        repo::customer_after_sale(database, s, c, Paise(-p.amount.as_i64()), false).await?;
+        if inv.is_finalized {
+            repo::insert_history(database, s, &history(&inv, c, now)).await?;
+        }
+    }
+    if inv.is_finalized && inv.invoice_number.is_none() {
+        assign_number(database, s, &mut inv, now).await?;
+    }
+    Ok((payment, inv))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_fit_gst_rule_46() {
+        assert_eq!(format_number("26-27", 42), "INV/26-27/00042");
+        assert!(format_number("26-27", 999_999).len() <= 16);
+        assert_eq!(status_for(Paise(0), Paise(100)), STATUS_UNPAID);
+        assert_eq!(status_for(Paise(1), Paise(100)), STATUS_PARTIAL);
+        assert_eq!(status_for(Paise(100), Paise(100)), STATUS_PAID);
+        assert_eq!(status_for(Paise(0), Paise(0)), STATUS_PAID);
+    }
+}
