@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod client;
 pub mod config;
 pub mod customer;
+pub mod dashboard;
 pub mod db;
 pub mod dealer;
 pub mod error;
@@ -21,6 +22,7 @@ pub mod openapi;
 pub mod otp;
 pub mod ratelimit;
 pub mod state;
+pub mod sync;
 pub mod telemetry;
 pub mod time;
 pub mod validate;
@@ -59,6 +61,8 @@ pub fn build_router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .merge(customer::routes())
         .merge(billing::routes())
         .merge(dealer::routes())
+        .merge(dashboard::routes())
+        .merge(sync::routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_auth));
     let (api, doc) =
         OpenApiRouter::with_openapi(openapi::ApiDoc::openapi()).nest("/api", public.merge(protected)).split_for_parts();
