@@ -44,7 +44,7 @@ impl Modify for SecurityAddon {
     components(schemas(ErrorBody)),
     modifiers(&SecurityAddon),
     tags(
-        (name = "health"), (name = "otp"), (name = "auth"), (name = "client"),
+        (name = "health"), (name = "otp"), (name = "auth"), (name = "client"), (name = "catalog"), (name = "customers"),
     )
 )]
 pub struct ApiDoc;
