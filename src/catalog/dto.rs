@@ -1,6 +1,6 @@
 //! Wire types of item groups and items (v1 keys: `itemGroup`, `itemGroups`, `item`, `items`).
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::{
@@ -8,15 +8,6 @@ use crate::{
     money::Paise,
     wire,
 };
-
-/// `Option<Option<T>>` for PATCH-like fields: absent = `None`, `null` = `Some(None)`.
-pub fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
-}
 
 /// An item group as the app reads it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -96,7 +87,9 @@ pub struct CreateGroupRequest {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateGroupRequest {
     pub client_id: Option<String>,
+    #[serde(default, deserialize_with = "wire::non_null")]
     pub name: Option<String>,
+    #[serde(default, deserialize_with = "wire::non_null")]
     pub description: Option<String>,
 }
 
@@ -196,17 +189,24 @@ pub struct CreateItemRequest {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateItemRequest {
     pub client_id: Option<String>,
+    #[serde(default, deserialize_with = "wire::non_null")]
     pub name: Option<String>,
+    #[serde(default, deserialize_with = "wire::non_null")]
     #[schema(value_type = Option<f64>)]
     pub price: Option<Paise>,
     /// Absolute stock; the difference is recorded as an adjustment in `stockmovements`.
+    #[serde(default, deserialize_with = "wire::non_null")]
     pub stock: Option<i64>,
+    #[serde(default, deserialize_with = "wire::non_null")]
     pub low_stock_quantity: Option<i64>,
+    #[serde(default, deserialize_with = "wire::non_null")]
     pub unit: Option<String>,
+    #[serde(default, deserialize_with = "wire::non_null")]
     pub description: Option<String>,
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "wire::double_option")]
     #[schema(value_type = Option<String>, nullable)]
     pub group_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "wire::non_null")]
     pub dealer_ids: Option<Vec<String>>,
 }
 

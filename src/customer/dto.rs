@@ -121,9 +121,13 @@ pub struct UpdateCustomerRequest {
     /// Ignored: the phone number is the customer's identity.
     #[serde(alias = "phoneNumber")]
     pub phone: Option<String>,
+    #[serde(default, deserialize_with = "wire::non_null")]
     pub name: Option<String>,
+    #[serde(default, deserialize_with = "wire::non_null")]
     pub address: Option<String>,
+    #[serde(default, deserialize_with = "wire::non_null")]
     pub email_id: Option<String>,
+    #[serde(default, deserialize_with = "wire::non_null")]
     pub gst_no: Option<String>,
 }
 

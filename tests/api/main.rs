@@ -8,3 +8,5 @@ mod auth;
 mod hygiene;
 mod otp;
 mod profile;
+
+mod catalog;
