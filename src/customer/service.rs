@@ -171,11 +171,12 @@ pub async fn list(
         let name = doc! { "name": { "$regex": format!("(^|\\s){}", regex::escape(s)), "$options": "i" } };
         let digits: String = s.chars().filter(|c| c.is_ascii_digit()).collect();
         let phone_like = !digits.is_empty() && s.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c));
-        filter = Some(if phone_like {
-            let digits = match digits.strip_prefix("91") {
-                Some(rest) if s.starts_with('+') => rest.to_string(),
-                _ => digits,
-            };
+        // "+91 98..." searches the national number
+        let digits = match digits.strip_prefix("91") {
+            Some(rest) if s.starts_with('+') => rest.to_string(),
+            _ => digits,
+        };
+        filter = Some(if phone_like && !digits.is_empty() {
             doc! { "$or": [ { "phoneNumber": { "$regex": format!("^{digits}") } }, name ] }
         } else {
             name

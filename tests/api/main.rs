@@ -10,3 +10,4 @@ mod otp;
 mod profile;
 
 mod catalog;
+mod customers;
