@@ -11,3 +11,4 @@ mod profile;
 
 mod catalog;
 mod customers;
+mod isolation;
