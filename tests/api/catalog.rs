@@ -447,7 +447,7 @@ async fn item_paging_is_capped_and_the_cursor_walks_without_repeats_or_losses() 
     let expected = (0..100).filter(|i| i % 50 != 7).count();
     assert_eq!(seen.len(), expected);
     assert_eq!(sizes.iter().sum::<usize>(), expected);
-    assert_eq!(sizes[..sizes.len() - 1].iter().copied().collect::<Vec<_>>(), vec![10; sizes.len() - 1]);
+    assert_eq!(sizes[..sizes.len() - 1].to_vec(), vec![10; sizes.len() - 1]);
     assert!(sizes.len() >= 3);
 }
 
