@@ -41,10 +41,11 @@ impl Modify for SecurityAddon {
         title = "Viveka API",
         description = "Billing backend for small Indian shops. Money is sent and returned in rupees (JSON numbers, at most two decimals); errors use the envelope `{success:false, code, message|errors}`.",
     ),
+    paths(crate::billing::reports::list_invoices, crate::billing::reports::invoice_payments),
     components(schemas(ErrorBody)),
     modifiers(&SecurityAddon),
     tags(
-        (name = "health"), (name = "otp"), (name = "auth"), (name = "client"),
+        (name = "health"), (name = "otp"), (name = "auth"), (name = "client"), (name = "catalog"), (name = "customers"), (name = "billing"),
     )
 )]
 pub struct ApiDoc;

@@ -1,7 +1,7 @@
 //! Helpers for the wire format: ISO-8601 UTC timestamps with milliseconds, hex ids.
 
 use bson::{oid::ObjectId, DateTime};
-use serde::Serializer;
+use serde::{Deserialize, Deserializer, Serializer};
 
 /// `2025-01-12T10:00:00.000Z`
 pub fn iso(dt: DateTime) -> String {
@@ -40,4 +40,23 @@ pub fn ser_oids<S: Serializer>(ids: &[ObjectId], s: S) -> Result<S::Ok, S::Error
         seq.serialize_element(&id.to_hex())?;
     }
     seq.end()
+}
+
+/// `Option<Option<T>>` for PATCH-like fields: absent = `None`, `null` = `Some(None)`.
+pub fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// For optional fields that may be omitted but not sent as `null` (a 400 instead of a
+/// silent no-op). Use with `#[serde(default, deserialize_with = "non_null")]`.
+pub fn non_null<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
 }

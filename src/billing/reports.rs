@@ -154,6 +154,14 @@ fn merge(mut a: Document, b: Document) -> Document {
     a
 }
 
+/// 404 unless the customer is this client's (a foreign id looks exactly like a missing one).
+async fn require_customer(state: &AppState, client_id: ObjectId, id: ObjectId) -> AppResult<CustomerDoc> {
+    customers_by_id(state, client_id, vec![id])
+        .await?
+        .remove(&id)
+        .ok_or_else(|| AppError::not_found("Customer not found"))
+}
+
 /// The customer filter of B26/B27/B29: the id in the path (and an optional phone).
 fn customer_filter(customer: ObjectId, q: &ListQuery) -> AppResult<Document> {
     let mut f = doc! { "clientCustomerId": customer };
@@ -207,9 +215,9 @@ pub struct DataResponse {
 }
 
 /// B21: the client's invoices, newest first, customers populated; `from`/`to`, paging.
-/// (The path segment is the client id; it shares its position with B23's invoice id.)
-#[utoipa::path(get, path = "/business/invoices/{id}", tag = "billing", security(("bearer" = [])),
-    params(("id" = String, Path, description = "The token's client id"), ListQuery),
+/// (The router names this segment `{id}`: it shares its position with B23's invoice id.)
+#[utoipa::path(get, path = "/api/business/invoices/{clientId}", tag = "billing", security(("bearer" = [])),
+    params(("clientId" = String, Path, description = "The token's client id"), ListQuery),
     responses((status = 200, body = InvoicesResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn list_invoices(
     State(state): State<AppState>,
@@ -225,8 +233,8 @@ pub async fn list_invoices(
 }
 
 /// B23: payments of one invoice (oldest first). A foreign or unknown invoice answers 404.
-#[utoipa::path(get, path = "/business/invoices/{id}/payments", tag = "billing", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Invoice id"), ("clientId" = Option<String>, Query, description = "Must be the token's client when sent")),
+#[utoipa::path(get, path = "/api/business/invoices/{invoiceId}/payments", tag = "billing", security(("bearer" = [])),
+    params(("invoiceId" = String, Path, description = "Invoice id"), ("clientId" = Option<String>, Query, description = "Must be the token's client when sent")),
     responses((status = 200, body = PaymentsListResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn invoice_payments(
     State(state): State<AppState>,
@@ -319,6 +327,7 @@ pub async fn pending_invoices_of_customer(
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> AppResult<Json<PendingResponse>> {
     let cust = validate::oid("params.clientCustomerId", &cust)?;
+    require_customer(&state, auth.client_id, cust).await?;
     let filter = merge(
         merge(doc! { "clientId": auth.client_id, "isFinalized": false }, customer_filter(cust, &q)?),
         date_filter(&q, "generatedAt")?,
@@ -338,6 +347,7 @@ pub async fn paid_invoices_of_customer(
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> AppResult<Json<InvoicesResponse>> {
     let cust = validate::oid("params.clientCustomerId", &cust)?;
+    require_customer(&state, auth.client_id, cust).await?;
     let filter = merge(
         merge(doc! { "clientId": auth.client_id, "isFinalized": true }, customer_filter(cust, &q)?),
         date_filter(&q, "generatedAt")?,

@@ -1,13 +1,24 @@
-//! catalog module (routes, handlers, service, repository).
+//! B1-B8: item groups and items (routes, handlers, service, repository), and the shared
+//! stock-move primitive.
 
+pub mod dto;
+pub mod handlers;
 pub mod model;
+pub mod repo;
+pub mod service;
 pub mod stock;
 
-use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::state::AppState;
 
 /// Routes of this module (all behind the auth layer).
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(handlers::create_group))
+        .routes(routes!(handlers::list_groups))
+        .routes(routes!(handlers::update_group, handlers::delete_group))
+        .routes(routes!(handlers::create_item))
+        .routes(routes!(handlers::list_items))
+        .routes(routes!(handlers::update_item, handlers::delete_item))
 }

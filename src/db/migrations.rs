@@ -17,6 +17,7 @@ pub struct Migration {
 /// Every migration, in order. A new file in `migrations/` gets a line here.
 pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "0001_auth", source: include_str!("../../migrations/0001_auth.json") },
+    Migration { version: 2, name: "0002_catalog", source: include_str!("../../migrations/0002_catalog.json") },
     Migration { version: 3, name: "0003_billing", source: include_str!("../../migrations/0003_billing.json") },
 ];
 

@@ -208,6 +208,19 @@ async fn openapi_and_docs_are_served_and_cover_every_route() {
         ("/api/client/{clientId}", "put"),
         ("/api/auth/client/{clientId}", "get"),
         ("/api/auth/client/{clientId}", "put"),
+        ("/api/business/item-groups", "post"),
+        ("/api/business/item-groups/{clientId}", "get"),
+        ("/api/business/item-groups/{clientId}/{groupId}", "put"),
+        ("/api/business/item-groups/{clientId}/{groupId}", "delete"),
+        ("/api/business/items", "post"),
+        ("/api/business/items/{clientId}", "get"),
+        ("/api/business/items/{clientId}/{itemId}", "put"),
+        ("/api/business/items/{clientId}/{itemId}", "delete"),
+        ("/api/business/client-customers", "post"),
+        ("/api/business/client-customers/{clientId}", "get"),
+        ("/api/business/client-customers/{clientId}/{clientCustomerId}", "get"),
+        ("/api/business/client-customers/{clientId}/{clientCustomerId}", "put"),
+        ("/api/business/client-customers/{clientId}/{clientCustomerId}", "delete"),
     ] {
         assert!(paths.get(p).and_then(|o| o.get(m)).is_some(), "{m} {p} missing from the OpenAPI document");
     }

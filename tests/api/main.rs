@@ -9,3 +9,7 @@ mod billing;
 mod hygiene;
 mod otp;
 mod profile;
+
+mod catalog;
+mod customers;
+mod isolation;

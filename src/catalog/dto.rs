@@ -1,0 +1,230 @@
+//! Wire types of item groups and items (v1 keys: `itemGroup`, `itemGroups`, `item`, `items`).
+
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::{
+    catalog::model::{ItemDoc, ItemGroupDoc},
+    money::Paise,
+    wire,
+};
+
+/// An item group as the app reads it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemGroupWire {
+    #[serde(rename = "_id")]
+    pub id: String,
+    pub client_id: String,
+    pub name: String,
+    pub description: String,
+    pub created_at: String,
+    pub updated_at: String,
+    #[serde(rename = "__v")]
+    pub v: i32,
+}
+
+impl From<ItemGroupDoc> for ItemGroupWire {
+    fn from(g: ItemGroupDoc) -> Self {
+        ItemGroupWire {
+            id: g.id.to_hex(),
+            client_id: g.client_id.to_hex(),
+            name: g.name,
+            description: g.description,
+            created_at: wire::iso(g.created_at),
+            updated_at: wire::iso(g.updated_at),
+            v: g.version,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemGroupResponse {
+    pub success: bool,
+    pub item_group: ItemGroupWire,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemGroupsResponse {
+    pub success: bool,
+    pub item_groups: Vec<ItemGroupWire>,
+}
+
+/// B4 answer: the group is gone and its items are ungrouped (`groupId: null`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupDeletedResponse {
+    pub success: bool,
+    pub message: String,
+    /// How many items lost their group.
+    pub ungrouped_items: u64,
+}
+
+/// B8 answer.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemDeletedResponse {
+    pub success: bool,
+    pub message: String,
+}
+
+/// B1. Only these fields are accepted (`_id`, `createdAt`, ... are a 400).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateGroupRequest {
+    /// Optional; when sent it must be the token's client (403 otherwise).
+    pub client_id: Option<String>,
+    /// 2-100 characters, unique per shop ignoring case.
+    #[schema(example = "Engine Parts")]
+    pub name: String,
+    pub description: Option<String>,
+}
+
+/// B3. An empty body only bumps `updatedAt`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateGroupRequest {
+    pub client_id: Option<String>,
+    #[serde(default, deserialize_with = "wire::non_null")]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "wire::non_null")]
+    pub description: Option<String>,
+}
+
+/// An item as the app reads it: the document plus `productId` (= `_id`). Money in rupees.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemWire {
+    #[serde(rename = "_id")]
+    pub id: String,
+    /// Same as `_id` (v1 key used by the billing screens).
+    pub product_id: String,
+    pub client_id: String,
+    pub group_id: Option<String>,
+    pub name: String,
+    /// Rupees, at most two decimals.
+    #[schema(value_type = f64, example = 2500)]
+    pub price: Paise,
+    pub dealer_ids: Vec<String>,
+    pub stock: i64,
+    pub low_stock_quantity: i64,
+    #[schema(example = "nos")]
+    pub unit: String,
+    pub description: String,
+    pub is_active: bool,
+    pub created_at: String,
+    pub updated_at: String,
+    #[serde(rename = "__v")]
+    pub v: i32,
+}
+
+impl From<ItemDoc> for ItemWire {
+    fn from(i: ItemDoc) -> Self {
+        ItemWire {
+            id: i.id.to_hex(),
+            product_id: i.id.to_hex(),
+            client_id: i.client_id.to_hex(),
+            group_id: i.group_id.map(|g| g.to_hex()),
+            name: i.name,
+            price: i.price,
+            dealer_ids: i.dealer_ids.iter().map(|d| d.to_hex()).collect(),
+            stock: i.stock,
+            low_stock_quantity: i.low_stock_quantity,
+            unit: i.unit,
+            description: i.description,
+            is_active: i.is_active,
+            created_at: wire::iso(i.created_at),
+            updated_at: wire::iso(i.updated_at),
+            v: i.version,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemResponse {
+    pub success: bool,
+    pub item: ItemWire,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemsResponse {
+    pub success: bool,
+    pub items: Vec<ItemWire>,
+    /// Only when `limit` was sent: the `cursor` of the next page, `null` on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub next_cursor: Option<Option<String>>,
+}
+
+/// B5. Only these fields are accepted (`_id`, `isActive`, `createdAt`, ... are a 400).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateItemRequest {
+    /// Optional; when sent it must be the token's client (403 otherwise).
+    pub client_id: Option<String>,
+    #[schema(example = "Carburetor")]
+    pub name: String,
+    /// Rupees as a JSON number, at most two decimals, 0 allowed.
+    #[schema(value_type = f64, example = 2500)]
+    pub price: Paise,
+    /// Whole units, >= 0 (default 0).
+    pub stock: Option<i64>,
+    /// Whole units, >= 0 (default 5).
+    pub low_stock_quantity: Option<i64>,
+    /// `nos` (default), `kg`, `litre`, `meter` or `pcs`.
+    pub unit: Option<String>,
+    /// An item group of this shop, or null.
+    pub group_id: Option<String>,
+    /// Dealers of this shop (no duplicates).
+    pub dealer_ids: Option<Vec<String>>,
+    pub description: Option<String>,
+}
+
+/// B7: only the catalog fields. `groupId: null` ungroups, `dealerIds: []` clears.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateItemRequest {
+    pub client_id: Option<String>,
+    #[serde(default, deserialize_with = "wire::non_null")]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "wire::non_null")]
+    #[schema(value_type = Option<f64>)]
+    pub price: Option<Paise>,
+    /// Absolute stock; the difference is recorded as an adjustment in `stockmovements`.
+    #[serde(default, deserialize_with = "wire::non_null")]
+    pub stock: Option<i64>,
+    #[serde(default, deserialize_with = "wire::non_null")]
+    pub low_stock_quantity: Option<i64>,
+    #[serde(default, deserialize_with = "wire::non_null")]
+    pub unit: Option<String>,
+    #[serde(default, deserialize_with = "wire::non_null")]
+    pub description: Option<String>,
+    #[serde(default, deserialize_with = "wire::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub group_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "wire::non_null")]
+    pub dealer_ids: Option<Vec<String>>,
+}
+
+/// B6 query. Without `limit` the whole (filtered) list is returned, as in v1.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct ListItemsQuery {
+    /// Only the items of this group.
+    pub group_id: Option<String>,
+    /// `true` (default), `false` (deleted items only) or `all`.
+    pub is_active: Option<String>,
+    /// Case-insensitive name search (substring).
+    pub q: Option<String>,
+    /// Alias of `q`.
+    pub search: Option<String>,
+    /// Page size, 1-200 (larger values are capped at 200).
+    pub limit: Option<u32>,
+    /// `nextCursor` of the previous page.
+    pub cursor: Option<String>,
+}

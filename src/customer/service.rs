@@ -1,0 +1,270 @@
+//! Business rules of the shop's customers: get-or-create by phone, the optional fields
+//! governed by `clientSettings.customerFields`, search and paging, real deletes.
+
+use bson::{doc, oid::ObjectId, DateTime, Document};
+
+use crate::{
+    client::{model::CustomerFields, repo as clients},
+    customer::{
+        dto::{CreateCustomerRequest, ListCustomersQuery, UpdateCustomerRequest},
+        model::CustomerDoc,
+        repo::{self, Deleted, Upserted},
+    },
+    error::{code, AppError, AppResult},
+    money::Paise,
+    state::AppState,
+    validate::{self, Errors},
+};
+
+/// Placeholder name of a new customer created without one (v1).
+pub const PLACEHOLDER_NAME: &str = "clientCustomer";
+/// Largest page of a paged list.
+pub const MAX_PAGE: u32 = 200;
+
+const NAME_MAX: usize = 100;
+const ADDRESS_MAX: usize = 500;
+
+fn not_found() -> AppError {
+    AppError::not_found("Customer not found")
+}
+
+async fn customer_fields(state: &AppState, client_id: ObjectId) -> AppResult<CustomerFields> {
+    let c = clients::find_by_id(&state.db, client_id).await?.ok_or_else(|| AppError::not_found("Client not found"))?;
+    Ok(c.client_settings.customer_fields)
+}
+
+/// The optional fields that are enabled and were sent, validated and trimmed
+/// (`(db field, value)`); disabled fields are ignored, as in v1.
+fn optional_fields(
+    e: &mut Errors,
+    flags: &CustomerFields,
+    address: &Option<String>,
+    email: &Option<String>,
+    gst: &Option<String>,
+) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    if flags.address {
+        if let Some(a) = address {
+            out.push(("address", e.text("address", a, 0, ADDRESS_MAX)));
+        }
+    }
+    if flags.email_id {
+        if let Some(m) = email {
+            out.push(("emailId", e.email("emailId", m)));
+        }
+    }
+    if flags.gst_no {
+        if let Some(g) = gst {
+            out.push(("gstNo", e.gstin("gstNo", g)));
+        }
+    }
+    out
+}
+
+fn enabled_names(flags: &CustomerFields) -> Vec<&'static str> {
+    let mut v = Vec::new();
+    if flags.address {
+        v.push("address");
+    }
+    if flags.email_id {
+        v.push("emailId");
+    }
+    if flags.gst_no {
+        v.push("gstNo");
+    }
+    v
+}
+
+/// B9: get-or-create by phone. Returns the customer and whether it was created now.
+pub async fn create(
+    state: &AppState,
+    client_id: ObjectId,
+    req: CreateCustomerRequest,
+) -> AppResult<(CustomerDoc, bool)> {
+    let mut e = Errors::new();
+    let phone = e.phone("phone", &req.phone);
+    let name = match req.name.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(n) => Some(e.text("name", n, 2, NAME_MAX)),
+    };
+    let flags = customer_fields(state, client_id).await?;
+    let fields = optional_fields(&mut e, &flags, &req.address, &req.email_id, &req.gst_no);
+    e.finish()?;
+
+    // Up to three rounds: a concurrent create of the same phone makes us read it back.
+    for _ in 0..3 {
+        if let Some(existing) = repo::find_by_phone(&state.db, client_id, &phone).await? {
+            return Ok((merge_existing(state, existing, name.as_deref(), &fields).await?, false));
+        }
+        let mut e = Errors::new();
+        for f in enabled_names(&flags) {
+            if !fields.iter().any(|(k, v)| *k == f && !v.is_empty()) {
+                e.add(f, "is required (enabled in clientSettings.customerFields)");
+            }
+        }
+        e.finish()?;
+        let now = DateTime::now();
+        let value = |k: &str| fields.iter().find(|(f, _)| *f == k).map(|(_, v)| v.clone()).unwrap_or_default();
+        let new = CustomerDoc {
+            id: ObjectId::new(),
+            client_id,
+            phone_number: phone.clone(),
+            name: name.clone().unwrap_or_else(|| PLACEHOLDER_NAME.to_string()),
+            address: value("address"),
+            email_id: value("emailId"),
+            gst_no: value("gstNo"),
+            outstanding_balance: Paise::ZERO,
+            first_seen_at: now,
+            last_purchase_at: None,
+            created_at: now,
+            updated_at: now,
+            version: 0,
+        };
+        match repo::insert_if_absent(&state.db, &new).await? {
+            Upserted::Inserted => return Ok((new, true)),
+            Upserted::Existing(existing) => {
+                return Ok((merge_existing(state, existing, name.as_deref(), &fields).await?, false))
+            }
+            Upserted::Raced => continue,
+        }
+    }
+    Err(AppError::conflict(code::CONFLICT, "The customer is being created by another request; please retry"))
+}
+
+/// A second create of a known phone: store a real name when one was sent (never the
+/// placeholder) and the enabled fields sent non-empty; otherwise leave the customer as is.
+async fn merge_existing(
+    state: &AppState,
+    existing: CustomerDoc,
+    name: Option<&str>,
+    fields: &[(&'static str, String)],
+) -> AppResult<CustomerDoc> {
+    let mut set = Document::new();
+    if let Some(n) = name.filter(|n| *n != existing.name) {
+        set.insert("name", n);
+    }
+    for (k, v) in fields {
+        if !v.is_empty() {
+            set.insert(*k, v.as_str());
+        }
+    }
+    if set.is_empty() {
+        return Ok(existing);
+    }
+    repo::update_fields(&state.db, existing.client_id, existing.id, set).await?.ok_or_else(not_found)
+}
+
+/// B10: newest first, optional search, optional cursor paging. Returns the page and, when
+/// paging, the next cursor (`None` on the last page).
+pub async fn list(
+    state: &AppState,
+    client_id: ObjectId,
+    q: ListCustomersQuery,
+) -> AppResult<(Vec<CustomerDoc>, Option<Option<String>>)> {
+    let mut e = Errors::new();
+    let search = q.q.as_deref().or(q.search.as_deref()).map(str::trim).filter(|s| !s.is_empty());
+    let mut filter = None;
+    if let Some(s) = search {
+        if s.chars().count() > 100 {
+            e.add("query.q", "must be at most 100 characters");
+        }
+        let name = doc! { "name": { "$regex": format!("(^|\\s){}", regex::escape(s)), "$options": "i" } };
+        let digits: String = s.chars().filter(|c| c.is_ascii_digit()).collect();
+        let phone_like = !digits.is_empty() && s.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c));
+        // "+91 98..." searches the national number
+        let digits = match digits.strip_prefix("91") {
+            Some(rest) if s.starts_with('+') => rest.to_string(),
+            _ => digits,
+        };
+        filter = Some(if phone_like && !digits.is_empty() {
+            doc! { "$or": [ { "phoneNumber": { "$regex": format!("^{digits}") } }, name ] }
+        } else {
+            name
+        });
+    }
+    let after = match q.cursor.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        None => None,
+        Some(c) => {
+            if q.limit.is_none() {
+                e.add("query.cursor", "needs limit");
+            }
+            match parse_cursor(c) {
+                Some(a) => Some(a),
+                None => {
+                    e.add("query.cursor", "is not a cursor returned by this list");
+                    None
+                }
+            }
+        }
+    };
+    if q.limit == Some(0) {
+        e.add("query.limit", "must be at least 1");
+    }
+    e.finish()?;
+    match q.limit {
+        None => Ok((repo::list(&state.db, client_id, filter, None, None).await?, None)),
+        Some(l) => {
+            let l = l.min(MAX_PAGE) as i64;
+            let mut page = repo::list(&state.db, client_id, filter, after, Some(l + 1)).await?;
+            let more = page.len() as i64 > l;
+            page.truncate(l as usize);
+            let next = if more {
+                page.last().map(|c| format!("{}.{}", c.created_at.timestamp_millis(), c.id.to_hex()))
+            } else {
+                None
+            };
+            Ok((page, Some(next)))
+        }
+    }
+}
+
+fn parse_cursor(c: &str) -> Option<(DateTime, ObjectId)> {
+    let (ms, id) = c.split_once('.')?;
+    let ms: i64 = ms.parse().ok()?;
+    let id = ObjectId::parse_str(id).ok()?;
+    Some((DateTime::from_millis(ms), id))
+}
+
+/// B11: the path segment is a phone number (v1: `null` when unknown, 200) or a customer id
+/// (404 when not this client's).
+pub async fn get(state: &AppState, client_id: ObjectId, key: &str) -> AppResult<Option<CustomerDoc>> {
+    let key = key.trim();
+    if key.len() == 24 && key.bytes().all(|b| b.is_ascii_hexdigit()) {
+        let id = validate::oid("params.clientCustomerId", key)?;
+        return repo::find_by_id(&state.db, client_id, id).await?.map(Some).ok_or_else(not_found);
+    }
+    let phone = validate::phone_field("params.phone", key)?;
+    repo::find_by_phone(&state.db, client_id, &phone).await
+}
+
+/// B12: name and the enabled optional fields; phone ignored; nothing required.
+pub async fn update(
+    state: &AppState,
+    client_id: ObjectId,
+    id: ObjectId,
+    req: UpdateCustomerRequest,
+) -> AppResult<CustomerDoc> {
+    let mut e = Errors::new();
+    let mut set = Document::new();
+    if let Some(n) = &req.name {
+        set.insert("name", e.text("name", n, 2, NAME_MAX));
+    }
+    let flags = customer_fields(state, client_id).await?;
+    for (k, v) in optional_fields(&mut e, &flags, &req.address, &req.email_id, &req.gst_no) {
+        set.insert(k, v);
+    }
+    e.finish()?;
+    repo::update_fields(&state.db, client_id, id, set).await?.ok_or_else(not_found)
+}
+
+/// B13: a real delete; refused (409) while the customer owes money.
+pub async fn delete(state: &AppState, client_id: ObjectId, id: ObjectId) -> AppResult<()> {
+    match repo::delete(&state.db, client_id, id).await? {
+        Deleted::Done => Ok(()),
+        Deleted::NotFound => Err(not_found()),
+        Deleted::HasBalance => Err(AppError::conflict(
+            code::CONFLICT,
+            "Customer not deleted: they have an outstanding balance; settle it first",
+        )),
+    }
+}

@@ -1,0 +1,356 @@
+//! Tenant isolation, proven from the live OpenAPI document: every authenticated operation
+//! with an id in its path is called by client A with client B's ids (and B's `clientId`),
+//! so a route added later cannot escape. Foreign and missing ids must answer alike, no
+//! answer may carry B's data, and B's documents must be byte-for-byte unchanged.
+
+use std::collections::BTreeMap;
+
+use bson::{doc, oid::ObjectId, Document};
+use futures::TryStreamExt;
+use reqwest::Method;
+use serde_json::{json, Map, Value};
+
+use crate::{
+    catalog::{dealer, group, item},
+    customers::customer,
+    helpers::{phone, Registered, TestApp},
+};
+
+struct Tenant {
+    reg: Registered,
+    group: String,
+    item: String,
+    customer: String,
+    customer_phone: String,
+    dealer: String,
+    cart: String,
+    invoice: String,
+    marker: String,
+}
+
+impl Tenant {
+    /// Values for path/query parameters by name. A parameter named here is testable.
+    fn ids(&self) -> BTreeMap<&'static str, String> {
+        BTreeMap::from([
+            ("clientId", self.reg.client_id.clone()),
+            ("groupId", self.group.clone()),
+            ("itemId", self.item.clone()),
+            ("clientCustomerId", self.customer.clone()),
+            ("dealerId", self.dealer.clone()),
+            ("cartId", self.cart.clone()),
+            ("invoiceId", self.invoice.clone()),
+        ])
+    }
+    /// Strings that must never appear in another tenant's answers.
+    fn secrets(&self) -> Vec<String> {
+        vec![
+            self.reg.client_id.clone(),
+            self.group.clone(),
+            self.item.clone(),
+            self.customer.clone(),
+            self.customer_phone.clone(),
+            self.dealer.clone(),
+            self.cart.clone(),
+            self.invoice.clone(),
+            self.marker.clone(),
+        ]
+    }
+}
+
+async fn seed(app: &TestApp, marker: &str) -> Tenant {
+    let reg = app.register(&phone()).await;
+    let d = dealer(app, &reg.client_id).await;
+    let g = group(app, &reg, &format!("{marker} Group")).await["_id"].as_str().unwrap().to_string();
+    let i = item(app, &reg, json!({ "name": format!("{marker} Item"), "groupId": g, "dealerIds": [d], "stock": 3 }))
+        .await["_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let p = phone();
+    let c = customer(app, &reg, json!({ "phone": p, "name": format!("{marker} Customer") })).await["clientCustomer"]
+        ["_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let cart = app.post("/api/business/carts", Some(&reg.token), json!({ "clientCustomerPhone": p })).await.body
+        ["cart"]["_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let inv = app
+        .post(
+            "/api/business/invoices/generatewithproducts",
+            Some(&reg.token),
+            json!({ "products": [{ "productId": i, "quantity": 1 }], "clientCustomerId": c, "paidAmount": 0 }),
+        )
+        .await;
+    assert_eq!(inv.status, 201, "{}", inv.body);
+    let invoice = inv.body["invoice"]["_id"].as_str().unwrap().to_string();
+    Tenant {
+        reg,
+        group: g,
+        item: i,
+        customer: c,
+        customer_phone: p,
+        dealer: d,
+        cart,
+        invoice,
+        marker: marker.to_string(),
+    }
+}
+
+/// Every document of the tenant, per collection (sorted by `_id`).
+async fn snapshot(app: &TestApp, t: &Tenant) -> BTreeMap<String, Vec<Document>> {
+    let cid = ObjectId::parse_str(&t.reg.client_id).unwrap();
+    let mut out = BTreeMap::new();
+    for coll in app.db.list_collection_names().await.unwrap() {
+        if coll.starts_with('_') || coll == "devicesessions" || coll == "ratelimits" || coll == "otpsessions" {
+            continue;
+        }
+        let filter = if coll == "clients" {
+            doc! { "_id": cid }
+        } else {
+            doc! { "clientId": cid }
+        };
+        let docs: Vec<Document> = app
+            .db
+            .collection::<Document>(&coll)
+            .find(filter)
+            .sort(doc! { "_id": 1 })
+            .await
+            .unwrap()
+            .try_collect()
+            .await
+            .unwrap();
+        out.insert(coll, docs);
+    }
+    out
+}
+
+fn path_params(path: &str) -> Vec<String> {
+    path.split('/').filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}'))).map(String::from).collect()
+}
+
+fn fill(path: &str, values: &BTreeMap<String, String>) -> String {
+    let mut p = path.to_string();
+    for (k, v) in values {
+        p = p.replace(&format!("{{{k}}}"), v);
+    }
+    p
+}
+
+/// A body with plausible values for the properties the operation accepts (ids from `ids`).
+fn body_for(doc: &Value, op: &Value, ids: &BTreeMap<String, String>, phone: &str) -> Option<Value> {
+    let schema = op.pointer("/requestBody/content/application~1json/schema")?;
+    let schema = match schema.get("$ref").and_then(Value::as_str) {
+        Some(r) => doc.pointer(&format!("/components/schemas/{}", r.rsplit('/').next()?))?,
+        None => schema,
+    };
+    let mut body = Map::new();
+    for prop in schema.get("properties").and_then(Value::as_object).map(|p| p.keys().cloned().collect::<Vec<_>>())? {
+        let v = match prop.as_str() {
+            "name" => json!("Hijacked Name"),
+            "price" => json!(1),
+            "stock" => json!(1),
+            "description" => json!("hijacked"),
+            "phone" => json!(phone),
+            "dealerIds" => json!([ids.get("dealerId")]),
+            p => match ids.get(p) {
+                Some(id) => json!(id),
+                None => continue,
+            },
+        };
+        body.insert(prop, v);
+    }
+    Some(Value::Object(body))
+}
+
+fn assert_no_leak(r: &crate::helpers::Resp, secrets: &[String], what: &str) {
+    let text = r.body.to_string();
+    for s in secrets {
+        assert!(!text.contains(s.as_str()), "{what}: the answer leaks another client's data ({s}): {text}");
+    }
+}
+
+async fn call(app: &TestApp, method: &str, path: &str, token: &str, body: Option<Value>) -> crate::helpers::Resp {
+    let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+    app.raw(m, path, Some(token), body.as_ref()).await
+}
+
+#[tokio::test]
+async fn every_route_with_an_id_refuses_another_clients_ids_generated_from_openapi() {
+    let app = TestApp::spawn().await;
+    let a = seed(&app, "ALPHA").await;
+    let b = seed(&app, "BRAVO").await;
+    let before = snapshot(&app, &b).await;
+    let doc = app.get("/api/openapi.json", None).await.body;
+    let a_ids: BTreeMap<String, String> = a.ids().into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    let b_ids: BTreeMap<String, String> = b.ids().into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    let secrets = b.secrets();
+    let token = a.reg.token.clone();
+
+    let mut uncovered = vec![];
+    let mut cases = 0;
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            if op.get("security").is_none() {
+                continue; // public route: no tenant
+            }
+            let what = format!("{} {path}", method.to_uppercase());
+            let params = path_params(path);
+            let query_ids: Vec<String> = op["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|p| p["in"] == "query" && p["name"].as_str().is_some_and(|n| n.ends_with("Id")))
+                .map(|p| p["name"].as_str().unwrap().to_string())
+                .collect();
+            for p in params.iter().chain(query_ids.iter()) {
+                if !b_ids.contains_key(p) {
+                    uncovered.push(format!("{what}: no isolation fixture for `{p}` (add it to Tenant::ids)"));
+                }
+            }
+            if params.iter().chain(query_ids.iter()).any(|p| !b_ids.contains_key(p)) {
+                continue;
+            }
+            if params.is_empty() {
+                // body-only operations: B's clientId in the body is refused
+                if let Some(mut body) = body_for(&doc, op, &b_ids, &b.customer_phone) {
+                    if body.get("clientId").is_some() {
+                        let r = call(&app, method, path, &token, Some(body.take())).await;
+                        r.assert_envelope(403);
+                        cases += 1;
+                    }
+                }
+                continue;
+            }
+
+            // 1. B's clientId (and B's other ids): 403, like any id that is not the token's
+            if params.iter().any(|p| p == "clientId") {
+                let url = fill(path, &b_ids);
+                let body = body_for(&doc, op, &b_ids, &b.customer_phone);
+                let r = call(&app, method, &url, &token, body).await;
+                r.assert_envelope(403);
+                assert_no_leak(&r, &secrets, &what);
+                let mut random = b_ids.clone();
+                random.insert("clientId".into(), ObjectId::new().to_hex());
+                let r2 = call(&app, method, &fill(path, &random), &token, None).await;
+                assert_eq!((r.status, r.code()), (r2.status, r2.code()), "{what}: foreign and unknown clientId differ");
+                cases += 1;
+            }
+
+            // 2. A's clientId with B's object ids: not 2xx, and the same answer as a missing id
+            let objects: Vec<&String> = params.iter().filter(|p| *p != "clientId").collect();
+            if !objects.is_empty() {
+                let mut foreign = b_ids.clone();
+                foreign.insert("clientId".into(), a.reg.client_id.clone());
+                let mut missing = foreign.clone();
+                for p in &objects {
+                    missing.insert((*p).clone(), ObjectId::new().to_hex());
+                }
+                let ids_for_body = foreign.clone();
+                let r = call(
+                    &app,
+                    method,
+                    &fill(path, &foreign),
+                    &token,
+                    body_for(&doc, op, &ids_for_body, &b.customer_phone),
+                )
+                .await;
+                assert!(!r.status.is_success(), "{what} with B's ids answered {}: {}", r.status, r.body);
+                assert_no_leak(&r, &secrets, &what);
+                let r2 = call(
+                    &app,
+                    method,
+                    &fill(path, &missing),
+                    &token,
+                    body_for(&doc, op, &ids_for_body, &b.customer_phone),
+                )
+                .await;
+                assert_eq!(
+                    (r.status, r.code(), r.body.get("message")),
+                    (r2.status, r2.code(), r2.body.get("message")),
+                    "{what}: a foreign id must look exactly like a missing one"
+                );
+                // 404, except where v1 defined a 400 for an unknown id (carts, B15-B18): kept
+                let v1_400 = path.starts_with("/api/business/carts");
+                let expected = if v1_400 { 400 } else { 404 };
+                assert_eq!(r.status, expected, "{what}: foreign ids answer {expected}: {}", r.body);
+                assert_eq!(r.errors(), r2.errors(), "{what}: a foreign id must look exactly like a missing one");
+                cases += 1;
+            }
+
+            // 3. reads with A's own ids (B's ids in the query): never any of B's documents
+            if method == "get" {
+                let mut url = fill(path, &a_ids);
+                if !query_ids.is_empty() {
+                    // (a `clientId` in the query is checked on its own just below: 403)
+                    let q: Vec<String> =
+                        query_ids.iter().filter(|p| *p != "clientId").map(|p| format!("{p}={}", b_ids[p])).collect();
+                    url = format!("{url}?{}", q.join("&"));
+                }
+                let r = call(&app, method, &url, &token, None).await;
+                assert!(r.status.is_success(), "{what} as A on A's own data answered {}: {}", r.status, r.body);
+                assert_no_leak(&r, &secrets, &what);
+                // B's clientId in the query string is refused too
+                let r =
+                    call(&app, method, &format!("{}?clientId={}", fill(path, &a_ids), b.reg.client_id), &token, None)
+                        .await;
+                r.assert_envelope(403);
+                cases += 2;
+            }
+        }
+    }
+    assert!(uncovered.is_empty(), "routes without an isolation case:\n{}", uncovered.join("\n"));
+    eprintln!("isolation: {cases} generated cases");
+    assert!(cases >= 20, "only {cases} isolation cases were generated");
+    assert_eq!(snapshot(&app, &b).await, before, "client B's documents changed");
+}
+
+#[tokio::test]
+async fn foreign_ids_in_bodies_and_queries_are_refused_or_invisible() {
+    let app = TestApp::spawn().await;
+    let a = seed(&app, "ALPHA").await;
+    let b = seed(&app, "BRAVO").await;
+    let before = snapshot(&app, &b).await;
+    let t = Some(a.reg.token.as_str());
+    let secrets = b.secrets();
+
+    // body ids of another client: 400 naming the field, nothing written
+    for extra in [json!({ "groupId": b.group }), json!({ "dealerIds": [b.dealer] })] {
+        let mut body = json!({ "name": "Sneaky", "price": 1 });
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let r = app.post("/api/business/items", t, body).await;
+        r.assert_envelope(400);
+        let r = app.put(&format!("/api/business/items/{}/{}", a.reg.client_id, a.item), t, extra).await;
+        r.assert_envelope(400);
+    }
+    // query ids of another client: nothing of theirs
+    let r = app.get(&format!("/api/business/items/{}?groupId={}", a.reg.client_id, b.group), t).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["items"], json!([]));
+    // B's customer phone: A sees "no such customer" (null, as for any unknown phone)
+    let r = app.get(&format!("/api/business/client-customers/{}/{}", a.reg.client_id, b.customer_phone), t).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["clientCustomer"], Value::Null);
+    // creating B's customer phone at A makes A's own customer, with nothing of B's
+    let r = app.post("/api/business/client-customers", t, json!({ "phone": b.customer_phone })).await;
+    assert_eq!(r.status, 201);
+    assert_eq!(r.body["isNew"], true);
+    assert_eq!(r.body["clientCustomer"]["clientId"], a.reg.client_id.as_str());
+    // searching A's lists for B's names and phone finds nothing
+    for url in [
+        format!("/api/business/items/{}?q=BRAVO&isActive=all", a.reg.client_id),
+        format!("/api/business/client-customers/{}?q=BRAVO", a.reg.client_id),
+        format!("/api/business/item-groups/{}", a.reg.client_id),
+    ] {
+        let r = app.get(&url, t).await;
+        assert_eq!(r.status, 200);
+        let mut s = secrets.clone();
+        s.retain(|x| x != &b.customer_phone); // A now has a customer with that phone
+        assert_no_leak(&r, &s, &url);
+    }
+    assert_eq!(snapshot(&app, &b).await, before, "client B's documents changed");
+}
