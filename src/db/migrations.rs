@@ -15,8 +15,10 @@ pub struct Migration {
 }
 
 /// Every migration, in order. A new file in `migrations/` gets a line here.
-pub const MIGRATIONS: &[Migration] =
-    &[Migration { version: 1, name: "0001_auth", source: include_str!("../../migrations/0001_auth.json") }];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration { version: 1, name: "0001_auth", source: include_str!("../../migrations/0001_auth.json") },
+    Migration { version: 4, name: "0004_dealers", source: include_str!("../../migrations/0004_dealers.json") },
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum MigrationError {
