@@ -5,6 +5,7 @@
 mod helpers;
 
 mod auth;
+mod dealers;
 mod hygiene;
 mod otp;
 mod profile;
