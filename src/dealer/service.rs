@@ -181,7 +181,8 @@ fn dealer_fields(e: &mut Errors, r: &DealerRequest) -> DealerFields {
         f.bank_name = e.opt_text("bankDetails.bankName", &b.bank_name, 0, 100);
         if let Some(a) = &b.account_no {
             let a: String = a.chars().filter(|c| !c.is_whitespace()).collect();
-            if !a.is_empty() && !(a.len() >= 6 && a.len() <= 20 && a.bytes().all(|c| c.is_ascii_digit())) {
+            let ok = (6..=20).contains(&a.len()) && a.bytes().all(|c| c.is_ascii_digit());
+            if !a.is_empty() && !ok {
                 e.add("bankDetails.accountNo", "must be 6 to 20 digits");
             }
             f.account_no = Some(a);
@@ -969,7 +970,7 @@ pub async fn dealer_summary(state: &AppState, client: ObjectId, dealer: ObjectId
         let data = serde_json::to_value(PaymentWire::from(p)).unwrap_or_default();
         timeline.push((at, id, TimelineEntry { kind: "payment".into(), at: wire::iso(at), data }));
     }
-    timeline.sort_by(|a, b| (b.0, b.1).cmp(&(a.0, a.1)));
+    timeline.sort_by_key(|e| std::cmp::Reverse((e.0, e.1)));
     let outstanding = Paise((t.billed.0 - paid.0).max(0));
     Ok(DealerSummaryResponse {
         success: true,
