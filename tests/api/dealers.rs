@@ -947,3 +947,40 @@ async fn bad_input_on_every_endpoint_is_a_4xx_envelope_and_writes_nothing() {
     }
     assert_eq!(before, after, "nothing written by bad input");
 }
+
+#[tokio::test]
+async fn every_dealer_route_is_in_the_openapi_document() {
+    let app = TestApp::spawn().await;
+    let doc = app.get("/api/openapi.json", None).await.body;
+    let paths = doc["paths"].as_object().unwrap();
+    let ops = [
+        ("/api/dealer", "post"),
+        ("/api/dealer/{clientId}", "get"),
+        ("/api/dealer/{clientId}/{dealerId}", "put"),
+        ("/api/dealer/{clientId}/{dealerId}", "delete"),
+        ("/api/dealer/{clientId}/{dealerId}/items", "get"),
+        ("/api/dealer/{clientId}/{dealerId}/items/low-stock", "get"),
+        ("/api/dealer/{clientId}/{dealerId}/orders/recommendations", "get"),
+        ("/api/dealer/orders", "post"),
+        ("/api/dealer/{clientId}/{dealerId}/orders", "get"),
+        ("/api/dealer/orders/{orderId}", "get"),
+        ("/api/dealer/orders/{orderId}/cancel", "post"),
+        ("/api/dealer/orders/{orderId}/mark-delivered", "post"),
+        ("/api/dealer/orders/{orderId}/total", "put"),
+        ("/api/dealer/orders/{orderId}/payments", "get"),
+        ("/api/dealer/payments", "post"),
+        ("/api/dealer/{clientId}/{dealerId}/payments", "get"),
+        ("/api/dealer/{clientId}/payments/all", "get"),
+        ("/api/dealer/payments/{paymentId}", "get"),
+        ("/api/dealer/{clientId}/order-payments", "get"),
+        ("/api/dealer/orders/{orderId}/payment-details", "get"),
+        ("/api/dealer/{clientId}/{dealerId}/summary", "get"),
+        ("/api/dealer/{clientId}/transactions", "get"),
+        ("/api/dealer/{clientId}/{dealerId}/transactions", "get"),
+    ];
+    for (p, m) in ops {
+        let op = paths.get(p).and_then(|o| o.get(m)).unwrap_or_else(|| panic!("{m} {p} missing"));
+        assert_eq!(op["tags"][0], "dealers", "{m} {p}");
+        assert!(op.get("security").is_some(), "{m} {p} needs bearer security");
+    }
+}
