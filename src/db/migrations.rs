@@ -19,6 +19,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "0001_auth", source: include_str!("../../migrations/0001_auth.json") },
     Migration { version: 2, name: "0002_catalog", source: include_str!("../../migrations/0002_catalog.json") },
     Migration { version: 3, name: "0003_billing", source: include_str!("../../migrations/0003_billing.json") },
+    Migration { version: 4, name: "0004_dealers", source: include_str!("../../migrations/0004_dealers.json") },
 ];
 
 #[derive(Debug, thiserror::Error)]

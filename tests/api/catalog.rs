@@ -25,16 +25,13 @@ pub async fn item(app: &TestApp, reg: &Registered, body: Value) -> Value {
 }
 
 /// A dealer row of `client` (the dealer module owns the endpoints; the catalog only checks ownership).
-pub async fn dealer(app: &TestApp, client: &str) -> String {
-    let id = ObjectId::new();
-    app.db
-        .collection::<Document>("dealers")
-        .insert_one(
-            doc! { "_id": id, "clientId": ObjectId::parse_str(client).unwrap(), "name": "Supplier", "isActive": true },
-        )
-        .await
-        .unwrap();
-    id.to_hex()
+/// A dealer of this client, created through the dealer API (D1).
+pub async fn dealer(app: &TestApp, reg: &Registered) -> String {
+    let name = format!("Supplier {}", &ObjectId::new().to_hex()[18..]);
+    let r =
+        app.post("/api/dealer", Some(&reg.token), serde_json::json!({ "clientId": reg.client_id, "name": name })).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.body["dealer"]["_id"].as_str().unwrap().to_string()
 }
 
 async fn count(app: &TestApp, coll: &str) -> u64 {
@@ -161,7 +158,7 @@ async fn item_create_list_update_with_v1_shapes_and_paise_storage() {
     let app = TestApp::spawn().await;
     let reg = app.register(&phone()).await;
     let g = group(&app, &reg, "Engine").await;
-    let d1 = dealer(&app, &reg.client_id).await;
+    let d1 = dealer(&app, &reg).await;
     let r = app
         .post(
             "/api/business/items",
@@ -293,8 +290,8 @@ async fn foreign_or_missing_group_and_dealer_ids_are_400_naming_the_field() {
     let reg = app.register(&phone()).await;
     let other = app.register(&phone()).await;
     let foreign_group = group(&app, &other, "Theirs").await["_id"].as_str().unwrap().to_string();
-    let foreign_dealer = dealer(&app, &other.client_id).await;
-    let mine = dealer(&app, &reg.client_id).await;
+    let foreign_dealer = dealer(&app, &other).await;
+    let mine = dealer(&app, &reg).await;
     let missing = ObjectId::new().to_hex();
     let cases = [
         (json!({ "groupId": foreign_group }), "groupId"),

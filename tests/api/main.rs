@@ -6,6 +6,7 @@ mod helpers;
 
 mod auth;
 mod billing;
+mod dealers;
 mod hygiene;
 mod otp;
 mod profile;

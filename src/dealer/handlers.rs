@@ -1,0 +1,478 @@
+//! D1-D23 handlers: extract, parse ids, call the service. A `clientId` in the path or the
+//! query is bound to the token by the auth layer (403), a body `clientId` by `ApiJson`.
+
+use axum::{extract::State, http::StatusCode, Json};
+
+use crate::{
+    auth::AuthClient,
+    dealer::{dto::*, service},
+    error::AppResult,
+    extract::{ApiJson, ApiPath, ApiQuery},
+    openapi::ErrorBody,
+    state::AppState,
+};
+
+/// D1: create a dealer (supplier)
+#[utoipa::path(post, path = "/dealer", tag = "dealers", security(("bearer" = [])),
+    request_body = DealerRequest,
+    responses(
+        (status = 201, description = "Created", body = DealerResponse),
+        (status = 400, description = "Validation error or malformed id", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "clientId is not the token's client", body = ErrorBody),
+        (status = 409, description = "An active dealer with this name exists", body = ErrorBody),
+    ))]
+pub async fn create_dealer(
+    State(state): State<AppState>,
+    auth: AuthClient,
+    ApiJson(req): ApiJson<DealerRequest>,
+) -> AppResult<(StatusCode, Json<DealerResponse>)> {
+    let d = service::create_dealer(&state, auth.client_id, req).await?;
+    Ok((StatusCode::CREATED, Json(DealerResponse { success: true, dealer: d.into() })))
+}
+
+/// D2: active dealers, newest first
+#[utoipa::path(get, path = "/dealer/{clientId}", tag = "dealers", security(("bearer" = [])),
+    params(("clientId" = String, Path, description = "Must be the token's client")),
+    responses(
+        (status = 200, description = "Dealers", body = DealersResponse),
+        (status = 400, description = "Validation error or malformed id", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "clientId is not the token's client", body = ErrorBody),
+    ))]
+pub async fn list_dealers(
+    State(state): State<AppState>,
+    auth: AuthClient,
+    ApiPath(_client): ApiPath<String>,
+) -> AppResult<Json<DealersResponse>> {
+    let ds = service::list_dealers(&state, auth.client_id).await?;
+    Ok(Json(DealersResponse { success: true, dealers: ds.into_iter().map(Into::into).collect() }))
+}
+
+/// D3: update a dealer (active or deleted)
+#[utoipa::path(put, path = "/dealer/{clientId}/{dealerId}", tag = "dealers", security(("bearer" = [])),
+    params(("clientId" = String, Path, description = "Must be the token's client"), ("dealerId" = String, Path, description = "Dealer id (24 hex)")),
+    request_body = DealerRequest,
+    responses(
+        (status = 200, description = "Updated", body = DealerResponse),
+        (status = 400, description = "Validation error or malformed id", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "clientId is not the token's client", body = ErrorBody),
+        (status = 404, description = "Missing or another client's id", body = ErrorBody),
+        (status = 409, description = "An active dealer with this name exists", body = ErrorBody),
+    ))]
+pub async fn update_dealer(
+    State(state): State<AppState>,
+    auth: AuthClient,
+    ApiPath((_client, dealer)): ApiPath<(String, String)>,
+    ApiJson(req): ApiJson<DealerRequest>,
+) -> AppResult<Json<DealerResponse>> {
+    let dealer = service::path_id("dealerId", &dealer)?;
+    let d = service::update_dealer(&state, auth.client_id, dealer, req).await?;
+    Ok(Json(DealerResponse { success: true, dealer: d.into() }))
+}
+
+/// D4: soft-delete a dealer (history kept)
+#[utoipa::path(delete, path = "/dealer/{clientId}/{dealerId}", tag = "dealers", security(("bearer" = [])),
+    params(("clientId" = String, Path, description = "Must be the token's client"), ("dealerId" = String, Path, description = "Dealer id (24 hex)")),
+    responses(
+        (status = 200, description = "Deleted", body = MessageResponse),
+        (status = 400, description = "Validation error or malformed id", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "clientId is not the token's client", body = ErrorBody),
+        (status = 404, description = "Missing or another client's id", body = ErrorBody),
+    ))]
+pub async fn delete_dealer(
+    State(state): State<AppState>,
+    auth: AuthClient,
+    ApiPath((_client, dealer)): ApiPath<(String, String)>,
+) -> AppResult<Json<MessageResponse>> {
+    let dealer = service::path_id("dealerId", &dealer)?;
+    service::delete_dealer(&state, auth.client_id, dealer).await?;
+    Ok(Json(MessageResponse { success: true, message: "Dealer deleted".into() }))
+}
+
+/// D5: active items supplied by the dealer
+#[utoipa::path(get, path = "/dealer/{clientId}/{dealerId}/items", tag = "dealers", security(("bearer" = [])),
+    params(("clientId" = String, Path, description = "Must be the token's client"), ("dealerId" = String, Path, description = "Dealer id (24 hex)")),
+    responses(
+        (status = 200, description = "Items", body = ItemsResponse),
+        (status = 400, description = "Validation error or malformed id", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "clientId is not the token's client", body = ErrorBody),
+        (status = 404, description = "Missing or another client's id", body = ErrorBody),
+    ))]
+pub async fn dealer_items(
+    State(state): State<AppState>,
+    auth: AuthClient,
+    ApiPath((_client, dealer)): ApiPath<(String, String)>,
+) -> AppResult<Json<ItemsResponse>> {
+    let dealer = service::path_id("dealerId", &dealer)?;
+    let items = service::dealer_items(&state, auth.client_id, dealer).await?;
+    Ok(Json(ItemsResponse { success: true, items }))
+}
+
+/// D6: the dealer's items at or below their threshold
+#[utoipa::path(get, path = "/dealer/{clientId}/{dealerId}/items/low-stock", tag = "dealers", security(("bearer" = [])),
+    params(("clientId" = String, Path, description = "Must be the token's client"), ("dealerId" = String, Path, description = "Dealer id (24 hex)")),
+    responses(
+        (status = 200, description = "Low-stock items", body = LowStockResponse),
+        (status = 400, description = "Validation error or malformed id", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "clientId is not the token's client", body = ErrorBody),
+        (status = 404, description = "Missing or another client's id", body = ErrorBody),
+    ))]
+pub async fn low_stock(
+    State(state): State<AppState>,
+    auth: AuthClient,
+    ApiPath((_client, dealer)): ApiPath<(String, String)>,
+) -> AppResult<Json<LowStockResponse>> {
+    let dealer = service::path_id("dealerId", &dealer)?;
+    let items = service::low_stock(&state, auth.client_id, dealer).await?;
+    Ok(Json(LowStockResponse { success: true, items }))
+}
+
+/// D7: what to order (pending orders subtracted; rule in docs/API.md)
+#[utoipa::path(get, path = "/dealer/{clientId}/{dealerId}/orders/recommendations", tag = "dealers", security(("bearer" = [])),
+    params(("clientId" = String, Path, description = "Must be the token's client"), ("dealerId" = String, Path, description = "Dealer id (24 hex)")),
+    responses(
+        (status = 200, description = "Recommendations", body = RecommendationsResponse),
+        (status = 400, description = "Validation error or malformed id", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "clientId is not the token's client", body = ErrorBody),
+        (status = 404, description = "Missing or another client's id", body = ErrorBody),
+    ))]
+pub async fn recommendations(
+    State(state): State<AppState>,
+    auth: AuthClient,
+    ApiPath((_client, dealer)): ApiPath<(String, String)>,
+) -> AppResult<Json<RecommendationsResponse>> {
+    let dealer = service::path_id("dealerId", &dealer)?;
+    let recommendations = service::recommendations(&state, auth.client_id, dealer).await?;
+    Ok(Json(RecommendationsResponse { success: true, recommendations }))
+}
+
+/// D8: place an order (number PO/<fy>/<seq>)
+#[utoipa::path(post, path = "/dealer/orders", tag = "dealers", security(("bearer" = [])),
+    request_body = CreateOrderRequest,
+    responses(
+        (status = 201, description = "Created (lines not included)", body = OrderResponse),
+        (status = 400, description = "Validation error or malformed id", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "clientId is not the token's client", body = ErrorBody),
+        (status = 404, description = "Missing or another client's id", body = ErrorBody),
+    ))]
+pub async fn create_order(
+    State(state): State<AppState>,
+    auth: AuthClient,
+    ApiJson(req): ApiJson<CreateOrderRequest>,
+) -> AppResult<(StatusCode, Json<OrderResponse>)> {
+    let o = service::create_order(&state, auth.client_id, req).await?;
+    Ok((StatusCode::CREATED, Json(OrderResponse { success: true, order: o.into() })))
+}
+
+/// D9: the dealer's orders, newest first
+#[utoipa::path(get, path = "/dealer/{clientId}/{dealerId}/orders", tag = "dealers", security(("bearer" = [])),
+    params(("clientId" = String, Path, description = "Must be the token's client"), ("dealerId" = String, Path, description = "Dealer id (24 hex)")),
+    responses(
+        (status = 200, description = "Orders", body = OrdersResponse),
+        (status = 400, description = "Validation error or malformed id", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "clientId is not the token's client", body = ErrorBody),
+        (status = 404, description = "Missing or another client's id", body = ErrorBody),
+    ))]
+pub async fn dealer_orders(
+    State(state): State<AppState>,
+    auth: AuthClient,
+    ApiPath((_client, dealer)): ApiPath<(String, String)>,
+) -> AppResult<Json<OrdersResponse>> {
+    let dealer = service::path_id("dealerId", &dealer)?;
+    let os = service::dealer_orders(&state, auth.client_id, dealer).await?;
+    Ok(Json(OrdersResponse { success: true, orders: os.into_iter().map(Into::into).collect() }))
+}
+
+/// D10: an order with its lines
+#[utoipa::path(get, path = "/dealer/orders/{orderId}", tag = "dealers", security(("bearer" = [])),
+    params(("orderId" = String, Path, description = "Order id (24 hex)"), ClientQuery),
+    responses(
+        (status = 200, description = "Order and lines", body = OrderWithLinesResponse),
+        (status = 400, description = "Validation error or malformed id", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "clientId is not the token's client", body = ErrorBody),
+        (status = 404, description = "Missing or another client's id", body = ErrorBody),
+    ))]
+pub async fn get_order(
+    State(state): State<AppState>,
+    auth: AuthClient,
+    ApiPath(order): ApiPath<String>,
+    ApiQuery(_q): ApiQuery<ClientQuery>,
+) -> AppResult<Json<OrderWithLinesResponse>> {
+    let order = service::path_id("orderId", &order)?;
+    let (o, lines) = service::order_with_lines(&state, auth.client_id, order).await?;
+    Ok(Json(OrderWithLinesResponse {
+        success: true,
+        order: o.into(),
+        items: lines.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// D11: cancel a pending, unpaid order
+#[utoipa::path(post, path = "/dealer/orders/{orderId}/cancel", tag = "dealers", security(("bearer" = [])),
+    params(("orderId" = String, Path, description = "Order id (24 hex)")),
+    request_body = ClientBody,
+    responses(
+        (status = 200, description = "Cancelled", body = OrderResponse),
+        (status = 400, description = "Validation, or the order is not pending / has payments", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "clientId is not the token's client", body = ErrorBody),
+        (status = 404, description = "Missing or another client's id", body = ErrorBody),
+    ))]
+pub async fn cancel_order(
+    State(state): State<AppState>,
+    auth: AuthClient,
+    ApiPath(order): ApiPath<String>,
+    ApiJson(req): ApiJson<ClientBody>,
+) -> AppResult<Json<OrderResponse>> {
+    let order = service::path_id("orderId", &order)?;
+    let o = service::cancel_order(&state, auth.client_id, order, req).await?;
+    Ok(Json(OrderResponse { success: true, order: o.into() }))
+}
+
+/// D12: receive the order into stock (exactly once)
+#[utoipa::path(post, path = "/dealer/orders/{orderId}/mark-delivered", tag = "dealers", security(("bearer" = [])),
+    params(("orderId" = String, Path, description = "Order id (24 hex)")),
+    request_body = MarkDeliveredRequest,
+    responses(
+        (status = 200, description = "Delivered", body = OrderResponse),
+        (status = 400, description = "Validation, or the order is not pending / has no lines", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "clientId is not the token's client", body = ErrorBody),
+        (status = 404, description = "Missing or another client's id", body = ErrorBody),
+    ))]
+pub async fn mark_delivered(
+    State(state): State<AppState>,
+    auth: AuthClient,
+    ApiPath(order): ApiPath<String>,
+    ApiJson(req): ApiJson<MarkDeliveredRequest>,
+) -> AppResult<Json<OrderResponse>> {
+    let order = service::path_id("orderId", &order)?;
+    let o = service::mark_delivered(&state, auth.client_id, order, req).await?;
+    Ok(Json(OrderResponse { success: true, order: o.into() }))
+}
+
+/// D13: set the dealer's bill total and/or due date
+#[utoipa::path(put, path = "/dealer/orders/{orderId}/total", tag = "dealers", security(("bearer" = [])),
+    params(("orderId" = String, Path, description = "Order id (24 hex)")),
+    request_body = SetTotalRequest,
+    responses(
+        (status = 200, description = "Updated", body = OrderResponse),
+        (status = 400, description = "Validation, cancelled order, or total below the amount paid", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "clientId is not the token's client", body = ErrorBody),
+        (status = 404, description = "Missing or another client's id", body = ErrorBody),
+    ))]
+pub async fn set_total(
+    State(state): State<AppState>,
+    auth: AuthClient,
+    ApiPath(order): ApiPath<String>,
+    ApiJson(req): ApiJson<SetTotalRequest>,
+) -> AppResult<Json<OrderResponse>> {
+    let order = service::path_id("orderId", &order)?;
+    let o = service::set_total(&state, auth.client_id, order, req).await?;
+    Ok(Json(OrderResponse { success: true, order: o.into() }))
+}
+
+/// D14: payments of an order
+#[utoipa::path(get, path = "/dealer/orders/{orderId}/payments", tag = "dealers", security(("bearer" = [])),
+    params(("orderId" = String, Path, description = "Order id (24 hex)"), ClientQuery),
+    responses(
+        (status = 200, description = "Order payments", body = OrderPaymentsResponse),
+        (status = 400, description = "Validation error or malformed id", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "clientId is not the token's client", body = ErrorBody),
+        (status = 404, description = "Missing or another client's id", body = ErrorBody),
+    ))]
+pub async fn order_payments(
+    State(state): State<AppState>,
+    auth: AuthClient,
+    ApiPath(order): ApiPath<String>,
+    ApiQuery(_q): ApiQuery<ClientQuery>,
+) -> AppResult<Json<OrderPaymentsResponse>> {
+    let order = service::path_id("orderId", &order)?;
+    Ok(Json(service::order_payments(&state, auth.client_id, order).await?))
+}
+
+/// D15: record a payment to a dealer (optionally against an order)
+#[utoipa::path(post, path = "/dealer/payments", tag = "dealers", security(("bearer" = [])),
+    request_body = CreatePaymentRequest,
+    responses(
+        (status = 201, description = "Created", body = PaymentResponse),
+        (status = 400, description = "Validation, or beyond what the order still owes", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "clientId is not the token's client", body = ErrorBody),
+        (status = 404, description = "Missing or another client's id", body = ErrorBody),
+    ))]
+pub async fn create_payment(
+    State(state): State<AppState>,
+    auth: AuthClient,
+    ApiJson(req): ApiJson<CreatePaymentRequest>,
+) -> AppResult<(StatusCode, Json<PaymentResponse>)> {
+    let p = service::create_payment(&state, auth.client_id, req).await?;
+    Ok((StatusCode::CREATED, Json(PaymentResponse { success: true, payment: p.into() })))
+}
+
+/// D16: the dealer's payments, newest first
+#[utoipa::path(get, path = "/dealer/{clientId}/{dealerId}/payments", tag = "dealers", security(("bearer" = [])),
+    params(("clientId" = String, Path, description = "Must be the token's client"), ("dealerId" = String, Path, description = "Dealer id (24 hex)")),
+    responses(
+        (status = 200, description = "Payments", body = PaymentsResponse),
+        (status = 400, description = "Validation error or malformed id", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "clientId is not the token's client", body = ErrorBody),
+        (status = 404, description = "Missing or another client's id", body = ErrorBody),
+    ))]
+pub async fn dealer_payments(
+    State(state): State<AppState>,
+    auth: AuthClient,
+    ApiPath((_client, dealer)): ApiPath<(String, String)>,
+) -> AppResult<Json<PaymentsResponse>> {
+    let dealer = service::path_id("dealerId", &dealer)?;
+    let ps = service::dealer_payments(&state, auth.client_id, dealer).await?;
+    Ok(Json(PaymentsResponse { success: true, payments: ps.into_iter().map(Into::into).collect() }))
+}
+
+/// D17: all dealer payments, filtered and paged
+#[utoipa::path(get, path = "/dealer/{clientId}/payments/all", tag = "dealers", security(("bearer" = [])),
+    params(("clientId" = String, Path, description = "Must be the token's client"), PaymentsAllQuery),
+    responses(
+        (status = 200, description = "Payments page", body = PaymentsAllResponse),
+        (status = 400, description = "Validation error or malformed id", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "clientId is not the token's client", body = ErrorBody),
+        (status = 404, description = "Missing or another client's id", body = ErrorBody),
+    ))]
+pub async fn all_payments(
+    State(state): State<AppState>,
+    auth: AuthClient,
+    ApiPath(_client): ApiPath<String>,
+    ApiQuery(q): ApiQuery<PaymentsAllQuery>,
+) -> AppResult<Json<PaymentsAllResponse>> {
+    Ok(Json(service::all_payments(&state, auth.client_id, q).await?))
+}
+
+/// D18: one payment
+#[utoipa::path(get, path = "/dealer/payments/{paymentId}", tag = "dealers", security(("bearer" = [])),
+    params(("paymentId" = String, Path, description = "Payment id (24 hex)"), ClientQuery),
+    responses(
+        (status = 200, description = "Payment", body = PaymentByIdResponse),
+        (status = 400, description = "Validation error or malformed id", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "clientId is not the token's client", body = ErrorBody),
+        (status = 404, description = "Missing or another client's id", body = ErrorBody),
+    ))]
+pub async fn get_payment(
+    State(state): State<AppState>,
+    auth: AuthClient,
+    ApiPath(payment): ApiPath<String>,
+    ApiQuery(_q): ApiQuery<ClientQuery>,
+) -> AppResult<Json<PaymentByIdResponse>> {
+    let id = service::path_id("paymentId", &payment)?;
+    let p = service::payment(&state, auth.client_id, id).await?;
+    Ok(Json(PaymentByIdResponse { success: true, payment_id: id.to_hex(), payment: p.into() }))
+}
+
+/// D19: orders by payment status, paged
+#[utoipa::path(get, path = "/dealer/{clientId}/order-payments", tag = "dealers", security(("bearer" = [])),
+    params(("clientId" = String, Path, description = "Must be the token's client"), OrderPaymentsQuery),
+    responses(
+        (status = 200, description = "Orders page", body = OrderPaymentsListResponse),
+        (status = 400, description = "Validation error or malformed id", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "clientId is not the token's client", body = ErrorBody),
+        (status = 404, description = "Missing or another client's id", body = ErrorBody),
+    ))]
+pub async fn order_payment_status(
+    State(state): State<AppState>,
+    auth: AuthClient,
+    ApiPath(_client): ApiPath<String>,
+    ApiQuery(q): ApiQuery<OrderPaymentsQuery>,
+) -> AppResult<Json<OrderPaymentsListResponse>> {
+    Ok(Json(service::order_payment_status(&state, auth.client_id, q).await?))
+}
+
+/// D20: an order with dealer, lines and payments
+#[utoipa::path(get, path = "/dealer/orders/{orderId}/payment-details", tag = "dealers", security(("bearer" = [])),
+    params(("orderId" = String, Path, description = "Order id (24 hex)"), ClientQuery),
+    responses(
+        (status = 200, description = "Payment details", body = PaymentDetailsResponse),
+        (status = 400, description = "Validation error or malformed id", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "clientId is not the token's client", body = ErrorBody),
+        (status = 404, description = "Missing or another client's id", body = ErrorBody),
+    ))]
+pub async fn payment_details(
+    State(state): State<AppState>,
+    auth: AuthClient,
+    ApiPath(order): ApiPath<String>,
+    ApiQuery(_q): ApiQuery<ClientQuery>,
+) -> AppResult<Json<PaymentDetailsResponse>> {
+    let order = service::path_id("orderId", &order)?;
+    Ok(Json(service::payment_details(&state, auth.client_id, order).await?))
+}
+
+/// D21: what is owed to a dealer
+#[utoipa::path(get, path = "/dealer/{clientId}/{dealerId}/summary", tag = "dealers", security(("bearer" = [])),
+    params(("clientId" = String, Path, description = "Must be the token's client"), ("dealerId" = String, Path, description = "Dealer id (24 hex)")),
+    responses(
+        (status = 200, description = "Summary", body = DealerSummaryResponse),
+        (status = 400, description = "Validation error or malformed id", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "clientId is not the token's client", body = ErrorBody),
+        (status = 404, description = "Missing or another client's id", body = ErrorBody),
+    ))]
+pub async fn dealer_summary(
+    State(state): State<AppState>,
+    auth: AuthClient,
+    ApiPath((_client, dealer)): ApiPath<(String, String)>,
+) -> AppResult<Json<DealerSummaryResponse>> {
+    let dealer = service::path_id("dealerId", &dealer)?;
+    Ok(Json(service::dealer_summary(&state, auth.client_id, dealer).await?))
+}
+
+/// D22: orders and payments of every dealer, paged
+#[utoipa::path(get, path = "/dealer/{clientId}/transactions", tag = "dealers", security(("bearer" = [])),
+    params(("clientId" = String, Path, description = "Must be the token's client"), PageQuery),
+    responses(
+        (status = 200, description = "Timeline page", body = TransactionsResponse),
+        (status = 400, description = "Validation error or malformed id", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "clientId is not the token's client", body = ErrorBody),
+    ))]
+pub async fn all_transactions(
+    State(state): State<AppState>,
+    auth: AuthClient,
+    ApiPath(_client): ApiPath<String>,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> AppResult<Json<TransactionsResponse>> {
+    Ok(Json(service::all_transactions(&state, auth.client_id, q).await?))
+}
+
+/// D23: one dealer's orders and payments, paged
+#[utoipa::path(get, path = "/dealer/{clientId}/{dealerId}/transactions", tag = "dealers", security(("bearer" = [])),
+    params(("clientId" = String, Path, description = "Must be the token's client"), ("dealerId" = String, Path, description = "Dealer id (24 hex)"), PageQuery),
+    responses(
+        (status = 200, description = "Timeline page", body = DealerTransactionsResponse),
+        (status = 400, description = "Validation error or malformed id", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "clientId is not the token's client", body = ErrorBody),
+        (status = 404, description = "Missing or another client's id", body = ErrorBody),
+    ))]
+pub async fn dealer_transactions(
+    State(state): State<AppState>,
+    auth: AuthClient,
+    ApiPath((_client, dealer)): ApiPath<(String, String)>,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> AppResult<Json<DealerTransactionsResponse>> {
+    let dealer = service::path_id("dealerId", &dealer)?;
+    Ok(Json(service::dealer_transactions(&state, auth.client_id, dealer, q).await?))
+}
