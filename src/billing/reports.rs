@@ -98,13 +98,9 @@ pub fn date_filter(q: &ListQuery, field: &str) -> AppResult<Document> {
     })
 }
 
+/// The customer document as the customer endpoints show it (for populated references).
 pub fn customer_json(c: &CustomerDoc) -> Value {
-    json!({
-        "_id": c.id.to_hex(), "clientId": c.client_id.to_hex(), "phoneNumber": c.phone_number, "name": c.name,
-        "address": c.address, "emailId": c.email_id, "gstNo": c.gst_no, "outstandingBalance": c.outstanding_balance,
-        "firstSeenAt": wire::iso(c.first_seen_at), "lastPurchaseAt": c.last_purchase_at.map(wire::iso),
-        "createdAt": wire::iso(c.created_at), "updatedAt": wire::iso(c.updated_at), "__v": c.version,
-    })
+    json!(crate::customer::dto::CustomerWire::from(c.clone()))
 }
 
 async fn customers_by_id(
