@@ -45,6 +45,7 @@ impl Modify for SecurityAddon {
     modifiers(&SecurityAddon),
     tags(
         (name = "health"), (name = "otp"), (name = "auth"), (name = "client"),
+        (name = "dashboard", description = "Dashboard (H1-H4) and business reports in India time; money in rupees"),
     )
 )]
 pub struct ApiDoc;

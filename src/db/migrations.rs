@@ -18,6 +18,7 @@ pub struct Migration {
 pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "0001_auth", source: include_str!("../../migrations/0001_auth.json") },
     Migration { version: 3, name: "0003_billing", source: include_str!("../../migrations/0003_billing.json") },
+    Migration { version: 6, name: "0006_dashboard", source: include_str!("../../migrations/0006_dashboard.json") },
 ];
 
 #[derive(Debug, thiserror::Error)]
