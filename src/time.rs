@@ -108,9 +108,15 @@ mod tests {
     fn calendar_helpers() {
         let d = NaiveDate::from_ymd_opt(2026, 1, 15).unwrap(); // a Thursday
         assert_eq!(week_start(d), NaiveDate::from_ymd_opt(2026, 1, 12).unwrap());
-        assert_eq!(week_start(NaiveDate::from_ymd_opt(2026, 1, 12).unwrap()), NaiveDate::from_ymd_opt(2026, 1, 12).unwrap());
+        assert_eq!(
+            week_start(NaiveDate::from_ymd_opt(2026, 1, 12).unwrap()),
+            NaiveDate::from_ymd_opt(2026, 1, 12).unwrap()
+        );
         assert_eq!(fy_start(d), NaiveDate::from_ymd_opt(2025, 4, 1).unwrap());
-        assert_eq!(fy_start(NaiveDate::from_ymd_opt(2026, 4, 1).unwrap()), NaiveDate::from_ymd_opt(2026, 4, 1).unwrap());
+        assert_eq!(
+            fy_start(NaiveDate::from_ymd_opt(2026, 4, 1).unwrap()),
+            NaiveDate::from_ymd_opt(2026, 4, 1).unwrap()
+        );
         assert_eq!(add_months(month_start(d), -1), NaiveDate::from_ymd_opt(2025, 12, 1).unwrap());
         assert_eq!(add_months(month_start(d), -13), NaiveDate::from_ymd_opt(2024, 12, 1).unwrap());
         assert_eq!(add_months(month_start(d), 12), NaiveDate::from_ymd_opt(2027, 1, 1).unwrap());

@@ -56,12 +56,7 @@ pub fn wants_csv(format: Option<&str>, headers: &HeaderMap) -> Result<bool, AppE
 
 /// A streamed `text/csv` attachment: the header, then `row(doc)` for each cursor document.
 /// A database error mid-stream ends the body early (logged); the status is already sent.
-pub fn stream(
-    filename: &str,
-    header_row: &[&str],
-    cursor: Cursor<Document>,
-    row: fn(&Document) -> String,
-) -> Response {
+pub fn stream(filename: &str, header_row: &[&str], cursor: Cursor<Document>, row: fn(&Document) -> String) -> Response {
     let head = record(&header_row.iter().map(|h| h.to_string()).collect::<Vec<_>>());
     let rows = cursor.map(move |r| match r {
         Ok(d) => Ok::<_, std::io::Error>(row(&d)),

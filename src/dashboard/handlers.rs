@@ -233,8 +233,10 @@ pub async fn sales_vs_collections(
     ApiQuery(q): ApiQuery<RangeQuery>,
 ) -> AppResult<Json<SalesVsCollectionsResponse>> {
     let w = window_or_month(&q)?;
-    let (f, by_method) =
-        tokio::try_join!(repo::figures(&state.db, auth.client_id, w), repo::method_split(&state.db, auth.client_id, w))?;
+    let (f, by_method) = tokio::try_join!(
+        repo::figures(&state.db, auth.client_id, w),
+        repo::method_split(&state.db, auth.client_id, w)
+    )?;
     Ok(Json(SalesVsCollectionsResponse {
         success: true,
         collection_rate: repo::percent(f.collections.as_i64(), f.sales.as_i64()),

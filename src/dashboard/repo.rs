@@ -134,10 +134,7 @@ fn item_key() -> Bson {
 
 /// Sorting and shaping of grouped item rows `{_id, name:{at, n}, quantity, amount}`.
 fn top_tail(limit: i64) -> Vec<Document> {
-    vec![
-        doc! { "$sort": { "amount": -1, "quantity": -1, "_id": 1 } },
-        doc! { "$limit": limit },
-    ]
+    vec![doc! { "$sort": { "amount": -1, "quantity": -1, "_id": 1 } }, doc! { "$limit": limit }]
 }
 
 fn top_rows(rows: Vec<Document>) -> Vec<TopItem> {
@@ -276,10 +273,9 @@ pub async fn figures(db: &Database, client: ObjectId, w: Window) -> AppResult<Fi
         doc! { "$match": with(doc! { "clientId": client }, w.filter("paidAt")) },
         doc! { "$group": { "_id": Bson::Null, "amount": { "$sum": "$amount" }, "n": { "$sum": 1_i64 } } },
     ];
-    let (i, p) = tokio::try_join!(
-        async { first(invoices(db).aggregate(inv).await?).await },
-        async { first(payments(db).aggregate(pay).await?).await },
-    )?;
+    let (i, p) = tokio::try_join!(async { first(invoices(db).aggregate(inv).await?).await }, async {
+        first(payments(db).aggregate(pay).await?).await
+    },)?;
     Ok(Figures {
         sales: Paise(int(&i, "sales")),
         invoices: int(&i, "n"),
@@ -384,9 +380,9 @@ pub async fn stock_counts(db: &Database, client: ObjectId) -> AppResult<(i64, i6
 /// documents count as zero): `(payable, orders, overdue, overdueOrders)`.
 pub async fn dealer_payables(db: &Database, client: ObjectId, w: Window) -> AppResult<(Paise, i64, Paise, i64)> {
     let bal = doc! { "$max": [0_i64, { "$subtract": [
-        { "$ifNull": ["$totalAmount", 0_i64] }, { "$ifNull": ["$paidAmount", 0_i64] } ] }] };
+    { "$ifNull": ["$totalAmount", 0_i64] }, { "$ifNull": ["$paidAmount", 0_i64] } ] }] };
     let overdue = doc! { "$and": [
-        { "$eq": [{ "$type": "$dueDate" }, "date"] }, { "$lt": ["$dueDate", DateTime::now()] } ] };
+    { "$eq": [{ "$type": "$dueDate" }, "date"] }, { "$lt": ["$dueDate", DateTime::now()] } ] };
     let pipeline = vec![
         doc! { "$match": with(doc! { "clientId": client, "status": { "$ne": "cancelled" } }, w.filter("createdAt")) },
         doc! { "$project": { "bal": bal, "overdue": overdue } },
