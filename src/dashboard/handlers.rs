@@ -7,7 +7,7 @@ use axum::{
     response::{IntoResponse, Response},
     Json,
 };
-use bson::{DateTime, Document};
+use bson::{oid::ObjectId, DateTime, Document};
 use futures::TryStreamExt;
 
 use crate::{
@@ -69,21 +69,35 @@ fn days(a: chrono::NaiveDate, b_exclusive: chrono::NaiveDate) -> Window {
 const MONTHS_DEFAULT: i64 = 6;
 const LIMIT_DEFAULT: i64 = 5;
 
-async fn trends(state: &AppState, auth: &AuthClient, months: i64) -> AppResult<Vec<MonthSales>> {
+fn month_rows(rows: Vec<(chrono::NaiveDate, Paise)>) -> Vec<MonthSales> {
     use chrono::Datelike;
-    Ok(repo::sales_trends(&state.db, auth.client_id, months as i32)
-        .await?
-        .into_iter()
+    rows.into_iter()
         .map(|(m, amount)| MonthSales { month: time::month_label(m).to_string(), year: m.year(), amount })
-        .collect())
+        .collect()
 }
 
-async fn top_items(state: &AppState, auth: &AuthClient, w: Window, limit: i64) -> AppResult<Vec<TopItem>> {
+async fn top_items(state: &AppState, client: ObjectId, w: Window, limit: i64) -> AppResult<Vec<TopItem>> {
     if w.is_open() {
-        repo::top_items_all(&state.db, auth.client_id, limit).await
+        repo::top_items_all(&state.db, client, limit).await
     } else {
-        repo::top_items_in(&state.db, auth.client_id, w, limit).await
+        repo::top_items_in(&state.db, client, w, limit).await
     }
+}
+
+/// H4's data: summary, trends and top items computed concurrently (also used by the bench).
+pub async fn dashboard_data(
+    state: &AppState,
+    client: ObjectId,
+    months: i64,
+    limit: i64,
+) -> AppResult<DashboardResponse> {
+    // Roll up finished months once, then read the rollups concurrently.
+    repo::refresh_rollups(&state.db, client).await?;
+    let ((summary, trends), top_items) = tokio::try_join!(
+        repo::summary_and_trends(&state.db, client, months as i32),
+        top_items(state, client, Window::default(), limit),
+    )?;
+    Ok(DashboardResponse { success: true, summary, sales_trends: month_rows(trends), top_items })
 }
 
 /// H1: fully paid sales, pending amount and pending invoice count.
@@ -95,7 +109,11 @@ pub async fn summary(
     ApiQuery(q): ApiQuery<SummaryQuery>,
 ) -> AppResult<Json<SummaryResponse>> {
     let w = window(&q.from, &q.to)?;
-    let summary = repo::summary(&state.db, auth.client_id, w).await?;
+    let summary = if w.is_open() {
+        repo::summary_and_trends(&state.db, auth.client_id, 1).await?.0
+    } else {
+        repo::summary(&state.db, auth.client_id, w).await?
+    };
     Ok(Json(SummaryResponse { success: true, summary }))
 }
 
@@ -109,7 +127,7 @@ pub async fn sales_trends(
     ApiQuery(q): ApiQuery<TrendsQuery>,
 ) -> AppResult<Json<Vec<MonthSales>>> {
     let months = int_param("months", q.months.as_deref(), 1, 24, MONTHS_DEFAULT)?;
-    Ok(Json(trends(&state, &auth, months).await?))
+    Ok(Json(month_rows(repo::summary_and_trends(&state.db, auth.client_id, months as i32).await?.1)))
 }
 
 /// H3: best-selling items by amount (a bare array, no `success` key).
@@ -122,7 +140,7 @@ pub async fn top_items_handler(
 ) -> AppResult<Json<Vec<TopItem>>> {
     let limit = int_param("limit", q.limit.as_deref(), 1, 50, LIMIT_DEFAULT)?;
     let w = window(&q.from, &q.to)?;
-    Ok(Json(top_items(&state, &auth, w, limit).await?))
+    Ok(Json(top_items(&state, auth.client_id, w, limit).await?))
 }
 
 /// H4: summary, sales trends and top items in one answer (computed concurrently).
@@ -143,12 +161,7 @@ pub async fn dashboard(
         LIMIT_DEFAULT
     });
     e.finish()?;
-    let (summary, sales_trends, top_items) = tokio::try_join!(
-        repo::summary(&state.db, auth.client_id, Window::default()),
-        trends(&state, &auth, months),
-        top_items(&state, &auth, Window::default(), limit),
-    )?;
-    Ok(Json(DashboardResponse { success: true, summary, sales_trends, top_items }))
+    Ok(Json(dashboard_data(&state, auth.client_id, months, limit).await?))
 }
 
 fn err_lines(e: AppError) -> Vec<String> {
@@ -375,7 +388,7 @@ const INVOICE_HEADER: &[&str] = &[
     "invoiceId",
 ];
 
-fn invoice_csv(d: &Document) -> String {
+pub fn invoice_csv(d: &Document) -> String {
     let r = invoice_row(d);
     csv::record(&[
         csv::field(r.invoice_number.as_deref().unwrap_or("")),
@@ -413,7 +426,7 @@ pub fn payment_row(d: &Document) -> PaymentRow {
 const PAYMENT_HEADER: &[&str] =
     &["paidAt", "invoiceNumber", "customerName", "amount", "method", "note", "paymentId", "invoiceId"];
 
-fn payment_csv(d: &Document) -> String {
+pub fn payment_csv(d: &Document) -> String {
     let r = payment_row(d);
     csv::record(&[
         csv::field(&r.paid_at),
@@ -441,7 +454,7 @@ pub fn day_book_entry(d: &Document) -> DayBookEntry {
 
 const DAY_BOOK_HEADER: &[&str] = &["at", "type", "invoiceNumber", "customerName", "amount", "method", "invoiceId"];
 
-fn day_book_csv(d: &Document) -> String {
+pub fn day_book_csv(d: &Document) -> String {
     let r = day_book_entry(d);
     csv::record(&[
         csv::field(&r.at),

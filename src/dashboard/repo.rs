@@ -103,29 +103,6 @@ pub async fn summary(db: &Database, client: ObjectId, w: Window) -> AppResult<Su
     })
 }
 
-/// H2: fully paid sales per India month for the `months` months ending with the current
-/// one; months without sales are 0. Returns `(first day of month, amount)` oldest first.
-pub async fn sales_trends(db: &Database, client: ObjectId, months: i32) -> AppResult<Vec<(NaiveDate, Paise)>> {
-    let current = time::month_start(time::today_ist());
-    let start = time::add_months(current, 1 - months);
-    let pipeline = vec![
-        doc! { "$match": { "clientId": client, "generatedAt": { "$gte": time::ist_midnight(start) } } },
-        doc! { "$group": {
-            "_id": { "$dateToString": { "format": "%Y-%m", "date": "$generatedAt", "timezone": TZ } },
-            "amount": { "$sum": { "$cond": [{ "$lt": [PAID, TOTAL] }, 0_i64, TOTAL] } },
-        } },
-    ];
-    let rows: Vec<Document> = invoices(db).aggregate(pipeline).await?.try_collect().await?;
-    let by: std::collections::HashMap<String, i64> =
-        rows.iter().map(|d| (d.get_str("_id").unwrap_or("").to_string(), int(d, "amount"))).collect();
-    Ok((0..months)
-        .map(|i| {
-            let m = time::add_months(start, i);
-            (m, Paise(by.get(&m.format("%Y-%m").to_string()).copied().unwrap_or(0)))
-        })
-        .collect())
-}
-
 /// The grouping key of a top-items line: the product id, or the item name for free-text
 /// lines without one.
 fn item_key() -> Bson {
@@ -187,43 +164,140 @@ fn utc_month_start(t: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono:
     chrono::Utc.with_ymd_and_hms(t.year(), t.month(), 1, 0, 0, 0).single().unwrap_or(t)
 }
 
-/// Bring the client's top-items rollup up to date: every invoice whose ObjectId was made
-/// before the current UTC month (less a 10-minute grace for in-flight transactions) is
-/// summed per (ObjectId month, item) into `dashitemrollups`. Invoice lines never change
-/// after creation (billing's immutability rule) and invoices are never deleted, so a
-/// complete month's rollup is final. Each refresh recomputes whole months and replaces
-/// their rows, so concurrent refreshes write the same values (idempotent). Returns the
-/// boundary: invoices with `_id` at or after it are not in the rollup.
-pub async fn refresh_item_rollup(db: &Database, client: ObjectId) -> AppResult<ObjectId> {
+/// Bring the client's rollups up to date: every invoice whose ObjectId was made before the
+/// current UTC month (less a 10-minute grace for in-flight transactions) is summed per
+/// ObjectId month into `dashitemrollups` (per item: quantity, amount) and
+/// `dashsalesrollups` (per India month of `generatedAt`: Σ totalAmount, count). What is
+/// summed (lines, totals, dates) never changes after an invoice is created (billing's
+/// immutability rule) and invoices are never deleted, so a complete month's rollup is
+/// final. Each refresh recomputes whole months and replaces their rows, so concurrent
+/// refreshes write the same values (idempotent). Returns the boundary: invoices with `_id`
+/// at or after it are not in the rollups and are aggregated live.
+pub async fn refresh_rollups(db: &Database, client: ObjectId) -> AppResult<ObjectId> {
     let state = db.collection::<Document>("dashrollupstate");
     let target = oid_at(utc_month_start(chrono::Utc::now() - chrono::Duration::minutes(10)));
     let done = state.find_one(doc! { "_id": client }).await?.and_then(|d| d.get_object_id("before").ok());
-    if done.is_some_and(|b| b >= target) {
-        return Ok(done.unwrap_or(target));
+    if let Some(b) = done.filter(|b| *b >= target) {
+        return Ok(b);
     }
     let mut id_range = doc! { "$lt": target };
     if let Some(b) = done {
         id_range.insert("$gte", b);
     }
-    let mut pipeline = vec![doc! { "$match": { "clientId": client, "_id": id_range } }];
-    pipeline.extend(line_stages());
-    pipeline.push(doc! { "$group": {
-        "_id": { "c": client, "m": { "$dateToString": { "format": "%Y-%m", "date": { "$toDate": "$_id" } } }, "k": item_key() },
+    let id_month = doc! { "$dateToString": { "format": "%Y-%m", "date": { "$toDate": "$_id" } } };
+    let m = doc! { "$match": { "clientId": client, "_id": id_range } };
+    let mut items = vec![m.clone()];
+    items.extend(line_stages());
+    items.push(doc! { "$group": {
+        "_id": { "c": client, "m": id_month.clone(), "k": item_key() },
         "name": { "$max": { "at": "$_id", "n": "$products.itemName" } },
         "quantity": { "$sum": "$products.quantity" },
         "amount": { "$sum": "$products.lineTotal" },
     } });
-    pipeline.push(doc! { "$addFields": { "clientId": "$_id.c", "month": "$_id.m" } });
-    pipeline.push(doc! { "$merge": { "into": "dashitemrollups", "on": "_id", "whenMatched": "replace", "whenNotMatched": "insert" } });
-    invoices(db).aggregate(pipeline).await?.try_collect::<Vec<_>>().await?;
+    items.push(doc! { "$addFields": { "clientId": "$_id.c", "month": "$_id.m" } });
+    items.push(doc! { "$merge": { "into": "dashitemrollups", "on": "_id", "whenMatched": "replace", "whenNotMatched": "insert" } });
+    let sales = vec![
+        m,
+        doc! { "$group": {
+            "_id": { "c": client, "m": id_month, "g": ist_month("$generatedAt") },
+            "total": { "$sum": TOTAL },
+            "n": { "$sum": 1_i64 },
+        } },
+        doc! { "$addFields": { "clientId": "$_id.c", "month": "$_id.m", "g": "$_id.g" } },
+        doc! { "$merge": { "into": "dashsalesrollups", "on": "_id", "whenMatched": "replace", "whenNotMatched": "insert" } },
+    ];
+    invoices(db).aggregate(items).await?.try_collect::<Vec<_>>().await?;
+    invoices(db).aggregate(sales).await?.try_collect::<Vec<_>>().await?;
     state.update_one(doc! { "_id": client }, doc! { "$max": { "before": target } }).upsert(true).await?;
     Ok(target)
+}
+
+/// `YYYY-MM` of a date field in India.
+fn ist_month(field: &str) -> Document {
+    doc! { "$dateToString": { "format": "%Y-%m", "date": field, "timezone": TZ } }
+}
+
+/// Per India month (`YYYY-MM`): `(Σ totalAmount of all invoices, count)`, from the sales
+/// rollup plus the live tail (one pipeline).
+async fn all_sales_by_month(
+    db: &Database,
+    client: ObjectId,
+    boundary: ObjectId,
+) -> AppResult<std::collections::HashMap<String, (i64, i64)>> {
+    let pipeline = vec![
+        doc! { "$match": { "clientId": client } },
+        doc! { "$project": { "_id": 0, "g": 1, "total": 1, "n": 1 } },
+        doc! { "$unionWith": { "coll": "invoices", "pipeline": [
+            { "$match": { "clientId": client, "_id": { "$gte": boundary } } },
+            { "$group": { "_id": ist_month("$generatedAt"), "total": { "$sum": TOTAL }, "n": { "$sum": 1_i64 } } },
+            { "$project": { "_id": 0, "g": "$_id", "total": 1, "n": 1 } },
+        ] } },
+        doc! { "$group": { "_id": "$g", "total": { "$sum": "$total" }, "n": { "$sum": "$n" } } },
+    ];
+    let rows: Vec<Document> =
+        db.collection::<Document>("dashsalesrollups").aggregate(pipeline).await?.try_collect().await?;
+    Ok(rows.iter().map(|d| (d.get_str("_id").unwrap_or("").to_string(), (int(d, "total"), int(d, "n")))).collect())
+}
+
+/// Per India month: `(Σ totalAmount, Σ balance, count)` of invoices not fully paid
+/// (`isFinalized: false`, covered by `dash_client_finalized_due_money`).
+async fn unpaid_by_month(
+    db: &Database,
+    client: ObjectId,
+) -> AppResult<std::collections::HashMap<String, (i64, i64, i64)>> {
+    let unpaid = doc! { "$lt": [PAID, TOTAL] };
+    let pipeline = vec![
+        doc! { "$match": { "clientId": client, "isFinalized": false } },
+        doc! { "$group": {
+            "_id": ist_month("$generatedAt"),
+            "total": { "$sum": { "$cond": [unpaid.clone(), TOTAL, 0_i64] } },
+            "bal": { "$sum": { "$cond": [unpaid.clone(), { "$subtract": [TOTAL, PAID] }, 0_i64] } },
+            "n": { "$sum": { "$cond": [unpaid, 1_i64, 0_i64] } },
+        } },
+    ];
+    let rows: Vec<Document> = invoices(db).aggregate(pipeline).await?.try_collect().await?;
+    Ok(rows
+        .iter()
+        .map(|d| (d.get_str("_id").unwrap_or("").to_string(), (int(d, "total"), int(d, "bal"), int(d, "n"))))
+        .collect())
+}
+
+/// All-time H1 and the H2 months from the rollups: fully paid sales = Σ totals of all
+/// invoices − Σ totals of the not fully paid ones (an invoice is finalised exactly when
+/// `paidAmount >= totalAmount`, see billing). Reads the small rollup, the live tail of this
+/// month's invoices and the unpaid invoices' index keys, never every invoice.
+pub async fn summary_and_trends(
+    db: &Database,
+    client: ObjectId,
+    months: i32,
+) -> AppResult<(SummaryWire, Vec<(NaiveDate, Paise)>)> {
+    let boundary = refresh_rollups(db, client).await?;
+    let (all, unpaid) = tokio::try_join!(all_sales_by_month(db, client, boundary), unpaid_by_month(db, client))?;
+    let all_total: i64 = all.values().map(|v| v.0).sum();
+    let unpaid_total: i64 = unpaid.values().map(|v| v.0).sum();
+    let summary = SummaryWire {
+        total_sales: Paise(all_total - unpaid_total),
+        pending_amount: Paise(unpaid.values().map(|v| v.1).sum()),
+        pending_invoices: unpaid.values().map(|v| v.2).sum(),
+    };
+    let current = time::month_start(time::today_ist());
+    let start = time::add_months(current, 1 - months);
+    let trends = (0..months)
+        .map(|i| {
+            let m = time::add_months(start, i);
+            let key = m.format("%Y-%m").to_string();
+            let total = all.get(&key).map(|v| v.0).unwrap_or(0);
+            let open = unpaid.get(&key).map(|v| v.0).unwrap_or(0);
+            (m, Paise(total - open))
+        })
+        .collect();
+    Ok((summary, trends))
 }
 
 /// H3 over all time: the rollup of finished months plus the live tail of newer invoices,
 /// summed by one pipeline (`$unionWith`).
 pub async fn top_items_all(db: &Database, client: ObjectId, limit: i64) -> AppResult<Vec<TopItem>> {
-    let boundary = refresh_item_rollup(db, client).await?;
+    let boundary = refresh_rollups(db, client).await?;
     let mut live = vec![doc! { "$match": { "clientId": client, "_id": { "$gte": boundary } } }];
     live.extend(line_stages());
     live.push(doc! { "$group": {
