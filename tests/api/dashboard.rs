@@ -491,6 +491,23 @@ async fn known_answers() {
     assert_eq!(pr.body["payments"][0]["method"], "card");
     assert_eq!(pr.body["payments"][0]["invoiceNumber"], "INV/26-27/00001");
 
+    // An old invoice (I3, February, rolled up) paid in full now moves into totalSales and
+    // February's trend; nothing is stale
+    app.db
+        .collection::<bson::Document>("invoices")
+        .update_one(
+            doc! { "invoiceNumber": "INV/25-26/00002", "clientId": ObjectId::parse_str(&f.r.client_id).unwrap() },
+            doc! { "$set": { "paidAmount": 25000_i64, "isFinalized": true, "status": "Paid" } },
+        )
+        .await
+        .unwrap();
+    let d = app.get("/api/dashboard?months=24", tok).await;
+    assert_eq!(p(&d.body["summary"]["totalSales"]), 135099);
+    assert_eq!((p(&d.body["summary"]["pendingAmount"]), &d.body["summary"]["pendingInvoices"]), (33025, &3.into()));
+    let feb =
+        d.body["salesTrends"].as_array().unwrap().iter().find(|e| e["month"] == "Feb" && e["year"] == 2026).cloned();
+    assert_eq!(feb.map(|e| p(&e["amount"])), Some(25000));
+
     // The other shop's figures are its own only
     let s = app.get("/api/dashboard/summary", Some(&other.token)).await;
     assert_eq!(
