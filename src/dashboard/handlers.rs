@@ -100,7 +100,9 @@ pub async fn dashboard_data(
     Ok(DashboardResponse { success: true, summary, sales_trends: month_rows(trends), top_items })
 }
 
-/// H1: fully paid sales, pending amount and pending invoice count.
+/// H1: dashboard summary.
+///
+/// Fully paid sales, pending amount and pending invoice count.
 #[utoipa::path(get, path = "/dashboard/summary", tag = "dashboard", security(("bearer" = [])), params(SummaryQuery),
     responses((status = 200, body = SummaryResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn summary(
@@ -117,8 +119,10 @@ pub async fn summary(
     Ok(Json(SummaryResponse { success: true, summary }))
 }
 
-/// H2: fully paid sales per India month, exactly `months` entries oldest to current
-/// (a bare array, no `success` key).
+/// H2: sales trends by month.
+///
+/// Fully paid sales per India month, exactly `months` entries oldest to current (a bare
+/// array, no `success` key).
 #[utoipa::path(get, path = "/dashboard/sales-trends", tag = "dashboard", security(("bearer" = [])), params(TrendsQuery),
     responses((status = 200, body = Vec<MonthSales>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn sales_trends(
@@ -130,7 +134,9 @@ pub async fn sales_trends(
     Ok(Json(month_rows(repo::summary_and_trends(&state.db, auth.client_id, months as i32).await?.1)))
 }
 
-/// H3: best-selling items by amount (a bare array, no `success` key).
+/// H3: top items.
+///
+/// Best-selling items by amount (a bare array, no `success` key).
 #[utoipa::path(get, path = "/dashboard/top-items", tag = "dashboard", security(("bearer" = [])), params(TopItemsQuery),
     responses((status = 200, body = Vec<TopItem>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn top_items_handler(
@@ -143,7 +149,9 @@ pub async fn top_items_handler(
     Ok(Json(top_items(&state, auth.client_id, w, limit).await?))
 }
 
-/// H4: summary, sales trends and top items in one answer (computed concurrently).
+/// H4: combined dashboard.
+///
+/// Summary, sales trends and top items in one answer (computed concurrently).
 #[utoipa::path(get, path = "/dashboard", tag = "dashboard", security(("bearer" = [])), params(DashboardQuery),
     responses((status = 200, body = DashboardResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn dashboard(
@@ -182,8 +190,10 @@ fn period(w: Window, f: repo::Figures) -> PeriodFigures {
     }
 }
 
-/// Sales and collections of today, this week (Monday-Sunday), this month and this
-/// financial year (April-March), all in India time; plus the `from`/`to` window if given.
+/// Sales and collections by period.
+///
+/// Today, this week (Monday-Sunday), this month and this financial year (April-March), all
+/// in India time; plus the `from`/`to` window if given.
 #[utoipa::path(get, path = "/dashboard/reports/periods", tag = "dashboard", security(("bearer" = [])), params(RangeQuery),
     responses((status = 200, body = PeriodsResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn periods(
@@ -236,8 +246,9 @@ fn window_or_month(q: &RangeQuery) -> AppResult<Window> {
     }
 }
 
-/// Sales against collections in a window (default: this India month), with the
-/// collection split by payment method.
+/// Sales against collections.
+///
+/// Over `from`/`to` (default: this India month), with the collection split by payment method.
 #[utoipa::path(get, path = "/dashboard/reports/sales-vs-collections", tag = "dashboard", security(("bearer" = [])), params(RangeQuery),
     responses((status = 200, body = SalesVsCollectionsResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn sales_vs_collections(
@@ -259,8 +270,10 @@ pub async fn sales_vs_collections(
     }))
 }
 
-/// Outstanding dues aged by days past the due date (India calendar), over invoices
-/// generated in `from`/`to` (default: all).
+/// Outstanding dues with ageing.
+///
+/// Aged by days past the due date (India calendar), over invoices generated in `from`/`to`
+/// (default: all).
 #[utoipa::path(get, path = "/dashboard/reports/dues", tag = "dashboard", security(("bearer" = [])), params(RangeQuery),
     responses((status = 200, body = DuesResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn dues(
@@ -280,7 +293,9 @@ pub async fn dues(
     }))
 }
 
-/// Customers by sales over invoices generated in `from`/`to` (default: all).
+/// Top customers by sales.
+///
+/// Over invoices generated in `from`/`to` (default: all).
 #[utoipa::path(get, path = "/dashboard/reports/top-customers", tag = "dashboard", security(("bearer" = [])), params(TopCustomersQuery),
     responses((status = 200, body = TopCustomersResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn top_customers(
@@ -310,6 +325,8 @@ pub async fn top_customers(
     Ok(Json(TopCustomersResponse { success: true, customers }))
 }
 
+/// Low-stock count.
+///
 /// Low-stock and out-of-stock counts of active items (a snapshot of now: `from`/`to` are
 /// validated but a stock level has no date range).
 #[utoipa::path(get, path = "/dashboard/reports/stock", tag = "dashboard", security(("bearer" = [])), params(RangeQuery),
@@ -324,8 +341,10 @@ pub async fn stock(
     Ok(Json(StockResponse { success: true, low_stock_count: low, out_of_stock_count: out }))
 }
 
-/// What the shop owes its dealers: unpaid balances of non-cancelled dealer orders
-/// (created in `from`/`to`, default all), and the overdue part.
+/// Dealer payables.
+///
+/// What the shop owes its dealers: unpaid balances of non-cancelled dealer orders (created
+/// in `from`/`to`, default all), and the overdue part.
 #[utoipa::path(get, path = "/dashboard/reports/dealer-payables", tag = "dashboard", security(("bearer" = [])), params(RangeQuery),
     responses((status = 200, body = DealerPayablesResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn dealer_payables(
@@ -469,6 +488,8 @@ pub fn day_book_csv(d: &Document) -> String {
 
 // ---------- list reports with CSV ----------
 
+/// Invoice report (JSON or CSV).
+///
 /// Every invoice generated in `from`/`to` (default: all), oldest first. JSON is paged
 /// (`limit`/`offset`) with totals over the whole range; CSV (`format=csv` or
 /// `Accept: text/csv`) streams every row.
@@ -507,6 +528,8 @@ pub async fn invoice_report(
     .into_response())
 }
 
+/// Payment report (JSON or CSV).
+///
 /// Every payment received in `from`/`to` (default: all), oldest first, with the paid
 /// invoice's number and customer. JSON paged; CSV streamed.
 #[utoipa::path(get, path = "/dashboard/reports/payments", tag = "dashboard", security(("bearer" = [])), params(ListReportQuery),
@@ -545,8 +568,10 @@ pub async fn payment_report(
 /// Longest day-book window answered as JSON (CSV has no limit: it streams).
 const DAY_BOOK_JSON_MAX_DAYS: i64 = 31;
 
-/// Day book: every invoice issued and payment received on one India day (`date`, default
-/// today) or in `from`/`to`, in time order. JSON windows are limited to 31 days; CSV streams.
+/// Day book (JSON or CSV).
+///
+/// Every invoice issued and payment received on one India day (`date`, default today) or in
+/// `from`/`to`, in time order. JSON windows are limited to 31 days; CSV streams.
 #[utoipa::path(get, path = "/dashboard/reports/day-book", tag = "dashboard", security(("bearer" = [])), params(DayBookQuery),
     responses(
         (status = 200, body = DayBookResponse, content_type = "application/json"),
