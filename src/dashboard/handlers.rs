@@ -495,8 +495,8 @@ pub fn day_book_csv(d: &Document) -> String {
 /// `Accept: text/csv`) streams every row.
 #[utoipa::path(get, path = "/dashboard/reports/invoices", tag = "dashboard", security(("bearer" = [])), params(ListReportQuery),
     responses(
-        (status = 200, body = InvoiceReportResponse, content_type = "application/json"),
-        (status = 200, description = "RFC 4180 CSV, header row first, amounts in rupees with 2 decimals", body = String, content_type = "text/csv"),
+        (status = 200, description = "JSON, or RFC 4180 CSV (streamed; header row first; amounts in rupees with 2 decimals) for `format=csv` or `Accept: text/csv`",
+            content((InvoiceReportResponse = "application/json"), (String = "text/csv"))),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn invoice_report(
     State(state): State<AppState>,
@@ -534,8 +534,8 @@ pub async fn invoice_report(
 /// invoice's number and customer. JSON paged; CSV streamed.
 #[utoipa::path(get, path = "/dashboard/reports/payments", tag = "dashboard", security(("bearer" = [])), params(ListReportQuery),
     responses(
-        (status = 200, body = PaymentReportResponse, content_type = "application/json"),
-        (status = 200, description = "RFC 4180 CSV, header row first, amounts in rupees with 2 decimals", body = String, content_type = "text/csv"),
+        (status = 200, description = "JSON, or RFC 4180 CSV (streamed; header row first; amounts in rupees with 2 decimals) for `format=csv` or `Accept: text/csv`",
+            content((PaymentReportResponse = "application/json"), (String = "text/csv"))),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn payment_report(
     State(state): State<AppState>,
@@ -574,8 +574,8 @@ const DAY_BOOK_JSON_MAX_DAYS: i64 = 31;
 /// `from`/`to`, in time order. JSON windows are limited to 31 days; CSV streams.
 #[utoipa::path(get, path = "/dashboard/reports/day-book", tag = "dashboard", security(("bearer" = [])), params(DayBookQuery),
     responses(
-        (status = 200, body = DayBookResponse, content_type = "application/json"),
-        (status = 200, description = "RFC 4180 CSV, header row first, amounts in rupees with 2 decimals", body = String, content_type = "text/csv"),
+        (status = 200, description = "JSON, or RFC 4180 CSV (streamed; header row first; amounts in rupees with 2 decimals) for `format=csv` or `Accept: text/csv`",
+            content((DayBookResponse = "application/json"), (String = "text/csv"))),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn day_book(
     State(state): State<AppState>,
