@@ -47,6 +47,7 @@ impl Modify for SecurityAddon {
     tags(
         (name = "health"), (name = "otp"), (name = "auth"), (name = "client"), (name = "catalog"), (name = "customers"), (name = "billing"),
         (name = "dealers", description = "Dealers (suppliers), purchase orders, deliveries into stock, dealer bills and payments"),
+        (name = "dashboard", description = "Dashboard (H1-H4) and business reports in India time; money in rupees"),
     )
 )]
 pub struct ApiDoc;

@@ -43,6 +43,39 @@ pub fn parse_bound(s: &str, end_of_day: bool) -> Option<DateTime> {
     chrono::DateTime::parse_from_rfc3339(s).ok().map(|t| DateTime::from_chrono(t.with_timezone(&chrono::Utc)))
 }
 
+/// Today's date in India.
+pub fn today_ist() -> NaiveDate {
+    ist_date(DateTime::now())
+}
+
+/// Monday of the India week containing `d` (weeks run Monday to Sunday).
+pub fn week_start(d: NaiveDate) -> NaiveDate {
+    d - chrono::Days::new(u64::from(d.weekday().num_days_from_monday()))
+}
+
+/// The 1st of the month of `d`.
+pub fn month_start(d: NaiveDate) -> NaiveDate {
+    d.with_day(1).unwrap_or(d)
+}
+
+/// April 1 starting the financial year that contains `d`.
+pub fn fy_start(d: NaiveDate) -> NaiveDate {
+    let y = if d.month() >= 4 { d.year() } else { d.year() - 1 };
+    NaiveDate::from_ymd_opt(y, 4, 1).unwrap_or(d)
+}
+
+/// `first` (a 1st of a month) moved by `n` months (negative goes back).
+pub fn add_months(first: NaiveDate, n: i32) -> NaiveDate {
+    let idx = first.year() * 12 + first.month0() as i32 + n;
+    NaiveDate::from_ymd_opt(idx.div_euclid(12), idx.rem_euclid(12) as u32 + 1, 1).unwrap_or(first)
+}
+
+/// Three-letter English month name (`Jan`..`Dec`) of `d`.
+pub fn month_label(d: NaiveDate) -> &'static str {
+    const M: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    M[d.month0() as usize]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,5 +102,24 @@ mod tests {
         assert_eq!(to.timestamp_millis(), at("2026-04-01T18:30:00Z").timestamp_millis() - 1);
         assert!(parse_bound("yesterday", false).is_none());
         assert!(parse_bound("2026-04-01T10:00:00Z", false).is_some());
+    }
+
+    #[test]
+    fn calendar_helpers() {
+        let d = NaiveDate::from_ymd_opt(2026, 1, 15).unwrap(); // a Thursday
+        assert_eq!(week_start(d), NaiveDate::from_ymd_opt(2026, 1, 12).unwrap());
+        assert_eq!(
+            week_start(NaiveDate::from_ymd_opt(2026, 1, 12).unwrap()),
+            NaiveDate::from_ymd_opt(2026, 1, 12).unwrap()
+        );
+        assert_eq!(fy_start(d), NaiveDate::from_ymd_opt(2025, 4, 1).unwrap());
+        assert_eq!(
+            fy_start(NaiveDate::from_ymd_opt(2026, 4, 1).unwrap()),
+            NaiveDate::from_ymd_opt(2026, 4, 1).unwrap()
+        );
+        assert_eq!(add_months(month_start(d), -1), NaiveDate::from_ymd_opt(2025, 12, 1).unwrap());
+        assert_eq!(add_months(month_start(d), -13), NaiveDate::from_ymd_opt(2024, 12, 1).unwrap());
+        assert_eq!(add_months(month_start(d), 12), NaiveDate::from_ymd_opt(2027, 1, 1).unwrap());
+        assert_eq!(month_label(d), "Jan");
     }
 }

@@ -20,6 +20,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 2, name: "0002_catalog", source: include_str!("../../migrations/0002_catalog.json") },
     Migration { version: 3, name: "0003_billing", source: include_str!("../../migrations/0003_billing.json") },
     Migration { version: 4, name: "0004_dealers", source: include_str!("../../migrations/0004_dealers.json") },
+    Migration { version: 6, name: "0006_dashboard", source: include_str!("../../migrations/0006_dashboard.json") },
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -6,6 +6,7 @@ mod helpers;
 
 mod auth;
 mod billing;
+mod dashboard;
 mod dealers;
 mod hygiene;
 mod otp;

@@ -1,0 +1,695 @@
+//! Dashboard and reports (issue 6): a hand-made fixture whose every figure was computed by
+//! hand, an empty shop, cross-tenant isolation, bad parameters and CSV exports.
+//!
+//! Fixture of client A (amounts in rupees; IST = UTC+05:30):
+//!
+//! | inv | total  | paid   | generatedAt (UTC)       | IST day / FY        | customer | lines                          |
+//! |-----|--------|--------|-------------------------|---------------------|----------|--------------------------------|
+//! | I1  | 1000   | 1000   | 2026-03-31T18:29:59Z    | 31 Mar 23:59 / 25-26| C1       | P1 2x300, P2 4x100             |
+//! | I2  | 500.50 | 200.25 | 2026-03-31T18:30:00Z    | 1 Apr 00:00 / 26-27 | C1       | P1 1x300, P3 1x200.50          |
+//! | I3  | 250    | 0      | 2026-02-14T06:00:00Z    | 14 Feb              | C2       | P2 2x125                       |
+//! | I4  | 99.99  | 99.99  | 2026-04-15T10:00:00Z    | 15 Apr              | none     | "Loose sugar" (no id) 3x33.33  |
+//! | I7  | 1      | 1      | 2026-04-30T18:30:00Z    | 1 May 00:00         | none     | P3 1x1                         |
+//! | I5  | 10     | 0      | now                     | today               | C2       | P1 1x10                        |
+//! | I6  | 20     | 0      | now                     | today               | none     | P2 1x20                        |
+//!
+//! Payments: I1 600 cash at 2026-03-31T18:29:59Z (IST 31 Mar) and 400 upi at
+//! 2026-04-02T05:00:00Z; I2 200.25 card at 2026-03-31T18:30:00Z (IST 1 Apr); I4 99.99 bank at
+//! 2026-04-15T10:00:00Z; I7 1 cash at 2026-04-30T18:30:00Z (IST 1 May).
+//! Due dates (relative to today, India): I2 today-45, I3 today-100, I5 today+30, I6 today-30.
+
+use bson::{doc, oid::ObjectId, DateTime};
+use chrono::{Datelike, NaiveDate};
+use serde_json::Value;
+use viveka::{
+    billing::model::{InvoiceDoc, InvoiceLine, PaymentDoc},
+    money::Paise,
+    time,
+};
+
+use crate::billing::seed_item;
+use crate::helpers::{phone, Registered, TestApp};
+
+/// A JSON rupee amount as paise (exact: reads the decimal text).
+fn p(v: &Value) -> i64 {
+    Paise::parse_rupees(&v.to_string()).unwrap_or_else(|e| panic!("not money: {v} ({e})")).as_i64()
+}
+
+fn at(s: &str) -> DateTime {
+    DateTime::parse_rfc3339_str(s).unwrap()
+}
+
+/// An ObjectId minted at `t` (as the billing code would have minted it then).
+fn oid_at(t: DateTime) -> ObjectId {
+    let mut b = ObjectId::new().bytes();
+    b[..4].copy_from_slice(&((t.timestamp_millis() / 1000) as u32).to_be_bytes());
+    ObjectId::from_bytes(b)
+}
+
+fn day(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+struct Line(Option<ObjectId>, &'static str, i64, i64); // product, name, qty, unit paise
+
+#[allow(clippy::too_many_arguments)]
+async fn invoice(
+    app: &TestApp,
+    client: ObjectId,
+    number: &str,
+    total: i64,
+    paid: i64,
+    generated: DateTime,
+    due: String,
+    customer: Option<(ObjectId, &str)>,
+    lines: &[Line],
+) -> ObjectId {
+    let products: Vec<InvoiceLine> = lines
+        .iter()
+        .map(|l| InvoiceLine {
+            product_id: l.0,
+            item_name: l.1.to_string(),
+            item_group: String::new(),
+            cost_per_unit: Paise(l.3),
+            quantity: l.2,
+            line_total: Paise(l.2 * l.3),
+            price_overridden: false,
+        })
+        .collect();
+    assert_eq!(products.iter().map(|l| l.line_total.as_i64()).sum::<i64>(), total, "fixture {number} adds up");
+    let id = if generated.timestamp_millis() > DateTime::now().timestamp_millis() - 3_600_000 {
+        ObjectId::new()
+    } else {
+        oid_at(generated)
+    };
+    let inv = InvoiceDoc {
+        id,
+        client_id: client,
+        client_customer_id: customer.map(|c| c.0),
+        client_customer_name: customer.map(|c| c.1.to_string()).unwrap_or_default(),
+        client_customer_phone: if customer.is_some() { "9876543210".into() } else { String::new() },
+        invoice_number: Some(number.to_string()),
+        financial_year: Some(time::financial_year(generated)),
+        seq: None,
+        kind: "invoice".into(),
+        invoice_date: time::ist_date_string(generated),
+        due_date: due,
+        subtotal: Paise(total),
+        total_tax: Paise(0),
+        total_discount: Paise(0),
+        total_amount: Paise(total),
+        paid_amount: Paise(paid),
+        previous_balance: Paise(0),
+        status: viveka::billing::model::status_for(Paise(paid), Paise(total)).to_string(),
+        is_finalized: paid >= total,
+        products,
+        notes: String::new(),
+        cart_id: None,
+        source: "test".into(),
+        generated_at: generated,
+        finalized_at: None,
+        created_at: generated,
+        updated_at: generated,
+        version: 0,
+    };
+    app.db.collection::<InvoiceDoc>("invoices").insert_one(&inv).await.unwrap();
+    id
+}
+
+async fn payment(app: &TestApp, client: ObjectId, inv: ObjectId, amount: i64, method: &str, t: DateTime) {
+    let pay = PaymentDoc {
+        id: oid_at(t),
+        client_id: client,
+        invoice_id: inv,
+        amount: Paise(amount),
+        method: method.into(),
+        note: String::new(),
+        paid_at: t,
+        created_at: t,
+        updated_at: t,
+        version: 0,
+    };
+    app.db.collection::<PaymentDoc>("payments").insert_one(&pay).await.unwrap();
+}
+
+struct Fixture {
+    r: Registered,
+    today: NaiveDate,
+    i1: ObjectId,
+    i2: ObjectId,
+}
+
+async fn fixture(app: &TestApp) -> Fixture {
+    let r = app.register(&phone()).await;
+    let c = ObjectId::parse_str(&r.client_id).unwrap();
+    let today = time::today_ist();
+    let rel = |n: i64| day(today + chrono::Duration::days(n));
+    let (p1, p2, p3) = (ObjectId::new(), ObjectId::new(), ObjectId::new());
+    let (c1, c2) = (ObjectId::new(), ObjectId::new());
+    for (id, name, ph) in [(c1, "Sharma, \"Ravi\"", "9876543210"), (c2, "Meena", "9876543211")] {
+        app.db
+            .collection::<bson::Document>("clientcustomers")
+            .insert_one(doc! { "_id": id, "clientId": c, "name": name, "phoneNumber": ph, "outstandingBalance": 0_i64 })
+            .await
+            .unwrap();
+    }
+    let c1n = Some((c1, "Sharma, \"Ravi\""));
+    let c2n = Some((c2, "Meena"));
+    let t1 = at("2026-03-31T18:29:59Z");
+    let t2 = at("2026-03-31T18:30:00Z");
+    let i1 = invoice(
+        app,
+        c,
+        "INV/25-26/00001",
+        100000,
+        100000,
+        t1,
+        "2026-04-30".into(),
+        c1n,
+        &[Line(Some(p1), "Rice 5kg", 2, 30000), Line(Some(p2), "Dal", 4, 10000)],
+    )
+    .await;
+    let i2 = invoice(
+        app,
+        c,
+        "INV/26-27/00001",
+        50050,
+        20025,
+        t2,
+        rel(-45),
+        c1n,
+        &[Line(Some(p1), "Rice 5kg", 1, 30000), Line(Some(p3), "Ghee", 1, 20050)],
+    )
+    .await;
+    invoice(
+        app,
+        c,
+        "INV/25-26/00002",
+        25000,
+        0,
+        at("2026-02-14T06:00:00Z"),
+        rel(-100),
+        c2n,
+        &[Line(Some(p2), "Dal", 2, 12500)],
+    )
+    .await;
+    let i4 = invoice(
+        app,
+        c,
+        "INV/26-27/00002",
+        9999,
+        9999,
+        at("2026-04-15T10:00:00Z"),
+        "2026-05-15".into(),
+        None,
+        &[Line(None, "Loose sugar", 3, 3333)],
+    )
+    .await;
+    let i7 = invoice(
+        app,
+        c,
+        "INV/26-27/00003",
+        100,
+        100,
+        at("2026-04-30T18:30:00Z"),
+        "2026-05-31".into(),
+        None,
+        &[Line(Some(p3), "Ghee", 1, 100)],
+    )
+    .await;
+    let now = DateTime::now();
+    invoice(app, c, "INV/26-27/00004", 1000, 0, now, rel(30), c2n, &[Line(Some(p1), "Rice 5kg", 1, 1000)]).await;
+    invoice(app, c, "INV/26-27/00005", 2000, 0, now, rel(-30), None, &[Line(Some(p2), "Dal", 1, 2000)]).await;
+    payment(app, c, i1, 60000, "cash", t1).await;
+    payment(app, c, i1, 40000, "upi", at("2026-04-02T05:00:00Z")).await;
+    payment(app, c, i2, 20025, "card", t2).await;
+    payment(app, c, i4, 9999, "bank", at("2026-04-15T10:00:00Z")).await;
+    payment(app, c, i7, 100, "cash", at("2026-04-30T18:30:00Z")).await;
+    Fixture { r, today, i1, i2 }
+}
+
+/// Another shop with its own sales, payments, stock and dealer dues.
+async fn other_shop(app: &TestApp) -> Registered {
+    let r = app.register(&phone()).await;
+    let c = ObjectId::parse_str(&r.client_id).unwrap();
+    let t = at("2026-03-31T18:30:00Z");
+    let i = invoice(
+        app,
+        c,
+        "INV/26-27/00001",
+        777700,
+        7700,
+        t,
+        "2026-01-01".into(),
+        None,
+        &[Line(Some(ObjectId::new()), "Foreign item", 7, 111100)],
+    )
+    .await;
+    invoice(
+        app,
+        c,
+        "INV/26-27/00002",
+        5000,
+        5000,
+        DateTime::now(),
+        "2099-01-01".into(),
+        None,
+        &[Line(None, "Foreign now", 1, 5000)],
+    )
+    .await;
+    payment(app, c, i, 7700, "cash", t).await;
+    seed_item(app, &r.client_id, "Foreign low", 100, 0).await;
+    app.db
+        .collection::<bson::Document>("dealerorders")
+        .insert_one(doc! { "clientId": c, "totalAmount": 999900_i64, "paidAmount": 0_i64, "status": "pending", "dueDate": at("2020-01-01T00:00:00Z") })
+        .await
+        .unwrap();
+    r
+}
+
+#[tokio::test]
+async fn known_answers() {
+    let app = TestApp::spawn().await;
+    let f = fixture(&app).await;
+    let other = other_shop(&app).await;
+    let tok = Some(f.r.token.as_str());
+
+    // H1: fully paid I1 + I4 + I7; pending I2 (300.25) + I3 (250) + I5 (10) + I6 (20)
+    let s = app.get("/api/dashboard/summary", tok).await;
+    assert_eq!(s.status, 200, "{}", s.body);
+    assert_eq!(s.body["success"], true);
+    assert_eq!(p(&s.body["totalSales"]), 110099);
+    assert_eq!(p(&s.body["pendingAmount"]), 58025);
+    assert_eq!(s.body["pendingInvoices"], 4);
+    // H1 with the token's own clientId in the query, and a range: April (IST) = I2, I4
+    let s =
+        app.get(&format!("/api/dashboard/summary?clientId={}&from=2026-04-01&to=2026-04-30", f.r.client_id), tok).await;
+    assert_eq!(
+        (p(&s.body["totalSales"]), p(&s.body["pendingAmount"]), &s.body["pendingInvoices"]),
+        (9999, 30025, &1.into())
+    );
+    // March (IST) = I1 only: the invoice one second before IST midnight is March's
+    let s = app.get("/api/dashboard/summary?from=2026-03-01&to=2026-03-31", tok).await;
+    assert_eq!(
+        (p(&s.body["totalSales"]), p(&s.body["pendingAmount"]), &s.body["pendingInvoices"]),
+        (100000, 0, &0.into())
+    );
+
+    // H2: bare array, 24 entries oldest -> current, Mar 2026 = 1000 (I1), Apr = 99.99 (I4),
+    // May = 1 (I7 at IST midnight of 1 May); I2 is not fully paid
+    let t = app.get("/api/dashboard/sales-trends?months=24", tok).await;
+    let arr = t.body.as_array().unwrap_or_else(|| panic!("bare array: {}", t.body));
+    assert_eq!(arr.len(), 24);
+    let last = arr.last().unwrap();
+    assert_eq!(last["year"], f.today.year());
+    assert_eq!(last["month"], time::month_label(f.today));
+    let month =
+        |m: &str, y: i32| arr.iter().find(|e| e["month"] == m && e["year"] == y).map(|e| p(&e["amount"])).unwrap_or(-1);
+    assert_eq!(month("Mar", 2026), 100000);
+    assert_eq!(month("Apr", 2026), 9999);
+    assert_eq!(month("May", 2026), 100);
+    assert_eq!(arr.iter().map(|e| p(&e["amount"])).sum::<i64>(), 110099);
+    assert!(arr.iter().all(|e| e.get("success").is_none()));
+    // default 6 months; decimals truncated
+    assert_eq!(app.get("/api/dashboard/sales-trends", tok).await.body.as_array().unwrap().len(), 6);
+    assert_eq!(app.get("/api/dashboard/sales-trends?months=3.7", tok).await.body.as_array().unwrap().len(), 3);
+
+    // H3 (all time, via the rollup of old months plus today's live invoices):
+    // Rice 600+300+10 = 910 (qty 4), Dal 400+250+20 = 670 (qty 7), Ghee 200.50+1 (qty 2), Loose sugar 99.99 (3)
+    let top = app.get("/api/dashboard/top-items?limit=10", tok).await;
+    let top = top.body.as_array().unwrap_or_else(|| panic!("bare array: {}", top.body)).clone();
+    let rows: Vec<(String, i64, i64)> = top
+        .iter()
+        .map(|e| (e["itemName"].as_str().unwrap().to_string(), e["quantity"].as_i64().unwrap(), p(&e["amount"])))
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            ("Rice 5kg".into(), 4, 91000),
+            ("Dal".into(), 7, 67000),
+            ("Ghee".into(), 2, 20150),
+            ("Loose sugar".into(), 3, 9999)
+        ]
+    );
+    // again (rollup already built): same answer
+    let again = app.get("/api/dashboard/top-items?limit=2", tok).await;
+    assert_eq!(again.body.as_array().unwrap().len(), 2);
+    assert_eq!(again.body[0]["itemName"], "Rice 5kg");
+    assert_eq!(p(&again.body[1]["amount"]), 67000);
+    // ranged: April (IST) = I2 + I4
+    let apr = app.get("/api/dashboard/top-items?from=2026-04-01&to=2026-04-30", tok).await;
+    let rows: Vec<(String, i64)> = apr
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["itemName"].as_str().unwrap().to_string(), p(&e["amount"])))
+        .collect();
+    assert_eq!(rows, vec![("Rice 5kg".into(), 30000), ("Ghee".into(), 20050), ("Loose sugar".into(), 9999)]);
+
+    // H4 = H1 + H2 + H3
+    let d = app.get("/api/dashboard?months=12&limit=1", tok).await;
+    assert_eq!(d.body["success"], true);
+    assert_eq!(p(&d.body["summary"]["totalSales"]), 110099);
+    assert_eq!(d.body["summary"]["pendingInvoices"], 4);
+    assert_eq!(d.body["salesTrends"].as_array().unwrap().len(), 12);
+    assert_eq!(d.body["topItems"].as_array().unwrap().len(), 1);
+    assert_eq!(p(&d.body["topItems"][0]["amount"]), 91000);
+
+    // Periods: the two sides of IST midnight land on different days
+    let pr = app.get("/api/dashboard/reports/periods?from=2026-03-31&to=2026-03-31", tok).await;
+    assert_eq!(pr.status, 200, "{}", pr.body);
+    let r = &pr.body["range"];
+    assert_eq!(
+        (p(&r["sales"]), &r["invoiceCount"], p(&r["collections"]), &r["paymentCount"]),
+        (100000, &1.into(), 60000, &1.into())
+    );
+    assert_eq!(r["from"], "2026-03-30T18:30:00.000Z");
+    assert_eq!(r["to"], "2026-03-31T18:29:59.999Z");
+    let pr1 = app.get("/api/dashboard/reports/periods?from=2026-04-01&to=2026-04-01", tok).await;
+    let r = &pr1.body["range"];
+    assert_eq!(
+        (p(&r["sales"]), &r["invoiceCount"], p(&r["collections"]), &r["paymentCount"]),
+        (50050, &1.into(), 20025, &1.into())
+    );
+    // today / week / month: I5 + I6 (30 rupees, 2 invoices), nothing collected
+    for k in ["today", "thisWeek", "thisMonth"] {
+        let x = &pr.body[k];
+        assert_eq!((p(&x["sales"]), &x["invoiceCount"], p(&x["collections"])), (3000, &2.into(), 0), "{k}: {x}");
+    }
+    assert_eq!(pr.body["asOf"], day(f.today));
+    if time::fy_start(f.today) == NaiveDate::from_ymd_opt(2026, 4, 1).unwrap() {
+        // FY 26-27: I2 500.50 + I4 99.99 + I7 1 + I5 10 + I6 20; card 200.25 + upi 400 + bank 99.99 + cash 1
+        let y = &pr.body["thisFinancialYear"];
+        assert_eq!(
+            (p(&y["sales"]), &y["invoiceCount"], p(&y["collections"]), &y["paymentCount"]),
+            (63149, &5.into(), 70124, &4.into())
+        );
+        assert_eq!(y["from"], "2026-03-31T18:30:00.000Z");
+    }
+    let no_range = app.get("/api/dashboard/reports/periods", tok).await;
+    assert!(no_range.body.get("range").is_none());
+
+    // Sales vs collections, March (IST): I1 sold 1000; 600 cash collected that day
+    let sv = app.get("/api/dashboard/reports/sales-vs-collections?from=2026-03-01&to=2026-03-31", tok).await;
+    assert_eq!(sv.status, 200, "{}", sv.body);
+    assert_eq!(
+        (p(&sv.body["sales"]), p(&sv.body["collections"]), &sv.body["collectionRate"]),
+        (100000, 60000, &60.0.into())
+    );
+    assert_eq!(p(&sv.body["outstandingFromSales"]), 0);
+    assert_eq!(
+        (p(&sv.body["byMethod"]["cash"]["amount"]), &sv.body["byMethod"]["cash"]["percentage"]),
+        (60000, &100.0.into())
+    );
+    assert_eq!((p(&sv.body["byMethod"]["upi"]["amount"]), &sv.body["byMethod"]["upi"]["percentage"]), (0, &0.0.into()));
+    // April (IST): sold I2 + I4 = 600.49; collected card 200.25 + upi 400 + bank 99.99 = 700.24
+    // (I7's payment at IST midnight of 1 May is May's)
+    let sv = app.get("/api/dashboard/reports/sales-vs-collections?from=2026-04-01&to=2026-04-30", tok).await;
+    assert_eq!((p(&sv.body["sales"]), &sv.body["invoiceCount"]), (60049, &2.into()));
+    assert_eq!((p(&sv.body["collections"]), &sv.body["paymentCount"]), (70024, &3.into()));
+    assert_eq!(sv.body["collectionRate"], 116.61); // 70024 / 60049
+    assert_eq!(p(&sv.body["outstandingFromSales"]), 30025);
+    let m = &sv.body["byMethod"];
+    assert_eq!(
+        (p(&m["card"]["amount"]), &m["card"]["count"], &m["card"]["percentage"]),
+        (20025, &1.into(), &28.6.into())
+    );
+    assert_eq!((p(&m["upi"]["amount"]), &m["upi"]["percentage"]), (40000, &57.12.into()));
+    assert_eq!((p(&m["bank"]["amount"]), &m["bank"]["percentage"]), (9999, &14.28.into()));
+    assert_eq!((p(&m["cash"]["amount"]), &m["other"]["count"]), (0, &0.into()));
+
+    // Dues: I5 not yet due, I6 30 days past (0-30), I2 45 days (31-60), I3 100 days (90+)
+    let du = app.get("/api/dashboard/reports/dues", tok).await;
+    assert_eq!(du.status, 200, "{}", du.body);
+    assert_eq!((p(&du.body["totalOutstanding"]), &du.body["invoiceCount"]), (58025, &4.into()));
+    let b: Vec<(String, i64, i64)> = du.body["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| (b["bucket"].as_str().unwrap().into(), p(&b["amount"]), b["invoices"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(
+        b,
+        vec![
+            ("current".into(), 1000, 1),
+            ("0-30".into(), 2000, 1),
+            ("31-60".into(), 30025, 1),
+            ("61-90".into(), 0, 0),
+            ("90+".into(), 25000, 1)
+        ]
+    );
+    let du = app.get("/api/dashboard/reports/dues?from=2026-04-01&to=2026-04-30", tok).await;
+    assert_eq!((p(&du.body["totalOutstanding"]), &du.body["invoiceCount"]), (30025, &1.into()));
+
+    // Top customers: C1 (I1 + I2) 1500.50, paid 1200.25; C2 (I3 + I5) 260, paid 0
+    let tc = app.get("/api/dashboard/reports/top-customers", tok).await;
+    let cs = tc.body["customers"].as_array().unwrap();
+    assert_eq!(cs.len(), 2, "{}", tc.body);
+    assert_eq!(cs[0]["name"], "Sharma, \"Ravi\"");
+    assert_eq!(
+        (p(&cs[0]["sales"]), p(&cs[0]["paid"]), p(&cs[0]["outstanding"]), &cs[0]["invoices"]),
+        (150050, 120025, 30025, &2.into())
+    );
+    assert_eq!(cs[1]["name"], "Meena");
+    assert_eq!((p(&cs[1]["sales"]), p(&cs[1]["paid"]), p(&cs[1]["outstanding"])), (26000, 0, 26000));
+
+    // Day book of 1 April (IST): I2 at 00:00:00 then its card payment at the same instant
+    let db = app.get("/api/dashboard/reports/day-book?date=2026-04-01", tok).await;
+    assert_eq!(db.status, 200, "{}", db.body);
+    let e = db.body["entries"].as_array().unwrap();
+    assert_eq!(e.len(), 2, "{}", db.body);
+    assert_eq!(
+        (e[0]["type"].as_str(), e[0]["invoiceId"].as_str(), p(&e[0]["amount"])),
+        (Some("invoice"), Some(f.i2.to_hex().as_str()), 50050)
+    );
+    assert_eq!(
+        (e[1]["type"].as_str(), e[1]["method"].as_str(), p(&e[1]["amount"])),
+        (Some("payment"), Some("card"), 20025)
+    );
+    assert_eq!(e[1]["invoiceNumber"], "INV/26-27/00001");
+    assert_eq!((p(&db.body["sales"]), p(&db.body["collections"])), (50050, 20025));
+    let db = app.get("/api/dashboard/reports/day-book?date=2026-03-31", tok).await;
+    let e = db.body["entries"].as_array().unwrap();
+    assert_eq!(e.len(), 2);
+    assert_eq!(e[0]["invoiceId"].as_str(), Some(f.i1.to_hex().as_str()));
+    assert_eq!((e[1]["method"].as_str(), p(&e[1]["amount"])), (Some("cash"), 60000));
+
+    // Invoice and payment reports (JSON, paged, totals over the range)
+    let ir = app.get("/api/dashboard/reports/invoices?from=2026-03-31&to=2026-04-30&limit=2", tok).await;
+    assert_eq!(ir.body["invoices"].as_array().unwrap().len(), 2);
+    // I1, I2, I4 (I7 is 1 May in India)
+    assert_eq!(ir.body["pagination"]["total"], 3);
+    assert_eq!(ir.body["pagination"]["hasMore"], true);
+    assert_eq!(
+        (p(&ir.body["totalAmount"]), p(&ir.body["paidAmount"]), p(&ir.body["balance"])),
+        (160049, 130024, 30025)
+    );
+    let pr = app.get("/api/dashboard/reports/payments?from=2026-04-01", tok).await;
+    assert_eq!(pr.body["pagination"]["total"], 4);
+    assert_eq!(p(&pr.body["totalAmount"]), 70124);
+    assert_eq!(pr.body["payments"][0]["method"], "card");
+    assert_eq!(pr.body["payments"][0]["invoiceNumber"], "INV/26-27/00001");
+
+    // An old invoice (I3, February, rolled up) paid in full now moves into totalSales and
+    // February's trend; nothing is stale
+    app.db
+        .collection::<bson::Document>("invoices")
+        .update_one(
+            doc! { "invoiceNumber": "INV/25-26/00002", "clientId": ObjectId::parse_str(&f.r.client_id).unwrap() },
+            doc! { "$set": { "paidAmount": 25000_i64, "isFinalized": true, "status": "Paid" } },
+        )
+        .await
+        .unwrap();
+    let d = app.get("/api/dashboard?months=24", tok).await;
+    assert_eq!(p(&d.body["summary"]["totalSales"]), 135099);
+    assert_eq!((p(&d.body["summary"]["pendingAmount"]), &d.body["summary"]["pendingInvoices"]), (33025, &3.into()));
+    let feb =
+        d.body["salesTrends"].as_array().unwrap().iter().find(|e| e["month"] == "Feb" && e["year"] == 2026).cloned();
+    assert_eq!(feb.map(|e| p(&e["amount"])), Some(25000));
+
+    // The other shop's figures are its own only
+    let s = app.get("/api/dashboard/summary", Some(&other.token)).await;
+    assert_eq!(
+        (p(&s.body["totalSales"]), p(&s.body["pendingAmount"]), &s.body["pendingInvoices"]),
+        (5000, 770000, &1.into())
+    );
+}
+
+#[tokio::test]
+async fn stock_and_dealer_payables() {
+    let app = TestApp::spawn().await;
+    let r = app.register(&phone()).await;
+    let c = ObjectId::parse_str(&r.client_id).unwrap();
+    let _other = other_shop(&app).await;
+    seed_item(&app, &r.client_id, "Plenty", 100, 10).await;
+    seed_item(&app, &r.client_id, "At level", 100, 5).await;
+    seed_item(&app, &r.client_id, "Empty", 100, 0).await;
+    seed_item(&app, &r.client_id, "Oversold", 100, -2).await;
+    let gone = seed_item(&app, &r.client_id, "Deleted", 100, 0).await;
+    app.db
+        .collection::<bson::Document>("items")
+        .update_one(doc! { "_id": ObjectId::parse_str(&gone).unwrap() }, doc! { "$set": { "isActive": false } })
+        .await
+        .unwrap();
+    let s = app.get("/api/dashboard/reports/stock", Some(&r.token)).await;
+    assert_eq!(s.status, 200, "{}", s.body);
+    assert_eq!((&s.body["lowStockCount"], &s.body["outOfStockCount"]), (&3.into(), &2.into()));
+
+    // dealers: 1000 - 250 overdue; 500 unpaid (no paidAmount) due later; cancelled and
+    // fully paid orders owe nothing
+    let orders = app.db.collection::<bson::Document>("dealerorders");
+    let past = at("2026-01-01T00:00:00Z");
+    let future = at("2099-01-01T00:00:00Z");
+    for (i, d) in [
+        doc! { "clientId": c, "totalAmount": 100000_i64, "paidAmount": 25000_i64, "status": "delivered", "dueDate": past, "createdAt": at("2025-12-01T00:00:00Z") },
+        doc! { "clientId": c, "totalAmount": 50000_i64, "status": "pending", "dueDate": future, "createdAt": at("2026-02-01T00:00:00Z") },
+        doc! { "clientId": c, "totalAmount": 99900_i64, "paidAmount": 0_i64, "status": "cancelled", "dueDate": past },
+        doc! { "clientId": c, "totalAmount": 1000_i64, "paidAmount": 1000_i64, "status": "delivered", "dueDate": past },
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut d = d;
+        d.insert("orderNumber", format!("PO/25-26/{:04}", i + 1));
+        orders.insert_one(d).await.unwrap();
+    }
+    let d = app.get("/api/dashboard/reports/dealer-payables", Some(&r.token)).await;
+    assert_eq!(d.status, 200, "{}", d.body);
+    assert_eq!((p(&d.body["totalPayable"]), &d.body["orderCount"]), (125000, &2.into()));
+    assert_eq!((p(&d.body["overdue"]), &d.body["overdueCount"]), (75000, &1.into()));
+    let d = app.get("/api/dashboard/reports/dealer-payables?from=2026-01-01", Some(&r.token)).await;
+    assert_eq!((p(&d.body["totalPayable"]), p(&d.body["overdue"])), (50000, 0));
+}
+
+#[tokio::test]
+async fn empty_shop_is_all_zeros() {
+    let app = TestApp::spawn().await;
+    let _other = other_shop(&app).await;
+    let r = app.register(&phone()).await;
+    let tok = Some(r.token.as_str());
+    let s = app.get("/api/dashboard/summary", tok).await;
+    assert_eq!((p(&s.body["totalSales"]), p(&s.body["pendingAmount"]), &s.body["pendingInvoices"]), (0, 0, &0.into()));
+    let t = app.get("/api/dashboard/sales-trends?months=3", tok).await;
+    let t = t.body.as_array().unwrap();
+    assert_eq!(t.len(), 3);
+    assert!(t.iter().all(|e| p(&e["amount"]) == 0 && e["month"].as_str().is_some_and(|m| m.len() == 3)));
+    assert_eq!(app.get("/api/dashboard/top-items", tok).await.body, serde_json::json!([]));
+    let d = app.get("/api/dashboard", tok).await;
+    assert_eq!(d.status, 200);
+    assert_eq!(d.body["salesTrends"].as_array().unwrap().len(), 6);
+    assert_eq!(d.body["topItems"], serde_json::json!([]));
+    let sv = app.get("/api/dashboard/reports/sales-vs-collections", tok).await;
+    assert_eq!((p(&sv.body["sales"]), &sv.body["collectionRate"]), (0, &0.0.into()));
+    assert_eq!(sv.body["byMethod"]["cash"]["percentage"], 0.0);
+    let pr = app.get("/api/dashboard/reports/periods", tok).await;
+    assert_eq!(p(&pr.body["thisFinancialYear"]["sales"]), 0);
+    let du = app.get("/api/dashboard/reports/dues", tok).await;
+    assert_eq!((p(&du.body["totalOutstanding"]), du.body["buckets"].as_array().unwrap().len()), (0, 5));
+    for path in ["top-customers", "stock", "dealer-payables", "invoices", "payments", "day-book"] {
+        let res = app.get(&format!("/api/dashboard/reports/{path}"), tok).await;
+        assert_eq!(res.status, 200, "{path}: {}", res.body);
+        assert!(
+            !res.body.to_string().contains("null") && !res.body.to_string().contains("NaN"),
+            "{path}: {}",
+            res.body
+        );
+    }
+    let csv = app.get("/api/dashboard/reports/invoices?format=csv", tok).await;
+    assert_eq!(csv.body.as_str().unwrap().lines().count(), 1);
+}
+
+#[tokio::test]
+async fn bad_parameters_are_400() {
+    let app = TestApp::spawn().await;
+    let r = app.register(&phone()).await;
+    let tok = Some(r.token.as_str());
+    for path in [
+        "/api/dashboard/sales-trends?months=0",
+        "/api/dashboard/sales-trends?months=25",
+        "/api/dashboard/sales-trends?months=abc",
+        "/api/dashboard/top-items?limit=0",
+        "/api/dashboard/top-items?limit=51",
+        "/api/dashboard/top-items?from=yesterday",
+        "/api/dashboard?months=30&limit=x",
+        "/api/dashboard/summary?from=2026-05-01&to=2026-04-01",
+        "/api/dashboard/reports/periods?to=31-12-2026",
+        "/api/dashboard/reports/top-customers?limit=100",
+        "/api/dashboard/reports/invoices?format=xml",
+        "/api/dashboard/reports/payments?limit=-1",
+        "/api/dashboard/reports/day-book?date=2026-02-30",
+        "/api/dashboard/reports/day-book?from=2025-01-01&to=2026-01-01",
+    ] {
+        let res = app.get(path, tok).await;
+        res.assert_envelope(400);
+        assert!(res.errors().starts_with("query."), "{path}: {}", res.body);
+    }
+    let both = app.get("/api/dashboard?months=30&limit=x", tok).await;
+    assert_eq!(both.body["errors"].as_array().unwrap().len(), 2);
+    app.get("/api/dashboard", None).await.assert_envelope(401);
+}
+
+#[tokio::test]
+async fn csv_exports_stream_with_header_and_quoting() {
+    let app = TestApp::spawn().await;
+    let f = fixture(&app).await;
+    let tok = Some(f.r.token.as_str());
+    let res = app.get("/api/dashboard/reports/invoices?format=csv&from=2026-03-31&to=2026-04-01", tok).await;
+    assert_eq!(res.status, 200);
+    assert!(res.headers["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let text = res.body.as_str().unwrap();
+    let lines: Vec<&str> = text.split("\r\n").collect();
+    assert_eq!(
+        lines[0],
+        "invoiceNumber,invoiceDate,dueDate,generatedAt,customerName,customerPhone,totalAmount,paidAmount,balance,status,kind,invoiceId"
+    );
+    assert_eq!(
+        lines[1],
+        format!(
+            "INV/25-26/00001,2026-03-31,2026-04-30,2026-03-31T18:29:59.000Z,\"Sharma, \"\"Ravi\"\"\",9876543210,1000.00,1000.00,0.00,Paid,invoice,{}",
+            f.i1.to_hex()
+        )
+    );
+    assert!(lines[2].starts_with("INV/26-27/00001,2026-04-01,"), "{}", lines[2]);
+    assert!(lines[2].contains(",500.50,200.25,300.25,Partial,invoice,"), "{}", lines[2]);
+    assert_eq!(lines.len(), 4, "header, 2 rows, trailing CRLF: {text:?}");
+
+    // Accept: text/csv on the payment report
+    let res = app
+        .http
+        .get(format!("{}/api/dashboard/reports/payments?from=2026-04-01&to=2026-04-30", app.base))
+        .bearer_auth(&f.r.token)
+        .header("accept", "text/csv")
+        .send()
+        .await
+        .unwrap();
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let text = res.text().await.unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "paidAt,invoiceNumber,customerName,amount,method,note,paymentId,invoiceId");
+    assert_eq!(lines.len(), 4, "{text}");
+    assert!(
+        lines[1].starts_with("2026-03-31T18:30:00.000Z,INV/26-27/00001,\"Sharma, \"\"Ravi\"\"\",200.25,card,,"),
+        "{}",
+        lines[1]
+    );
+    assert!(lines[3].contains(",99.99,bank,"), "{}", lines[3]);
+
+    // Day book CSV of 31 March (IST)
+    let res = app.get("/api/dashboard/reports/day-book?date=2026-03-31&format=csv", tok).await;
+    let text = res.body.as_str().unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "at,type,invoiceNumber,customerName,amount,method,invoiceId");
+    assert_eq!(
+        lines[1],
+        format!("2026-03-31T18:29:59.000Z,invoice,INV/25-26/00001,\"Sharma, \"\"Ravi\"\"\",1000.00,,{}", f.i1.to_hex())
+    );
+    assert_eq!(
+        lines[2],
+        format!(
+            "2026-03-31T18:29:59.000Z,payment,INV/25-26/00001,\"Sharma, \"\"Ravi\"\"\",600.00,cash,{}",
+            f.i1.to_hex()
+        )
+    );
+    assert_eq!(lines.len(), 3);
+}
