@@ -10,13 +10,13 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 if [ -f .env ]; then set -a; . ./.env; set +a; fi
 
 if [ -z "${MONGO_URL:-}" ]; then
-  PORT=${VIVEKA_DEV_MONGO_PORT:-27117}
+  MONGO_PORT=${VIVEKA_DEV_MONGO_PORT:-27117}
   DBPATH="$PWD/.data/mongo"
-  scripts/mongo.sh start "$PORT" "$DBPATH"
-  if [ "${KEEP_MONGO:-0}" != "1" ]; then trap 'scripts/mongo.sh stop "$PORT" "$DBPATH"' EXIT; fi
+  scripts/mongo.sh start "$MONGO_PORT" "$DBPATH"
+  if [ "${KEEP_MONGO:-0}" != "1" ]; then trap 'scripts/mongo.sh stop "$MONGO_PORT" "$DBPATH"' EXIT; fi
   cargo build --release --quiet --bin devdb
-  target/release/devdb init "127.0.0.1:$PORT"
-  export MONGO_URL="mongodb://127.0.0.1:$PORT/?replicaSet=rs0"
+  target/release/devdb init "127.0.0.1:$MONGO_PORT"
+  export MONGO_URL="mongodb://127.0.0.1:$MONGO_PORT/?replicaSet=rs0"
 fi
 export APP_ENV=${APP_ENV:-development}
 cargo build --release --bin viveka

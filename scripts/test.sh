@@ -9,15 +9,15 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 if [ -z "${MONGO_URL:-}" ]; then
-  PORT=${VIVEKA_TEST_MONGO_PORT:-27217}
-  DBPATH="$PWD/.cache/mongo-test-$PORT"
-  scripts/mongo.sh stop "$PORT" "$DBPATH" || true
+  MONGO_PORT=${VIVEKA_TEST_MONGO_PORT:-27217}
+  DBPATH="$PWD/.cache/mongo-test-$MONGO_PORT"
+  scripts/mongo.sh stop "$MONGO_PORT" "$DBPATH" || true
   rm -rf "$DBPATH"
-  trap 'scripts/mongo.sh stop "$PORT" "$DBPATH"' EXIT
-  scripts/mongo.sh start "$PORT" "$DBPATH"
+  trap 'scripts/mongo.sh stop "$MONGO_PORT" "$DBPATH"' EXIT
+  scripts/mongo.sh start "$MONGO_PORT" "$DBPATH"
   cargo build --quiet --bin devdb
-  target/debug/devdb init "127.0.0.1:$PORT"
-  export MONGO_URL="mongodb://127.0.0.1:$PORT/?replicaSet=rs0"
+  target/debug/devdb init "127.0.0.1:$MONGO_PORT"
+  export MONGO_URL="mongodb://127.0.0.1:$MONGO_PORT/?replicaSet=rs0"
 fi
 
 echo "== cargo fmt --check"
