@@ -525,7 +525,11 @@ pub async fn pay(state: &AppState, p: Payment) -> AppResult<(PaymentDoc, Invoice
 }
 
 /// Record a payment inside the caller's transaction `s` (the caller holds the shop queue).
-pub async fn pay_in(s: &mut mongodb::ClientSession, state: &AppState, p: &Payment) -> AppResult<(PaymentDoc, InvoiceDoc)> {
+pub async fn pay_in(
+    s: &mut mongodb::ClientSession,
+    state: &AppState,
+    p: &Payment,
+) -> AppResult<(PaymentDoc, InvoiceDoc)> {
     let database = &state.db;
     let now = DateTime::now();
     let at = p.paid_at.unwrap_or(now);

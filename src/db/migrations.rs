@@ -20,6 +20,8 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 2, name: "0002_catalog", source: include_str!("../../migrations/0002_catalog.json") },
     Migration { version: 3, name: "0003_billing", source: include_str!("../../migrations/0003_billing.json") },
     Migration { version: 4, name: "0004_dealers", source: include_str!("../../migrations/0004_dealers.json") },
+    // versions 5 and 6 are reserved for other modules
+    Migration { version: 7, name: "0007_sync", source: include_str!("../../migrations/0007_sync.json") },
 ];
 
 #[derive(Debug, thiserror::Error)]
