@@ -109,6 +109,15 @@ async fn backfill(db: &Database, s: &mut ClientSession, client_id: ObjectId) -> 
     if c.as_ref().is_some_and(|c| c.get_bool("backfilled").unwrap_or(false)) {
         return Ok(());
     }
+    // documents already in the log (synced before the first pull) are not logged again
+    let logged: std::collections::HashSet<ObjectId> = db
+        .collection::<ChangeRow>(LOG)
+        .distinct("docId", doc! { "clientId": client_id })
+        .session(&mut *s)
+        .await?
+        .into_iter()
+        .filter_map(|b| b.as_object_id())
+        .collect();
     let mut changed: Vec<(&'static str, ObjectId, bool)> = Vec::new();
     for coll in [ITEMS, CUSTOMERS, INVOICES, PAYMENTS] {
         let mut cur = db
@@ -119,7 +128,7 @@ async fn backfill(db: &Database, s: &mut ClientSession, client_id: ObjectId) -> 
             .session(&mut *s)
             .await?;
         while let Some(d) = cur.next(&mut *s).await.transpose()? {
-            if let Ok(id) = d.get_object_id("_id") {
+            if let Some(id) = d.get_object_id("_id").ok().filter(|id| !logged.contains(id)) {
                 changed.push((coll, id, false));
             }
         }

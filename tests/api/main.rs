@@ -10,6 +10,7 @@ mod dealers;
 mod hygiene;
 mod otp;
 mod profile;
+mod sync;
 
 mod catalog;
 mod customers;
