@@ -97,7 +97,7 @@ pub async fn acquire(state: &AppState, client_id: ObjectId, key: &str) -> AppRes
     let id = lock_id(client_id, key);
     match locks.insert_one(doc! { "_id": &id, "token": &token, "leaseUntil": lease }).await {
         Ok(_) => Ok(token),
-        Err(e) if e.to_string().contains("E11000") => {
+        Err(e) if crate::error::is_duplicate_key(&e) => {
             // an abandoned lease can be taken over
             let took = locks
                 .find_one_and_update(

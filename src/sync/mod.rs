@@ -127,7 +127,7 @@ pub async fn sync_v1(
         match result {
             Ok(out) => return Ok(json_response(out, false)),
             // a twin committed first: answer with its stored response
-            Err(AppError::Database(e)) if e.to_string().contains("E11000") => continue,
+            Err(AppError::Database(e)) if crate::error::is_duplicate_key(&e) => continue,
             Err(e) => return Err(e),
         }
     }

@@ -735,7 +735,7 @@ async fn run_batch(s: &mut ClientSession, ctx: &PushCtx<'_>) -> AppResult<Vec<Op
 }
 
 fn is_duplicate_key(e: &AppError) -> bool {
-    matches!(e, AppError::Database(d) if d.to_string().contains("E11000"))
+    matches!(e, AppError::Database(d) if crate::error::is_duplicate_key(d))
 }
 
 /// Apply a push (see the module docs). Returns one outcome per operation, in order.

@@ -302,3 +302,229 @@ async fn v2_pull_pages_10000_changes_without_loss_or_repeat() {
     assert_eq!(seen, expected);
     assert!(pages >= 15);
 }
+
+struct Server {
+    child: tokio::process::Child,
+}
+
+/// Not a test: the server process of the crash test. The crash test runs a private copy of
+/// this very test executable with `VIVEKA_CRASH_SERVER=1`, which lands here and serves the
+/// real router (`viveka::build_state` + `viveka::serve`, as `viveka serve` does) until it is
+/// killed. (`target/debug/viveka` lives in a target directory shared with other worktrees
+/// and can be replaced by another build mid-test; the running test executable cannot.)
+#[tokio::test]
+#[ignore]
+async fn crash_server_child() {
+    if std::env::var("VIVEKA_CRASH_SERVER").is_err() {
+        return;
+    }
+    let config = viveka::config::Config::from_env().expect("config");
+    let port = config.port;
+    let sms = viveka::sms_sender(&config);
+    let state = viveka::build_state(config, sms).await.expect("state");
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("bind");
+    viveka::serve(listener, state, std::future::pending()).await.expect("serve");
+}
+
+fn server_exe() -> std::path::PathBuf {
+    static EXE: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    EXE.get_or_init(|| {
+        let to = std::env::temp_dir().join(format!("viveka-crash-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::copy("/proc/self/exe", &to).expect("copy the running test executable");
+        to
+    })
+    .clone()
+}
+
+async fn start_server(db_name: &str, port: u16) -> Server {
+    let child = tokio::process::Command::new(server_exe())
+        .args(["sync::crash_server_child", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+        .env("VIVEKA_CRASH_SERVER", "1")
+        .env("MONGO_URL", crate::helpers::mongo_url())
+        .env("MONGO_DB_NAME", db_name)
+        .env("PORT", port.to_string())
+        .env("JWT_SECRET", crate::helpers::JWT_SECRET)
+        .env("APP_ENV", "development")
+        .env("OTP_PROVIDER", "console")
+        .env("RUST_LOG", "error")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start the server binary");
+    let http = reqwest::Client::new();
+    for _ in 0..200 {
+        if let Ok(r) = http.get(format!("http://127.0.0.1:{port}/api/health")).send().await {
+            if r.status() == 200 {
+                break;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    Server { child }
+}
+
+/// The real server binary is SIGKILLed at random moments while a retrying client sends 200
+/// pushes; after restarts and retries every operation is applied exactly once and no push is
+/// half-applied.
+#[tokio::test]
+async fn crash_test_sigkill_during_200_pushes_applies_each_op_exactly_once() {
+    use rand::Rng;
+    use std::sync::{
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+        Arc,
+    };
+    let app = TestApp::spawn().await;
+    let a = app.register(&phone()).await;
+    let item = seed_item(&app, &a.client_id, "Bulb", 1000, 1000).await;
+    let db_name = app.db.name().to_string();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    // start once so migrations are applied before the clients begin
+    let server = start_server(&db_name, port).await;
+
+    let pushes: Vec<Value> = (0..200)
+        .map(|i| {
+            json!({ "operations": [
+                { "opId": uuid(), "entity": "item", "kind": "create", "deviceTime": now_iso(), "payload": { "name": format!("Crash item {i}"), "price": 1 } },
+                { "opId": uuid(), "entity": "invoice", "kind": "create", "deviceTime": now_iso(), "payload": {
+                    "products": [{ "productId": item, "quantity": 1 }], "paidAmount": 10, "deviceRef": format!("C-{i}") } },
+            ]})
+        })
+        .collect();
+    let pushes = Arc::new(pushes);
+    let next = Arc::new(AtomicUsize::new(0));
+    let done = Arc::new(AtomicBool::new(false));
+    let base = format!("http://127.0.0.1:{port}");
+
+    let killer = {
+        let done = done.clone();
+        let db_name = db_name.clone();
+        tokio::spawn(async move {
+            let mut server = server;
+            // A kill inside a transaction leaves it open on mongod, holding its locks until
+            // transactionLifetimeLimitSeconds (60 s) aborts it; the shop's pushes answer 5xx
+            // meanwhile and the client retries. So a few kills, at random moments.
+            let mut kills = 0;
+            while !done.load(Ordering::SeqCst) && kills < 3 {
+                let wait = rand::thread_rng().gen_range(150..900);
+                tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
+                if done.load(Ordering::SeqCst) {
+                    break;
+                }
+                server.child.kill().await.expect("SIGKILL");
+                kills += 1;
+                server = start_server(&db_name, port).await;
+            }
+            (kills, server)
+        })
+    };
+
+    let mut workers = Vec::new();
+    for _ in 0..3 {
+        let (pushes, next, base, token) = (pushes.clone(), next.clone(), base.clone(), a.token.clone());
+        workers.push(tokio::spawn(async move {
+            let http = reqwest::Client::builder().timeout(std::time::Duration::from_secs(10)).build().unwrap();
+            let mut answers = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                if i >= pushes.len() {
+                    return answers;
+                }
+                let started = std::time::Instant::now();
+                loop {
+                    assert!(started.elapsed().as_secs() < 200, "push {i} never succeeded");
+                    match http
+                        .post(format!("{base}/api/v2/sync/push"))
+                        .bearer_auth(&token)
+                        .json(&pushes[i])
+                        .send()
+                        .await
+                    {
+                        Ok(r) if r.status() == 200 => {
+                            answers.push((i, r.json::<Value>().await.unwrap_or(Value::Null)));
+                            break;
+                        }
+                        Ok(r) => assert!(r.status().is_server_error() || r.status() == 409, "push {i}: {}", r.status()),
+                        Err(_) => {}
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+            }
+        }));
+    }
+    let mut answers = Vec::new();
+    for w in workers {
+        answers.extend(w.await.unwrap());
+    }
+    done.store(true, Ordering::SeqCst);
+    let (kills, mut last) = killer.await.unwrap();
+    let _ = last.child.kill().await;
+    assert!(kills >= 2, "the server was killed {kills} times");
+    assert_eq!(answers.len(), 200);
+    for (i, body) in &answers {
+        for r in body["results"].as_array().expect("results") {
+            let ok = r["status"] == "applied" || (r["status"] == "duplicate" && r["originalStatus"] == "applied");
+            assert!(ok, "push {i}: {r}");
+        }
+    }
+
+    // the database: every operation exactly once, no push half-applied
+    let cid = ObjectId::parse_str(&a.client_id).unwrap();
+    let ops: Vec<Document> = {
+        use futures::TryStreamExt;
+        app.db
+            .collection::<Document>("syncops")
+            .find(doc! { "clientId": cid })
+            .await
+            .unwrap()
+            .try_collect()
+            .await
+            .unwrap()
+    };
+    assert_eq!(ops.len(), 400);
+    let by_op: std::collections::HashMap<String, &Document> =
+        ops.iter().map(|d| (d.get_str("opId").unwrap().to_string(), d)).collect();
+    for p in pushes.iter() {
+        let list = p["operations"].as_array().unwrap();
+        let seqs: Vec<i64> = list
+            .iter()
+            .map(|o| {
+                let rec = by_op[o["opId"].as_str().unwrap()];
+                assert_eq!(rec.get_str("status").unwrap(), "applied");
+                rec.get_i64("seq").unwrap()
+            })
+            .collect();
+        assert_eq!(seqs[0], seqs[1], "both operations of a push commit together");
+    }
+    assert_eq!(count(&app, "items", doc! { "clientId": cid }).await, 201);
+    assert_eq!(count(&app, "invoices", doc! { "clientId": cid }).await, 200);
+    assert_eq!(count(&app, "payments", doc! { "clientId": cid }).await, 200);
+    assert_eq!(count(&app, "stockmovements", doc! { "clientId": cid, "reason": "sale" }).await, 200);
+    let it: Document = app
+        .db
+        .collection("items")
+        .find_one(doc! { "_id": ObjectId::parse_str(&item).unwrap() })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(it.get_i64("stock").unwrap(), 800);
+    let _ = std::fs::remove_file(server_exe());
+    let refs: HashSet<String> = {
+        use futures::TryStreamExt;
+        app.db
+            .collection::<Document>("invoices")
+            .find(doc! { "clientId": cid })
+            .await
+            .unwrap()
+            .try_collect::<Vec<_>>()
+            .await
+            .unwrap()
+            .iter()
+            .map(|d| d.get_str("deviceRef").unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(refs.len(), 200);
+}
