@@ -171,15 +171,25 @@ impl<'a> Applier<'a> {
     }
 
     /// Issue an offline sale with the billing rules; records the invoice, its first payment,
-    /// the items whose stock moved and the customer as changed.
-    pub async fn invoice(&mut self, s: &mut ClientSession, sale: &Sale, opts: &SaleOptions) -> AppResult<InvoiceDoc> {
+    /// the items whose stock moved and the customer as changed. Returns the invoice and the
+    /// id of its first payment (when something was paid).
+    pub async fn invoice(
+        &mut self,
+        s: &mut ClientSession,
+        sale: &Sale,
+        opts: &SaleOptions,
+    ) -> AppResult<(InvoiceDoc, Option<ObjectId>)> {
         let inv = billing::issue_in_session(s, self.state, sale, opts).await?;
         self.touch(INVOICES, inv.id);
+        let mut payment = None;
         if inv.paid_amount.is_positive() {
-            if let Some(p) =
-                billing_repo::payments(&self.state.db).find_one(doc! { "invoiceId": inv.id }).session(&mut *s).await?
-            {
-                self.touch(PAYMENTS, p.id);
+            payment = billing_repo::payments(&self.state.db)
+                .find_one(doc! { "clientId": self.client_id, "invoiceId": inv.id })
+                .session(&mut *s)
+                .await?
+                .map(|p| p.id);
+            if let Some(p) = payment {
+                self.touch(PAYMENTS, p);
             }
         }
         for l in &inv.products {
@@ -190,12 +200,7 @@ impl<'a> Applier<'a> {
         if let Some(c) = inv.client_customer_id {
             self.touch(CUSTOMERS, c);
         }
-        Ok(inv)
-    }
-
-    /// The first payment of an invoice issued in this batch, if any (for the `synced` ids).
-    pub async fn first_payment(&self, s: &mut ClientSession, invoice: ObjectId) -> AppResult<Option<PaymentDoc>> {
-        Ok(billing_repo::payments(&self.state.db).find_one(doc! { "invoiceId": invoice }).session(&mut *s).await?)
+        Ok((inv, payment))
     }
 
     pub async fn pay(&mut self, s: &mut ClientSession, p: &Payment) -> AppResult<(PaymentDoc, InvoiceDoc)> {

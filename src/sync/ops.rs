@@ -639,12 +639,8 @@ async fn apply_one(
                 device_time: Some(inv.at),
                 device_ref: inv.device_ref.clone(),
             };
-            let doc = ap.invoice(s, &sale, &opts).await?;
-            let payment = if doc.paid_amount.is_positive() {
-                ap.first_payment(s, doc.id).await?.map(|p| p.id.to_hex())
-            } else {
-                None
-            };
+            let (doc, payment) = ap.invoice(s, &sale, &opts).await?;
+            let payment = payment.map(|p| p.to_hex());
             Step::Applied(
                 doc.id,
                 json!({ "id": doc.id.to_hex(), "invoiceNumber": doc.invoice_number, "paymentId": payment, "totalAmount": doc.total_amount }),

@@ -399,11 +399,9 @@ pub async fn run(s: &mut ClientSession, ctx: &V1Ctx<'_>) -> AppResult<Value> {
                 }
                 let mut sale = (**sale).clone();
                 sale.lines = LineSource::Products(resolved);
-                let inv = ap.invoice(s, &sale, opts).await.map_err(|e| prefixed(e, &p))?;
-                if inv.paid_amount.is_positive() {
-                    if let Some(pay) = ap.first_payment(s, inv.id).await? {
-                        pay_ids.push(pay.id.to_hex());
-                    }
+                let (inv, payment) = ap.invoice(s, &sale, opts).await.map_err(|e| prefixed(e, &p))?;
+                if let Some(pay) = payment {
+                    pay_ids.push(pay.to_hex());
                 }
                 inv_ids.push(inv.id.to_hex());
             }
