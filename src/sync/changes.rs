@@ -81,6 +81,12 @@ pub async fn append(
     let n = (kept.len() as i64).max(1);
     let first = reserve(db, s, client_id, n).await?;
     if !kept.is_empty() {
+        // one row per document: its latest change (a pull never returns a document twice)
+        let by_coll = kept.iter().map(|(_, id, _)| *id).collect::<Vec<_>>();
+        db.collection::<ChangeRow>(LOG)
+            .delete_many(doc! { "clientId": client_id, "docId": { "$in": by_coll } })
+            .session(&mut *s)
+            .await?;
         let now = DateTime::now();
         let rows: Vec<ChangeRow> = kept
             .iter()
@@ -100,41 +106,65 @@ pub async fn append(
     Ok(first + n - 1)
 }
 
-/// Log every existing document of the client once (the first pull of a shop whose data was
-/// created before the log existed, or through the online endpoints).
-async fn backfill(db: &Database, s: &mut ClientSession, client_id: ObjectId) -> AppResult<()> {
+/// Writes made outside sync (the online endpoints) reach the log here: before a pull, every
+/// document of the client updated since the last catch-up (minus a 60 s overlap, the longest a
+/// transaction can stay open, so a late commit is not missed) whose log row is older than its
+/// `updatedAt` is logged again. The first pull of a shop logs everything it has.
+pub const CATCH_UP_OVERLAP_MS: i64 = 60_000;
+
+async fn catch_up(db: &Database, s: &mut ClientSession, client_id: ObjectId) -> AppResult<()> {
     let key = counter_key(client_id);
     let counters = db.collection::<Document>("counters");
+    let started = DateTime::now();
     let c = counters.find_one(doc! { "_id": &key }).session(&mut *s).await?;
-    if c.as_ref().is_some_and(|c| c.get_bool("backfilled").unwrap_or(false)) {
-        return Ok(());
-    }
-    // documents already in the log (synced before the first pull) are not logged again
-    let logged: std::collections::HashSet<ObjectId> = db
-        .collection::<ChangeRow>(LOG)
-        .distinct("docId", doc! { "clientId": client_id })
-        .session(&mut *s)
-        .await?
-        .into_iter()
-        .filter_map(|b| b.as_object_id())
-        .collect();
+    let since = c.as_ref().and_then(|c| c.get_datetime("caughtUpAt").ok()).map(|t| t.timestamp_millis());
     let mut changed: Vec<(&'static str, ObjectId, bool)> = Vec::new();
     for coll in [ITEMS, CUSTOMERS, INVOICES, PAYMENTS] {
+        let mut filter = doc! { "clientId": client_id };
+        if let Some(since) = since {
+            filter.insert("updatedAt", doc! { "$gte": DateTime::from_millis(since - CATCH_UP_OVERLAP_MS) });
+        }
         let mut cur = db
             .collection::<Document>(coll)
-            .find(doc! { "clientId": client_id })
-            .projection(doc! { "_id": 1 })
+            .find(filter)
+            .projection(doc! { "_id": 1, "updatedAt": 1 })
             .sort(doc! { "_id": 1 })
             .session(&mut *s)
             .await?;
+        let mut found: Vec<(ObjectId, i64)> = Vec::new();
         while let Some(d) = cur.next(&mut *s).await.transpose()? {
-            if let Some(id) = d.get_object_id("_id").ok().filter(|id| !logged.contains(id)) {
+            if let Ok(id) = d.get_object_id("_id") {
+                found.push((id, d.get_datetime("updatedAt").map(|t| t.timestamp_millis()).unwrap_or(i64::MAX)));
+            }
+        }
+        if found.is_empty() {
+            continue;
+        }
+        let ids: Vec<ObjectId> = found.iter().map(|f| f.0).collect();
+        let mut rows = db
+            .collection::<ChangeRow>(LOG)
+            .find(doc! { "clientId": client_id, "docId": { "$in": &ids } })
+            .projection(doc! { "_id": 1, "clientId": 1, "seq": 1, "coll": 1, "docId": 1, "deleted": 1, "at": 1 })
+            .session(&mut *s)
+            .await?;
+        let mut logged_at: HashMap<ObjectId, i64> = HashMap::new();
+        while let Some(r) = rows.next(&mut *s).await.transpose()? {
+            logged_at.insert(r.doc_id, r.at.timestamp_millis());
+        }
+        for (id, updated) in found {
+            if logged_at.get(&id).is_none_or(|at| *at < updated) {
                 changed.push((coll, id, false));
             }
         }
     }
-    append(db, s, client_id, &changed).await?;
-    counters.update_one(doc! { "_id": &key }, doc! { "$set": { "backfilled": true } }).session(&mut *s).await?;
+    if !changed.is_empty() {
+        append(db, s, client_id, &changed).await?;
+    }
+    counters
+        .update_one(doc! { "_id": &key }, doc! { "$set": { "caughtUpAt": started } })
+        .upsert(true)
+        .session(&mut *s)
+        .await?;
     Ok(())
 }
 
@@ -151,17 +181,11 @@ pub struct Page {
 /// Changes after `cursor` (exclusive), at most `limit`, read in one snapshot.
 pub async fn pull(state: &AppState, client_id: ObjectId, cursor: i64, limit: i64) -> AppResult<Page> {
     let limit = limit.clamp(1, MAX_PULL);
-    // the first pull of a shop logs what existed before (its own short transaction)
-    let needs_backfill = !state
-        .db
-        .collection::<Document>("counters")
-        .find_one(doc! { "_id": counter_key(client_id) })
-        .await?
-        .is_some_and(|c| c.get_bool("backfilled").unwrap_or(false));
-    if needs_backfill {
+    // log what the online endpoints changed since the last pull (its own short transaction)
+    {
         let _queue = state.shop_locks.lock(&client_id).await;
         db::transaction(&state.client, &(state.db.clone(), client_id), |s, (database, client_id)| {
-            Box::pin(backfill(database, s, *client_id))
+            Box::pin(catch_up(database, s, *client_id))
         })
         .await?;
     }

@@ -232,6 +232,24 @@ async fn v2_push_replayed_in_random_order_applies_each_once_and_pull_sees_it() {
         app.get(&format!("/api/v2/sync/pull?cursor={}", p2.body["nextCursor"].as_str().unwrap()), Some(&a.token)).await;
     assert_eq!(p3.body["changes"].as_array().unwrap().len(), 0);
     assert_eq!(p3.body["hasMore"], false);
+
+    // a write through the online endpoints reaches the next pull too
+    let online = app
+        .post(
+            "/api/business/items",
+            Some(&a.token),
+            json!({ "clientId": a.client_id, "name": "Online item", "price": 3 }),
+        )
+        .await;
+    assert_eq!(online.status, 201, "{}", online.body);
+    let p4 =
+        app.get(&format!("/api/v2/sync/pull?cursor={}", p3.body["nextCursor"].as_str().unwrap()), Some(&a.token)).await;
+    let ch = p4.body["changes"].as_array().unwrap();
+    assert_eq!(ch.len(), 1, "{}", p4.body);
+    assert_eq!(ch[0]["doc"]["name"], "Online item");
+    let p5 =
+        app.get(&format!("/api/v2/sync/pull?cursor={}", p4.body["nextCursor"].as_str().unwrap()), Some(&a.token)).await;
+    assert_eq!(p5.body["changes"].as_array().unwrap().len(), 0, "{}", p5.body);
 }
 
 #[tokio::test]
