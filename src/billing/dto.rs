@@ -306,6 +306,9 @@ pub struct InvoiceWire {
     pub notes: String,
     pub generated_at: String,
     pub finalized_at: Option<String>,
+    /// The device's own reference of an offline sale (sync), when it had one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_ref: Option<String>,
     pub created_at: String,
     pub updated_at: String,
     #[serde(rename = "__v")]
@@ -355,6 +358,7 @@ impl InvoiceWire {
             notes: i.notes.clone(),
             generated_at: wire::iso(i.generated_at),
             finalized_at: i.finalized_at.map(wire::iso),
+            device_ref: i.device_ref.clone(),
             created_at: wire::iso(i.created_at),
             updated_at: wire::iso(i.updated_at),
             v: i.version,

@@ -333,6 +333,7 @@ pub async fn pay(
             amount: req.amount,
             method,
             note,
+            paid_at: None,
         },
     )
     .await?;

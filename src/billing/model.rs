@@ -122,6 +122,9 @@ pub struct InvoiceDoc {
     pub generated_at: DateTime,
     #[serde(default)]
     pub finalized_at: Option<DateTime>,
+    /// The device's own reference for an offline sale (kept alongside the server number).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_ref: Option<String>,
     pub created_at: DateTime,
     pub updated_at: DateTime,
     #[serde(rename = "__v", default)]

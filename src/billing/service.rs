@@ -173,6 +173,42 @@ struct Ctx<'a> {
     sale: &'a Sale,
     allow_negative: bool,
     require_full: bool,
+    device_time: Option<DateTime>,
+    device_ref: Option<String>,
+}
+
+/// How a sale is issued inside a caller's transaction (the sync module issues offline sales
+/// this way, many per transaction).
+#[derive(Debug, Clone, Default)]
+pub struct SaleOptions {
+    /// Let stock go below zero (an offline sale already happened; it always subtracts).
+    pub allow_negative: bool,
+    /// Refuse a part-paid `invoice` (client setting `requireFullPayment`).
+    pub require_full: bool,
+    /// When the sale happened on the device (already bounded by the caller): invoice date,
+    /// `generatedAt` and the first payment's `paidAt`. `None` = now.
+    pub device_time: Option<DateTime>,
+    /// The device's own reference for the sale, kept on the invoice.
+    pub device_ref: Option<String>,
+}
+
+/// Issue a sale inside the caller's transaction `s` (no shop queue taken here: the caller
+/// holds it). Same rules as [`issue`].
+pub async fn issue_in_session(
+    s: &mut mongodb::ClientSession,
+    state: &AppState,
+    sale: &Sale,
+    opts: &SaleOptions,
+) -> AppResult<InvoiceDoc> {
+    let ctx = Ctx {
+        state,
+        sale,
+        allow_negative: opts.allow_negative,
+        require_full: opts.require_full,
+        device_time: opts.device_time,
+        device_ref: opts.device_ref.clone(),
+    };
+    issue_in(s, &ctx).await
 }
 
 /// Issue a sale in one transaction: claim the cart, price the lines from the catalog, move
@@ -186,6 +222,8 @@ pub async fn issue(state: &AppState, sale: Sale) -> AppResult<InvoiceDoc> {
         sale: &sale,
         allow_negative: settings.billing.allow_negative_stock,
         require_full: settings.billing.require_full_payment && sale.kind == "invoice",
+        device_time: None,
+        device_ref: None,
     };
     let _queue = state.shop_locks.lock(&sale.client_id).await;
     db::transaction(&state.client, &ctx, |s, ctx| Box::pin(issue_in(s, ctx))).await
@@ -307,9 +345,10 @@ async fn issue_in(s: &mut mongodb::ClientSession, ctx: &Ctx<'_>) -> AppResult<In
         }
     };
 
-    // 5. the invoice
+    // 5. the invoice (dated when the sale happened: the device time for an offline sale)
     let now = DateTime::now();
-    let today = time::ist_date(now);
+    let at = ctx.device_time.unwrap_or(now);
+    let today = time::ist_date(at);
     let due = today + chrono::Duration::days(DUE_DAYS);
     let finalized = sale.paid >= total && sale.kind == "invoice";
     let pending = total.checked_sub(sale.paid).ok_or_else(overflow)?;
@@ -346,8 +385,9 @@ async fn issue_in(s: &mut mongodb::ClientSession, ctx: &Ctx<'_>) -> AppResult<In
         notes: sale.notes.clone(),
         cart_id,
         source: if cart_id.is_some() { "cart" } else { "products" }.to_string(),
-        generated_at: now,
-        finalized_at: finalized.then_some(now),
+        generated_at: at,
+        finalized_at: finalized.then_some(at),
+        device_ref: ctx.device_ref.clone(),
         created_at: now,
         updated_at: now,
         version: 0,
@@ -362,7 +402,7 @@ async fn issue_in(s: &mut mongodb::ClientSession, ctx: &Ctx<'_>) -> AppResult<In
             amount: sale.paid,
             method: sale.method.clone(),
             note: "Initial payment at invoice generation".into(),
-            paid_at: now,
+            paid_at: at,
             created_at: now,
             updated_at: now,
             version: 0,
@@ -372,7 +412,7 @@ async fn issue_in(s: &mut mongodb::ClientSession, ctx: &Ctx<'_>) -> AppResult<In
     if let Some(c) = &customer {
         repo::customer_after_sale(database, s, c.id, pending, true).await?;
         if finalized {
-            repo::insert_history(database, s, &history(&inv, c.id, now)).await?;
+            repo::insert_history(database, s, &history(&inv, c.id, at)).await?;
         }
     }
 
@@ -406,7 +446,7 @@ async fn issue_in(s: &mut mongodb::ClientSession, ctx: &Ctx<'_>) -> AppResult<In
     }
     let mut inv = inv;
     if sale.kind == "invoice" {
-        let (number, fy, seq) = next_number(database, s, client_id, now).await?;
+        let (number, fy, seq) = next_number(database, s, client_id, at).await?;
         inv.invoice_number = Some(number);
         inv.financial_year = Some(fy);
         inv.seq = Some(seq);
@@ -470,6 +510,8 @@ pub struct Payment {
     pub amount: Paise,
     pub method: String,
     pub note: String,
+    /// When the payment was taken on the device (bounded by the caller); `None` = now.
+    pub paid_at: Option<DateTime>,
 }
 
 /// Record a payment: the paid amount moves by a guarded `$inc` in the same transaction as
@@ -482,9 +524,15 @@ pub async fn pay(state: &AppState, p: Payment) -> AppResult<(PaymentDoc, Invoice
     db::transaction(&state.client, &ctx, |s, (state, p)| Box::pin(pay_in(s, state, p))).await
 }
 
-async fn pay_in(s: &mut mongodb::ClientSession, state: &AppState, p: &Payment) -> AppResult<(PaymentDoc, InvoiceDoc)> {
+/// Record a payment inside the caller's transaction `s` (the caller holds the shop queue).
+pub async fn pay_in(
+    s: &mut mongodb::ClientSession,
+    state: &AppState,
+    p: &Payment,
+) -> AppResult<(PaymentDoc, InvoiceDoc)> {
     let database = &state.db;
     let now = DateTime::now();
+    let at = p.paid_at.unwrap_or(now);
     let payment = PaymentDoc {
         id: ObjectId::new(),
         client_id: p.client_id,
@@ -492,7 +540,7 @@ async fn pay_in(s: &mut mongodb::ClientSession, state: &AppState, p: &Payment) -
         amount: p.amount,
         method: p.method.clone(),
         note: p.note.clone(),
-        paid_at: now,
+        paid_at: at,
         created_at: now,
         updated_at: now,
         version: 0,

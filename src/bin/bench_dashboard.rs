@@ -124,6 +124,7 @@ async fn seed(db: &mongodb::Database, client: ObjectId) -> anyhow::Result<()> {
             notes: String::new(),
             cart_id: None,
             source: "bench".into(),
+            device_ref: None,
             generated_at: t,
             finalized_at: None,
             created_at: t,

@@ -21,6 +21,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 3, name: "0003_billing", source: include_str!("../../migrations/0003_billing.json") },
     Migration { version: 4, name: "0004_dealers", source: include_str!("../../migrations/0004_dealers.json") },
     Migration { version: 6, name: "0006_dashboard", source: include_str!("../../migrations/0006_dashboard.json") },
+    Migration { version: 7, name: "0007_sync", source: include_str!("../../migrations/0007_sync.json") },
 ];
 
 #[derive(Debug, thiserror::Error)]

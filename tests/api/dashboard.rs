@@ -106,6 +106,7 @@ async fn invoice(
         notes: String::new(),
         cart_id: None,
         source: "test".into(),
+        device_ref: None,
         generated_at: generated,
         finalized_at: None,
         created_at: generated,

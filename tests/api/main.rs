@@ -11,6 +11,7 @@ mod dealers;
 mod hygiene;
 mod otp;
 mod profile;
+mod sync;
 
 mod catalog;
 mod customers;

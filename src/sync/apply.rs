@@ -1,0 +1,272 @@
+//! Applying synced operations inside one transaction, shared by v1 `/api/sync` and v2 push.
+//!
+//! Every write goes through an [`Applier`], which remembers which documents changed; at the
+//! end of the transaction [`Applier::finish`] takes a block of the client's sync sequence
+//! (last write of the transaction, so the hot counter is held briefly) and appends one
+//! change-log row per changed document. Stock only moves by deltas (`stock::apply_many`),
+//! money only through the billing primitives (guarded `$inc`).
+
+use bson::{doc, oid::ObjectId, DateTime, Document};
+use mongodb::ClientSession;
+
+use crate::{
+    billing::{
+        model::{InvoiceDoc, PaymentDoc},
+        repo as billing_repo,
+        service::{self as billing, Payment, Sale, SaleOptions},
+    },
+    catalog::{
+        model::ItemDoc,
+        repo as catalog_repo,
+        stock::{self, Move, Moved, Reason},
+    },
+    customer::model::CustomerDoc,
+    error::{AppError, AppResult},
+    money::Paise,
+    state::AppState,
+    sync::changes,
+};
+
+pub const ITEMS: &str = "items";
+pub const CUSTOMERS: &str = "clientcustomers";
+pub const INVOICES: &str = "invoices";
+pub const PAYMENTS: &str = "payments";
+
+/// A new item from a sync operation (already validated).
+#[derive(Debug, Clone)]
+pub struct NewItem {
+    pub name: String,
+    pub price: Paise,
+    pub stock: i64,
+    pub low_stock_quantity: i64,
+    pub unit: String,
+    pub group_id: Option<ObjectId>,
+    pub description: String,
+}
+
+pub struct Applier<'a> {
+    pub state: &'a AppState,
+    pub client_id: ObjectId,
+    /// (collection, id, deleted) in write order.
+    changed: Vec<(&'static str, ObjectId, bool)>,
+}
+
+impl<'a> Applier<'a> {
+    pub fn new(state: &'a AppState, client_id: ObjectId) -> Self {
+        Applier { state, client_id, changed: Vec::new() }
+    }
+
+    fn touch(&mut self, coll: &'static str, id: ObjectId) {
+        self.changed.push((coll, id, false));
+    }
+
+    fn tomb(&mut self, coll: &'static str, id: ObjectId) {
+        self.changed.push((coll, id, true));
+    }
+
+    /// Number of changes so far (to undo nothing: the transaction is aborted on failure).
+    pub fn len(&self) -> usize {
+        self.changed.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.changed.is_empty()
+    }
+
+    /// Take the sequence block and append the change log. Returns the last sequence number
+    /// of the transaction (at least one number is always taken).
+    pub async fn finish(self, s: &mut ClientSession) -> AppResult<i64> {
+        changes::append(&self.state.db, s, self.client_id, &self.changed).await
+    }
+
+    async fn check_group(&self, s: &mut ClientSession, group: Option<ObjectId>) -> AppResult<()> {
+        if let Some(g) = group {
+            if !catalog_repo::group_exists(&self.state.db, s, self.client_id, g).await? {
+                return Err(AppError::validation("groupId", "is not an item group of this shop"));
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn create_item(&mut self, s: &mut ClientSession, n: &NewItem) -> AppResult<ItemDoc> {
+        self.check_group(s, n.group_id).await?;
+        let now = DateTime::now();
+        let item = ItemDoc {
+            id: ObjectId::new(),
+            client_id: self.client_id,
+            group_id: n.group_id,
+            name: n.name.clone(),
+            price: n.price,
+            stock: 0,
+            low_stock_quantity: n.low_stock_quantity,
+            unit: n.unit.clone(),
+            description: n.description.clone(),
+            dealer_ids: vec![],
+            is_active: true,
+            created_at: now,
+            updated_at: now,
+            version: 0,
+        };
+        catalog_repo::insert_item(&self.state.db, s, &item).await?;
+        if n.stock != 0 {
+            self.move_stock(s, item.id, n.stock).await?;
+        }
+        self.touch(ITEMS, item.id);
+        Ok(ItemDoc { stock: n.stock, ..item })
+    }
+
+    async fn move_stock(&mut self, s: &mut ClientSession, item_id: ObjectId, delta: i64) -> AppResult<()> {
+        let mv = Move {
+            client_id: self.client_id,
+            item_id,
+            delta,
+            allow_negative: true,
+            reason: Reason::Adjustment,
+            ref_id: None,
+        };
+        match stock::apply(&self.state.db, s, &mv).await? {
+            Moved::Done => Ok(()),
+            _ => Err(not_item()),
+        }
+    }
+
+    /// Field-level last-writer-wins: only the fields sent are `$set` (server order decides);
+    /// stock moves only by `stock_delta`.
+    pub async fn update_item(
+        &mut self,
+        s: &mut ClientSession,
+        id: ObjectId,
+        set: Document,
+        group: Option<ObjectId>,
+        stock_delta: i64,
+    ) -> AppResult<()> {
+        self.check_group(s, group).await?;
+        if catalog_repo::update_item(&self.state.db, s, self.client_id, id, set).await?.is_none() {
+            return Err(not_item());
+        }
+        if stock_delta != 0 {
+            self.move_stock(s, id, stock_delta).await?;
+        }
+        self.touch(ITEMS, id);
+        Ok(())
+    }
+
+    /// Soft delete (the item stays readable in old invoices); a tombstone for the pull.
+    pub async fn delete_item(&mut self, s: &mut ClientSession, id: ObjectId) -> AppResult<()> {
+        let r = self
+            .state
+            .db
+            .collection::<Document>(ITEMS)
+            .update_one(
+                doc! { "_id": id, "clientId": self.client_id },
+                doc! { "$set": { "isActive": false, "updatedAt": DateTime::now() }, "$inc": { "__v": 1 } },
+            )
+            .session(&mut *s)
+            .await?;
+        if r.matched_count == 0 {
+            return Err(not_item());
+        }
+        self.tomb(ITEMS, id);
+        Ok(())
+    }
+
+    /// Issue an offline sale with the billing rules; records the invoice, its first payment,
+    /// the items whose stock moved and the customer as changed. Returns the invoice and the
+    /// id of its first payment (when something was paid).
+    pub async fn invoice(
+        &mut self,
+        s: &mut ClientSession,
+        sale: &Sale,
+        opts: &SaleOptions,
+    ) -> AppResult<(InvoiceDoc, Option<ObjectId>)> {
+        let inv = billing::issue_in_session(s, self.state, sale, opts).await?;
+        self.touch(INVOICES, inv.id);
+        let mut payment = None;
+        if inv.paid_amount.is_positive() {
+            payment = billing_repo::payments(&self.state.db)
+                .find_one(doc! { "clientId": self.client_id, "invoiceId": inv.id })
+                .session(&mut *s)
+                .await?
+                .map(|p| p.id);
+            if let Some(p) = payment {
+                self.touch(PAYMENTS, p);
+            }
+        }
+        for l in &inv.products {
+            if let Some(p) = l.product_id {
+                self.touch(ITEMS, p);
+            }
+        }
+        if let Some(c) = inv.client_customer_id {
+            self.touch(CUSTOMERS, c);
+        }
+        Ok((inv, payment))
+    }
+
+    pub async fn pay(&mut self, s: &mut ClientSession, p: &Payment) -> AppResult<(PaymentDoc, InvoiceDoc)> {
+        let (pay, inv) = billing::pay_in(s, self.state, p).await?;
+        self.touch(PAYMENTS, pay.id);
+        self.touch(INVOICES, inv.id);
+        if let Some(c) = inv.client_customer_id {
+            self.touch(CUSTOMERS, c);
+        }
+        Ok((pay, inv))
+    }
+
+    /// Create-or-update a customer by phone (a stored name is never replaced by a placeholder).
+    pub async fn upsert_customer(
+        &mut self,
+        s: &mut ClientSession,
+        phone: &str,
+        name: Option<&str>,
+    ) -> AppResult<CustomerDoc> {
+        let c = billing_repo::upsert_customer(&self.state.db, s, self.client_id, phone, name).await?;
+        if let Some(n) = name.filter(|n| !n.is_empty() && *n != c.name) {
+            // an explicit name from the device wins (last writer by server order)
+            self.update_customer(s, c.id, doc! { "name": n }).await?;
+        } else {
+            self.touch(CUSTOMERS, c.id);
+        }
+        Ok(c)
+    }
+
+    pub async fn update_customer(&mut self, s: &mut ClientSession, id: ObjectId, mut set: Document) -> AppResult<()> {
+        set.insert("updatedAt", DateTime::now());
+        let r = self
+            .state
+            .db
+            .collection::<Document>(CUSTOMERS)
+            .update_one(doc! { "_id": id, "clientId": self.client_id }, doc! { "$set": set, "$inc": { "__v": 1 } })
+            .session(&mut *s)
+            .await?;
+        if r.matched_count == 0 {
+            return Err(AppError::validation("id", "is not a customer of this shop"));
+        }
+        self.touch(CUSTOMERS, id);
+        Ok(())
+    }
+
+    /// A real delete, refused while the customer owes money (as B13).
+    pub async fn delete_customer(&mut self, s: &mut ClientSession, id: ObjectId) -> AppResult<()> {
+        let coll = self.state.db.collection::<Document>(CUSTOMERS);
+        let r = coll
+            .delete_one(doc! { "_id": id, "clientId": self.client_id, "outstandingBalance": { "$lte": 0_i64 } })
+            .session(&mut *s)
+            .await?;
+        if r.deleted_count == 0 {
+            let exists =
+                coll.count_documents(doc! { "_id": id, "clientId": self.client_id }).session(&mut *s).await? > 0;
+            return Err(if exists {
+                AppError::bad_request("Customer not deleted: they have an outstanding balance")
+            } else {
+                AppError::validation("id", "is not a customer of this shop")
+            });
+        }
+        self.tomb(CUSTOMERS, id);
+        Ok(())
+    }
+}
+
+fn not_item() -> AppError {
+    AppError::validation("id", "is not an item of this shop")
+}

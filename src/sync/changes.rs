@@ -1,0 +1,322 @@
+//! The per-client change log (`syncchanges`) and the incremental pull.
+//!
+//! Every sync transaction takes a block of the client's sequence (`counters` document
+//! `sync:<clientId>`, `$inc` inside the transaction, as its last write) and appends one row
+//! per changed document: `{clientId, seq, coll, docId, deleted}`. Because the counter
+//! document is written by every such transaction, two of them for the same client can never
+//! commit out of order (the second one conflicts and retries), so a reader that has seen
+//! sequence `n` committed has seen everything below `n`: the cursor is this sequence, never a
+//! clock. A pull reads the log and the documents in one snapshot transaction.
+
+use std::collections::HashMap;
+
+use bson::{doc, oid::ObjectId, DateTime, Document};
+use mongodb::{options::ReturnDocument, ClientSession, Database};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::{
+    billing::{
+        dto::{InvoiceWire, PaymentWire},
+        model::{InvoiceDoc, PaymentDoc},
+    },
+    catalog::{dto::ItemWire, model::ItemDoc},
+    customer::{dto::CustomerWire, model::CustomerDoc},
+    db,
+    error::{AppError, AppResult},
+    state::AppState,
+    sync::apply::{CUSTOMERS, INVOICES, ITEMS, PAYMENTS},
+};
+
+pub const LOG: &str = "syncchanges";
+/// Default and largest page of a pull.
+pub const DEFAULT_PULL: i64 = 500;
+pub const MAX_PULL: i64 = 2000;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangeRow {
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    pub client_id: ObjectId,
+    pub seq: i64,
+    pub coll: String,
+    pub doc_id: ObjectId,
+    pub deleted: bool,
+    pub at: DateTime,
+}
+
+fn counter_key(client_id: ObjectId) -> String {
+    format!("sync:{}", client_id.to_hex())
+}
+
+/// Reserve `n` (>= 1) numbers of the client's sequence; returns the first one.
+async fn reserve(db: &Database, s: &mut ClientSession, client_id: ObjectId, n: i64) -> AppResult<i64> {
+    let d = db
+        .collection::<Document>("counters")
+        .find_one_and_update(doc! { "_id": counter_key(client_id) }, doc! { "$inc": { "seq": n } })
+        .upsert(true)
+        .return_document(ReturnDocument::After)
+        .session(&mut *s)
+        .await?
+        .ok_or_else(|| AppError::internal("sync counter upsert returned nothing"))?;
+    let last = d.get_i64("seq").map_err(|_| AppError::internal("sync counter without seq"))?;
+    Ok(last - n + 1)
+}
+
+/// Append the changes of one transaction (the last write of a document in the transaction
+/// wins its single row). Returns the last sequence number taken.
+pub async fn append(
+    db: &Database,
+    s: &mut ClientSession,
+    client_id: ObjectId,
+    changed: &[(&'static str, ObjectId, bool)],
+) -> AppResult<i64> {
+    let mut last: HashMap<(&str, ObjectId), usize> = HashMap::new();
+    for (i, (c, id, _)) in changed.iter().enumerate() {
+        last.insert((c, *id), i);
+    }
+    let kept: Vec<&(&str, ObjectId, bool)> =
+        changed.iter().enumerate().filter(|(i, (c, id, _))| last[&(*c, *id)] == *i).map(|(_, c)| c).collect();
+    let n = (kept.len() as i64).max(1);
+    let first = reserve(db, s, client_id, n).await?;
+    if !kept.is_empty() {
+        // one row per document: its latest change (a pull never returns a document twice)
+        let by_coll = kept.iter().map(|(_, id, _)| *id).collect::<Vec<_>>();
+        db.collection::<ChangeRow>(LOG)
+            .delete_many(doc! { "clientId": client_id, "docId": { "$in": by_coll } })
+            .session(&mut *s)
+            .await?;
+        let now = DateTime::now();
+        let rows: Vec<ChangeRow> = kept
+            .iter()
+            .enumerate()
+            .map(|(i, (c, id, del))| ChangeRow {
+                id: ObjectId::new(),
+                client_id,
+                seq: first + i as i64,
+                coll: c.to_string(),
+                doc_id: *id,
+                deleted: *del,
+                at: now,
+            })
+            .collect();
+        db.collection::<ChangeRow>(LOG).insert_many(&rows).session(&mut *s).await?;
+    }
+    Ok(first + n - 1)
+}
+
+/// Writes made outside sync (the online endpoints) reach the log here: before a pull, every
+/// document of the client updated since the last catch-up (minus a 60 s overlap, the longest a
+/// transaction can stay open, so a late commit is not missed) whose log row is older than its
+/// `updatedAt` is logged again. The first pull of a shop logs everything it has.
+pub const CATCH_UP_OVERLAP_MS: i64 = 60_000;
+
+async fn catch_up(db: &Database, s: &mut ClientSession, client_id: ObjectId) -> AppResult<()> {
+    let key = counter_key(client_id);
+    let counters = db.collection::<Document>("counters");
+    let started = DateTime::now();
+    let c = counters.find_one(doc! { "_id": &key }).session(&mut *s).await?;
+    let since = c.as_ref().and_then(|c| c.get_datetime("caughtUpAt").ok()).map(|t| t.timestamp_millis());
+    let mut changed: Vec<(&'static str, ObjectId, bool)> = Vec::new();
+    for coll in [ITEMS, CUSTOMERS, INVOICES, PAYMENTS] {
+        let mut filter = doc! { "clientId": client_id };
+        if let Some(since) = since {
+            filter.insert("updatedAt", doc! { "$gte": DateTime::from_millis(since - CATCH_UP_OVERLAP_MS) });
+        }
+        let mut cur = db
+            .collection::<Document>(coll)
+            .find(filter)
+            .projection(doc! { "_id": 1, "updatedAt": 1 })
+            .sort(doc! { "_id": 1 })
+            .session(&mut *s)
+            .await?;
+        let mut found: Vec<(ObjectId, i64)> = Vec::new();
+        while let Some(d) = cur.next(&mut *s).await.transpose()? {
+            if let Ok(id) = d.get_object_id("_id") {
+                found.push((id, d.get_datetime("updatedAt").map(|t| t.timestamp_millis()).unwrap_or(i64::MAX)));
+            }
+        }
+        if found.is_empty() {
+            continue;
+        }
+        let ids: Vec<ObjectId> = found.iter().map(|f| f.0).collect();
+        let mut rows = db
+            .collection::<ChangeRow>(LOG)
+            .find(doc! { "clientId": client_id, "docId": { "$in": &ids } })
+            .projection(doc! { "_id": 1, "clientId": 1, "seq": 1, "coll": 1, "docId": 1, "deleted": 1, "at": 1 })
+            .session(&mut *s)
+            .await?;
+        let mut logged_at: HashMap<ObjectId, i64> = HashMap::new();
+        while let Some(r) = rows.next(&mut *s).await.transpose()? {
+            logged_at.insert(r.doc_id, r.at.timestamp_millis());
+        }
+        for (id, updated) in found {
+            if !logged_at.get(&id).is_some_and(|at| *at >= updated) {
+                changed.push((coll, id, false));
+            }
+        }
+    }
+    if !changed.is_empty() {
+        append(db, s, client_id, &changed).await?;
+    }
+    counters
+        .update_one(doc! { "_id": &key }, doc! { "$set": { "caughtUpAt": started } })
+        .upsert(true)
+        .session(&mut *s)
+        .await?;
+    Ok(())
+}
+
+/// One page of a pull.
+#[derive(Debug)]
+pub struct Page {
+    pub changes: Vec<Value>,
+    pub next_cursor: i64,
+    pub has_more: bool,
+    pub applied_ops: Vec<String>,
+    pub rejected_ops: Vec<String>,
+}
+
+/// Changes after `cursor` (exclusive), at most `limit`, read in one snapshot.
+pub async fn pull(state: &AppState, client_id: ObjectId, cursor: i64, limit: i64) -> AppResult<Page> {
+    let limit = limit.clamp(1, MAX_PULL);
+    // log what the online endpoints changed since the last pull (its own short transaction)
+    {
+        let _queue = state.shop_locks.lock(&client_id).await;
+        db::transaction(&state.client, &(state.db.clone(), client_id), |s, (database, client_id)| {
+            Box::pin(catch_up(database, s, *client_id))
+        })
+        .await?;
+    }
+    let ctx = (state.db.clone(), client_id, cursor, limit);
+    db::transaction(&state.client, &ctx, |s, (database, client_id, cursor, limit)| {
+        Box::pin(read_page(database, s, *client_id, *cursor, *limit))
+    })
+    .await
+}
+
+async fn read_page(
+    db: &Database,
+    s: &mut ClientSession,
+    client_id: ObjectId,
+    cursor: i64,
+    limit: i64,
+) -> AppResult<Page> {
+    let mut cur = db
+        .collection::<ChangeRow>(LOG)
+        .find(doc! { "clientId": client_id, "seq": { "$gt": cursor } })
+        .sort(doc! { "seq": 1 })
+        .limit(limit + 1)
+        .session(&mut *s)
+        .await?;
+    let mut rows = Vec::new();
+    while let Some(r) = cur.next(&mut *s).await.transpose()? {
+        rows.push(r);
+    }
+    let has_more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next_cursor = if has_more {
+        rows.last().map(|r| r.seq).unwrap_or(cursor)
+    } else {
+        let c = db
+            .collection::<Document>("counters")
+            .find_one(doc! { "_id": counter_key(client_id) })
+            .session(&mut *s)
+            .await?;
+        c.and_then(|c| c.get_i64("seq").ok()).unwrap_or(0).max(cursor)
+    };
+
+    // the documents, in the same snapshot
+    let mut ids: HashMap<&str, Vec<ObjectId>> = HashMap::new();
+    for r in rows.iter().filter(|r| !r.deleted) {
+        ids.entry(r.coll.as_str()).or_default().push(r.doc_id);
+    }
+    let mut docs: HashMap<(String, ObjectId), Value> = HashMap::new();
+    for (coll, list) in &ids {
+        let filter = doc! { "_id": { "$in": list }, "clientId": client_id };
+        match *coll {
+            ITEMS => {
+                let mut c = db.collection::<ItemDoc>(ITEMS).find(filter).session(&mut *s).await?;
+                while let Some(d) = c.next(&mut *s).await.transpose()? {
+                    docs.insert((ITEMS.into(), d.id), serde_json::to_value(ItemWire::from(d)).unwrap_or(Value::Null));
+                }
+            }
+            CUSTOMERS => {
+                let mut c = db.collection::<CustomerDoc>(CUSTOMERS).find(filter).session(&mut *s).await?;
+                while let Some(d) = c.next(&mut *s).await.transpose()? {
+                    docs.insert(
+                        (CUSTOMERS.into(), d.id),
+                        serde_json::to_value(CustomerWire::from(d)).unwrap_or(Value::Null),
+                    );
+                }
+            }
+            INVOICES => {
+                let mut c = db.collection::<InvoiceDoc>(INVOICES).find(filter).session(&mut *s).await?;
+                while let Some(d) = c.next(&mut *s).await.transpose()? {
+                    docs.insert(
+                        (INVOICES.into(), d.id),
+                        serde_json::to_value(InvoiceWire::from_doc(&d)).unwrap_or(Value::Null),
+                    );
+                }
+            }
+            PAYMENTS => {
+                let mut c = db.collection::<PaymentDoc>(PAYMENTS).find(filter).session(&mut *s).await?;
+                while let Some(d) = c.next(&mut *s).await.transpose()? {
+                    docs.insert(
+                        (PAYMENTS.into(), d.id),
+                        serde_json::to_value(PaymentWire::from(&d)).unwrap_or(Value::Null),
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+    let changes = rows
+        .iter()
+        .map(|r| {
+            let doc = if r.deleted { None } else { docs.remove(&(r.coll.clone(), r.doc_id)) };
+            // a document deleted for good after the change was logged reads as a tombstone
+            let deleted = r.deleted || doc.is_none();
+            json!({
+                "seq": r.seq,
+                "collection": wire_name(&r.coll),
+                "id": r.doc_id.to_hex(),
+                "op": if deleted { "delete" } else { "upsert" },
+                "doc": doc,
+            })
+        })
+        .collect();
+
+    // acknowledge the device's operations whose effects are now visible
+    let mut applied_ops = Vec::new();
+    let mut rejected_ops = Vec::new();
+    let mut ops = db
+        .collection::<Document>(crate::sync::ops::OPS)
+        .find(doc! { "clientId": client_id, "seq": { "$gt": cursor, "$lte": next_cursor } })
+        .projection(doc! { "opId": 1, "status": 1 })
+        .session(&mut *s)
+        .await?;
+    while let Some(o) = ops.next(&mut *s).await.transpose()? {
+        let id = o.get_str("opId").unwrap_or_default().to_string();
+        if o.get_str("status").unwrap_or_default() == "applied" {
+            applied_ops.push(id);
+        } else {
+            rejected_ops.push(id);
+        }
+    }
+    Ok(Page { changes, next_cursor, has_more, applied_ops, rejected_ops })
+}
+
+/// Collection names as the app knows them.
+pub fn wire_name(coll: &str) -> &str {
+    match coll {
+        CUSTOMERS => "clientCustomers",
+        other => other,
+    }
+}
+
+/// Every change row of a client (tests and diagnostics).
+pub async fn count(db: &Database, client_id: ObjectId) -> AppResult<u64> {
+    Ok(db.collection::<ChangeRow>(LOG).count_documents(doc! { "clientId": client_id }).await?)
+}

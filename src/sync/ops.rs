@@ -1,0 +1,792 @@
+//! v2 push: operations applied exactly once, ever.
+//!
+//! A push is one transaction. Every operation (applied or rejected) is recorded in `syncops`
+//! in that transaction, under a permanent unique index on `(clientId, opId)`: a replay finds
+//! the record and answers `duplicate` with the original outcome, and two concurrent pushes
+//! of the same operation cannot both commit (the second hits the unique index, re-reads and
+//! answers `duplicate`). An operation that fails a business rule is rejected without
+//! writing anything: the transaction is aborted and the batch re-run with that operation
+//! marked rejected (MongoDB has no savepoints), so the others still apply.
+
+use std::{collections::HashMap, sync::Mutex};
+
+use bson::{doc, oid::ObjectId, DateTime, Document};
+use futures::TryStreamExt;
+use mongodb::ClientSession;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::{
+    billing::{
+        model::METHODS,
+        service::{CustomerRef, LineSource, Payment, Sale, SaleOptions, MAX_INVOICE_LINES, MAX_QUANTITY},
+    },
+    catalog::model::UNITS,
+    db,
+    error::{AppError, AppResult},
+    extract::from_value,
+    money::Paise,
+    state::AppState,
+    sync::apply::{Applier, NewItem},
+    validate::Errors,
+};
+
+pub const OPS: &str = "syncops";
+/// Largest push (more answers 413).
+pub const MAX_OPS: usize = 1000;
+/// A device clock may run this far ahead of the server.
+pub const FUTURE_SKEW_SECS: i64 = 300;
+/// Offline sales and payments older than this are refused (a shop offline for longer must
+/// enter them through the online endpoints after checking them).
+pub const MAX_AGE_DAYS: i64 = 30;
+
+/// The stored record of one operation (permanent).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OpRecord {
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    pub client_id: ObjectId,
+    pub op_id: String,
+    pub entity: String,
+    pub kind: String,
+    /// `applied` | `rejected`.
+    pub status: String,
+    /// Server ids and numbers assigned (JSON text).
+    #[serde(default)]
+    pub result: Option<String>,
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// The operation as sent (JSON text, for the owner's list of rejected operations).
+    pub payload: String,
+    #[serde(default)]
+    pub device_time: Option<DateTime>,
+    /// The sync sequence at which its effects became visible (pull acknowledges it).
+    pub seq: i64,
+    pub created_at: DateTime,
+}
+
+/// A reference to a document: a server id, or the `opId` of the operation that created it.
+#[derive(Debug, Clone)]
+pub enum Ref {
+    Id(ObjectId),
+    Op(String),
+}
+
+#[derive(Debug, Clone)]
+pub enum Action {
+    ItemCreate(NewItem),
+    ItemUpdate { target: Ref, set: Document, group: Option<ObjectId>, stock_delta: i64 },
+    ItemDelete(Ref),
+    CustomerCreate { phone: String, name: Option<String>, set: Document },
+    CustomerUpdate { target: Ref, set: Document },
+    CustomerDelete(Ref),
+    InvoiceCreate(Box<InvoiceAction>),
+    PaymentCreate { invoice: Ref, amount: Paise, method: String, note: String, at: DateTime },
+}
+
+#[derive(Debug, Clone)]
+pub struct InvoiceAction {
+    pub lines: Vec<(Ref, i64, Option<Paise>)>,
+    pub customer_id: Option<ObjectId>,
+    pub phone: Option<String>,
+    pub name: Option<String>,
+    pub total: Option<Paise>,
+    pub tax: Paise,
+    pub discount: Paise,
+    pub paid: Paise,
+    pub method: String,
+    pub notes: String,
+    pub device_ref: Option<String>,
+    pub at: DateTime,
+}
+
+#[derive(Debug, Clone)]
+pub struct Op {
+    pub op_id: String,
+    pub entity: String,
+    pub kind: String,
+    pub raw: String,
+    pub device_time: Option<DateTime>,
+    /// The action, or why it is rejected before touching anything.
+    pub action: Result<Action, String>,
+}
+
+/// Outcome of one operation in a push answer.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OpOutcome {
+    pub op_id: String,
+    /// `applied` | `duplicate` | `rejected`.
+    pub status: String,
+    /// Server ids/numbers (applied, or the original result of a duplicate).
+    #[schema(value_type = Object)]
+    pub result: Option<Value>,
+    pub reason: Option<String>,
+    /// For a duplicate: what happened the first time (`applied` | `rejected`).
+    pub original_status: Option<String>,
+}
+
+// ------------------------------------------------------------------ parsing
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ItemP {
+    id: Option<String>,
+    item_op_id: Option<String>,
+    name: Option<String>,
+    price: Option<Paise>,
+    stock: Option<i64>,
+    stock_delta: Option<i64>,
+    low_stock_quantity: Option<i64>,
+    unit: Option<String>,
+    group_id: Option<String>,
+    description: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CustomerP {
+    id: Option<String>,
+    customer_op_id: Option<String>,
+    phone_number: Option<String>,
+    name: Option<String>,
+    address: Option<String>,
+    email_id: Option<String>,
+    gst_no: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct LineP {
+    product_id: Option<String>,
+    product_op_id: Option<String>,
+    quantity: i64,
+    cost_per_unit: Option<Paise>,
+    #[allow(dead_code)]
+    item_name: Option<String>,
+    #[allow(dead_code)]
+    item_group: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct InvoiceP {
+    products: Vec<LineP>,
+    client_customer_id: Option<String>,
+    client_customer_phone: Option<String>,
+    client_customer_name: Option<String>,
+    total_amount: Option<Paise>,
+    total_tax: Option<Paise>,
+    total_discount: Option<Paise>,
+    paid_amount: Option<Paise>,
+    method: Option<String>,
+    notes: Option<String>,
+    device_ref: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PaymentP {
+    invoice_id: Option<String>,
+    invoice_op_id: Option<String>,
+    amount: Paise,
+    method: Option<String>,
+    note: Option<String>,
+}
+
+fn joined(e: AppError) -> String {
+    match e {
+        AppError::Validation(v) => v.join("; "),
+        other => other.to_string(),
+    }
+}
+
+fn reference(e: &mut Errors, field: &str, id: &Option<String>, op: &Option<String>) -> Option<Ref> {
+    match (id.as_deref().map(str::trim).filter(|s| !s.is_empty()), op.as_deref().map(str::trim)) {
+        (Some(i), _) => e.oid(field, i).map(Ref::Id),
+        (None, Some(o)) if uuid::Uuid::parse_str(o).is_ok() => Some(Ref::Op(o.to_string())),
+        (None, Some(_)) => {
+            e.add(field, "the operation reference must be a UUID");
+            None
+        }
+        (None, None) => {
+            e.add(field, "is required (a server id, or the opId that created it)");
+            None
+        }
+    }
+}
+
+/// Bound a device time: not ahead of the server beyond the skew, not older than the limit.
+pub fn bounded_time(at: DateTime, now: DateTime) -> Result<DateTime, String> {
+    let ms = at.timestamp_millis();
+    if ms > now.timestamp_millis() + FUTURE_SKEW_SECS * 1000 {
+        return Err(format!("deviceTime: is in the future (more than {FUTURE_SKEW_SECS} s ahead of the server)"));
+    }
+    if ms < now.timestamp_millis() - MAX_AGE_DAYS * 86_400_000 {
+        return Err(format!("deviceTime: is older than {MAX_AGE_DAYS} days"));
+    }
+    Ok(at)
+}
+
+pub fn parse_time(s: &str) -> Option<DateTime> {
+    chrono::DateTime::parse_from_rfc3339(s.trim()).ok().map(|t| DateTime::from_chrono(t.with_timezone(&chrono::Utc)))
+}
+
+fn method(e: &mut Errors, m: &Option<String>) -> String {
+    let m = m.as_deref().map(str::trim).filter(|m| !m.is_empty()).unwrap_or("cash").to_ascii_lowercase();
+    if !METHODS.contains(&m.as_str()) {
+        e.add("method", format!("must be one of {}", METHODS.join(", ")));
+    }
+    m
+}
+
+fn item_set(e: &mut Errors, p: &ItemP, set: &mut Document) -> Option<ObjectId> {
+    if let Some(n) = &p.name {
+        set.insert("name", e.text("name", n, 2, 200));
+    }
+    if let Some(pr) = p.price {
+        e.check(!pr.is_negative(), "price", "must not be negative");
+        set.insert("price", pr.as_i64());
+    }
+    if let Some(l) = p.low_stock_quantity {
+        e.check(l >= 0, "lowStockQuantity", "must be a whole number >= 0");
+        set.insert("lowStockQuantity", l);
+    }
+    if let Some(u) = &p.unit {
+        let u = u.trim().to_string();
+        if !UNITS.contains(&u.as_str()) {
+            e.add("unit", format!("must be one of {}", UNITS.join(", ")));
+        }
+        set.insert("unit", u);
+    }
+    if let Some(d) = &p.description {
+        set.insert("description", e.text("description", d, 0, 500));
+    }
+    match p.group_id.as_deref().map(str::trim) {
+        None => None,
+        Some("") => {
+            set.insert("groupId", bson::Bson::Null);
+            None
+        }
+        Some(g) => {
+            let g = e.oid("groupId", g);
+            if let Some(g) = g {
+                set.insert("groupId", g);
+            }
+            g
+        }
+    }
+}
+
+fn parse_action(entity: &str, kind: &str, payload: Value, device_time: Option<DateTime>) -> Result<Action, String> {
+    let now = DateTime::now();
+    let mut e = Errors::new();
+    let action = match (entity, kind) {
+        ("item", "create") => {
+            let p: ItemP = from_value(payload).map_err(joined)?;
+            let name = e.text("name", p.name.as_deref().unwrap_or(""), 2, 200);
+            let price = p.price.unwrap_or_default();
+            if p.price.is_none() {
+                e.add("price", "is required");
+            }
+            e.check(!price.is_negative(), "price", "must not be negative");
+            let stock = p.stock.unwrap_or(0);
+            e.check(stock >= 0, "stock", "must be a whole number >= 0");
+            let mut set = Document::new();
+            let group = item_set(&mut e, &p, &mut set);
+            Action::ItemCreate(NewItem {
+                name,
+                price,
+                stock,
+                low_stock_quantity: p.low_stock_quantity.unwrap_or(5),
+                unit: set.get_str("unit").unwrap_or("nos").to_string(),
+                group_id: group,
+                description: set.get_str("description").unwrap_or("").to_string(),
+            })
+        }
+        ("item", "update") => {
+            let p: ItemP = from_value(payload).map_err(joined)?;
+            let target = reference(&mut e, "id", &p.id, &p.item_op_id);
+            if p.stock.is_some() {
+                e.add("stock", "is never overwritten by sync; send stockDelta (a signed change)");
+            }
+            let mut set = Document::new();
+            let group = item_set(&mut e, &p, &mut set);
+            let stock_delta = p.stock_delta.unwrap_or(0);
+            e.check(stock_delta.abs() <= MAX_QUANTITY, "stockDelta", "is too large");
+            std::mem::take(&mut e).finish().map_err(joined)?;
+            if set.is_empty() && stock_delta == 0 {
+                return Err("payload: nothing to update".into());
+            }
+            Action::ItemUpdate { target: target.ok_or("id: missing")?, set, group, stock_delta }
+        }
+        ("item", "delete") => {
+            let p: ItemP = from_value(payload).map_err(joined)?;
+            Action::ItemDelete(reference(&mut e, "id", &p.id, &p.item_op_id).ok_or_else(|| e.0.join("; "))?)
+        }
+        ("customer", "create") => {
+            let p: CustomerP = from_value(payload).map_err(joined)?;
+            let phone = e.phone("phoneNumber", p.phone_number.as_deref().unwrap_or(""));
+            let name = e.opt_text("name", &p.name, 2, 100);
+            let mut set = Document::new();
+            if let Some(a) = &p.address {
+                set.insert("address", e.text("address", a, 0, 300));
+            }
+            if let Some(m) = &p.email_id {
+                set.insert("emailId", e.email("emailId", m));
+            }
+            if let Some(g) = &p.gst_no {
+                set.insert("gstNo", e.gstin("gstNo", g));
+            }
+            Action::CustomerCreate { phone, name, set }
+        }
+        ("customer", "update") => {
+            let p: CustomerP = from_value(payload).map_err(joined)?;
+            let target = reference(&mut e, "id", &p.id, &p.customer_op_id);
+            let mut set = Document::new();
+            if let Some(n) = &p.name {
+                set.insert("name", e.text("name", n, 2, 100));
+            }
+            if let Some(a) = &p.address {
+                set.insert("address", e.text("address", a, 0, 300));
+            }
+            if let Some(m) = &p.email_id {
+                set.insert("emailId", e.email("emailId", m));
+            }
+            if let Some(g) = &p.gst_no {
+                set.insert("gstNo", e.gstin("gstNo", g));
+            }
+            if p.phone_number.is_some() {
+                e.add("phoneNumber", "cannot be changed (it identifies the customer)");
+            }
+            std::mem::take(&mut e).finish().map_err(joined)?;
+            if set.is_empty() {
+                return Err("payload: nothing to update".into());
+            }
+            Action::CustomerUpdate { target: target.ok_or("id: missing")?, set }
+        }
+        ("customer", "delete") => {
+            let p: CustomerP = from_value(payload).map_err(joined)?;
+            Action::CustomerDelete(reference(&mut e, "id", &p.id, &p.customer_op_id).ok_or_else(|| e.0.join("; "))?)
+        }
+        ("invoice", "create") => {
+            let p: InvoiceP = from_value(payload).map_err(joined)?;
+            let at = bounded_time(device_time.ok_or("deviceTime: is required for a sale")?, now)?;
+            if p.products.is_empty() || p.products.len() > MAX_INVOICE_LINES {
+                e.add("products", format!("must have 1 to {MAX_INVOICE_LINES} lines"));
+            }
+            let mut lines = Vec::new();
+            for (i, l) in p.products.iter().enumerate() {
+                if l.quantity <= 0 || l.quantity > MAX_QUANTITY {
+                    e.add(
+                        &format!("products[{i}].quantity"),
+                        format!("must be a whole number from 1 to {MAX_QUANTITY}"),
+                    );
+                }
+                if l.cost_per_unit.is_some_and(|c| c.is_negative()) {
+                    e.add(&format!("products[{i}].costPerUnit"), "must not be negative");
+                }
+                if let Some(r) = reference(&mut e, &format!("products[{i}].productId"), &l.product_id, &l.product_op_id)
+                {
+                    lines.push((r, l.quantity, l.cost_per_unit));
+                }
+            }
+            let paid = p.paid_amount.unwrap_or_default();
+            let tax = p.total_tax.unwrap_or_default();
+            let discount = p.total_discount.unwrap_or_default();
+            for (f, v) in [("paidAmount", paid), ("totalTax", tax), ("totalDiscount", discount)] {
+                e.check(!v.is_negative(), f, "must not be negative");
+            }
+            let phone = p
+                .client_customer_phone
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| e.phone("clientCustomerPhone", s));
+            let customer_id = p
+                .client_customer_id
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .and_then(|s| e.oid("clientCustomerId", s));
+            let name = e.opt_text("clientCustomerName", &p.client_customer_name, 0, 100).filter(|n| !n.is_empty());
+            let method = method(&mut e, &p.method);
+            let notes = e.opt_text("notes", &p.notes, 0, 1000).unwrap_or_default();
+            let device_ref = e.opt_text("deviceRef", &p.device_ref, 1, 100);
+            Action::InvoiceCreate(Box::new(InvoiceAction {
+                lines,
+                customer_id,
+                phone,
+                name,
+                total: p.total_amount,
+                tax,
+                discount,
+                paid,
+                method,
+                notes,
+                device_ref,
+                at,
+            }))
+        }
+        ("payment", "create") => {
+            let p: PaymentP = from_value(payload).map_err(joined)?;
+            let at = bounded_time(device_time.ok_or("deviceTime: is required for a payment")?, now)?;
+            let invoice = reference(&mut e, "invoiceId", &p.invoice_id, &p.invoice_op_id);
+            e.check(p.amount.is_positive(), "amount", "must be greater than 0");
+            let method = method(&mut e, &p.method);
+            let note = e.opt_text("note", &p.note, 0, 500).unwrap_or_default();
+            std::mem::take(&mut e).finish().map_err(joined)?;
+            Action::PaymentCreate { invoice: invoice.ok_or("invoiceId: missing")?, amount: p.amount, method, note, at }
+        }
+        ("invoice", "update") | ("invoice", "delete") => {
+            return Err("an issued invoice is never changed or deleted by sync (record a payment instead)".into())
+        }
+        ("payment", "update") | ("payment", "delete") => {
+            return Err("a recorded payment is never changed or deleted by sync".into())
+        }
+        ("item" | "customer" | "invoice" | "payment", k) => {
+            return Err(format!("kind: '{k}' is not one of create, update, delete"))
+        }
+        (en, _) => return Err(format!("entity: '{en}' is not one of item, invoice, payment, customer")),
+    };
+    e.finish().map_err(joined)?;
+    Ok(action)
+}
+
+/// Parse the operations of a push: 400 for a list that is not a list of objects with UUID
+/// `opId`s (nothing can be recorded for those), 413 past the cap; every other problem is a
+/// per-operation rejection.
+pub fn parse_ops(raw: &[Value]) -> AppResult<Vec<Op>> {
+    if raw.len() > MAX_OPS {
+        return Err(AppError::PayloadTooLarge);
+    }
+    let mut e = Errors::new();
+    let mut out = Vec::with_capacity(raw.len());
+    let mut seen = std::collections::HashSet::new();
+    for (i, v) in raw.iter().enumerate() {
+        let Some(obj) = v.as_object() else {
+            e.add(&format!("operations[{i}]"), "must be an object");
+            continue;
+        };
+        let op_id = obj.get("opId").and_then(Value::as_str).map(str::trim).unwrap_or("");
+        let Ok(uuid) = uuid::Uuid::parse_str(op_id) else {
+            e.add(&format!("operations[{i}].opId"), "must be a UUID generated by the device");
+            continue;
+        };
+        let op_id = uuid.hyphenated().to_string();
+        if !seen.insert(op_id.clone()) {
+            e.add(&format!("operations[{i}].opId"), "appears twice in this push");
+            continue;
+        }
+        let entity = obj.get("entity").and_then(Value::as_str).unwrap_or("").to_string();
+        let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
+        let time_raw = obj.get("deviceTime");
+        let device_time = time_raw.and_then(Value::as_str).and_then(parse_time);
+        let payload = obj.get("payload").cloned().unwrap_or(Value::Object(Default::default()));
+        let action = if time_raw.is_some_and(|t| !t.is_null()) && device_time.is_none() {
+            Err("deviceTime: must be an RFC 3339 date-time".to_string())
+        } else if !payload.is_object() {
+            Err("payload: must be an object".to_string())
+        } else if let Some(k) =
+            obj.keys().find(|k| !matches!(k.as_str(), "opId" | "entity" | "kind" | "payload" | "deviceTime"))
+        {
+            Err(format!("{k}: is not an accepted field"))
+        } else {
+            parse_action(&entity, &kind, payload, device_time)
+        };
+        let mut raw_text = v.to_string();
+        if raw_text.len() > 8000 {
+            raw_text.truncate(8000);
+        }
+        out.push(Op { op_id, entity, kind, raw: raw_text, device_time, action });
+    }
+    e.finish()?;
+    Ok(out)
+}
+
+// ------------------------------------------------------------------ applying
+
+struct PushCtx<'a> {
+    state: &'a AppState,
+    client_id: ObjectId,
+    ops: &'a [Op],
+    skip: &'a HashMap<String, OpRecord>,
+    rejected: &'a HashMap<usize, String>,
+    failed: Mutex<Option<(usize, String)>>,
+}
+
+const OP_FAILED: &str = "SYNC_OP_FAILED";
+
+fn is_business(e: &AppError) -> bool {
+    !matches!(e, AppError::Database(_) | AppError::Internal(_) | AppError::ServiceUnavailable(_))
+}
+
+fn readable(e: &AppError) -> String {
+    match e {
+        AppError::Validation(v) => v.join("; "),
+        other => other.to_string(),
+    }
+}
+
+async fn resolve(
+    s: &mut ClientSession,
+    ctx: &PushCtx<'_>,
+    ids: &HashMap<String, ObjectId>,
+    r: &Ref,
+) -> Result<ObjectId, String> {
+    match r {
+        Ref::Id(id) => Ok(*id),
+        Ref::Op(op) => {
+            if let Some(id) = ids.get(op) {
+                return Ok(*id);
+            }
+            let rec = ctx
+                .state
+                .db
+                .collection::<OpRecord>(OPS)
+                .find_one(doc! { "clientId": ctx.client_id, "opId": op, "status": "applied" })
+                .session(&mut *s)
+                .await
+                .map_err(|_| "could not read the referenced operation".to_string())?;
+            rec.and_then(|r| r.result)
+                .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+                .and_then(|v| v.get("id").and_then(Value::as_str).and_then(|h| ObjectId::parse_str(h).ok()))
+                .ok_or_else(|| format!("depends on operation {op}, which was not applied"))
+        }
+    }
+}
+
+enum Step {
+    Applied(ObjectId, Value),
+    Rejected(String),
+}
+
+async fn apply_one(
+    s: &mut ClientSession,
+    ctx: &PushCtx<'_>,
+    ap: &mut Applier<'_>,
+    ids: &HashMap<String, ObjectId>,
+    action: &Action,
+) -> AppResult<Step> {
+    macro_rules! target {
+        ($r:expr) => {
+            match resolve(s, ctx, ids, $r).await {
+                Ok(id) => id,
+                Err(reason) => return Ok(Step::Rejected(reason)),
+            }
+        };
+    }
+    Ok(match action {
+        Action::ItemCreate(n) => {
+            let item = ap.create_item(s, n).await?;
+            Step::Applied(item.id, json!({ "id": item.id.to_hex() }))
+        }
+        Action::ItemUpdate { target, set, group, stock_delta } => {
+            let id = target!(target);
+            ap.update_item(s, id, set.clone(), *group, *stock_delta).await?;
+            Step::Applied(id, json!({ "id": id.to_hex() }))
+        }
+        Action::ItemDelete(target) => {
+            let id = target!(target);
+            ap.delete_item(s, id).await?;
+            Step::Applied(id, json!({ "id": id.to_hex() }))
+        }
+        Action::CustomerCreate { phone, name, set } => {
+            let c = ap.upsert_customer(s, phone, name.as_deref()).await?;
+            if !set.is_empty() {
+                ap.update_customer(s, c.id, set.clone()).await?;
+            }
+            Step::Applied(c.id, json!({ "id": c.id.to_hex() }))
+        }
+        Action::CustomerUpdate { target, set } => {
+            let id = target!(target);
+            ap.update_customer(s, id, set.clone()).await?;
+            Step::Applied(id, json!({ "id": id.to_hex() }))
+        }
+        Action::CustomerDelete(target) => {
+            let id = target!(target);
+            ap.delete_customer(s, id).await?;
+            Step::Applied(id, json!({ "id": id.to_hex() }))
+        }
+        Action::InvoiceCreate(inv) => {
+            let mut lines = Vec::with_capacity(inv.lines.len());
+            for (i, (r, q, price)) in inv.lines.iter().enumerate() {
+                lines.push((i, target!(r), *q, *price));
+            }
+            let customer = match (&inv.customer_id, &inv.phone) {
+                (Some(id), _) => CustomerRef::Id(*id),
+                (None, Some(p)) => CustomerRef::Phone { phone: p.clone(), name: inv.name.clone() },
+                (None, None) => CustomerRef::None,
+            };
+            let sale = Sale {
+                client_id: ctx.client_id,
+                lines: LineSource::Products(lines),
+                customer,
+                customer_name: inv.name.clone(),
+                customer_phone: inv.phone.clone(),
+                claimed_total: inv.total,
+                paid: inv.paid,
+                tax: inv.tax,
+                discount: inv.discount,
+                method: inv.method.clone(),
+                notes: inv.notes.clone(),
+                kind: "invoice",
+            };
+            let opts = SaleOptions {
+                allow_negative: true,
+                require_full: false,
+                device_time: Some(inv.at),
+                device_ref: inv.device_ref.clone(),
+            };
+            let (doc, payment) = ap.invoice(s, &sale, &opts).await?;
+            let payment = payment.map(|p| p.to_hex());
+            Step::Applied(
+                doc.id,
+                json!({ "id": doc.id.to_hex(), "invoiceNumber": doc.invoice_number, "paymentId": payment, "totalAmount": doc.total_amount }),
+            )
+        }
+        Action::PaymentCreate { invoice, amount, method, note, at } => {
+            let invoice_id = target!(invoice);
+            let p = Payment {
+                client_id: ctx.client_id,
+                invoice_id,
+                amount: *amount,
+                method: method.clone(),
+                note: note.clone(),
+                paid_at: Some(*at),
+            };
+            let (pay, inv) = ap.pay(s, &p).await?;
+            Step::Applied(
+                pay.id,
+                json!({ "id": pay.id.to_hex(), "invoiceId": inv.id.to_hex(), "invoiceNumber": inv.invoice_number }),
+            )
+        }
+    })
+}
+
+async fn run_batch(s: &mut ClientSession, ctx: &PushCtx<'_>) -> AppResult<Vec<OpOutcome>> {
+    let mut ap = Applier::new(ctx.state, ctx.client_id);
+    let mut ids: HashMap<String, ObjectId> = HashMap::new();
+    let mut out = Vec::with_capacity(ctx.ops.len());
+    let mut records = Vec::new();
+    let now = DateTime::now();
+    for (i, op) in ctx.ops.iter().enumerate() {
+        if let Some(rec) = ctx.skip.get(&op.op_id) {
+            out.push(OpOutcome {
+                op_id: op.op_id.clone(),
+                status: "duplicate".into(),
+                result: rec.result.as_deref().and_then(|t| serde_json::from_str(t).ok()),
+                reason: rec.reason.clone(),
+                original_status: Some(rec.status.clone()),
+            });
+            continue;
+        }
+        let step = match (&op.action, ctx.rejected.get(&i)) {
+            (_, Some(reason)) => Step::Rejected(reason.clone()),
+            (Err(reason), _) => Step::Rejected(reason.clone()),
+            (Ok(action), None) => match apply_one(s, ctx, &mut ap, &ids, action).await {
+                Ok(step) => step,
+                Err(e) if is_business(&e) => {
+                    if let Ok(mut f) = ctx.failed.lock() {
+                        *f = Some((i, readable(&e)));
+                    }
+                    return Err(AppError::conflict(OP_FAILED, "operation failed"));
+                }
+                Err(e) => return Err(e),
+            },
+        };
+        let (status, result, reason) = match step {
+            Step::Applied(id, v) => {
+                ids.insert(op.op_id.clone(), id);
+                ("applied", Some(v), None)
+            }
+            Step::Rejected(r) => ("rejected", None, Some(r)),
+        };
+        records.push(OpRecord {
+            id: ObjectId::new(),
+            client_id: ctx.client_id,
+            op_id: op.op_id.clone(),
+            entity: op.entity.clone(),
+            kind: op.kind.clone(),
+            status: status.into(),
+            result: result.as_ref().map(|v| v.to_string()),
+            reason: reason.clone(),
+            payload: op.raw.clone(),
+            device_time: op.device_time,
+            seq: 0,
+            created_at: now,
+        });
+        out.push(OpOutcome { op_id: op.op_id.clone(), status: status.into(), result, reason, original_status: None });
+    }
+    if records.is_empty() {
+        return Ok(out);
+    }
+    let seq = ap.finish(s).await?;
+    for r in &mut records {
+        r.seq = seq;
+    }
+    ctx.state.db.collection::<OpRecord>(OPS).insert_many(&records).session(&mut *s).await?;
+    Ok(out)
+}
+
+fn is_duplicate_key(e: &AppError) -> bool {
+    matches!(e, AppError::Database(d) if crate::error::is_duplicate_key(d))
+}
+
+/// Apply a push (see the module docs). Returns one outcome per operation, in order.
+pub async fn push(state: &AppState, client_id: ObjectId, ops: Vec<Op>) -> AppResult<Vec<OpOutcome>> {
+    let _queue = state.shop_locks.lock(&client_id).await;
+    let mut rejected: HashMap<usize, String> = HashMap::new();
+    let mut rounds = 0usize;
+    loop {
+        rounds += 1;
+        let op_ids: Vec<&str> = ops.iter().map(|o| o.op_id.as_str()).collect();
+        let skip: HashMap<String, OpRecord> = state
+            .db
+            .collection::<OpRecord>(OPS)
+            .find(doc! { "clientId": client_id, "opId": { "$in": op_ids } })
+            .await?
+            .try_collect::<Vec<_>>()
+            .await?
+            .into_iter()
+            .map(|r| (r.op_id.clone(), r))
+            .collect();
+        let ctx = PushCtx { state, client_id, ops: &ops, skip: &skip, rejected: &rejected, failed: Mutex::new(None) };
+        match db::transaction(&state.client, &ctx, |s, ctx| Box::pin(run_batch(s, ctx))).await {
+            Ok(out) => return Ok(out),
+            Err(e) if is_duplicate_key(&e) && rounds <= 5 => continue,
+            Err(e) => {
+                let failed = ctx.failed.lock().ok().and_then(|mut f| f.take());
+                match failed {
+                    Some((i, reason)) if rounds <= ops.len() + 5 => {
+                        rejected.insert(i, reason);
+                    }
+                    _ => return Err(e),
+                }
+            }
+        }
+    }
+}
+
+/// The client's rejected operations, newest first, paged by `_id`.
+pub async fn rejected(
+    state: &AppState,
+    client_id: ObjectId,
+    before: Option<ObjectId>,
+    limit: i64,
+) -> AppResult<Vec<OpRecord>> {
+    let mut filter = doc! { "clientId": client_id, "status": "rejected" };
+    if let Some(b) = before {
+        filter.insert("_id", doc! { "$lt": b });
+    }
+    Ok(state
+        .db
+        .collection::<OpRecord>(OPS)
+        .find(filter)
+        .sort(doc! { "_id": -1 })
+        .limit(limit)
+        .await?
+        .try_collect()
+        .await?)
+}

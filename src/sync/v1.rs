@@ -1,0 +1,480 @@
+//! v1 `POST /api/sync`: the whole batch in one transaction, made exactly-once by
+//! `X-Idempotency-Key` (see `idem`).
+
+use bson::{doc, oid::ObjectId, DateTime};
+use mongodb::ClientSession;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use utoipa::ToSchema;
+
+use crate::{
+    billing::{
+        dto::{InvoiceWire, PaymentWire},
+        model::{InvoiceDoc, PaymentDoc, PurchaseHistoryDoc},
+        service::{CustomerRef, LineSource, Payment, Sale, SaleOptions, MAX_INVOICE_LINES, MAX_QUANTITY},
+    },
+    catalog::{
+        dto::{ItemGroupWire, ItemWire},
+        model::{ItemDoc, ItemGroupDoc, UNITS},
+    },
+    customer::{dto::CustomerWire, model::CustomerDoc},
+    error::{AppError, AppResult},
+    money::Paise,
+    state::AppState,
+    sync::{
+        apply::{Applier, NewItem},
+        ops::{bounded_time, parse_time},
+    },
+    validate::Errors,
+    wire,
+};
+
+/// Documents per collection in the v1 `data` download (newest first); past it `truncated`
+/// is true and the app should use `/api/v2/sync/pull`.
+pub const V1_DATA_CAP: i64 = 500;
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct V1Batch {
+    pub client_id: Option<String>,
+    #[serde(default)]
+    pub item: V1Items,
+    #[serde(default)]
+    pub invoice: V1Invoices,
+    #[serde(default)]
+    pub payment: V1Payments,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct V1Items {
+    #[serde(default)]
+    pub create: Vec<V1ItemCreate>,
+    #[serde(default)]
+    pub update: Vec<V1ItemUpdate>,
+    #[serde(default)]
+    pub delete: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct V1ItemCreate {
+    pub name: String,
+    #[schema(value_type = f64)]
+    pub price: Paise,
+    pub stock: Option<i64>,
+    pub low_stock_quantity: Option<i64>,
+    pub unit: Option<String>,
+    pub group_id: Option<String>,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct V1ItemUpdate {
+    #[serde(rename = "_id")]
+    pub id: String,
+    pub name: Option<String>,
+    #[schema(value_type = Option<f64>)]
+    pub price: Option<Paise>,
+    /// Ignored: sync never overwrites a stock count (use v2 `stockDelta`).
+    pub stock: Option<i64>,
+    pub low_stock_quantity: Option<i64>,
+    pub unit: Option<String>,
+    pub group_id: Option<String>,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct V1Invoices {
+    #[serde(default)]
+    pub create: Vec<V1InvoiceCreate>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct V1Line {
+    pub product_id: Option<String>,
+    pub item_name: String,
+    pub item_group: Option<String>,
+    pub quantity: i64,
+    #[schema(value_type = f64)]
+    pub cost_per_unit: Paise,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct V1InvoiceCreate {
+    pub products: Vec<V1Line>,
+    pub client_customer_id: Option<String>,
+    pub client_customer_phone: Option<String>,
+    pub client_customer_name: Option<String>,
+    #[schema(value_type = Option<f64>)]
+    pub total_amount: Option<Paise>,
+    #[schema(value_type = Option<f64>)]
+    pub paid_amount: Option<Paise>,
+    pub notes: Option<String>,
+    /// When the sale happened on the device (RFC 3339); default now. Bounded.
+    pub device_time: Option<String>,
+    /// The device's own invoice reference, kept on the invoice.
+    pub device_ref: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct V1Payments {
+    #[serde(default)]
+    pub create: Vec<V1PaymentCreate>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct V1PaymentCreate {
+    pub invoice_id: String,
+    #[schema(value_type = f64)]
+    pub amount: Paise,
+    pub method: Option<String>,
+    pub note: Option<String>,
+    /// When the payment was taken on the device (RFC 3339); default now. Bounded.
+    pub paid_at: Option<String>,
+}
+
+enum Step {
+    ItemCreate(NewItem),
+    ItemUpdate(ObjectId, bson::Document, Option<ObjectId>),
+    ItemDelete(ObjectId),
+    Invoice(Vec<(Option<ObjectId>, String, i64, Paise)>, Box<Sale>, SaleOptions),
+    Pay(Payment),
+}
+
+/// Validate the whole batch up front (400 naming the field; nothing applied).
+fn plan(client_id: ObjectId, b: &V1Batch) -> AppResult<Vec<Step>> {
+    let mut e = Errors::new();
+    let now = DateTime::now();
+    let mut steps = Vec::new();
+    for (i, c) in b.item.create.iter().enumerate() {
+        let f = |x: &str| format!("item.create[{i}].{x}");
+        let name = e.text(&f("name"), &c.name, 2, 200);
+        e.check(!c.price.is_negative(), &f("price"), "must not be negative");
+        let stock = c.stock.unwrap_or(0);
+        e.check(stock >= 0, &f("stock"), "must be a whole number >= 0");
+        let unit = c.unit.clone().unwrap_or_else(|| "nos".into());
+        if !UNITS.contains(&unit.as_str()) {
+            e.add(&f("unit"), format!("must be one of {}", UNITS.join(", ")));
+        }
+        let group_id = c.group_id.as_deref().filter(|g| !g.trim().is_empty()).and_then(|g| e.oid(&f("groupId"), g));
+        steps.push(Step::ItemCreate(NewItem {
+            name,
+            price: c.price,
+            stock,
+            low_stock_quantity: c.low_stock_quantity.unwrap_or(5).max(0),
+            unit,
+            group_id,
+            description: c.description.clone().unwrap_or_default(),
+        }));
+    }
+    for (i, u) in b.item.update.iter().enumerate() {
+        let f = |x: &str| format!("item.update[{i}].{x}");
+        let id = e.oid(&f("_id"), &u.id);
+        let mut set = bson::Document::new();
+        if let Some(n) = &u.name {
+            set.insert("name", e.text(&f("name"), n, 2, 200));
+        }
+        if let Some(p) = u.price {
+            e.check(!p.is_negative(), &f("price"), "must not be negative");
+            set.insert("price", p.as_i64());
+        }
+        if let Some(l) = u.low_stock_quantity {
+            set.insert("lowStockQuantity", l.max(0));
+        }
+        if let Some(un) = &u.unit {
+            if !UNITS.contains(&un.as_str()) {
+                e.add(&f("unit"), format!("must be one of {}", UNITS.join(", ")));
+            }
+            set.insert("unit", un.clone());
+        }
+        if let Some(d) = &u.description {
+            set.insert("description", d.clone());
+        }
+        let mut group = None;
+        if let Some(g) = u.group_id.as_deref() {
+            if g.trim().is_empty() {
+                set.insert("groupId", bson::Bson::Null);
+            } else if let Some(g) = e.oid(&f("groupId"), g) {
+                set.insert("groupId", g);
+                group = Some(g);
+            }
+        }
+        steps.push(Step::ItemUpdate(id.unwrap_or_default(), set, group));
+    }
+    for (i, d) in b.item.delete.iter().enumerate() {
+        let id = e.oid(&format!("item.delete[{i}]"), d);
+        steps.push(Step::ItemDelete(id.unwrap_or_default()));
+    }
+    for (i, inv) in b.invoice.create.iter().enumerate() {
+        let f = |x: &str| format!("invoice.create[{i}].{x}");
+        if inv.products.is_empty() || inv.products.len() > MAX_INVOICE_LINES {
+            e.add(&f("products"), format!("must have 1 to {MAX_INVOICE_LINES} lines"));
+        }
+        let mut lines = Vec::new();
+        let mut subtotal = Paise::ZERO;
+        for (j, l) in inv.products.iter().enumerate() {
+            let g = |x: &str| format!("invoice.create[{i}].products[{j}].{x}");
+            if l.quantity <= 0 || l.quantity > MAX_QUANTITY {
+                e.add(&g("quantity"), format!("must be a whole number from 1 to {MAX_QUANTITY}"));
+            }
+            e.check(!l.cost_per_unit.is_negative(), &g("costPerUnit"), "must not be negative");
+            let pid = l.product_id.as_deref().filter(|p| !p.trim().is_empty()).and_then(|p| e.oid(&g("productId"), p));
+            let name = e.text(&g("itemName"), &l.item_name, 1, 200);
+            if pid.is_none() && name.chars().count() < 2 {
+                e.add(&g("itemName"), "a new product (no productId) needs a name of at least 2 characters");
+            }
+            subtotal = subtotal
+                .checked_add(l.cost_per_unit.checked_mul(l.quantity.max(0)).unwrap_or_default())
+                .unwrap_or_default();
+            lines.push((pid, name, l.quantity, l.cost_per_unit));
+        }
+        let total = inv.total_amount.unwrap_or(subtotal);
+        let paid = inv.paid_amount.unwrap_or_default();
+        e.check(!total.is_negative(), &f("totalAmount"), "must not be negative");
+        e.check(!paid.is_negative(), &f("paidAmount"), "must not be negative");
+        if paid > total {
+            e.add(&f("paidAmount"), format!("cannot exceed the total {total}"));
+        }
+        let (tax, discount) = if total >= subtotal {
+            (total.checked_sub(subtotal).unwrap_or_default(), Paise::ZERO)
+        } else {
+            (Paise::ZERO, subtotal.checked_sub(total).unwrap_or_default())
+        };
+        let phone = inv
+            .client_customer_phone
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|p| e.phone(&f("clientCustomerPhone"), p));
+        let cust_id = inv
+            .client_customer_id
+            .as_deref()
+            .filter(|c| !c.trim().is_empty())
+            .and_then(|c| e.oid(&f("clientCustomerId"), c));
+        let name = inv.client_customer_name.clone().map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
+        let at = match inv.device_time.as_deref() {
+            None => now,
+            Some(t) => match parse_time(t).map(|t| bounded_time(t, now)) {
+                Some(Ok(t)) => t,
+                Some(Err(m)) => {
+                    e.add(
+                        &f(m.split(':').next().unwrap_or("deviceTime")),
+                        m.split_once(": ").map(|x| x.1).unwrap_or(&m),
+                    );
+                    now
+                }
+                None => {
+                    e.add(&f("deviceTime"), "must be an RFC 3339 date-time");
+                    now
+                }
+            },
+        };
+        let sale = Sale {
+            client_id,
+            lines: LineSource::Products(vec![]),
+            customer: match (cust_id, &phone) {
+                (Some(id), _) => CustomerRef::Id(id),
+                (None, Some(p)) => CustomerRef::Phone { phone: p.clone(), name: name.clone() },
+                _ => CustomerRef::None,
+            },
+            customer_name: name,
+            customer_phone: phone,
+            claimed_total: Some(total),
+            paid,
+            tax,
+            discount,
+            method: "cash".into(),
+            notes: inv.notes.clone().unwrap_or_default(),
+            kind: "invoice",
+        };
+        let opts = SaleOptions {
+            allow_negative: true,
+            require_full: false,
+            device_time: Some(at),
+            device_ref: inv.device_ref.clone().map(|r| r.trim().to_string()).filter(|r| !r.is_empty()),
+        };
+        steps.push(Step::Invoice(lines, Box::new(sale), opts));
+    }
+    for (i, p) in b.payment.create.iter().enumerate() {
+        let f = |x: &str| format!("payment.create[{i}].{x}");
+        let invoice_id = e.oid(&f("invoiceId"), &p.invoice_id);
+        e.check(p.amount.is_positive(), &f("amount"), "must be greater than 0");
+        let method = p.method.clone().unwrap_or_else(|| "cash".into()).to_ascii_lowercase();
+        if !crate::billing::model::METHODS.contains(&method.as_str()) {
+            e.add(&f("method"), "must be one of cash, card, upi, bank, other");
+        }
+        let at = match p.paid_at.as_deref() {
+            None => now,
+            Some(t) => match parse_time(t).map(|t| bounded_time(t, now)) {
+                Some(Ok(t)) => t,
+                _ => {
+                    e.add(&f("paidAt"), "must be an RFC 3339 date-time, not in the future nor older than 30 days");
+                    now
+                }
+            },
+        };
+        steps.push(Step::Pay(Payment {
+            client_id,
+            invoice_id: invoice_id.unwrap_or_default(),
+            amount: p.amount,
+            method,
+            note: p.note.clone().unwrap_or_default(),
+            paid_at: Some(at),
+        }));
+    }
+    e.finish()?;
+    Ok(steps)
+}
+
+pub struct V1Ctx<'a> {
+    pub state: &'a AppState,
+    pub client_id: ObjectId,
+    steps: Vec<Step>,
+}
+
+pub fn prepare<'a>(state: &'a AppState, client_id: ObjectId, b: &V1Batch) -> AppResult<V1Ctx<'a>> {
+    Ok(V1Ctx { state, client_id, steps: plan(client_id, b)? })
+}
+
+fn prefixed(e: AppError, p: &str) -> AppError {
+    match e {
+        AppError::Validation(v) => AppError::Validation(v.into_iter().map(|m| format!("{p}.{m}")).collect()),
+        AppError::BadRequest { code, message } => AppError::BadRequest { code, message: format!("{p}: {message}") },
+        AppError::Conflict { code, message } => AppError::Conflict { code, message: format!("{p}: {message}") },
+        other => other,
+    }
+}
+
+/// Apply the batch inside `s` and build the response body (including the bounded `data`).
+pub async fn run(s: &mut ClientSession, ctx: &V1Ctx<'_>) -> AppResult<Value> {
+    let mut ap = Applier::new(ctx.state, ctx.client_id);
+    let (mut ic, mut iu, mut idl, mut inv_ids, mut pay_ids) = (vec![], vec![], vec![], vec![], vec![]);
+    let (mut ui, mut di, mut vi, mut pi) = (0, 0, 0, 0);
+    for step in &ctx.steps {
+        match step {
+            Step::ItemCreate(n) => {
+                let p = format!("item.create[{}]", ic.len());
+                ic.push(ap.create_item(s, n).await.map_err(|e| prefixed(e, &p))?.id.to_hex());
+            }
+            Step::ItemUpdate(id, set, group) => {
+                let p = format!("item.update[{ui}]");
+                ui += 1;
+                ap.update_item(s, *id, set.clone(), *group, 0).await.map_err(|e| prefixed(e, &p))?;
+                iu.push(id.to_hex());
+            }
+            Step::ItemDelete(id) => {
+                let p = format!("item.delete[{di}]");
+                di += 1;
+                ap.delete_item(s, *id).await.map_err(|e| prefixed(e, &p))?;
+                idl.push(id.to_hex());
+            }
+            Step::Invoice(lines, sale, opts) => {
+                let p = format!("invoice.create[{vi}]");
+                vi += 1;
+                let mut resolved = Vec::with_capacity(lines.len());
+                for (j, (pid, name, qty, cost)) in lines.iter().enumerate() {
+                    let id = match pid {
+                        Some(id) => *id,
+                        // the contract's auto-create: the client's own new item, stock 0
+                        None => {
+                            let n = NewItem {
+                                name: name.clone(),
+                                price: *cost,
+                                stock: 0,
+                                low_stock_quantity: 5,
+                                unit: "nos".into(),
+                                group_id: None,
+                                description: String::new(),
+                            };
+                            let item = ap.create_item(s, &n).await.map_err(|e| prefixed(e, &p))?;
+                            ic.push(item.id.to_hex());
+                            item.id
+                        }
+                    };
+                    resolved.push((j, id, *qty, Some(*cost)));
+                }
+                let mut sale = (**sale).clone();
+                sale.lines = LineSource::Products(resolved);
+                let (inv, payment) = ap.invoice(s, &sale, opts).await.map_err(|e| prefixed(e, &p))?;
+                if let Some(pay) = payment {
+                    pay_ids.push(pay.to_hex());
+                }
+                inv_ids.push(inv.id.to_hex());
+            }
+            Step::Pay(pm) => {
+                let p = format!("payment.create[{pi}]");
+                pi += 1;
+                let (pay, _) = ap.pay(s, pm).await.map_err(|e| prefixed(e, &p))?;
+                pay_ids.push(pay.id.to_hex());
+            }
+        }
+    }
+    ap.finish(s).await?;
+    let (data, truncated) = download(ctx.state, s, ctx.client_id).await?;
+    Ok(json!({
+        "success": true,
+        "message": "Sync completed",
+        "summary": {
+            "itemsCreated": ic.len(), "itemsUpdated": iu.len(), "itemsDeleted": idl.len(),
+            "invoicesCreated": inv_ids.len(), "paymentsCreated": pay_ids.len(),
+        },
+        "synced": {
+            "itemsCreated": ic, "itemsUpdated": iu, "itemsDeleted": idl,
+            "invoicesCreated": inv_ids, "paymentsCreated": pay_ids,
+        },
+        "data": data,
+        "truncated": truncated,
+        "dataLimit": V1_DATA_CAP,
+        "incrementalPull": "/api/v2/sync/pull",
+    }))
+}
+
+async fn newest<T: serde::de::DeserializeOwned + Send + Sync>(
+    state: &AppState,
+    s: &mut ClientSession,
+    coll: &str,
+    client_id: ObjectId,
+) -> AppResult<(Vec<T>, bool)> {
+    let mut cur = state
+        .db
+        .collection::<T>(coll)
+        .find(doc! { "clientId": client_id })
+        .sort(doc! { "_id": -1 })
+        .limit(V1_DATA_CAP + 1)
+        .session(&mut *s)
+        .await?;
+    let mut out = Vec::new();
+    while let Some(d) = cur.next(&mut *s).await.transpose()? {
+        out.push(d);
+    }
+    let cut = out.len() as i64 > V1_DATA_CAP;
+    out.truncate(V1_DATA_CAP as usize);
+    Ok((out, cut))
+}
+
+/// The v1 download, bounded to the newest `V1_DATA_CAP` documents of each collection.
+async fn download(state: &AppState, s: &mut ClientSession, client_id: ObjectId) -> AppResult<(Value, bool)> {
+    let (groups, t1) = newest::<ItemGroupDoc>(state, s, "itemgroups", client_id).await?;
+    let (items, t2) = newest::<ItemDoc>(state, s, "items", client_id).await?;
+    let (customers, t3) = newest::<CustomerDoc>(state, s, "clientcustomers", client_id).await?;
+    let (invoices, t4) = newest::<InvoiceDoc>(state, s, "invoices", client_id).await?;
+    let (payments, t5) = newest::<PaymentDoc>(state, s, "payments", client_id).await?;
+    let (history, t6) = newest::<PurchaseHistoryDoc>(state, s, "purchasehistories", client_id).await?;
+    let data = json!({
+        "itemGroups": groups.into_iter().map(ItemGroupWire::from).collect::<Vec<_>>(),
+        "items": items.into_iter().map(ItemWire::from).collect::<Vec<_>>(),
+        "clientCustomers": customers.into_iter().map(CustomerWire::from).collect::<Vec<_>>(),
+        "invoices": invoices.iter().map(InvoiceWire::from_doc).collect::<Vec<_>>(),
+        "payments": payments.iter().map(PaymentWire::from).collect::<Vec<_>>(),
+        "purchaseHistory": history.iter().map(|h| json!({
+            "_id": h.id.to_hex(), "clientId": h.client_id.to_hex(), "clientCustomerId": h.client_customer_id.to_hex(),
+            "clientCustomerPhone": h.client_customer_phone, "invoiceId": h.invoice_id.to_hex(),
+            "totalAmount": h.total_amount, "purchasedAt": wire::iso(h.purchased_at), "__v": h.version,
+        })).collect::<Vec<_>>(),
+    });
+    Ok((data, t1 || t2 || t3 || t4 || t5 || t6))
+}

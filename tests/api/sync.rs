@@ -1,0 +1,523 @@
+//! Offline sync (issue 7) on the real replica set.
+
+use std::collections::HashSet;
+
+use bson::{doc, oid::ObjectId, Document};
+use serde_json::{json, Value};
+
+use crate::{
+    billing::seed_item,
+    helpers::{phone, Resp, TestApp},
+};
+
+async fn sync_with_key(app: &TestApp, token: &str, key: &str, body: &Value) -> Resp {
+    let resp = app
+        .http
+        .post(format!("{}/api/sync", app.base))
+        .bearer_auth(token)
+        .header("X-Idempotency-Key", key)
+        .json(body)
+        .send()
+        .await
+        .expect("request");
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let text = resp.text().await.unwrap_or_default();
+    Resp { status, body: serde_json::from_str(&text).unwrap_or(Value::String(text)), headers }
+}
+
+async fn count(app: &TestApp, coll: &str, filter: Document) -> u64 {
+    app.db.collection::<Document>(coll).count_documents(filter).await.unwrap()
+}
+
+fn now_iso() -> String {
+    chrono::Utc::now().to_rfc3339()
+}
+
+fn uuid() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+#[tokio::test]
+async fn v1_sync_is_exactly_once_under_20_concurrent_retries() {
+    let app = TestApp::spawn().await;
+    let a = app.register(&phone()).await;
+    let item = seed_item(&app, &a.client_id, "Bulb", 5000, 10).await;
+    let body = json!({ "invoice": { "create": [{
+        "products": [{ "productId": item, "itemName": "Bulb", "quantity": 2, "costPerUnit": 50 }],
+        "paidAmount": 100, "deviceRef": "DEV-1", "deviceTime": now_iso(),
+    }]}});
+    let key = uuid();
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let (http, base, token, key, body) =
+            (app.http.clone(), app.base.clone(), a.token.clone(), key.clone(), body.clone());
+        tasks.push(tokio::spawn(async move {
+            let r = http
+                .post(format!("{base}/api/sync"))
+                .bearer_auth(token)
+                .header("X-Idempotency-Key", key)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            (status, r.json::<Value>().await.unwrap())
+        }));
+    }
+    let mut answers = Vec::new();
+    for t in tasks {
+        answers.push(t.await.unwrap());
+    }
+    let cid = ObjectId::parse_str(&a.client_id).unwrap();
+    assert_eq!(count(&app, "invoices", doc! { "clientId": cid }).await, 1);
+    assert_eq!(count(&app, "payments", doc! { "clientId": cid }).await, 1);
+    assert_eq!(count(&app, "stockmovements", doc! { "clientId": cid, "reason": "sale" }).await, 1);
+    let stored: Document =
+        app.db.collection("idempotencykeys").find_one(doc! { "clientId": cid }).await.unwrap().unwrap();
+    let stored: Value = serde_json::from_str(stored.get_str("response").unwrap()).unwrap();
+    for (status, body) in &answers {
+        assert!(*status == 200 || *status == 409, "{status} {body}");
+        if *status == 200 {
+            assert_eq!(body, &stored);
+        }
+    }
+    assert!(answers.iter().any(|(s, _)| *s == 200));
+    let inv = &stored["data"]["invoices"][0];
+    assert_eq!(inv["deviceRef"], "DEV-1");
+    assert!(inv["invoiceNumber"].as_str().unwrap().starts_with("INV/"));
+    assert_eq!(inv["paidAmount"], 100);
+
+    // same key, different body: 422, nothing applied
+    let mut other = body.clone();
+    other["invoice"]["create"][0]["paidAmount"] = json!(50);
+    let r = sync_with_key(&app, &a.token, &key, &other).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(count(&app, "invoices", doc! { "clientId": cid }).await, 1);
+
+    // another client reusing the key gets its own result
+    let b = app.register(&phone()).await;
+    let r = sync_with_key(&app, &b.token, &key, &json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["data"]["invoices"].as_array().unwrap().len(), 0);
+
+    // 8 days later (the record's clock moved back): still deduplicated
+    let eight = 8 * 86_400_000;
+    let rec: Document = app.db.collection("idempotencykeys").find_one(doc! { "clientId": cid }).await.unwrap().unwrap();
+    let created = rec.get_datetime("createdAt").unwrap().timestamp_millis() - eight;
+    let expires = rec.get_datetime("expiresAt").unwrap().timestamp_millis() - eight;
+    app.db
+        .collection::<Document>("idempotencykeys")
+        .update_one(
+            doc! { "_id": rec.get_object_id("_id").unwrap() },
+            doc! { "$set": { "createdAt": bson::DateTime::from_millis(created), "expiresAt": bson::DateTime::from_millis(expires) } },
+        )
+        .await
+        .unwrap();
+    let r = sync_with_key(&app, &a.token, &key, &body).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, stored);
+    assert_eq!(r.headers.get("idempotent-replayed").and_then(|v| v.to_str().ok()), Some("true"));
+    assert_eq!(count(&app, "invoices", doc! { "clientId": cid }).await, 1);
+}
+
+#[tokio::test]
+async fn v1_sync_rejects_foreign_items_and_stale_dates_without_writing() {
+    let app = TestApp::spawn().await;
+    let a = app.register(&phone()).await;
+    let b = app.register(&phone()).await;
+    let foreign = seed_item(&app, &b.client_id, "Theirs", 100, 5).await;
+    let r = app
+        .post(
+            "/api/sync",
+            Some(&a.token),
+            json!({ "item": { "create": [{ "name": "Fan", "price": 10 }] }, "invoice": { "create": [{
+                "products": [{ "productId": foreign, "itemName": "x", "quantity": 1, "costPerUnit": 1 }] }] } }),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    let cid = ObjectId::parse_str(&a.client_id).unwrap();
+    assert_eq!(count(&app, "items", doc! { "clientId": cid }).await, 0, "the whole batch is rolled back");
+    let old = (chrono::Utc::now() - chrono::Duration::days(40)).to_rfc3339();
+    let r = app
+        .post(
+            "/api/sync",
+            Some(&a.token),
+            json!({ "invoice": { "create": [{ "deviceTime": old,
+                "products": [{ "itemName": "New thing", "quantity": 1, "costPerUnit": 1 }] }] } }),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(count(&app, "items", doc! { "clientId": cid }).await, 0);
+    // an unknown product without productId is auto-created with the client's data
+    let r = app
+        .post(
+            "/api/sync",
+            Some(&a.token),
+            json!({ "invoice": { "create": [{ "products": [{ "itemName": "New thing", "quantity": 1, "costPerUnit": 7 }] }] } }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["summary"]["itemsCreated"], 1);
+    assert_eq!(r.body["truncated"], false);
+    assert_eq!(r.body["incrementalPull"], "/api/v2/sync/pull");
+}
+
+fn ops_for(item: &str) -> (Vec<Value>, String) {
+    let inv_op = uuid();
+    let ops = vec![
+        json!({ "opId": uuid(), "entity": "item", "kind": "create", "deviceTime": now_iso(), "payload": { "name": "Switch", "price": 20, "stock": 3 } }),
+        json!({ "opId": uuid(), "entity": "item", "kind": "update", "deviceTime": now_iso(), "payload": { "id": item, "price": 55, "stockDelta": 4 } }),
+        json!({ "opId": inv_op.clone(), "entity": "invoice", "kind": "create", "deviceTime": now_iso(), "payload": {
+            "products": [{ "productId": item, "quantity": 1 }], "deviceRef": "D-7", "clientCustomerPhone": "9876500001" } }),
+        json!({ "opId": uuid(), "entity": "payment", "kind": "create", "deviceTime": now_iso(), "payload": { "invoiceOpId": inv_op, "amount": 20 } }),
+        json!({ "opId": uuid(), "entity": "customer", "kind": "create", "deviceTime": now_iso(), "payload": { "phoneNumber": "9876500002", "name": "Ravi" } }),
+    ];
+    (ops, inv_op)
+}
+
+#[tokio::test]
+async fn v2_push_replayed_in_random_order_applies_each_once_and_pull_sees_it() {
+    use rand::seq::SliceRandom;
+    let app = TestApp::spawn().await;
+    let a = app.register(&phone()).await;
+    let item = seed_item(&app, &a.client_id, "Bulb", 5000, 10).await;
+    let (ops, _) = ops_for(&item);
+    let first = app.post("/api/v2/sync/push", Some(&a.token), json!({ "operations": ops })).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert_eq!(first.body["summary"]["applied"], 5, "{}", first.body);
+    let mut rng = rand::thread_rng();
+    for _ in 0..5 {
+        let mut shuffled = ops.clone();
+        shuffled.shuffle(&mut rng);
+        let r = app.post("/api/v2/sync/push", Some(&a.token), json!({ "operations": shuffled })).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.body["summary"]["duplicate"], 5, "{}", r.body);
+        for res in r.body["results"].as_array().unwrap() {
+            let orig = first.body["results"].as_array().unwrap().iter().find(|o| o["opId"] == res["opId"]).unwrap();
+            assert_eq!(res["result"], orig["result"]);
+        }
+    }
+    let cid = ObjectId::parse_str(&a.client_id).unwrap();
+    assert_eq!(count(&app, "invoices", doc! { "clientId": cid }).await, 1);
+    assert_eq!(count(&app, "payments", doc! { "clientId": cid }).await, 1);
+    assert_eq!(count(&app, "items", doc! { "clientId": cid }).await, 2);
+    let it: Document = app
+        .db
+        .collection("items")
+        .find_one(doc! { "_id": ObjectId::parse_str(&item).unwrap() })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(it.get_i64("stock").unwrap(), 10 + 4 - 1, "stock moved by deltas only");
+
+    // pull: everything, then a delete shows as a tombstone
+    let p = app.get("/api/v2/sync/pull", Some(&a.token)).await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    let cursor = p.body["nextCursor"].as_str().unwrap().to_string();
+    assert_eq!(p.body["appliedOps"].as_array().unwrap().len(), 5);
+    let colls: HashSet<String> =
+        p.body["changes"].as_array().unwrap().iter().map(|c| c["collection"].as_str().unwrap().to_string()).collect();
+    for c in ["items", "invoices", "payments", "clientCustomers"] {
+        assert!(colls.contains(c), "{c} in {colls:?}");
+    }
+    let del = json!({ "operations": [{ "opId": uuid(), "entity": "item", "kind": "delete", "deviceTime": now_iso(), "payload": { "id": item } }] });
+    assert_eq!(app.post("/api/v2/sync/push", Some(&a.token), del).await.body["summary"]["applied"], 1);
+    let p2 = app.get(&format!("/api/v2/sync/pull?cursor={cursor}"), Some(&a.token)).await;
+    let ch = p2.body["changes"].as_array().unwrap();
+    assert_eq!(ch.len(), 1, "{}", p2.body);
+    assert_eq!(ch[0]["op"], "delete");
+    assert_eq!(ch[0]["id"], item);
+    let p3 =
+        app.get(&format!("/api/v2/sync/pull?cursor={}", p2.body["nextCursor"].as_str().unwrap()), Some(&a.token)).await;
+    assert_eq!(p3.body["changes"].as_array().unwrap().len(), 0);
+    assert_eq!(p3.body["hasMore"], false);
+
+    // a write through the online endpoints reaches the next pull too
+    let online = app
+        .post(
+            "/api/business/items",
+            Some(&a.token),
+            json!({ "clientId": a.client_id, "name": "Online item", "price": 3 }),
+        )
+        .await;
+    assert_eq!(online.status, 201, "{}", online.body);
+    let p4 =
+        app.get(&format!("/api/v2/sync/pull?cursor={}", p3.body["nextCursor"].as_str().unwrap()), Some(&a.token)).await;
+    let ch = p4.body["changes"].as_array().unwrap();
+    assert_eq!(ch.len(), 1, "{}", p4.body);
+    assert_eq!(ch[0]["doc"]["name"], "Online item");
+    let p5 =
+        app.get(&format!("/api/v2/sync/pull?cursor={}", p4.body["nextCursor"].as_str().unwrap()), Some(&a.token)).await;
+    assert_eq!(p5.body["changes"].as_array().unwrap().len(), 0, "{}", p5.body);
+}
+
+#[tokio::test]
+async fn v2_bad_input_is_rejected_per_op_or_4xx_and_writes_nothing_for_it() {
+    let app = TestApp::spawn().await;
+    let a = app.register(&phone()).await;
+    let b = app.register(&phone()).await;
+    let foreign = seed_item(&app, &b.client_id, "Theirs", 100, 5).await;
+    let ops = json!({ "operations": [
+        { "opId": uuid(), "entity": "spaceship", "kind": "create", "deviceTime": now_iso(), "payload": {} },
+        { "opId": uuid(), "entity": "item", "kind": "update", "deviceTime": now_iso(), "payload": { "id": foreign, "price": 1 } },
+        { "opId": uuid(), "entity": "item", "kind": "create", "deviceTime": now_iso(), "payload": { "name": "X" } },
+        { "opId": uuid(), "entity": "invoice", "kind": "create", "deviceTime": now_iso(), "payload": { "products": [{ "productId": foreign, "quantity": 1 }] } },
+        { "opId": uuid(), "entity": "invoice", "kind": "delete", "deviceTime": now_iso(), "payload": {} },
+        { "opId": uuid(), "entity": "item", "kind": "create", "deviceTime": now_iso(), "payload": { "name": "Good one", "price": 5 } },
+    ]});
+    let r = app.post("/api/v2/sync/push", Some(&a.token), ops).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["summary"]["rejected"], 5, "{}", r.body);
+    assert_eq!(r.body["summary"]["applied"], 1, "{}", r.body);
+    let cid = ObjectId::parse_str(&a.client_id).unwrap();
+    assert_eq!(count(&app, "items", doc! { "clientId": cid }).await, 1);
+    assert_eq!(count(&app, "invoices", doc! { "clientId": cid }).await, 0);
+    let fid = ObjectId::parse_str(&foreign).unwrap();
+    let f: Document = app.db.collection("items").find_one(doc! { "_id": fid }).await.unwrap().unwrap();
+    assert_eq!(f.get_i64("price").unwrap(), 100);
+    let rej = app.get("/api/v2/sync/rejected", Some(&a.token)).await;
+    assert_eq!(rej.body["rejected"].as_array().unwrap().len(), 5, "{}", rej.body);
+
+    // no opId: 400; too many: 413
+    let r = app.post("/api/v2/sync/push", Some(&a.token), json!({ "operations": [{ "entity": "item" }] })).await;
+    assert_eq!(r.status, 400);
+    let many: Vec<Value> = (0..1001).map(|_| json!({ "opId": uuid() })).collect();
+    let r = app.post("/api/v2/sync/push", Some(&a.token), json!({ "operations": many })).await;
+    assert_eq!(r.status, 413);
+}
+
+#[tokio::test]
+async fn v2_pull_pages_10000_changes_without_loss_or_repeat() {
+    let app = TestApp::spawn().await;
+    let a = app.register(&phone()).await;
+    let mut expected = HashSet::new();
+    for _ in 0..10 {
+        let ops: Vec<Value> = (0..1000)
+            .map(|i| json!({ "opId": uuid(), "entity": "item", "kind": "create", "deviceTime": now_iso(), "payload": { "name": format!("Item {i}"), "price": 1 } }))
+            .collect();
+        let r = app.post("/api/v2/sync/push", Some(&a.token), json!({ "operations": ops })).await;
+        assert_eq!(r.body["summary"]["applied"], 1000, "{}", r.body);
+        for res in r.body["results"].as_array().unwrap() {
+            expected.insert(res["result"]["id"].as_str().unwrap().to_string());
+        }
+    }
+    let mut seen = HashSet::new();
+    let mut cursor = String::new();
+    let mut pages = 0;
+    loop {
+        let p = app.get(&format!("/api/v2/sync/pull?limit=700&cursor={cursor}"), Some(&a.token)).await;
+        assert_eq!(p.status, 200, "{}", p.body);
+        for c in p.body["changes"].as_array().unwrap() {
+            assert!(seen.insert(c["id"].as_str().unwrap().to_string()), "repeated {}", c["id"]);
+        }
+        cursor = p.body["nextCursor"].as_str().unwrap().to_string();
+        pages += 1;
+        if p.body["hasMore"] == false {
+            break;
+        }
+    }
+    assert_eq!(seen, expected);
+    assert!(pages >= 15);
+}
+
+struct Server {
+    child: tokio::process::Child,
+}
+
+/// The real server binary (`viveka serve`), built by cargo for these tests.
+fn server_exe() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_BIN_EXE_viveka"))
+}
+
+async fn start_server(db_name: &str, port: u16) -> Server {
+    let child = tokio::process::Command::new(server_exe())
+        .arg("serve")
+        .env("MONGO_URL", crate::helpers::mongo_url())
+        .env("MONGO_DB_NAME", db_name)
+        .env("PORT", port.to_string())
+        .env("JWT_SECRET", crate::helpers::JWT_SECRET)
+        .env("APP_ENV", "development")
+        .env("OTP_PROVIDER", "console")
+        .env("RUST_LOG", "error")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start the server binary");
+    let http = reqwest::Client::new();
+    for _ in 0..200 {
+        if let Ok(r) = http.get(format!("http://127.0.0.1:{port}/api/health")).send().await {
+            if r.status() == 200 {
+                break;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    Server { child }
+}
+
+/// The real server binary is SIGKILLed at random moments while a retrying client sends 200
+/// pushes; after restarts and retries every operation is applied exactly once and no push is
+/// half-applied.
+#[tokio::test]
+async fn crash_test_sigkill_during_200_pushes_applies_each_op_exactly_once() {
+    use rand::Rng;
+    use std::sync::{
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+        Arc,
+    };
+    let app = TestApp::spawn().await;
+    let a = app.register(&phone()).await;
+    let item = seed_item(&app, &a.client_id, "Bulb", 1000, 1000).await;
+    let db_name = app.db.name().to_string();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    // start once so migrations are applied before the clients begin
+    let server = start_server(&db_name, port).await;
+
+    let pushes: Vec<Value> = (0..200)
+        .map(|i| {
+            json!({ "operations": [
+                { "opId": uuid(), "entity": "item", "kind": "create", "deviceTime": now_iso(), "payload": { "name": format!("Crash item {i}"), "price": 1 } },
+                { "opId": uuid(), "entity": "invoice", "kind": "create", "deviceTime": now_iso(), "payload": {
+                    "products": [{ "productId": item, "quantity": 1 }], "paidAmount": 10, "deviceRef": format!("C-{i}") } },
+            ]})
+        })
+        .collect();
+    let pushes = Arc::new(pushes);
+    let next = Arc::new(AtomicUsize::new(0));
+    let done = Arc::new(AtomicBool::new(false));
+    let base = format!("http://127.0.0.1:{port}");
+
+    let killer = {
+        let done = done.clone();
+        let db_name = db_name.clone();
+        tokio::spawn(async move {
+            let mut server = server;
+            // A kill inside a transaction leaves it open on mongod, holding its locks until
+            // transactionLifetimeLimitSeconds (60 s) aborts it; the shop's pushes answer 5xx
+            // meanwhile and the client retries. So a few kills, at random moments.
+            let mut kills = 0;
+            while !done.load(Ordering::SeqCst) && kills < 3 {
+                let wait = rand::thread_rng().gen_range(150..900);
+                tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
+                if done.load(Ordering::SeqCst) {
+                    break;
+                }
+                server.child.kill().await.expect("SIGKILL");
+                kills += 1;
+                server = start_server(&db_name, port).await;
+            }
+            (kills, server)
+        })
+    };
+
+    let mut workers = Vec::new();
+    for _ in 0..3 {
+        let (pushes, next, base, token) = (pushes.clone(), next.clone(), base.clone(), a.token.clone());
+        workers.push(tokio::spawn(async move {
+            let http = reqwest::Client::builder().timeout(std::time::Duration::from_secs(10)).build().unwrap();
+            let mut answers = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                if i >= pushes.len() {
+                    return answers;
+                }
+                let started = std::time::Instant::now();
+                loop {
+                    assert!(started.elapsed().as_secs() < 200, "push {i} never succeeded");
+                    match http
+                        .post(format!("{base}/api/v2/sync/push"))
+                        .bearer_auth(&token)
+                        .json(&pushes[i])
+                        .send()
+                        .await
+                    {
+                        Ok(r) if r.status() == 200 => {
+                            answers.push((i, r.json::<Value>().await.unwrap_or(Value::Null)));
+                            break;
+                        }
+                        Ok(r) => assert!(r.status().is_server_error() || r.status() == 409, "push {i}: {}", r.status()),
+                        Err(_) => {}
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+            }
+        }));
+    }
+    let mut answers = Vec::new();
+    for w in workers {
+        answers.extend(w.await.unwrap());
+    }
+    done.store(true, Ordering::SeqCst);
+    let (kills, mut last) = killer.await.unwrap();
+    let _ = last.child.kill().await;
+    assert!(kills >= 2, "the server was killed {kills} times");
+    assert_eq!(answers.len(), 200);
+    for (i, body) in &answers {
+        for r in body["results"].as_array().expect("results") {
+            let ok = r["status"] == "applied" || (r["status"] == "duplicate" && r["originalStatus"] == "applied");
+            assert!(ok, "push {i}: {r}");
+        }
+    }
+
+    // the database: every operation exactly once, no push half-applied
+    let cid = ObjectId::parse_str(&a.client_id).unwrap();
+    let ops: Vec<Document> = {
+        use futures::TryStreamExt;
+        app.db
+            .collection::<Document>("syncops")
+            .find(doc! { "clientId": cid })
+            .await
+            .unwrap()
+            .try_collect()
+            .await
+            .unwrap()
+    };
+    assert_eq!(ops.len(), 400);
+    let by_op: std::collections::HashMap<String, &Document> =
+        ops.iter().map(|d| (d.get_str("opId").unwrap().to_string(), d)).collect();
+    for p in pushes.iter() {
+        let list = p["operations"].as_array().unwrap();
+        let seqs: Vec<i64> = list
+            .iter()
+            .map(|o| {
+                let rec = by_op[o["opId"].as_str().unwrap()];
+                assert_eq!(rec.get_str("status").unwrap(), "applied");
+                rec.get_i64("seq").unwrap()
+            })
+            .collect();
+        assert_eq!(seqs[0], seqs[1], "both operations of a push commit together");
+    }
+    assert_eq!(count(&app, "items", doc! { "clientId": cid }).await, 201);
+    assert_eq!(count(&app, "invoices", doc! { "clientId": cid }).await, 200);
+    assert_eq!(count(&app, "payments", doc! { "clientId": cid }).await, 200);
+    assert_eq!(count(&app, "stockmovements", doc! { "clientId": cid, "reason": "sale" }).await, 200);
+    let it: Document = app
+        .db
+        .collection("items")
+        .find_one(doc! { "_id": ObjectId::parse_str(&item).unwrap() })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(it.get_i64("stock").unwrap(), 800);
+    let _ = std::fs::remove_file(server_exe());
+    let refs: HashSet<String> = {
+        use futures::TryStreamExt;
+        app.db
+            .collection::<Document>("invoices")
+            .find(doc! { "clientId": cid })
+            .await
+            .unwrap()
+            .try_collect::<Vec<_>>()
+            .await
+            .unwrap()
+            .iter()
+            .map(|d| d.get_str("deviceRef").unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(refs.len(), 200);
+}
