@@ -1,13 +1,8 @@
 //! Input normalisation and format checks shared by every module.
 
 use bson::oid::ObjectId;
-use regex::Regex;
-use std::sync::LazyLock;
 
 use crate::error::AppError;
-
-static GSTIN: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^[0-9]{2}[A-Z]{5}[0-9]{4}[A-Z]{1}[1-9A-Z]{1}Z[0-9A-Z]{1}$").expect("static regex"));
 
 /// Normalise a phone number to digits only.
 ///
@@ -45,8 +40,18 @@ pub fn phone_field(field: &str, input: &str) -> Result<String, AppError> {
     normalize_phone(input).map_err(|m| AppError::validation(field, m))
 }
 
+/// GSTIN: 2 digits (state), 5 letters + 4 digits + 1 letter (PAN), 1 of `[1-9A-Z]` (entity),
+/// a literal `Z`, 1 of `[0-9A-Z]` (check character).
 pub fn is_gstin(s: &str) -> bool {
-    GSTIN.is_match(s)
+    let b = s.as_bytes();
+    b.len() == 15
+        && b[..2].iter().all(u8::is_ascii_digit)
+        && b[2..7].iter().all(u8::is_ascii_uppercase)
+        && b[7..11].iter().all(u8::is_ascii_digit)
+        && b[11].is_ascii_uppercase()
+        && (b[12].is_ascii_uppercase() || (b'1'..=b'9').contains(&b[12]))
+        && b[13] == b'Z'
+        && (b[14].is_ascii_uppercase() || b[14].is_ascii_digit())
 }
 
 /// RFC 5322-ish email check (validator's HTML5 rule) that also requires a dot in the domain.
