@@ -10,6 +10,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 if [ -z "${MONGO_URL:-}" ]; then
   MONGO_PORT=${VIVEKA_TEST_MONGO_PORT:-27217}
+  # a port held by something else (another checkout's test server): take the next free one
+  while (exec 3<>"/dev/tcp/127.0.0.1/$MONGO_PORT") 2>/dev/null \
+    && ! [ -f "$PWD/.cache/mongo-test-$MONGO_PORT/mongod.pid" ]; do
+    MONGO_PORT=$((MONGO_PORT + 1))
+  done
   DBPATH="$PWD/.cache/mongo-test-$MONGO_PORT"
   scripts/mongo.sh stop "$MONGO_PORT" "$DBPATH" || true
   rm -rf "$DBPATH"
