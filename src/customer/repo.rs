@@ -2,7 +2,7 @@
 
 use bson::{doc, oid::ObjectId, Bson, DateTime, Document};
 use futures::TryStreamExt;
-use mongodb::{options::ReturnDocument, Collection, Database};
+use mongodb::{options::ReturnDocument, ClientSession, Collection, Database};
 
 use crate::{
     customer::model::CustomerDoc,
@@ -100,19 +100,24 @@ pub enum Deleted {
     HasBalance,
 }
 
-/// Delete for real, unless the customer still has an outstanding balance.
-pub async fn delete(db: &Database, client_id: ObjectId, id: ObjectId) -> Result<Deleted, AppError> {
+/// Delete for real (inside the caller's transaction), unless the customer still has an
+/// outstanding balance.
+pub async fn delete(
+    db: &Database,
+    s: &mut ClientSession,
+    client_id: ObjectId,
+    id: ObjectId,
+) -> Result<Deleted, AppError> {
     let r = coll(db)
         .delete_one(doc! {
             "_id": id, "clientId": client_id,
             "$or": [ { "outstandingBalance": { "$lte": 0 } }, { "outstandingBalance": Bson::Null } ],
         })
+        .session(&mut *s)
         .await?;
     if r.deleted_count > 0 {
         return Ok(Deleted::Done);
     }
-    Ok(match find_by_id(db, client_id, id).await? {
-        Some(_) => Deleted::HasBalance,
-        None => Deleted::NotFound,
-    })
+    let exists = coll(db).count_documents(doc! { "_id": id, "clientId": client_id }).session(&mut *s).await? > 0;
+    Ok(if exists { Deleted::HasBalance } else { Deleted::NotFound })
 }

@@ -258,8 +258,22 @@ pub async fn update(
 }
 
 /// B13: a real delete; refused (409) while the customer owes money.
+/// Delete a customer and, in the same transaction, log the tombstone for sync pulls (an
+/// online hard delete must reach offline devices too).
 pub async fn delete(state: &AppState, client_id: ObjectId, id: ObjectId) -> AppResult<()> {
-    match repo::delete(&state.db, client_id, id).await? {
+    let ctx = (&state.db, client_id, id);
+    let outcome = crate::db::transaction(&state.client, &ctx, |s, (database, client_id, id)| {
+        Box::pin(async move {
+            let r = repo::delete(database, s, *client_id, *id).await?;
+            if matches!(r, Deleted::Done) {
+                crate::sync::changes::append(database, s, *client_id, &[(crate::sync::apply::CUSTOMERS, *id, true)])
+                    .await?;
+            }
+            Ok(r)
+        })
+    })
+    .await?;
+    match outcome {
         Deleted::Done => Ok(()),
         Deleted::NotFound => Err(not_found()),
         Deleted::HasBalance => Err(AppError::conflict(

@@ -521,3 +521,32 @@ async fn crash_test_sigkill_during_200_pushes_applies_each_op_exactly_once() {
     };
     assert_eq!(refs.len(), 200);
 }
+
+#[tokio::test]
+async fn an_online_customer_delete_reaches_the_pull_as_a_tombstone() {
+    let app = TestApp::spawn().await;
+    let r = app.register(&phone()).await;
+    let c = app
+        .post(
+            "/api/business/client-customers",
+            Some(&r.token),
+            json!({ "clientId": r.client_id, "phone": phone(), "name": "Gone Soon" }),
+        )
+        .await;
+    assert_eq!(c.status, 201, "{}", c.body);
+    let id = c.body["clientCustomer"]["_id"].as_str().unwrap().to_string();
+    let first = app.get("/api/v2/sync/pull", Some(&r.token)).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    let cursor = first.body["nextCursor"].as_str().unwrap().to_string();
+    let d = app.delete(&format!("/api/business/client-customers/{}/{id}", r.client_id), Some(&r.token)).await;
+    assert_eq!(d.status, 200, "{}", d.body);
+    let next = app.get(&format!("/api/v2/sync/pull?cursor={cursor}"), Some(&r.token)).await;
+    assert_eq!(next.status, 200, "{}", next.body);
+    let changes = next.body["changes"].as_array().unwrap();
+    let tomb = changes
+        .iter()
+        .find(|c| c["id"] == id.as_str())
+        .unwrap_or_else(|| panic!("no change for the deleted customer: {}", next.body));
+    assert_eq!(tomb["op"], "delete");
+    assert!(tomb["doc"].is_null());
+}
