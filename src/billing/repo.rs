@@ -260,9 +260,14 @@ pub async fn customer_after_sale(
 /// (an aborted sale gives its number back). Done last in the transaction so the counter
 /// document is held for the shortest time.
 pub async fn next_seq(db: &Database, s: &mut ClientSession, key: &str) -> Result<i64, AppError> {
+    reserve_seq(db, s, key, 1).await
+}
+
+/// Take `n` consecutive numbers of the counter `key` at once; returns the last one.
+pub async fn reserve_seq(db: &Database, s: &mut ClientSession, key: &str, n: i64) -> Result<i64, AppError> {
     let d = db
         .collection::<Document>("counters")
-        .find_one_and_update(doc! { "_id": key }, doc! { "$inc": { "seq": 1_i64 } })
+        .find_one_and_update(doc! { "_id": key }, doc! { "$inc": { "seq": n } })
         .upsert(true)
         .return_document(ReturnDocument::After)
         .session(&mut *s)

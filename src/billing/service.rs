@@ -1,11 +1,15 @@
 //! Billing rules: carts, invoices (one transaction per sale), payments (guarded `$inc`),
 //! stock by deltas, customer dues.
 
+use std::collections::HashMap;
+
 use bson::{oid::ObjectId, DateTime};
 
 use crate::{
     billing::{model::*, repo},
+    catalog::model::ItemDoc,
     catalog::stock::{self, Move, Moved, Reason},
+    customer::model::CustomerDoc,
     db,
     error::{code, AppError, AppResult},
     money::Paise,
@@ -271,60 +275,13 @@ async fn issue_in(s: &mut mongodb::ClientSession, ctx: &Ctx<'_>) -> AppResult<In
     // 2. price from the catalog (the client's active items only)
     let ids: Vec<ObjectId> = wanted.iter().map(|w| w.1).collect();
     let items = repo::items_by_id(database, s, client_id, &ids).await?;
-    let mut missing = Vec::new();
-    for (label, id, _, _) in &wanted {
-        if !items.get(id).is_some_and(|i| i.is_active) {
-            missing.push(format!("{label}: is not an active item of this shop"));
-        }
-    }
-    if !missing.is_empty() {
-        return Err(AppError::Validation(missing));
-    }
+    check_items(&wanted, &items)?;
     let group_ids: Vec<ObjectId> = items.values().filter_map(|i| i.group_id).collect();
     let groups = repo::group_names(database, s, client_id, &group_ids).await?;
-    let overflow = || AppError::validation("products", "amounts are too large");
-    let mut lines = Vec::with_capacity(wanted.len());
-    let mut subtotal = Paise::ZERO;
-    for (_, id, qty, price) in &wanted {
-        let item = &items[id];
-        let unit = price.unwrap_or(item.price);
-        let line_total = unit.checked_mul(*qty).ok_or_else(overflow)?;
-        subtotal = subtotal.checked_add(line_total).ok_or_else(overflow)?;
-        lines.push(InvoiceLine {
-            product_id: Some(*id),
-            item_name: item.name.clone(),
-            item_group: item.group_id.and_then(|g| groups.get(&g).cloned()).unwrap_or_default(),
-            cost_per_unit: unit,
-            quantity: *qty,
-            line_total,
-            price_overridden: unit != item.price,
-        });
-    }
+    let (lines, subtotal) = price_lines(&wanted, &items, &groups)?;
 
     // 3. totals: computed by the server; a client total that disagrees is refused
-    let total = subtotal.checked_add(sale.tax).and_then(|t| t.checked_sub(sale.discount)).ok_or_else(overflow)?;
-    if total.is_negative() {
-        return Err(AppError::validation("totalDiscount", "cannot exceed the subtotal plus tax"));
-    }
-    if let Some(claimed) = sale.claimed_total {
-        if claimed != total {
-            return Err(AppError::validation(
-                "totalAmount",
-                format!(
-                    "does not match the computed total {total} (subtotal {subtotal} + tax {} - discount {})",
-                    sale.tax, sale.discount
-                ),
-            ));
-        }
-    }
-    if sale.paid > total {
-        return Err(AppError::validation("paidAmount", format!("cannot exceed the total {total}")));
-    }
-    if ctx.require_full && sale.paid < total {
-        return Err(AppError::bad_request(
-            "Invoice generation failed: this shop requires full payment; record a part-paid sale with /api/business/invoices/incomplete-sale",
-        ));
-    }
+    let total = sale_total(sale, subtotal, ctx.require_full)?;
 
     // 4. customer
     let (cart_cust_id, cart_phone) = cart_customer.unwrap_or((None, None));
@@ -348,65 +305,23 @@ async fn issue_in(s: &mut mongodb::ClientSession, ctx: &Ctx<'_>) -> AppResult<In
     // 5. the invoice (dated when the sale happened: the device time for an offline sale)
     let now = DateTime::now();
     let at = ctx.device_time.unwrap_or(now);
-    let today = time::ist_date(at);
-    let due = today + chrono::Duration::days(DUE_DAYS);
-    let finalized = sale.paid >= total && sale.kind == "invoice";
-    let pending = total.checked_sub(sale.paid).ok_or_else(overflow)?;
-    let inv = InvoiceDoc {
+    let inv = build_invoice(Draft {
         id: invoice_id,
-        client_id,
-        client_customer_id: customer.as_ref().map(|c| c.id),
-        client_customer_name: sale
-            .customer_name
-            .clone()
-            .filter(|n| !n.is_empty())
-            .or_else(|| customer.as_ref().map(|c| c.name.clone()).filter(|n| n != repo::PLACEHOLDER_NAME))
-            .unwrap_or_default(),
-        client_customer_phone: sale
-            .customer_phone
-            .clone()
-            .or_else(|| customer.as_ref().map(|c| c.phone_number.clone()))
-            .unwrap_or_default(),
-        invoice_number: None,
-        financial_year: None,
-        seq: None,
-        kind: sale.kind.to_string(),
-        invoice_date: today.format("%Y-%m-%d").to_string(),
-        due_date: due.format("%Y-%m-%d").to_string(),
+        sale,
+        customer: customer.as_ref(),
+        lines,
         subtotal,
-        total_tax: sale.tax,
-        total_discount: sale.discount,
-        total_amount: total,
-        paid_amount: sale.paid,
-        previous_balance: customer.as_ref().map(|c| c.outstanding_balance).unwrap_or_default(),
-        status: if finalized { STATUS_PAID } else { status_for(sale.paid, total) }.to_string(),
-        is_finalized: finalized,
-        products: lines,
-        notes: sale.notes.clone(),
+        total,
+        at,
+        now,
         cart_id,
-        source: if cart_id.is_some() { "cart" } else { "products" }.to_string(),
-        generated_at: at,
-        finalized_at: finalized.then_some(at),
         device_ref: ctx.device_ref.clone(),
-        created_at: now,
-        updated_at: now,
-        version: 0,
-    };
+    });
+    let finalized = inv.is_finalized;
+    let pending = inv.total_amount.checked_sub(inv.paid_amount).unwrap_or_default();
 
     // 6. first payment, dues, history (documents nobody else writes)
-    if sale.paid.is_positive() {
-        let p = PaymentDoc {
-            id: ObjectId::new(),
-            client_id,
-            invoice_id,
-            amount: sale.paid,
-            method: sale.method.clone(),
-            note: "Initial payment at invoice generation".into(),
-            paid_at: at,
-            created_at: now,
-            updated_at: now,
-            version: 0,
-        };
+    if let Some(p) = first_payment(&inv, &sale.method, now) {
         repo::insert_payment(database, s, &p).await?;
     }
     if let Some(c) = &customer {
@@ -455,7 +370,202 @@ async fn issue_in(s: &mut mongodb::ClientSession, ctx: &Ctx<'_>) -> AppResult<In
     Ok(inv)
 }
 
-fn history(inv: &InvoiceDoc, customer: ObjectId, at: DateTime) -> PurchaseHistoryDoc {
+// ---------- the rules of a sale, without I/O (shared with the bulk sync apply) ----------
+
+fn overflow() -> AppError {
+    AppError::validation("products", "amounts are too large")
+}
+
+/// Every wanted line must be an active item of the client (`items` holds the client's items
+/// that were found). `wanted`: (label, item id, quantity, counter price).
+pub fn check_items(
+    wanted: &[(String, ObjectId, i64, Option<Paise>)],
+    items: &HashMap<ObjectId, ItemDoc>,
+) -> AppResult<()> {
+    let missing: Vec<String> = wanted
+        .iter()
+        .filter(|(_, id, _, _)| !items.get(id).is_some_and(|i| i.is_active))
+        .map(|(label, _, _, _)| format!("{label}: is not an active item of this shop"))
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Validation(missing))
+    }
+}
+
+/// Price the lines: the counter price when given, else the catalog price; the group name is
+/// snapshotted. Returns the lines and the subtotal (checked arithmetic).
+pub fn price_lines(
+    wanted: &[(String, ObjectId, i64, Option<Paise>)],
+    items: &HashMap<ObjectId, ItemDoc>,
+    groups: &HashMap<ObjectId, String>,
+) -> AppResult<(Vec<InvoiceLine>, Paise)> {
+    check_items(wanted, items)?;
+    let mut lines = Vec::with_capacity(wanted.len());
+    let mut subtotal = Paise::ZERO;
+    for (label, id, qty, price) in wanted {
+        let item = items.get(id).ok_or_else(|| AppError::validation(label, "is not an active item of this shop"))?;
+        let unit = price.unwrap_or(item.price);
+        let line_total = unit.checked_mul(*qty).ok_or_else(overflow)?;
+        subtotal = subtotal.checked_add(line_total).ok_or_else(overflow)?;
+        lines.push(InvoiceLine {
+            product_id: Some(*id),
+            item_name: item.name.clone(),
+            item_group: item.group_id.and_then(|g| groups.get(&g).cloned()).unwrap_or_default(),
+            cost_per_unit: unit,
+            quantity: *qty,
+            line_total,
+            price_overridden: unit != item.price,
+        });
+    }
+    Ok((lines, subtotal))
+}
+
+/// The total of a sale, computed by the server: a client total that disagrees, a payment
+/// above the total, or a part payment where the shop requires full payment is refused.
+pub fn sale_total(sale: &Sale, subtotal: Paise, require_full: bool) -> AppResult<Paise> {
+    let total = subtotal.checked_add(sale.tax).and_then(|t| t.checked_sub(sale.discount)).ok_or_else(overflow)?;
+    if total.is_negative() {
+        return Err(AppError::validation("totalDiscount", "cannot exceed the subtotal plus tax"));
+    }
+    if let Some(claimed) = sale.claimed_total {
+        if claimed != total {
+            return Err(AppError::validation(
+                "totalAmount",
+                format!(
+                    "does not match the computed total {total} (subtotal {subtotal} + tax {} - discount {})",
+                    sale.tax, sale.discount
+                ),
+            ));
+        }
+    }
+    if sale.paid > total {
+        return Err(AppError::validation("paidAmount", format!("cannot exceed the total {total}")));
+    }
+    if require_full && sale.paid < total {
+        return Err(AppError::bad_request(
+            "Invoice generation failed: this shop requires full payment; record a part-paid sale with /api/business/invoices/incomplete-sale",
+        ));
+    }
+    Ok(total)
+}
+
+/// What an invoice is built from (all checks done).
+pub struct Draft<'a> {
+    pub id: ObjectId,
+    pub sale: &'a Sale,
+    pub customer: Option<&'a CustomerDoc>,
+    pub lines: Vec<InvoiceLine>,
+    pub subtotal: Paise,
+    pub total: Paise,
+    /// When the sale happened (the device time for an offline sale).
+    pub at: DateTime,
+    pub now: DateTime,
+    pub cart_id: Option<ObjectId>,
+    pub device_ref: Option<String>,
+}
+
+/// The invoice document of a sale, not yet numbered.
+pub fn build_invoice(d: Draft<'_>) -> InvoiceDoc {
+    let Draft { id, sale, customer, lines, subtotal, total, at, now, cart_id, device_ref } = d;
+    let today = time::ist_date(at);
+    let due = today + chrono::Duration::days(DUE_DAYS);
+    let finalized = sale.paid >= total && sale.kind == "invoice";
+    InvoiceDoc {
+        id,
+        client_id: sale.client_id,
+        client_customer_id: customer.map(|c| c.id),
+        client_customer_name: sale
+            .customer_name
+            .clone()
+            .filter(|n| !n.is_empty())
+            .or_else(|| customer.map(|c| c.name.clone()).filter(|n| n != repo::PLACEHOLDER_NAME))
+            .unwrap_or_default(),
+        client_customer_phone: sale
+            .customer_phone
+            .clone()
+            .or_else(|| customer.map(|c| c.phone_number.clone()))
+            .unwrap_or_default(),
+        invoice_number: None,
+        financial_year: None,
+        seq: None,
+        kind: sale.kind.to_string(),
+        invoice_date: today.format("%Y-%m-%d").to_string(),
+        due_date: due.format("%Y-%m-%d").to_string(),
+        subtotal,
+        total_tax: sale.tax,
+        total_discount: sale.discount,
+        total_amount: total,
+        paid_amount: sale.paid,
+        previous_balance: customer.map(|c| c.outstanding_balance).unwrap_or_default(),
+        status: if finalized { STATUS_PAID } else { status_for(sale.paid, total) }.to_string(),
+        is_finalized: finalized,
+        products: lines,
+        notes: sale.notes.clone(),
+        cart_id,
+        source: if cart_id.is_some() { "cart" } else { "products" }.to_string(),
+        generated_at: at,
+        finalized_at: finalized.then_some(at),
+        device_ref,
+        created_at: now,
+        updated_at: now,
+        version: 0,
+    }
+}
+
+/// The payment taken with the sale, if anything was paid.
+pub fn first_payment(inv: &InvoiceDoc, method: &str, now: DateTime) -> Option<PaymentDoc> {
+    inv.paid_amount.is_positive().then(|| PaymentDoc {
+        id: ObjectId::new(),
+        client_id: inv.client_id,
+        invoice_id: inv.id,
+        amount: inv.paid_amount,
+        method: method.to_string(),
+        note: "Initial payment at invoice generation".into(),
+        paid_at: inv.generated_at,
+        created_at: now,
+        updated_at: now,
+        version: 0,
+    })
+}
+
+/// The record of a payment.
+pub fn payment_doc(p: &Payment, now: DateTime) -> PaymentDoc {
+    PaymentDoc {
+        id: ObjectId::new(),
+        client_id: p.client_id,
+        invoice_id: p.invoice_id,
+        amount: p.amount,
+        method: p.method.clone(),
+        note: p.note.clone(),
+        paid_at: p.paid_at.unwrap_or(now),
+        created_at: now,
+        updated_at: now,
+        version: 0,
+    }
+}
+
+/// Why a payment cannot be applied to this invoice (the same rule as the guarded `$inc` of
+/// [`repo::add_payment`]): it is already settled, or the amount exceeds what is due.
+pub fn payment_refusal(inv: &InvoiceDoc, amount: Paise) -> Option<AppError> {
+    let due = inv.total_amount.checked_sub(inv.paid_amount).unwrap_or_default();
+    (inv.is_finalized || amount > due)
+        .then(|| AppError::Validation(vec![format!("amount: exceeds the outstanding balance {due}")]))
+}
+
+/// Apply a payment to an invoice in memory, as [`repo::add_payment`] does in the database
+/// (call [`payment_refusal`] first).
+pub fn settle(inv: &mut InvoiceDoc, amount: Paise, now: DateTime) {
+    inv.paid_amount = Paise(inv.paid_amount.as_i64() + amount.as_i64());
+    inv.is_finalized = inv.paid_amount >= inv.total_amount;
+    inv.status = status_for(inv.paid_amount, inv.total_amount).to_string();
+    inv.finalized_at = inv.is_finalized.then_some(now);
+    inv.updated_at = now;
+    inv.version += 1;
+}
+
+pub fn history(inv: &InvoiceDoc, customer: ObjectId, at: DateTime) -> PurchaseHistoryDoc {
     PurchaseHistoryDoc {
         id: ObjectId::new(),
         client_id: inv.client_id,
@@ -532,28 +642,14 @@ pub async fn pay_in(
 ) -> AppResult<(PaymentDoc, InvoiceDoc)> {
     let database = &state.db;
     let now = DateTime::now();
-    let at = p.paid_at.unwrap_or(now);
-    let payment = PaymentDoc {
-        id: ObjectId::new(),
-        client_id: p.client_id,
-        invoice_id: p.invoice_id,
-        amount: p.amount,
-        method: p.method.clone(),
-        note: p.note.clone(),
-        paid_at: at,
-        created_at: now,
-        updated_at: now,
-        version: 0,
-    };
+    let payment = payment_doc(p, now);
     // the record first (uncontended), then the guarded write on the invoice
     repo::insert_payment(database, s, &payment).await?;
     let Some(mut inv) = repo::add_payment(database, s, p.client_id, p.invoice_id, p.amount).await? else {
         return Err(match repo::find_invoice_in(database, s, p.client_id, p.invoice_id).await? {
             None => AppError::bad_request("Payment failed: invoice not found"),
-            Some(inv) => {
-                let due = inv.total_amount.checked_sub(inv.paid_amount).unwrap_or_default();
-                AppError::Validation(vec![format!("amount: exceeds the outstanding balance {due}")])
-            }
+            Some(inv) => payment_refusal(&inv, p.amount)
+                .unwrap_or_else(|| AppError::conflict(code::CONFLICT, "Payment failed: the invoice changed; retry")),
         });
     };
     if let Some(c) = inv.client_customer_id {

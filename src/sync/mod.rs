@@ -3,6 +3,7 @@
 //! per-client sequence cursor). See `docs/sync.md`.
 
 pub mod apply;
+mod bulk;
 pub mod changes;
 pub mod idem;
 pub mod ops;

@@ -4,22 +4,21 @@
 //! in that transaction, under a permanent unique index on `(clientId, opId)`: a replay finds
 //! the record and answers `duplicate` with the original outcome, and two concurrent pushes
 //! of the same operation cannot both commit (the second hits the unique index, re-reads and
-//! answers `duplicate`). An operation that fails a business rule is rejected without
-//! writing anything: the transaction is aborted and the batch re-run with that operation
-//! marked rejected (MongoDB has no savepoints), so the others still apply.
+//! answers `duplicate`). The batch is applied in bulk (`sync::bulk`): simulated in memory
+//! with the billing rules first, so an operation that fails a rule is rejected without
+//! writing anything and the others still apply, then written in a few round trips.
 
-use std::{collections::HashMap, sync::Mutex};
+use std::collections::HashMap;
 
 use bson::{doc, oid::ObjectId, DateTime, Document};
 use futures::TryStreamExt;
-use mongodb::ClientSession;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::{
     billing::{
         model::METHODS,
-        service::{CustomerRef, LineSource, Payment, Sale, SaleOptions, MAX_INVOICE_LINES, MAX_QUANTITY},
+        service::{MAX_INVOICE_LINES, MAX_QUANTITY},
     },
     catalog::model::UNITS,
     db,
@@ -27,7 +26,7 @@ use crate::{
     extract::from_value,
     money::Paise,
     state::AppState,
-    sync::apply::{Applier, NewItem},
+    sync::{apply::NewItem, bulk},
     validate::Errors,
 };
 
@@ -507,227 +506,12 @@ pub fn parse_ops(raw: &[Value]) -> AppResult<Vec<Op>> {
 
 // ------------------------------------------------------------------ applying
 
-struct PushCtx<'a> {
-    state: &'a AppState,
-    client_id: ObjectId,
-    ops: &'a [Op],
-    skip: &'a HashMap<String, OpRecord>,
-    rejected: &'a HashMap<usize, String>,
-    failed: Mutex<Option<(usize, String)>>,
-}
-
-const OP_FAILED: &str = "SYNC_OP_FAILED";
-
-fn is_business(e: &AppError) -> bool {
-    !matches!(e, AppError::Database(_) | AppError::Internal(_) | AppError::ServiceUnavailable(_))
-}
-
-fn readable(e: &AppError) -> String {
-    match e {
-        AppError::Validation(v) => v.join("; "),
-        other => other.to_string(),
-    }
-}
-
-async fn resolve(
-    s: &mut ClientSession,
-    ctx: &PushCtx<'_>,
-    ids: &HashMap<String, ObjectId>,
-    r: &Ref,
-) -> Result<ObjectId, String> {
-    match r {
-        Ref::Id(id) => Ok(*id),
-        Ref::Op(op) => {
-            if let Some(id) = ids.get(op) {
-                return Ok(*id);
-            }
-            let rec = ctx
-                .state
-                .db
-                .collection::<OpRecord>(OPS)
-                .find_one(doc! { "clientId": ctx.client_id, "opId": op, "status": "applied" })
-                .session(&mut *s)
-                .await
-                .map_err(|_| "could not read the referenced operation".to_string())?;
-            rec.and_then(|r| r.result)
-                .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-                .and_then(|v| v.get("id").and_then(Value::as_str).and_then(|h| ObjectId::parse_str(h).ok()))
-                .ok_or_else(|| format!("depends on operation {op}, which was not applied"))
-        }
-    }
-}
-
-enum Step {
-    Applied(ObjectId, Value),
-    Rejected(String),
-}
-
-async fn apply_one(
-    s: &mut ClientSession,
-    ctx: &PushCtx<'_>,
-    ap: &mut Applier<'_>,
-    ids: &HashMap<String, ObjectId>,
-    action: &Action,
-) -> AppResult<Step> {
-    macro_rules! target {
-        ($r:expr) => {
-            match resolve(s, ctx, ids, $r).await {
-                Ok(id) => id,
-                Err(reason) => return Ok(Step::Rejected(reason)),
-            }
-        };
-    }
-    Ok(match action {
-        Action::ItemCreate(n) => {
-            let item = ap.create_item(s, n).await?;
-            Step::Applied(item.id, json!({ "id": item.id.to_hex() }))
-        }
-        Action::ItemUpdate { target, set, group, stock_delta } => {
-            let id = target!(target);
-            ap.update_item(s, id, set.clone(), *group, *stock_delta).await?;
-            Step::Applied(id, json!({ "id": id.to_hex() }))
-        }
-        Action::ItemDelete(target) => {
-            let id = target!(target);
-            ap.delete_item(s, id).await?;
-            Step::Applied(id, json!({ "id": id.to_hex() }))
-        }
-        Action::CustomerCreate { phone, name, set } => {
-            let c = ap.upsert_customer(s, phone, name.as_deref()).await?;
-            if !set.is_empty() {
-                ap.update_customer(s, c.id, set.clone()).await?;
-            }
-            Step::Applied(c.id, json!({ "id": c.id.to_hex() }))
-        }
-        Action::CustomerUpdate { target, set } => {
-            let id = target!(target);
-            ap.update_customer(s, id, set.clone()).await?;
-            Step::Applied(id, json!({ "id": id.to_hex() }))
-        }
-        Action::CustomerDelete(target) => {
-            let id = target!(target);
-            ap.delete_customer(s, id).await?;
-            Step::Applied(id, json!({ "id": id.to_hex() }))
-        }
-        Action::InvoiceCreate(inv) => {
-            let mut lines = Vec::with_capacity(inv.lines.len());
-            for (i, (r, q, price)) in inv.lines.iter().enumerate() {
-                lines.push((i, target!(r), *q, *price));
-            }
-            let customer = match (&inv.customer_id, &inv.phone) {
-                (Some(id), _) => CustomerRef::Id(*id),
-                (None, Some(p)) => CustomerRef::Phone { phone: p.clone(), name: inv.name.clone() },
-                (None, None) => CustomerRef::None,
-            };
-            let sale = Sale {
-                client_id: ctx.client_id,
-                lines: LineSource::Products(lines),
-                customer,
-                customer_name: inv.name.clone(),
-                customer_phone: inv.phone.clone(),
-                claimed_total: inv.total,
-                paid: inv.paid,
-                tax: inv.tax,
-                discount: inv.discount,
-                method: inv.method.clone(),
-                notes: inv.notes.clone(),
-                kind: "invoice",
-            };
-            let opts = SaleOptions {
-                allow_negative: true,
-                require_full: false,
-                device_time: Some(inv.at),
-                device_ref: inv.device_ref.clone(),
-            };
-            let (doc, payment) = ap.invoice(s, &sale, &opts).await?;
-            let payment = payment.map(|p| p.to_hex());
-            Step::Applied(
-                doc.id,
-                json!({ "id": doc.id.to_hex(), "invoiceNumber": doc.invoice_number, "paymentId": payment, "totalAmount": doc.total_amount }),
-            )
-        }
-        Action::PaymentCreate { invoice, amount, method, note, at } => {
-            let invoice_id = target!(invoice);
-            let p = Payment {
-                client_id: ctx.client_id,
-                invoice_id,
-                amount: *amount,
-                method: method.clone(),
-                note: note.clone(),
-                paid_at: Some(*at),
-            };
-            let (pay, inv) = ap.pay(s, &p).await?;
-            Step::Applied(
-                pay.id,
-                json!({ "id": pay.id.to_hex(), "invoiceId": inv.id.to_hex(), "invoiceNumber": inv.invoice_number }),
-            )
-        }
-    })
-}
-
-async fn run_batch(s: &mut ClientSession, ctx: &PushCtx<'_>) -> AppResult<Vec<OpOutcome>> {
-    let mut ap = Applier::new(ctx.state, ctx.client_id);
-    let mut ids: HashMap<String, ObjectId> = HashMap::new();
-    let mut out = Vec::with_capacity(ctx.ops.len());
-    let mut records = Vec::new();
-    let now = DateTime::now();
-    for (i, op) in ctx.ops.iter().enumerate() {
-        if let Some(rec) = ctx.skip.get(&op.op_id) {
-            out.push(OpOutcome {
-                op_id: op.op_id.clone(),
-                status: "duplicate".into(),
-                result: rec.result.as_deref().and_then(|t| serde_json::from_str(t).ok()),
-                reason: rec.reason.clone(),
-                original_status: Some(rec.status.clone()),
-            });
-            continue;
-        }
-        let step = match (&op.action, ctx.rejected.get(&i)) {
-            (_, Some(reason)) => Step::Rejected(reason.clone()),
-            (Err(reason), _) => Step::Rejected(reason.clone()),
-            (Ok(action), None) => match apply_one(s, ctx, &mut ap, &ids, action).await {
-                Ok(step) => step,
-                Err(e) if is_business(&e) => {
-                    if let Ok(mut f) = ctx.failed.lock() {
-                        *f = Some((i, readable(&e)));
-                    }
-                    return Err(AppError::conflict(OP_FAILED, "operation failed"));
-                }
-                Err(e) => return Err(e),
-            },
-        };
-        let (status, result, reason) = match step {
-            Step::Applied(id, v) => {
-                ids.insert(op.op_id.clone(), id);
-                ("applied", Some(v), None)
-            }
-            Step::Rejected(r) => ("rejected", None, Some(r)),
-        };
-        records.push(OpRecord {
-            id: ObjectId::new(),
-            client_id: ctx.client_id,
-            op_id: op.op_id.clone(),
-            entity: op.entity.clone(),
-            kind: op.kind.clone(),
-            status: status.into(),
-            result: result.as_ref().map(|v| v.to_string()),
-            reason: reason.clone(),
-            payload: op.raw.clone(),
-            device_time: op.device_time,
-            seq: 0,
-            created_at: now,
-        });
-        out.push(OpOutcome { op_id: op.op_id.clone(), status: status.into(), result, reason, original_status: None });
-    }
-    if records.is_empty() {
-        return Ok(out);
-    }
-    let seq = ap.finish(s).await?;
-    for r in &mut records {
-        r.seq = seq;
-    }
-    ctx.state.db.collection::<OpRecord>(OPS).insert_many(&records).session(&mut *s).await?;
-    Ok(out)
+pub(super) struct PushCtx<'a> {
+    pub state: &'a AppState,
+    pub client_id: ObjectId,
+    pub ops: &'a [Op],
+    /// Operations already recorded by an earlier push (answered `duplicate`).
+    pub skip: &'a HashMap<String, OpRecord>,
 }
 
 fn is_duplicate_key(e: &AppError) -> bool {
@@ -737,7 +521,6 @@ fn is_duplicate_key(e: &AppError) -> bool {
 /// Apply a push (see the module docs). Returns one outcome per operation, in order.
 pub async fn push(state: &AppState, client_id: ObjectId, ops: Vec<Op>) -> AppResult<Vec<OpOutcome>> {
     let _queue = state.shop_locks.lock(&client_id).await;
-    let mut rejected: HashMap<usize, String> = HashMap::new();
     let mut rounds = 0usize;
     loop {
         rounds += 1;
@@ -752,19 +535,13 @@ pub async fn push(state: &AppState, client_id: ObjectId, ops: Vec<Op>) -> AppRes
             .into_iter()
             .map(|r| (r.op_id.clone(), r))
             .collect();
-        let ctx = PushCtx { state, client_id, ops: &ops, skip: &skip, rejected: &rejected, failed: Mutex::new(None) };
-        match db::transaction(&state.client, &ctx, |s, ctx| Box::pin(run_batch(s, ctx))).await {
+        let ctx = PushCtx { state, client_id, ops: &ops, skip: &skip };
+        match db::transaction(&state.client, &ctx, |s, ctx| Box::pin(bulk::run_batch(s, ctx))).await {
             Ok(out) => return Ok(out),
+            // a concurrent push recorded one of these operations (or an online request took
+            // a customer's phone) first: re-read and run again
             Err(e) if is_duplicate_key(&e) && rounds <= 5 => continue,
-            Err(e) => {
-                let failed = ctx.failed.lock().ok().and_then(|mut f| f.take());
-                match failed {
-                    Some((i, reason)) if rounds <= ops.len() + 5 => {
-                        rejected.insert(i, reason);
-                    }
-                    _ => return Err(e),
-                }
-            }
+            Err(e) => return Err(e),
         }
     }
 }

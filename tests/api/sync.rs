@@ -550,3 +550,113 @@ async fn an_online_customer_delete_reaches_the_pull_as_a_tombstone() {
     assert_eq!(tomb["op"], "delete");
     assert!(tomb["doc"].is_null());
 }
+
+fn op(entity: &str, kind: &str, payload: Value) -> (String, Value) {
+    let id = uuid();
+    (id.clone(), json!({ "opId": id, "entity": entity, "kind": kind, "deviceTime": now_iso(), "payload": payload }))
+}
+
+/// The bulk apply keeps the billing rules and the order of the operations: a later operation
+/// sees the effects of earlier ones, a rejected one changes nothing and takes no number.
+#[tokio::test]
+async fn v2_push_applies_operations_in_order_with_the_billing_rules() {
+    let app = TestApp::spawn().await;
+    let a = app.register(&phone()).await;
+    let cid = ObjectId::parse_str(&a.client_id).unwrap();
+    let item = seed_item(&app, &a.client_id, "Bulb", 5000, 10).await;
+    let item_oid = ObjectId::parse_str(&item).unwrap();
+    let shopper = "9876512345";
+
+    let (cust_op, c0) = op("customer", "create", json!({ "phoneNumber": shopper, "name": "Meena" }));
+    let (_, c1) = op("item", "update", json!({ "id": item, "price": 80 }));
+    let (fuse_op, c2) = op("item", "create", json!({ "name": "Fuse", "price": 10, "stock": 5 }));
+    let (inv_op, c3) = op(
+        "invoice",
+        "create",
+        json!({ "products": [{ "productId": item, "quantity": 2 }, { "productOpId": fuse_op, "quantity": 1 }],
+                "clientCustomerPhone": shopper, "paidAmount": 50 }),
+    );
+    let (_, c4) = op("payment", "create", json!({ "invoiceOpId": inv_op, "amount": 200 }));
+    let (_, c5) = op("payment", "create", json!({ "invoiceOpId": inv_op, "amount": 100, "method": "upi" }));
+    let (_, c6) = op("customer", "delete", json!({ "customerOpId": cust_op }));
+    let (_, c7) = op("invoice", "create", json!({ "products": [{ "productOpId": uuid(), "quantity": 1 }] }));
+    let (_, c8) =
+        op("invoice", "create", json!({ "products": [{ "productId": item, "quantity": 1 }], "totalAmount": 1 }));
+    let (_, c9) =
+        op("invoice", "create", json!({ "products": [{ "productId": item, "quantity": 1 }], "paidAmount": 80 }));
+    let r = app
+        .post("/api/v2/sync/push", Some(&a.token), json!({ "operations": [c0, c1, c2, c3, c4, c5, c6, c7, c8, c9] }))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let res = r.body["results"].as_array().unwrap();
+    let statuses: Vec<&str> = res.iter().map(|o| o["status"].as_str().unwrap()).collect();
+    assert_eq!(
+        statuses,
+        [
+            "applied", "applied", "applied", "applied", "rejected", "applied", "rejected", "rejected", "rejected",
+            "applied"
+        ],
+        "{}",
+        r.body
+    );
+    assert!(res[4]["reason"].as_str().unwrap().contains("exceeds the outstanding balance"), "{}", res[4]);
+    assert!(res[6]["reason"].as_str().unwrap().contains("outstanding balance"), "{}", res[6]);
+    assert!(res[7]["reason"].as_str().unwrap().contains("was not applied"), "{}", res[7]);
+    assert!(res[8]["reason"].as_str().unwrap().starts_with("totalAmount"), "{}", res[8]);
+    // the price edit came first: the sale is at 80; numbers are consecutive in operation order,
+    // the rejected sale took none
+    assert_eq!(res[3]["result"]["totalAmount"], json!(170), "{}", res[3]);
+    let n1 = res[3]["result"]["invoiceNumber"].as_str().unwrap();
+    let n2 = res[9]["result"]["invoiceNumber"].as_str().unwrap();
+    assert!(n1.ends_with("/00001") && n2.ends_with("/00002"), "{n1} {n2}");
+    assert_eq!(res[5]["result"]["invoiceNumber"], n1);
+
+    let items = app.db.collection::<Document>("items");
+    let bulb = items.find_one(doc! { "_id": item_oid }).await.unwrap().unwrap();
+    assert_eq!(bulb.get_i64("price").unwrap(), 8000);
+    assert_eq!(bulb.get_i64("stock").unwrap(), 10 - 2 - 1);
+    let fuse = items.find_one(doc! { "clientId": cid, "name": "Fuse" }).await.unwrap().unwrap();
+    assert_eq!(fuse.get_i64("stock").unwrap(), 5 - 1);
+    assert_eq!(count(&app, "stockmovements", doc! { "itemId": item_oid }).await, 2);
+    assert_eq!(count(&app, "stockmovements", doc! { "itemId": fuse.get_object_id("_id").unwrap() }).await, 2);
+
+    let inv_id = ObjectId::parse_str(res[3]["result"]["id"].as_str().unwrap()).unwrap();
+    let inv = app.db.collection::<Document>("invoices").find_one(doc! { "_id": inv_id }).await.unwrap().unwrap();
+    assert_eq!(inv.get_i64("paidAmount").unwrap(), 15000);
+    assert_eq!(inv.get_str("status").unwrap(), "Partial");
+    assert_eq!(inv.get_array("products").unwrap()[0].as_document().unwrap().get_i64("costPerUnit").unwrap(), 8000);
+    assert_eq!(count(&app, "payments", doc! { "invoiceId": inv_id }).await, 2);
+    let customers = app.db.collection::<Document>("clientcustomers");
+    let meena = customers.find_one(doc! { "clientId": cid, "phoneNumber": shopper }).await.unwrap().unwrap();
+    assert_eq!(meena.get_str("name").unwrap(), "Meena");
+    assert_eq!(meena.get_i64("outstandingBalance").unwrap(), 2000);
+    assert_eq!(count(&app, "clientcustomers", doc! { "clientId": cid }).await, 1, "one customer per phone");
+    assert_eq!(count(&app, "invoices", doc! { "clientId": cid }).await, 2);
+
+    // a later push pays the rest of that sale (named by the earlier opId) and then deletes the
+    // customer, whose balance is now zero
+    let (_, d0) = op("payment", "create", json!({ "invoiceOpId": inv_op, "amount": 20 }));
+    let (_, d1) = op("customer", "delete", json!({ "customerOpId": cust_op }));
+    let r = app.post("/api/v2/sync/push", Some(&a.token), json!({ "operations": [d0, d1] })).await;
+    assert_eq!(r.body["summary"]["applied"], 2, "{}", r.body);
+    let inv = app.db.collection::<Document>("invoices").find_one(doc! { "_id": inv_id }).await.unwrap().unwrap();
+    assert_eq!(inv.get_str("status").unwrap(), "Paid");
+    assert!(inv.get_bool("isFinalized").unwrap());
+    assert_eq!(inv.get_i32("__v").unwrap(), 2, "one version per payment after the sale");
+    assert_eq!(count(&app, "purchasehistories", doc! { "invoiceId": inv_id }).await, 1);
+    assert_eq!(count(&app, "clientcustomers", doc! { "clientId": cid }).await, 0);
+    let paid: i64 = {
+        use futures::TryStreamExt;
+        let ps: Vec<Document> = app
+            .db
+            .collection::<Document>("payments")
+            .find(doc! { "invoiceId": inv_id })
+            .await
+            .unwrap()
+            .try_collect()
+            .await
+            .unwrap();
+        ps.iter().map(|p| p.get_i64("amount").unwrap()).sum()
+    };
+    assert_eq!(paid, 17000, "payments sum to the paid amount");
+}
