@@ -33,3 +33,24 @@ pub struct CustomerDoc {
     #[serde(rename = "__v", default)]
     pub version: i32,
 }
+
+impl CustomerDoc {
+    /// A new customer with no dues, no purchase yet and empty optional fields.
+    pub fn new(client_id: ObjectId, phone: &str, name: &str, now: DateTime) -> Self {
+        CustomerDoc {
+            id: ObjectId::new(),
+            client_id,
+            phone_number: phone.to_string(),
+            name: name.to_string(),
+            address: String::new(),
+            email_id: String::new(),
+            gst_no: String::new(),
+            outstanding_balance: Paise::ZERO,
+            first_seen_at: now,
+            last_purchase_at: None,
+            created_at: now,
+            updated_at: now,
+            version: 0,
+        }
+    }
+}

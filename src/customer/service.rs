@@ -11,7 +11,6 @@ use crate::{
         repo::{self, Deleted, Upserted},
     },
     error::{code, AppError, AppResult},
-    money::Paise,
     state::AppState,
     validate::{self, Errors},
 };
@@ -106,19 +105,10 @@ pub async fn create(
         let now = DateTime::now();
         let value = |k: &str| fields.iter().find(|(f, _)| *f == k).map(|(_, v)| v.clone()).unwrap_or_default();
         let new = CustomerDoc {
-            id: ObjectId::new(),
-            client_id,
-            phone_number: phone.clone(),
-            name: name.clone().unwrap_or_else(|| PLACEHOLDER_NAME.to_string()),
             address: value("address"),
             email_id: value("emailId"),
             gst_no: value("gstNo"),
-            outstanding_balance: Paise::ZERO,
-            first_seen_at: now,
-            last_purchase_at: None,
-            created_at: now,
-            updated_at: now,
-            version: 0,
+            ..CustomerDoc::new(client_id, &phone, name.as_deref().unwrap_or(PLACEHOLDER_NAME), now)
         };
         match repo::insert_if_absent(&state.db, &new).await? {
             Upserted::Inserted => return Ok((new, true)),

@@ -44,6 +44,28 @@ pub struct NewItem {
     pub description: String,
 }
 
+impl NewItem {
+    /// The item document, active, with this opening stock.
+    pub fn doc(&self, client_id: ObjectId, stock: i64, now: DateTime) -> ItemDoc {
+        ItemDoc {
+            id: ObjectId::new(),
+            client_id,
+            group_id: self.group_id,
+            name: self.name.clone(),
+            price: self.price,
+            stock,
+            low_stock_quantity: self.low_stock_quantity,
+            unit: self.unit.clone(),
+            description: self.description.clone(),
+            dealer_ids: vec![],
+            is_active: true,
+            created_at: now,
+            updated_at: now,
+            version: 0,
+        }
+    }
+}
+
 pub struct Applier<'a> {
     pub state: &'a AppState,
     pub client_id: ObjectId,
@@ -91,22 +113,7 @@ impl<'a> Applier<'a> {
     pub async fn create_item(&mut self, s: &mut ClientSession, n: &NewItem) -> AppResult<ItemDoc> {
         self.check_group(s, n.group_id).await?;
         let now = DateTime::now();
-        let item = ItemDoc {
-            id: ObjectId::new(),
-            client_id: self.client_id,
-            group_id: n.group_id,
-            name: n.name.clone(),
-            price: n.price,
-            stock: 0,
-            low_stock_quantity: n.low_stock_quantity,
-            unit: n.unit.clone(),
-            description: n.description.clone(),
-            dealer_ids: vec![],
-            is_active: true,
-            created_at: now,
-            updated_at: now,
-            version: 0,
-        };
+        let item = n.doc(self.client_id, 0, now);
         catalog_repo::insert_item(&self.state.db, s, &item).await?;
         if n.stock != 0 {
             self.move_stock(s, item.id, n.stock).await?;

@@ -336,21 +336,7 @@ impl World {
             }
             return *id;
         }
-        let doc = CustomerDoc {
-            id: ObjectId::new(),
-            client_id,
-            phone_number: phone.to_string(),
-            name: name.unwrap_or(billing_repo::PLACEHOLDER_NAME).to_string(),
-            address: String::new(),
-            email_id: String::new(),
-            gst_no: String::new(),
-            outstanding_balance: Paise::ZERO,
-            first_seen_at: now,
-            last_purchase_at: None,
-            created_at: now,
-            updated_at: now,
-            version: 0,
-        };
+        let doc = CustomerDoc::new(client_id, phone, name.unwrap_or(billing_repo::PLACEHOLDER_NAME), now);
         let id = doc.id;
         self.phones.insert(phone.to_string(), id);
         self.new_customers.push(id);
@@ -407,22 +393,7 @@ fn simulate(
     match action {
         Action::ItemCreate(n) => {
             world.check_group(n.group_id)?;
-            let doc = ItemDoc {
-                id: ObjectId::new(),
-                client_id,
-                group_id: n.group_id,
-                name: n.name.clone(),
-                price: n.price,
-                stock: n.stock,
-                low_stock_quantity: n.low_stock_quantity,
-                unit: n.unit.clone(),
-                description: n.description.clone(),
-                dealer_ids: vec![],
-                is_active: true,
-                created_at: now,
-                updated_at: now,
-                version: 0,
-            };
+            let doc = n.doc(client_id, n.stock, now);
             let id = doc.id;
             if n.stock != 0 {
                 world.movement(client_id, id, n.stock, Reason::Adjustment, None, now);
