@@ -504,7 +504,6 @@ async fn crash_test_sigkill_during_200_pushes_applies_each_op_exactly_once() {
         .unwrap()
         .unwrap();
     assert_eq!(it.get_i64("stock").unwrap(), 800);
-    let _ = std::fs::remove_file(server_exe());
     let refs: HashSet<String> = {
         use futures::TryStreamExt;
         app.db
