@@ -105,7 +105,7 @@ async fn twenty_identical_checkouts(app: &TestApp, bases: &[String]) {
 #[tokio::test]
 async fn twenty_concurrent_identical_checkouts_with_one_key_make_one_sale() {
     let app = TestApp::spawn().await;
-    twenty_identical_checkouts(&app, &[app.base.clone()]).await;
+    twenty_identical_checkouts(&app, std::slice::from_ref(&app.base)).await;
 }
 
 /// Part 5: the key holds across two API instances on one database (their in-process shop
