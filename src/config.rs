@@ -221,6 +221,10 @@ mod tests {
         assert_eq!(c.jwt_ttl, Duration::from_secs(604800));
         assert_eq!(cfg(&[("JWT_TTL", "2h")]).unwrap().jwt_ttl, Duration::from_secs(7200));
         assert_eq!(cfg(&[("MONGODB_URI", "mongodb://x")]).unwrap().mongo_url, "mongodb://x");
+        assert_eq!(c.mongo_server_selection_timeout, Duration::from_secs(5));
+        let fast = cfg(&[("MONGO_SERVER_SELECTION_TIMEOUT_MS", "800")]).unwrap();
+        assert_eq!(fast.mongo_server_selection_timeout, Duration::from_millis(800));
+        assert!(cfg(&[("MONGO_SERVER_SELECTION_TIMEOUT_MS", "soon")]).is_err());
     }
 
     #[test]

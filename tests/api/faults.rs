@@ -555,10 +555,12 @@ async fn server_sigkill_during_checkouts_and_payments_loses_and_doubles_nothing(
     let cid = ObjectId::parse_str(&r.client_id).unwrap();
     let invoices = all(&app, "invoices", doc! { "clientId": cid }).await;
     assert_eq!(invoices.len(), SALES, "every sale exactly once");
-    let notes: HashSet<&str> = invoices.iter().map(|d| d.get_str("notes").unwrap()).collect();
+    let notes: HashMap<&str, ObjectId> =
+        invoices.iter().map(|d| (d.get_str("notes").unwrap(), d.get_object_id("_id").unwrap())).collect();
     assert_eq!(notes.len(), SALES);
     for (sale, paid) in &results {
-        assert!(notes.contains(format!("fault {}", sale.key).as_str()), "sale {} stored", sale.key);
+        let stored = notes.get(format!("fault {}", sale.key).as_str()).unwrap_or_else(|| panic!("sale {}", sale.key));
+        assert_eq!(sale.body["invoice"]["_id"], json!(stored.to_hex()), "the answer is the stored sale");
         assert_eq!(paid.body["invoice"]["_id"], sale.body["invoice"]["_id"]);
         assert_eq!(paid.body["invoice"]["status"], "Paid");
     }
