@@ -124,6 +124,18 @@ fn server_exe(dir: &Path) -> PathBuf {
         if std::fs::hard_link(&src, &dst).is_err() {
             std::fs::copy(&src, &dst).expect("copy the server binary");
         }
+        // several checkouts sharing one target directory overwrite each other's `viveka`:
+        // make sure this one is a build with keyed payments, or say so plainly
+        let out = std::process::Command::new(&dst).arg("openapi").output().expect("viveka openapi");
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        let keyed = doc["paths"]["/api/business/invoices/pay"]["post"]["parameters"]
+            .as_array()
+            .is_some_and(|ps| ps.iter().any(|p| p["name"] == "X-Idempotency-Key"));
+        assert!(
+            keyed,
+            "{} is not a build of this checkout (no X-Idempotency-Key on /pay); rebuild it or set VIVEKA_SERVER_BIN",
+            src.display()
+        );
     }
     dst
 }
