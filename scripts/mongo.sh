@@ -10,6 +10,10 @@
 #   scripts/mongo.sh start PORT DBPATH      start (or reuse) mongod on 127.0.0.1:PORT
 #   scripts/mongo.sh stop  PORT DBPATH      stop the mongod started for DBPATH
 #
+# MONGOD_EXTRA_ARGS adds mongod options to `start` (word-split), e.g. the fault tests use
+# "--setParameter transactionLifetimeLimitSeconds=5" so a transaction left open by a
+# SIGKILLed API server releases its locks after 5 s instead of 60 s.
+#
 # The binary is SSPL-licensed: it is never committed, only cached under .cache/.
 set -euo pipefail
 
@@ -66,8 +70,9 @@ start() {
     fi
     rm -f "$dbpath/mongod.lock"
     log "starting mongod on 127.0.0.1:$port (data $dbpath)"
+    # shellcheck disable=SC2086 # MONGOD_EXTRA_ARGS is a list of options
     "$MONGOD" --dbpath "$dbpath" --port "$port" --bind_ip 127.0.0.1 --replSet rs0 \
-      --setParameter ttlMonitorSleepSecs=1 --wiredTigerCacheSizeGB 1 \
+      --setParameter ttlMonitorSleepSecs=1 --wiredTigerCacheSizeGB 1 ${MONGOD_EXTRA_ARGS:-} \
       --logpath "$dbpath/mongod.log" --pidfilepath "$pidfile" --fork >/dev/null
   fi
   for _ in $(seq 1 100); do port_open "$port" && break; sleep 0.1; done

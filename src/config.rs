@@ -42,6 +42,11 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     pub log_format: LogFormat,
     pub request_timeout: Duration,
+    /// How long a database operation waits for a usable server (and for a connection to
+    /// open) before failing with 503 (`MONGO_SERVER_SELECTION_TIMEOUT_MS`, default 5000).
+    /// Keep it below `REQUEST_TIMEOUT_SECS` so a down database answers
+    /// `SERVICE_UNAVAILABLE` rather than the request timeout.
+    pub mongo_server_selection_timeout: Duration,
     pub body_limit_bytes: usize,
     /// Trust the first address of `X-Forwarded-For` for per-IP limits (behind a proxy).
     pub trust_proxy: bool,
@@ -151,6 +156,9 @@ impl Config {
             cors_origins,
             log_format,
             request_timeout: Duration::from_secs(parse(&var, "REQUEST_TIMEOUT_SECS", 15)?),
+            mongo_server_selection_timeout: Duration::from_millis(
+                parse::<u64>(&var, "MONGO_SERVER_SELECTION_TIMEOUT_MS", 5000)?.max(100),
+            ),
             body_limit_bytes: parse(&var, "BODY_LIMIT_BYTES", 1024 * 1024)?,
             trust_proxy: parse(&var, "TRUST_PROXY", false)?,
         })
@@ -213,6 +221,10 @@ mod tests {
         assert_eq!(c.jwt_ttl, Duration::from_secs(604800));
         assert_eq!(cfg(&[("JWT_TTL", "2h")]).unwrap().jwt_ttl, Duration::from_secs(7200));
         assert_eq!(cfg(&[("MONGODB_URI", "mongodb://x")]).unwrap().mongo_url, "mongodb://x");
+        assert_eq!(c.mongo_server_selection_timeout, Duration::from_secs(5));
+        let fast = cfg(&[("MONGO_SERVER_SELECTION_TIMEOUT_MS", "800")]).unwrap();
+        assert_eq!(fast.mongo_server_selection_timeout, Duration::from_millis(800));
+        assert!(cfg(&[("MONGO_SERVER_SELECTION_TIMEOUT_MS", "soon")]).is_err());
     }
 
     #[test]

@@ -142,9 +142,34 @@ impl AppError {
 }
 
 /// The database cannot be reached right now (answer 503, the client may retry).
+///
+/// Besides "no server" and network errors this covers what a restarting or stepping-down
+/// node answers (shutdown, not primary, interrupted), and transaction errors the driver
+/// labels retryable that outlived the transaction retry budget.
 pub fn is_unavailable(e: &mongodb::error::Error) -> bool {
-    use mongodb::error::ErrorKind;
-    matches!(*e.kind, ErrorKind::ServerSelection { .. } | ErrorKind::Io(_) | ErrorKind::ConnectionPoolCleared { .. })
+    use mongodb::error::{ErrorKind, WriteFailure, TRANSIENT_TRANSACTION_ERROR, UNKNOWN_TRANSACTION_COMMIT_RESULT};
+    if matches!(*e.kind, ErrorKind::ServerSelection { .. } | ErrorKind::Io(_) | ErrorKind::ConnectionPoolCleared { .. })
+    {
+        return true;
+    }
+    if [TRANSIENT_TRANSACTION_ERROR, UNKNOWN_TRANSACTION_COMMIT_RESULT, "RetryableWriteError"]
+        .iter()
+        .any(|l| e.contains_label(l))
+    {
+        return true;
+    }
+    let server_code = match &*e.kind {
+        ErrorKind::Command(c) => Some(c.code),
+        ErrorKind::Write(WriteFailure::WriteConcernError(c)) => Some(c.code),
+        ErrorKind::Write(WriteFailure::WriteError(c)) => Some(c.code),
+        _ => None,
+    };
+    // HostUnreachable, HostNotFound, MaxTimeMSExpired, WriteConcernFailed, NetworkTimeout,
+    // ShutdownInProgress, ReadConcernMajorityNotAvailableYet, PrimarySteppedDown,
+    // ExceededTimeLimit, SocketException, NotWritablePrimary, InterruptedAtShutdown,
+    // InterruptedDueToReplStateChange, NotPrimaryNoSecondaryOk, NotPrimaryOrSecondary
+    const UNAVAILABLE: [i32; 15] = [6, 7, 50, 64, 89, 91, 134, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436];
+    server_code.is_some_and(|c| UNAVAILABLE.contains(&c))
 }
 
 /// The JSON error body: `{success:false, code, errors}` for 400, `{success:false, code, message}` otherwise.

@@ -1,21 +1,75 @@
 //! B14-B23 and the incomplete sale: carts, invoice generation, payments.
 
-use axum::{extract::State, http::StatusCode, Json};
+use axum::{
+    extract::State,
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+    Json,
+};
+use serde_json::Value;
 
 use crate::{
     auth::AuthClient,
     billing::{
         dto::*,
-        model::METHODS,
-        service::{self, CustomerRef, LineSource, Payment, Sale, MAX_INVOICE_LINES, MAX_QUANTITY},
+        model::{InvoiceDoc, PaymentDoc, METHODS},
+        service::{self, CustomerRef, Keyed, LineSource, Payment, Sale, MAX_INVOICE_LINES, MAX_QUANTITY},
     },
-    error::AppResult,
-    extract::{ApiJson, ApiPath},
+    error::{AppError, AppResult},
+    extract::{from_value, ApiJson, ApiPath},
     money::Paise,
     openapi::ErrorBody,
     state::AppState,
+    sync::idem,
     validate::Errors,
 };
+
+/// The in-flight lease of a keyed sale or payment: the request cannot outlive the request
+/// timeout, so a crashed or timed-out holder blocks its retries (409) only about that long.
+fn lease_secs(state: &AppState) -> i64 {
+    (state.config.request_timeout.as_secs() as i64 + 5).min(idem::LEASE_SECS)
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> AppResult<String> {
+    serde_json::to_string(v).map_err(|e| AppError::internal(format!("response serialization: {e}")))
+}
+
+fn render_invoice(inv: &InvoiceDoc) -> AppResult<String> {
+    to_json(&InvoiceResponse { success: true, invoice: InvoiceWire::from_doc(inv) })
+}
+
+fn render_payment(payment: &PaymentDoc, inv: &InvoiceDoc) -> AppResult<String> {
+    to_json(&PayResponse { success: true, payment: payment.into(), invoice: InvoiceWire::from_doc(inv) })
+}
+
+/// Issue a sale; with `X-Idempotency-Key` exactly once per (client, key) (`sync::idem`):
+/// a retry gets the stored first answer (`Idempotent-Replayed: true`), another body 422, a
+/// twin in flight 409.
+async fn issue_answer(
+    state: &AppState,
+    sale: Sale,
+    key: Option<String>,
+    route: &str,
+    body: &Value,
+) -> AppResult<Response> {
+    let Some(key) = key else {
+        let inv = service::issue(state, sale).await?;
+        return Ok((
+            StatusCode::CREATED,
+            Json(InvoiceResponse { success: true, invoice: InvoiceWire::from_doc(&inv) }),
+        )
+            .into_response());
+    };
+    let hash = idem::hash(route, body);
+    let hook = Keyed { key: &key, hash: &hash, status: 201, render: &render_invoice as &service::RenderInvoice };
+    let client_id = sale.client_id;
+    let answer = idem::once(state, client_id, &key, &hash, lease_secs(state), 201, || async {
+        let (_, out) = service::issue_keyed(state, sale.clone(), Some(&hook)).await?;
+        out.ok_or_else(|| AppError::internal("keyed sale without a response"))
+    })
+    .await?;
+    Ok(answer.into_response())
+}
 
 fn quantity(e: &mut Errors, field: &str, q: i64) {
     if q <= 0 || q > MAX_QUANTITY {
@@ -174,12 +228,17 @@ fn sale_common(
 /// B19: invoice from a cart, in one transaction (a cart invoiced twice yields one invoice:
 /// the second answers 409).
 #[utoipa::path(post, path = "/business/invoices/generate", tag = "billing", security(("bearer" = [])), request_body = GenerateFromCartRequest,
-    responses((status = 201, body = InvoiceResponse), (status = 400, body = ErrorBody), (status = 409, description = "Cart already invoiced, or not enough stock", body = ErrorBody)))]
+    params(("X-Idempotency-Key" = Option<String>, Header, description = "Per-client key of this sale (1-255 visible ASCII, e.g. a UUID; kept 30 days): a retry gets the stored first answer with `Idempotent-Replayed: true`")),
+    responses((status = 201, body = InvoiceResponse), (status = 400, body = ErrorBody), (status = 409, description = "Cart already invoiced, not enough stock, or the same X-Idempotency-Key still in flight", body = ErrorBody),
+        (status = 422, description = "X-Idempotency-Key already used with another body", body = ErrorBody)))]
 pub async fn generate(
     State(state): State<AppState>,
     auth: AuthClient,
-    ApiJson(req): ApiJson<GenerateFromCartRequest>,
-) -> AppResult<(StatusCode, Json<InvoiceResponse>)> {
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<Value>,
+) -> AppResult<Response> {
+    let key = idem::key_from(&headers)?;
+    let req: GenerateFromCartRequest = from_value(body.clone())?;
     let mut e = Errors::new();
     let cart_id = e.oid("cartId", &req.cart_id);
     let (customer, name, phone) =
@@ -208,8 +267,7 @@ pub async fn generate(
         notes,
         kind: "invoice",
     };
-    let inv = service::issue(&state, sale).await?;
-    Ok((StatusCode::CREATED, Json(InvoiceResponse { success: true, invoice: InvoiceWire::from_doc(&inv) })))
+    issue_answer(&state, sale, key, "POST /api/business/invoices/generate", &body).await
 }
 
 fn product_lines(
@@ -246,22 +304,21 @@ fn product_lines(
 
 /// B20: invoice from a product list; names, groups and prices come from the catalog.
 #[utoipa::path(post, path = "/business/invoices/generatewithproducts", tag = "billing", security(("bearer" = [])), request_body = GenerateWithProductsRequest,
-    responses((status = 201, body = InvoiceResponse), (status = 400, body = ErrorBody), (status = 409, description = "Not enough stock", body = ErrorBody)))]
+    params(("X-Idempotency-Key" = Option<String>, Header, description = "Per-client key of this sale (1-255 visible ASCII, e.g. a UUID; kept 30 days): a retry gets the stored first answer with `Idempotent-Replayed: true`")),
+    responses((status = 201, body = InvoiceResponse), (status = 400, body = ErrorBody), (status = 409, description = "Not enough stock, or the same X-Idempotency-Key still in flight", body = ErrorBody),
+        (status = 422, description = "X-Idempotency-Key already used with another body", body = ErrorBody)))]
 pub async fn generate_with_products(
     State(state): State<AppState>,
     auth: AuthClient,
-    ApiJson(req): ApiJson<GenerateWithProductsRequest>,
-) -> AppResult<(StatusCode, Json<InvoiceResponse>)> {
-    let inv = products_sale(&state, &auth, req, "invoice").await?;
-    Ok((StatusCode::CREATED, Json(InvoiceResponse { success: true, invoice: InvoiceWire::from_doc(&inv) })))
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<Value>,
+) -> AppResult<Response> {
+    let key = idem::key_from(&headers)?;
+    let sale = products_sale(&auth, from_value(body.clone())?, "invoice")?;
+    issue_answer(&state, sale, key, "POST /api/business/invoices/generatewithproducts", &body).await
 }
 
-async fn products_sale(
-    state: &AppState,
-    auth: &AuthClient,
-    req: GenerateWithProductsRequest,
-    kind: &'static str,
-) -> AppResult<crate::billing::model::InvoiceDoc> {
+fn products_sale(auth: &AuthClient, req: GenerateWithProductsRequest, kind: &'static str) -> AppResult<Sale> {
     let mut e = Errors::new();
     let lines = match req.cart_id.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
         Some(c) if kind == "incomplete" && req.products.is_empty() => e.oid("cartId", c).map(LineSource::Cart),
@@ -279,7 +336,7 @@ async fn products_sale(
         &req.notes,
     );
     e.finish()?;
-    let sale = Sale {
+    Ok(Sale {
         client_id: auth.client_id,
         lines: lines.unwrap_or(LineSource::Products(vec![])),
         customer,
@@ -292,31 +349,40 @@ async fn products_sale(
         method,
         notes,
         kind,
-    };
-    service::issue(state, sale).await
+    })
 }
 
 /// Phase 1 (seeds 000, 003): a part-paid sale recorded with no invoice number; it gets its
 /// consecutive number when `/invoices/pay` completes it. Takes a product list or a `cartId`.
 #[utoipa::path(post, path = "/business/invoices/incomplete-sale", tag = "billing", security(("bearer" = [])), request_body = GenerateWithProductsRequest,
-    responses((status = 201, body = InvoiceResponse), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    params(("X-Idempotency-Key" = Option<String>, Header, description = "Per-client key of this sale (1-255 visible ASCII, e.g. a UUID; kept 30 days): a retry gets the stored first answer with `Idempotent-Replayed: true`")),
+    responses((status = 201, body = InvoiceResponse), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, description = "X-Idempotency-Key already used with another body", body = ErrorBody)))]
 pub async fn incomplete_sale(
     State(state): State<AppState>,
     auth: AuthClient,
-    ApiJson(req): ApiJson<GenerateWithProductsRequest>,
-) -> AppResult<(StatusCode, Json<InvoiceResponse>)> {
-    let inv = products_sale(&state, &auth, req, "incomplete").await?;
-    Ok((StatusCode::CREATED, Json(InvoiceResponse { success: true, invoice: InvoiceWire::from_doc(&inv) })))
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<Value>,
+) -> AppResult<Response> {
+    let key = idem::key_from(&headers)?;
+    let sale = products_sale(&auth, from_value(body.clone())?, "incomplete")?;
+    issue_answer(&state, sale, key, "POST /api/business/invoices/incomplete-sale", &body).await
 }
 
 /// B22: record a payment (0 < amount <= outstanding).
 #[utoipa::path(post, path = "/business/invoices/pay", tag = "billing", security(("bearer" = [])), request_body = PayRequest,
-    responses((status = 200, body = PayResponse), (status = 400, description = "Validation, unknown invoice, or amount above the balance", body = ErrorBody)))]
+    params(("X-Idempotency-Key" = Option<String>, Header, description = "Per-client key of this payment (1-255 visible ASCII, e.g. a UUID; kept 30 days): a retry gets the stored first answer with `Idempotent-Replayed: true`")),
+    responses((status = 200, body = PayResponse), (status = 400, description = "Validation, unknown invoice, or amount above the balance", body = ErrorBody),
+        (status = 409, description = "The same X-Idempotency-Key still in flight", body = ErrorBody),
+        (status = 422, description = "X-Idempotency-Key already used with another body", body = ErrorBody)))]
 pub async fn pay(
     State(state): State<AppState>,
     auth: AuthClient,
-    ApiJson(req): ApiJson<PayRequest>,
-) -> AppResult<Json<PayResponse>> {
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<Value>,
+) -> AppResult<Response> {
+    let key = idem::key_from(&headers)?;
+    let req: PayRequest = from_value(body.clone())?;
     let mut e = Errors::new();
     let invoice_id = e.oid("invoiceId", &req.invoice_id);
     if !req.amount.is_positive() {
@@ -325,17 +391,29 @@ pub async fn pay(
     let method = method(&mut e, "method", &req.method);
     let note = e.opt_text("note", &req.note, 0, 500).unwrap_or_default();
     e.finish()?;
-    let (payment, invoice) = service::pay(
-        &state,
-        Payment {
-            client_id: auth.client_id,
-            invoice_id: invoice_id.unwrap_or_default(),
-            amount: req.amount,
-            method,
-            note,
-            paid_at: None,
-        },
-    )
+    let p = Payment {
+        client_id: auth.client_id,
+        invoice_id: invoice_id.unwrap_or_default(),
+        amount: req.amount,
+        method,
+        note,
+        paid_at: None,
+    };
+    let Some(key) = key else {
+        let (payment, invoice) = service::pay(&state, p).await?;
+        return Ok(Json(PayResponse {
+            success: true,
+            payment: (&payment).into(),
+            invoice: InvoiceWire::from_doc(&invoice),
+        })
+        .into_response());
+    };
+    let hash = idem::hash("POST /api/business/invoices/pay", &body);
+    let hook = Keyed { key: &key, hash: &hash, status: 200, render: &render_payment as &service::RenderPayment };
+    let answer = idem::once(&state, p.client_id, &key, &hash, lease_secs(&state), 200, || async {
+        let (_, _, out) = service::pay_keyed(&state, &p, Some(&hook)).await?;
+        out.ok_or_else(|| AppError::internal("keyed payment without a response"))
+    })
     .await?;
-    Ok(Json(PayResponse { success: true, payment: (&payment).into(), invoice: InvoiceWire::from_doc(&invoice) }))
+    Ok(answer.into_response())
 }

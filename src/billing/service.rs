@@ -14,6 +14,7 @@ use crate::{
     error::{code, AppError, AppResult},
     money::Paise,
     state::AppState,
+    sync::idem,
     time,
 };
 
@@ -220,6 +221,34 @@ pub async fn issue_in_session(
 /// payment, the purchase history (when paid in full), the customer's dues, and finally
 /// take the next consecutive number.
 pub async fn issue(state: &AppState, sale: Sale) -> AppResult<InvoiceDoc> {
+    issue_keyed(state, sale, None).await.map(|(inv, _)| inv)
+}
+
+/// The optional idempotency hook of [`issue_keyed`] and [`pay_keyed`]: the response is
+/// rendered from the result and recorded under (client, `X-Idempotency-Key`) inside the
+/// same transaction as the sale or payment (see `sync::idem`), so what a retry gets back is
+/// exactly what the first request answered, and the record exists iff the effects do.
+pub struct Keyed<'a, R: ?Sized> {
+    pub key: &'a str,
+    /// `idem::hash` of the method + path and the canonical body.
+    pub hash: &'a str,
+    /// HTTP status of the response (201 for an invoice, 200 for a payment).
+    pub status: u16,
+    pub render: &'a R,
+}
+
+/// Renders an invoice answer.
+pub type RenderInvoice = dyn Fn(&InvoiceDoc) -> AppResult<String> + Sync;
+/// Renders a payment answer.
+pub type RenderPayment = dyn Fn(&PaymentDoc, &InvoiceDoc) -> AppResult<String> + Sync;
+
+/// [`issue`], and with `keyed` the rendered response recorded in the same transaction (it
+/// is returned as the second value).
+pub async fn issue_keyed(
+    state: &AppState,
+    sale: Sale,
+    keyed: Option<&Keyed<'_, RenderInvoice>>,
+) -> AppResult<(InvoiceDoc, Option<String>)> {
     let settings = repo::client_settings(&state.db, sale.client_id).await?;
     let ctx = Ctx {
         state,
@@ -230,7 +259,29 @@ pub async fn issue(state: &AppState, sale: Sale) -> AppResult<InvoiceDoc> {
         device_ref: None,
     };
     let _queue = state.shop_locks.lock(&sale.client_id).await;
-    db::transaction(&state.client, &ctx, |s, ctx| Box::pin(issue_in(s, ctx))).await
+    let c = (&ctx, keyed);
+    db::transaction(&state.client, &c, |s, (ctx, keyed)| {
+        Box::pin(async move {
+            let inv = issue_in(s, ctx).await?;
+            let out = match keyed {
+                Some(k) => Some(record(s, ctx.state, ctx.sale.client_id, k, (k.render)(&inv)?).await?),
+                None => None,
+            };
+            Ok((inv, out))
+        })
+    })
+    .await
+}
+
+async fn record<R: ?Sized>(
+    s: &mut mongodb::ClientSession,
+    state: &AppState,
+    client_id: ObjectId,
+    k: &Keyed<'_, R>,
+    out: String,
+) -> AppResult<String> {
+    idem::record_status(state, s, client_id, k.key, k.hash, k.status, &out).await?;
+    Ok(out)
 }
 
 async fn issue_in(s: &mut mongodb::ClientSession, ctx: &Ctx<'_>) -> AppResult<InvoiceDoc> {
@@ -629,9 +680,28 @@ pub struct Payment {
 /// the invoice finalises it (numbering an incomplete sale) and writes the purchase history
 /// exactly once.
 pub async fn pay(state: &AppState, p: Payment) -> AppResult<(PaymentDoc, InvoiceDoc)> {
-    let ctx = (state, &p);
+    pay_keyed(state, &p, None).await.map(|(payment, inv, _)| (payment, inv))
+}
+
+/// [`pay`], and with `keyed` the rendered response recorded in the same transaction.
+pub async fn pay_keyed(
+    state: &AppState,
+    p: &Payment,
+    keyed: Option<&Keyed<'_, RenderPayment>>,
+) -> AppResult<(PaymentDoc, InvoiceDoc, Option<String>)> {
+    let ctx = (state, p, keyed);
     let _queue = state.shop_locks.lock(&p.client_id).await;
-    db::transaction(&state.client, &ctx, |s, (state, p)| Box::pin(pay_in(s, state, p))).await
+    db::transaction(&state.client, &ctx, |s, (state, p, keyed)| {
+        Box::pin(async move {
+            let (payment, inv) = pay_in(s, state, p).await?;
+            let out = match keyed {
+                Some(k) => Some(record(s, state, p.client_id, k, (k.render)(&payment, &inv)?).await?),
+                None => None,
+            };
+            Ok((payment, inv, out))
+        })
+    })
+    .await
 }
 
 /// Record a payment inside the caller's transaction `s` (the caller holds the shop queue).

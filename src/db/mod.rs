@@ -21,8 +21,8 @@ use crate::{config::Config, error::AppError};
 pub async fn connect(config: &Config) -> Result<Client, mongodb::error::Error> {
     let mut opts = ClientOptions::parse(&config.mongo_url).await?;
     opts.app_name = Some("viveka-api".into());
-    opts.server_selection_timeout = Some(Duration::from_secs(5));
-    opts.connect_timeout = Some(Duration::from_secs(5));
+    opts.server_selection_timeout = Some(config.mongo_server_selection_timeout);
+    opts.connect_timeout = Some(config.mongo_server_selection_timeout);
     if opts.max_pool_size.is_none() {
         opts.max_pool_size = Some(64);
     }

@@ -69,10 +69,18 @@ pub enum Prior {
 
 /// The stored response for (client, key) if its body matches; 422 if not.
 pub async fn lookup(state: &AppState, client_id: ObjectId, key: &str, hash: &str) -> AppResult<Prior> {
+    Ok(match stored(state, client_id, key, hash).await? {
+        None => Prior::None,
+        Some((_, response)) => Prior::Replay(response),
+    })
+}
+
+/// The stored (status, response) for (client, key) if its body matches; 422 if not.
+pub async fn stored(state: &AppState, client_id: ObjectId, key: &str, hash: &str) -> AppResult<Option<(u16, String)>> {
     let rec = state.db.collection::<KeyRecord>(KEYS).find_one(doc! { "clientId": client_id, "key": key }).await?;
     match rec {
-        None => Ok(Prior::None),
-        Some(r) if r.request_hash == hash => Ok(Prior::Replay(r.response)),
+        None => Ok(None),
+        Some(r) if r.request_hash == hash => Ok(Some((u16::try_from(r.status).unwrap_or(200), r.response))),
         Some(_) => Err(mismatch()),
     }
 }
@@ -90,10 +98,16 @@ fn lock_id(client_id: ObjectId, key: &str) -> String {
 
 /// Take the in-flight marker; 409 while another request with this key holds a live lease.
 pub async fn acquire(state: &AppState, client_id: ObjectId, key: &str) -> AppResult<String> {
+    acquire_for(state, client_id, key, LEASE_SECS).await
+}
+
+/// [`acquire`] with a lease of `lease_secs` (a request bounded by the request timeout needs
+/// no longer lease: a crashed or timed-out holder then blocks its retries only that long).
+pub async fn acquire_for(state: &AppState, client_id: ObjectId, key: &str, lease_secs: i64) -> AppResult<String> {
     let locks = state.db.collection::<Document>(LOCKS);
     let token = uuid::Uuid::new_v4().to_string();
     let now = DateTime::now();
-    let lease = DateTime::from_millis(now.timestamp_millis() + LEASE_SECS * 1000);
+    let lease = DateTime::from_millis(now.timestamp_millis() + lease_secs * 1000);
     let id = lock_id(client_id, key);
     match locks.insert_one(doc! { "_id": &id, "token": &token, "leaseUntil": lease }).await {
         Ok(_) => Ok(token),
@@ -136,17 +150,94 @@ pub async fn record(
     hash: &str,
     response: &str,
 ) -> AppResult<()> {
+    record_status(state, s, client_id, key, hash, 200, response).await
+}
+
+/// [`record`] for a response of another status (201 for a created invoice).
+pub async fn record_status(
+    state: &AppState,
+    s: &mut ClientSession,
+    client_id: ObjectId,
+    key: &str,
+    hash: &str,
+    status: u16,
+    response: &str,
+) -> AppResult<()> {
     let now = DateTime::now();
     let rec = KeyRecord {
         id: ObjectId::new(),
         client_id,
         key: key.to_string(),
         request_hash: hash.to_string(),
-        status: 200,
+        status: i32::from(status),
         response: response.to_string(),
         created_at: now,
         expires_at: DateTime::from_millis(now.timestamp_millis() + KEEP_DAYS * 86_400_000),
     };
     state.db.collection::<KeyRecord>(KEYS).insert_one(&rec).session(&mut *s).await?;
     Ok(())
+}
+
+/// The answer of a keyed request: the response it produced now, or the stored one.
+pub enum Answer {
+    Fresh(u16, String),
+    Replayed(u16, String),
+}
+
+impl axum::response::IntoResponse for Answer {
+    fn into_response(self) -> axum::response::Response {
+        use axum::http::{header, HeaderValue, StatusCode};
+        let (status, body, replayed) = match self {
+            Answer::Fresh(s, b) => (s, b, false),
+            Answer::Replayed(s, b) => (s, b, true),
+        };
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+        let mut r = (status, [(header::CONTENT_TYPE, "application/json")], body).into_response();
+        if replayed {
+            r.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+        }
+        r
+    }
+}
+
+/// Run a keyed request exactly once: the stored response when (client, key) already
+/// completed with this body (422 with another body), 409 while a twin is in flight, else
+/// `run`, which must record its response with [`record_status`] inside its transaction and
+/// return it. A twin that committed first (duplicate key on the record) is answered with its
+/// stored response.
+pub async fn once<F, Fut>(
+    state: &AppState,
+    client_id: ObjectId,
+    key: &str,
+    hash: &str,
+    lease_secs: i64,
+    status: u16,
+    mut run: F,
+) -> AppResult<Answer>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = AppResult<String>>,
+{
+    for _ in 0..3 {
+        if let Some((status, body)) = stored(state, client_id, key, hash).await? {
+            return Ok(Answer::Replayed(status, body));
+        }
+        let token = acquire_for(state, client_id, key, lease_secs).await?;
+        let result = run().await;
+        release(state, client_id, key, &token).await;
+        match result {
+            Ok(body) => return Ok(Answer::Fresh(status, body)),
+            Err(AppError::Database(e)) if crate::error::is_duplicate_key(&e) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(AppError::conflict(code::CONFLICT, "The request could not complete; retry with the same X-Idempotency-Key"))
+}
+
+/// The `X-Idempotency-Key` header, checked (400 when malformed).
+pub fn key_from(headers: &axum::http::HeaderMap) -> AppResult<Option<String>> {
+    match headers.get("x-idempotency-key") {
+        None => Ok(None),
+        Some(v) => check_key(v.to_str().unwrap_or("")).map(Some),
+    }
 }
