@@ -9,7 +9,8 @@
 # mock OTP), creates a little data, and runs schemathesis against /api/openapi.json with the
 # tenant's token and its own clientId in every clientId parameter. Checks: no 5xx, and every
 # response's status, content type and body as the document says. Exits non-zero on any failure.
-# The server and its database are removed at the end.
+# The server and its database are removed at the end; reports (JUnit, NDJSON events) stay in
+# .cache/schemathesis-report, the server log in .cache/schemathesis-server.log.
 #
 # Only python3 (3.11) is needed: the tool goes into a virtualenv under .cache/, installed with
 # --require-hashes from scripts/fuzz/requirements.txt. Environment knobs:
@@ -111,18 +112,21 @@ BASE="http://127.0.0.1:$PORT"
 
 ARGS=(--max-examples "$EXAMPLES" --workers "${FUZZ_WORKERS:-2}" --no-color
   --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance
-  --generation-database none --report junit --report-dir "$WORK/report")
+  --generation-database none --report junit,ndjson --report-dir .cache/schemathesis-report)
 if [ -n "${FUZZ_SEED:-}" ]; then ARGS+=(--seed "$FUZZ_SEED"); fi
 # extra schemathesis arguments, e.g. FUZZ_ARGS='--include-path-regex /dashboard/'
 read -r -a EXTRA <<<"${FUZZ_ARGS:-}"
 ARGS+=("${EXTRA[@]}")
 
 echo "== schemathesis $MODE: $EXAMPLES cases per operation"
+rm -rf .cache/schemathesis-report
 start=$(date +%s)
 rc=0
-SCHEMATHESIS_HOOKS=scripts/fuzz/hooks.py "$VENV/bin/schemathesis" --config-file "$WORK/schemathesis.toml" run "$BASE/api/openapi.json" "${ARGS[@]}" || rc=$?
+FUZZ_STATE="$WORK/state.json" SCHEMATHESIS_HOOKS=scripts/fuzz/hooks.py "$VENV/bin/schemathesis" --config-file "$WORK/schemathesis.toml" run "$BASE/api/openapi.json" "${ARGS[@]}" || rc=$?
 echo "== schemathesis finished in $(($(date +%s) - start)) s (exit $rc)"
 # with FUZZ_ARGS the logout operation may have been filtered out: check tenant A only
+report=$(ls -t .cache/schemathesis-report/ndjson-*.ndjson 2>/dev/null | head -1)
+if [ -n "$report" ]; then "$VENV/bin/python" scripts/fuzz/summary.py "$report" || true; fi
 "$VENV/bin/python" scripts/fuzz/seed.py check "$BASE" "$WORK" ${FUZZ_ARGS:+--no-logout} || rc=1
 if grep -q "panicked" "$LOG"; then
   echo "== the server panicked during the run:" >&2

@@ -20,3 +20,26 @@ def _serial_compile(*args, **kwargs):
 
 
 builtins.compile = _serial_compile
+
+# ---------------------------------------------------------------------------------------
+# The tenant's own clientId in every JSON body that carries one. The config's
+# `body.clientId` override covers the fuzzing and stateful phases; the coverage phase sends
+# its bodies as drawn ("clientId": ""), and every one of those answered only the 403 of a
+# foreign clientId. The 403 itself is checked by tests/api/isolation.rs.
+
+import json
+import os
+
+import schemathesis
+
+_state_file = os.environ.get("FUZZ_STATE")
+_client_id = None
+if _state_file:
+    with open(_state_file) as f:
+        _client_id = json.load(f)["clientId"]
+
+
+@schemathesis.hook
+def before_call(ctx, case, **kwargs):
+    if _client_id is not None and isinstance(case.body, dict) and "clientId" in case.body:
+        case.body["clientId"] = _client_id

@@ -5,8 +5,8 @@ generated request runs as; B's token is used only by `POST /api/auth/logout`, so
 a session does not turn the rest of the run into 401s. Creates a little of A's data (group,
 items, customer, cart, invoice, dealer, order, payment) and writes the schemathesis config:
 A's token, A's clientId in every `clientId` parameter (path, query, body), and the real ids
-as dictionaries that path parameters draw from (half of the time), so that generated
-requests reach real documents as well as missing ones.
+as dictionaries that id parameters (path, query and body) draw from half of the time, so
+that generated requests reach real documents as well as missing ones.
 
 Usage: seed.py seed BASE_URL DIR    writes DIR/schemathesis.toml and DIR/state.json
        seed.py check BASE_URL DIR   after the run: A's session must still be alive (else the
@@ -179,8 +179,14 @@ lines = [
 for loc in ("path", "query", "body"):
     lines.append(f'"{loc}.clientId" = {q(cid)}')
 for name, dic in bind.items():
-    for loc in ("path", "query"):
+    for loc in ("path", "query", "body"):
         lines.append(f'"{loc}.{name}" = {{ dictionary = "{dic}", probability = 0.5 }}')
+for key, dic in {
+    "body.clientCustomerPhone": "phones",
+    "body.products[*].productId": "items",
+    "body.items[*].itemId": "items",
+}.items():
+    lines.append(f'"{key}" = {{ dictionary = "{dic}", probability = 0.5 }}')
 lines.append("")
 for dic, values in ids.items():
     lines.append(f"[dictionaries.{dic}]")
