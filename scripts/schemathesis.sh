@@ -46,7 +46,7 @@ install_venv() {
     echo "== no ensurepip: bootstrapping pip from its pinned wheel"
     rm -rf "$VENV"
     "$PY" -m venv --without-pip "$VENV"
-    "$VENV/bin/python" - "$PIP_WHEEL_URL" "$PIP_WHEEL_SHA256" "$VENV/pip.whl" <<'PYEOF'
+    "$VENV/bin/python" - "$PIP_WHEEL_URL" "$PIP_WHEEL_SHA256" "$VENV/pip-24.2-py3-none-any.whl" <<'PYEOF'
 import hashlib, sys, urllib.request
 url, sha, out = sys.argv[1:]
 data = urllib.request.urlopen(url, timeout=120).read()
@@ -54,8 +54,8 @@ if hashlib.sha256(data).hexdigest() != sha:
     sys.exit("pip wheel hash mismatch")
 open(out, "wb").write(data)
 PYEOF
-    "$VENV/bin/python" "$VENV/pip.whl/pip" install --quiet --no-index "$VENV/pip.whl"
-    rm -f "$VENV/pip.whl"
+    "$VENV/bin/python" "$VENV/pip-24.2-py3-none-any.whl/pip" install --quiet --no-index "$VENV/pip-24.2-py3-none-any.whl"
+    rm -f "$VENV/pip-24.2-py3-none-any.whl"
   fi
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-cache-dir \
     --require-hashes --only-binary=:all: -r "$REQS"
