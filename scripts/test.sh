@@ -31,3 +31,5 @@ echo "== cargo clippy -D warnings"
 cargo clippy --all-targets --quiet -- -D warnings
 echo "== cargo test (MongoDB at ${MONGO_URL%%\?*})"
 cargo test --all-targets
+echo "== schemathesis short (fuzz the live API from its OpenAPI document; long run: scripts/schemathesis.sh long)"
+scripts/schemathesis.sh short

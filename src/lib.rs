@@ -64,8 +64,9 @@ pub fn build_router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .merge(dashboard::routes())
         .merge(sync::routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_auth));
-    let (api, doc) =
+    let (api, mut doc) =
         OpenApiRouter::with_openapi(openapi::ApiDoc::openapi()).nest("/api", public.merge(protected)).split_for_parts();
+    openapi::add_common_responses(&mut doc);
     let doc_for_route = doc.clone();
     let request_id = axum::http::HeaderName::from_static("x-request-id");
     let router = api

@@ -53,6 +53,54 @@ impl Modify for SecurityAddon {
 )]
 pub struct ApiDoc;
 
+/// Responses that a layer in front of every handler gives, added to each operation that does
+/// not list them already (found by schemathesis: the annotations of many handlers left them
+/// out, so the document did not describe what the server really answers):
+///
+/// * operations with `security`: 401 (`require_auth`: no, bad, expired or ended token) and
+///   403 (inactive account, or a `clientId` that is not the token's);
+/// * operations with a JSON request body (`ApiJson`): 400 (malformed JSON), 413 (over
+///   `BODY_LIMIT_BYTES`) and 415 (a Content-Type other than JSON).
+pub fn add_common_responses(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{path::Operation, ContentBuilder, Ref, RefOr, ResponseBuilder};
+
+    fn error(description: &str) -> RefOr<utoipa::openapi::Response> {
+        let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build();
+        RefOr::T(ResponseBuilder::new().description(description).content("application/json", content).build())
+    }
+    fn complete(op: &mut Operation) {
+        let mut add = |status: &str, description: &str| {
+            op.responses.responses.entry(status.to_string()).or_insert_with(|| error(description));
+        };
+        if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
+            add("401", "Not logged in: token missing, invalid, expired or its session ended");
+            add("403", "Account inactive, or a clientId that is not the token's");
+        }
+        if op.request_body.is_some() {
+            add("400", "Malformed JSON or validation");
+            add("413", "Body over the size limit");
+            add("415", "Content-Type is not application/json");
+        }
+    }
+    for item in doc.paths.paths.values_mut() {
+        for op in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+            &mut item.options,
+            &mut item.head,
+            &mut item.trace,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            complete(op);
+        }
+    }
+}
+
 /// `GET /api/openapi.json`
 pub async fn openapi_json(doc: utoipa::openapi::OpenApi) -> Json<utoipa::openapi::OpenApi> {
     Json(doc)

@@ -265,6 +265,15 @@ pub struct InvoiceLineWire {
     pub price_overridden: bool,
 }
 
+/// Documentation only: what `clientCustomerId` of an invoice holds.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum CustomerRef {
+    Id(String),
+    Customer(Box<crate::customer::dto::CustomerWire>),
+}
+
 /// An invoice as the app reads it. `clientCustomerId` is a hex id, or the customer document
 /// on the routes that populate it (B21, B26, B27). `pendingAmount` = total - paid;
 /// `previousBalance` = the customer's dues before this invoice; `remainingBalance` =
@@ -275,7 +284,8 @@ pub struct InvoiceWire {
     #[serde(rename = "_id")]
     pub id: String,
     pub client_id: String,
-    #[schema(value_type = Object)]
+    /// Null for a walk-in sale.
+    #[schema(value_type = Option<CustomerRef>)]
     pub client_customer_id: Value,
     pub client_customer_name: String,
     pub client_customer_phone: String,

@@ -600,7 +600,8 @@ pub async fn day_book(
         return Ok(csv::stream("day-book.csv", DAY_BOOK_HEADER, cur, day_book_csv));
     }
     let (from, to) = (w.from.unwrap_or(DateTime::MIN), w.to.unwrap_or_else(DateTime::now));
-    if to.timestamp_millis() - from.timestamp_millis() > DAY_BOOK_JSON_MAX_DAYS * 86_400_000 {
+    // saturating: `to` alone leaves `from` at DateTime::MIN (found by schemathesis: a 500)
+    if to.timestamp_millis().saturating_sub(from.timestamp_millis()) > DAY_BOOK_JSON_MAX_DAYS * 86_400_000 {
         return Err(AppError::validation("query.to", "a JSON day book covers at most 31 days (use format=csv)"));
     }
     let rows: Vec<Document> = repo::day_book(&state.db, auth.client_id, w).await?.try_collect().await?;

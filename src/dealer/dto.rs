@@ -61,6 +61,7 @@ impl From<DealerDoc> for DealerWire {
 /// A catalog item as stored (raw document shape of v1, price in rupees).
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = DealerItemWire)]
 pub struct ItemWire {
     #[serde(rename = "_id")]
     pub id: String,
@@ -229,6 +230,7 @@ impl From<LineDoc> for LineWire {
 
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = DealerPaymentWire)]
 pub struct PaymentWire {
     #[serde(rename = "_id")]
     pub id: String,
@@ -454,6 +456,7 @@ pub struct MessageResponse {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = DealerItemsResponse)]
 pub struct ItemsResponse {
     pub success: bool,
     pub items: Vec<ItemWire>,
@@ -505,6 +508,7 @@ pub struct PaymentByIdResponse {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = DealerPaymentsResponse)]
 pub struct PaymentsResponse {
     pub success: bool,
     pub payments: Vec<PaymentWire>,
@@ -543,6 +547,7 @@ pub struct OrderPaymentsResponse {
 
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = DealerPaymentRow)]
 pub struct PaymentRow {
     #[serde(rename = "_id")]
     pub id: String,

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Fuzz the live API from its own OpenAPI document with schemathesis (pinned, from PyPI).
+#
+#   scripts/schemathesis.sh short   # a few cases per operation (~1-2 min; part of scripts/test.sh)
+#   scripts/schemathesis.sh long    # at least 100 generated cases per operation
+#
+# Needs MONGO_URL (a replica set; scripts/test.sh sets it). Builds the debug server, starts it
+# on a free port against a fresh database, registers a tenant through the API (development
+# mock OTP), creates a little data, and runs schemathesis against /api/openapi.json with the
+# tenant's token and its own clientId in every clientId parameter. Checks: no 5xx, and every
+# response's status, content type and body as the document says. Exits non-zero on any failure.
+# The server and its database are removed at the end; reports (JUnit, NDJSON events) stay in
+# .cache/schemathesis-report, the server log in .cache/schemathesis-server.log.
+#
+# Only python3 (3.11) is needed: the tool goes into a virtualenv under .cache/, installed with
+# --require-hashes from scripts/fuzz/requirements.txt. Environment knobs:
+#   FUZZ_MAX_EXAMPLES  cases per operation (default: short 8, long 100)
+#   FUZZ_SEED          hypothesis seed (default: random; printed in the output to replay a run)
+#   FUZZ_WORKERS       concurrent workers (default 2)
+#   FUZZ_ARGS          more schemathesis arguments (e.g. --include-path-regex /dashboard/)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+MODE=${1:-short}
+case "$MODE" in
+  short) EXAMPLES=${FUZZ_MAX_EXAMPLES:-8} ;;
+  long) EXAMPLES=${FUZZ_MAX_EXAMPLES:-100} ;;
+  *) echo "usage: $0 [short|long]" >&2; exit 2 ;;
+esac
+if [ -z "${MONGO_URL:-}" ]; then
+  echo "schemathesis.sh: set MONGO_URL to a MongoDB replica set (scripts/test.sh does)" >&2
+  exit 2
+fi
+
+PY=${PYTHON:-python3}
+VENV="$PWD/.cache/schemathesis-venv"
+REQS=scripts/fuzz/requirements.txt
+# pip for a python without ensurepip (Debian's python3 without python3-venv): pinned wheel
+PIP_WHEEL_URL=https://files.pythonhosted.org/packages/d4/55/90db48d85f7689ec6f81c0db0622d704306c5284850383c090e6c7195a5c/pip-24.2-py3-none-any.whl
+PIP_WHEEL_SHA256=2cd581cf58ab7fcfca4ce8efa6dcacd0de5bf8d0a3eb9ec927e07405f4d9e2a2
+
+install_venv() {
+  rm -rf "$VENV"
+  mkdir -p .cache
+  if ! "$PY" -m venv "$VENV" 2>/dev/null; then
+    echo "== no ensurepip: bootstrapping pip from its pinned wheel"
+    rm -rf "$VENV"
+    "$PY" -m venv --without-pip "$VENV"
+    "$VENV/bin/python" - "$PIP_WHEEL_URL" "$PIP_WHEEL_SHA256" "$VENV/pip-24.2-py3-none-any.whl" <<'PYEOF'
+import hashlib, sys, urllib.request
+url, sha, out = sys.argv[1:]
+data = urllib.request.urlopen(url, timeout=120).read()
+if hashlib.sha256(data).hexdigest() != sha:
+    sys.exit("pip wheel hash mismatch")
+open(out, "wb").write(data)
+PYEOF
+    "$VENV/bin/python" "$VENV/pip-24.2-py3-none-any.whl/pip" install --quiet --no-index "$VENV/pip-24.2-py3-none-any.whl"
+    rm -f "$VENV/pip-24.2-py3-none-any.whl"
+  fi
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-cache-dir \
+    --require-hashes --only-binary=:all: -r "$REQS"
+  sha256sum "$REQS" >"$VENV/.requirements.sha256"
+}
+if ! [ -x "$VENV/bin/schemathesis" ] || ! sha256sum --check --status "$VENV/.requirements.sha256" 2>/dev/null; then
+  echo "== installing schemathesis into $VENV"
+  install_venv
+fi
+
+TARGET=${CARGO_TARGET_DIR:-target}
+case "$TARGET" in
+  /*) case "$TARGET" in "$PWD"/*) ;; *)
+    # A target dir shared by several checkouts: cargo may call this checkout's crate fresh
+    # when another checkout built it later than our last edit (same unit hash). Make it
+    # rebuild from these sources.
+    [ -n "${FUZZ_NO_TOUCH:-}" ] || touch src/lib.rs src/main.rs src/bin/devdb.rs ;;
+  esac ;;
+esac
+cargo build --quiet --bin viveka --bin devdb
+WORK=$(mktemp -d)
+# copies: a shared CARGO_TARGET_DIR may be rebuilt from another checkout during the run
+cp "$TARGET/debug/viveka" "$TARGET/debug/devdb" "$WORK/"
+BIN="$WORK/viveka"
+
+PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+DB="fuzz_$("$PY" -c 'import uuid; print(uuid.uuid4().hex)')"
+LOG=".cache/schemathesis-server.log"
+SERVER_PID=
+
+cleanup() {
+  local rc=$?
+  if [ -n "$SERVER_PID" ]; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  "$WORK/devdb" drop-db "$MONGO_URL" "$DB" || true
+  rm -rf "$WORK"
+  exit "$rc"
+}
+trap cleanup EXIT
+
+echo "== server on 127.0.0.1:$PORT, database $DB (log: $LOG)"
+APP_ENV=development PORT="$PORT" MONGO_URL="$MONGO_URL" MONGO_DB_NAME="$DB" \
+  JWT_SECRET=fuzz-secret-0123456789abcdef0123456789abcdef OTP_PROVIDER=console \
+  OTP_SEND_LIMIT_PER_PHONE=1000000 OTP_SEND_LIMIT_PER_IP=1000000 OTP_FAILED_VERIFY_LIMIT_PER_DAY=1000000 \
+  RUST_LOG=${FUZZ_RUST_LOG:-warn} LOG_FORMAT=text \
+  "$BIN" serve >"$LOG" 2>&1 &
+SERVER_PID=$!
+BASE="http://127.0.0.1:$PORT"
+
+# Register the tenants, create data, and write the schemathesis config (ids as dictionaries).
+"$VENV/bin/python" scripts/fuzz/seed.py seed "$BASE" "$WORK"
+
+ARGS=(--max-examples "$EXAMPLES" --workers "${FUZZ_WORKERS:-2}" --no-color
+  --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance
+  --generation-database none --report junit,ndjson --report-dir .cache/schemathesis-report)
+if [ -n "${FUZZ_SEED:-}" ]; then ARGS+=(--seed "$FUZZ_SEED"); fi
+# extra schemathesis arguments, e.g. FUZZ_ARGS='--include-path-regex /dashboard/'
+read -r -a EXTRA <<<"${FUZZ_ARGS:-}"
+ARGS+=("${EXTRA[@]}")
+
+echo "== schemathesis $MODE: $EXAMPLES cases per operation"
+rm -rf .cache/schemathesis-report
+start=$(date +%s)
+rc=0
+FUZZ_STATE="$WORK/state.json" SCHEMATHESIS_HOOKS=scripts/fuzz/hooks.py "$VENV/bin/schemathesis" --config-file "$WORK/schemathesis.toml" run "$BASE/api/openapi.json" "${ARGS[@]}" || rc=$?
+echo "== schemathesis finished in $(($(date +%s) - start)) s (exit $rc)"
+# with FUZZ_ARGS the logout operation may have been filtered out: check tenant A only
+report=$(ls -t .cache/schemathesis-report/ndjson-*.ndjson 2>/dev/null | head -1)
+if [ -n "$report" ]; then "$VENV/bin/python" scripts/fuzz/summary.py "$report" || true; fi
+"$VENV/bin/python" scripts/fuzz/seed.py check "$BASE" "$WORK" ${FUZZ_ARGS:+--no-logout} || rc=1
+if grep -q "panicked" "$LOG"; then
+  echo "== the server panicked during the run:" >&2
+  grep -A5 "panicked" "$LOG" >&2
+  rc=1
+fi
+exit "$rc"
