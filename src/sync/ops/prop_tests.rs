@@ -157,7 +157,9 @@ fn mutation() -> impl Strategy<Value = Mutation> {
 fn mutate(op: &mut Value, m: &Mutation) {
     match m {
         Mutation::SetPayload(k, v) => {
-            op["payload"][k.as_str()] = v.clone();
+            if let Some(p) = op.get_mut("payload").and_then(Value::as_object_mut) {
+                p.insert(k.clone(), v.clone());
+            }
         }
         Mutation::RemovePayload(k) => {
             if let Some(p) = op["payload"].as_object_mut() {
@@ -165,11 +167,13 @@ fn mutate(op: &mut Value, m: &Mutation) {
             }
         }
         Mutation::SetTop(k, v) => {
-            op[k.as_str()] = v.clone();
+            if let Some(o) = op.as_object_mut() {
+                o.insert(k.clone(), v.clone());
+            }
         }
         Mutation::SetLine(k, v) => {
-            if let Some(l) = op.pointer_mut("/payload/products/0").filter(|l| l.is_object()) {
-                l[k.as_str()] = v.clone();
+            if let Some(l) = op.pointer_mut("/payload/products/0").and_then(Value::as_object_mut) {
+                l.insert(k.clone(), v.clone());
             }
         }
     }

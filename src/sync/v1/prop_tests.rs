@@ -107,12 +107,12 @@ fn mutate(batch: &mut Value, list: &str, pick: usize, key: &str, v: Value) {
     }
     let n = arr.len();
     let el = &mut arr[pick % n];
-    if list == "/invoice/create" && key.starts_with("line.") {
-        if let Some(l) = el.pointer_mut("/products/0") {
-            l[&key[5..]] = v;
+    if let Some(line_key) = key.strip_prefix("line.") {
+        if let Some(l) = el.pointer_mut("/products/0").and_then(Value::as_object_mut) {
+            l.insert(line_key.to_string(), v);
         }
-    } else if el.is_object() {
-        el[key] = v;
+    } else if let Some(o) = el.as_object_mut() {
+        o.insert(key.to_string(), v);
     } else {
         *el = v;
     }
