@@ -4,6 +4,8 @@
 //! `serve` runs it on any listener with a shutdown future, so tests start the real server
 //! on `127.0.0.1:0`.
 
+#[cfg(test)]
+mod arb;
 pub mod auth;
 pub mod billing;
 pub mod catalog;

@@ -61,10 +61,7 @@ impl Paise {
         };
         // Split off an exponent (JSON allows 1e2, 1.5E+1).
         let (mantissa, exp) = match body.find(['e', 'E']) {
-            Some(i) => {
-                let e: i32 = body[i + 1..].parse().map_err(|_| MoneyError::NotANumber)?;
-                (&body[..i], e)
-            }
+            Some(i) => (&body[..i], Self::exponent(&body[i + 1..])?),
             None => (body, 0),
         };
         let (int_part, frac_part) = match mantissa.split_once('.') {
@@ -80,7 +77,7 @@ impl Paise {
         // digits * 10^(exp - frac_len) rupees  ==  digits * 10^(exp - frac_len + 2) paise
         let digits = format!("{int_part}{frac_part}");
         let digits = digits.trim_start_matches('0');
-        let mut scale = exp as i64 - frac_part.len() as i64 + 2;
+        let mut scale = exp - frac_part.len() as i64 + 2;
         let mut digits = digits.to_string();
         // Drop trailing zeros while the scale is negative (12.340 is fine).
         while scale < 0 && digits.ends_with('0') {
@@ -104,6 +101,22 @@ impl Paise {
             return Err(MoneyError::TooLarge);
         }
         Ok(Paise(if neg { -v } else { v }))
+    }
+
+    /// The exponent of a JSON number (`+5`, `-02`, `7`). One with more digits than any
+    /// amount could use is clamped to +-10^12: `0e99999999999` is still zero and a non-zero
+    /// mantissa with it is still too large or too precise (the body limit bounds the mantissa).
+    fn exponent(text: &str) -> Result<i64, MoneyError> {
+        let (neg, digits) = match text.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, text.strip_prefix('+').unwrap_or(text)),
+        };
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(MoneyError::NotANumber);
+        }
+        const CLAMP: i64 = 1_000_000_000_000;
+        let magnitude = digits.parse::<i64>().map_or(CLAMP, |e| e.min(CLAMP));
+        Ok(if neg { -magnitude } else { magnitude })
     }
 
     /// Exact decimal text in rupees: `1234` paise -> `"12.34"`, `1200` -> `"12"`, `1250` -> `"12.5"`.
@@ -213,6 +226,178 @@ mod tests {
         for p in [0, 1, 10, 99, 100, 101, 12345, -7, 100_000_000] {
             let s = Paise(p).to_rupee_string();
             assert_eq!(Paise::parse_rupees(&s), Ok(Paise(p)), "{s}");
+        }
+    }
+}
+
+/// Property tests (`prop_` prefix; long run: see docs/SECURITY.md, "Fuzzing").
+#[cfg(test)]
+mod prop_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const MAX_PAISE: i64 = MAX_RUPEES * 100;
+
+    /// Independent oracle in u128: `digits * 10^(exp - frac_len + 2)` paise.
+    fn oracle(neg: bool, int: &str, frac: &str, exp: i64) -> Result<Paise, MoneyError> {
+        let n: u128 = format!("0{int}{frac}").parse().map_err(|_| MoneyError::NotANumber)?;
+        if n == 0 {
+            return Ok(Paise(0));
+        }
+        let s = exp - frac.len() as i64 + 2;
+        let v = if s >= 0 {
+            u32::try_from(s).ok().and_then(|s| 10u128.checked_pow(s)).and_then(|p| n.checked_mul(p))
+        } else {
+            match u32::try_from(-s).ok().and_then(|s| 10u128.checked_pow(s)) {
+                Some(d) if n % d == 0 => Some(n / d),
+                _ => return Err(MoneyError::TooPrecise),
+            }
+        };
+        match v {
+            Some(v) if v <= MAX_PAISE as u128 => Ok(Paise(if neg { -(v as i64) } else { v as i64 })),
+            _ => Err(MoneyError::TooLarge),
+        }
+    }
+
+    fn is_json_number(t: &str) -> bool {
+        matches!(serde_json::from_str::<serde_json::Value>(t), Ok(serde_json::Value::Number(_)))
+    }
+
+    proptest! {
+        #![proptest_config(crate::arb::config(512))]
+
+        /// Never panics on any text, and the deserializer agrees with the parser.
+        #[test]
+        fn prop_money_any_text_never_panics(t in prop_oneof![".{0,40}", "[-+0-9.eE ]{0,40}", crate::arb::number_text()]) {
+            let parsed = Paise::parse_rupees(&t);
+            let de = serde_json::from_str::<Paise>(&t);
+            if is_json_number(&t) {
+                prop_assert_eq!(de.ok(), parsed.ok(), "{}", t);
+            } else {
+                prop_assert!(de.is_err(), "{} is not a JSON number but deserialized", t);
+            }
+            // strings are never money, whatever they contain
+            let quoted = serde_json::to_string(&t).unwrap_or_default();
+            prop_assert!(serde_json::from_str::<Paise>(&quoted).is_err(), "{}", quoted);
+        }
+
+        /// Exactly the amounts with at most two decimals (after the exponent) within range are
+        /// accepted, with the exact value; everything else is the right error.
+        #[test]
+        fn prop_money_matches_an_integer_oracle(
+            neg in any::<bool>(),
+            int in "[0-9]{0,20}",
+            frac in "[0-9]{0,16}",
+            exp in prop::option::of(-40i64..40),
+            exp_style in 0usize..4,
+        ) {
+            // (no prop_assume: a long run would abort on too many rejects)
+            let int = if int.is_empty() && frac.is_empty() { "0".to_string() } else { int };
+            let mut t = format!("{}{int}", if neg { "-" } else { "" });
+            if !frac.is_empty() {
+                t.push('.');
+                t.push_str(&frac);
+            }
+            if let Some(e) = exp {
+                let sign = if e < 0 { "-" } else if exp_style == 1 { "+" } else { "" };
+                let letter = if exp_style == 2 { 'E' } else { 'e' };
+                let zeros = if exp_style == 3 { "00" } else { "" };
+                t.push_str(&format!("{letter}{sign}{zeros}{}", e.abs()));
+            }
+            let want = oracle(neg, &int, &frac, exp.unwrap_or(0));
+            prop_assert_eq!(Paise::parse_rupees(&t), want.clone(), "{}", t);
+            if is_json_number(&t) {
+                prop_assert_eq!(serde_json::from_str::<Paise>(&t).ok(), want.ok(), "{}", t);
+            }
+        }
+
+        /// A zero mantissa is zero whatever the exponent; a non-zero one with an enormous
+        /// exponent is refused (too large, or too precise), never wrapped.
+        #[test]
+        fn prop_money_huge_exponents(neg in any::<bool>(), m in "[0-9]{1,6}(\\.[0-9]{1,4})?", e in "[1-9][0-9]{9,29}", minus in any::<bool>()) {
+            let t = format!("{}{m}e{}{e}", if neg { "-" } else { "" }, if minus { "-" } else { "" });
+            let zero = m.bytes().all(|b| b == b'0' || b == b'.');
+            let got = Paise::parse_rupees(&t);
+            if zero {
+                prop_assert_eq!(got, Ok(Paise(0)), "{}", t);
+            } else if minus {
+                prop_assert_eq!(got, Err(MoneyError::TooPrecise), "{}", t);
+            } else {
+                prop_assert_eq!(got, Err(MoneyError::TooLarge), "{}", t);
+            }
+        }
+
+        /// paise -> rupees JSON -> paise is the identity over the whole accepted range
+        /// (15 significant digits at the ends, where a float would lose paise).
+        #[test]
+        fn prop_money_round_trips(v in prop_oneof![
+            -MAX_PAISE..=MAX_PAISE,
+            MAX_PAISE - 1000..=MAX_PAISE,
+            -MAX_PAISE..=-MAX_PAISE + 1000,
+        ]) {
+            let json = serde_json::to_string(&Paise(v)).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert!(is_json_number(&json), "{}", json);
+            prop_assert!(!json.contains(['e', 'E']), "{}", json);
+            prop_assert!(json.split_once('.').map_or(true, |(_, f)| (1..=2).contains(&f.len()) && !f.ends_with('0')), "{}", json);
+            prop_assert_eq!(serde_json::from_str::<Paise>(&json).ok(), Some(Paise(v)), "{}", json);
+            let value = serde_json::to_value(Paise(v)).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert_eq!(serde_json::from_value::<Paise>(value).ok(), Some(Paise(v)));
+            prop_assert_eq!(Paise::parse_rupees(&Paise(v).to_rupee_string()), Ok(Paise(v)));
+        }
+
+        /// A third decimal that is not zero is refused, never rounded, whatever the size.
+        #[test]
+        fn prop_money_rejects_a_third_decimal(v in any::<i64>(), d in 1u8..=9, more in "0{0,3}") {
+            let sign = if v < 0 { "-" } else { "" };
+            let a = v.unsigned_abs();
+            let t = format!("{sign}{}.{:02}{d}{more}", a / 100, a % 100);
+            prop_assert_eq!(Paise::parse_rupees(&t), Err(MoneyError::TooPrecise), "{}", t);
+            prop_assert!(serde_json::from_str::<Paise>(&t).is_err(), "{}", t);
+        }
+
+        /// Past Rs 10^12 (either sign) the answer is TooLarge, never a wrapped value.
+        #[test]
+        fn prop_money_out_of_range_is_too_large(v in MAX_PAISE + 1..=i64::MAX, neg in any::<bool>(), extra in "[0-9]{0,30}") {
+            let sign = if neg { "-" } else { "" };
+            let t = format!("{sign}{}{extra}.{:02}", v / 100, v % 100);
+            prop_assert_eq!(Paise::parse_rupees(&t), Err(MoneyError::TooLarge), "{}", t);
+        }
+    }
+
+    #[test]
+    fn hostile_literals() {
+        for t in [
+            "NaN",
+            "-NaN",
+            "Infinity",
+            "-Infinity",
+            "inf",
+            "1e",
+            "e5",
+            "--1",
+            "+-1",
+            "1e+-2",
+            "0x10",
+            "1_000",
+            ".",
+            "-",
+            "+",
+            "1.2.3",
+            "١٢",
+        ] {
+            assert!(Paise::parse_rupees(t).is_err(), "{t}");
+            assert!(serde_json::from_str::<Paise>(t).is_err(), "{t}");
+        }
+        assert_eq!(serde_json::from_str::<Paise>("-0").ok(), Some(Paise(0)));
+        assert_eq!(serde_json::from_str::<Paise>("-0.00e-5").ok(), Some(Paise(0)));
+    }
+
+    /// The money code does no float arithmetic at all (the type names never appear in it).
+    #[test]
+    fn no_floats_in_money_code() {
+        let code = include_str!("money.rs").split("#[cfg(test)]").next().unwrap_or_default();
+        for t in ["f32", "f64"] {
+            assert!(!code.contains(t), "money.rs uses {t}");
         }
     }
 }

@@ -8,9 +8,11 @@ use crate::error::AppError;
 ///
 /// Rule (the same everywhere: clients, customers, dealers, carts, invoices):
 /// spaces, dashes, dots and parentheses are removed; `+91` followed by ten digits becomes
-/// the ten digits; a national trunk `0` before ten digits is dropped (`09890000000` ->
-/// `9890000000`); `91` before ten digits (twelve digits in all) is dropped too. Any other
-/// `+<country>` keeps its digits. The result must be 10 to 15 digits.
+/// the ten digits, and so does `+91 0` followed by ten digits; a national trunk `0` before
+/// ten digits is dropped (`09890000000` -> `9890000000`); `91` before ten digits (twelve
+/// digits in all) is dropped too. Any other `+<country>` keeps its digits; no country code
+/// starts with `0`, so `+0...` is refused. The result must be 10 to 15 digits, and is its
+/// own normal form (normalising it again gives it back).
 pub fn normalize_phone(input: &str) -> Result<String, &'static str> {
     let cleaned: String = input.trim().chars().filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.')).collect();
     let (plus, digits) = match cleaned.strip_prefix('+') {
@@ -20,8 +22,13 @@ pub fn normalize_phone(input: &str) -> Result<String, &'static str> {
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err("must contain only digits (at least 10)");
     }
+    if plus && digits.starts_with('0') {
+        return Err("must have a country code after + (none starts with 0)");
+    }
     let national = if digits.len() == 12 && digits.starts_with("91") {
         digits[2..].to_string()
+    } else if plus && digits.len() == 13 && digits.starts_with("910") {
+        digits[3..].to_string()
     } else if !plus && digits.len() == 11 && digits.starts_with('0') {
         digits[1..].to_string()
     } else {
@@ -173,6 +180,10 @@ mod tests {
         assert_eq!(normalize_phone("919890000000"), Ok("9890000000".into()));
         assert_eq!(normalize_phone("09890000000"), Ok("9890000000".into()));
         assert_eq!(normalize_phone("+14155550100"), Ok("14155550100".into()));
+        // found by prop_phone_*: `+91 0` is the same mobile, and `+0...` is no number
+        assert_eq!(normalize_phone("+91 0 98900 00000"), Ok("9890000000".into()));
+        assert!(normalize_phone("+09890000000").is_err());
+        assert!(normalize_phone("+00000000000").is_err());
         assert!(normalize_phone("98900").is_err());
         assert!(normalize_phone("98900abc00").is_err());
         assert!(normalize_phone("").is_err());
@@ -190,5 +201,81 @@ mod tests {
         assert!(!is_url("javascript:alert(1)"));
         assert!(oid("id", "507f1f77bcf86cd799439011").is_ok());
         assert!(oid("id", "507f1f77bcf86cd79943901z").is_err());
+    }
+}
+
+/// Property tests (`prop_` prefix; long run: see docs/SECURITY.md, "Fuzzing").
+#[cfg(test)]
+mod prop_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// An Indian mobile number in its canonical form.
+    fn mobile() -> impl Strategy<Value = String> {
+        "[6-9][0-9]{9}"
+    }
+
+    /// `d` with separators (space, dash, dot, parentheses) sprinkled between digits.
+    fn sprinkle(d: &str, seps: &[(usize, char)]) -> String {
+        let mut out = String::new();
+        for (i, c) in d.chars().enumerate() {
+            for (at, s) in seps {
+                if *at == i {
+                    out.push(*s);
+                }
+            }
+            out.push(c);
+        }
+        out
+    }
+
+    fn separators() -> impl Strategy<Value = Vec<(usize, char)>> {
+        prop::collection::vec((0usize..16, prop::sample::select(&[' ', '-', '.', '(', ')'][..])), 0..5)
+    }
+
+    proptest! {
+        #![proptest_config(crate::arb::config(512))]
+
+        /// Never panics; whatever is accepted is digits only, 10 to 15 of them, and a fixed
+        /// point (normalising it again gives it back).
+        #[test]
+        fn prop_phone_accepted_is_canonical_and_idempotent(
+            t in prop_oneof![".{0,24}", "[0-9+ ()\\-.]{0,24}", "\\+?(0|91|00)?[0-9]{8,16}", "\\+0[0-9]{9,15}"]
+        ) {
+            if let Ok(p) = normalize_phone(&t) {
+                prop_assert!(p.bytes().all(|b| b.is_ascii_digit()), "{:?} -> {:?}", t, p);
+                prop_assert!((10..=15).contains(&p.len()), "{:?} -> {:?}", t, p);
+                prop_assert_eq!(normalize_phone(&p), Ok(p.clone()), "not idempotent: {:?} -> {:?}", t, p);
+                // and the `+` form of an accepted number means the same number
+                if p.len() == 10 {
+                    prop_assert_eq!(normalize_phone(&format!("+91{p}")), Ok(p.clone()));
+                }
+            }
+        }
+
+        /// The usual ways of writing one Indian mobile all give the same ten digits.
+        #[test]
+        fn prop_phone_formats_agree(d in mobile(), seps in separators(), prefix in 0usize..8, pad in "[ ]{0,2}") {
+            let written = match prefix {
+                0 => d.clone(),
+                1 => format!("+91{d}"),
+                2 => format!("+91 {d}"),
+                3 => format!("+91-{d}"),
+                4 => format!("91{d}"),
+                5 => format!("0{d}"),
+                6 => format!("+91 0{d}"),
+                _ => format!("(+91) {d}"),
+            };
+            let written = format!("{pad}{}{pad}", sprinkle(&written, &seps));
+            prop_assert_eq!(normalize_phone(&written), Ok(d.clone()), "{:?}", written);
+        }
+
+        /// Too few or too many digits, or any letter, is refused.
+        #[test]
+        fn prop_phone_refuses_bad_lengths_and_letters(n in "[0-9]{0,9}", long in "[1-9][0-9]{15,20}", junk in "[0-9]{5}[a-zA-Z*#][0-9]{5}") {
+            prop_assert!(normalize_phone(&n).is_err(), "{:?}", n);
+            prop_assert!(normalize_phone(&long).is_err(), "{:?}", long);
+            prop_assert!(normalize_phone(&junk).is_err(), "{:?}", junk);
+        }
     }
 }

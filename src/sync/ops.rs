@@ -313,7 +313,7 @@ fn parse_action(entity: &str, kind: &str, payload: Value, device_time: Option<Da
             let mut set = Document::new();
             let group = item_set(&mut e, &p, &mut set);
             let stock_delta = p.stock_delta.unwrap_or(0);
-            e.check(stock_delta.abs() <= MAX_QUANTITY, "stockDelta", "is too large");
+            e.check(stock_delta.checked_abs().is_some_and(|d| d <= MAX_QUANTITY), "stockDelta", "is too large");
             std::mem::take(&mut e).finish().map_err(joined)?;
             if set.is_empty() && stock_delta == 0 {
                 return Err("payload: nothing to update".into());
@@ -503,6 +503,9 @@ pub fn parse_ops(raw: &[Value]) -> AppResult<Vec<Op>> {
     e.finish()?;
     Ok(out)
 }
+
+#[cfg(test)]
+mod prop_tests;
 
 // ------------------------------------------------------------------ applying
 

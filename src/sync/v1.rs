@@ -227,9 +227,10 @@ fn plan(client_id: ObjectId, b: &V1Batch) -> AppResult<Vec<Step>> {
             if pid.is_none() && name.chars().count() < 2 {
                 e.add(&g("itemName"), "a new product (no productId) needs a name of at least 2 characters");
             }
-            subtotal = subtotal
-                .checked_add(l.cost_per_unit.checked_mul(l.quantity.max(0)).unwrap_or_default())
-                .unwrap_or_default();
+            match l.cost_per_unit.checked_mul(l.quantity.max(0)).and_then(|t| subtotal.checked_add(t)) {
+                Some(s) => subtotal = s,
+                None => e.add(&g("costPerUnit"), "times the quantity is too large"),
+            }
             lines.push((pid, name, l.quantity, l.cost_per_unit));
         }
         let total = inv.total_amount.unwrap_or(subtotal);
@@ -329,6 +330,9 @@ fn plan(client_id: ObjectId, b: &V1Batch) -> AppResult<Vec<Step>> {
     e.finish()?;
     Ok(steps)
 }
+
+#[cfg(test)]
+mod prop_tests;
 
 pub struct V1Ctx<'a> {
     pub state: &'a AppState,

@@ -253,7 +253,8 @@ async fn logout_ends_only_this_session() {
     app.post("/api/auth/logout", None, json!({})).await.assert_envelope(401);
 }
 
-fn claims(client_id: &str, session_id: &str, exp_offset: i64, aud: &str, iss: &str) -> serde_json::Value {
+/// JWT claims as the server signs them (`exp_offset` seconds from now; negative = expired).
+pub fn claims(client_id: &str, session_id: &str, exp_offset: i64, aud: &str, iss: &str) -> serde_json::Value {
     let now = chrono::Utc::now().timestamp();
     json!({
         "sub": client_id, "clientId": client_id, "deviceSessionId": session_id, "phoneNumber": "9890000000",

@@ -396,3 +396,195 @@ async fn foreign_ids_in_bodies_and_queries_are_refused_or_invisible() {
     }
     assert_eq!(snapshot(&app, &b).await, before, "client B's documents changed");
 }
+
+/// Operations that need no token. Every other operation of the document must require one
+/// (the matrix below fails on a route that is in neither group, or in both).
+const PUBLIC: &[(&str, &str)] = &[
+    ("get", "/api/health"),
+    ("post", "/api/otp/send"),
+    ("post", "/api/otp/verify"),
+    ("post", "/api/otp/clear"),
+    ("post", "/api/mockotp/send"),
+    ("post", "/api/auth/register"),
+    ("post", "/api/auth/login"),
+];
+
+/// Public routes the router serves outside the document (the document cannot list itself).
+const PUBLIC_UNDOCUMENTED: &[(&str, &str)] = &[("get", "/api/openapi.json"), ("get", "/api/docs")];
+
+const HTTP_METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+
+/// The operation requires the bearer token in the document (`security: [{"bearer": []}]`).
+fn requires_bearer(op: &Value) -> bool {
+    op["security"].as_array().is_some_and(|reqs| !reqs.is_empty() && reqs.iter().all(|r| r.get("bearer").is_some()))
+}
+
+/// The auth rows of the route-wide matrix: every authenticated operation of the live
+/// OpenAPI document, with B's ids, A's own ids and unknown ids (path, query and body), is
+/// called with no token, with A's expired token, and with the token of A's replaced device.
+/// Each answer is the same 401 envelope for its row whatever the route and the ids (so it
+/// reveals neither data nor which ids exist), and nothing is written.
+#[tokio::test]
+async fn every_authenticated_route_refuses_no_expired_and_replaced_tokens_generated_from_openapi() {
+    use jsonwebtoken::{encode, EncodingKey, Header};
+
+    let app = TestApp::spawn().await;
+    let a = seed(&app, "ALPHA").await;
+    let b = seed(&app, "BRAVO").await;
+
+    // A logs in on another phone: the first phone's token now belongs to a replaced device
+    let replaced = a.reg.token.clone();
+    let second = app.login_otp(&a.reg.phone, "phone-2").await;
+    assert_eq!(second.status, 200, "{}", second.body);
+    let session = second.body["deviceSessionId"].as_str().expect("deviceSessionId").to_string();
+    let key = EncodingKey::from_secret(crate::helpers::JWT_SECRET.as_bytes());
+    let sign = |offset: i64| {
+        encode(
+            &Header::default(),
+            &crate::auth::claims(&a.reg.client_id, &session, offset, "viveka-app", "viveka-api"),
+            &key,
+        )
+        .expect("sign")
+    };
+    // the forged tokens differ from a good one only in what the row tests
+    let profile = format!("/api/client/{}", a.reg.client_id);
+    assert_eq!(app.get(&profile, Some(&sign(600))).await.status, 200, "a fresh token of the new session works");
+    let expired = sign(-3600);
+    let rows: [(&str, Option<&str>, &str); 3] = [
+        ("no token", None, "UNAUTHORIZED"),
+        ("expired token", Some(expired.as_str()), "TOKEN_EXPIRED"),
+        ("replaced device's token", Some(replaced.as_str()), "SESSION_REPLACED"),
+    ];
+
+    let before_a = snapshot(&app, &a).await;
+    let before_b = snapshot(&app, &b).await;
+    let doc = app.get("/api/openapi.json", None).await.body;
+    let own: BTreeMap<String, String> = a.ids().into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    let foreign: BTreeMap<String, String> = b.ids().into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    let unknown: BTreeMap<String, String> = own.keys().map(|k| (k.clone(), ObjectId::new().to_hex())).collect();
+    let variants = [("B's ids", &foreign), ("A's ids", &own), ("unknown ids", &unknown)];
+    let mut secrets = a.secrets();
+    secrets.extend(b.secrets());
+
+    let mut problems = vec![];
+    let (mut operations, mut checked, mut public_seen, mut calls) = (0usize, 0usize, 0usize, 0usize);
+    let mut row_body: Vec<Option<Value>> = vec![None; rows.len()];
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("path item") {
+            if !HTTP_METHODS.contains(&method.as_str()) {
+                continue; // path-level fields (parameters, summary)
+            }
+            operations += 1;
+            let what = format!("{} {path}", method.to_uppercase());
+            let listed = PUBLIC.contains(&(method.as_str(), path.as_str()));
+            match (requires_bearer(op), listed) {
+                (true, true) => {
+                    problems.push(format!("{what}: listed as public but the document requires a token"));
+                    continue;
+                }
+                (false, false) => {
+                    problems.push(format!("{what}: requires no token in the document and is not listed as public"));
+                    continue;
+                }
+                (false, true) => {
+                    // public indeed: the router does not ask for a token either
+                    let r = call_as(&app, method, path, None, Some(json!({}))).await;
+                    if r.status == 401 {
+                        problems.push(format!("{what}: listed as public but answers 401: {}", r.body));
+                    }
+                    public_seen += 1;
+                    continue;
+                }
+                (true, false) => {}
+            }
+            let query_ids: Vec<&str> = op["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|p| p["in"] == "query" && p["name"].as_str().is_some_and(|n| n.ends_with("Id")))
+                .filter_map(|p| p["name"].as_str())
+                .collect();
+            for (row, (label, token, code)) in rows.iter().enumerate() {
+                for (ids_label, ids) in &variants {
+                    let mut url = fill(path, ids);
+                    if !query_ids.is_empty() {
+                        let q: Vec<String> = query_ids
+                            .iter()
+                            .map(|p| {
+                                format!("{p}={}", ids.get(*p).cloned().unwrap_or_else(|| ObjectId::new().to_hex()))
+                            })
+                            .collect();
+                        url = format!("{url}?{}", q.join("&"));
+                    }
+                    let body = body_for(&doc, op, ids, &b.customer_phone);
+                    let r = call_as(&app, method, &url, *token, body).await;
+                    calls += 1;
+                    let case = format!("{what} with {label} and {ids_label} ({url})");
+                    if r.status != 401 || r.code() != *code {
+                        problems.push(format!("{case}: expected 401 {code}, got {} {}", r.status, r.body));
+                        continue;
+                    }
+                    r.assert_envelope(401);
+                    assert_no_leak(&r, &secrets, &case);
+                    // one body per row, whatever the route and whether the ids exist
+                    match &row_body[row] {
+                        None => row_body[row] = Some(r.body.clone()),
+                        Some(first) if *first != r.body => {
+                            problems.push(format!("{case}: the 401 differs ({} vs {first})", r.body))
+                        }
+                        Some(_) => {}
+                    }
+                }
+            }
+            checked += 1;
+        }
+    }
+    for (method, path) in PUBLIC {
+        if doc["paths"][path][method].is_null() {
+            problems.push(format!("{} {path}: listed as public but not in the document", method.to_uppercase()));
+        }
+    }
+    for (method, path) in PUBLIC_UNDOCUMENTED {
+        let r = call_as(&app, method, path, None, None).await;
+        if r.status != 200 {
+            problems.push(format!("{} {path}: public but answers {}", method.to_uppercase(), r.status));
+        }
+        if !doc["paths"][path].is_null() {
+            problems.push(format!("{path}: now in the document; move it to PUBLIC"));
+        }
+    }
+    assert!(problems.is_empty(), "route-wide auth matrix:\n{}", problems.join("\n"));
+
+    // the generator cannot pass vacuously: every operation of the document was classified,
+    // all but the listed public ones were called in every row and variant
+    let secured = doc["paths"]
+        .as_object()
+        .into_iter()
+        .flat_map(|p| p.values())
+        .filter_map(Value::as_object)
+        .flat_map(|ops| ops.iter().filter(|(m, _)| HTTP_METHODS.contains(&m.as_str())).map(|(_, op)| op))
+        .filter(|op| requires_bearer(op))
+        .count();
+    eprintln!("auth matrix: {operations} operations, {checked} authenticated x {} rows x {} id sets = {calls} calls, {public_seen} public", rows.len(), variants.len());
+    assert!(operations > PUBLIC.len(), "the document lists only {operations} operations");
+    assert_eq!(checked, secured, "every authenticated operation of the document is checked");
+    assert_eq!(checked + public_seen, operations, "every operation is either checked or public");
+    assert!(checked >= operations - PUBLIC.len(), "{checked} checked of {operations} operations");
+    assert_eq!(public_seen, PUBLIC.len(), "every listed public route was seen and called");
+    assert_eq!(calls, checked * rows.len() * variants.len());
+    assert!(row_body.iter().all(Option::is_some));
+
+    assert_eq!(snapshot(&app, &a).await, before_a, "client A's documents changed");
+    assert_eq!(snapshot(&app, &b).await, before_b, "client B's documents changed");
+}
+
+async fn call_as(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> crate::helpers::Resp {
+    let m = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
+    app.raw(m, path, token, body.as_ref()).await
+}
