@@ -338,7 +338,7 @@ mod prop_tests {
             let json = serde_json::to_string(&Paise(v)).map_err(|e| TestCaseError::fail(e.to_string()))?;
             prop_assert!(is_json_number(&json), "{}", json);
             prop_assert!(!json.contains(['e', 'E']), "{}", json);
-            prop_assert!(json.split_once('.').map_or(true, |(_, f)| (1..=2).contains(&f.len()) && !f.ends_with('0')), "{}", json);
+            prop_assert!(json.split_once('.').is_none_or(|(_, f)| (1..=2).contains(&f.len()) && !f.ends_with('0')), "{}", json);
             prop_assert_eq!(serde_json::from_str::<Paise>(&json).ok(), Some(Paise(v)), "{}", json);
             let value = serde_json::to_value(Paise(v)).map_err(|e| TestCaseError::fail(e.to_string()))?;
             prop_assert_eq!(serde_json::from_value::<Paise>(value).ok(), Some(Paise(v)));

@@ -152,7 +152,7 @@ async fn catch_up(db: &Database, s: &mut ClientSession, client_id: ObjectId) -> 
             logged_at.insert(r.doc_id, r.at.timestamp_millis());
         }
         for (id, updated) in found {
-            if !logged_at.get(&id).is_some_and(|at| *at >= updated) {
+            if logged_at.get(&id).is_none_or(|at| *at < updated) {
                 changed.push((coll, id, false));
             }
         }

@@ -202,12 +202,12 @@ fn check_accepted(a: &Action) -> Result<(), String> {
                 && inv
                     .lines
                     .iter()
-                    .all(|(_, q, c)| (1..=MAX_QUANTITY).contains(q) && c.map_or(true, |c| !c.is_negative()))
+                    .all(|(_, q, c)| (1..=MAX_QUANTITY).contains(q) && c.is_none_or(|c| !c.is_negative()))
                 && !inv.paid.is_negative()
                 && !inv.tax.is_negative()
                 && !inv.discount.is_negative()
                 && METHODS.contains(&inv.method.as_str())
-                && inv.phone.as_ref().map_or(true, |p| normalize_phone(p).as_deref() == Ok(p.as_str()))
+                && inv.phone.as_ref().is_none_or(|p| normalize_phone(p).as_deref() == Ok(p.as_str()))
         }
         Action::PaymentCreate { amount, method, .. } => amount.is_positive() && METHODS.contains(&method.as_str()),
         Action::ItemDelete(_) | Action::CustomerDelete(_) => true,
