@@ -19,7 +19,7 @@
 //! export CARGO_TARGET_DIR=/work/main/target MONGO_URL='mongodb://127.0.0.1:27400/?replicaSet=rs0'
 //! cargo build --release --bin viveka --bin loadtest
 //! $CARGO_TARGET_DIR/release/loadtest [--secs 10] [--conc 8,32] \
-//!     [--scenarios READ,CHECKOUT1,CHECKOUT32,MIXED,SYNC] [--server-bin PATH] \
+//!     [--scenarios READ,CHECKOUT1,CHECKOUT32,MIXED,SYNC] [--server-bin PATH] [--mongod-pid PID] \
 //!     [--base-url URL --pid PID --db-name NAME]     # against a server already running
 //! ```
 
@@ -47,6 +47,7 @@ struct Args {
     conc: Vec<usize>,
     shops: usize,
     server_bin: Option<PathBuf>,
+    mongod_pid: Option<u32>,
     keep: bool,
 }
 
@@ -61,6 +62,7 @@ fn args() -> anyhow::Result<Args> {
         conc: vec![8, 32],
         shops: 32,
         server_bin: None,
+        mongod_pid: None,
         keep: false,
     };
     let mut it = std::env::args().skip(1);
@@ -76,9 +78,10 @@ fn args() -> anyhow::Result<Args> {
             "--conc" => a.conc = parse_list(&v()?)?,
             "--shops" => a.shops = v()?.parse()?,
             "--server-bin" => a.server_bin = Some(PathBuf::from(v()?)),
+            "--mongod-pid" => a.mongod_pid = Some(v()?.parse()?),
             "--keep" => a.keep = true,
             "-h" | "--help" => {
-                println!("loadtest [--secs N] [--warmup N] [--conc 8,32] [--scenarios READ,CHECKOUT1,CHECKOUT32,MIXED,SYNC] [--shops 32] [--server-bin PATH] [--base-url URL --pid PID --db-name NAME] [--keep]");
+                println!("loadtest [--secs N] [--warmup N] [--conc 8,32] [--scenarios READ,CHECKOUT1,CHECKOUT32,MIXED,SYNC] [--shops 32] [--server-bin PATH] [--mongod-pid PID] [--base-url URL --pid PID --db-name NAME] [--keep]");
                 std::process::exit(0);
             }
             other => bail!("unknown argument {other} (try --help)"),
@@ -217,12 +220,20 @@ async fn main() -> anyhow::Result<()> {
             }
             let (http, shops, base) = (http.clone(), shops.clone(), base.clone());
             let sc = scenario.clone();
+            let cpu0 = (pid.and_then(proc_cpu_ms), a.mongod_pid.and_then(proc_cpu_ms));
             let (mut row, errs) = drive(scenario, conc, warm, dur, move |w, i| {
                 let (http, shops, base, sc) = (http.clone(), shops.clone(), base.clone(), sc.clone());
                 async move { one(&http, &shops, &base, &sc, w, i, conc).await }
             })
             .await;
             row.peak_rss_mb = mem.as_ref().map(|m| m.run_peak_mb());
+            // includes the warm-up's requests, which are not in `requests`: scale by time
+            let per_req = |before: Option<u64>, p: Option<u32>| {
+                let used = p.and_then(proc_cpu_ms)?.checked_sub(before?)? as f64;
+                Some(used / (row.rps * (row.secs + a.warmup as f64)).max(1.0))
+            };
+            row.srv_cpu_ms = per_req(cpu0.0, pid);
+            row.db_cpu_ms = per_req(cpu0.1, a.mongod_pid);
             print_row(&row);
             for e in &errs {
                 println!("    error: {e}");

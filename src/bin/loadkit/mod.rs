@@ -162,8 +162,10 @@ pub fn sync_body(shop: &Shop, rng: &mut impl Rng) -> Value {
             "products": c.lines.iter().map(|(i, q)| json!({ "productId": shop.items[*i].0, "quantity": q, "costPerUnit": rupees(shop.items[*i].1) })).collect::<Vec<_>>(),
             "clientCustomerId": shop.customers[c.customer],
             "paidAmount": rupees(half), "deviceRef": format!("L-{k}-{}", &op[..8]) } }));
-        pays.push(json!({ "opId": uuid::Uuid::new_v4().to_string(), "entity": "payment", "kind": "create", "deviceTime": now,
-            "payload": { "invoiceOpId": op, "amount": rupees(c.total - half), "method": "upi" } }));
+        pays.push(
+            json!({ "opId": uuid::Uuid::new_v4().to_string(), "entity": "payment", "kind": "create", "deviceTime": now,
+            "payload": { "invoiceOpId": op, "amount": rupees(c.total - half), "method": "upi" } }),
+        );
     }
     ops.extend(pays);
     json!({ "operations": ops })
@@ -197,6 +199,10 @@ pub struct Row {
     pub max_ms: f64,
     /// Peak RSS of the server during the run, MB (HTTP runs only).
     pub peak_rss_mb: Option<f64>,
+    /// CPU time (user + system) per request of the server process / of mongod, ms: far less
+    /// sensitive to other load on a shared machine than req/s.
+    pub srv_cpu_ms: Option<f64>,
+    pub db_cpu_ms: Option<f64>,
     pub note: String,
 }
 
@@ -268,6 +274,8 @@ where
         p99_ms: pct(&all.lat_us, 0.99),
         max_ms: all.lat_us.last().map(|v| *v as f64 / 1000.0).unwrap_or(0.0),
         peak_rss_mb: None,
+        srv_cpu_ms: None,
+        db_cpu_ms: None,
         note: String::new(),
     };
     all.first_errors.truncate(5);
@@ -277,10 +285,20 @@ where
 pub fn print_header(mem: bool) {
     if mem {
         println!(
-            "| {:<12} | {:>4} | {:>8} | {:>9} | {:>8} | {:>8} | {:>8} | {:>6} | {:>8} | {}",
-            "scenario", "conc", "requests", "req/s", "p50 ms", "p99 ms", "max ms", "errors", "peak MB", "note"
+            "| {:<12} | {:>4} | {:>8} | {:>9} | {:>8} | {:>8} | {:>8} | {:>6} | {:>8} | {:>10} | {:>10} |",
+            "scenario",
+            "conc",
+            "requests",
+            "req/s",
+            "p50 ms",
+            "p99 ms",
+            "max ms",
+            "errors",
+            "peak MB",
+            "srv cpu/req",
+            "db cpu/req"
         );
-        println!("|---|---|---|---|---|---|---|---|---|---|");
+        println!("|---|---|---|---|---|---|---|---|---|---|---|");
     } else {
         println!(
             "| {:<12} | {:>4} | {:>8} | {:>9} | {:>8} | {:>8} | {:>8} | {:>6} | {}",
@@ -292,10 +310,23 @@ pub fn print_header(mem: bool) {
 
 pub fn print_row(r: &Row) {
     match r.peak_rss_mb {
-        Some(m) => println!(
-            "| {:<12} | {:>4} | {:>8} | {:>9.1} | {:>8.2} | {:>8.2} | {:>8.1} | {:>6} | {:>8.1} | {}",
-            r.scenario, r.conc, r.requests, r.rps, r.p50_ms, r.p99_ms, r.max_ms, r.errors, m, r.note
-        ),
+        Some(m) => {
+            let ms = |v: Option<f64>| v.map(|v| format!("{v:.3} ms")).unwrap_or_else(|| "-".into());
+            println!(
+                "| {:<12} | {:>4} | {:>8} | {:>9.1} | {:>8.2} | {:>8.2} | {:>8.1} | {:>6} | {:>8.1} | {:>11} | {:>10} |",
+                r.scenario,
+                r.conc,
+                r.requests,
+                r.rps,
+                r.p50_ms,
+                r.p99_ms,
+                r.max_ms,
+                r.errors,
+                m,
+                ms(r.srv_cpu_ms),
+                ms(r.db_cpu_ms)
+            )
+        }
         None => println!(
             "| {:<12} | {:>4} | {:>8} | {:>9.1} | {:>8.2} | {:>8.2} | {:>8.1} | {:>6} | {}",
             r.scenario, r.conc, r.requests, r.rps, r.p50_ms, r.p99_ms, r.max_ms, r.errors, r.note
@@ -303,15 +334,22 @@ pub fn print_row(r: &Row) {
     }
 }
 
-// ---------- memory of a process ----------
+// ---------- memory and CPU of a process ----------
+
+/// User + system CPU time of a process in ms (`/proc/PID/stat`, 100 ticks per second).
+pub fn proc_cpu_ms(pid: u32) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // fields after the command name (which may contain spaces) start at state
+    let rest = &s[s.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let (u, k): (u64, u64) = (f.get(11)?.parse().ok()?, f.get(12)?.parse().ok()?);
+    Some((u + k) * 10)
+}
 
 /// `VmRSS` / `VmHWM` of a process in kB from `/proc/PID/status`.
 pub fn proc_kb(pid: u32, key: &str) -> Option<u64> {
     let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    s.lines()
-        .find(|l| l.starts_with(key))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
+    s.lines().find(|l| l.starts_with(key)).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok())
 }
 
 /// Samples `VmRSS` every 100 ms; `run_peak` is reset by the caller at each run.
@@ -401,7 +439,10 @@ pub async fn check_invariants(db: &mongodb::Database, client_ids: &[String]) -> 
             if let (Ok(fy), Some(seq)) = (inv.get_str("financialYear"), inv.get("seq").map(|_| as_i64(&inv, "seq"))) {
                 let expect = viveka::billing::service::format_number(fy, seq);
                 if inv.get_str("invoiceNumber").ok() != Some(expect.as_str()) {
-                    problems.push(format!("shop {cid}: invoice {id} number {:?} != {expect}", inv.get_str("invoiceNumber")));
+                    problems.push(format!(
+                        "shop {cid}: invoice {id} number {:?} != {expect}",
+                        inv.get_str("invoiceNumber")
+                    ));
                 }
                 seqs.entry(fy.to_string()).or_default().push(seq);
             }
@@ -411,7 +452,8 @@ pub async fn check_invariants(db: &mongodb::Database, client_ids: &[String]) -> 
             let n = v.len() as i64;
             let bad = v.iter().enumerate().find(|(i, s)| **s != *i as i64 + 1);
             if let Some((i, s)) = bad {
-                problems.push(format!("shop {cid} FY {fy}: {n} numbers, position {} holds {s} (gap or duplicate)", i + 1));
+                problems
+                    .push(format!("shop {cid} FY {fy}: {n} numbers, position {} holds {s} (gap or duplicate)", i + 1));
             }
         }
         // stock
@@ -479,7 +521,11 @@ pub fn parse_list<T: std::str::FromStr>(s: &str) -> anyhow::Result<Vec<T>> {
 pub fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
         .unwrap_or_default();
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     format!(
