@@ -106,7 +106,7 @@ async fn main() -> anyhow::Result<()> {
         shops.push(DbShop {
             client: ObjectId::parse_str(&s.client_id)?,
             items: s.items.iter().map(|i| ObjectId::parse_str(&i.0)).collect::<Result<_, _>>()?,
-            customers: s.customers.iter().map(|c| ObjectId::parse_str(c)).collect::<Result<_, _>>()?,
+            customers: s.customers.iter().map(ObjectId::parse_str).collect::<Result<_, _>>()?,
             headers,
             shop: s,
         });

@@ -301,8 +301,8 @@ pub fn print_header(mem: bool) {
         println!("|---|---|---|---|---|---|---|---|---|---|---|");
     } else {
         println!(
-            "| {:<12} | {:>4} | {:>8} | {:>9} | {:>8} | {:>8} | {:>8} | {:>6} | {}",
-            "scenario", "conc", "requests", "req/s", "p50 ms", "p99 ms", "max ms", "errors", "note"
+            "| {:<12} | {:>4} | {:>8} | {:>9} | {:>8} | {:>8} | {:>8} | {:>6} | note",
+            "scenario", "conc", "requests", "req/s", "p50 ms", "p99 ms", "max ms", "errors"
         );
         println!("|---|---|---|---|---|---|---|---|---|");
     }
@@ -364,13 +364,9 @@ impl MemSampler {
         let all_peak_kb = Arc::new(AtomicU64::new(0));
         let (r, a) = (run_peak_kb.clone(), all_peak_kb.clone());
         tokio::spawn(async move {
-            loop {
-                if let Some(kb) = proc_kb(pid, "VmRSS:") {
-                    r.fetch_max(kb, Ordering::Relaxed);
-                    a.fetch_max(kb, Ordering::Relaxed);
-                } else {
-                    break;
-                }
+            while let Some(kb) = proc_kb(pid, "VmRSS:") {
+                r.fetch_max(kb, Ordering::Relaxed);
+                a.fetch_max(kb, Ordering::Relaxed);
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         });
