@@ -21,6 +21,7 @@
 //! $CARGO_TARGET_DIR/release/loadtest [--secs 10] [--conc 8,32] \
 //!     [--scenarios READ,CHECKOUT1,CHECKOUT32,MIXED,SYNC] [--server-bin PATH] [--mongod-pid PID] \
 //!     [--base-url URL --pid PID --db-name NAME]     # against a server already running
+//! $CARGO_TARGET_DIR/release/loadtest --drop-leftovers  # databases of interrupted runs
 //! ```
 
 use std::{
@@ -49,6 +50,7 @@ struct Args {
     server_bin: Option<PathBuf>,
     mongod_pid: Option<u32>,
     keep: bool,
+    drop_leftovers: bool,
 }
 
 fn args() -> anyhow::Result<Args> {
@@ -64,6 +66,7 @@ fn args() -> anyhow::Result<Args> {
         server_bin: None,
         mongod_pid: None,
         keep: false,
+        drop_leftovers: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -80,8 +83,9 @@ fn args() -> anyhow::Result<Args> {
             "--server-bin" => a.server_bin = Some(PathBuf::from(v()?)),
             "--mongod-pid" => a.mongod_pid = Some(v()?.parse()?),
             "--keep" => a.keep = true,
+            "--drop-leftovers" => a.drop_leftovers = true,
             "-h" | "--help" => {
-                println!("loadtest [--secs N] [--warmup N] [--conc 8,32] [--scenarios READ,CHECKOUT1,CHECKOUT32,MIXED,SYNC] [--shops 32] [--server-bin PATH] [--mongod-pid PID] [--base-url URL --pid PID --db-name NAME] [--keep]");
+                println!("loadtest [--secs N] [--warmup N] [--conc 8,32] [--scenarios READ,CHECKOUT1,CHECKOUT32,MIXED,SYNC] [--shops 32] [--server-bin PATH] [--mongod-pid PID] [--base-url URL --pid PID --db-name NAME] [--keep] [--drop-leftovers]");
                 std::process::exit(0);
             }
             other => bail!("unknown argument {other} (try --help)"),
@@ -145,6 +149,18 @@ fn start_server(bin: &PathBuf, mongo_url: &str, db: &str, port: u16) -> anyhow::
 async fn main() -> anyhow::Result<()> {
     let a = args()?;
     let mongo_url = std::env::var("MONGO_URL").ok();
+    if a.drop_leftovers {
+        // databases of interrupted runs of loadtest / bench_db (each run drops its own)
+        let url = mongo_url.clone().ok_or_else(|| anyhow!("set MONGO_URL"))?;
+        let client = mongodb::Client::with_uri_str(&url).await?;
+        for name in client.list_database_names().await? {
+            if name.starts_with("loadtest_") || name.starts_with("bench_db_") {
+                client.database(&name).drop().await?;
+                println!("dropped {name}");
+            }
+        }
+        return Ok(());
+    }
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(256)
         .tcp_nodelay(true)
