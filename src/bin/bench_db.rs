@@ -16,7 +16,8 @@
 //! ```text
 //! export CARGO_TARGET_DIR=/work/main/target MONGO_URL='mongodb://127.0.0.1:27400/?replicaSet=rs0'
 //! cargo build --release --bin bench_db
-//! $CARGO_TARGET_DIR/release/bench_db [--secs 10] [--conc 8,32] [--scenarios READ,READRAW,CHECKOUT1,CHECKOUT32]
+//! $CARGO_TARGET_DIR/release/bench_db [--secs 10] [--conc 8,32] [--mongod-pid PID] \
+//!     [--scenarios READ,READRAW,CHECKOUT1,CHECKOUT32]
 //! ```
 
 use std::{sync::Arc, time::Duration};
@@ -47,6 +48,7 @@ struct DbShop {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let (mut secs, mut warmup, mut conc, mut shops_n) = (10u64, 1u64, vec![8usize, 32], 32usize);
+    let mut mongod_pid: Option<u32> = None;
     let mut scenarios: Vec<String> = ["READ", "READRAW", "CHECKOUT1", "CHECKOUT32"].map(String::from).to_vec();
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -56,8 +58,9 @@ async fn main() -> anyhow::Result<()> {
             "--warmup" => warmup = v()?.parse()?,
             "--conc" => conc = parse_list(&v()?)?,
             "--shops" => shops_n = v()?.parse()?,
+            "--mongod-pid" => mongod_pid = Some(v()?.parse()?),
             "--scenarios" => scenarios = parse_list::<String>(&v()?)?.into_iter().map(|s| s.to_uppercase()).collect(),
-            other => bail!("unknown argument {other}: [--secs N] [--warmup N] [--conc 8,32] [--shops 32] [--scenarios READ,READRAW,CHECKOUT1,CHECKOUT32]"),
+            other => bail!("unknown argument {other}: [--secs N] [--warmup N] [--conc 8,32] [--shops 32] [--mongod-pid PID] [--scenarios READ,READRAW,CHECKOUT1,CHECKOUT32]"),
         }
     }
     for s in &scenarios {
@@ -118,15 +121,27 @@ async fn main() -> anyhow::Result<()> {
 
     let mut broken = false;
     let mut rows = Vec::new();
-    print_header(false);
+    print_header(true);
+    let me = std::process::id();
     for sc in &scenarios {
         for &c in &conc {
+            let cpu0 = (proc_cpu_ms(me), mongod_pid.and_then(proc_cpu_ms));
             let (state2, shops2, sc2) = (state.clone(), shops.clone(), sc.clone());
             let (row, errs) = drive(sc, c, Duration::from_secs(warmup), Duration::from_secs(secs), move |w, i| {
                 let (state, shops, sc) = (state2.clone(), shops2.clone(), sc2.clone());
                 async move { one(&state, &shops, &sc, w, i, c).await }
             })
             .await;
+            let mut row = row;
+            // this process stands in for the server: its CPU per request is the driver's and
+            // the library's share without HTTP
+            let per_req = |before: Option<u64>, p: Option<u32>| {
+                let used = p.and_then(proc_cpu_ms)?.checked_sub(before?)? as f64;
+                Some(used / (row.rps * (row.secs + warmup as f64)).max(1.0))
+            };
+            row.srv_cpu_ms = per_req(cpu0.0, Some(me));
+            row.db_cpu_ms = per_req(cpu0.1, mongod_pid);
+            row.peak_rss_mb = proc_kb(me, "VmRSS:").map(|k| k as f64 / 1024.0);
             print_row(&row);
             for e in &errs {
                 println!("    error: {e}");
@@ -138,8 +153,8 @@ async fn main() -> anyhow::Result<()> {
             rows.push(row);
         }
     }
-    println!("\nsummary (DB-only)\n");
-    print_header(false);
+    println!("\nsummary (DB-only; \"srv cpu/req\" = this process, \"peak MB\" = its RSS)\n");
+    print_header(true);
     for r in &rows {
         print_row(r);
     }
