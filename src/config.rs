@@ -50,6 +50,9 @@ pub struct Config {
     pub body_limit_bytes: usize,
     /// Trust the first address of `X-Forwarded-For` for per-IP limits (behind a proxy).
     pub trust_proxy: bool,
+    /// How long a device session found active is trusted without reading it again
+    /// (`SESSION_CACHE_MS`, default 1000; 0 = read on every request). See `auth::cache`.
+    pub session_cache_ttl: Duration,
 }
 
 impl fmt::Debug for Config {
@@ -161,6 +164,7 @@ impl Config {
             ),
             body_limit_bytes: parse(&var, "BODY_LIMIT_BYTES", 1024 * 1024)?,
             trust_proxy: parse(&var, "TRUST_PROXY", false)?,
+            session_cache_ttl: Duration::from_millis(parse(&var, "SESSION_CACHE_MS", 1000)?),
         })
     }
 

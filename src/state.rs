@@ -4,7 +4,12 @@ use std::sync::Arc;
 
 use mongodb::{Client, Database};
 
-use crate::{auth::jwt::JwtKeys, config::Config, db::stripes::Stripes, otp::sender::SmsSender};
+use crate::{
+    auth::{cache::SessionCache, jwt::JwtKeys},
+    config::Config,
+    db::stripes::Stripes,
+    otp::sender::SmsSender,
+};
 
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
@@ -17,12 +22,15 @@ pub struct Inner {
     pub jwt: JwtKeys,
     /// Per-shop queue for money-moving transactions (see `db::stripes`).
     pub shop_locks: Stripes,
+    /// Device sessions recently found active (see `auth::cache`).
+    pub sessions: SessionCache,
 }
 
 impl AppState {
     pub fn new(config: Config, client: Client, db: Database, sms: Arc<dyn SmsSender>) -> Self {
         let jwt = JwtKeys::new(&config);
-        AppState(Arc::new(Inner { config, client, db, sms, jwt, shop_locks: Stripes::default() }))
+        let sessions = SessionCache::new(config.session_cache_ttl);
+        AppState(Arc::new(Inner { config, client, db, sms, jwt, shop_locks: Stripes::default(), sessions }))
     }
 }
 

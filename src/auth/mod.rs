@@ -1,5 +1,6 @@
 //! Authentication: OTP/password login, one active device per client, and the tenant guard.
 
+pub mod cache;
 pub mod dto;
 pub mod handlers;
 pub mod jwt;
@@ -60,13 +61,18 @@ fn bearer(parts: &axum::http::HeaderMap) -> Option<&str> {
 }
 
 /// Resolve the token into an [`AuthClient`]: signature and claims, an active device session
-/// (a replaced one answers 401 `SESSION_REPLACED`), an active client (else 403).
+/// (a replaced one answers 401 `SESSION_REPLACED`), an active client (else 403). A session
+/// confirmed less than `SESSION_CACHE_MS` ago is not read again (see [`cache`]).
 pub async fn authenticate(state: &AppState, headers: &axum::http::HeaderMap) -> Result<AuthClient, AppError> {
     let token = bearer(headers).ok_or_else(|| AppError::unauthorized(code::UNAUTHORIZED, "Authentication required"))?;
     let claims = state.jwt.verify(token)?;
     let invalid = || AppError::unauthorized(code::TOKEN_INVALID, "Invalid token");
     let client_id = ObjectId::parse_str(&claims.client_id).map_err(|_| invalid())?;
     let session_id = ObjectId::parse_str(&claims.device_session_id).map_err(|_| invalid())?;
+    if state.sessions.is_fresh(session_id, client_id) {
+        return Ok(AuthClient { client_id, session_id, phone: claims.phone_number });
+    }
+    let (generation, checked_at) = (state.sessions.generation(), std::time::Instant::now());
     let (session, active) = tokio::try_join!(
         repo::find(&state.db, session_id, client_id),
         crate::client::repo::is_active(&state.db, client_id)
@@ -87,6 +93,7 @@ pub async fn authenticate(state: &AppState, headers: &axum::http::HeaderMap) -> 
     if chrono::Utc::now().timestamp_millis() - session.last_seen_at.timestamp_millis() > 60_000 {
         repo::touch(&state.db, session_id).await?;
     }
+    state.sessions.remember(session_id, client_id, generation, checked_at);
     Ok(AuthClient { client_id, session_id, phone: claims.phone_number })
 }
 

@@ -110,6 +110,7 @@ pub async fn register(state: &AppState, otp_code: &str, device_id: &str, new: Ne
         })
     })
     .await;
+    state.sessions.forget_client(client.id);
     res?;
     let token = state.jwt.issue(&client.id.to_hex(), &session.id.to_hex(), &client.phone_number)?;
     Ok(Issued { session_id: session.id, token, client })
@@ -173,20 +174,25 @@ pub async fn login(state: &AppState, phone: &str, cred: Credential, device_id: &
     };
     let session = new_session(client.id, device_id);
     let ctx = (&session, &state.db);
-    db::transaction(&state.client, &ctx, |s, (session, database)| {
+    let replaced = db::transaction(&state.client, &ctx, |s, (session, database)| {
         Box::pin(async move {
             sessions::replace_active(database, s, session).await?;
             clients::touch_login(database, s, session.client_id).await
         })
     })
-    .await?;
+    .await;
+    // the replaced sessions are refused here from now on (and within SESSION_CACHE_MS elsewhere)
+    state.sessions.forget_client(client.id);
+    replaced?;
     let token = state.jwt.issue(&client.id.to_hex(), &session.id.to_hex(), &client.phone_number)?;
     Ok(Issued { session_id: session.id, token, client })
 }
 
 /// End the token's session. Other sessions are untouched.
 pub async fn logout(state: &AppState, client_id: ObjectId, session_id: ObjectId) -> AppResult<()> {
-    if sessions::end(&state.db, session_id, client_id).await? {
+    let ended = sessions::end(&state.db, session_id, client_id).await;
+    state.sessions.forget_client(client_id);
+    if ended? {
         Ok(())
     } else {
         Err(AppError::unauthorized(code::SESSION_ENDED, "Session already ended"))

@@ -362,7 +362,8 @@ async fn inactive_client_is_forbidden() {
 
 #[tokio::test]
 async fn last_seen_is_refreshed_at_most_once_a_minute() {
-    let app = TestApp::spawn().await;
+    // the test rewrites the session behind the server's back: no session cache
+    let app = TestApp::spawn_with(&[("SESSION_CACHE_MS", "0")]).await;
     let reg = app.register(&phone()).await;
     let sid = ObjectId::parse_str(&reg.session_id).unwrap();
     let sessions = app.db.collection::<bson::Document>("devicesessions");
@@ -376,4 +377,38 @@ async fn last_seen_is_refreshed_at_most_once_a_minute() {
     app.get(&format!("/api/client/{}", reg.client_id), Some(&reg.token)).await;
     let third = seen(sessions.find_one(doc! { "_id": sid }).await.unwrap().unwrap());
     assert!(third > first - 1000, "refreshed after a minute");
+}
+
+#[tokio::test]
+async fn session_cache_is_immediate_here_and_bounded_on_another_instance() {
+    let app = TestApp::spawn_with(&[("SESSION_CACHE_MS", "1500")]).await;
+    // a second API instance on the same database, with its own cache
+    let mut cfg = app.state.config.clone();
+    cfg.mongo_db_name = app.db.name().to_string();
+    let sms = viveka::otp::sender::RecordingSender::new();
+    let other_state = viveka::build_state(cfg, std::sync::Arc::new(sms.clone())).await.unwrap();
+    let other = TestApp::start(other_state, sms).await;
+
+    let reg = app.register(&phone()).await;
+    let profile = format!("/api/client/{}", reg.client_id);
+    assert_eq!(app.get(&profile, Some(&reg.token)).await.status, 200);
+    assert_eq!(other.get(&profile, Some(&reg.token)).await.status, 200);
+    // a new login on the first instance: refused there at once, though it was just cached
+    let second = app.login_otp(&reg.phone, "new-phone").await;
+    assert_eq!(second.status, 200, "{}", second.body);
+    let here = app.get(&profile, Some(&reg.token)).await;
+    here.assert_envelope(401);
+    assert_eq!(here.code(), "SESSION_REPLACED");
+    // the other instance refuses it once its window has passed
+    tokio::time::sleep(std::time::Duration::from_millis(1600)).await;
+    let there = other.get(&profile, Some(&reg.token)).await;
+    there.assert_envelope(401);
+    assert_eq!(there.code(), "SESSION_REPLACED");
+    // a logout is immediate on the instance that served it
+    let new_token = second.body["token"].as_str().unwrap().to_string();
+    assert_eq!(other.get(&profile, Some(&new_token)).await.status, 200);
+    assert_eq!(other.post("/api/auth/logout", Some(&new_token), json!({})).await.status, 200);
+    let after = other.get(&profile, Some(&new_token)).await;
+    after.assert_envelope(401);
+    assert_eq!(after.code(), "SESSION_ENDED");
 }
