@@ -31,21 +31,6 @@ pub async fn seed_item(app: &TestApp, client: &str, name: &str, price: i64, stoc
     item.id.to_hex()
 }
 
-async fn stock_of(app: &TestApp, item: &str) -> i64 {
-    let d = app
-        .db
-        .collection::<bson::Document>("items")
-        .find_one(doc! { "_id": ObjectId::parse_str(item).unwrap() })
-        .await
-        .unwrap()
-        .unwrap();
-    d.get_i64("stock").unwrap()
-}
-
-async fn count(app: &TestApp, coll: &str, filter: bson::Document) -> u64 {
-    app.db.collection::<bson::Document>(coll).count_documents(filter).await.unwrap()
-}
-
 async fn sell(app: &TestApp, r: &Registered, products: Value, paid: Value) -> crate::helpers::Resp {
     app.post(
         "/api/business/invoices/generatewithproducts",
@@ -53,20 +38,6 @@ async fn sell(app: &TestApp, r: &Registered, products: Value, paid: Value) -> cr
         json!({ "clientId": r.client_id, "products": products, "paidAmount": paid }),
     )
     .await
-}
-
-/// Another server instance on the same database with its own state (own queues), kept
-/// alive for the test; the first instance drops the database.
-async fn second_instance(app: &TestApp) -> std::mem::ManuallyDrop<TestApp> {
-    let st = &app.state;
-    let sms = viveka::otp::sender::RecordingSender::new();
-    let state = viveka::state::AppState::new(
-        st.config.clone(),
-        st.client.clone(),
-        st.db.clone(),
-        std::sync::Arc::new(sms.clone()),
-    );
-    std::mem::ManuallyDrop::new(TestApp::start(state, sms).await)
 }
 
 async fn set_billing(app: &TestApp, r: &Registered, settings: Value) {
@@ -212,7 +183,7 @@ async fn cart_bad_input_writes_nothing() {
         .post("/api/business/invoices/generate", Some(&r.token), json!({ "clientId": r.client_id, "cartId": cart }))
         .await;
     res.assert_envelope(400);
-    assert_eq!(count(&app, "invoices", doc! {}).await, 0);
+    assert_eq!(app.count("invoices", doc! {}).await, 0);
 }
 
 #[tokio::test]
@@ -249,14 +220,14 @@ async fn invoice_from_products_is_exact_and_writes_everything_in_one_go() {
     let number = inv["invoiceNumber"].as_str().unwrap();
     assert!(number.starts_with("INV/") && number.ends_with("/00001") && number.len() <= 16, "{number}");
     assert_eq!(inv["invoiceDate"].as_str().unwrap().len(), 10);
-    assert_eq!(stock_of(&app, &a).await, 47);
-    assert_eq!(stock_of(&app, &b).await, 43);
+    assert_eq!(app.stock_of(&a).await, 47);
+    assert_eq!(app.stock_of(&b).await, 43);
     let iid = ObjectId::parse_str(inv["_id"].as_str().unwrap()).unwrap();
     let pays =
         app.db.collection::<bson::Document>("payments").find_one(doc! { "invoiceId": iid }).await.unwrap().unwrap();
     assert_eq!(pays.get_i64("amount").unwrap(), 5003);
     assert_eq!(pays.get_str("method").unwrap(), "upi");
-    assert_eq!(count(&app, "stockmovements", doc! { "refId": iid }).await, 2);
+    assert_eq!(app.count("stockmovements", doc! { "refId": iid }).await, 2);
     let c = app
         .db
         .collection::<bson::Document>("clientcustomers")
@@ -267,7 +238,7 @@ async fn invoice_from_products_is_exact_and_writes_everything_in_one_go() {
     assert_eq!(c.get_str("name").unwrap(), "Ravi");
     assert_eq!(c.get_i64("outstandingBalance").unwrap(), 5003);
     assert!(c.get_datetime("lastPurchaseAt").is_ok());
-    assert_eq!(count(&app, "purchasehistories", doc! {}).await, 0, "history is written when paid in full");
+    assert_eq!(app.count("purchasehistories", doc! {}).await, 0, "history is written when paid in full");
     // the stored money is integer paise
     let stored = app.db.collection::<bson::Document>("invoices").find_one(doc! { "_id": iid }).await.unwrap().unwrap();
     assert_eq!(stored.get_i64("totalAmount").unwrap(), 10006);
@@ -308,7 +279,7 @@ async fn invoice_from_products_is_exact_and_writes_everything_in_one_go() {
     )
     .await
     .assert_envelope(400);
-    assert_eq!(count(&app, "purchasehistories", doc! { "invoiceId": iid }).await, 1);
+    assert_eq!(app.count("purchasehistories", doc! { "invoiceId": iid }).await, 1);
     let c = app
         .db
         .collection::<bson::Document>("clientcustomers")
@@ -367,11 +338,11 @@ async fn invoice_bad_input_writes_nothing() {
         )
         .await;
     res.assert_envelope(403);
-    assert_eq!(count(&app, "invoices", doc! {}).await, 0);
-    assert_eq!(count(&app, "payments", doc! {}).await, 0);
-    assert_eq!(count(&app, "stockmovements", doc! {}).await, 0);
-    assert_eq!(stock_of(&app, &item).await, 10);
-    assert_eq!(stock_of(&app, &foreign).await, 10);
+    assert_eq!(app.count("invoices", doc! {}).await, 0);
+    assert_eq!(app.count("payments", doc! {}).await, 0);
+    assert_eq!(app.count("stockmovements", doc! {}).await, 0);
+    assert_eq!(app.stock_of(&item).await, 10);
+    assert_eq!(app.stock_of(&foreign).await, 10);
     // payments: foreign invoice, malformed id, zero/negative/fractional-paisa amounts
     let mine = sell(&app, &r, json!([{ "productId": item, "quantity": 1 }]), json!(0)).await;
     let iid = mine.body["invoice"]["_id"].as_str().unwrap().to_string();
@@ -390,7 +361,7 @@ async fn invoice_bad_input_writes_nothing() {
         .await
         .assert_envelope(400);
     app.get(&format!("/api/business/invoices/{iid}/payments"), Some(&other.token)).await.assert_envelope(404);
-    assert_eq!(count(&app, "payments", doc! {}).await, 0);
+    assert_eq!(app.count("payments", doc! {}).await, 0);
 }
 
 #[tokio::test]
@@ -404,12 +375,12 @@ async fn stock_shortage_is_409_naming_items_unless_negative_stock_is_allowed() {
     res.assert_envelope(409);
     assert_eq!(res.code(), "INSUFFICIENT_STOCK");
     assert!(res.body["message"].as_str().unwrap().contains("Battery"));
-    assert_eq!(stock_of(&app, &b).await, 10, "nothing moved (U10)");
-    assert_eq!(count(&app, "invoices", doc! {}).await, 0);
+    assert_eq!(app.stock_of(&b).await, 10, "nothing moved (U10)");
+    assert_eq!(app.count("invoices", doc! {}).await, 0);
     set_billing(&app, &r, json!({ "allowNegativeStock": true })).await;
     let res = sell(&app, &r, json!([{ "productId": a, "quantity": 3 }]), json!(0)).await;
     assert_eq!(res.status, 201, "{}", res.body);
-    assert_eq!(stock_of(&app, &a).await, -2);
+    assert_eq!(app.stock_of(&a).await, -2);
 }
 
 #[tokio::test]
@@ -430,7 +401,7 @@ async fn full_payment_mode_uses_incomplete_sales_numbered_when_paid() {
     assert_eq!(inc.status, 201, "{}", inc.body);
     assert!(inc.body["invoice"]["invoiceNumber"].is_null(), "no financial document yet");
     assert_eq!(inc.body["invoice"]["kind"], "incomplete");
-    assert_eq!(stock_of(&app, &item).await, 7, "the goods left the shop");
+    assert_eq!(app.stock_of(&item).await, 7, "the goods left the shop");
     let id = inc.body["invoice"]["_id"].as_str().unwrap();
     let pending = app.get(&format!("/api/business/pending-invoices/{}", r.client_id), Some(&r.token)).await;
     assert_eq!(pending.body["pendingInvoices"].as_array().unwrap().len(), 1);
@@ -454,7 +425,7 @@ async fn concurrent_payments_never_overpay() {
     let app = TestApp::spawn().await;
     // a second API instance on the same database, with its own in-process queues: the
     // invariant must come from MongoDB, not from the per-shop queue
-    let second = second_instance(&app).await;
+    let second = app.second_instance().await;
     let r = app.register(&phone()).await;
     let item = seed_item(&app, &r.client_id, "Rs100 item", 10000, 1000).await;
     for round in 0..3 {
@@ -547,14 +518,14 @@ async fn concurrent_invoices_get_consecutive_numbers_per_client() {
         assert_eq!(seqs, (1..=50).collect::<Vec<_>>(), "numbers are exactly 1..50 with no gap or duplicate");
         let numbers: HashSet<String> = docs.iter().map(|d| d.get_str("invoiceNumber").unwrap().to_string()).collect();
         assert_eq!(numbers.len(), 50);
-        assert_eq!(stock_of(&app, item).await, 100_000 - 50);
+        assert_eq!(app.stock_of(item).await, 100_000 - 50);
     }
 }
 
 #[tokio::test]
 async fn concurrent_sales_never_oversell() {
     let app = TestApp::spawn().await;
-    let second = second_instance(&app).await;
+    let second = app.second_instance().await;
     let r = app.register(&phone()).await;
     for round in 0..2 {
         let item = seed_item(&app, &r.client_id, &format!("Scarce {round}"), 500, 100).await;
@@ -587,10 +558,10 @@ async fn concurrent_sales_never_oversell() {
             }
         }
         assert_eq!(ok, 100, "round {round}");
-        assert_eq!(stock_of(&app, &item).await, 0);
+        assert_eq!(app.stock_of(&item).await, 0);
         let iid = ObjectId::parse_str(&item).unwrap();
-        assert_eq!(count(&app, "stockmovements", doc! { "itemId": iid }).await, 100);
-        let sold = count(&app, "invoices", doc! { "products.productId": iid }).await;
+        assert_eq!(app.count("stockmovements", doc! { "itemId": iid }).await, 100);
+        let sold = app.count("invoices", doc! { "products.productId": iid }).await;
         assert_eq!(sold, 100);
     }
 }
@@ -635,9 +606,9 @@ async fn a_cart_invoiced_twice_at_once_yields_one_invoice() {
         assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
         assert!(statuses.iter().all(|s| *s == 201 || *s == 409), "{statuses:?}");
         let cid = ObjectId::parse_str(&cart).unwrap();
-        assert_eq!(count(&app, "invoices", doc! { "cartId": cid }).await, 1);
+        assert_eq!(app.count("invoices", doc! { "cartId": cid }).await, 1);
     }
-    assert_eq!(stock_of(&app, &item).await, 1000 - 6);
+    assert_eq!(app.stock_of(&item).await, 1000 - 6);
 }
 
 #[tokio::test]
@@ -665,7 +636,7 @@ async fn carts_expire_by_ttl() {
         .unwrap();
     let mut gone = false;
     for _ in 0..60 {
-        if count(&app, "carts", doc! { "_id": id }).await == 0 {
+        if app.count("carts", doc! { "_id": id }).await == 0 {
             gone = true;
             break;
         }

@@ -35,15 +35,6 @@ async fn item(app: &TestApp, client: &str, name: &str, stock: i64, low: i64, dea
     it.id.to_hex()
 }
 
-async fn stock_of(app: &TestApp, item: &str) -> i64 {
-    let d = app.db.collection::<Document>("items").find_one(doc! { "_id": oid(item) }).await.unwrap().unwrap();
-    d.get_i64("stock").unwrap()
-}
-
-async fn count(app: &TestApp, coll: &str, filter: Document) -> u64 {
-    app.db.collection::<Document>(coll).count_documents(filter).await.unwrap()
-}
-
 async fn dealer(app: &TestApp, r: &Registered, name: &str) -> String {
     let res = app.post("/api/dealer", Some(&r.token), json!({ "clientId": r.client_id, "name": name })).await;
     assert_eq!(res.status, 201, "{}", res.body);
@@ -201,7 +192,7 @@ async fn procurement_flow_to_the_paisa_summary_and_timeline_agree() {
     assert_eq!(o["dueDate"], "2020-01-31T00:00:00.000Z");
     assert_eq!(o["deliveryAudit"]["deliveredBy"], "Ramu");
     assert!(o["deliveredAt"].is_string());
-    assert_eq!(stock_of(&app, &a).await, 9);
+    assert_eq!(app.stock_of(&a).await, 9);
     let mv = app
         .db
         .collection::<Document>("stockmovements")
@@ -374,13 +365,10 @@ async fn ten_concurrent_mark_delivered_raise_stock_exactly_once() {
         res.assert_envelope(400);
         assert!(res.errors().contains("not pending"), "{}", res.body);
     }
-    assert_eq!(stock_of(&app, &a).await, 13);
-    assert_eq!(stock_of(&app, &b).await, 4);
-    assert_eq!(count(&app, "stockmovements", doc! { "refId": oid(&oid_s) }).await, 2);
-    assert_eq!(
-        count(&app, "stockmovements", doc! { "refId": oid(&oid_s), "itemId": oid(&a), "delta": 10_i64 }).await,
-        1
-    );
+    assert_eq!(app.stock_of(&a).await, 13);
+    assert_eq!(app.stock_of(&b).await, 4);
+    assert_eq!(app.count("stockmovements", doc! { "refId": oid(&oid_s) }).await, 2);
+    assert_eq!(app.count("stockmovements", doc! { "refId": oid(&oid_s), "itemId": oid(&a), "delta": 10_i64 }).await, 1);
 }
 
 #[tokio::test]
@@ -404,12 +392,12 @@ async fn concurrent_payments_cannot_overpay_an_order() {
     }
     let stored = app.db.collection::<Document>("dealerorders").find_one(doc! { "_id": oid(&order_id) }).await.unwrap();
     assert_eq!(stored.unwrap().get_i64("paidAmount").unwrap(), 9000);
-    assert_eq!(count(&app, "dealerpayments", doc! { "orderId": oid(&order_id) }).await, 3);
+    assert_eq!(app.count("dealerpayments", doc! { "orderId": oid(&order_id) }).await, 3);
     // overpaying the rest: 400 with errors, nothing written; the exact rest is fine
     let res = pay(&app, &r, &d, Some(&order_id), json!(10.01)).await;
     res.assert_envelope(400);
     assert!(res.errors().starts_with("amount:"), "{}", res.body);
-    assert_eq!(count(&app, "dealerpayments", doc! {}).await, 3);
+    assert_eq!(app.count("dealerpayments", doc! {}).await, 3);
     assert_eq!(pay(&app, &r, &d, Some(&order_id), json!(10)).await.status, 201);
     let res = app.get(&format!("/api/dealer/orders/{order_id}/payments"), Some(&r.token)).await;
     assert_eq!(res.body["summary"], json!({ "totalPaid": 100, "remaining": 0, "isPaidInFull": true }));
@@ -444,8 +432,8 @@ async fn order_numbers_are_consecutive_under_20_concurrent_creates() {
     nums.sort();
     let expected: Vec<String> = (1..=20).map(|i| format!("PO/{}/{i:04}", fy_label())).collect();
     assert_eq!(nums, expected);
-    assert_eq!(count(&app, "dealerorders", doc! {}).await, 20);
-    assert_eq!(count(&app, "dealerorderitems", doc! {}).await, 20);
+    assert_eq!(app.count("dealerorders", doc! {}).await, 20);
+    assert_eq!(app.count("dealerorderitems", doc! {}).await, 20);
     // another client starts at 0001
     let r2 = app.register(&phone()).await;
     let d2 = dealer(&app, &r2, "Number Dealer").await;
@@ -473,7 +461,7 @@ async fn dealer_names_unique_per_client_among_active_dealers() {
     dealer(&app, &r2, "Sharma Traders").await;
     assert_eq!(app.delete(&format!("/api/dealer/{}/{d}", r.client_id), Some(&r.token)).await.status, 200);
     dealer(&app, &r, "Sharma Traders").await;
-    assert_eq!(count(&app, "dealers", doc! { "clientId": oid(&r.client_id) }).await, 3);
+    assert_eq!(app.count("dealers", doc! { "clientId": oid(&r.client_id) }).await, 3);
 }
 
 #[tokio::test]
@@ -509,7 +497,7 @@ async fn order_rules_items_dealer_and_status() {
         assert!(errs.contains(s), "{s}: {errs}");
     }
     assert!(!errs.contains("items[0]"), "{errs}");
-    assert_eq!(count(&app, "dealerorders", doc! {}).await, 0);
+    assert_eq!(app.count("dealerorders", doc! {}).await, 0);
     // a failed order does not use up a number
     let o =
         order(&app, &r, &d, json!([{ "itemId": mapped, "quantity": 2 }, { "itemId": mapped, "quantity": 3 }])).await;
@@ -522,7 +510,7 @@ async fn order_rules_items_dealer_and_status() {
     let l0 = lines[0]["_id"].as_str().unwrap();
     let res = deliver(&app, &r, &oid_s, json!({ "items": [{ "lineId": l0, "receivedQuantity": 0 }] })).await;
     assert_eq!(res.status, 200, "{}", res.body);
-    assert_eq!(stock_of(&app, &mapped).await, 4, "line 1 received 0, line 2 received its 3");
+    assert_eq!(app.stock_of(&mapped).await, 4, "line 1 received 0, line 2 received its 3");
     // delivered: cannot cancel (400, as v1), can still set the bill; payment terms give a due date
     app.post(&format!("/api/dealer/orders/{oid_s}/cancel"), t, json!({ "clientId": r.client_id }))
         .await
@@ -725,7 +713,7 @@ async fn bad_input_on_every_endpoint_is_a_4xx_envelope_and_writes_nothing() {
     let before: Vec<u64> = {
         let mut v = Vec::new();
         for coll in ["dealers", "dealerorders", "dealerorderitems", "dealerpayments", "stockmovements"] {
-            v.push(count(&app, coll, doc! {}).await);
+            v.push(app.count(coll, doc! {}).await);
         }
         v
     };
@@ -943,7 +931,7 @@ async fn bad_input_on_every_endpoint_is_a_4xx_envelope_and_writes_nothing() {
     app.get(&format!("/api/dealer/{c}/{missing}/summary"), t).await.assert_envelope(404);
     let mut after = Vec::new();
     for coll in ["dealers", "dealerorders", "dealerorderitems", "dealerpayments", "stockmovements"] {
-        after.push(count(&app, coll, doc! {}).await);
+        after.push(app.count(coll, doc! {}).await);
     }
     assert_eq!(before, after, "nothing written by bad input");
 }

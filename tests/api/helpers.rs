@@ -224,3 +224,43 @@ pub fn phone() -> String {
     let mut rng = rand::thread_rng();
     format!("9{:09}", rng.gen_range(0..1_000_000_000u64))
 }
+
+/// A POST with an `X-Idempotency-Key` (the response body parsed as JSON when it is JSON).
+pub async fn post_keyed(http: &reqwest::Client, base: &str, path: &str, token: &str, key: &str, body: &Value) -> Resp {
+    let resp = http
+        .post(format!("{base}{path}"))
+        .bearer_auth(token)
+        .header("X-Idempotency-Key", key)
+        .json(body)
+        .send()
+        .await
+        .expect("request");
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let text = resp.text().await.unwrap_or_default();
+    Resp { status, body: serde_json::from_str(&text).unwrap_or(Value::String(text)), headers }
+}
+
+impl TestApp {
+    /// Documents of `coll` matching `filter`, straight from the database.
+    pub async fn count(&self, coll: &str, filter: bson::Document) -> u64 {
+        self.db.collection::<bson::Document>(coll).count_documents(filter).await.unwrap()
+    }
+
+    /// The stored stock of an item.
+    pub async fn stock_of(&self, item: &str) -> i64 {
+        let id = bson::oid::ObjectId::parse_str(item).unwrap();
+        let d =
+            self.db.collection::<bson::Document>("items").find_one(bson::doc! { "_id": id }).await.unwrap().unwrap();
+        d.get_i64("stock").unwrap()
+    }
+
+    /// Another server instance on the same database with its own state (own in-process shop
+    /// queues and caches), kept alive for the test; the first instance drops the database.
+    pub async fn second_instance(&self) -> std::mem::ManuallyDrop<TestApp> {
+        let st = &self.state;
+        let sms = RecordingSender::new();
+        let state = AppState::new(st.config.clone(), st.client.clone(), st.db.clone(), Arc::new(sms.clone()));
+        std::mem::ManuallyDrop::new(TestApp::start(state, sms).await)
+    }
+}

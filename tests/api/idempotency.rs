@@ -4,51 +4,12 @@
 use std::collections::HashSet;
 
 use bson::{doc, oid::ObjectId, Document};
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::{
     billing::seed_item,
-    helpers::{phone, Resp, TestApp},
+    helpers::{phone, post_keyed, TestApp},
 };
-
-async fn post_keyed(http: &reqwest::Client, base: &str, path: &str, token: &str, key: &str, body: &Value) -> Resp {
-    let resp = http
-        .post(format!("{base}{path}"))
-        .bearer_auth(token)
-        .header("X-Idempotency-Key", key)
-        .json(body)
-        .send()
-        .await
-        .expect("request");
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let text = resp.text().await.unwrap_or_default();
-    Resp { status, body: serde_json::from_str(&text).unwrap_or(Value::String(text)), headers }
-}
-
-async fn count(app: &TestApp, coll: &str, filter: Document) -> u64 {
-    app.db.collection::<Document>(coll).count_documents(filter).await.unwrap()
-}
-
-async fn stock(app: &TestApp, item: &str) -> i64 {
-    let d: Document =
-        app.db.collection("items").find_one(doc! { "_id": ObjectId::parse_str(item).unwrap() }).await.unwrap().unwrap();
-    d.get_i64("stock").unwrap()
-}
-
-/// Another server instance on the same database with its own state (own in-process shop
-/// queues); the first instance drops the database.
-async fn second_instance(app: &TestApp) -> std::mem::ManuallyDrop<TestApp> {
-    let st = &app.state;
-    let sms = viveka::otp::sender::RecordingSender::new();
-    let state = viveka::state::AppState::new(
-        st.config.clone(),
-        st.client.clone(),
-        st.db.clone(),
-        std::sync::Arc::new(sms.clone()),
-    );
-    std::mem::ManuallyDrop::new(TestApp::start(state, sms).await)
-}
 
 /// 20 copies of one checkout with one key, at once, spread over `bases`: every answer is
 /// the stored first one (201, same invoice) or 409 (twin in flight), and exactly one sale,
@@ -95,11 +56,11 @@ async fn twenty_identical_checkouts(app: &TestApp, bases: &[String]) {
     assert_eq!(again.headers.get("idempotent-replayed").map(|v| v.to_str().unwrap()), Some("true"));
     assert!(numbers.contains(again.body["invoice"]["invoiceNumber"].as_str().unwrap()));
     let cid = ObjectId::parse_str(&r.client_id).unwrap();
-    assert_eq!(count(app, "invoices", doc! { "clientId": cid }).await, 1);
-    assert_eq!(count(app, "payments", doc! { "clientId": cid }).await, 1);
-    assert_eq!(count(app, "stockmovements", doc! { "clientId": cid, "reason": "sale" }).await, 1);
-    assert_eq!(stock(app, &item).await, 47);
-    assert_eq!(count(app, "idempotencykeys", doc! { "clientId": cid, "key": &key }).await, 1);
+    assert_eq!(app.count("invoices", doc! { "clientId": cid }).await, 1);
+    assert_eq!(app.count("payments", doc! { "clientId": cid }).await, 1);
+    assert_eq!(app.count("stockmovements", doc! { "clientId": cid, "reason": "sale" }).await, 1);
+    assert_eq!(app.stock_of(&item).await, 47);
+    assert_eq!(app.count("idempotencykeys", doc! { "clientId": cid, "key": &key }).await, 1);
 }
 
 #[tokio::test]
@@ -113,7 +74,7 @@ async fn twenty_concurrent_identical_checkouts_with_one_key_make_one_sale() {
 #[tokio::test]
 async fn one_checkout_key_sent_to_two_instances_at_once_makes_one_sale() {
     let app = TestApp::spawn().await;
-    let second = second_instance(&app).await;
+    let second = app.second_instance().await;
     twenty_identical_checkouts(&app, &[app.base.clone(), second.base.clone()]).await;
 }
 
@@ -139,8 +100,8 @@ async fn same_key_other_body_is_422_and_another_shop_has_its_own_keys() {
     let r = post_keyed(&app.http, &app.base, "/api/business/invoices/incomplete-sale", &a.token, key, &body_a).await;
     r.assert_envelope(422);
     let cid_a = ObjectId::parse_str(&a.client_id).unwrap();
-    assert_eq!(count(&app, "invoices", doc! { "clientId": cid_a }).await, 1);
-    assert_eq!(stock(&app, &item_a).await, 9);
+    assert_eq!(app.count("invoices", doc! { "clientId": cid_a }).await, 1);
+    assert_eq!(app.stock_of(&item_a).await, 9);
 
     // another shop with the same key: independent
     let body_b = json!({ "products": [{ "productId": item_b, "quantity": 4 }], "paidAmount": 0 });
@@ -149,18 +110,18 @@ async fn same_key_other_body_is_422_and_another_shop_has_its_own_keys() {
     assert!(rb.headers.get("idempotent-replayed").is_none(), "not a replay of shop A's answer");
     assert_ne!(rb.body["invoice"]["_id"], first.body["invoice"]["_id"]);
     assert_eq!(rb.body["invoice"]["clientId"], json!(b.client_id));
-    assert_eq!(stock(&app, &item_b).await, 6);
+    assert_eq!(app.stock_of(&item_b).await, 6);
 
     // a malformed key is refused before anything happens
     let r = post_keyed(&app.http, &app.base, path, &a.token, &"k".repeat(256), &body_a).await;
     r.assert_envelope(400);
-    assert_eq!(count(&app, "invoices", doc! { "clientId": cid_a }).await, 1);
+    assert_eq!(app.count("invoices", doc! { "clientId": cid_a }).await, 1);
 }
 
 #[tokio::test]
 async fn a_payment_retried_with_its_key_is_paid_once() {
     let app = TestApp::spawn().await;
-    let second = second_instance(&app).await;
+    let second = app.second_instance().await;
     let r = app.register(&phone()).await;
     let item = seed_item(&app, &r.client_id, "Battery", 100000, 10).await;
     let inv = post_keyed(
@@ -208,7 +169,7 @@ async fn a_payment_retried_with_its_key_is_paid_once() {
     let oid = ObjectId::parse_str(&iid).unwrap();
     let d: Document = app.db.collection("invoices").find_one(doc! { "_id": oid }).await.unwrap().unwrap();
     assert_eq!(d.get_i64("paidAmount").unwrap(), 100000);
-    assert_eq!(count(&app, "payments", doc! { "invoiceId": oid }).await, 2, "the initial one and this one");
+    assert_eq!(app.count("payments", doc! { "invoiceId": oid }).await, 2, "the initial one and this one");
     // a new payment needs a new key: this one would overpay, so it is refused
     let extra = post_keyed(&app.http, &app.base, "/api/business/invoices/pay", &r.token, "pay-2", &pay).await;
     extra.assert_envelope(400);
@@ -244,5 +205,5 @@ async fn a_cart_checkout_retried_with_its_key_answers_the_same_invoice() {
     assert_eq!(again.body, first.body, "the stored answer");
     // without the key the retry is the cart rule's 409
     app.post(path, Some(&r.token), body.clone()).await.assert_envelope(409);
-    assert_eq!(stock(&app, &item).await, 8);
+    assert_eq!(app.stock_of(&item).await, 8);
 }

@@ -7,28 +7,8 @@ use serde_json::{json, Value};
 
 use crate::{
     billing::seed_item,
-    helpers::{phone, Resp, TestApp},
+    helpers::{phone, post_keyed, TestApp},
 };
-
-async fn sync_with_key(app: &TestApp, token: &str, key: &str, body: &Value) -> Resp {
-    let resp = app
-        .http
-        .post(format!("{}/api/sync", app.base))
-        .bearer_auth(token)
-        .header("X-Idempotency-Key", key)
-        .json(body)
-        .send()
-        .await
-        .expect("request");
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let text = resp.text().await.unwrap_or_default();
-    Resp { status, body: serde_json::from_str(&text).unwrap_or(Value::String(text)), headers }
-}
-
-async fn count(app: &TestApp, coll: &str, filter: Document) -> u64 {
-    app.db.collection::<Document>(coll).count_documents(filter).await.unwrap()
-}
 
 fn now_iso() -> String {
     chrono::Utc::now().to_rfc3339()
@@ -70,9 +50,9 @@ async fn v1_sync_is_exactly_once_under_20_concurrent_retries() {
         answers.push(t.await.unwrap());
     }
     let cid = ObjectId::parse_str(&a.client_id).unwrap();
-    assert_eq!(count(&app, "invoices", doc! { "clientId": cid }).await, 1);
-    assert_eq!(count(&app, "payments", doc! { "clientId": cid }).await, 1);
-    assert_eq!(count(&app, "stockmovements", doc! { "clientId": cid, "reason": "sale" }).await, 1);
+    assert_eq!(app.count("invoices", doc! { "clientId": cid }).await, 1);
+    assert_eq!(app.count("payments", doc! { "clientId": cid }).await, 1);
+    assert_eq!(app.count("stockmovements", doc! { "clientId": cid, "reason": "sale" }).await, 1);
     let stored: Document =
         app.db.collection("idempotencykeys").find_one(doc! { "clientId": cid }).await.unwrap().unwrap();
     let stored: Value = serde_json::from_str(stored.get_str("response").unwrap()).unwrap();
@@ -91,13 +71,13 @@ async fn v1_sync_is_exactly_once_under_20_concurrent_retries() {
     // same key, different body: 422, nothing applied
     let mut other = body.clone();
     other["invoice"]["create"][0]["paidAmount"] = json!(50);
-    let r = sync_with_key(&app, &a.token, &key, &other).await;
+    let r = post_keyed(&app.http, &app.base, "/api/sync", &a.token, &key, &other).await;
     assert_eq!(r.status, 422, "{}", r.body);
-    assert_eq!(count(&app, "invoices", doc! { "clientId": cid }).await, 1);
+    assert_eq!(app.count("invoices", doc! { "clientId": cid }).await, 1);
 
     // another client reusing the key gets its own result
     let b = app.register(&phone()).await;
-    let r = sync_with_key(&app, &b.token, &key, &json!({})).await;
+    let r = post_keyed(&app.http, &app.base, "/api/sync", &b.token, &key, &json!({})).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["data"]["invoices"].as_array().unwrap().len(), 0);
 
@@ -114,11 +94,11 @@ async fn v1_sync_is_exactly_once_under_20_concurrent_retries() {
         )
         .await
         .unwrap();
-    let r = sync_with_key(&app, &a.token, &key, &body).await;
+    let r = post_keyed(&app.http, &app.base, "/api/sync", &a.token, &key, &body).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body, stored);
     assert_eq!(r.headers.get("idempotent-replayed").and_then(|v| v.to_str().ok()), Some("true"));
-    assert_eq!(count(&app, "invoices", doc! { "clientId": cid }).await, 1);
+    assert_eq!(app.count("invoices", doc! { "clientId": cid }).await, 1);
 }
 
 #[tokio::test]
@@ -137,7 +117,7 @@ async fn v1_sync_rejects_foreign_items_and_stale_dates_without_writing() {
         .await;
     assert_eq!(r.status, 400, "{}", r.body);
     let cid = ObjectId::parse_str(&a.client_id).unwrap();
-    assert_eq!(count(&app, "items", doc! { "clientId": cid }).await, 0, "the whole batch is rolled back");
+    assert_eq!(app.count("items", doc! { "clientId": cid }).await, 0, "the whole batch is rolled back");
     let old = (chrono::Utc::now() - chrono::Duration::days(40)).to_rfc3339();
     let r = app
         .post(
@@ -148,7 +128,7 @@ async fn v1_sync_rejects_foreign_items_and_stale_dates_without_writing() {
         )
         .await;
     assert_eq!(r.status, 400, "{}", r.body);
-    assert_eq!(count(&app, "items", doc! { "clientId": cid }).await, 0);
+    assert_eq!(app.count("items", doc! { "clientId": cid }).await, 0);
     // an unknown product without productId is auto-created with the client's data
     let r = app
         .post(
@@ -199,9 +179,9 @@ async fn v2_push_replayed_in_random_order_applies_each_once_and_pull_sees_it() {
         }
     }
     let cid = ObjectId::parse_str(&a.client_id).unwrap();
-    assert_eq!(count(&app, "invoices", doc! { "clientId": cid }).await, 1);
-    assert_eq!(count(&app, "payments", doc! { "clientId": cid }).await, 1);
-    assert_eq!(count(&app, "items", doc! { "clientId": cid }).await, 2);
+    assert_eq!(app.count("invoices", doc! { "clientId": cid }).await, 1);
+    assert_eq!(app.count("payments", doc! { "clientId": cid }).await, 1);
+    assert_eq!(app.count("items", doc! { "clientId": cid }).await, 2);
     let it: Document = app
         .db
         .collection("items")
@@ -271,8 +251,8 @@ async fn v2_bad_input_is_rejected_per_op_or_4xx_and_writes_nothing_for_it() {
     assert_eq!(r.body["summary"]["rejected"], 5, "{}", r.body);
     assert_eq!(r.body["summary"]["applied"], 1, "{}", r.body);
     let cid = ObjectId::parse_str(&a.client_id).unwrap();
-    assert_eq!(count(&app, "items", doc! { "clientId": cid }).await, 1);
-    assert_eq!(count(&app, "invoices", doc! { "clientId": cid }).await, 0);
+    assert_eq!(app.count("items", doc! { "clientId": cid }).await, 1);
+    assert_eq!(app.count("invoices", doc! { "clientId": cid }).await, 0);
     let fid = ObjectId::parse_str(&foreign).unwrap();
     let f: Document = app.db.collection("items").find_one(doc! { "_id": fid }).await.unwrap().unwrap();
     assert_eq!(f.get_i64("price").unwrap(), 100);
@@ -492,10 +472,10 @@ async fn crash_test_sigkill_during_200_pushes_applies_each_op_exactly_once() {
             .collect();
         assert_eq!(seqs[0], seqs[1], "both operations of a push commit together");
     }
-    assert_eq!(count(&app, "items", doc! { "clientId": cid }).await, 201);
-    assert_eq!(count(&app, "invoices", doc! { "clientId": cid }).await, 200);
-    assert_eq!(count(&app, "payments", doc! { "clientId": cid }).await, 200);
-    assert_eq!(count(&app, "stockmovements", doc! { "clientId": cid, "reason": "sale" }).await, 200);
+    assert_eq!(app.count("items", doc! { "clientId": cid }).await, 201);
+    assert_eq!(app.count("invoices", doc! { "clientId": cid }).await, 200);
+    assert_eq!(app.count("payments", doc! { "clientId": cid }).await, 200);
+    assert_eq!(app.count("stockmovements", doc! { "clientId": cid, "reason": "sale" }).await, 200);
     let it: Document = app
         .db
         .collection("items")
@@ -616,21 +596,21 @@ async fn v2_push_applies_operations_in_order_with_the_billing_rules() {
     assert_eq!(bulb.get_i64("stock").unwrap(), 10 - 2 - 1);
     let fuse = items.find_one(doc! { "clientId": cid, "name": "Fuse" }).await.unwrap().unwrap();
     assert_eq!(fuse.get_i64("stock").unwrap(), 5 - 1);
-    assert_eq!(count(&app, "stockmovements", doc! { "itemId": item_oid }).await, 2);
-    assert_eq!(count(&app, "stockmovements", doc! { "itemId": fuse.get_object_id("_id").unwrap() }).await, 2);
+    assert_eq!(app.count("stockmovements", doc! { "itemId": item_oid }).await, 2);
+    assert_eq!(app.count("stockmovements", doc! { "itemId": fuse.get_object_id("_id").unwrap() }).await, 2);
 
     let inv_id = ObjectId::parse_str(res[3]["result"]["id"].as_str().unwrap()).unwrap();
     let inv = app.db.collection::<Document>("invoices").find_one(doc! { "_id": inv_id }).await.unwrap().unwrap();
     assert_eq!(inv.get_i64("paidAmount").unwrap(), 15000);
     assert_eq!(inv.get_str("status").unwrap(), "Partial");
     assert_eq!(inv.get_array("products").unwrap()[0].as_document().unwrap().get_i64("costPerUnit").unwrap(), 8000);
-    assert_eq!(count(&app, "payments", doc! { "invoiceId": inv_id }).await, 2);
+    assert_eq!(app.count("payments", doc! { "invoiceId": inv_id }).await, 2);
     let customers = app.db.collection::<Document>("clientcustomers");
     let meena = customers.find_one(doc! { "clientId": cid, "phoneNumber": shopper }).await.unwrap().unwrap();
     assert_eq!(meena.get_str("name").unwrap(), "Meena");
     assert_eq!(meena.get_i64("outstandingBalance").unwrap(), 2000);
-    assert_eq!(count(&app, "clientcustomers", doc! { "clientId": cid }).await, 1, "one customer per phone");
-    assert_eq!(count(&app, "invoices", doc! { "clientId": cid }).await, 2);
+    assert_eq!(app.count("clientcustomers", doc! { "clientId": cid }).await, 1, "one customer per phone");
+    assert_eq!(app.count("invoices", doc! { "clientId": cid }).await, 2);
 
     // a later push pays the rest of that sale (named by the earlier opId) and then deletes the
     // customer, whose balance is now zero
@@ -642,8 +622,8 @@ async fn v2_push_applies_operations_in_order_with_the_billing_rules() {
     assert_eq!(inv.get_str("status").unwrap(), "Paid");
     assert!(inv.get_bool("isFinalized").unwrap());
     assert_eq!(inv.get_i32("__v").unwrap(), 2, "one version per payment after the sale");
-    assert_eq!(count(&app, "purchasehistories", doc! { "invoiceId": inv_id }).await, 1);
-    assert_eq!(count(&app, "clientcustomers", doc! { "clientId": cid }).await, 0);
+    assert_eq!(app.count("purchasehistories", doc! { "invoiceId": inv_id }).await, 1);
+    assert_eq!(app.count("clientcustomers", doc! { "clientId": cid }).await, 0);
     let paid: i64 = {
         use futures::TryStreamExt;
         let ps: Vec<Document> = app
