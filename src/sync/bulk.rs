@@ -557,7 +557,9 @@ fn simulate(
             billing::settle(&mut slot.doc, *amount, now);
             slot.payments += 1;
             let finalized = slot.doc.is_finalized;
-            let number_now = finalized && slot.doc.invoice_number.is_none();
+            // an incomplete sale of an earlier push is numbered when paid in full; a sale of
+            // this push is already queued for its number
+            let number_now = finalized && slot.doc.invoice_number.is_none() && !slot.new;
             slot.numbered_now = number_now;
             let customer = slot.doc.client_customer_id;
             let history = match customer {

@@ -563,9 +563,13 @@ async fn v2_push_applies_operations_in_order_with_the_billing_rules() {
         op("invoice", "create", json!({ "products": [{ "productId": item, "quantity": 1 }], "totalAmount": 1 }));
     let (_, c9) =
         op("invoice", "create", json!({ "products": [{ "productId": item, "quantity": 1 }], "paidAmount": 80 }));
-    let r = app
-        .post("/api/v2/sync/push", Some(&a.token), json!({ "operations": [c0, c1, c2, c3, c4, c5, c6, c7, c8, c9] }))
-        .await;
+    // a sale paid in full by a later operation of the same push keeps its one number and date
+    let (credit_op, c10) = op("invoice", "create", json!({ "products": [{ "productId": item, "quantity": 1 }] }));
+    let (_, c11) = op("payment", "create", json!({ "invoiceOpId": credit_op, "amount": 80 }));
+    let (_, c12) =
+        op("invoice", "create", json!({ "products": [{ "productId": item, "quantity": 1 }], "paidAmount": 80 }));
+    let all = json!({ "operations": [c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12] });
+    let r = app.post("/api/v2/sync/push", Some(&a.token), all).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let res = r.body["results"].as_array().unwrap();
     let statuses: Vec<&str> = res.iter().map(|o| o["status"].as_str().unwrap()).collect();
@@ -573,7 +577,7 @@ async fn v2_push_applies_operations_in_order_with_the_billing_rules() {
         statuses,
         [
             "applied", "applied", "applied", "applied", "rejected", "applied", "rejected", "rejected", "rejected",
-            "applied"
+            "applied", "applied", "applied", "applied"
         ],
         "{}",
         r.body
@@ -589,14 +593,18 @@ async fn v2_push_applies_operations_in_order_with_the_billing_rules() {
     let n2 = res[9]["result"]["invoiceNumber"].as_str().unwrap();
     assert!(n1.ends_with("/00001") && n2.ends_with("/00002"), "{n1} {n2}");
     assert_eq!(res[5]["result"]["invoiceNumber"], n1);
+    let n3 = res[10]["result"]["invoiceNumber"].as_str().unwrap();
+    let n4 = res[12]["result"]["invoiceNumber"].as_str().unwrap();
+    assert!(n3.ends_with("/00003") && n4.ends_with("/00004"), "{n3} {n4}");
+    assert_eq!(res[11]["result"]["invoiceNumber"], n3);
 
     let items = app.db.collection::<Document>("items");
     let bulb = items.find_one(doc! { "_id": item_oid }).await.unwrap().unwrap();
     assert_eq!(bulb.get_i64("price").unwrap(), 8000);
-    assert_eq!(bulb.get_i64("stock").unwrap(), 10 - 2 - 1);
+    assert_eq!(bulb.get_i64("stock").unwrap(), 10 - 2 - 1 - 1 - 1);
     let fuse = items.find_one(doc! { "clientId": cid, "name": "Fuse" }).await.unwrap().unwrap();
     assert_eq!(fuse.get_i64("stock").unwrap(), 5 - 1);
-    assert_eq!(app.count("stockmovements", doc! { "itemId": item_oid }).await, 2);
+    assert_eq!(app.count("stockmovements", doc! { "itemId": item_oid }).await, 4);
     assert_eq!(app.count("stockmovements", doc! { "itemId": fuse.get_object_id("_id").unwrap() }).await, 2);
 
     let inv_id = ObjectId::parse_str(res[3]["result"]["id"].as_str().unwrap()).unwrap();
@@ -610,7 +618,15 @@ async fn v2_push_applies_operations_in_order_with_the_billing_rules() {
     assert_eq!(meena.get_str("name").unwrap(), "Meena");
     assert_eq!(meena.get_i64("outstandingBalance").unwrap(), 2000);
     assert_eq!(app.count("clientcustomers", doc! { "clientId": cid }).await, 1, "one customer per phone");
-    assert_eq!(app.count("invoices", doc! { "clientId": cid }).await, 2);
+    assert_eq!(app.count("invoices", doc! { "clientId": cid }).await, 4);
+    let counters = app.db.collection::<Document>("counters");
+    let counter =
+        counters.find_one(doc! { "_id": { "$regex": format!("^inv:{}", a.client_id) } }).await.unwrap().unwrap();
+    assert_eq!(counter.get_i64("seq").unwrap(), 4, "no number taken twice or wasted");
+    let credit_id = ObjectId::parse_str(res[10]["result"]["id"].as_str().unwrap()).unwrap();
+    let credit = app.db.collection::<Document>("invoices").find_one(doc! { "_id": credit_id }).await.unwrap().unwrap();
+    assert_eq!(credit.get_str("invoiceNumber").unwrap(), n3);
+    assert_eq!(credit.get_str("status").unwrap(), "Paid");
 
     // a later push pays the rest of that sale (named by the earlier opId) and then deletes the
     // customer, whose balance is now zero
