@@ -240,33 +240,19 @@ pub async fn generate(
     let key = idem::key_from(&headers)?;
     let req: GenerateFromCartRequest = from_value(body.clone())?;
     let mut e = Errors::new();
-    let cart_id = e.oid("cartId", &req.cart_id);
-    let (customer, name, phone) =
-        customer(&mut e, &req.client_customer_id, &req.client_customer_phone, &req.client_customer_name);
-    let (paid, tax, discount, total, method, notes) = sale_common(
-        &mut e,
-        req.paid_amount,
-        req.total_tax,
-        req.total_discount,
-        req.total_amount,
-        &req.payment_method,
-        &req.notes,
-    );
-    e.finish()?;
-    let sale = Sale {
-        client_id: auth.client_id,
-        lines: LineSource::Cart(cart_id.unwrap_or_default()),
-        customer,
-        customer_name: name,
-        customer_phone: phone,
-        claimed_total: total,
-        paid,
-        tax,
-        discount,
-        method,
-        notes,
-        kind: "invoice",
+    let lines = e.oid("cartId", &req.cart_id).map(LineSource::Cart);
+    let head = SaleHead {
+        customer_id: &req.client_customer_id,
+        phone: &req.client_customer_phone,
+        name: &req.client_customer_name,
+        paid: req.paid_amount,
+        tax: req.total_tax,
+        discount: req.total_discount,
+        total: req.total_amount,
+        method: &req.payment_method,
+        notes: &req.notes,
     };
+    let sale = build_sale(e, &auth, lines, head, "invoice")?;
     issue_answer(&state, sale, key, "POST /api/business/invoices/generate", &body).await
 }
 
@@ -324,25 +310,53 @@ fn products_sale(auth: &AuthClient, req: GenerateWithProductsRequest, kind: &'st
         Some(c) if kind == "incomplete" && req.products.is_empty() => e.oid("cartId", c).map(LineSource::Cart),
         _ => Some(LineSource::Products(product_lines(&mut e, &req.products))),
     };
-    let (customer, name, phone) =
-        customer(&mut e, &req.client_customer_id, &req.client_customer_phone, &req.client_customer_name);
-    let (paid, tax, discount, total, method, notes) = sale_common(
-        &mut e,
-        req.paid_amount,
-        req.total_tax,
-        req.total_discount,
-        req.total_amount,
-        &req.payment_method,
-        &req.notes,
-    );
+    let head = SaleHead {
+        customer_id: &req.client_customer_id,
+        phone: &req.client_customer_phone,
+        name: &req.client_customer_name,
+        paid: req.paid_amount,
+        tax: req.total_tax,
+        discount: req.total_discount,
+        total: req.total_amount,
+        method: &req.payment_method,
+        notes: &req.notes,
+    };
+    build_sale(e, auth, lines, head, kind)
+}
+
+/// The customer and money fields every sale request carries.
+struct SaleHead<'a> {
+    customer_id: &'a Option<String>,
+    phone: &'a Option<String>,
+    name: &'a Option<String>,
+    paid: Option<Paise>,
+    tax: Option<Paise>,
+    discount: Option<Paise>,
+    total: Option<Paise>,
+    method: &'a Option<String>,
+    notes: &'a Option<String>,
+}
+
+/// Check the common fields (adding to `e`, whose errors are answered together) and build the
+/// sale; `lines` is `None` only when `e` already holds why.
+fn build_sale(
+    mut e: Errors,
+    auth: &AuthClient,
+    lines: Option<LineSource>,
+    h: SaleHead<'_>,
+    kind: &'static str,
+) -> AppResult<Sale> {
+    let (customer, customer_name, customer_phone) = customer(&mut e, h.customer_id, h.phone, h.name);
+    let (paid, tax, discount, claimed_total, method, notes) =
+        sale_common(&mut e, h.paid, h.tax, h.discount, h.total, h.method, h.notes);
     e.finish()?;
     Ok(Sale {
         client_id: auth.client_id,
         lines: lines.unwrap_or(LineSource::Products(vec![])),
         customer,
-        customer_name: name,
-        customer_phone: phone,
-        claimed_total: total,
+        customer_name,
+        customer_phone,
+        claimed_total,
         paid,
         tax,
         discount,

@@ -20,7 +20,6 @@ use crate::{
         repo as catalog_repo,
         stock::{self, Move, Moved, Reason},
     },
-    customer::model::CustomerDoc,
     error::{AppError, AppResult},
     money::Paise,
     state::AppState,
@@ -218,59 +217,6 @@ impl<'a> Applier<'a> {
             self.touch(CUSTOMERS, c);
         }
         Ok((pay, inv))
-    }
-
-    /// Create-or-update a customer by phone (a stored name is never replaced by a placeholder).
-    pub async fn upsert_customer(
-        &mut self,
-        s: &mut ClientSession,
-        phone: &str,
-        name: Option<&str>,
-    ) -> AppResult<CustomerDoc> {
-        let c = billing_repo::upsert_customer(&self.state.db, s, self.client_id, phone, name).await?;
-        if let Some(n) = name.filter(|n| !n.is_empty() && *n != c.name) {
-            // an explicit name from the device wins (last writer by server order)
-            self.update_customer(s, c.id, doc! { "name": n }).await?;
-        } else {
-            self.touch(CUSTOMERS, c.id);
-        }
-        Ok(c)
-    }
-
-    pub async fn update_customer(&mut self, s: &mut ClientSession, id: ObjectId, mut set: Document) -> AppResult<()> {
-        set.insert("updatedAt", DateTime::now());
-        let r = self
-            .state
-            .db
-            .collection::<Document>(CUSTOMERS)
-            .update_one(doc! { "_id": id, "clientId": self.client_id }, doc! { "$set": set, "$inc": { "__v": 1 } })
-            .session(&mut *s)
-            .await?;
-        if r.matched_count == 0 {
-            return Err(AppError::validation("id", "is not a customer of this shop"));
-        }
-        self.touch(CUSTOMERS, id);
-        Ok(())
-    }
-
-    /// A real delete, refused while the customer owes money (as B13).
-    pub async fn delete_customer(&mut self, s: &mut ClientSession, id: ObjectId) -> AppResult<()> {
-        let coll = self.state.db.collection::<Document>(CUSTOMERS);
-        let r = coll
-            .delete_one(doc! { "_id": id, "clientId": self.client_id, "outstandingBalance": { "$lte": 0_i64 } })
-            .session(&mut *s)
-            .await?;
-        if r.deleted_count == 0 {
-            let exists =
-                coll.count_documents(doc! { "_id": id, "clientId": self.client_id }).session(&mut *s).await? > 0;
-            return Err(if exists {
-                AppError::bad_request("Customer not deleted: they have an outstanding balance")
-            } else {
-                AppError::validation("id", "is not a customer of this shop")
-            });
-        }
-        self.tomb(CUSTOMERS, id);
-        Ok(())
     }
 }
 
