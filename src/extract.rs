@@ -1,6 +1,8 @@
 //! Extractors whose rejections are `AppError`s in the v1 envelope.
 //!
-//! * [`ApiJson`] reads a JSON body (empty body = `{}`), answers 415 for another content type,
+//! * [`ApiJson`] reads a JSON body (an empty body = `{}` whatever its content type, so every
+//!   route whose body is optional accepts a bare POST), answers 415 for a non-empty body of
+//!   another content type,
 //!   413 past the body limit, 400 for malformed JSON or wrong types (`"<path>: <text>"`), and
 //!   403 when the body carries a `clientId` that is not the token's client.
 //! * [`ApiQuery`] and [`ApiPath`] map their rejections to 400 with `query.` / `params.` paths.
@@ -29,14 +31,11 @@ where
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        if let Some(ct) = req.headers().get(header::CONTENT_TYPE) {
+        let is_json = req.headers().get(header::CONTENT_TYPE).is_none_or(|ct| {
             let ct = ct.to_str().unwrap_or("").to_ascii_lowercase();
             let mime = ct.split(';').next().unwrap_or("").trim();
-            let is_json = mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"));
-            if !is_json {
-                return Err(AppError::UnsupportedMediaType("Content-Type must be application/json".to_string()));
-            }
-        }
+            mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+        });
         let auth = req.extensions().get::<AuthClient>().cloned();
         let bytes = Bytes::from_request(req, state).await.map_err(|rej| {
             if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -45,6 +44,12 @@ where
                 AppError::bad_request_code(code::MALFORMED_JSON, "body: could not be read")
             }
         })?;
+        // an empty body is an empty body whatever its content type (axios puts
+        // `application/x-www-form-urlencoded` on a bare POST): it reads as `{}`, so a route
+        // whose body is optional accepts it; a non-empty body must be JSON
+        if !is_json && !is_blank(&bytes) {
+            return Err(AppError::UnsupportedMediaType("Content-Type must be application/json".to_string()));
+        }
         let value = parse_body(&bytes)?;
         if let Some(auth) = auth {
             check_body_client(&auth, &value)?;
@@ -53,9 +58,14 @@ where
     }
 }
 
+/// An empty or whitespace-only body.
+fn is_blank(bytes: &[u8]) -> bool {
+    bytes.iter().all(|b| b.is_ascii_whitespace())
+}
+
 /// Parse raw bytes as a JSON object (empty or whitespace-only = `{}`).
 pub fn parse_body(bytes: &[u8]) -> Result<serde_json::Value, AppError> {
-    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+    if is_blank(bytes) {
         return Ok(serde_json::Value::Object(Default::default()));
     }
     let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {

@@ -5,7 +5,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::{
-    billing::model::{CartDoc, CartLine, InvoiceDoc, PaymentDoc, CART_INVOICED},
+    billing::model::{CartDoc, CartLine, InvoiceDoc, PaymentDoc, StockWarning, CART_INVOICED},
     money::Paise,
     wire,
 };
@@ -82,7 +82,9 @@ pub struct ProductLineRequest {
     pub item_name: Option<String>,
     pub item_group: Option<String>,
     pub quantity: i64,
-    /// Counter price in rupees; omitted (or equal to the catalog price) means the catalog price.
+    /// The price the customer was charged, in rupees (a counter price: bargaining is normal);
+    /// when it differs from the catalog price the line records `priceOverridden` and keeps
+    /// `catalogPrice` beside it. Omitted: the catalog price.
     #[schema(value_type = Option<f64>)]
     pub cost_per_unit: Option<Paise>,
 }
@@ -262,7 +264,11 @@ pub struct InvoiceLineWire {
     pub item_group: String,
     #[schema(value_type = f64)]
     pub line_total: Paise,
+    /// `costPerUnit` is a counter price that differs from `catalogPrice`.
     pub price_overridden: bool,
+    /// The catalog price when the line was sold (0 on invoices stored before it was kept).
+    #[schema(value_type = f64)]
+    pub catalog_price: Paise,
 }
 
 /// Documentation only: what `clientCustomerId` of an invoice holds.
@@ -363,6 +369,7 @@ impl InvoiceWire {
                     item_group: l.item_group.clone(),
                     line_total: l.line_total,
                     price_overridden: l.price_overridden,
+                    catalog_price: l.catalog_price,
                 })
                 .collect(),
             notes: i.notes.clone(),
@@ -411,10 +418,22 @@ impl From<&PaymentDoc> for PaymentWire {
     }
 }
 
+/// The answer to a sale (B19, B20, incomplete sale).
 #[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct InvoiceResponse {
     pub success: bool,
     pub invoice: InvoiceWire,
+    /// The lines of this sale that left their item's stock below zero (shops with
+    /// `allowNegativeStock`, the default); empty when none did.
+    pub stock_warnings: Vec<StockWarning>,
+}
+
+impl InvoiceResponse {
+    /// The answer to the sale that issued `inv` (with its stock warnings).
+    pub fn of(inv: &InvoiceDoc) -> Self {
+        InvoiceResponse { success: true, invoice: InvoiceWire::from_doc(inv), stock_warnings: inv.stock_warnings.clone() }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -35,7 +35,7 @@ fn to_json<T: serde::Serialize>(v: &T) -> AppResult<String> {
 }
 
 fn render_invoice(inv: &InvoiceDoc) -> AppResult<String> {
-    to_json(&InvoiceResponse { success: true, invoice: InvoiceWire::from_doc(inv) })
+    to_json(&InvoiceResponse::of(inv))
 }
 
 fn render_payment(payment: &PaymentDoc, inv: &InvoiceDoc) -> AppResult<String> {
@@ -54,11 +54,7 @@ async fn issue_answer(
 ) -> AppResult<Response> {
     let Some(key) = key else {
         let inv = service::issue(state, sale).await?;
-        return Ok((
-            StatusCode::CREATED,
-            Json(InvoiceResponse { success: true, invoice: InvoiceWire::from_doc(&inv) }),
-        )
-            .into_response());
+        return Ok((StatusCode::CREATED, Json(InvoiceResponse::of(&inv))).into_response());
     };
     let hash = idem::hash(route, body);
     let hook = Keyed { key: &key, hash: &hash, status: 201, render: &render_invoice as &service::RenderInvoice };
@@ -229,7 +225,7 @@ fn sale_common(
 /// the second answers 409).
 #[utoipa::path(post, path = "/business/invoices/generate", tag = "billing", security(("bearer" = [])), request_body = GenerateFromCartRequest,
     params(("X-Idempotency-Key" = Option<String>, Header, description = "Per-client key of this sale (1-255 visible ASCII, e.g. a UUID; kept 30 days): a retry gets the stored first answer with `Idempotent-Replayed: true`")),
-    responses((status = 201, body = InvoiceResponse), (status = 400, body = ErrorBody), (status = 409, description = "Cart already invoiced, not enough stock, or the same X-Idempotency-Key still in flight", body = ErrorBody),
+    responses((status = 201, body = InvoiceResponse), (status = 400, body = ErrorBody), (status = 409, description = "Cart already invoiced, not enough stock (INSUFFICIENT_STOCK, only when the shop sets allowNegativeStock false), or the same X-Idempotency-Key still in flight", body = ErrorBody),
         (status = 422, description = "X-Idempotency-Key already used with another body", body = ErrorBody)))]
 pub async fn generate(
     State(state): State<AppState>,
@@ -281,17 +277,19 @@ fn product_lines(
             e.add(&format!("products[{i}].costPerUnit"), "must not be negative");
         }
         if let Some(id) = id {
-            // the catalog price is charged (v1): a product list carries no counter prices
-            out.push((i, id, p.quantity, None));
+            // the price the customer was charged; none = the catalog price
+            out.push((i, id, p.quantity, p.cost_per_unit));
         }
     }
     out
 }
 
-/// B20: invoice from a product list; names, groups and prices come from the catalog.
+/// B20: invoice from a product list; names and groups come from the catalog, the price is
+/// the line's `costPerUnit` (a counter price, recorded as `priceOverridden` beside the
+/// catalog price) or else the catalog price.
 #[utoipa::path(post, path = "/business/invoices/generatewithproducts", tag = "billing", security(("bearer" = [])), request_body = GenerateWithProductsRequest,
     params(("X-Idempotency-Key" = Option<String>, Header, description = "Per-client key of this sale (1-255 visible ASCII, e.g. a UUID; kept 30 days): a retry gets the stored first answer with `Idempotent-Replayed: true`")),
-    responses((status = 201, body = InvoiceResponse), (status = 400, body = ErrorBody), (status = 409, description = "Not enough stock, or the same X-Idempotency-Key still in flight", body = ErrorBody),
+    responses((status = 201, body = InvoiceResponse), (status = 400, body = ErrorBody), (status = 409, description = "Not enough stock (INSUFFICIENT_STOCK, only when the shop sets allowNegativeStock false), or the same X-Idempotency-Key still in flight", body = ErrorBody),
         (status = 422, description = "X-Idempotency-Key already used with another body", body = ErrorBody)))]
 pub async fn generate_with_products(
     State(state): State<AppState>,
@@ -370,7 +368,7 @@ fn build_sale(
 /// consecutive number when `/invoices/pay` completes it. Takes a product list or a `cartId`.
 #[utoipa::path(post, path = "/business/invoices/incomplete-sale", tag = "billing", security(("bearer" = [])), request_body = GenerateWithProductsRequest,
     params(("X-Idempotency-Key" = Option<String>, Header, description = "Per-client key of this sale (1-255 visible ASCII, e.g. a UUID; kept 30 days): a retry gets the stored first answer with `Idempotent-Replayed: true`")),
-    responses((status = 201, body = InvoiceResponse), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody),
+    responses((status = 201, body = InvoiceResponse), (status = 400, body = ErrorBody), (status = 409, description = "Cart already invoiced, not enough stock (INSUFFICIENT_STOCK, only when the shop sets allowNegativeStock false), or the same X-Idempotency-Key still in flight", body = ErrorBody),
         (status = 422, description = "X-Idempotency-Key already used with another body", body = ErrorBody)))]
 pub async fn incomplete_sale(
     State(state): State<AppState>,

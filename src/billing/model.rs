@@ -3,6 +3,7 @@
 
 use bson::{oid::ObjectId, DateTime};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::money::{self, Paise};
 
@@ -129,6 +130,24 @@ pub struct InvoiceDoc {
     pub updated_at: DateTime,
     #[serde(rename = "__v", default)]
     pub version: i32,
+    /// Lines of this sale that left their item's stock below zero (set when the sale is
+    /// issued, for its answer; never stored).
+    #[serde(skip)]
+    pub stock_warnings: Vec<StockWarning>,
+}
+
+/// A line of a sale that left its item's stock below zero (the shop allows negative stock,
+/// or the sale came through sync). Shown in the sale's answer as `stockWarnings[]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StockWarning {
+    /// The item (hex id).
+    pub product_id: String,
+    pub item_name: String,
+    /// Base units this line sold.
+    pub quantity: i64,
+    /// The item's stock right after this line (negative).
+    pub stock: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -143,8 +162,13 @@ pub struct InvoiceLine {
     pub quantity: i64,
     #[serde(with = "money::db")]
     pub line_total: Paise,
+    /// `costPerUnit` differs from the catalog price (a counter price).
     #[serde(default)]
     pub price_overridden: bool,
+    /// The catalog price when the line was sold (kept beside a counter price). Invoices
+    /// stored before it existed read 0.
+    #[serde(with = "money::db", default)]
+    pub catalog_price: Paise,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -186,7 +186,8 @@ struct Ctx<'a> {
 /// this way, many per transaction).
 #[derive(Debug, Clone, Default)]
 pub struct SaleOptions {
-    /// Let stock go below zero (an offline sale already happened; it always subtracts).
+    /// Let stock go below zero (an offline sale already happened; it always subtracts). The
+    /// lines that went below zero are in the invoice's `stock_warnings`.
     pub allow_negative: bool,
     /// Refuse a part-paid `invoice` (client setting `requireFullPayment`).
     pub require_full: bool,
@@ -216,8 +217,10 @@ pub async fn issue_in_session(
     issue_in(s, &ctx).await
 }
 
-/// Issue a sale in one transaction: claim the cart, price the lines from the catalog, move
-/// stock (409 naming short items), resolve the customer, insert the invoice, the first
+/// Issue a sale in one transaction: claim the cart, price the lines (the counter price when
+/// sent, else the catalog price), move stock (with `allowNegativeStock` (the default) stock
+/// may go below zero and the invoice's `stock_warnings` list those lines; without it a short
+/// line is 409 `INSUFFICIENT_STOCK` naming the items), resolve the customer, insert the invoice, the first
 /// payment, the purchase history (when paid in full), the customer's dues, and finally
 /// take the next consecutive number.
 pub async fn issue(state: &AppState, sale: Sale) -> AppResult<InvoiceDoc> {
@@ -398,9 +401,19 @@ async fn issue_in(s: &mut mongodb::ClientSession, ctx: &Ctx<'_>) -> AppResult<In
         .collect();
     let moved = stock::apply_many(database, s, &moves).await?;
     let mut short = Vec::new();
+    let mut warnings = Vec::new();
     for (l, m) in inv.products.iter().zip(&moved) {
-        match m {
-            Moved::Done => {}
+        match m.moved {
+            Moved::Done => {
+                if let Some(after) = m.stock_after.filter(|a| *a < 0) {
+                    warnings.push(StockWarning {
+                        product_id: l.product_id.unwrap_or_default().to_hex(),
+                        item_name: l.item_name.clone(),
+                        quantity: l.quantity,
+                        stock: after,
+                    });
+                }
+            }
             Moved::Insufficient => short.push(l.item_name.clone()),
             Moved::NotFound => {
                 return Err(AppError::validation("products", format!("{} is not an item of this shop", l.item_name)))
@@ -411,6 +424,7 @@ async fn issue_in(s: &mut mongodb::ClientSession, ctx: &Ctx<'_>) -> AppResult<In
         return Err(AppError::conflict("INSUFFICIENT_STOCK", format!("Not enough stock for: {}", short.join(", "))));
     }
     let mut inv = inv;
+    inv.stock_warnings = warnings;
     if sale.kind == "invoice" {
         let (number, fy, seq) = next_number(database, s, client_id, at).await?;
         inv.invoice_number = Some(number);
@@ -468,6 +482,7 @@ pub fn price_lines(
             quantity: *qty,
             line_total,
             price_overridden: unit != item.price,
+            catalog_price: item.price,
         });
     }
     Ok((lines, subtotal))
@@ -562,6 +577,7 @@ pub fn build_invoice(d: Draft<'_>) -> InvoiceDoc {
         created_at: now,
         updated_at: now,
         version: 0,
+        stock_warnings: vec![],
     }
 }
 

@@ -86,6 +86,7 @@ async fn seed(db: &mongodb::Database, client: ObjectId) -> anyhow::Result<()> {
                     quantity: q,
                     line_total: Paise(p.2 * q),
                     price_overridden: false,
+                    catalog_price: Paise(0),
                 }
             })
             .collect();
@@ -130,6 +131,7 @@ async fn seed(db: &mongodb::Database, client: ObjectId) -> anyhow::Result<()> {
             created_at: t,
             updated_at: t,
             version: 0,
+            stock_warnings: vec![],
         });
         let methods = ["cash", "upi", "card", "bank", "other"];
         let parts: Vec<i64> = match class {

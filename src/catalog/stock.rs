@@ -2,7 +2,7 @@
 //! (sale, purchase delivery, adjustment, sync). Shared by billing, dealers and sync.
 
 use bson::{doc, oid::ObjectId, DateTime};
-use mongodb::{ClientSession, Database};
+use mongodb::{options::ReturnDocument, ClientSession, Database};
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
@@ -78,11 +78,21 @@ pub async fn apply(db: &Database, s: &mut ClientSession, mv: &Move) -> Result<Mo
     Ok(Moved::Done)
 }
 
+/// The outcome of one move of [`apply_many`]: what happened, and the item's stock after it
+/// when it applied.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Outcome {
+    pub moved: Moved,
+    /// The stock right after this move (`Some` iff `moved` is [`Moved::Done`]).
+    pub stock_after: Option<i64>,
+}
+
 /// Apply several moves in the caller's transaction, ordered to keep hot documents locked for
 /// the shortest time: the movement records first (never contended), then the guarded stock
-/// updates. Returns the outcome of each move; the caller aborts the transaction on any
-/// failure, which also discards the records.
-pub async fn apply_many(db: &Database, s: &mut ClientSession, moves: &[Move]) -> Result<Vec<Moved>, AppError> {
+/// updates (each returns the new stock, so a sale can say which lines went below zero).
+/// Returns the outcome of each move; the caller aborts the transaction on any failure,
+/// which also discards the records.
+pub async fn apply_many(db: &Database, s: &mut ClientSession, moves: &[Move]) -> Result<Vec<Outcome>, AppError> {
     if moves.is_empty() {
         return Ok(vec![]);
     }
@@ -107,18 +117,34 @@ pub async fn apply_many(db: &Database, s: &mut ClientSession, moves: &[Move]) ->
         if m.delta < 0 && !m.allow_negative {
             filter.insert("stock", doc! { "$gte": -m.delta });
         }
-        let r = items
-            .update_one(filter, doc! { "$inc": { "stock": m.delta }, "$set": { "updatedAt": now } })
+        let after = items
+            .find_one_and_update(filter, doc! { "$inc": { "stock": m.delta }, "$set": { "updatedAt": now } })
+            .projection(doc! { "stock": 1 })
+            .return_document(ReturnDocument::After)
             .session(&mut *s)
             .await?;
-        out.push(if r.matched_count == 1 {
-            Moved::Done
-        } else if items.count_documents(doc! { "_id": m.item_id, "clientId": m.client_id }).session(&mut *s).await? > 0
-        {
-            Moved::Insufficient
-        } else {
-            Moved::NotFound
+        out.push(match after {
+            Some(d) => Outcome { moved: Moved::Done, stock_after: Some(stock_of(&d)) },
+            None if items
+                .count_documents(doc! { "_id": m.item_id, "clientId": m.client_id })
+                .session(&mut *s)
+                .await?
+                > 0 =>
+            {
+                Outcome { moved: Moved::Insufficient, stock_after: None }
+            }
+            None => Outcome { moved: Moved::NotFound, stock_after: None },
         });
     }
     Ok(out)
+}
+
+/// `stock` of an item document, whatever integer type stored it.
+fn stock_of(d: &bson::Document) -> i64 {
+    match d.get("stock") {
+        Some(bson::Bson::Int64(v)) => *v,
+        Some(bson::Bson::Int32(v)) => i64::from(*v),
+        Some(bson::Bson::Double(v)) => *v as i64,
+        _ => 0,
+    }
 }

@@ -38,7 +38,8 @@ pub struct ClientDoc {
     pub version: i32,
 }
 
-/// Per-shop preferences. Every flag defaults to `false` when missing.
+/// Per-shop preferences. Every flag defaults to `false` when missing, except
+/// `billing.allowNegativeStock` (`true`: v1 never refused a sale for stock).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, PartialEq)]
 #[serde(rename_all = "camelCase", default)]
 pub struct ClientSettings {
@@ -56,11 +57,24 @@ pub struct CustomerFields {
     pub email_id: bool,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, PartialEq)]
+/// Billing rules of a shop. A missing flag takes its [`Default`] (so a stored document
+/// without `allowNegativeStock` reads as `true`; migration 0008 also writes it).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
 #[serde(rename_all = "camelCase", default)]
 pub struct BillingSettings {
     /// Phase 1 rule: `/invoices/generate` refuses `paid < total`; use `/invoices/incomplete-sale`.
+    /// Default `false`.
     pub require_full_payment: bool,
-    /// Allow a sale to take stock below zero (it then shows as low stock).
+    /// Let a sale take stock below zero (it then shows as negative and low stock, and the
+    /// sale's answer lists the lines in `stockWarnings`). Default `true`: most small shops
+    /// never enter stock, and the goods are already in the customer's hand (v1 never
+    /// refused a sale for stock). `false` = strict: a short sale is 409 `INSUFFICIENT_STOCK`.
+    #[schema(default = true)]
     pub allow_negative_stock: bool,
+}
+
+impl Default for BillingSettings {
+    fn default() -> Self {
+        BillingSettings { require_full_payment: false, allow_negative_stock: true }
+    }
 }

@@ -1,8 +1,10 @@
 //! Versioned index and validator definitions (`migrations/*.json`), applied at start-up and
 //! by `viveka migrate`. Each applied version is recorded in the `_migrations` collection
 //! with a checksum; a version whose file changed is applied again. Every step is idempotent
-//! (create-if-missing collections, `createIndexes` with fixed names, `collMod` validators),
-//! so concurrent start-ups of several instances are safe.
+//! (create-if-missing collections, `createIndexes` with fixed names, `collMod` validators,
+//! and `updates`: `updateMany` data fixes whose filter no longer matches once applied, e.g.
+//! "set a new default where the field is missing"), so concurrent start-ups of several
+//! instances are safe.
 
 use bson::{doc, Bson, Document};
 use mongodb::{options::IndexOptions, Database, IndexModel};
@@ -22,6 +24,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 4, name: "0004_dealers", source: include_str!("../../migrations/0004_dealers.json") },
     Migration { version: 6, name: "0006_dashboard", source: include_str!("../../migrations/0006_dashboard.json") },
     Migration { version: 7, name: "0007_sync", source: include_str!("../../migrations/0007_sync.json") },
+    Migration { version: 8, name: "0008_compat", source: include_str!("../../migrations/0008_compat.json") },
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -92,7 +95,21 @@ async fn apply(db: &Database, m: &Migration) -> Result<(), MigrationError> {
                 .map_err(|e| MigrationError::Db(m.name, e))?;
         }
     }
+    let updates = spec.get("updates").and_then(|u| u.as_array()).cloned().unwrap_or_default();
+    for u in &updates {
+        let (coll, filter, update) = update_step(u).map_err(|e| MigrationError::Invalid(m.name, e))?;
+        db.collection::<Document>(&coll).update_many(filter, update).await.map_err(|e| MigrationError::Db(m.name, e))?;
+    }
     Ok(())
+}
+
+/// One `updates` entry: `{collection, filter, update}` (an `updateMany`; the filter must stop
+/// matching once applied, so a re-run changes nothing).
+fn update_step(u: &serde_json::Value) -> Result<(String, Document, Document), String> {
+    let coll = u.get("collection").and_then(|c| c.as_str()).ok_or("update without a collection")?;
+    let filter = u.get("filter").and_then(to_document).ok_or(format!("update of {coll}: filter"))?;
+    let update = u.get("update").and_then(to_document).ok_or(format!("update of {coll}: update"))?;
+    Ok((coll.to_string(), filter, update))
 }
 
 fn index_model(idx: &serde_json::Value) -> Result<IndexModel, String> {
@@ -155,6 +172,9 @@ mod tests {
                 for idx in def.get("indexes").and_then(|i| i.as_array()).into_iter().flatten() {
                     index_model(idx).unwrap();
                 }
+            }
+            for u in spec.get("updates").and_then(|u| u.as_array()).into_iter().flatten() {
+                update_step(u).unwrap();
             }
         }
     }

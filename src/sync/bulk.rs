@@ -30,7 +30,7 @@ use serde_json::{json, Value};
 
 use crate::{
     billing::{
-        model::{InvoiceDoc, PaymentDoc, PurchaseHistoryDoc},
+        model::{InvoiceDoc, PaymentDoc, PurchaseHistoryDoc, StockWarning},
         repo as billing_repo,
         service::{self as billing, CustomerRef, Draft, LineSource, Payment, Sale},
     },
@@ -80,7 +80,8 @@ struct InvoiceSlot {
 /// What an applied operation answers (rendered once the numbers are known).
 enum Res {
     Id(ObjectId),
-    Invoice(ObjectId, Option<ObjectId>),
+    /// The invoice, its first payment, and the lines that left stock below zero.
+    Invoice(ObjectId, Option<ObjectId>, Vec<StockWarning>),
     Payment(ObjectId, ObjectId),
 }
 
@@ -304,13 +305,14 @@ impl World {
         self.movements.push(StockMovement { id: ObjectId::new(), client_id, item_id, delta, reason, ref_id, at: now });
     }
 
-    fn move_stock(&mut self, item_id: ObjectId, delta: i64) {
-        if let Some(slot) = self.items.get_mut(&item_id) {
-            slot.doc.stock += delta;
-            if !slot.new {
-                slot.stock_delta += delta;
-            }
+    /// Move an item's stock in memory; returns the stock after the move.
+    fn move_stock(&mut self, item_id: ObjectId, delta: i64) -> Option<i64> {
+        let slot = self.items.get_mut(&item_id)?;
+        slot.doc.stock += delta;
+        if !slot.new {
+            slot.stock_delta += delta;
         }
+        Some(slot.doc.stock)
     }
 
     fn check_group(&self, group: Option<ObjectId>) -> Result<(), String> {
@@ -509,9 +511,18 @@ fn simulate(
             if let Some(p) = &payment {
                 world.changed.push((PAYMENTS, p.id, false));
             }
+            let mut warnings = Vec::new();
             for l in &inv.products {
                 if let Some(item) = l.product_id {
-                    world.move_stock(item, -l.quantity);
+                    // an offline sale always subtracts, even below zero (the goods are gone)
+                    if let Some(after) = world.move_stock(item, -l.quantity).filter(|a| *a < 0) {
+                        warnings.push(StockWarning {
+                            product_id: item.to_hex(),
+                            item_name: l.item_name.clone(),
+                            quantity: l.quantity,
+                            stock: after,
+                        });
+                    }
                     world.movement(client_id, item, -l.quantity, Reason::Sale, Some(id), now);
                     world.changed.push((ITEMS, item, false));
                 }
@@ -532,7 +543,7 @@ fn simulate(
                 .invoices
                 .insert(id, InvoiceSlot { doc: inv, new: true, original_paid, payments: 0, numbered_now: false });
             world.new_invoices.push(id);
-            Ok(Res::Invoice(id, payment_id))
+            Ok(Res::Invoice(id, payment_id, warnings))
         }
         Action::PaymentCreate { invoice, amount, method, note, at } => {
             let invoice_id = resolve(invoice)?;
@@ -720,13 +731,14 @@ async fn write(s: &mut ClientSession, ctx: &PushCtx<'_>, world: &mut World, now:
 fn render(world: &World, res: &Res) -> Value {
     match res {
         Res::Id(id) => json!({ "id": id.to_hex() }),
-        Res::Invoice(id, payment) => {
+        Res::Invoice(id, payment, warnings) => {
             let inv = world.invoices.get(id).map(|i| &i.doc);
             json!({
                 "id": id.to_hex(),
                 "invoiceNumber": inv.and_then(|i| i.invoice_number.clone()),
                 "paymentId": payment.map(|p| p.to_hex()),
                 "totalAmount": inv.map(|i| i.total_amount),
+                "stockWarnings": warnings,
             })
         }
         Res::Payment(id, invoice) => json!({
@@ -754,7 +766,7 @@ pub(super) async fn run_batch(s: &mut ClientSession, ctx: &PushCtx<'_>) -> AppRe
         };
         if let Ok(res) = &step {
             let id = match res {
-                Res::Id(id) | Res::Invoice(id, _) | Res::Payment(id, _) => *id,
+                Res::Id(id) | Res::Invoice(id, _, _) | Res::Payment(id, _) => *id,
             };
             ids.insert(op.op_id.clone(), id);
         }

@@ -88,7 +88,7 @@ fn json_response(body: String, replayed: bool) -> Response {
 /// (strongly recommended) a retry returns the stored first response and applies nothing.
 #[utoipa::path(post, path = "/sync", tag = "sync", security(("bearer" = [])), request_body = v1::V1Batch,
     params(("X-Idempotency-Key" = Option<String>, Header, description = "Per-client key of this batch (kept 30 days)")),
-    responses((status = 200, description = "`message, summary, synced, data, truncated, dataLimit, incrementalPull`", body = Object),
+    responses((status = 200, description = "`message, summary, synced, stockWarnings, data, truncated, dataLimit, incrementalPull`; `stockWarnings[]` = `{invoiceId, productId, itemName, quantity, stock}` for each invoice line that left an item's stock below zero (an offline sale always subtracts)", body = Object),
         (status = 400, body = ErrorBody), (status = 409, description = "same key still in flight", body = ErrorBody),
         (status = 422, description = "same key, different body", body = ErrorBody)))]
 pub async fn sync_v1(

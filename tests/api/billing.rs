@@ -370,6 +370,8 @@ async fn stock_shortage_is_409_naming_items_unless_negative_stock_is_allowed() {
     let r = app.register(&phone()).await;
     let a = seed_item(&app, &r.client_id, "Battery", 200000, 1).await;
     let b = seed_item(&app, &r.client_id, "Horn", 50000, 10).await;
+    // a strict shop (the default allows negative stock since issue 12)
+    set_billing(&app, &r, json!({ "allowNegativeStock": false })).await;
     let res =
         sell(&app, &r, json!([{ "productId": b, "quantity": 2 }, { "productId": a, "quantity": 2 }]), json!(0)).await;
     res.assert_envelope(409);
@@ -527,6 +529,8 @@ async fn concurrent_sales_never_oversell() {
     let app = TestApp::spawn().await;
     let second = app.second_instance().await;
     let r = app.register(&phone()).await;
+    // a strict shop keeps the guarantee: exactly N units sold of N
+    set_billing(&app, &r, json!({ "allowNegativeStock": false })).await;
     for round in 0..2 {
         let item = seed_item(&app, &r.client_id, &format!("Scarce {round}"), 500, 100).await;
         let mut tasks = Vec::new();
@@ -741,4 +745,210 @@ async fn dues_reports_have_v1_shapes_and_filters() {
     app.get(&format!("{base}/invoice-history/{}/{cust_id}", other.client_id), Some(&other.token))
         .await
         .assert_envelope(404);
+}
+
+// ---------- issue 12, section 0: what the current app sends keeps working ----------
+
+/// An item created through B5 without `stock` (stock 0), as most small shops do.
+async fn unstocked_item(app: &TestApp, r: &Registered, name: &str, price: Value) -> String {
+    let res = app
+        .post("/api/business/items", Some(&r.token), json!({ "clientId": r.client_id, "name": name, "price": price }))
+        .await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    assert_eq!(res.body["item"]["stock"], 0);
+    res.body["item"]["_id"].as_str().unwrap().to_string()
+}
+
+/// A new shop allows negative stock: an item never stocked sells, the answer lists the
+/// lines that went below zero (and only those), and the stock views show the negative count.
+#[tokio::test]
+async fn a_new_shop_sells_below_zero_stock_and_the_answer_lists_the_lines() {
+    let app = TestApp::spawn().await;
+    let r = app.register(&phone()).await;
+    let profile = app.get(&format!("/api/client/{}", r.client_id), Some(&r.token)).await;
+    assert_eq!(profile.body["client"]["clientSettings"]["billing"]["allowNegativeStock"], true, "{}", profile.body);
+    let bare = unstocked_item(&app, &r, "Wiper Blade", json!(120)).await;
+    let stocked = seed_item(&app, &r.client_id, "Horn", 50000, 10).await;
+    let res =
+        sell(&app, &r, json!([{ "productId": bare, "quantity": 2 }, { "productId": stocked, "quantity": 3 }]), json!(0))
+            .await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    assert_eq!(
+        res.body["stockWarnings"],
+        json!([{ "productId": bare, "itemName": "Wiper Blade", "quantity": 2, "stock": -2 }]),
+        "{}",
+        res.body
+    );
+    assert_eq!(app.stock_of(&bare).await, -2);
+    assert_eq!(app.stock_of(&stocked).await, 7);
+    // a sale that leaves every line at or above zero has no warnings
+    let ok = sell(&app, &r, json!([{ "productId": stocked, "quantity": 7 }]), json!(0)).await;
+    assert_eq!(ok.status, 201, "{}", ok.body);
+    assert_eq!(ok.body["stockWarnings"], json!([]));
+    // the stock views show it
+    let list = app.get(&format!("/api/business/items/{}", r.client_id), Some(&r.token)).await;
+    let row = list.body["items"].as_array().unwrap().iter().find(|i| i["_id"] == bare.as_str()).unwrap().clone();
+    assert_eq!(row["stock"], -2, "{row}");
+    let report = app.get("/api/dashboard/reports/stock", Some(&r.token)).await;
+    assert_eq!(report.status, 200, "{}", report.body);
+    assert_eq!(report.body["outOfStockCount"], 2, "{}", report.body);
+}
+
+/// A new cart holding one unit of `item`.
+async fn cart_with(app: &TestApp, r: &Registered, item: &str) -> String {
+    let c = app.post("/api/business/carts", Some(&r.token), json!({})).await;
+    let id = c.body["cart"]["_id"].as_str().unwrap().to_string();
+    let add = app
+        .post("/api/business/carts/add-item", Some(&r.token), json!({ "cartId": id, "itemId": item, "quantity": 1 }))
+        .await;
+    assert_eq!(add.status, 200, "{}", add.body);
+    id
+}
+
+/// Every online sale path (cart, product list, incomplete sale from products and from a
+/// cart) takes stock below zero with warnings by default, and refuses with 409 nothing written
+/// in a strict shop.
+#[tokio::test]
+async fn every_online_sale_path_warns_by_default_and_refuses_in_a_strict_shop() {
+    let app = TestApp::spawn().await;
+    let r = app.register(&phone()).await;
+    let item = unstocked_item(&app, &r, "Fuse", json!(10)).await;
+    for strict in [false, true] {
+        if strict {
+            set_billing(&app, &r, json!({ "allowNegativeStock": false })).await;
+        }
+        let paths: Vec<(&str, Value)> = vec![
+            ("/api/business/invoices/generate", json!({ "cartId": cart_with(&app, &r, &item).await })),
+            ("/api/business/invoices/generatewithproducts", json!({ "products": [{ "productId": item, "quantity": 1 }] })),
+            ("/api/business/invoices/incomplete-sale", json!({ "products": [{ "productId": item, "quantity": 1 }] })),
+            ("/api/business/invoices/incomplete-sale", json!({ "cartId": cart_with(&app, &r, &item).await })),
+        ];
+        for (path, body) in paths {
+            let before = app.stock_of(&item).await;
+            let invoices = app.count("invoices", doc! {}).await;
+            let res = app.post(path, Some(&r.token), body.clone()).await;
+            if strict {
+                res.assert_envelope(409);
+                assert_eq!(res.code(), "INSUFFICIENT_STOCK", "{path}");
+                assert_eq!(app.stock_of(&item).await, before, "{path}: nothing moved");
+                assert_eq!(app.count("invoices", doc! {}).await, invoices, "{path}: nothing written");
+            } else {
+                assert_eq!(res.status, 201, "{path}: {}", res.body);
+                assert_eq!(app.stock_of(&item).await, before - 1, "{path}");
+                assert_eq!(
+                    res.body["stockWarnings"],
+                    json!([{ "productId": item, "itemName": "Fuse", "quantity": 1, "stock": before - 1 }]),
+                    "{path}"
+                );
+            }
+        }
+    }
+    assert_eq!(app.stock_of(&item).await, -4);
+}
+
+/// An idempotent retry of a sale gets the same answer, warnings included.
+#[tokio::test]
+async fn a_replayed_sale_answers_the_same_stock_warnings() {
+    let app = TestApp::spawn().await;
+    let r = app.register(&phone()).await;
+    let item = unstocked_item(&app, &r, "Clamp", json!(5)).await;
+    let body = json!({ "products": [{ "productId": item, "quantity": 3 }] });
+    let path = "/api/business/invoices/generatewithproducts";
+    let first = crate::helpers::post_keyed(&app.http, &app.base, path, &r.token, "k-1", &body).await;
+    assert_eq!(first.status, 201, "{}", first.body);
+    assert_eq!(first.body["stockWarnings"][0]["stock"], -3);
+    let again = crate::helpers::post_keyed(&app.http, &app.base, path, &r.token, "k-1", &body).await;
+    assert_eq!(again.body, first.body);
+    assert_eq!(app.stock_of(&item).await, -3);
+}
+
+/// Migration 0008 gives shops that never set the flag the new default, and leaves a shop
+/// that chose strict stock alone.
+#[tokio::test]
+async fn migration_0008_defaults_allow_negative_stock_only_where_unset() {
+    let app = TestApp::spawn().await;
+    let old = app.register(&phone()).await;
+    let strict = app.register(&phone()).await;
+    set_billing(&app, &strict, json!({ "allowNegativeStock": false })).await;
+    let clients = app.db.collection::<bson::Document>("clients");
+    // a shop stored before the flag existed
+    let old_id = ObjectId::parse_str(&old.client_id).unwrap();
+    clients
+        .update_one(doc! { "_id": old_id }, doc! { "$unset": { "clientSettings.billing.allowNegativeStock": "" } })
+        .await
+        .unwrap();
+    app.db.collection::<bson::Document>("_migrations").delete_one(doc! { "_id": 8 }).await.unwrap();
+    let applied = viveka::db::migrations::run(&app.db).await.unwrap();
+    assert_eq!(applied, vec!["0008_compat"]);
+    let flag = |d: bson::Document| {
+        d.get_document("clientSettings").unwrap().get_document("billing").unwrap().get_bool("allowNegativeStock").unwrap()
+    };
+    assert!(flag(clients.find_one(doc! { "_id": old_id }).await.unwrap().unwrap()));
+    let strict_id = ObjectId::parse_str(&strict.client_id).unwrap();
+    assert!(!flag(clients.find_one(doc! { "_id": strict_id }).await.unwrap().unwrap()));
+}
+
+/// B20 honours the price the customer was charged (the app's `costPerUnit`): 2 x Rs 500 of
+/// an item whose catalog price is Rs 120, `totalAmount` 1000, is billed 1000 with the
+/// override recorded beside the catalog price; a line without `costPerUnit` takes the catalog
+/// price.
+#[tokio::test]
+async fn generatewithproducts_bills_the_price_the_customer_was_charged() {
+    let app = TestApp::spawn().await;
+    let r = app.register(&phone()).await;
+    let item = seed_item(&app, &r.client_id, "Brake Shoe", 12000, 100).await;
+    let res = app
+        .post(
+            "/api/business/invoices/generatewithproducts",
+            Some(&r.token),
+            json!({ "clientId": r.client_id, "products": [{ "productId": item, "itemName": "Brake Shoe", "quantity": 2, "costPerUnit": 500 }],
+                    "totalAmount": 1000, "paidAmount": 1000 }),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    let inv = &res.body["invoice"];
+    assert_eq!(inv["totalAmount"], 1000);
+    assert_eq!(inv["subtotal"], 1000);
+    assert_eq!(inv["status"], "Paid");
+    assert_eq!(
+        (&inv["products"][0]["costPerUnit"], &inv["products"][0]["lineTotal"]),
+        (&json!(500), &json!(1000)),
+        "{inv}"
+    );
+    assert_eq!(inv["products"][0]["priceOverridden"], true);
+    assert_eq!(inv["products"][0]["catalogPrice"], 120);
+    let iid = ObjectId::parse_str(inv["_id"].as_str().unwrap()).unwrap();
+    let stored = app.db.collection::<bson::Document>("invoices").find_one(doc! { "_id": iid }).await.unwrap().unwrap();
+    let line = stored.get_array("products").unwrap()[0].as_document().unwrap().clone();
+    assert_eq!((line.get_i64("costPerUnit").unwrap(), line.get_i64("catalogPrice").unwrap()), (50000, 12000));
+    // without costPerUnit: the catalog price, not an override
+    let res = app
+        .post(
+            "/api/business/invoices/generatewithproducts",
+            Some(&r.token),
+            json!({ "products": [{ "productId": item, "quantity": 2 }], "totalAmount": 240 }),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    assert_eq!(res.body["invoice"]["products"][0]["costPerUnit"], 120);
+    assert_eq!(res.body["invoice"]["products"][0]["priceOverridden"], false);
+    // a costPerUnit equal to the catalog price is not an override; a total that disagrees
+    // with the charged prices is still refused
+    let res = app
+        .post(
+            "/api/business/invoices/generatewithproducts",
+            Some(&r.token),
+            json!({ "products": [{ "productId": item, "quantity": 1, "costPerUnit": 120 }] }),
+        )
+        .await;
+    assert_eq!(res.body["invoice"]["products"][0]["priceOverridden"], false, "{}", res.body);
+    let res = app
+        .post(
+            "/api/business/invoices/generatewithproducts",
+            Some(&r.token),
+            json!({ "products": [{ "productId": item, "quantity": 2, "costPerUnit": 500 }], "totalAmount": 240 }),
+        )
+        .await;
+    res.assert_envelope(400);
+    assert!(res.errors().contains("totalAmount"), "{}", res.body);
 }

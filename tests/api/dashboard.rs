@@ -74,6 +74,7 @@ async fn invoice(
             quantity: l.2,
             line_total: Paise(l.2 * l.3),
             price_overridden: false,
+            catalog_price: Paise(0),
         })
         .collect();
     assert_eq!(products.iter().map(|l| l.line_total.as_i64()).sum::<i64>(), total, "fixture {number} adds up");
@@ -112,6 +113,7 @@ async fn invoice(
         created_at: generated,
         updated_at: generated,
         version: 0,
+        stock_warnings: vec![],
     };
     app.db.collection::<InvoiceDoc>("invoices").insert_one(&inv).await.unwrap();
     id

@@ -1,7 +1,7 @@
 //! HTTP hygiene: envelope for every failure, request ids, security headers, CORS, gzip,
 //! body limit, health, OpenAPI and Postman, migrations.
 
-use bson::doc;
+use bson::{doc, oid::ObjectId};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -279,4 +279,66 @@ async fn one_active_session_is_an_index_invariant() {
         .insert_one(doc! { "clientId": cid, "deviceId": "rogue", "isActive": true, "lastSeenAt": now, "createdAt": now, "updatedAt": now })
         .await;
     assert!(r.is_err(), "a second active session must violate the partial unique index");
+}
+
+/// An empty body is an empty body whatever its content type: the app's HTTP client (axios)
+/// puts `application/x-www-form-urlencoded` on a bare POST, and `POST /api/readytosync` used
+/// to answer 415. Every route with a body (from the OpenAPI document) answers an empty body
+/// the same under every content type, never 415; a non-empty non-JSON body is still 415.
+#[tokio::test]
+async fn an_empty_body_is_an_empty_body_whatever_its_content_type() {
+    let app = TestApp::spawn().await;
+    let reg = app.register(&phone()).await;
+    let send = |method: Method, path: String, token: String, ct: Option<&'static str>, body: &'static str| {
+        let req = app.http.request(method, format!("{}{}", app.base, path)).bearer_auth(token).body(body);
+        let req = match ct {
+            Some(ct) => req.header("content-type", ct),
+            None => req,
+        };
+        async move { req.send().await.unwrap().status().as_u16() }
+    };
+    let form = Some("application/x-www-form-urlencoded");
+    let r = send(Method::POST, "/api/readytosync".into(), reg.token.clone(), form, "").await;
+    assert_eq!(r, 200, "the app's bare POST");
+    assert_eq!(send(Method::POST, "/api/readytosync".into(), reg.token.clone(), form, "a=b").await, 415);
+
+    let doc = app.get("/api/openapi.json", None).await.body;
+    let mut token = reg.token.clone();
+    let mut checked = 0;
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for (m, op) in ops.as_object().unwrap() {
+            if op.get("requestBody").is_none() {
+                continue;
+            }
+            let method = Method::from_bytes(m.to_ascii_uppercase().as_bytes()).unwrap();
+            let url = path
+                .split('/')
+                .map(|seg| match seg {
+                    "{clientId}" => reg.client_id.clone(),
+                    s if s.starts_with('{') => ObjectId::new().to_hex(),
+                    s => s.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join("/");
+            let mut statuses = Vec::new();
+            for ct in [
+                None,
+                Some("application/json"),
+                form,
+                Some("text/plain"),
+                Some("multipart/form-data; boundary=x"),
+            ] {
+                statuses.push((ct, send(method.clone(), url.clone(), token.clone(), ct, "").await));
+                // a route that ends the session (logout): sign in again for the next request
+                if app.get(&format!("/api/client/{}", reg.client_id), Some(&token)).await.status == 401 {
+                    let r = app.login_otp(&reg.phone, "phone-1").await;
+                    token = r.body["token"].as_str().expect("login").to_string();
+                }
+            }
+            assert!(statuses.iter().all(|(_, s)| *s != 415), "{m} {path}: {statuses:?}");
+            assert!(statuses.iter().all(|(_, s)| *s == statuses[0].1), "{m} {path}: {statuses:?}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 30, "only {checked} routes with a body");
 }

@@ -655,3 +655,93 @@ async fn v2_push_applies_operations_in_order_with_the_billing_rules() {
     };
     assert_eq!(paid, 17000, "payments sum to the paid amount");
 }
+
+// ---------- issue 12: what the current app sends keeps working ----------
+
+/// v1 `/api/sync`: an offline sale always subtracts, even below zero, and the answer lists
+/// the lines that went below zero; a new product with a one-character name (created by the
+/// sale) does not fail the batch (v1 defect U11). Then the v2 push sells that item too, below
+/// zero, and its result lists the warning. A strict shop gets the same (the goods are gone).
+#[tokio::test]
+async fn sync_sales_below_zero_warn_and_one_character_products_are_created() {
+    let app = TestApp::spawn().await;
+    let a = app.register(&phone()).await;
+    let cid = ObjectId::parse_str(&a.client_id).unwrap();
+    // strict: sync still accepts (an offline sale already happened), warning included
+    let res = app
+        .put(
+            &format!("/api/client/{}", a.client_id),
+            Some(&a.token),
+            json!({ "clientSettings": { "billing": { "allowNegativeStock": false } } }),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    let bulb = seed_item(&app, &a.client_id, "Bulb", 5000, 1).await;
+    let body = json!({ "invoice": { "create": [{
+        "products": [
+            { "productId": bulb, "itemName": "Bulb", "quantity": 3, "costPerUnit": 50 },
+            { "itemName": "X", "quantity": 2, "costPerUnit": 10 },
+        ],
+        "paidAmount": 170, "deviceTime": now_iso(),
+    }]}});
+    let r = post_keyed(&app.http, &app.base, "/api/sync", &a.token, &uuid(), &body).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["summary"]["invoicesCreated"], 1, "{}", r.body);
+    assert_eq!(r.body["summary"]["itemsCreated"], 1, "{}", r.body);
+    let x = app.db.collection::<Document>("items").find_one(doc! { "clientId": cid, "name": "X" }).await.unwrap();
+    let x = x.expect("the one-character product was created");
+    let x_id = x.get_object_id("_id").unwrap().to_hex();
+    let inv_id = r.body["synced"]["invoicesCreated"][0].as_str().unwrap();
+    assert_eq!(
+        r.body["stockWarnings"],
+        json!([
+            { "invoiceId": inv_id, "productId": bulb, "itemName": "Bulb", "quantity": 3, "stock": -2 },
+            { "invoiceId": inv_id, "productId": x_id, "itemName": "X", "quantity": 2, "stock": -2 },
+        ]),
+        "{}",
+        r.body
+    );
+    assert_eq!(app.stock_of(&bulb).await, -2);
+    let row = r.body["data"]["items"].as_array().unwrap().iter().find(|i| i["_id"] == bulb.as_str()).unwrap().clone();
+    assert_eq!(row["stock"], -2, "the download shows the negative stock");
+
+    // v2 push: the one-character item sells again; a line still above zero has no warning
+    let fan = seed_item(&app, &a.client_id, "Fan", 100000, 5).await;
+    let (_, sale) = op(
+        "invoice",
+        "create",
+        json!({ "products": [{ "productId": x_id, "quantity": 1 }, { "productId": fan, "quantity": 1 }] }),
+    );
+    let r = app.post("/api/v2/sync/push", Some(&a.token), json!({ "operations": [sale] })).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let res = &r.body["results"][0];
+    assert_eq!(res["status"], "applied", "{}", r.body);
+    assert_eq!(
+        res["result"]["stockWarnings"],
+        json!([{ "productId": x_id, "itemName": "X", "quantity": 1, "stock": -3 }]),
+        "{}",
+        r.body
+    );
+    assert_eq!(app.stock_of(&x_id).await, -3);
+    assert_eq!(app.stock_of(&fan).await, 4);
+    // and online, the one-character item sells like any other (default shop)
+    let b = app.register(&phone()).await;
+    let r = app
+        .post(
+            "/api/sync",
+            Some(&b.token),
+            json!({ "invoice": { "create": [{ "products": [{ "itemName": "Y", "quantity": 1, "costPerUnit": 5 }] }] } }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let y = r.body["synced"]["itemsCreated"][0].as_str().unwrap().to_string();
+    let s = app
+        .post(
+            "/api/business/invoices/generatewithproducts",
+            Some(&b.token),
+            json!({ "products": [{ "productId": y, "quantity": 1 }] }),
+        )
+        .await;
+    assert_eq!(s.status, 201, "{}", s.body);
+    assert_eq!(s.body["stockWarnings"][0]["stock"], -2);
+}
