@@ -94,6 +94,8 @@ pub struct ProductLineRequest {
 #[serde(rename_all = "camelCase")]
 pub struct GenerateWithProductsRequest {
     pub client_id: Option<String>,
+    /// At least one line (an incomplete sale may send a `cartId` instead).
+    #[serde(default)]
     pub products: Vec<ProductLineRequest>,
     pub client_customer_id: Option<String>,
     pub client_customer_phone: Option<String>,
@@ -432,7 +434,11 @@ pub struct InvoiceResponse {
 impl InvoiceResponse {
     /// The answer to the sale that issued `inv` (with its stock warnings).
     pub fn of(inv: &InvoiceDoc) -> Self {
-        InvoiceResponse { success: true, invoice: InvoiceWire::from_doc(inv), stock_warnings: inv.stock_warnings.clone() }
+        InvoiceResponse {
+            success: true,
+            invoice: InvoiceWire::from_doc(inv),
+            stock_warnings: inv.stock_warnings.clone(),
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use axum::{extract::State, Json};
-use bson::{doc, oid::ObjectId, Document};
+use bson::{doc, oid::ObjectId, Bson, Document};
 use futures::TryStreamExt;
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -556,13 +556,148 @@ async fn invoice_history_data(
     let listed = merge(base.clone(), status_filter(q));
     let total_rows = repo::invoices(&state.db).count_documents(listed.clone()).await? as i64;
     let list = find_invoices(state, listed, page).await?;
-    let analytics = invoice_analytics(state, base, customer.is_some()).await?;
-    let invoices: Vec<Value> = list.iter().map(|i| json!(InvoiceWire::from_doc(i))).collect();
+    let mut analytics = invoice_analytics(state, base.clone(), customer.is_some()).await?;
+    let (behavior, average_payment_time) = payment_behavior(state, auth.client_id, base).await?;
+    analytics["paymentBehavior"] = behavior;
+    analytics["summary"]["averagePaymentTime"] = json!(average_payment_time);
+    let stats = payment_stats(state, auth.client_id, list.iter().map(|i| i.id).collect()).await?;
+    let invoices: Vec<Value> = list.iter().map(|i| history_row(i, stats.get(&i.id))).collect();
     Ok(json!({
         "invoices": invoices,
         "analytics": analytics,
         "pagination": { "total": total_rows, "limit": page.limit, "offset": page.offset, "hasMore": page.offset + page.limit < total_rows },
     }))
+}
+
+/// The payments of one invoice, summed up: (count, first `paidAt`, last `paidAt`).
+#[derive(Debug, Clone, Copy, Default)]
+struct PayStats {
+    count: i64,
+    first: Option<bson::DateTime>,
+    last: Option<bson::DateTime>,
+}
+
+/// [`PayStats`] of each of these invoices (one aggregation over the payments index).
+async fn payment_stats(
+    state: &AppState,
+    client_id: ObjectId,
+    ids: Vec<ObjectId>,
+) -> AppResult<HashMap<ObjectId, PayStats>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let pipeline = vec![
+        doc! { "$match": { "clientId": client_id, "invoiceId": { "$in": ids } } },
+        doc! { "$group": { "_id": "$invoiceId", "n": { "$sum": 1_i64 }, "first": { "$min": "$paidAt" }, "last": { "$max": "$paidAt" } } },
+    ];
+    let rows: Vec<Document> = repo::payments(&state.db).aggregate(pipeline).await?.try_collect().await?;
+    Ok(rows
+        .iter()
+        .filter_map(|d| {
+            let id = d.get_object_id("_id").ok()?;
+            let stats = PayStats {
+                count: int(d, "n"),
+                first: d.get_datetime("first").ok().copied(),
+                last: d.get_datetime("last").ok().copied(),
+            };
+            Some((id, stats))
+        })
+        .collect())
+}
+
+/// `paid` if finalized, `partial` if something was paid, else `unpaid` (ENDPOINTS B29).
+fn payment_status(i: &InvoiceDoc) -> &'static str {
+    if i.is_finalized {
+        "paid"
+    } else if i.paid_amount.is_positive() {
+        "partial"
+    } else {
+        "unpaid"
+    }
+}
+
+/// A B29/B30 row: the invoice plus `paymentStatus`, `paymentCount`, `firstPaymentDate`,
+/// `lastPaymentDate` (payment `paidAt`, null without payments) and `daysToFullPayment`
+/// (whole days from `generatedAt` to the last payment of a finalized invoice, else null).
+fn history_row(i: &InvoiceDoc, stats: Option<&PayStats>) -> Value {
+    let st = stats.copied().unwrap_or_default();
+    let mut row = json!(InvoiceWire::from_doc(i));
+    row["paymentStatus"] = json!(payment_status(i));
+    row["paymentCount"] = json!(st.count);
+    row["firstPaymentDate"] = json!(st.first.map(wire::iso));
+    row["lastPaymentDate"] = json!(st.last.map(wire::iso));
+    row["daysToFullPayment"] =
+        json!(st.last.filter(|_| i.is_finalized && st.count > 0).map(|l| days_between(i.generated_at, l)));
+    row
+}
+
+/// Invoices paid in full within this many days count as paid on time (ENDPOINTS B29).
+pub const ON_TIME_DAYS: i64 = 7;
+
+/// B29/B30 `paymentBehavior` over every invoice of `filter`, and `summary.averagePaymentTime`:
+/// * `averageDaysToPayment` = `averagePaymentTime` = Σ daysToFullPayment / #finalized;
+/// * `onTimePaymentRate` = #finalized with daysToFullPayment <= 7 / #finalized (a fraction);
+/// * `partialPaymentFrequency` = #invoices with more than one payment, or one payment and
+///   not finalized / #invoices (a fraction);
+/// * `paymentMethodPreference` = `{method: number of payments}`.
+///
+/// A zero denominator gives 0. One aggregation: each invoice's payments are looked up by the
+/// `(clientId, invoiceId, paidAt)` index.
+async fn payment_behavior(state: &AppState, client_id: ObjectId, filter: Document) -> AppResult<(Value, f64)> {
+    let days = doc! { "$cond": [
+        { "$and": ["$isFinalized", { "$gt": ["$n", 0] }] },
+        { "$toLong": { "$floor": { "$divide": [{ "$subtract": ["$last", "$generatedAt"] }, 86_400_000_i64] } } },
+        Bson::Null,
+    ] };
+    let pipeline = vec![
+        doc! { "$match": filter },
+        doc! { "$project": { "isFinalized": 1, "generatedAt": 1 } },
+        doc! { "$lookup": {
+            "from": "payments",
+            "let": { "inv": "$_id" },
+            "pipeline": [
+                { "$match": { "$expr": { "$and": [ { "$eq": ["$clientId", client_id] }, { "$eq": ["$invoiceId", "$$inv"] } ] } } },
+                { "$project": { "_id": 0, "method": 1, "paidAt": 1 } },
+            ],
+            "as": "pays",
+        } },
+        doc! { "$project": {
+            "isFinalized": 1, "generatedAt": 1, "n": { "$size": "$pays" },
+            "last": { "$max": "$pays.paidAt" }, "methods": "$pays.method",
+        } },
+        doc! { "$set": { "days": days } },
+        doc! { "$facet": {
+            "all": [ { "$group": {
+                "_id": "all", "n": { "$sum": 1_i64 },
+                "finalized": { "$sum": { "$cond": ["$isFinalized", 1_i64, 0_i64] } },
+                "daysSum": { "$sum": { "$ifNull": ["$days", 0_i64] } },
+                "onTime": { "$sum": { "$cond": [ { "$and": [ { "$ne": ["$days", Bson::Null] }, { "$lte": ["$days", ON_TIME_DAYS] } ] }, 1_i64, 0_i64 ] } },
+                "partial": { "$sum": { "$cond": [ { "$or": [ { "$gt": ["$n", 1] }, { "$and": [ { "$eq": ["$n", 1] }, { "$not": ["$isFinalized"] } ] } ] }, 1_i64, 0_i64 ] } },
+            } } ],
+            "methods": [ { "$unwind": "$methods" }, { "$group": { "_id": "$methods", "n": { "$sum": 1_i64 } } }, { "$sort": { "_id": 1 } } ],
+        } },
+    ];
+    let facets: Document = repo::invoices(&state.db).aggregate(pipeline).await?.try_next().await?.unwrap_or_default();
+    let all =
+        facets.get_array("all").ok().and_then(|a| a.first()).and_then(|b| b.as_document().cloned()).unwrap_or_default();
+    let (n, finalized) = (int(&all, "n"), int(&all, "finalized"));
+    let average = ratio(int(&all, "daysSum"), finalized);
+    let methods: serde_json::Map<String, Value> = facets
+        .get_array("methods")
+        .map(|a| {
+            a.iter()
+                .filter_map(|b| b.as_document())
+                .map(|d| (d.get_str("_id").unwrap_or("").to_string(), json!(int(d, "n"))))
+                .collect()
+        })
+        .unwrap_or_default();
+    let behavior = json!({
+        "onTimePaymentRate": ratio(int(&all, "onTime"), finalized),
+        "averageDaysToPayment": average,
+        "partialPaymentFrequency": ratio(int(&all, "partial"), n),
+        "paymentMethodPreference": methods,
+    });
+    Ok((behavior, average))
 }
 
 /// B29: one customer's invoice history with analytics (`data`). A foreign or unknown
@@ -621,6 +756,134 @@ fn days_between(a: bson::DateTime, b: bson::DateTime) -> i64 {
     (b.timestamp_millis() - a.timestamp_millis()).div_euclid(86_400_000)
 }
 
+/// A B31/B32 payment row: the payment plus `paymentNumber` (1-based, per invoice, in
+/// `paidAt` order), `cumulativeAmount` (paid on the invoice up to and including it),
+/// `remainingBalance` (>= 0), `percentagePaid` (<= 100) and `daysFromInvoice`.
+fn payment_row(p: &PaymentDoc, inv: &InvoiceDoc, number: i64, cumulative: Paise) -> Value {
+    let total = inv.total_amount;
+    let remaining = total.checked_sub(cumulative).filter(|r| !r.is_negative()).unwrap_or_default();
+    let mut row = json!(PaymentWire::from(p));
+    row["paymentNumber"] = json!(number);
+    row["cumulativeAmount"] = json!(cumulative);
+    row["remainingBalance"] = json!(remaining);
+    row["percentagePaid"] = json!(if total.is_positive() {
+        ratio(cumulative.as_i64().saturating_mul(100), total.as_i64()).min(100.0)
+    } else {
+        100.0
+    });
+    row["daysFromInvoice"] = json!(days_between(inv.generated_at, p.paid_at));
+    row
+}
+
+/// (`paymentNumber`, `cumulativeAmount`) of every payment of these invoices, counted over all
+/// of each invoice's payments (not only those of a page), in `paidAt` order as B31.
+async fn running_balances(
+    state: &AppState,
+    client_id: ObjectId,
+    invoices: &HashMap<ObjectId, InvoiceDoc>,
+) -> AppResult<HashMap<ObjectId, (i64, Paise)>> {
+    if invoices.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let ids: Vec<ObjectId> = invoices.keys().copied().collect();
+    let all: Vec<PaymentDoc> = repo::payments(&state.db)
+        .find(doc! { "clientId": client_id, "invoiceId": { "$in": ids } })
+        .sort(doc! { "invoiceId": 1, "paidAt": 1, "_id": 1 })
+        .await?
+        .try_collect()
+        .await?;
+    let mut out = HashMap::with_capacity(all.len());
+    let mut at: HashMap<ObjectId, (i64, Paise)> = HashMap::new();
+    for p in &all {
+        let e = at.entry(p.invoice_id).or_insert((0, Paise::ZERO));
+        e.0 += 1;
+        e.1 = e.1.checked_add(p.amount).unwrap_or(e.1);
+        out.insert(p.id, *e);
+    }
+    Ok(out)
+}
+
+/// `{amount, method, date}` of a payment (B31 `largestPayment` / `smallestPayment`).
+fn payment_brief(p: &PaymentDoc) -> Value {
+    json!({ "amount": p.amount, "method": p.method, "date": wire::iso(p.paid_at) })
+}
+
+/// Days after which an unpaid or part-paid invoice counts as overdue (ENDPOINTS B31).
+pub const OVERDUE_DAYS: i64 = 30;
+
+/// B31 `insights` of one invoice (`now` = when asked):
+///
+/// | payments | state | `paymentBehavior` | `creditRisk` |
+/// | --- | --- | --- | --- |
+/// | none | invoice at most 30 days old | `no_payment` | `pending_assessment` |
+/// | none | older than 30 days | `overdue` | `high` |
+/// | some | finalized within 7 days of the invoice | `prompt` | `low` |
+/// | some | finalized within 30 days | `delayed` | `medium` |
+/// | some | finalized later | `overdue` | `high` |
+/// | some | not finalized, invoice at most 30 days old | `partial` | `medium` |
+/// | some | not finalized, older | `partial` | `high` |
+///
+/// A finalized invoice without payments (nothing was owed) is `prompt` / `low`. Days are
+/// whole days (`floor`), as `daysToFullPayment`. `recommendations` are free-text strings
+/// (at least one).
+fn invoice_insights(inv: &InvoiceDoc, pays: &[PaymentDoc], now: bson::DateTime) -> Value {
+    let age = days_between(inv.generated_at, now);
+    let due = inv.total_amount.checked_sub(inv.paid_amount).filter(|d| !d.is_negative()).unwrap_or_default();
+    let (behavior, risk, advice) = match pays.last() {
+        None if inv.is_finalized => ("prompt", "low", "Nothing is owed on this invoice.".to_string()),
+        None if age > OVERDUE_DAYS => {
+            ("overdue", "high", format!("No payment in {age} days: follow up with the customer for Rs {due}."))
+        }
+        None => (
+            "no_payment",
+            "pending_assessment",
+            format!("No payment yet: remind the customer of Rs {due} before the due date {}.", inv.due_date),
+        ),
+        Some(last) if inv.is_finalized => match days_between(inv.generated_at, last.paid_at) {
+            d if d <= ON_TIME_DAYS => ("prompt", "low", "Paid promptly: a reliable customer.".to_string()),
+            d if d <= OVERDUE_DAYS => {
+                ("delayed", "medium", format!("Paid in full after {d} days: a reminder in the first week may help."))
+            }
+            d => (
+                "overdue",
+                "high",
+                format!("Paid in full only after {d} days: consider asking for part payment at the sale."),
+            ),
+        },
+        Some(_) => (
+            "partial",
+            if age > OVERDUE_DAYS { "high" } else { "medium" },
+            format!("Rs {due} is still due: follow up with the customer for the balance."),
+        ),
+    };
+    json!({ "paymentBehavior": behavior, "creditRisk": risk, "recommendations": [advice] })
+}
+
+/// B32 `insights.recommendations` from the shop's payment summary (at least one string).
+fn shop_recommendations(n_invoices: i64, unpaid: i64, partial: i64, due: Paise, paid: Paise) -> Vec<String> {
+    let mut out = Vec::new();
+    let open = due.checked_sub(paid).filter(|d| d.is_positive());
+    if unpaid > 0 {
+        out.push(format!("{unpaid} invoice(s) have no payment yet: follow up with those customers."));
+    }
+    if partial > 0 {
+        out.push(format!("{partial} invoice(s) are part-paid: collect the balance."));
+    }
+    if let Some(open) = open {
+        if paid.as_i64().saturating_mul(2) < due.as_i64() {
+            out.push(format!("Less than half of the amount billed is collected: Rs {open} is still due."));
+        }
+    }
+    if out.is_empty() {
+        out.push(if n_invoices == 0 {
+            "No invoices yet: payments will show here once you bill.".to_string()
+        } else {
+            "Every invoice is paid in full.".to_string()
+        });
+    }
+    out
+}
+
 /// B31: one invoice's payments with running balances and analytics. Works for invoices
 /// without a customer (v1 crashed, U19).
 #[utoipa::path(get, path = "/business/payment-history/{clientId}/{invoiceId}", tag = "billing", security(("bearer" = [])),
@@ -652,17 +915,7 @@ pub async fn payment_history_of_invoice(
     for (i, p) in pays.iter().enumerate() {
         cumulative = cumulative.checked_add(p.amount).unwrap_or(cumulative);
         let remaining = total.checked_sub(cumulative).filter(|r| !r.is_negative()).unwrap_or_default();
-        let mut row = json!(PaymentWire::from(p));
-        row["paymentNumber"] = json!(i + 1);
-        row["cumulativeAmount"] = json!(cumulative);
-        row["remainingBalance"] = json!(remaining);
-        row["percentagePaid"] = json!(if total.is_positive() {
-            ratio(cumulative.as_i64() * 100, total.as_i64()).min(100.0)
-        } else {
-            100.0
-        });
-        row["daysFromInvoice"] = json!(days_between(inv.generated_at, p.paid_at));
-        rows.push(row);
+        rows.push(payment_row(p, &inv, i as i64 + 1, cumulative));
         let event = if remaining == Paise::ZERO {
             "Invoice Finalized"
         } else if i == 0 {
@@ -674,6 +927,13 @@ pub async fn payment_history_of_invoice(
     }
     let first = pays.first().map(|p| p.paid_at);
     let last = pays.last().map(|p| p.paid_at);
+    let duration = match (first, last) {
+        (Some(f), Some(l)) => days_between(f, l),
+        _ => 0,
+    };
+    // the earliest payment wins a tie
+    let largest = pays.iter().rev().max_by_key(|p| p.amount);
+    let smallest = pays.iter().min_by_key(|p| p.amount);
     let remaining = total.checked_sub(inv.paid_amount).filter(|r| !r.is_negative()).unwrap_or_default();
     let analytics = json!({
         "paymentSummary": {
@@ -687,15 +947,20 @@ pub async fn payment_history_of_invoice(
             "finalizedDate": inv.finalized_at.map(wire::iso),
             "daysToFirstPayment": first.map(|f| days_between(inv.generated_at, f)),
             "daysToFullPayment": inv.finalized_at.filter(|_| !pays.is_empty()).map(|f| days_between(inv.generated_at, f)),
-            "totalPaymentDuration": match (first, last) { (Some(f), Some(l)) => days_between(f, l), _ => 0 },
+            "totalPaymentDuration": duration,
+            "averageDaysBetweenPayments": if pays.len() > 1 { ratio(duration, pays.len() as i64 - 1) } else { 0.0 },
         },
         "paymentMethodBreakdown": method_breakdown(&pays),
         "paymentPattern": {
             "averagePaymentSize": avg(inv.paid_amount, pays.len() as i64),
+            "largestPayment": largest.map(payment_brief),
+            "smallestPayment": smallest.map(payment_brief),
+            "initialPaymentPercentage": pays.first().map(|p| ratio(p.amount.as_i64() * 100, total.as_i64())).unwrap_or(0.0),
             "paymentFrequency": match pays.len() { 0 => "none", 1 => "single", _ => "multiple" },
             "isPartialPayment": !inv.is_finalized && inv.paid_amount.is_positive(),
         },
         "milestones": milestones,
+        "insights": invoice_insights(&inv, &pays, bson::DateTime::now()),
     });
     let mut invoice = json!(InvoiceWire::from_doc(&inv));
     invoice["clientCustomerId"] = customer.unwrap_or(Value::Null);
@@ -734,10 +999,14 @@ pub async fn payment_history(
     let customers =
         customers_by_id(&state, auth.client_id, invoices.iter().filter_map(|i| i.client_customer_id).collect()).await?;
     let invoices: HashMap<ObjectId, InvoiceDoc> = invoices.into_iter().map(|i| (i.id, i)).collect();
+    let running = running_balances(&state, auth.client_id, &invoices).await?;
     let rows: Vec<Value> = pays
         .iter()
         .map(|p| {
-            let mut row = json!(PaymentWire::from(p));
+            let mut row = match (running.get(&p.id), invoices.get(&p.invoice_id)) {
+                (Some((number, cumulative)), Some(inv)) => payment_row(p, inv, *number, *cumulative),
+                _ => json!(PaymentWire::from(p)),
+            };
             row["invoice"] = invoices
                 .get(&p.invoice_id)
                 .map(|i| {
@@ -801,6 +1070,7 @@ pub async fn payment_history(
         },
         "paymentMethodBreakdown": methods,
         "trends": { "monthlyPayments": months },
+        "insights": { "recommendations": shop_recommendations(n_inv, unpaid, n_inv - fully - unpaid, due, paid) },
     });
     Ok(Json(DataResponse {
         success: true,

@@ -98,7 +98,10 @@ async fn apply(db: &Database, m: &Migration) -> Result<(), MigrationError> {
     let updates = spec.get("updates").and_then(|u| u.as_array()).cloned().unwrap_or_default();
     for u in &updates {
         let (coll, filter, update) = update_step(u).map_err(|e| MigrationError::Invalid(m.name, e))?;
-        db.collection::<Document>(&coll).update_many(filter, update).await.map_err(|e| MigrationError::Db(m.name, e))?;
+        db.collection::<Document>(&coll)
+            .update_many(filter, update)
+            .await
+            .map_err(|e| MigrationError::Db(m.name, e))?;
     }
     Ok(())
 }

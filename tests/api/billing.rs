@@ -200,8 +200,8 @@ async fn invoice_from_products_is_exact_and_writes_everything_in_one_go() {
             json!({
                 "clientId": r.client_id, "clientCustomerPhone": cust, "clientCustomerName": "Ravi",
                 "products": [
-                    { "productId": a, "itemName": "ignored", "quantity": 3, "costPerUnit": 1 },
-                    { "productId": b, "itemName": "ignored", "quantity": 7, "costPerUnit": 0.01 }
+                    { "productId": a, "itemName": "ignored", "quantity": 3 },
+                    { "productId": b, "itemName": "ignored", "quantity": 7 }
                 ],
                 "totalAmount": 100.06, "paidAmount": 50.03, "paymentMethod": "upi"
             }),
@@ -216,7 +216,7 @@ async fn invoice_from_products_is_exact_and_writes_everything_in_one_go() {
     assert_eq!(inv["status"], "Partial");
     assert_eq!(inv["isFinalized"], false);
     assert_eq!(inv["products"][0]["itemName"], "Wire 1m", "catalog name, not the client's");
-    assert_eq!(inv["products"][0]["costPerUnit"], 33.33, "catalog price, not the client's");
+    assert_eq!(inv["products"][0]["costPerUnit"], 33.33, "the catalog price when no costPerUnit is sent");
     let number = inv["invoiceNumber"].as_str().unwrap();
     assert!(number.starts_with("INV/") && number.ends_with("/00001") && number.len() <= 16, "{number}");
     assert_eq!(inv["invoiceDate"].as_str().unwrap().len(), 10);
@@ -769,9 +769,13 @@ async fn a_new_shop_sells_below_zero_stock_and_the_answer_lists_the_lines() {
     assert_eq!(profile.body["client"]["clientSettings"]["billing"]["allowNegativeStock"], true, "{}", profile.body);
     let bare = unstocked_item(&app, &r, "Wiper Blade", json!(120)).await;
     let stocked = seed_item(&app, &r.client_id, "Horn", 50000, 10).await;
-    let res =
-        sell(&app, &r, json!([{ "productId": bare, "quantity": 2 }, { "productId": stocked, "quantity": 3 }]), json!(0))
-            .await;
+    let res = sell(
+        &app,
+        &r,
+        json!([{ "productId": bare, "quantity": 2 }, { "productId": stocked, "quantity": 3 }]),
+        json!(0),
+    )
+    .await;
     assert_eq!(res.status, 201, "{}", res.body);
     assert_eq!(
         res.body["stockWarnings"],
@@ -819,7 +823,10 @@ async fn every_online_sale_path_warns_by_default_and_refuses_in_a_strict_shop() 
         }
         let paths: Vec<(&str, Value)> = vec![
             ("/api/business/invoices/generate", json!({ "cartId": cart_with(&app, &r, &item).await })),
-            ("/api/business/invoices/generatewithproducts", json!({ "products": [{ "productId": item, "quantity": 1 }] })),
+            (
+                "/api/business/invoices/generatewithproducts",
+                json!({ "products": [{ "productId": item, "quantity": 1 }] }),
+            ),
             ("/api/business/invoices/incomplete-sale", json!({ "products": [{ "productId": item, "quantity": 1 }] })),
             ("/api/business/invoices/incomplete-sale", json!({ "cartId": cart_with(&app, &r, &item).await })),
         ];
@@ -881,7 +888,12 @@ async fn migration_0008_defaults_allow_negative_stock_only_where_unset() {
     let applied = viveka::db::migrations::run(&app.db).await.unwrap();
     assert_eq!(applied, vec!["0008_compat"]);
     let flag = |d: bson::Document| {
-        d.get_document("clientSettings").unwrap().get_document("billing").unwrap().get_bool("allowNegativeStock").unwrap()
+        d.get_document("clientSettings")
+            .unwrap()
+            .get_document("billing")
+            .unwrap()
+            .get_bool("allowNegativeStock")
+            .unwrap()
     };
     assert!(flag(clients.find_one(doc! { "_id": old_id }).await.unwrap().unwrap()));
     let strict_id = ObjectId::parse_str(&strict.client_id).unwrap();
@@ -951,4 +963,314 @@ async fn generatewithproducts_bills_the_price_the_customer_was_charged() {
         .await;
     res.assert_envelope(400);
     assert!(res.errors().contains("totalAmount"), "{}", res.body);
+}
+
+// ---------- issue 12, sections 0 and 6: the analytics keys the app reads (B28-B32) ----------
+
+/// An invoice of `customer` straight into the database (amounts in paise).
+async fn past_invoice(
+    app: &TestApp,
+    client: ObjectId,
+    customer: ObjectId,
+    total: i64,
+    paid: i64,
+    generated: bson::DateTime,
+) -> ObjectId {
+    use viveka::billing::model::{status_for, InvoiceDoc};
+    let finalized = paid >= total;
+    let id = ObjectId::new();
+    let inv = InvoiceDoc {
+        id,
+        client_id: client,
+        client_customer_id: Some(customer),
+        client_customer_name: "Customer".into(),
+        client_customer_phone: String::new(),
+        invoice_number: Some(format!("T/{}", id.to_hex())),
+        financial_year: None,
+        seq: None,
+        kind: "invoice".into(),
+        invoice_date: viveka::time::ist_date_string(generated),
+        due_date: "2026-12-31".into(),
+        subtotal: Paise(total),
+        total_tax: Paise(0),
+        total_discount: Paise(0),
+        total_amount: Paise(total),
+        paid_amount: Paise(paid),
+        previous_balance: Paise(0),
+        status: status_for(Paise(paid), Paise(total)).to_string(),
+        is_finalized: finalized,
+        products: vec![],
+        notes: String::new(),
+        cart_id: None,
+        source: "test".into(),
+        generated_at: generated,
+        finalized_at: None,
+        device_ref: None,
+        created_at: generated,
+        updated_at: generated,
+        version: 0,
+        stock_warnings: vec![],
+    };
+    app.db.collection::<InvoiceDoc>("invoices").insert_one(&inv).await.unwrap();
+    inv.id
+}
+
+async fn past_payment(
+    app: &TestApp,
+    client: ObjectId,
+    invoice: ObjectId,
+    amount: i64,
+    method: &str,
+    t: bson::DateTime,
+) {
+    let p = viveka::billing::model::PaymentDoc {
+        id: ObjectId::new(),
+        client_id: client,
+        invoice_id: invoice,
+        amount: Paise(amount),
+        method: method.into(),
+        note: String::new(),
+        paid_at: t,
+        created_at: t,
+        updated_at: t,
+        version: 0,
+    };
+    app.db.collection::<viveka::billing::model::PaymentDoc>("payments").insert_one(&p).await.unwrap();
+}
+
+/// Hand-made history (rupees; T0 = 2026-01-10T06:00:00Z, d = days after T0):
+///
+/// | inv | customer | total | generated | payments                          | finalized | days to full |
+/// |-----|----------|-------|-----------|-----------------------------------|-----------|--------------|
+/// | J1  | C        | 1000  | T0        | 400 cash at T0, 600 upi at d3     | yes       | 3            |
+/// | J2  | C        | 500   | d1        | 500 cash at d11                   | yes       | 10           |
+/// | J3  | C        | 300   | d2        | 100 card at d2 + 1 h              | no        | -            |
+/// | J4  | C        | 200   | d5        | none                              | no        | -            |
+/// | J5  | D        | 50    | d6        | 50 cash at d6 + 12 h              | yes       | 0            |
+/// | J6  | D        | 100   | T0        | 100 cash at d40                   | yes       | 40           |
+///
+/// B29 (C: J1-J4): averagePaymentTime = averageDaysToPayment = (3 + 10) / 2 = 6.5;
+/// onTimePaymentRate = 1 (J1) / 2 = 0.5; partialPaymentFrequency = 2 (J1: two payments, J3:
+/// one, not finalized) / 4 = 0.5; paymentMethodPreference = {card 1, cash 2, upi 1}.
+/// B30 (all): (3 + 10 + 0 + 40) / 4 = 13.25; on time J1, J5: 2 / 4 = 0.5; partial 2 / 6 =
+/// 0.3333; methods {card 1, cash 4, upi 1}.
+#[tokio::test]
+async fn invoice_and_payment_history_carry_every_key_the_app_reads() {
+    use viveka::customer::model::CustomerDoc;
+    let app = TestApp::spawn().await;
+    let r = app.register(&phone()).await;
+    let cid = ObjectId::parse_str(&r.client_id).unwrap();
+    let t0 = bson::DateTime::parse_rfc3339_str("2026-01-10T06:00:00Z").unwrap();
+    let d = |days: i64, hours: i64| {
+        bson::DateTime::from_millis(t0.timestamp_millis() + days * 86_400_000 + hours * 3_600_000)
+    };
+    let now = bson::DateTime::now();
+    let c = CustomerDoc::new(cid, "9876500001", "Meena", now);
+    let dd = CustomerDoc::new(cid, "9876500002", "Ravi", now);
+    app.db.collection::<CustomerDoc>("clientcustomers").insert_many([&c, &dd]).await.unwrap();
+    let j1 = past_invoice(&app, cid, c.id, 100000, 100000, d(0, 0)).await;
+    past_payment(&app, cid, j1, 40000, "cash", d(0, 0)).await;
+    past_payment(&app, cid, j1, 60000, "upi", d(3, 0)).await;
+    let j2 = past_invoice(&app, cid, c.id, 50000, 50000, d(1, 0)).await;
+    past_payment(&app, cid, j2, 50000, "cash", d(11, 0)).await;
+    let j3 = past_invoice(&app, cid, c.id, 30000, 10000, d(2, 0)).await;
+    past_payment(&app, cid, j3, 10000, "card", d(2, 1)).await;
+    let j4 = past_invoice(&app, cid, c.id, 20000, 0, d(5, 0)).await;
+    let j5 = past_invoice(&app, cid, dd.id, 5000, 5000, d(6, 0)).await;
+    past_payment(&app, cid, j5, 5000, "cash", d(6, 12)).await;
+    let j6 = past_invoice(&app, cid, dd.id, 10000, 10000, d(0, 0)).await;
+    past_payment(&app, cid, j6, 10000, "cash", d(40, 0)).await;
+    let base = "/api/business";
+
+    // B29: rows and paymentBehavior
+    let h = app.get(&format!("{base}/invoice-history/{}/{}", r.client_id, c.id.to_hex()), Some(&r.token)).await;
+    assert_eq!(h.status, 200, "{}", h.body);
+    let data = &h.body["data"];
+    let row = |id: ObjectId| {
+        data["invoices"].as_array().unwrap().iter().find(|i| i["_id"] == id.to_hex().as_str()).unwrap().clone()
+    };
+    let iso = |t: bson::DateTime| viveka::wire::iso(t);
+    let r1 = row(j1);
+    assert_eq!(
+        (&r1["paymentStatus"], &r1["paymentCount"], &r1["firstPaymentDate"], &r1["lastPaymentDate"]),
+        (&json!("paid"), &json!(2), &json!(iso(d(0, 0))), &json!(iso(d(3, 0)))),
+        "{r1}"
+    );
+    assert_eq!(r1["daysToFullPayment"], 3);
+    assert_eq!(r1["pendingAmount"], 0);
+    assert_eq!(row(j2)["daysToFullPayment"], 10);
+    let r3 = row(j3);
+    assert_eq!(
+        (&r3["paymentStatus"], &r3["paymentCount"], &r3["pendingAmount"]),
+        (&json!("partial"), &json!(1), &json!(200))
+    );
+    assert!(r3["daysToFullPayment"].is_null());
+    let r4 = row(j4);
+    assert_eq!((&r4["paymentStatus"], &r4["paymentCount"]), (&json!("unpaid"), &json!(0)));
+    assert!(r4["firstPaymentDate"].is_null() && r4["lastPaymentDate"].is_null() && r4["daysToFullPayment"].is_null());
+    let a = &data["analytics"];
+    assert_eq!(
+        a["paymentBehavior"],
+        json!({ "onTimePaymentRate": 0.5, "averageDaysToPayment": 6.5, "partialPaymentFrequency": 0.5,
+                "paymentMethodPreference": { "card": 1, "cash": 2, "upi": 1 } }),
+        "{a}"
+    );
+    assert_eq!(a["summary"]["averagePaymentTime"], 6.5);
+    assert_eq!(a["summary"]["customerLifetimeValue"], 2000);
+    for (section, keys) in [
+        (
+            "summary",
+            &[
+                "totalInvoices",
+                "finalizedInvoices",
+                "pendingInvoices",
+                "totalRevenue",
+                "totalPaid",
+                "totalPending",
+                "averageInvoiceValue",
+                "averagePaymentTime",
+                "customerLifetimeValue",
+            ][..],
+        ),
+        (
+            "purchasePatterns",
+            &["frequentlyPurchasedItems", "preferredItemGroups", "averageItemsPerInvoice", "averageQuantityPerInvoice"]
+                [..],
+        ),
+        (
+            "timeline",
+            &[
+                "firstInvoiceDate",
+                "lastInvoiceDate",
+                "customerTenure",
+                "averageDaysBetweenPurchases",
+                "monthlyPurchaseFrequency",
+            ][..],
+        ),
+        ("trends", &["monthlyRevenue", "revenueGrowthRate", "purchaseFrequencyTrend"][..]),
+    ] {
+        for k in keys {
+            assert!(a[section].get(*k).is_some(), "B29 analytics.{section}.{k} missing: {a}");
+        }
+    }
+    for k in ["_id", "name", "phoneNumber", "emailId", "address", "gstNo"] {
+        assert!(data["clientCustomer"].get(k).is_some(), "clientCustomer.{k}");
+    }
+    for k in ["total", "limit", "offset", "hasMore"] {
+        assert!(data["pagination"].get(k).is_some(), "pagination.{k}");
+    }
+
+    // B30: over every invoice, same row keys
+    let h = app.get(&format!("{base}/invoice-history/{}", r.client_id), Some(&r.token)).await;
+    let a = &h.body["data"]["analytics"];
+    assert_eq!(
+        a["paymentBehavior"],
+        json!({ "onTimePaymentRate": 0.5, "averageDaysToPayment": 13.25, "partialPaymentFrequency": 0.3333,
+                "paymentMethodPreference": { "card": 1, "cash": 4, "upi": 1 } }),
+        "{a}"
+    );
+    assert_eq!(a["summary"]["averagePaymentTime"], 13.25);
+    for (section, k) in [
+        ("summary", "totalBusinessValue"),
+        ("timeline", "businessTenure"),
+        ("timeline", "averageDaysBetweenInvoices"),
+        ("timeline", "monthlyInvoiceFrequency"),
+        ("trends", "invoiceFrequencyTrend"),
+    ] {
+        assert!(a[section].get(k).is_some(), "B30 analytics.{section}.{k} missing: {a}");
+    }
+    let rows = h.body["data"]["invoices"].as_array().unwrap();
+    assert_eq!(rows.len(), 6);
+    let r6 = rows.iter().find(|i| i["_id"] == j6.to_hex().as_str()).unwrap();
+    assert_eq!((&r6["paymentStatus"], &r6["daysToFullPayment"]), (&json!("paid"), &json!(40)));
+
+    // B31: rows, timeline, pattern and insights
+    let p = app.get(&format!("{base}/payment-history/{}/{}", r.client_id, j1.to_hex()), Some(&r.token)).await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    let pd = &p.body["data"];
+    let pays = pd["payments"].as_array().unwrap();
+    assert_eq!(
+        pays.iter()
+            .map(|x| (
+                x["paymentNumber"].clone(),
+                x["cumulativeAmount"].clone(),
+                x["remainingBalance"].clone(),
+                x["percentagePaid"].clone(),
+                x["daysFromInvoice"].clone()
+            ))
+            .collect::<Vec<_>>(),
+        vec![
+            (json!(1), json!(400), json!(600), json!(40.0), json!(0)),
+            (json!(2), json!(1000), json!(0), json!(100.0), json!(3))
+        ]
+    );
+    let an = &pd["analytics"];
+    assert_eq!(an["paymentTimeline"]["averageDaysBetweenPayments"], 3.0);
+    assert_eq!(an["paymentTimeline"]["daysToFirstPayment"], 0);
+    assert_eq!(an["paymentPattern"]["largestPayment"], json!({ "amount": 600, "method": "upi", "date": iso(d(3, 0)) }));
+    assert_eq!(
+        an["paymentPattern"]["smallestPayment"],
+        json!({ "amount": 400, "method": "cash", "date": iso(d(0, 0)) })
+    );
+    assert_eq!(an["paymentPattern"]["initialPaymentPercentage"], 40.0);
+    assert_eq!((&an["insights"]["paymentBehavior"], &an["insights"]["creditRisk"]), (&json!("prompt"), &json!("low")));
+    for k in ["paymentSummary", "paymentTimeline", "paymentMethodBreakdown", "paymentPattern", "milestones", "insights"]
+    {
+        assert!(an.get(k).is_some(), "B31 analytics.{k}");
+    }
+    let insights = |inv: ObjectId| {
+        let app = &app;
+        let (token, client) = (r.token.clone(), r.client_id.clone());
+        async move {
+            let p = app.get(&format!("/api/business/payment-history/{client}/{}", inv.to_hex()), Some(&token)).await;
+            let i = p.body["data"]["analytics"]["insights"].clone();
+            assert!(
+                i["recommendations"].as_array().is_some_and(|a| !a.is_empty() && a.iter().all(Value::is_string)),
+                "{i}"
+            );
+            (i["paymentBehavior"].as_str().unwrap().to_string(), i["creditRisk"].as_str().unwrap().to_string())
+        }
+    };
+    let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
+    assert_eq!(insights(j2).await, pair("delayed", "medium"), "paid in full after 10 days");
+    assert_eq!(insights(j3).await, pair("partial", "high"), "part-paid, older than 30 days");
+    assert_eq!(insights(j4).await, pair("overdue", "high"), "nothing paid in over 30 days");
+    assert_eq!(insights(j5).await, pair("prompt", "low"));
+    assert_eq!(insights(j6).await, pair("overdue", "high"), "paid in full only after 40 days");
+
+    // B32: per-invoice numbers and running totals over all of the invoice's payments, not
+    // only the page (paidAt order: J1 400, J3 100, J1 600, J5 50, J2 500, J6 100)
+    let all = app.get(&format!("{base}/payment-history/{}?limit=2&offset=1", r.client_id), Some(&r.token)).await;
+    assert_eq!(all.status, 200, "{}", all.body);
+    let rows = all.body["data"]["payments"].as_array().unwrap();
+    assert_eq!(
+        rows.iter()
+            .map(|x| (
+                x["invoiceId"].clone(),
+                x["paymentNumber"].clone(),
+                x["cumulativeAmount"].clone(),
+                x["remainingBalance"].clone(),
+                x["daysFromInvoice"].clone()
+            ))
+            .collect::<Vec<_>>(),
+        vec![
+            (json!(j3.to_hex()), json!(1), json!(100), json!(200), json!(0)),
+            (json!(j1.to_hex()), json!(2), json!(1000), json!(0), json!(3))
+        ],
+        "{}",
+        all.body
+    );
+    let an = &all.body["data"]["analytics"];
+    let recs = an["insights"]["recommendations"].as_array().unwrap();
+    assert!(recs.iter().any(|s| s.as_str().unwrap().starts_with("1 invoice(s) have no payment yet")), "{recs:?}");
+    assert!(recs.iter().any(|s| s.as_str().unwrap().starts_with("1 invoice(s) are part-paid")), "{recs:?}");
+    for k in ["paymentSummary", "paymentTimeline", "paymentMethodBreakdown", "trends", "insights"] {
+        assert!(an.get(k).is_some(), "B32 analytics.{k}");
+    }
+
+    // a fresh unpaid sale: no payment yet, risk still to be assessed
+    let item = seed_item(&app, &r.client_id, "Chain", 10000, 5).await;
+    let fresh = sell(&app, &r, json!([{ "productId": item, "quantity": 1 }]), json!(0)).await;
+    let fresh = ObjectId::parse_str(fresh.body["invoice"]["_id"].as_str().unwrap()).unwrap();
+    assert_eq!(insights(fresh).await, pair("no_payment", "pending_assessment"));
 }

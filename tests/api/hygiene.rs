@@ -321,13 +321,9 @@ async fn an_empty_body_is_an_empty_body_whatever_its_content_type() {
                 .collect::<Vec<_>>()
                 .join("/");
             let mut statuses = Vec::new();
-            for ct in [
-                None,
-                Some("application/json"),
-                form,
-                Some("text/plain"),
-                Some("multipart/form-data; boundary=x"),
-            ] {
+            for ct in
+                [None, Some("application/json"), form, Some("text/plain"), Some("multipart/form-data; boundary=x")]
+            {
                 statuses.push((ct, send(method.clone(), url.clone(), token.clone(), ct, "").await));
                 // a route that ends the session (logout): sign in again for the next request
                 if app.get(&format!("/api/client/{}", reg.client_id), Some(&token)).await.status == 401 {
