@@ -1274,3 +1274,139 @@ async fn invoice_and_payment_history_carry_every_key_the_app_reads() {
     let fresh = ObjectId::parse_str(fresh.body["invoice"]["_id"].as_str().unwrap()).unwrap();
     assert_eq!(insights(fresh).await, pair("no_payment", "pending_assessment"));
 }
+
+/// Every key ENDPOINTS.md defines for B28-B32 is in the answer (the app reads them; a key
+/// added to the contract list below and missing from the code fails here). `a.b[0].c`: `[0]`
+/// is the first element of an array.
+#[tokio::test]
+async fn analytics_answers_carry_every_key_of_the_v1_contract() {
+    let app = TestApp::spawn().await;
+    let r = app.register(&phone()).await;
+    let item = seed_item(&app, &r.client_id, "Tyre", 150000, 10).await;
+    let sale = app
+        .post(
+            "/api/business/invoices/generatewithproducts",
+            Some(&r.token),
+            json!({ "products": [{ "productId": item, "quantity": 1 }], "paidAmount": 500, "clientCustomerPhone": phone(), "clientCustomerName": "Meena" }),
+        )
+        .await;
+    assert_eq!(sale.status, 201, "{}", sale.body);
+    let inv = sale.body["invoice"]["_id"].as_str().unwrap().to_string();
+    let cust = sale.body["invoice"]["clientCustomerId"].as_str().unwrap().to_string();
+    let pay = app
+        .post("/api/business/invoices/pay", Some(&r.token), json!({ "invoiceId": inv, "amount": 200, "method": "upi" }))
+        .await;
+    assert_eq!(pay.status, 200, "{}", pay.body);
+
+    fn get<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
+        path.split('.').try_fold(v, |v, seg| match seg.strip_suffix("[0]") {
+            Some(k) => v.get(k)?.get(0),
+            None => v.get(seg),
+        })
+    }
+    /// `p.{a b}` -> `p.a`, `p.b`; other words as they are; every path prefixed with `prefix`.
+    fn expand(prefix: &str, spec: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut rest = spec.trim();
+        while !rest.is_empty() {
+            let word_end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            match rest.find('{').filter(|b| *b < word_end) {
+                Some(b) => {
+                    let close = b + rest[b..].find('}').unwrap();
+                    out.extend(rest[b + 1..close].split_whitespace().map(|k| format!("{prefix}{}{k}", &rest[..b])));
+                    rest = rest[close + 1..].trim_start();
+                }
+                None => {
+                    out.push(format!("{prefix}{}", &rest[..word_end]));
+                    rest = rest[word_end..].trim_start();
+                }
+            }
+        }
+        out
+    }
+    let common29 = "analytics.summary.{totalInvoices finalizedInvoices pendingInvoices totalRevenue totalPaid totalPending averageInvoiceValue averagePaymentTime}
+        analytics.paymentBehavior.{onTimePaymentRate averageDaysToPayment partialPaymentFrequency paymentMethodPreference}
+        analytics.purchasePatterns.{frequentlyPurchasedItems preferredItemGroups averageItemsPerInvoice averageQuantityPerInvoice}
+        analytics.purchasePatterns.frequentlyPurchasedItems[0].{itemName itemGroup totalQuantity totalRevenue purchaseCount}
+        analytics.purchasePatterns.preferredItemGroups[0].{groupName invoiceCount totalRevenue}
+        analytics.timeline.{firstInvoiceDate lastInvoiceDate} analytics.trends.{monthlyRevenue revenueGrowthRate}
+        analytics.trends.monthlyRevenue[0].{month revenue invoiceCount}
+        invoices[0].{pendingAmount paymentStatus paymentCount firstPaymentDate lastPaymentDate daysToFullPayment}
+        pagination.{total limit offset hasMore}";
+    let pay_row = "{_id clientId invoiceId amount method note paymentNumber cumulativeAmount remainingBalance percentagePaid daysFromInvoice createdAt updatedAt}";
+    let contract: Vec<(String, Vec<String>)> = vec![
+        (
+            format!("/api/business/payment-report/{}", r.client_id),
+            expand("", "report summary.{totalInvoices totalAmount totalPaid totalPending}"),
+        ),
+        (
+            format!("/api/business/invoice-history/{}/{cust}", r.client_id),
+            [
+                expand("data.", common29),
+                expand(
+                    "data.",
+                    "clientCustomer.{_id name phoneNumber emailId address gstNo} analytics.summary.customerLifetimeValue
+                     analytics.timeline.{customerTenure averageDaysBetweenPurchases monthlyPurchaseFrequency} analytics.trends.purchaseFrequencyTrend",
+                ),
+            ]
+            .concat(),
+        ),
+        (
+            format!("/api/business/invoice-history/{}", r.client_id),
+            [
+                expand("data.", common29),
+                expand(
+                    "data.",
+                    "analytics.summary.totalBusinessValue analytics.timeline.{businessTenure averageDaysBetweenInvoices monthlyInvoiceFrequency}
+                     analytics.trends.invoiceFrequencyTrend",
+                ),
+            ]
+            .concat(),
+        ),
+        (
+            format!("/api/business/payment-history/{}/{inv}", r.client_id),
+            [
+                expand("data.payments[0].", pay_row),
+                expand(
+                    "data.",
+                    "invoice.clientCustomerId.{_id name phoneNumber}
+                     analytics.paymentSummary.{totalPayments totalAmountPaid totalAmountDue remainingBalance paymentCompletionRate isFullyPaid isPending}
+                     analytics.paymentTimeline.{invoiceGeneratedDate firstPaymentDate lastPaymentDate finalizedDate daysToFirstPayment daysToFullPayment totalPaymentDuration averageDaysBetweenPayments}
+                     analytics.paymentMethodBreakdown.upi.{count totalAmount percentage}
+                     analytics.paymentPattern.{averagePaymentSize largestPayment smallestPayment initialPaymentPercentage paymentFrequency isPartialPayment}
+                     analytics.paymentPattern.largestPayment.{amount method date}
+                     analytics.milestones[0].{date event amount balance} analytics.insights.{paymentBehavior creditRisk recommendations}",
+                ),
+            ]
+            .concat(),
+        ),
+        (
+            format!("/api/business/payment-history/{}", r.client_id),
+            [
+                expand("data.payments[0].", pay_row),
+                expand(
+                    "data.",
+                    "payments[0].invoice.{invoiceNumber totalAmount clientCustomer}
+                     analytics.paymentSummary.{totalPayments totalAmountPaid totalAmountDue remainingBalance paymentCompletionRate totalInvoices fullyPaidInvoices partiallyPaidInvoices unpaidInvoices}
+                     analytics.paymentTimeline.{firstPaymentDate lastPaymentDate totalPaymentDuration averagePaymentSize}
+                     analytics.paymentMethodBreakdown.cash.{count totalAmount percentage}
+                     analytics.trends.monthlyPayments[0].{month totalAmount paymentCount} analytics.insights.recommendations",
+                ),
+            ]
+            .concat(),
+        ),
+    ];
+    let total: usize = contract.iter().map(|c| c.1.len()).sum();
+    assert!(total > 150, "the key list expanded to {total} paths only");
+    let mut missing = Vec::new();
+    for (url, paths) in &contract {
+        let res = app.get(url, Some(&r.token)).await;
+        assert_eq!(res.status, 200, "{url}: {}", res.body);
+        for p in paths {
+            if get(&res.body, p).is_none() {
+                missing.push(format!("{url}: {p}"));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "keys of ENDPOINTS.md B28-B32 missing:\n{}", missing.join("\n"));
+}
