@@ -98,6 +98,7 @@ pub struct SettingsPatch {
     pub purchases: Option<PurchasesPatch>,
 }
 
+/// `clientSettings.purchases` of a profile update (unsent fields keep their value).
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PurchasesPatch {
