@@ -24,13 +24,24 @@ pub struct Inner {
     pub shop_locks: Stripes,
     /// Device sessions recently found active (see `auth::cache`).
     pub sessions: SessionCache,
+    /// The clock read where today's India date decides an answer (tests pin it).
+    pub clock: crate::time::Clock,
 }
 
 impl AppState {
     pub fn new(config: Config, client: Client, db: Database, sms: Arc<dyn SmsSender>) -> Self {
         let jwt = JwtKeys::new(&config);
         let sessions = SessionCache::new(config.session_cache_ttl);
-        AppState(Arc::new(Inner { config, client, db, sms, jwt, shop_locks: Stripes::default(), sessions }))
+        AppState(Arc::new(Inner {
+            config,
+            client,
+            db,
+            sms,
+            jwt,
+            shop_locks: Stripes::default(),
+            sessions,
+            clock: Default::default(),
+        }))
     }
 }
 

@@ -56,6 +56,9 @@ pub async fn register(
         check_password(&mut e, p);
     }
     let device_id = e.opt_text("deviceId", &req.device_id, 1, 200).unwrap_or_else(|| "registration-device".into());
+    if let Some(s) = &req.client_settings {
+        s.check(&mut e);
+    }
     e.finish()?;
     let issued = service::register(
         &state,

@@ -327,6 +327,10 @@ pub struct InvoiceWire {
     /// The device's own reference of an offline sale (sync), when it had one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub device_ref: Option<String>,
+    /// The device's clock reading of an offline sale (sync), as sent; `generatedAt` is this
+    /// time but never later than when the server received it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_time: Option<String>,
     pub created_at: String,
     pub updated_at: String,
     #[serde(rename = "__v")]
@@ -378,6 +382,7 @@ impl InvoiceWire {
             generated_at: wire::iso(i.generated_at),
             finalized_at: i.finalized_at.map(wire::iso),
             device_ref: i.device_ref.clone(),
+            device_time: i.device_time.map(wire::iso),
             created_at: wire::iso(i.created_at),
             updated_at: wire::iso(i.updated_at),
             v: i.version,
@@ -396,7 +401,12 @@ pub struct PaymentWire {
     pub amount: Paise,
     pub method: String,
     pub note: String,
+    /// When the payment counts: the device time of an offline payment, but never later than
+    /// the server's receipt time nor earlier than the invoice's `generatedAt`.
     pub paid_at: String,
+    /// The device's clock reading of an offline payment (sync), as sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_time: Option<String>,
     pub created_at: String,
     pub updated_at: String,
     #[serde(rename = "__v")]
@@ -413,6 +423,7 @@ impl From<&PaymentDoc> for PaymentWire {
             method: p.method.clone(),
             note: p.note.clone(),
             paid_at: wire::iso(p.paid_at),
+            device_time: p.device_time.map(wire::iso),
             created_at: wire::iso(p.created_at),
             updated_at: wire::iso(p.updated_at),
             v: p.version,

@@ -126,6 +126,10 @@ pub struct InvoiceDoc {
     /// The device's own reference for an offline sale (kept alongside the server number).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_ref: Option<String>,
+    /// The device's clock reading of an offline sale, as sent (`generatedAt` is never later
+    /// than the server's receipt time: `time::record_time`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_time: Option<DateTime>,
     pub created_at: DateTime,
     pub updated_at: DateTime,
     #[serde(rename = "__v", default)]
@@ -183,7 +187,12 @@ pub struct PaymentDoc {
     pub method: String,
     #[serde(default)]
     pub note: String,
+    /// When the payment counts: the device time, but never later than the server's receipt
+    /// time nor earlier than its invoice's `generatedAt`.
     pub paid_at: DateTime,
+    /// The device's clock reading of an offline payment, as sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_time: Option<DateTime>,
     pub created_at: DateTime,
     pub updated_at: DateTime,
     #[serde(rename = "__v", default)]

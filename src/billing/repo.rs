@@ -305,6 +305,21 @@ pub async fn insert_payment(db: &Database, s: &mut ClientSession, p: &PaymentDoc
     Ok(())
 }
 
+/// Re-date a payment just inserted in this transaction (`billing::service::date_after_invoice`).
+pub async fn set_payment_time(
+    db: &Database,
+    s: &mut ClientSession,
+    client_id: ObjectId,
+    id: ObjectId,
+    paid_at: DateTime,
+) -> Result<(), AppError> {
+    payments(db)
+        .update_one(doc! { "_id": id, "clientId": client_id }, doc! { "$set": { "paidAt": paid_at } })
+        .session(&mut *s)
+        .await?;
+    Ok(())
+}
+
 /// Add `amount` to the invoice's paid amount only if it stays within the total (the guard is
 /// in the filter, so concurrent payments can never overpay), and set the payment state
 /// (`status`, `isFinalized`, `finalizedAt`) in the same single-document write. Only payment

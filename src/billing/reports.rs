@@ -454,7 +454,7 @@ async fn invoice_analytics(state: &AppState, filter: Document, customer_scope: b
     let first = s.get_datetime("first").ok().copied();
     let last = s.get_datetime("last").ok().copied();
     let tenure_days = match (first, last) {
-        (Some(f), Some(_)) => (bson::DateTime::now().timestamp_millis() - f.timestamp_millis()) / 86_400_000,
+        (Some(f), Some(_)) => crate::time::days_between(f, bson::DateTime::now()),
         _ => 0,
     };
     let items: Vec<Value> = arr("items")
@@ -752,9 +752,9 @@ fn method_breakdown(payments: &[PaymentDoc]) -> Value {
     )
 }
 
-fn days_between(a: bson::DateTime, b: bson::DateTime) -> i64 {
-    (b.timestamp_millis() - a.timestamp_millis()).div_euclid(86_400_000)
-}
+// India calendar days (not 24-hour spans): an invoice at 23:00 paid at 09:00 the next
+// morning was paid 1 day later.
+use crate::time::days_between;
 
 /// A B31/B32 payment row: the payment plus `paymentNumber` (1-based, per invoice, in
 /// `paidAt` order), `cumulativeAmount` (paid on the invoice up to and including it),

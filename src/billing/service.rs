@@ -179,6 +179,7 @@ struct Ctx<'a> {
     allow_negative: bool,
     require_full: bool,
     device_time: Option<DateTime>,
+    device_date: Option<chrono::NaiveDate>,
     device_ref: Option<String>,
 }
 
@@ -191,9 +192,13 @@ pub struct SaleOptions {
     pub allow_negative: bool,
     /// Refuse a part-paid `invoice` (client setting `requireFullPayment`).
     pub require_full: bool,
-    /// When the sale happened on the device (already bounded by the caller): invoice date,
-    /// `generatedAt` and the first payment's `paidAt`. `None` = now.
+    /// When the sale happened on the device (already bounded by the caller), kept as
+    /// `deviceTime`; the invoice is dated (`generatedAt`, `invoiceDate`, the first payment's
+    /// `paidAt`) by [`sale_time`]: this time, but never later than now. `None` = now.
     pub device_time: Option<DateTime>,
+    /// The device's India calendar date of the sale when it sent no time (v1 `invoiceDate`,
+    /// already bounded by the caller); see [`sale_time`].
+    pub device_date: Option<chrono::NaiveDate>,
     /// The device's own reference for the sale, kept on the invoice.
     pub device_ref: Option<String>,
 }
@@ -212,6 +217,7 @@ pub async fn issue_in_session(
         allow_negative: opts.allow_negative,
         require_full: opts.require_full,
         device_time: opts.device_time,
+        device_date: opts.device_date,
         device_ref: opts.device_ref.clone(),
     };
     issue_in(s, &ctx).await
@@ -259,6 +265,7 @@ pub async fn issue_keyed(
         allow_negative: settings.billing.allow_negative_stock,
         require_full: settings.billing.require_full_payment && sale.kind == "invoice",
         device_time: None,
+        device_date: None,
         device_ref: None,
     };
     let _queue = state.shop_locks.lock(&sale.client_id).await;
@@ -358,7 +365,7 @@ async fn issue_in(s: &mut mongodb::ClientSession, ctx: &Ctx<'_>) -> AppResult<In
 
     // 5. the invoice (dated when the sale happened: the device time for an offline sale)
     let now = DateTime::now();
-    let at = ctx.device_time.unwrap_or(now);
+    let at = sale_time(ctx.device_time, ctx.device_date, now);
     let inv = build_invoice(Draft {
         id: invoice_id,
         sale,
@@ -370,6 +377,7 @@ async fn issue_in(s: &mut mongodb::ClientSession, ctx: &Ctx<'_>) -> AppResult<In
         now,
         cart_id,
         device_ref: ctx.device_ref.clone(),
+        device_time: ctx.device_time,
     });
     let finalized = inv.is_finalized;
     let pending = inv.total_amount.checked_sub(inv.paid_amount).unwrap_or_default();
@@ -525,16 +533,31 @@ pub struct Draft<'a> {
     pub lines: Vec<InvoiceLine>,
     pub subtotal: Paise,
     pub total: Paise,
-    /// When the sale happened (the device time for an offline sale).
+    /// When the sale is dated ([`sale_time`]).
     pub at: DateTime,
     pub now: DateTime,
     pub cart_id: Option<ObjectId>,
     pub device_ref: Option<String>,
+    /// The device's clock reading, as sent (kept as `deviceTime`).
+    pub device_time: Option<DateTime>,
+}
+
+/// When a sale is dated (`generatedAt`; its India date is the `invoiceDate`), the one rule
+/// for online sales, v1 `/api/sync` and v2 push: the device's time when it sent one, but
+/// never later than `now`, the server's receipt time (a device clock 4 minutes fast must
+/// not move a 23:57 sale to the next day); else the device's calendar date when it sent
+/// only that (`time::dated_at`); else `now`.
+pub fn sale_time(device_time: Option<DateTime>, device_date: Option<chrono::NaiveDate>, now: DateTime) -> DateTime {
+    match (device_time, device_date) {
+        (Some(t), _) => time::record_time(t, now),
+        (None, Some(d)) => time::dated_at(d, now),
+        (None, None) => now,
+    }
 }
 
 /// The invoice document of a sale, not yet numbered.
 pub fn build_invoice(d: Draft<'_>) -> InvoiceDoc {
-    let Draft { id, sale, customer, lines, subtotal, total, at, now, cart_id, device_ref } = d;
+    let Draft { id, sale, customer, lines, subtotal, total, at, now, cart_id, device_ref, device_time } = d;
     let today = time::ist_date(at);
     let due = today + chrono::Duration::days(DUE_DAYS);
     let finalized = sale.paid >= total && sale.kind == "invoice";
@@ -574,6 +597,7 @@ pub fn build_invoice(d: Draft<'_>) -> InvoiceDoc {
         generated_at: at,
         finalized_at: finalized.then_some(at),
         device_ref,
+        device_time,
         created_at: now,
         updated_at: now,
         version: 0,
@@ -591,13 +615,15 @@ pub fn first_payment(inv: &InvoiceDoc, method: &str, now: DateTime) -> Option<Pa
         method: method.to_string(),
         note: "Initial payment at invoice generation".into(),
         paid_at: inv.generated_at,
+        device_time: inv.device_time,
         created_at: now,
         updated_at: now,
         version: 0,
     })
 }
 
-/// The record of a payment.
+/// The record of a payment, dated by the device time but never later than `now` (the
+/// server's receipt time); [`date_after_invoice`] then keeps it from preceding its invoice.
 pub fn payment_doc(p: &Payment, now: DateTime) -> PaymentDoc {
     PaymentDoc {
         id: ObjectId::new(),
@@ -606,11 +632,23 @@ pub fn payment_doc(p: &Payment, now: DateTime) -> PaymentDoc {
         amount: p.amount,
         method: p.method.clone(),
         note: p.note.clone(),
-        paid_at: p.paid_at.unwrap_or(now),
+        paid_at: p.paid_at.map_or(now, |t| time::record_time(t, now)),
+        device_time: p.paid_at,
         created_at: now,
         updated_at: now,
         version: 0,
     }
+}
+
+/// A payment is dated no earlier than its invoice (`generatedAt`): a device clock behind the
+/// one that dated the sale must not list the payment before the sale in the day book. The
+/// one rule for online payments, v1 `/api/sync` and v2 push. Returns whether it moved.
+pub fn date_after_invoice(p: &mut PaymentDoc, inv: &InvoiceDoc) -> bool {
+    let moved = p.paid_at < inv.generated_at;
+    if moved {
+        p.paid_at = inv.generated_at;
+    }
+    moved
 }
 
 /// Why a payment cannot be applied to this invoice (the same rule as the guarded `$inc` of
@@ -728,7 +766,7 @@ pub async fn pay_in(
 ) -> AppResult<(PaymentDoc, InvoiceDoc)> {
     let database = &state.db;
     let now = DateTime::now();
-    let payment = payment_doc(p, now);
+    let mut payment = payment_doc(p, now);
     // the record first (uncontended), then the guarded write on the invoice
     repo::insert_payment(database, s, &payment).await?;
     let Some(mut inv) = repo::add_payment(database, s, p.client_id, p.invoice_id, p.amount).await? else {
@@ -738,6 +776,11 @@ pub async fn pay_in(
                 .unwrap_or_else(|| AppError::conflict(code::CONFLICT, "Payment failed: the invoice changed; retry")),
         });
     };
+    // the invoice is known only now; a payment dated before it is moved to it (rare: one
+    // more write, in the same transaction)
+    if date_after_invoice(&mut payment, &inv) {
+        repo::set_payment_time(database, s, p.client_id, payment.id, payment.paid_at).await?;
+    }
     if let Some(c) = inv.client_customer_id {
         repo::customer_after_sale(database, s, c, Paise(-p.amount.as_i64()), false).await?;
         if inv.is_finalized {

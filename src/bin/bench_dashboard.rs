@@ -126,6 +126,7 @@ async fn seed(db: &mongodb::Database, client: ObjectId) -> anyhow::Result<()> {
             cart_id: None,
             source: "bench".into(),
             device_ref: None,
+            device_time: None,
             generated_at: t,
             finalized_at: None,
             created_at: t,
@@ -149,6 +150,7 @@ async fn seed(db: &mongodb::Database, client: ObjectId) -> anyhow::Result<()> {
                 method: methods[rng.below(5) as usize].into(),
                 note: String::new(),
                 paid_at: pt,
+                device_time: None,
                 created_at: pt,
                 updated_at: pt,
                 version: 0,
@@ -329,7 +331,7 @@ async fn main() -> anyhow::Result<()> {
     .await?;
     measure("low stock count", runs, || async move { Ok(repo::stock_counts(dbr, client).await?) }).await?;
     measure("dealer payables (no dealer data)", runs, || async move {
-        Ok(repo::dealer_payables(dbr, client, Window::default()).await?)
+        Ok(repo::dealer_payables(dbr, client, Window::default(), time::overdue_cutoff(DateTime::now())).await?)
     })
     .await?;
     measure("invoice report JSON page (100 rows + totals, all time)", runs, || async move {

@@ -95,6 +95,15 @@ pub struct UpdateClientRequest {
 pub struct SettingsPatch {
     pub customer_fields: Option<CustomerFieldsPatch>,
     pub billing: Option<BillingPatch>,
+    pub purchases: Option<PurchasesPatch>,
+}
+
+/// `clientSettings.purchases` of a profile update (unsent fields keep their value).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PurchasesPatch {
+    /// Whole percent 0-100 (see `PurchaseSettings`).
+    pub over_receipt_allowance_percent: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]

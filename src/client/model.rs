@@ -45,6 +45,37 @@ pub struct ClientDoc {
 pub struct ClientSettings {
     pub customer_fields: CustomerFields,
     pub billing: BillingSettings,
+    pub purchases: PurchaseSettings,
+}
+
+/// Buying from dealers.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PurchaseSettings {
+    /// How much more than ordered a delivery (D12) may receive, in whole percent of the
+    /// ordered quantity (0-100, default 0: never more than ordered), as ERPNext's "over
+    /// delivery/receipt allowance". Ordered 10 with 10 %: at most 11 received; more is 409
+    /// `OVER_RECEIPT`.
+    pub over_receipt_allowance_percent: i64,
+}
+
+/// Largest `overReceiptAllowancePercent`.
+pub const MAX_OVER_RECEIPT_PERCENT: i64 = 100;
+
+impl ClientSettings {
+    /// The range checks of the settings (register and profile update).
+    pub fn check(&self, e: &mut crate::validate::Errors) {
+        check_allowance(e, self.purchases.over_receipt_allowance_percent);
+    }
+}
+
+/// `clientSettings.purchases.overReceiptAllowancePercent` is a whole number 0-100.
+pub fn check_allowance(e: &mut crate::validate::Errors, v: i64) {
+    e.check(
+        (0..=MAX_OVER_RECEIPT_PERCENT).contains(&v),
+        "clientSettings.purchases.overReceiptAllowancePercent",
+        "must be a whole number from 0 to 100",
+    );
 }
 
 /// Which optional customer fields the shop collects. An enabled field is stored and

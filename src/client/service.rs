@@ -56,6 +56,10 @@ pub async fn update(state: &AppState, id: ObjectId, req: UpdateClientRequest) ->
                 }
             }
         }
+        if let Some(v) = s.purchases.as_ref().and_then(|p| p.over_receipt_allowance_percent) {
+            crate::client::model::check_allowance(&mut e, v);
+            set.insert("clientSettings.purchases.overReceiptAllowancePercent", v);
+        }
     }
     if let Some(p) = &req.password {
         let n = p.chars().count();

@@ -354,7 +354,7 @@ pub async fn dealer_payables(
 ) -> AppResult<Json<DealerPayablesResponse>> {
     let w = window(&q.from, &q.to)?;
     let (total_payable, order_count, overdue, overdue_count) =
-        repo::dealer_payables(&state.db, auth.client_id, w).await?;
+        repo::dealer_payables(&state.db, auth.client_id, w, time::overdue_cutoff(state.clock.now())).await?;
     Ok(Json(DealerPayablesResponse { success: true, total_payable, order_count, overdue, overdue_count }))
 }
 
@@ -587,8 +587,7 @@ pub async fn day_book(
     let w = if ranged.is_open() {
         let day = match q.date.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             None => time::today_ist(),
-            Some(s) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .map_err(|_| AppError::validation("query.date", "must be YYYY-MM-DD"))?,
+            Some(s) => time::parse_date(s).ok_or_else(|| AppError::validation("query.date", "must be YYYY-MM-DD"))?,
         };
         days(day, day + chrono::Days::new(1))
     } else {

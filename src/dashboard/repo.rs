@@ -451,12 +451,18 @@ pub async fn stock_counts(db: &Database, client: ObjectId) -> AppResult<(i64, i6
 }
 
 /// Dealer payables read from the dealers module's `dealerorders` (absent collection or
-/// documents count as zero): `(payable, orders, overdue, overdueOrders)`.
-pub async fn dealer_payables(db: &Database, client: ObjectId, w: Window) -> AppResult<(Paise, i64, Paise, i64)> {
+/// documents count as zero): `(payable, orders, overdue, overdueOrders)`. Overdue: a
+/// `dueDate` before `cutoff` (`time::overdue_cutoff(now)`, today's India midnight).
+pub async fn dealer_payables(
+    db: &Database,
+    client: ObjectId,
+    w: Window,
+    cutoff: DateTime,
+) -> AppResult<(Paise, i64, Paise, i64)> {
     let bal = doc! { "$max": [0_i64, { "$subtract": [
     { "$ifNull": ["$totalAmount", 0_i64] }, { "$ifNull": ["$paidAmount", 0_i64] } ] }] };
     let overdue = doc! { "$and": [
-    { "$eq": [{ "$type": "$dueDate" }, "date"] }, { "$lt": ["$dueDate", DateTime::now()] } ] };
+    { "$eq": [{ "$type": "$dueDate" }, "date"] }, { "$lt": ["$dueDate", cutoff] } ] };
     let pipeline = vec![
         doc! { "$match": with(doc! { "clientId": client, "status": { "$ne": "cancelled" } }, w.filter("createdAt")) },
         doc! { "$project": { "bal": bal, "overdue": overdue } },

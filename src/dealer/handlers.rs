@@ -248,6 +248,7 @@ pub async fn cancel_order(
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "clientId is not the token's client", body = ErrorBody),
         (status = 404, description = "Missing or another client's id", body = ErrorBody),
+        (status = 409, description = "OVER_RECEIPT: a receivedQuantity above the ordered quantity plus the shop's overReceiptAllowancePercent", body = ErrorBody),
     ))]
 pub async fn mark_delivered(
     State(state): State<AppState>,

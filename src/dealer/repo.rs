@@ -445,12 +445,18 @@ pub async fn orders_page(
 }
 
 /// Non-cancelled orders of a dealer with a passed due date and something still owed:
-/// (unpaid remainder, count).
-pub async fn overdue(db: &Database, client: ObjectId, dealer: ObjectId) -> Result<(Paise, u64), AppError> {
+/// (unpaid remainder, count). `cutoff` is `time::overdue_cutoff(now)`: a due date before it
+/// is on an earlier India date than today.
+pub async fn overdue(
+    db: &Database,
+    client: ObjectId,
+    dealer: ObjectId,
+    cutoff: DateTime,
+) -> Result<(Paise, u64), AppError> {
     let pipeline = vec![
         doc! { "$match": {
             "clientId": client, "dealerId": dealer, "status": { "$ne": STATUS_CANCELLED },
-            "dueDate": { "$lt": DateTime::now() }, "totalAmount": { "$gt": 0_i64 },
+            "dueDate": { "$lt": cutoff }, "totalAmount": { "$gt": 0_i64 },
             "$expr": { "$lt": [ "$paidAmount", "$totalAmount" ] },
         } },
         doc! { "$group": { "_id": Bson::Null, "n": { "$sum": 1 },

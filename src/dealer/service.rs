@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use bson::{doc, oid::ObjectId, DateTime, Document};
-use chrono::{Datelike, NaiveDate, TimeZone, Utc};
+use chrono::Datelike;
 use mongodb::Database;
 use serde_json::json;
 
@@ -15,6 +15,7 @@ use crate::{
     error::{AppError, AppResult},
     money::Paise,
     state::AppState,
+    time,
     validate::{self, Errors},
     wire,
 };
@@ -74,32 +75,25 @@ pub fn page(limit: &Option<String>, skip: &Option<String>) -> AppResult<Page> {
     Ok(Page { limit, skip })
 }
 
-/// Indian financial year (April-March, Asia/Kolkata) of `now`: (start year, `"26-27"`).
-pub fn financial_year(now: chrono::DateTime<Utc>) -> (i32, String) {
-    let ist = now.with_timezone(&chrono_tz::Asia::Kolkata);
-    let start = if ist.month() >= 4 { ist.year() } else { ist.year() - 1 };
-    (start, format!("{:02}-{:02}", start.rem_euclid(100), (start + 1).rem_euclid(100)))
-}
-
 /// `PO/26-27/0007`
 pub fn order_number(fy: &str, seq: i64) -> String {
     format!("PO/{fy}/{seq:04}")
 }
 
-/// A due date: ISO-8601 datetime ending in `Z` (any fraction digits) or `YYYY-MM-DD`
-/// (00:00 UTC).
+/// A due date: ISO-8601 datetime ending in `Z` (any fraction digits) or `YYYY-MM-DD`.
+/// A date is stored as 00:00 UTC of that date (v1's encoding, `time::date_instant`); every
+/// due date is read as the India date of its instant, so `2026-04-01` is due all of 1 April
+/// in India and overdue from 2 April 00:00 IST (`time::is_overdue`).
 pub fn parse_due_date(s: &str) -> Option<DateTime> {
     let s = s.trim();
     if s.len() == 10 {
-        let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
-        let dt = Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0)?);
-        return Some(DateTime::from_chrono(dt));
+        return time::parse_date(s).map(time::date_instant);
     }
     if !s.ends_with('Z') {
         return None;
     }
     let dt = chrono::DateTime::parse_from_rfc3339(s).ok()?;
-    Some(DateTime::from_chrono(dt.with_timezone(&Utc)))
+    Some(DateTime::from_chrono(dt.with_timezone(&chrono::Utc)))
 }
 
 fn due_field(e: &mut Errors, field: &str, v: &Option<String>) -> Option<DateTime> {
@@ -404,7 +398,8 @@ pub async fn create_order(state: &AppState, client: ObjectId, r: CreateOrderRequ
     let instructions = e.opt_text("deliveryInstructions", &r.delivery_instructions, 0, 1000).unwrap_or_default();
     e.finish()?;
     let dealer = dealer.ok_or_else(|| AppError::validation("dealerId", "is required"))?;
-    let (fy_start, fy) = financial_year(Utc::now());
+    let now = state.clock.now();
+    let (fy_start, fy) = (time::fy_start(time::ist_date(now)).year(), time::financial_year(now));
     let counter = format!("po:{}:{}", client.to_hex(), fy_start);
     repo::ensure_counter(&state.db, &counter).await?;
     let ctx = NewOrder {
@@ -527,6 +522,18 @@ struct Delivery {
     delivery_note: String,
     /// (lineId | itemId, received quantity, field name)
     received: Vec<(Option<ObjectId>, Option<ObjectId>, i64, String)>,
+    /// The delivery time (the state's clock): `deliveredAt` and the start of payment terms.
+    now: DateTime,
+    /// The shop's `clientSettings.purchases.overReceiptAllowancePercent`.
+    allowance_percent: i64,
+}
+
+/// The most units a line may still receive: the ordered quantity plus the shop's
+/// over-receipt allowance (whole percent of the ordered quantity, rounded down, as ERPNext's
+/// "over delivery/receipt allowance"), minus what was already received. `None` on overflow.
+pub fn receivable(ordered: i64, already: i64, allowance_percent: i64) -> Option<i64> {
+    let extra = ordered.checked_mul(allowance_percent)? / 100;
+    ordered.checked_add(extra)?.checked_sub(already)
 }
 
 /// D12: pending -> delivered exactly once. The guarded status change, every line's stock
@@ -569,7 +576,13 @@ pub async fn mark_delivered(
         received.push((line, item, q, field));
     }
     e.finish()?;
+    let allowance_percent = crate::client::repo::find_by_id(&state.db, client)
+        .await?
+        .map(|c| c.client_settings.purchases.over_receipt_allowance_percent)
+        .unwrap_or_default();
     let ctx = Delivery {
+        now: state.clock.now(),
+        allowance_percent,
         db: state.db.clone(),
         client,
         order,
@@ -593,7 +606,7 @@ pub async fn mark_delivered(
                 return Err(AppError::bad_request("Mark delivered failed: order has no lines"));
             }
             // Resolve the received quantities to lines.
-            let mut qty: HashMap<ObjectId, i64> = HashMap::new();
+            let mut qty: HashMap<ObjectId, (i64, &str)> = HashMap::new();
             let mut e = Errors::new();
             for (line, item, q, field) in &c.received {
                 let target = match (line, item) {
@@ -611,7 +624,7 @@ pub async fn mark_delivered(
                 match target {
                     None => e.add(field, "not a line of this order"),
                     Some(id) => {
-                        if qty.insert(id, *q).is_some() {
+                        if qty.insert(id, (*q, field.as_str())).is_some() {
                             e.add(field, "line listed twice");
                         }
                     }
@@ -623,7 +636,28 @@ pub async fn mark_delivered(
                 }
             }
             e.finish()?;
-            let now = DateTime::now();
+            // Over-receipt (ERPNext's allowance rule): no line may receive more than ordered
+            // plus the shop's allowance; the goods would count as stock nobody paid for.
+            let over: Vec<String> = lines
+                .iter()
+                .filter_map(|l| {
+                    let (q, field) = qty.get(&l.id).copied()?;
+                    let max = receivable(l.quantity, l.received_quantity.unwrap_or(0), c.allowance_percent)?;
+                    (q > max).then(|| {
+                        format!(
+                            "{field}.receivedQuantity {q} exceeds the ordered {} (at most {max} with an over-receipt allowance of {} %)",
+                            l.quantity, c.allowance_percent
+                        )
+                    })
+                })
+                .collect();
+            if !over.is_empty() {
+                return Err(AppError::conflict(
+                    "OVER_RECEIPT",
+                    format!("Mark delivered failed: {}", over.join("; ")),
+                ));
+            }
+            let now = c.now;
             let mut set = doc! {
                 "deliveredAt": now, "updatedAt": now,
                 "deliveryAudit": { "deliveredBy": &c.delivered_by, "deliveryNote": &c.delivery_note, "deliveredAt": now },
@@ -638,7 +672,8 @@ pub async fn mark_delivered(
                         .await?
                         .and_then(|d| d.payment_terms_days)
                         .filter(|d| *d > 0);
-                    terms.map(|d| DateTime::from_millis(now.timestamp_millis() + d * 86_400_000))
+                    // n India calendar days after the India date of delivery
+                    terms.and_then(|d| time::date_after_days(now, d.unsigned_abs()))
                 }
                 None => None,
             };
@@ -649,7 +684,7 @@ pub async fn mark_delivered(
                 .await?
                 .ok_or_else(|| AppError::bad_request("Mark delivered failed: order is not pending"))?;
             for l in &lines {
-                let q = qty.get(&l.id).copied().unwrap_or(l.quantity);
+                let q = qty.get(&l.id).map_or(l.quantity, |x| x.0);
                 repo::set_line_received(&c.db, s, l.id, q).await?;
                 if q > 0 {
                     let mv = Move {
@@ -956,7 +991,7 @@ pub async fn dealer_summary(state: &AppState, client: ObjectId, dealer: ObjectId
     let t = repo::order_payment_totals(db, client, Some(dealer)).await?;
     let (_, paid) = repo::payment_totals(db, client, Some(dealer), None).await?;
     let (counts, delivered) = repo::status_counts(db, client, dealer).await?;
-    let (overdue, overdue_orders) = repo::overdue(db, client, dealer).await?;
+    let (overdue, overdue_orders) = repo::overdue(db, client, dealer, time::overdue_cutoff(state.clock.now())).await?;
     let orders = repo::latest_orders(db, client, dealer, 20).await?;
     let pays = repo::dealer_payments(db, client, dealer, Some(20)).await?;
     let mut timeline: Vec<(DateTime, ObjectId, TimelineEntry)> = Vec::new();
@@ -1106,11 +1141,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn financial_year_switches_on_april_first_ist() {
-        let t = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
-        assert_eq!(financial_year(t("2026-03-31T18:29:59Z")).1, "25-26"); // 23:59:59 IST, 31 March
-        assert_eq!(financial_year(t("2026-03-31T18:30:00Z")).1, "26-27"); // 00:00 IST, 1 April
-        assert_eq!(financial_year(t("2099-12-31T00:00:00Z")).1, "99-00");
+    fn order_numbers() {
         assert_eq!(order_number("26-27", 7), "PO/26-27/0007");
         assert_eq!(order_number("26-27", 12345), "PO/26-27/12345");
     }
@@ -1123,6 +1154,13 @@ mod tests {
         assert!(parse_due_date("2026-05-31T10:00:00+05:30").is_none());
         assert!(parse_due_date("2026-02-30").is_none());
         assert!(parse_due_date("tomorrow").is_none());
+        // a date is due all of that India day: overdue from the next India midnight
+        let due = parse_due_date("2026-04-01").unwrap();
+        let at = |s: &str| DateTime::parse_rfc3339_str(s).unwrap();
+        assert_eq!(time::ist_date(due), chrono::NaiveDate::from_ymd_opt(2026, 4, 1).unwrap());
+        assert!(!time::is_overdue(due, at("2026-04-01T00:30:00Z"))); // 06:00 IST on the due day
+        assert!(!time::is_overdue(due, at("2026-04-01T18:29:59.999Z"))); // 23:59:59.999 IST
+        assert!(time::is_overdue(due, at("2026-04-01T18:30:00Z"))); // 00:00 IST, 2 April
     }
 
     #[test]

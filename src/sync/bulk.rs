@@ -500,10 +500,11 @@ fn simulate(
                 lines,
                 subtotal,
                 total,
-                at: a.at,
+                at: billing::sale_time(Some(a.at), None, now),
                 now,
                 cart_id: None,
                 device_ref: a.device_ref.clone(),
+                device_time: Some(a.at),
             });
             let id = inv.id;
             world.changed.push((INVOICES, id, false));
@@ -531,11 +532,11 @@ fn simulate(
                 let pending = inv.total_amount.as_i64() - inv.paid_amount.as_i64();
                 world.dues(c.id, pending, true, now);
                 if inv.is_finalized {
-                    world.histories.push(billing::history(&inv, c.id, a.at));
+                    world.histories.push(billing::history(&inv, c.id, inv.generated_at));
                 }
                 world.changed.push((CUSTOMERS, c.id, false));
             }
-            world.numbering.push((id, time::financial_year(a.at)));
+            world.numbering.push((id, time::financial_year(inv.generated_at)));
             let payment_id = payment.as_ref().map(|p| p.id);
             world.payments.extend(payment);
             let original_paid = inv.paid_amount;
@@ -554,7 +555,7 @@ fn simulate(
             if let Some(e) = billing::payment_refusal(&slot.doc, *amount) {
                 return Err(readable(e));
             }
-            let p = billing::payment_doc(
+            let mut p = billing::payment_doc(
                 &Payment {
                     client_id,
                     invoice_id,
@@ -565,6 +566,7 @@ fn simulate(
                 },
                 now,
             );
+            billing::date_after_invoice(&mut p, &slot.doc);
             billing::settle(&mut slot.doc, *amount, now);
             slot.payments += 1;
             let finalized = slot.doc.is_finalized;

@@ -231,6 +231,20 @@ pub fn bounded_time(at: DateTime, now: DateTime) -> Result<DateTime, String> {
     Ok(at)
 }
 
+/// Bound a device's calendar date (v1 `invoiceDate`) like [`bounded_time`]: not after the
+/// India date of the server's time plus the skew, not before the India date
+/// [`MAX_AGE_DAYS`] ago. The message names no field (the caller adds it).
+pub fn bounded_date(d: chrono::NaiveDate, now: DateTime) -> Result<chrono::NaiveDate, String> {
+    let ms = now.timestamp_millis();
+    if d > crate::time::ist_date(DateTime::from_millis(ms + FUTURE_SKEW_SECS * 1000)) {
+        return Err("is in the future (after today in India)".into());
+    }
+    if d < crate::time::ist_date(DateTime::from_millis(ms - MAX_AGE_DAYS * 86_400_000)) {
+        return Err(format!("is older than {MAX_AGE_DAYS} days"));
+    }
+    Ok(d)
+}
+
 pub fn parse_time(s: &str) -> Option<DateTime> {
     chrono::DateTime::parse_from_rfc3339(s.trim()).ok().map(|t| DateTime::from_chrono(t.with_timezone(&chrono::Utc)))
 }

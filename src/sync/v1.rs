@@ -23,8 +23,9 @@ use crate::{
     state::AppState,
     sync::{
         apply::{Applier, NewItem},
-        ops::{bounded_time, parse_time},
+        ops::{bounded_date, bounded_time, parse_time},
     },
+    time,
     validate::Errors,
     wire,
 };
@@ -113,8 +114,13 @@ pub struct V1InvoiceCreate {
     #[schema(value_type = Option<f64>)]
     pub paid_amount: Option<Paise>,
     pub notes: Option<String>,
-    /// When the sale happened on the device (RFC 3339); default now. Bounded.
+    /// When the sale happened on the device (RFC 3339); default now. Bounded (5 minutes
+    /// ahead, 30 days back); kept as `deviceTime`, the invoice is dated no later than the
+    /// server's receipt time.
     pub device_time: Option<String>,
+    /// The device's calendar date of the sale (`YYYY-MM-DD`, India), used when no
+    /// `deviceTime` is sent: the invoice keeps this date (bounded like `deviceTime`).
+    pub invoice_date: Option<String>,
     /// The device's own invoice reference, kept on the invoice.
     pub device_ref: Option<String>,
 }
@@ -133,7 +139,9 @@ pub struct V1PaymentCreate {
     pub amount: Paise,
     pub method: Option<String>,
     pub note: Option<String>,
-    /// When the payment was taken on the device (RFC 3339); default now. Bounded.
+    /// When the payment was taken on the device (RFC 3339); default now. Bounded; kept as
+    /// `deviceTime`, the payment is dated no later than the server's receipt time and no
+    /// earlier than its invoice.
     pub paid_at: Option<String>,
 }
 
@@ -273,6 +281,21 @@ fn plan(client_id: ObjectId, b: &V1Batch) -> AppResult<Vec<Step>> {
                 }
             },
         };
+        // the device's calendar date counts only without a device time (the time is exact)
+        let device_date = match inv.invoice_date.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+            Some(d) if inv.device_time.is_none() => match time::parse_date(d).map(|d| bounded_date(d, now)) {
+                Some(Ok(d)) => Some(d),
+                Some(Err(m)) => {
+                    e.add(&f("invoiceDate"), m);
+                    None
+                }
+                None => {
+                    e.add(&f("invoiceDate"), "must be a YYYY-MM-DD date");
+                    None
+                }
+            },
+            _ => None,
+        };
         let sale = Sale {
             client_id,
             lines: LineSource::Products(vec![]),
@@ -294,7 +317,8 @@ fn plan(client_id: ObjectId, b: &V1Batch) -> AppResult<Vec<Step>> {
         let opts = SaleOptions {
             allow_negative: true,
             require_full: false,
-            device_time: Some(at),
+            device_time: inv.device_time.is_some().then_some(at),
+            device_date,
             device_ref: inv.device_ref.clone().map(|r| r.trim().to_string()).filter(|r| !r.is_empty()),
         };
         steps.push(Step::Invoice(lines, Box::new(sale), opts));
@@ -323,7 +347,7 @@ fn plan(client_id: ObjectId, b: &V1Batch) -> AppResult<Vec<Step>> {
             amount: p.amount,
             method,
             note: p.note.clone().unwrap_or_default(),
-            paid_at: Some(at),
+            paid_at: p.paid_at.is_some().then_some(at),
         }));
     }
     e.finish()?;

@@ -70,7 +70,7 @@ async fn pay(app: &TestApp, r: &Registered, dealer: &str, order: Option<&str>, a
 }
 
 fn fy_label() -> String {
-    viveka::dealer::service::financial_year(chrono::Utc::now()).1
+    viveka::time::financial_year(DateTime::now())
 }
 
 #[tokio::test]
@@ -529,9 +529,11 @@ async fn order_rules_items_dealer_and_status() {
     let o2 = order(&app, &r, &d2, json!([{ "itemId": unmapped, "quantity": 1 }])).await;
     let res = deliver(&app, &r, o2["_id"].as_str().unwrap(), json!({})).await;
     assert_eq!(res.status, 200, "{}", res.body);
-    let due = chrono::DateTime::parse_from_rfc3339(res.body["order"]["dueDate"].as_str().unwrap()).unwrap();
-    let delivered = chrono::DateTime::parse_from_rfc3339(res.body["order"]["deliveredAt"].as_str().unwrap()).unwrap();
-    assert_eq!((due - delivered).num_days(), 30);
+    // (30 India calendar days after the India date of delivery, stored as that date)
+    let due = DateTime::parse_rfc3339_str(res.body["order"]["dueDate"].as_str().unwrap()).unwrap();
+    let delivered = DateTime::parse_rfc3339_str(res.body["order"]["deliveredAt"].as_str().unwrap()).unwrap();
+    assert_eq!(viveka::time::days_between(delivered, due), 30);
+    assert_eq!(due, viveka::time::date_instant(viveka::time::ist_date(delivered) + chrono::Days::new(30)));
     // a payment against another dealer's order is refused
     let res = pay(&app, &r, &d, Some(o2["_id"].as_str().unwrap()), json!(1)).await;
     res.assert_envelope(400);
@@ -971,4 +973,181 @@ async fn every_dealer_route_is_in_the_openapi_document() {
         assert_eq!(op["tags"][0], "dealers", "{m} {p}");
         assert!(op.get("security").is_some(), "{m} {p} needs bearer security");
     }
+}
+
+// ------------------------------------------------------------------ dates (issue 12 §5)
+
+fn at(s: &str) -> DateTime {
+    DateTime::parse_rfc3339_str(s).unwrap()
+}
+
+async fn overdue_now(app: &TestApp, r: &Registered, dealer: &str) -> (Value, Value, Value, Value) {
+    let s = app.get(&format!("/api/dealer/{}/{dealer}/summary", r.client_id), Some(&r.token)).await;
+    assert_eq!(s.status, 200, "{}", s.body);
+    let d = app.get("/api/dashboard/reports/dealer-payables", Some(&r.token)).await;
+    assert_eq!(d.status, 200, "{}", d.body);
+    (
+        s.body["overdue"].clone(),
+        s.body["overdueOrders"].clone(),
+        d.body["overdue"].clone(),
+        d.body["overdueCount"].clone(),
+    )
+}
+
+/// The issue's example: an order due on 1 April was overdue from 05:30 IST that morning
+/// (the date read as 00:00 UTC). It is overdue only from 2 April 00:00 IST, in the dealer
+/// summary (D21) and the dashboard's dealer payables alike. The order number's financial
+/// year follows the India date too (the dealer module's own copy of the rule is gone).
+#[tokio::test]
+async fn an_order_due_on_1_april_is_overdue_only_from_2_april_ist() {
+    let app = TestApp::spawn().await;
+    let r = app.register(&phone()).await;
+    let d = dealer(&app, &r, "Kisan Traders").await;
+    let it = item(&app, &r.client_id, "Bolt", 0, 1, &[&d]).await;
+    // 23:59:59 IST on 31 March is still FY 25-26; 00:00 IST on 1 April starts 26-27
+    app.state.clock.pin(Some(at("2026-03-31T18:29:59Z")));
+    let o1 = order(&app, &r, &d, json!([{ "itemId": it, "quantity": 1 }])).await;
+    assert_eq!(o1["orderNumber"], "PO/25-26/0001");
+    app.state.clock.pin(Some(at("2026-03-31T18:30:00Z")));
+    let o = order(&app, &r, &d, json!([{ "itemId": it, "quantity": 1 }])).await;
+    assert_eq!(o["orderNumber"], "PO/26-27/0001");
+    let o = o["_id"].as_str().unwrap().to_string();
+    let res = deliver(&app, &r, &o, json!({ "totalAmount": 500, "dueDate": "2026-04-01" })).await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(res.body["order"]["dueDate"], "2026-04-01T00:00:00.000Z", "the v1 wire form of a date is kept");
+
+    for (now, overdue) in [
+        ("2026-04-01T00:00:01Z", false), // 05:30:01 IST on the due day (the old rule: overdue)
+        ("2026-04-01T12:00:00Z", false), // 17:30 IST
+        ("2026-04-01T18:29:59.999Z", false), // 23:59:59.999 IST
+        ("2026-04-01T18:30:00Z", true),  // 00:00 IST, 2 April
+        ("2026-04-20T00:00:00Z", true),
+    ] {
+        app.state.clock.pin(Some(at(now)));
+        let want = if overdue {
+            (json!(500), json!(1), json!(500), json!(1))
+        } else {
+            (json!(0), json!(0), json!(0), json!(0))
+        };
+        assert_eq!(overdue_now(&app, &r, &d).await, want, "at {now}");
+    }
+}
+
+/// Payment terms were `now + n x 24 h`: delivered at 10:00 IST with 30 days, the order was
+/// overdue from 10:00 on its due day. It is due the India date 30 days after the delivery
+/// date, all of that day.
+#[tokio::test]
+async fn payment_terms_count_india_calendar_days() {
+    let app = TestApp::spawn().await;
+    let r = app.register(&phone()).await;
+    let d = dealer(&app, &r, "Kisan Traders").await;
+    let res =
+        app.put(&format!("/api/dealer/{}/{d}", r.client_id), Some(&r.token), json!({ "paymentTermsDays": 30 })).await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    let it = item(&app, &r.client_id, "Bolt", 0, 1, &[&d]).await;
+    let o = order(&app, &r, &d, json!([{ "itemId": it, "quantity": 1 }])).await;
+    let o = o["_id"].as_str().unwrap().to_string();
+    app.state.clock.pin(Some(at("2026-04-01T04:30:00Z"))); // 10:00 IST, 1 April
+    let res = deliver(&app, &r, &o, json!({ "totalAmount": 100 })).await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(res.body["order"]["deliveredAt"], "2026-04-01T04:30:00.000Z");
+    assert_eq!(res.body["order"]["dueDate"], "2026-05-01T00:00:00.000Z", "due 1 May (a date)");
+    app.state.clock.pin(Some(at("2026-05-01T09:30:00Z"))); // 15:00 IST, 1 May: still due today
+    assert_eq!(overdue_now(&app, &r, &d).await.0, json!(0));
+    app.state.clock.pin(Some(at("2026-05-01T18:30:00Z"))); // 00:00 IST, 2 May
+    assert_eq!(overdue_now(&app, &r, &d).await.0, json!(100));
+    // delivered at 00:10 IST on 2 April (still 1 April in UTC): due 2 May
+    let o = order(&app, &r, &d, json!([{ "itemId": it, "quantity": 1 }])).await;
+    app.state.clock.pin(Some(at("2026-04-01T18:40:00Z")));
+    let res = deliver(&app, &r, o["_id"].as_str().unwrap(), json!({})).await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(res.body["order"]["dueDate"], "2026-05-02T00:00:00.000Z");
+}
+
+// ------------------------------------------------------------- over-receipt (issue 12 §6)
+
+/// The issue's example: an order for 10 units marked delivered with `receivedQuantity: 100`
+/// raised stock by 100. Refused with 409 `OVER_RECEIPT` (nothing changes) unless within the
+/// shop's `overReceiptAllowancePercent`.
+#[tokio::test]
+async fn over_receipt_is_refused_beyond_the_shops_allowance() {
+    let app = TestApp::spawn().await;
+    let r = app.register(&phone()).await;
+    let t = Some(r.token.as_str());
+    let d = dealer(&app, &r, "Kisan Traders").await;
+    let it = item(&app, &r.client_id, "Bolt", 5, 1, &[&d]).await;
+    let o = order(&app, &r, &d, json!([{ "itemId": it, "quantity": 10 }])).await;
+    let o = o["_id"].as_str().unwrap().to_string();
+
+    // default allowance 0: 100 of 10 and even 11 of 10 are refused, and nothing is written
+    let client = app.get(&format!("/api/client/{}", r.client_id), t).await;
+    assert_eq!(
+        client.body["client"]["clientSettings"]["purchases"]["overReceiptAllowancePercent"], 0,
+        "{}",
+        client.body
+    );
+    for q in [100, 11] {
+        let res = deliver(&app, &r, &o, json!({ "items": [{ "itemId": it, "receivedQuantity": q }] })).await;
+        res.assert_envelope(409);
+        assert_eq!(res.code(), "OVER_RECEIPT");
+        assert!(res.body["message"].as_str().unwrap().contains("items[0].receivedQuantity"), "{}", res.body);
+    }
+    assert_eq!(app.stock_of(&it).await, 5);
+    let view = app.get(&format!("/api/dealer/orders/{o}"), t).await;
+    assert_eq!(view.body["order"]["status"], "pending");
+    assert_eq!(view.body["items"][0]["receivedQuantity"], Value::Null);
+    assert_eq!(app.count("stockmovements", doc! {}).await, 0);
+
+    // the setting: a whole percent 0-100, refused otherwise (profile update and register)
+    for bad in [json!(101), json!(-1), json!(2.5), json!("10")] {
+        let res = app
+            .put(
+                &format!("/api/client/{}", r.client_id),
+                t,
+                json!({ "clientSettings": { "purchases": { "overReceiptAllowancePercent": bad } } }),
+            )
+            .await;
+        res.assert_envelope(400);
+    }
+    let res = app
+        .put(
+            &format!("/api/client/{}", r.client_id),
+            t,
+            json!({ "clientSettings": { "purchases": { "overReceiptAllowancePercent": 10 } } }),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(res.body["client"]["clientSettings"]["purchases"]["overReceiptAllowancePercent"], 10);
+
+    // 10 % of 10 ordered: at most 11
+    let res = deliver(&app, &r, &o, json!({ "items": [{ "itemId": it, "receivedQuantity": 12 }] })).await;
+    res.assert_envelope(409);
+    assert!(res.body["message"].as_str().unwrap().contains("at most 11"), "{}", res.body);
+    let res = deliver(&app, &r, &o, json!({ "items": [{ "itemId": it, "receivedQuantity": 11 }] })).await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(app.stock_of(&it).await, 16);
+    let view = app.get(&format!("/api/dealer/orders/{o}"), t).await;
+    assert_eq!(view.body["items"][0]["receivedQuantity"], 11);
+}
+
+#[tokio::test]
+async fn register_refuses_an_out_of_range_over_receipt_allowance() {
+    let app = TestApp::spawn().await;
+    let p = phone();
+    let code = app.otp(&p, "register").await;
+    let res = app
+        .post(
+            "/api/auth/register",
+            None,
+            json!({ "phoneNumber": p, "otp": code, "ownerName": "Asha Rao", "businessName": "Rao Auto Spares",
+                    "clientSettings": { "purchases": { "overReceiptAllowancePercent": 500 } } }),
+        )
+        .await;
+    res.assert_envelope(400);
+    assert!(res.errors().contains("overReceiptAllowancePercent"), "{}", res.errors());
+    assert_eq!(app.count("clients", doc! {}).await, 0);
+    let r =
+        app.register_with(&p, json!({ "clientSettings": { "purchases": { "overReceiptAllowancePercent": 5 } } })).await;
+    let c = app.get(&format!("/api/client/{}", r.client_id), Some(&r.token)).await;
+    assert_eq!(c.body["client"]["clientSettings"]["purchases"]["overReceiptAllowancePercent"], 5);
 }

@@ -7,6 +7,7 @@ mod helpers;
 mod auth;
 mod billing;
 mod dashboard;
+mod dates;
 mod dealers;
 mod faults;
 mod hygiene;
