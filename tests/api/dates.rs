@@ -283,3 +283,34 @@ async fn a_payment_is_never_dated_before_its_invoice() {
     assert_eq!(pays.len(), 1);
     assert_eq!(pays[0].paid_at, ahead, "the stored record too");
 }
+
+/// Day counts in the analytics are India calendar days, not 24-hour spans: a sale at
+/// 23:00 IST paid at 09:00 IST the next morning (10 hours) was paid 1 day later.
+#[tokio::test]
+async fn analytics_count_india_calendar_days() {
+    let app = TestApp::spawn().await;
+    let a = app.register(&phone()).await;
+    let item = seed_item(&app, &a.client_id, "Bulb", 5000, 100).await;
+    let today = time::today_ist();
+    let sold = DateTime::from_millis(time::ist_midnight(today - Days::new(2)).timestamp_millis() + 23 * 3_600_000);
+    let paid = DateTime::from_millis(time::ist_midnight(today - Days::new(1)).timestamp_millis() + 9 * 3_600_000);
+    let sale = uuid();
+    let res = push(
+        &app,
+        &a,
+        json!([
+            { "opId": sale, "entity": "invoice", "kind": "create", "deviceTime": ist(sold),
+              "payload": { "products": [{ "productId": item, "quantity": 1 }] } },
+            { "opId": uuid(), "entity": "payment", "kind": "create", "deviceTime": ist(paid),
+              "payload": { "invoiceOpId": sale, "amount": 5 } },
+        ]),
+    )
+    .await;
+    assert_eq!(res.body["summary"]["applied"], 2, "{}", res.body);
+    let id = res.body["results"][0]["result"]["id"].as_str().unwrap();
+    let h = app.get(&format!("/api/business/payment-history/{}/{id}", a.client_id), Some(&a.token)).await;
+    assert_eq!(h.status, 200, "{}", h.body);
+    assert_eq!(wire(&h.body["data"]["payments"][0]["paidAt"]), paid);
+    assert_eq!(h.body["data"]["payments"][0]["daysFromInvoice"], 1, "{}", h.body);
+    assert_eq!(h.body["data"]["analytics"]["paymentTimeline"]["daysToFirstPayment"], 1);
+}
