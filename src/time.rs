@@ -113,7 +113,8 @@ pub fn dated_at(date: NaiveDate, now: DateTime) -> DateTime {
 
 /// The server's clock. Production reads the system time; a test may pin it to an instant
 /// (`pin`) to check behaviour at a day boundary. Read through `AppState::clock` by the code
-/// whose answer depends on today's India date (dealer due dates and order numbers).
+/// whose answer depends on today's India date: dealer due dates and order numbers, and the
+/// receipt time that bounds the date of a sale or payment (`billing::service::sale_time`).
 #[derive(Debug)]
 pub struct Clock {
     /// Milliseconds since the epoch, or `i64::MIN` for the system time.

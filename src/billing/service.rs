@@ -363,8 +363,9 @@ async fn issue_in(s: &mut mongodb::ClientSession, ctx: &Ctx<'_>) -> AppResult<In
         }
     };
 
-    // 5. the invoice (dated when the sale happened: the device time for an offline sale)
-    let now = DateTime::now();
+    // 5. the invoice (dated when the sale happened: the device time for an offline sale,
+    // never later than the receipt time `now`, the state's clock)
+    let now = ctx.state.clock.now();
     let at = sale_time(ctx.device_time, ctx.device_date, now);
     let inv = build_invoice(Draft {
         id: invoice_id,
@@ -765,7 +766,7 @@ pub async fn pay_in(
     p: &Payment,
 ) -> AppResult<(PaymentDoc, InvoiceDoc)> {
     let database = &state.db;
-    let now = DateTime::now();
+    let now = state.clock.now();
     let mut payment = payment_doc(p, now);
     // the record first (uncontended), then the guarded write on the invoice
     repo::insert_payment(database, s, &payment).await?;

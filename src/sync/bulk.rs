@@ -753,7 +753,8 @@ fn render(world: &World, res: &Res) -> Value {
 
 /// Apply the batch (inside the push transaction). One outcome per operation, in order.
 pub(super) async fn run_batch(s: &mut ClientSession, ctx: &PushCtx<'_>) -> AppResult<Vec<OpOutcome>> {
-    let now = DateTime::now();
+    // the receipt time, which dates no record later than it (`billing::sale_time`)
+    let now = ctx.state.clock.now();
     let (mut world, earlier) = load(s, ctx).await?;
     let mut ids: HashMap<String, ObjectId> = HashMap::new();
     let mut steps: Vec<Option<Result<Res, String>>> = Vec::with_capacity(ctx.ops.len());

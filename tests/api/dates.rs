@@ -283,3 +283,88 @@ async fn a_payment_is_never_dated_before_its_invoice() {
     assert_eq!(pays.len(), 1);
     assert_eq!(pays[0].paid_at, ahead, "the stored record too");
 }
+
+/// Day counts in the analytics are India calendar days, not 24-hour spans: a sale at
+/// 23:00 IST paid at 09:00 IST the next morning (10 hours) was paid 1 day later.
+#[tokio::test]
+async fn analytics_count_india_calendar_days() {
+    let app = TestApp::spawn().await;
+    let a = app.register(&phone()).await;
+    let item = seed_item(&app, &a.client_id, "Bulb", 5000, 100).await;
+    let today = time::today_ist();
+    let sold = DateTime::from_millis(time::ist_midnight(today - Days::new(2)).timestamp_millis() + 23 * 3_600_000);
+    let paid = DateTime::from_millis(time::ist_midnight(today - Days::new(1)).timestamp_millis() + 9 * 3_600_000);
+    let sale = uuid();
+    let res = push(
+        &app,
+        &a,
+        json!([
+            { "opId": sale, "entity": "invoice", "kind": "create", "deviceTime": ist(sold),
+              "payload": { "products": [{ "productId": item, "quantity": 1 }] } },
+            { "opId": uuid(), "entity": "payment", "kind": "create", "deviceTime": ist(paid),
+              "payload": { "invoiceOpId": sale, "amount": 5 } },
+        ]),
+    )
+    .await;
+    assert_eq!(res.body["summary"]["applied"], 2, "{}", res.body);
+    let id = res.body["results"][0]["result"]["id"].as_str().unwrap();
+    let h = app.get(&format!("/api/business/payment-history/{}/{id}", a.client_id), Some(&a.token)).await;
+    assert_eq!(h.status, 200, "{}", h.body);
+    assert_eq!(wire(&h.body["data"]["payments"][0]["paidAt"]), paid);
+    assert_eq!(h.body["data"]["payments"][0]["daysFromInvoice"], 1, "{}", h.body);
+    assert_eq!(h.body["data"]["analytics"]["paymentTimeline"]["daysToFirstPayment"], 1);
+}
+
+/// The example, at the boundary: a sale at 23:57 IST from a phone 4 minutes fast
+/// (its clock says 00:01 the next day) stays on its day, through v1 and v2. The server's
+/// clock is pinned at 23:57 IST yesterday (within the sync bounds whatever the real time).
+#[tokio::test]
+async fn a_sale_at_2357_from_a_clock_4_minutes_fast_stays_on_its_day() {
+    let app = TestApp::spawn().await;
+    let a = app.register(&phone()).await;
+    let item = seed_item(&app, &a.client_id, "Bulb", 5000, 100).await;
+    let today = time::today_ist();
+    let yesterday = today - Days::new(1);
+    let received = plus_minutes(time::ist_midnight(today), -3); // 23:57 IST yesterday
+    let device = plus_minutes(received, 4); // 00:01 IST today on the phone
+    app.state.clock.pin(Some(received));
+
+    let r = v1(
+        &app,
+        &a,
+        json!({ "invoice": { "create": [{ "products": [line(&item)], "paidAmount": 20, "deviceTime": ist(device) }]}}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v1_id = r.body["synced"]["invoicesCreated"][0].as_str().unwrap().to_string();
+    let sale = uuid();
+    let res = push(
+        &app,
+        &a,
+        json!([
+            { "opId": sale, "entity": "invoice", "kind": "create", "deviceTime": ist(device),
+              "payload": { "products": [{ "productId": item, "quantity": 1 }], "paidAmount": 10 } },
+            { "opId": uuid(), "entity": "payment", "kind": "create", "deviceTime": ist(device),
+              "payload": { "invoiceOpId": sale, "amount": 5 } },
+        ]),
+    )
+    .await;
+    assert_eq!(res.body["summary"]["applied"], 2, "{}", res.body);
+    let v2_id = res.body["results"][0]["result"]["id"].as_str().unwrap().to_string();
+    for id in [&v1_id, &v2_id] {
+        let inv = stored_invoice(&app, id).await;
+        assert_eq!(inv.generated_at, received, "{inv:?}");
+        assert_eq!(inv.invoice_date, yesterday.to_string());
+        assert_eq!(inv.device_time, Some(device));
+        for p in stored_payments(&app, id).await {
+            assert_eq!((p.paid_at, p.device_time), (received, Some(device)), "{p:?}");
+        }
+    }
+    // the day book of yesterday has both sales and their payments; today's has none of them
+    let entries = day_book(&app, &a, yesterday).await;
+    for id in [&v1_id, &v2_id] {
+        assert!(entries.iter().any(|e| e["invoiceId"] == **id && e["type"] == "invoice"), "{entries:?}");
+    }
+    assert_eq!(entries.iter().filter(|e| e["type"] == "payment").count(), 3);
+    assert!(day_book(&app, &a, today).await.is_empty());
+}
