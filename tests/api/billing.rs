@@ -1010,6 +1010,7 @@ async fn past_invoice(
         updated_at: generated,
         version: 0,
         stock_warnings: vec![],
+        device_time: None,
     };
     app.db.collection::<InvoiceDoc>("invoices").insert_one(&inv).await.unwrap();
     inv.id
@@ -1034,6 +1035,7 @@ async fn past_payment(
         created_at: t,
         updated_at: t,
         version: 0,
+        device_time: None,
     };
     app.db.collection::<viveka::billing::model::PaymentDoc>("payments").insert_one(&p).await.unwrap();
 }
