@@ -360,7 +360,7 @@ async fn totals(state: &AppState, filter: Document) -> AppResult<(i64, Paise, Pa
     ];
     let mut cur = repo::invoices(&state.db).aggregate(pipeline).await?;
     match cur.try_next().await? {
-        Some(d) => Ok((int(&d, "n"), Paise(int(&d, "total")), Paise(int(&d, "paid")))),
+        Some(d) => Ok((int(&d, "n"), Paise::new(int(&d, "total")), Paise::new(int(&d, "paid")))),
         None => Ok((0, Paise::ZERO, Paise::ZERO)),
     }
 }
@@ -407,7 +407,7 @@ fn avg(total: Paise, n: i64) -> Paise {
     if n <= 0 {
         Paise::ZERO
     } else {
-        Paise((total.as_i64() * 2 + n) / (2 * n))
+        Paise::new((total.as_i64() * 2 + n) / (2 * n))
     }
 }
 
@@ -450,7 +450,7 @@ async fn invoice_analytics(state: &AppState, filter: Document, customer_scope: b
     let arr = |k: &str| facets.get_array(k).cloned().unwrap_or_default();
     let s = arr("summary").first().and_then(|b| b.as_document().cloned()).unwrap_or_default();
     let (n, finalized) = (int(&s, "n"), int(&s, "finalized"));
-    let (total, paid) = (Paise(int(&s, "total")), Paise(int(&s, "paid")));
+    let (total, paid) = (Paise::new(int(&s, "total")), Paise::new(int(&s, "paid")));
     let first = s.get_datetime("first").ok().copied();
     let last = s.get_datetime("last").ok().copied();
     let tenure_days = match (first, last) {
@@ -466,7 +466,7 @@ async fn invoice_analytics(state: &AppState, filter: Document, customer_scope: b
             json!({
                 "itemName": id.get_str("name").unwrap_or(""),
                 "itemGroup": if group.is_empty() { "Uncategorized" } else { group },
-                "totalQuantity": int(d, "qty"), "totalRevenue": Paise(int(d, "revenue")), "purchaseCount": int(d, "count"),
+                "totalQuantity": int(d, "qty"), "totalRevenue": Paise::new(int(d, "revenue")), "purchaseCount": int(d, "count"),
             })
         })
         .collect();
@@ -475,13 +475,13 @@ async fn invoice_analytics(state: &AppState, filter: Document, customer_scope: b
         .filter_map(|b| b.as_document())
         .map(|d| {
             let g = d.get_str("_id").unwrap_or("");
-            json!({ "groupName": if g.is_empty() { "Uncategorized" } else { g }, "invoiceCount": int(d, "n"), "totalRevenue": Paise(int(d, "revenue")) })
+            json!({ "groupName": if g.is_empty() { "Uncategorized" } else { g }, "invoiceCount": int(d, "n"), "totalRevenue": Paise::new(int(d, "revenue")) })
         })
         .collect();
     let months: Vec<(String, Paise, i64)> = arr("months")
         .iter()
         .filter_map(|b| b.as_document())
-        .map(|d| (d.get_str("_id").unwrap_or("").to_string(), Paise(int(d, "revenue")), int(d, "n")))
+        .map(|d| (d.get_str("_id").unwrap_or("").to_string(), Paise::new(int(d, "revenue")), int(d, "n")))
         .collect();
     let growth = match months.len() {
         l if l >= 2 => {
@@ -611,7 +611,7 @@ fn method_breakdown(payments: &[PaymentDoc]) -> Value {
     Value::Object(
         by.into_iter()
             .map(|(m, (n, amt))| {
-                (m, json!({ "count": n, "totalAmount": Paise(amt), "percentage": ratio(amt * 100, total) }))
+                (m, json!({ "count": n, "totalAmount": Paise::new(amt), "percentage": ratio(amt * 100, total) }))
             })
             .collect(),
     )
@@ -780,16 +780,16 @@ pub async fn payment_history(
     let methods: serde_json::Map<String, Value> = arr("methods")
         .iter()
         .filter_map(|b| b.as_document())
-        .map(|d| (d.get_str("_id").unwrap_or("").to_string(), json!({ "count": int(d, "n"), "totalAmount": Paise(int(d, "amount")), "percentage": ratio(int(d, "amount") * 100, amount) })))
+        .map(|d| (d.get_str("_id").unwrap_or("").to_string(), json!({ "count": int(d, "n"), "totalAmount": Paise::new(int(d, "amount")), "percentage": ratio(int(d, "amount") * 100, amount) })))
         .collect();
     let months: Vec<Value> = arr("months")
         .iter()
         .filter_map(|b| b.as_document())
-        .map(|d| json!({ "month": d.get_str("_id").unwrap_or(""), "totalAmount": Paise(int(d, "amount")), "paymentCount": int(d, "n") }))
+        .map(|d| json!({ "month": d.get_str("_id").unwrap_or(""), "totalAmount": Paise::new(int(d, "amount")), "paymentCount": int(d, "n") }))
         .collect();
     let analytics = json!({
         "paymentSummary": {
-            "totalPayments": n_pay, "totalAmountPaid": Paise(amount), "totalAmountDue": due,
+            "totalPayments": n_pay, "totalAmountPaid": Paise::new(amount), "totalAmountDue": due,
             "remainingBalance": due.checked_sub(paid).unwrap_or_default(),
             "paymentCompletionRate": if due.is_positive() { ratio(paid.as_i64() * 100, due.as_i64()).min(100.0) } else { 0.0 },
             "totalInvoices": n_inv, "fullyPaidInvoices": fully, "partiallyPaidInvoices": n_inv - fully - unpaid, "unpaidInvoices": unpaid,
@@ -797,7 +797,7 @@ pub async fn payment_history(
         "paymentTimeline": {
             "firstPaymentDate": first.map(wire::iso), "lastPaymentDate": last.map(wire::iso),
             "totalPaymentDuration": match (first, last) { (Some(f), Some(l)) => days_between(f, l), _ => 0 },
-            "averagePaymentSize": avg(Paise(amount), n_pay),
+            "averagePaymentSize": avg(Paise::new(amount), n_pay),
         },
         "paymentMethodBreakdown": methods,
         "trends": { "monthlyPayments": months },

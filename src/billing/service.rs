@@ -608,7 +608,7 @@ pub fn payment_refusal(inv: &InvoiceDoc, amount: Paise) -> Option<AppError> {
 /// Apply a payment to an invoice in memory, as [`repo::add_payment`] does in the database
 /// (call [`payment_refusal`] first).
 pub fn settle(inv: &mut InvoiceDoc, amount: Paise, now: DateTime) {
-    inv.paid_amount = Paise(inv.paid_amount.as_i64() + amount.as_i64());
+    inv.paid_amount = Paise::new(inv.paid_amount.as_i64() + amount.as_i64());
     inv.is_finalized = inv.paid_amount >= inv.total_amount;
     inv.status = status_for(inv.paid_amount, inv.total_amount).to_string();
     inv.finalized_at = inv.is_finalized.then_some(now);
@@ -723,7 +723,7 @@ pub async fn pay_in(
         });
     };
     if let Some(c) = inv.client_customer_id {
-        repo::customer_after_sale(database, s, c, Paise(-p.amount.as_i64()), false).await?;
+        repo::customer_after_sale(database, s, c, Paise::new(-p.amount.as_i64()), false).await?;
         if inv.is_finalized {
             repo::insert_history(database, s, &history(&inv, c, now)).await?;
         }
@@ -742,9 +742,9 @@ mod tests {
     fn numbers_fit_gst_rule_46() {
         assert_eq!(format_number("26-27", 42), "INV/26-27/00042");
         assert!(format_number("26-27", 999_999).len() <= 16);
-        assert_eq!(status_for(Paise(0), Paise(100)), STATUS_UNPAID);
-        assert_eq!(status_for(Paise(1), Paise(100)), STATUS_PARTIAL);
-        assert_eq!(status_for(Paise(100), Paise(100)), STATUS_PAID);
-        assert_eq!(status_for(Paise(0), Paise(0)), STATUS_PAID);
+        assert_eq!(status_for(Paise::new(0), Paise::new(100)), STATUS_UNPAID);
+        assert_eq!(status_for(Paise::new(1), Paise::new(100)), STATUS_PARTIAL);
+        assert_eq!(status_for(Paise::new(100), Paise::new(100)), STATUS_PAID);
+        assert_eq!(status_for(Paise::new(0), Paise::new(0)), STATUS_PAID);
     }
 }

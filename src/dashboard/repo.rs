@@ -97,8 +97,8 @@ pub async fn summary(db: &Database, client: ObjectId, w: Window) -> AppResult<Su
     ];
     let d = first(invoices(db).aggregate(pipeline).await?).await?;
     Ok(SummaryWire {
-        total_sales: Paise(int(&d, "sales")),
-        pending_amount: Paise(int(&d, "pending")),
+        total_sales: Paise::new(int(&d, "sales")),
+        pending_amount: Paise::new(int(&d, "pending")),
         pending_invoices: int(&d, "n"),
     })
 }
@@ -121,7 +121,7 @@ fn top_rows(rows: Vec<Document>) -> Vec<TopItem> {
             TopItem {
                 item_name: if name.trim().is_empty() { "Unknown".to_string() } else { name.to_string() },
                 quantity: int(d, "quantity"),
-                amount: Paise(int(d, "amount")),
+                amount: Paise::new(int(d, "amount")),
             }
         })
         .collect()
@@ -276,8 +276,8 @@ pub async fn summary_and_trends(
     let all_total: i64 = all.values().map(|v| v.0).sum();
     let unpaid_total: i64 = unpaid.values().map(|v| v.0).sum();
     let summary = SummaryWire {
-        total_sales: Paise(all_total - unpaid_total),
-        pending_amount: Paise(unpaid.values().map(|v| v.1).sum()),
+        total_sales: Paise::new(all_total - unpaid_total),
+        pending_amount: Paise::new(unpaid.values().map(|v| v.1).sum()),
         pending_invoices: unpaid.values().map(|v| v.2).sum(),
     };
     let current = time::month_start(time::today_ist());
@@ -288,7 +288,7 @@ pub async fn summary_and_trends(
             let key = m.format("%Y-%m").to_string();
             let total = all.get(&key).map(|v| v.0).unwrap_or(0);
             let open = unpaid.get(&key).map(|v| v.0).unwrap_or(0);
-            (m, Paise(total - open))
+            (m, Paise::new(total - open))
         })
         .collect();
     Ok((summary, trends))
@@ -351,10 +351,10 @@ pub async fn figures(db: &Database, client: ObjectId, w: Window) -> AppResult<Fi
         first(payments(db).aggregate(pay).await?).await
     },)?;
     Ok(Figures {
-        sales: Paise(int(&i, "sales")),
+        sales: Paise::new(int(&i, "sales")),
         invoices: int(&i, "n"),
-        outstanding: Paise(int(&i, "out")),
-        collections: Paise(int(&p, "amount")),
+        outstanding: Paise::new(int(&i, "out")),
+        collections: Paise::new(int(&p, "amount")),
         payments: int(&p, "n"),
     })
 }
@@ -372,7 +372,7 @@ pub async fn method_split(db: &Database, client: ObjectId, w: Window) -> AppResu
             .iter()
             .filter(|d| d.get_str("_id").unwrap_or("other") == m || (m == "other" && !is_known(d.get_str("_id").ok())))
             .fold((0_i64, 0_i64), |(a, n), d| (a + int(d, "amount"), n + int(d, "n")));
-        MethodFigure { amount: Paise(amount), count, percentage: percent(amount, total) }
+        MethodFigure { amount: Paise::new(amount), count, percentage: percent(amount, total) }
     };
     Ok(MethodSplit { cash: get("cash"), upi: get("upi"), card: get("card"), bank: get("bank"), other: get("other") })
 }
@@ -407,7 +407,7 @@ pub async fn dues(db: &Database, client: ObjectId, w: Window, today: NaiveDate) 
             let d = rows.iter().find(|d| d.get_str("_id").ok() == Some(b));
             AgeingBucket {
                 bucket: b.to_string(),
-                amount: Paise(d.map(|d| int(d, "amount")).unwrap_or(0)),
+                amount: Paise::new(d.map(|d| int(d, "amount")).unwrap_or(0)),
                 invoices: d.map(|d| int(d, "n")).unwrap_or(0),
             }
         })
@@ -470,7 +470,7 @@ pub async fn dealer_payables(db: &Database, client: ObjectId, w: Window) -> AppR
         } },
     ];
     let d = first(db.collection::<Document>("dealerorders").aggregate(pipeline).await?).await?;
-    Ok((Paise(int(&d, "payable")), int(&d, "n"), Paise(int(&d, "overdue")), int(&d, "overdueN")))
+    Ok((Paise::new(int(&d, "payable")), int(&d, "n"), Paise::new(int(&d, "overdue")), int(&d, "overdueN")))
 }
 
 /// Invoice report rows (oldest first), optionally one page.
@@ -498,7 +498,7 @@ pub async fn invoice_totals(db: &Database, client: ObjectId, w: Window) -> AppRe
         doc! { "$group": { "_id": Bson::Null, "n": { "$sum": 1_i64 }, "t": { "$sum": TOTAL }, "p": { "$sum": PAID } } },
     ];
     let d = first(invoices(db).aggregate(pipeline).await?).await?;
-    Ok((int(&d, "n"), Paise(int(&d, "t")), Paise(int(&d, "p"))))
+    Ok((int(&d, "n"), Paise::new(int(&d, "t")), Paise::new(int(&d, "p"))))
 }
 
 /// Payment report rows (oldest first) with the paid invoice's number and customer name.
@@ -539,7 +539,7 @@ pub async fn payment_totals(db: &Database, client: ObjectId, w: Window) -> AppRe
         doc! { "$group": { "_id": Bson::Null, "n": { "$sum": 1_i64 }, "a": { "$sum": "$amount" } } },
     ];
     let d = first(payments(db).aggregate(pipeline).await?).await?;
-    Ok((int(&d, "n"), Paise(int(&d, "a"))))
+    Ok((int(&d, "n"), Paise::new(int(&d, "a"))))
 }
 
 /// Day book: invoices issued and payments received in the window, merged in time order

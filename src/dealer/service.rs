@@ -629,7 +629,7 @@ pub async fn mark_delivered(
                 "deliveryAudit": { "deliveredBy": &c.delivered_by, "deliveryNote": &c.delivery_note, "deliveredAt": now },
             };
             if let Some(t) = c.total {
-                set.insert("totalAmount", t.0);
+                set.insert("totalAmount", t.as_i64());
             }
             let due = match c.due {
                 Some(d) => Some(d),
@@ -758,7 +758,7 @@ pub async fn create_payment(state: &AppState, client: ObjectId, r: CreatePayment
                         "Record payment failed: the order has no bill total yet (set it with mark-delivered or /total)",
                     ));
                 };
-                let left = Paise(total.0 - o.paid_amount.0);
+                let left = Paise::new(total.as_i64() - o.paid_amount.as_i64());
                 if p.amount > left {
                     return Err(AppError::validation(
                         "amount",
@@ -780,9 +780,10 @@ pub async fn create_payment(state: &AppState, client: ObjectId, r: CreatePayment
 pub async fn order_payments(state: &AppState, client: ObjectId, order: ObjectId) -> AppResult<OrderPaymentsResponse> {
     let o = order_of(&state.db, client, order).await?;
     let pays = repo::order_payments(&state.db, client, order).await?;
-    let total_paid: Paise = pays.iter().map(|p| p.amount).sum();
+    let total_paid = Paise::checked_sum(pays.iter().map(|p| p.amount))
+        .ok_or_else(|| AppError::internal("order payments do not fit i64 paise"))?;
     let total = o.total_amount.unwrap_or(Paise::ZERO);
-    let remaining = Paise((total.0 - total_paid.0).max(0));
+    let remaining = Paise::new((total.as_i64() - total_paid.as_i64()).max(0));
     Ok(OrderPaymentsResponse {
         success: true,
         order: OrderBrief {
@@ -793,7 +794,11 @@ pub async fn order_payments(state: &AppState, client: ObjectId, order: ObjectId)
             status: o.status,
         },
         payments: pays.into_iter().map(PaymentWire::from).collect(),
-        summary: OrderPaySummary { total_paid, remaining, is_paid_in_full: remaining.0 == 0 && total.0 > 0 },
+        summary: OrderPaySummary {
+            total_paid,
+            remaining,
+            is_paid_in_full: remaining.as_i64() == 0 && total.as_i64() > 0,
+        },
     })
 }
 
@@ -926,7 +931,7 @@ pub async fn payment_details(state: &AppState, client: ObjectId, order: ObjectId
             payment_status: payment_status(&o).into(),
             total_paid: o.paid_amount,
             remaining: rem,
-            is_paid_in_full: rem.0 == 0 && total.0 > 0,
+            is_paid_in_full: rem.as_i64() == 0 && total.as_i64() > 0,
         },
         order: PaymentDetailsOrder {
             id: o.id.to_hex(),
@@ -971,7 +976,7 @@ pub async fn dealer_summary(state: &AppState, client: ObjectId, dealer: ObjectId
         timeline.push((at, id, TimelineEntry { kind: "payment".into(), at: wire::iso(at), data }));
     }
     timeline.sort_by_key(|e| std::cmp::Reverse((e.0, e.1)));
-    let outstanding = Paise((t.billed.0 - paid.0).max(0));
+    let outstanding = Paise::new((t.billed.as_i64() - paid.as_i64()).max(0));
     Ok(DealerSummaryResponse {
         success: true,
         total_ordered: t.billed,
@@ -980,7 +985,7 @@ pub async fn dealer_summary(state: &AppState, client: ObjectId, dealer: ObjectId
         total_paid: paid,
         payable: outstanding,
         outstanding,
-        advance: Paise((paid.0 - t.billed.0).max(0)),
+        advance: Paise::new((paid.as_i64() - t.billed.as_i64()).max(0)),
         overdue,
         overdue_orders,
         orders: OrderCounts {
@@ -1058,7 +1063,7 @@ async fn transactions(
         total_dealers,
         total_orders: t.billed,
         total_payments: paid,
-        pending_payable: Paise((t.billed.0 - paid.0).max(0)),
+        pending_payable: Paise::new((t.billed.as_i64() - paid.as_i64()).max(0)),
     };
     Ok((summary, count, rows))
 }

@@ -359,7 +359,7 @@ impl World {
     /// Dues move with a sale (`purchased`) or a payment, as `customer_after_sale` does.
     fn dues(&mut self, id: ObjectId, delta: i64, purchased: bool, now: DateTime) {
         if let Some(slot) = self.customers.get_mut(&id).filter(|c| !c.deleted) {
-            slot.doc.outstanding_balance = Paise(slot.doc.outstanding_balance.as_i64() + delta);
+            slot.doc.outstanding_balance = Paise::new(slot.doc.outstanding_balance.as_i64() + delta);
             slot.dues += delta;
             if purchased {
                 slot.purchased = true;

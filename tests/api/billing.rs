@@ -16,7 +16,7 @@ pub async fn seed_item(app: &TestApp, client: &str, name: &str, price: i64, stoc
         client_id: ObjectId::parse_str(client).unwrap(),
         group_id: None,
         name: name.to_string(),
-        price: Paise(price),
+        price: Paise::new(price),
         stock,
         low_stock_quantity: 5,
         unit: "nos".into(),
