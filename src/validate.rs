@@ -4,6 +4,65 @@ use bson::oid::ObjectId;
 
 use crate::error::AppError;
 
+/// The longest prefix of `s` of at most `max_bytes` bytes that ends on a character boundary.
+///
+/// The one way text is shortened (stored raw payloads, log excerpts): cutting a `String` at a
+/// byte index inside a multi-byte character (Devanagari takes 3 bytes a letter) panics.
+pub fn cut(s: &str, max_bytes: usize) -> &str {
+    if s.len() <= max_bytes {
+        return s;
+    }
+    let mut end = max_bytes;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.get(..end).unwrap_or_default()
+}
+
+/// A control character no text of this API may hold: every C0 control except tab, line feed
+/// and carriage return, DEL, and the C1 controls. NUL is the dangerous one (MongoDB refuses it
+/// in a regular expression and in keys; C strings end at it); the others are never typed.
+pub fn is_forbidden_control(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
+}
+
+/// The first place in a JSON document where a string (or an object key) holds a forbidden
+/// control character (see [`is_forbidden_control`]), as a field path (`products[0].itemName`).
+pub fn control_char_path(v: &serde_json::Value) -> Option<String> {
+    fn walk(v: &serde_json::Value, path: &mut String) -> bool {
+        match v {
+            serde_json::Value::String(s) => s.chars().any(is_forbidden_control),
+            serde_json::Value::Array(a) => a.iter().enumerate().any(|(i, x)| {
+                let n = path.len();
+                path.push_str(&format!("[{i}]"));
+                let hit = walk(x, path);
+                if !hit {
+                    path.truncate(n);
+                }
+                hit
+            }),
+            serde_json::Value::Object(o) => o.iter().any(|(k, x)| {
+                let n = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(k);
+                let hit = k.chars().any(is_forbidden_control) || walk(x, path);
+                if !hit {
+                    path.truncate(n);
+                }
+                hit
+            }),
+            _ => false,
+        }
+    }
+    let mut path = String::new();
+    walk(v, &mut path).then(|| if path.is_empty() { "body".to_string() } else { path })
+}
+
+/// The error text for a field holding control characters.
+pub const CONTROL_CHARS: &str = "must not contain control characters";
+
 /// Normalise a phone number to digits only.
 ///
 /// Rule (the same everywhere: clients, customers, dealers, carts, invoices):
@@ -87,6 +146,9 @@ pub fn oid(field: &str, s: &str) -> Result<ObjectId, AppError> {
     ObjectId::parse_str(s).map_err(|_| AppError::validation(field, "must be a 24-character hex id"))
 }
 
+/// Texts that may be this long (characters) or longer are free text (line breaks allowed).
+pub const FREE_TEXT_MIN: usize = 300;
+
 /// Collects per-field validation errors and turns them into one 400.
 #[derive(Default, Debug)]
 pub struct Errors(pub Vec<String>);
@@ -104,10 +166,18 @@ impl Errors {
         }
     }
     /// Trimmed string with a minimum length (in characters) and a maximum length.
+    ///
+    /// Control characters are refused: in every text those of [`is_forbidden_control`]; in a
+    /// one-line text (a name, a reference: `max` below [`FREE_TEXT_MIN`]) also tab and line
+    /// breaks. Free texts (address, notes, description: `max` of [`FREE_TEXT_MIN`] or more)
+    /// may hold line breaks and tabs.
     pub fn text(&mut self, field: &str, v: &str, min: usize, max: usize) -> String {
         let t = v.trim();
         let n = t.chars().count();
-        if n < min {
+        let one_line = max < FREE_TEXT_MIN;
+        if t.chars().any(|c| is_forbidden_control(c) || (one_line && c.is_control())) {
+            self.add(field, CONTROL_CHARS);
+        } else if n < min {
             self.add(field, format!("must be at least {min} characters"));
         } else if n > max {
             self.add(field, format!("must be at most {max} characters"));

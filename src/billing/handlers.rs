@@ -77,11 +77,10 @@ fn quantity(e: &mut Errors, field: &str, q: i64) {
     }
 }
 
+/// An amount of a sale: 0 to `limits::MAX_INVOICE`.
 fn non_negative(e: &mut Errors, field: &str, v: Option<Paise>) -> Paise {
     let v = v.unwrap_or_default();
-    if v.is_negative() {
-        e.add(field, "must not be negative");
-    }
+    crate::limits::amount(e, field, v);
     v
 }
 

@@ -407,7 +407,9 @@ fn avg(total: Paise, n: i64) -> Paise {
     if n <= 0 {
         Paise::ZERO
     } else {
-        Paise::new((total.as_i64() * 2 + n) / (2 * n))
+        // in i128: exact for every i64 total
+        let v = (i128::from(total.as_i64()) * 2 + i128::from(n)) / (2 * i128::from(n));
+        Paise::try_from(v).unwrap_or(total)
     }
 }
 
@@ -600,21 +602,34 @@ pub async fn invoice_history(
     Ok(Json(DataResponse { success: true, data }))
 }
 
-fn method_breakdown(payments: &[PaymentDoc]) -> Value {
-    let total: i64 = payments.iter().map(|p| p.amount.as_i64()).sum();
-    let mut by: std::collections::BTreeMap<String, (i64, i64)> = Default::default();
+fn method_breakdown(payments: &[PaymentDoc]) -> AppResult<Value> {
+    let too_large = crate::dashboard::repo::too_large;
+    let total = Paise::checked_sum(payments.iter().map(|p| p.amount)).ok_or_else(too_large)?;
+    let mut by: std::collections::BTreeMap<String, (i64, Paise)> = Default::default();
     for p in payments {
         let e = by.entry(p.method.clone()).or_default();
         e.0 += 1;
-        e.1 += p.amount.as_i64();
+        e.1 = e.1.checked_add(p.amount).ok_or_else(too_large)?;
     }
-    Value::Object(
+    Ok(Value::Object(
         by.into_iter()
-            .map(|(m, (n, amt))| {
-                (m, json!({ "count": n, "totalAmount": Paise::new(amt), "percentage": ratio(amt * 100, total) }))
-            })
+            .map(|(m, (n, amt))| (m, json!({ "count": n, "totalAmount": amt, "percentage": ratio_of(amt, total) })))
             .collect(),
-    )
+    ))
+}
+
+/// `a / b` as a percentage, as `ratio(a * 100, b)` but without an `i64` product that could
+/// overflow (0 when `b` is 0).
+fn pct(a: i64, b: i64) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        ((a as f64 * 100.0 / b as f64) * 10_000.0).round() / 10_000.0
+    }
+}
+
+fn ratio_of(a: Paise, b: Paise) -> f64 {
+    pct(a.as_i64(), b.as_i64())
 }
 
 fn days_between(a: bson::DateTime, b: bson::DateTime) -> i64 {
@@ -656,11 +671,8 @@ pub async fn payment_history_of_invoice(
         row["paymentNumber"] = json!(i + 1);
         row["cumulativeAmount"] = json!(cumulative);
         row["remainingBalance"] = json!(remaining);
-        row["percentagePaid"] = json!(if total.is_positive() {
-            ratio(cumulative.as_i64() * 100, total.as_i64()).min(100.0)
-        } else {
-            100.0
-        });
+        row["percentagePaid"] =
+            json!(if total.is_positive() { pct(cumulative.as_i64(), total.as_i64()).min(100.0) } else { 100.0 });
         row["daysFromInvoice"] = json!(days_between(inv.generated_at, p.paid_at));
         rows.push(row);
         let event = if remaining == Paise::ZERO {
@@ -678,7 +690,7 @@ pub async fn payment_history_of_invoice(
     let analytics = json!({
         "paymentSummary": {
             "totalPayments": pays.len(), "totalAmountPaid": inv.paid_amount, "totalAmountDue": total, "remainingBalance": remaining,
-            "paymentCompletionRate": if total.is_positive() { ratio(inv.paid_amount.as_i64() * 100, total.as_i64()).min(100.0) } else { 100.0 },
+            "paymentCompletionRate": if total.is_positive() { pct(inv.paid_amount.as_i64(), total.as_i64()).min(100.0) } else { 100.0 },
             "isFullyPaid": inv.is_finalized, "isPending": !inv.is_finalized,
         },
         "paymentTimeline": {
@@ -689,7 +701,7 @@ pub async fn payment_history_of_invoice(
             "daysToFullPayment": inv.finalized_at.filter(|_| !pays.is_empty()).map(|f| days_between(inv.generated_at, f)),
             "totalPaymentDuration": match (first, last) { (Some(f), Some(l)) => days_between(f, l), _ => 0 },
         },
-        "paymentMethodBreakdown": method_breakdown(&pays),
+        "paymentMethodBreakdown": method_breakdown(&pays)?,
         "paymentPattern": {
             "averagePaymentSize": avg(inv.paid_amount, pays.len() as i64),
             "paymentFrequency": match pays.len() { 0 => "none", 1 => "single", _ => "multiple" },
@@ -780,7 +792,7 @@ pub async fn payment_history(
     let methods: serde_json::Map<String, Value> = arr("methods")
         .iter()
         .filter_map(|b| b.as_document())
-        .map(|d| (d.get_str("_id").unwrap_or("").to_string(), json!({ "count": int(d, "n"), "totalAmount": Paise::new(int(d, "amount")), "percentage": ratio(int(d, "amount") * 100, amount) })))
+        .map(|d| (d.get_str("_id").unwrap_or("").to_string(), json!({ "count": int(d, "n"), "totalAmount": Paise::new(int(d, "amount")), "percentage": pct(int(d, "amount"), amount) })))
         .collect();
     let months: Vec<Value> = arr("months")
         .iter()
@@ -791,7 +803,7 @@ pub async fn payment_history(
         "paymentSummary": {
             "totalPayments": n_pay, "totalAmountPaid": Paise::new(amount), "totalAmountDue": due,
             "remainingBalance": due.checked_sub(paid).unwrap_or_default(),
-            "paymentCompletionRate": if due.is_positive() { ratio(paid.as_i64() * 100, due.as_i64()).min(100.0) } else { 0.0 },
+            "paymentCompletionRate": if due.is_positive() { pct(paid.as_i64(), due.as_i64()).min(100.0) } else { 0.0 },
             "totalInvoices": n_inv, "fullyPaidInvoices": fully, "partiallyPaidInvoices": n_inv - fully - unpaid, "unpaidInvoices": unpaid,
         },
         "paymentTimeline": {

@@ -287,9 +287,8 @@ pub async fn dues(
     Ok(Json(DuesResponse {
         success: true,
         as_of: today.format("%Y-%m-%d").to_string(),
-        total_outstanding: Paise::checked_sum(buckets.iter().map(|b| b.amount))
-            .ok_or_else(|| AppError::internal("dues total does not fit i64 paise"))?,
-        invoice_count: buckets.iter().map(|b| b.invoices).sum(),
+        total_outstanding: Paise::new(repo::checked_total(buckets.iter().map(|b| b.amount.as_i64()))?),
+        invoice_count: repo::checked_total(buckets.iter().map(|b| b.invoices))?,
         buckets,
     }))
 }

@@ -10,7 +10,7 @@ use mongodb::{Collection, Cursor, Database};
 
 use crate::{
     dashboard::dto::{AgeingBucket, MethodFigure, MethodSplit, SummaryWire, TopItem},
-    error::AppResult,
+    error::{AppError, AppResult},
     money::Paise,
     time,
 };
@@ -32,6 +32,17 @@ pub fn int(d: &Document, k: &str) -> i64 {
         Some(Bson::Double(v)) => *v as i64,
         _ => 0,
     }
+}
+
+/// The exact sum of report figures, or an error when it leaves `i64` (never a wrapped,
+/// saturated or partial figure; the bounds of `limits` keep real shops far below).
+pub fn checked_total(values: impl IntoIterator<Item = i64>) -> AppResult<i64> {
+    values.into_iter().try_fold(0_i64, i64::checked_add).ok_or_else(too_large)
+}
+
+/// A report figure does not fit `i64` (a 500: unreachable within the bounds of `limits`).
+pub fn too_large() -> AppError {
+    AppError::internal("a report figure does not fit i64")
 }
 
 /// `a / b` in percent rounded to 2 decimals; 0 when `b` is 0 (never NaN or null).
@@ -273,12 +284,12 @@ pub async fn summary_and_trends(
 ) -> AppResult<(SummaryWire, Vec<(NaiveDate, Paise)>)> {
     let boundary = refresh_rollups(db, client).await?;
     let (all, unpaid) = tokio::try_join!(all_sales_by_month(db, client, boundary), unpaid_by_month(db, client))?;
-    let all_total: i64 = all.values().map(|v| v.0).sum();
-    let unpaid_total: i64 = unpaid.values().map(|v| v.0).sum();
+    let all_total = checked_total(all.values().map(|v| v.0))?;
+    let unpaid_total = checked_total(unpaid.values().map(|v| v.0))?;
     let summary = SummaryWire {
-        total_sales: Paise::new(all_total - unpaid_total),
-        pending_amount: Paise::new(unpaid.values().map(|v| v.1).sum()),
-        pending_invoices: unpaid.values().map(|v| v.2).sum(),
+        total_sales: Paise::new(all_total.checked_sub(unpaid_total).ok_or_else(too_large)?),
+        pending_amount: Paise::new(checked_total(unpaid.values().map(|v| v.1))?),
+        pending_invoices: checked_total(unpaid.values().map(|v| v.2))?,
     };
     let current = time::month_start(time::today_ist());
     let start = time::add_months(current, 1 - months);
@@ -288,9 +299,9 @@ pub async fn summary_and_trends(
             let key = m.format("%Y-%m").to_string();
             let total = all.get(&key).map(|v| v.0).unwrap_or(0);
             let open = unpaid.get(&key).map(|v| v.0).unwrap_or(0);
-            (m, Paise::new(total - open))
+            total.checked_sub(open).map(|v| (m, Paise::new(v))).ok_or_else(too_large)
         })
-        .collect();
+        .collect::<AppResult<_>>()?;
     Ok((summary, trends))
 }
 
@@ -366,15 +377,23 @@ pub async fn method_split(db: &Database, client: ObjectId, w: Window) -> AppResu
         doc! { "$group": { "_id": "$method", "amount": { "$sum": "$amount" }, "n": { "$sum": 1_i64 } } },
     ];
     let rows: Vec<Document> = payments(db).aggregate(pipeline).await?.try_collect().await?;
-    let total: i64 = rows.iter().map(|d| int(d, "amount")).sum();
-    let get = |m: &str| {
-        let (amount, count) = rows
+    let total = checked_total(rows.iter().map(|d| int(d, "amount")))?;
+    let get = |m: &str| -> AppResult<MethodFigure> {
+        let mine: Vec<&Document> = rows
             .iter()
             .filter(|d| d.get_str("_id").unwrap_or("other") == m || (m == "other" && !is_known(d.get_str("_id").ok())))
-            .fold((0_i64, 0_i64), |(a, n), d| (a + int(d, "amount"), n + int(d, "n")));
-        MethodFigure { amount: Paise::new(amount), count, percentage: percent(amount, total) }
+            .collect();
+        let amount = checked_total(mine.iter().map(|d| int(d, "amount")))?;
+        let count = checked_total(mine.iter().map(|d| int(d, "n")))?;
+        Ok(MethodFigure { amount: Paise::new(amount), count, percentage: percent(amount, total) })
     };
-    Ok(MethodSplit { cash: get("cash"), upi: get("upi"), card: get("card"), bank: get("bank"), other: get("other") })
+    Ok(MethodSplit {
+        cash: get("cash")?,
+        upi: get("upi")?,
+        card: get("card")?,
+        bank: get("bank")?,
+        other: get("other")?,
+    })
 }
 
 fn is_known(m: Option<&str>) -> bool {

@@ -20,7 +20,7 @@ use crate::{
 };
 
 /// Largest quantity accepted on an order or delivery line.
-pub const MAX_QTY: i64 = 1_000_000;
+pub const MAX_QTY: i64 = crate::limits::MAX_UNITS;
 /// Largest number of lines on one order.
 pub const MAX_LINES: usize = 200;
 /// Paging of D17, D19, D22, D23.
@@ -541,8 +541,8 @@ pub async fn mark_delivered(
 ) -> AppResult<OrderDoc> {
     let mut e = Errors::new();
     require_client(&mut e, &r.client_id);
-    if r.total_amount.is_some_and(|t| t.is_negative()) {
-        e.add("totalAmount", "must not be negative");
+    if let Some(t) = r.total_amount {
+        crate::limits::amount(&mut e, "totalAmount", t);
     }
     let due = due_field(&mut e, "dueDate", &r.due_date);
     let delivered_by = e.opt_text("deliveredBy", &r.delivered_by, 0, 100).unwrap_or_default();
@@ -662,8 +662,14 @@ pub async fn mark_delivered(
                     };
                     // An item removed from the database entirely cannot receive stock; the
                     // delivery still completes (items are only ever soft-deleted by the API).
-                    if stock::apply(&c.db, s, &mv).await? == Moved::NotFound {
-                        tracing::warn!(item = %l.item_id, order = %c.order, "delivered line for a missing item");
+                    match stock::apply(&c.db, s, &mv).await? {
+                        Moved::NotFound => {
+                            tracing::warn!(item = %l.item_id, order = %c.order, "delivered line for a missing item")
+                        }
+                        Moved::OutOfRange => {
+                            return Err(crate::limits::stock_out_of_range(&l.item_name_snapshot));
+                        }
+                        Moved::Done | Moved::Insufficient => {}
                     }
                 }
             }
@@ -678,8 +684,8 @@ pub async fn mark_delivered(
 pub async fn set_total(state: &AppState, client: ObjectId, order: ObjectId, r: SetTotalRequest) -> AppResult<OrderDoc> {
     let mut e = Errors::new();
     require_client(&mut e, &r.client_id);
-    if r.total_amount.is_some_and(|t| t.is_negative()) {
-        e.add("totalAmount", "must not be negative");
+    if let Some(t) = r.total_amount {
+        crate::limits::amount(&mut e, "totalAmount", t);
     }
     let due = due_field(&mut e, "dueDate", &r.due_date);
     if r.total_amount.is_none() && r.due_date.is_none() {
@@ -713,7 +719,7 @@ pub async fn create_payment(state: &AppState, client: ObjectId, r: CreatePayment
     match r.amount {
         None => e.add("amount", "is required"),
         Some(a) if !a.is_positive() => e.add("amount", "must be greater than 0"),
-        Some(_) => {}
+        Some(a) => crate::limits::amount(&mut e, "amount", a),
     }
     let method = r.method.as_deref().map(|m| m.trim().to_ascii_lowercase()).unwrap_or_else(|| "cash".into());
     if !METHODS.contains(&method.as_str()) {
@@ -758,7 +764,7 @@ pub async fn create_payment(state: &AppState, client: ObjectId, r: CreatePayment
                         "Record payment failed: the order has no bill total yet (set it with mark-delivered or /total)",
                     ));
                 };
-                let left = Paise::new(total.as_i64() - o.paid_amount.as_i64());
+                let left = total.checked_sub(o.paid_amount).unwrap_or(Paise::ZERO);
                 if p.amount > left {
                     return Err(AppError::validation(
                         "amount",
