@@ -261,6 +261,70 @@ mod tests {
     }
 
     #[test]
+    fn cut_keeps_whole_letters() {
+        let s = "कार्बोरेटर"; // 3 bytes a letter
+        assert_eq!(cut(s, 4), "क");
+        assert_eq!(cut(s, 3), "क");
+        assert_eq!(cut(s, 2), "");
+        assert_eq!(cut(s, 100), s);
+        assert_eq!(cut("abc", 2), "ab");
+    }
+
+    #[test]
+    fn control_characters() {
+        for c in ['\0', '\u{1}', '\u{1b}', '\u{7f}', '\u{85}', '\u{9f}'] {
+            assert!(is_forbidden_control(c), "{c:?}");
+        }
+        for c in ['\t', '\n', '\r', ' ', 'a', 'क', '\u{a0}', '\u{200d}'] {
+            assert!(!is_forbidden_control(c), "{c:?}");
+        }
+        let v = serde_json::json!({ "a": [1, { "b": "ok\n" }, { "c": "x\u{0}" }] });
+        assert_eq!(control_char_path(&v).as_deref(), Some("a[2].c"));
+        let v = serde_json::json!({ "ok": "line 1\nline 2\t." , "k\u{1}": 1 });
+        assert_eq!(control_char_path(&v).as_deref(), Some("k\u{1}"));
+        assert_eq!(control_char_path(&serde_json::json!({ "a": "क्या" })), None);
+        let mut e = Errors::new();
+        assert_eq!(e.text("name", " Bolt ", 2, 100), "Bolt");
+        e.text("name", "Bo\nlt", 2, 100);
+        e.text("notes", "line 1\nline 2", 0, 1000);
+        e.text("notes", "nul\u{0}", 0, 1000);
+        assert_eq!(
+            e.0,
+            vec!["name: must not contain control characters", "notes: must not contain control characters"]
+        );
+    }
+
+    /// Every `.truncate(` in the code is on a list (named here) or goes through [`cut`]: a
+    /// `String::truncate` at a byte count panics inside a multi-byte letter (the v2 push did).
+    #[test]
+    fn text_is_only_shortened_through_cut() {
+        const LISTS: [&str; 6] = ["page", "rows", "out", "all.first_errors", "problems", "ops"];
+        fn walk(dir: &std::path::Path, found: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let p = entry.path();
+                if p.is_dir() {
+                    walk(&p, found);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    let text = std::fs::read_to_string(&p).unwrap_or_default();
+                    for (i, line) in text.lines().enumerate() {
+                        let Some(at) = line.find(".truncate(") else { continue };
+                        if line.trim_start().starts_with("//") || line[..at].ends_with('"') {
+                            continue;
+                        }
+                        let recv = line[..at].trim_start().rsplit([' ', '(', '&', '!']).next().unwrap_or("");
+                        if !LISTS.contains(&recv) && !line.contains("path.truncate(n)") {
+                            found.push(format!("{}:{}: {}", p.display(), i + 1, line.trim()));
+                        }
+                    }
+                }
+            }
+        }
+        let mut found = Vec::new();
+        walk(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut found);
+        assert!(found.is_empty(), "shorten text with validate::cut (or name the list here): {found:#?}");
+    }
+
+    #[test]
     fn formats() {
         assert!(is_gstin("18AADCA1111K1Z5"));
         assert!(!is_gstin("18AADCA1111K1X5"));
@@ -338,6 +402,14 @@ mod prop_tests {
             };
             let written = format!("{pad}{}{pad}", sprinkle(&written, &seps));
             prop_assert_eq!(normalize_phone(&written), Ok(d.clone()), "{:?}", written);
+        }
+
+        /// `cut` never panics, keeps a prefix, and ends on a character boundary.
+        #[test]
+        fn prop_cut_is_a_char_boundary_prefix(s in ".{0,40}", n in 0usize..200) {
+            let c = cut(&s, n);
+            prop_assert!(c.len() <= n && s.starts_with(c));
+            prop_assert!(c.len() == s.len() || c.len() + 4 > n, "cut too short: {:?} {} -> {:?}", s, n, c);
         }
 
         /// Too few or too many digits, or any letter, is refused.

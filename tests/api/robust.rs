@@ -496,3 +496,157 @@ async fn dealer_bounds_hold() {
     let pay = json!({ "clientId": r.client_id, "dealerId": dealer, "amount": rupees(MAX_INVOICE.as_i64() + 1) });
     app.post("/api/dealer/payments", t, pay).await.assert_envelope(400);
 }
+
+// ------------------------------------------------------------------ 2. exact report figures
+
+/// One generated sale: lines of (cost per unit in paise, quantity), the part paid with it
+/// (per mille of the total) and a later payment (per mille of what is left), and whether it
+/// goes through v1 `/api/sync` or the v2 push.
+#[derive(Debug, Clone)]
+struct GenSale {
+    lines: Vec<(i64, i64)>,
+    paid_permille: i64,
+    later_permille: i64,
+    v2: bool,
+}
+
+fn gen_sale() -> impl proptest::strategy::Strategy<Value = GenSale> {
+    use proptest::prelude::*;
+    let max = MAX_LINE.as_i64();
+    // costs biased to the bound: a line of up to Rs 1 crore, up to 4 lines per sale
+    let cost = prop_oneof![1i64..=100, max / 4..=max, Just(max)];
+    let line = cost.prop_flat_map(move |c| (Just(c), 1i64..=(max / c).clamp(1, 1000)));
+    (prop::collection::vec(line, 1..=4), prop_oneof![Just(0i64), Just(1000), 0i64..=1000], 0i64..=1000, any::<bool>())
+        .prop_map(|(lines, paid_permille, later_permille, v2)| GenSale { lines, paid_permille, later_permille, v2 })
+}
+
+/// Any accepted sales keep every report figure equal to the exact (i128) sum computed here:
+/// dashboard summary, day book, payment report (B28) and the customer's dues. Sales near
+/// the bounds, through v1 and v2, with payments at the sale and later.
+/// Cases: `PROPTEST_CASES` (default 6; each case is a new shop on the real database).
+#[test]
+fn prop_report_figures_equal_exact_sums_of_accepted_sales() {
+    use proptest::test_runner::{Config, TestCaseError, TestRunner};
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let app = rt.block_on(TestApp::spawn());
+    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(6);
+    let mut runner = TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
+    let strategy = proptest::collection::vec(gen_sale(), 1..=5);
+    let result =
+        runner.run(&strategy, |sales| rt.block_on(check_report_figures(&app, &sales)).map_err(TestCaseError::fail));
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}
+
+async fn check_report_figures(app: &TestApp, sales: &[GenSale]) -> Result<(), String> {
+    let r = app.register(&phone()).await;
+    let t = Some(r.token.as_str());
+    let cust = phone();
+    let item = seed_item(app, &r.client_id, "Cement", 1, MAX_UNITS).await;
+    let from = chrono::Utc::now() - chrono::Duration::minutes(1);
+    // the exact expectations, in i128
+    let (mut sold, mut collected, mut settled, mut pending, mut open) = (0i128, 0i128, 0i128, 0i128, 0i64);
+    for s in sales {
+        let total: i128 = s.lines.iter().map(|(c, q)| i128::from(*c) * i128::from(*q)).sum();
+        let paid = total * i128::from(s.paid_permille) / 1000;
+        let later = (total - paid) * i128::from(s.later_permille) / 1000;
+        let (total64, paid64, later64) = (total as i64, paid as i64, later as i64);
+        let v1_lines: Vec<Value> = s
+            .lines
+            .iter()
+            .map(|(c, q)| json!({ "productId": item, "itemName": "Cement", "quantity": q, "costPerUnit": rupees(*c) }))
+            .collect();
+        if s.v2 {
+            let sale_op = uuid();
+            let lines: Vec<Value> = s
+                .lines
+                .iter()
+                .map(|(c, q)| json!({ "productId": item, "quantity": q, "costPerUnit": rupees(*c) }))
+                .collect();
+            let mut ops = vec![
+                json!({ "opId": sale_op, "entity": "invoice", "kind": "create", "deviceTime": now_iso(),
+                "payload": { "products": lines, "clientCustomerPhone": cust, "paidAmount": rupees(paid64), "totalAmount": rupees(total64) } }),
+            ];
+            if later > 0 {
+                ops.push(op("payment", "create", json!({ "invoiceOpId": sale_op, "amount": rupees(later64) })));
+            }
+            let res = push(app, &r, Value::Array(ops.clone())).await;
+            let applied = res.body["summary"]["applied"].as_u64();
+            if res.status != 200 || applied != Some(ops.len() as u64) {
+                return Err(format!("push not applied: {} {}", res.status, res.body));
+            }
+        } else {
+            let body = json!({ "invoice": { "create": [{ "products": v1_lines, "clientCustomerPhone": cust,
+                "paidAmount": rupees(paid64), "totalAmount": rupees(total64) }] } });
+            let res = app.post("/api/sync", t, body).await;
+            if res.status != 200 {
+                return Err(format!("v1 sync refused: {} {}", res.status, res.body));
+            }
+            if later > 0 {
+                let id = app
+                    .db
+                    .collection::<bson::Document>("invoices")
+                    .find_one(doc! { "clientId": ObjectId::parse_str(&r.client_id).unwrap() })
+                    .sort(doc! { "_id": -1 })
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .and_then(|d| d.get_object_id("_id").ok())
+                    .ok_or("no invoice")?;
+                let body =
+                    json!({ "payment": { "create": [{ "invoiceId": id.to_hex(), "amount": rupees(later64) }] } });
+                let res = app.post("/api/sync", t, body).await;
+                if res.status != 200 {
+                    return Err(format!("v1 payment refused: {} {}", res.status, res.body));
+                }
+            }
+        }
+        sold += total;
+        collected += paid + later;
+        if paid + later >= total {
+            settled += total;
+        } else {
+            pending += total - paid - later;
+            open += 1;
+        }
+    }
+    let to = chrono::Utc::now() + chrono::Duration::minutes(1);
+    let figure = |v: &Value| i128::from(p(v));
+    let s = app.get("/api/dashboard/summary", t).await;
+    let got = (figure(&s.body["totalSales"]), figure(&s.body["pendingAmount"]), s.body["pendingInvoices"].as_i64());
+    if got != (settled, pending, Some(open)) {
+        return Err(format!("dashboard summary {} != ({settled}, {pending}, {open})", s.body));
+    }
+    let window = format!(
+        "from={}&to={}",
+        from.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        to.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    );
+    let db = app.get(&format!("/api/dashboard/reports/day-book?{window}"), t).await;
+    if (figure(&db.body["sales"]), figure(&db.body["collections"])) != (sold, collected) {
+        return Err(format!("day book {} != ({sold}, {collected})", db.body));
+    }
+    let pr = app.get(&format!("/api/business/payment-report/{}", r.client_id), t).await;
+    let sm = &pr.body["summary"];
+    let got = (
+        figure(&sm["totalAmount"]),
+        figure(&sm["totalPaid"]),
+        figure(&sm["totalPending"]),
+        sm["totalInvoices"].as_u64(),
+    );
+    if got != (sold, collected, sold - collected, Some(sales.len() as u64)) {
+        return Err(format!("payment report {} != ({sold}, {collected})", pr.body));
+    }
+    let c = app
+        .db
+        .collection::<bson::Document>("clientcustomers")
+        .find_one(doc! { "phoneNumber": &cust })
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("no customer")?;
+    let dues = c.get_i64("outstandingBalance").map_err(|e| e.to_string())?;
+    if i128::from(dues) != sold - collected {
+        return Err(format!("customer dues {dues} != {}", sold - collected));
+    }
+    Ok(())
+}
