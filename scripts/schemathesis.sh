@@ -118,8 +118,9 @@ BASE="http://127.0.0.1:$PORT"
 
 ARGS=(--max-examples "$EXAMPLES" --workers "$WORKERS" --seed "$SEED" --no-color
   --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance
-  --generation-database none --report junit,ndjson --report-dir .cache/schemathesis-report)
-if [ -n "$DETERMINISTIC" ]; then ARGS+=(--generation-deterministic); fi
+  --report junit,ndjson --report-dir .cache/schemathesis-report)
+# deterministic generation implies no example database; the random run disables it explicitly
+if [ -n "$DETERMINISTIC" ]; then ARGS+=(--generation-deterministic); else ARGS+=(--generation-database none); fi
 # extra schemathesis arguments, e.g. FUZZ_ARGS='--include-path-regex /dashboard/'
 read -r -a EXTRA <<<"${FUZZ_ARGS:-}"
 ARGS+=("${EXTRA[@]}")

@@ -247,6 +247,46 @@ async fn every_query_parameter_refuses_control_chars_and_never_answers_500() {
     assert!(checked >= 20, "only {checked} query parameters found");
 }
 
+/// Every operation of the OpenAPI document that takes a JSON body refuses a body with a NUL
+/// (in a value or in a key) with the 400 envelope before doing anything, never a 5xx.
+#[tokio::test]
+async fn every_json_body_refuses_control_characters_with_the_400_envelope() {
+    let app = TestApp::spawn().await;
+    let r = app.register(&phone()).await;
+    let doc = app.get("/api/openapi.json", None).await.body;
+    let fake = ObjectId::new().to_hex();
+    let mut checked = 0;
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            if op.get("requestBody").is_none() {
+                continue;
+            }
+            let mut url = path.replace("{clientId}", &r.client_id);
+            while let (Some(a), Some(b)) = (url.find('{'), url.find('}')) {
+                url.replace_range(a..=b, &fake);
+            }
+            let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            for body in [
+                json!({ "name": "a\u{0}b", "notes": "x" }),
+                json!({ "k\u{1}": 1 }),
+                json!({ "a": [{ "b": "\u{7f}" }] }),
+            ] {
+                let res = app.raw(m.clone(), &url, Some(&r.token), Some(&body)).await;
+                if url == "/api/v2/sync/push" {
+                    // the push checks each operation (this body has none: a 400 all the same)
+                    res.assert_envelope(400);
+                    continue;
+                }
+                assert_eq!(res.status, 400, "{method} {url} {body}: {}", res.body);
+                res.assert_envelope(400);
+                assert!(res.errors().contains("must not contain control characters"), "{method} {url}: {}", res.body);
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 25, "only {checked} operations with a body");
+}
+
 /// A control character in a JSON body is refused on each path: online 400 naming the field,
 /// v1 `/api/sync` 400, v2 push: the operation alone is rejected. Free text keeps its line
 /// breaks; a one-line name does not take them.
