@@ -6,6 +6,13 @@
 //!   413 past the body limit, 400 for malformed JSON or wrong types (`"<path>: <text>"`), and
 //!   403 when the body carries a `clientId` that is not the token's client.
 //! * [`ApiQuery`] and [`ApiPath`] map their rejections to 400 with `query.` / `params.` paths.
+//! * Control characters: a JSON body with a forbidden control character in any string or key
+//!   (NUL, the other C0 controls but tab and line breaks, DEL, C1; see
+//!   `validate::is_forbidden_control`) is a 400 naming the field, before any handler runs; a
+//!   query or path parameter may hold no control character at all. So no such text ever
+//!   reaches a query, a regular expression or the database. The v2 push reads its body with
+//!   [`ApiJsonOps`] instead, which leaves this check to each operation (a rejected operation,
+//!   not a refused push the device would resend forever).
 
 use axum::{
     body::Bytes,
@@ -31,31 +38,61 @@ where
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let is_json = req.headers().get(header::CONTENT_TYPE).is_none_or(|ct| {
-            let ct = ct.to_str().unwrap_or("").to_ascii_lowercase();
-            let mime = ct.split(';').next().unwrap_or("").trim();
-            mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
-        });
-        let auth = req.extensions().get::<AuthClient>().cloned();
-        let bytes = Bytes::from_request(req, state).await.map_err(|rej| {
-            if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                AppError::PayloadTooLarge
-            } else {
-                AppError::bad_request_code(code::MALFORMED_JSON, "body: could not be read")
-            }
-        })?;
-        // an empty body is an empty body whatever its content type (axios puts
-        // `application/x-www-form-urlencoded` on a bare POST): it reads as `{}`, so a route
-        // whose body is optional accepts it; a non-empty body must be JSON
-        if !is_json && !is_blank(&bytes) {
-            return Err(AppError::UnsupportedMediaType("Content-Type must be application/json".to_string()));
-        }
-        let value = parse_body(&bytes)?;
-        if let Some(auth) = auth {
-            check_body_client(&auth, &value)?;
-        }
-        from_value(value).map(ApiJson)
+        read_json(req, state, true).await.map(ApiJson)
     }
+}
+
+/// [`ApiJson`] without the body-wide control-character check, for the v2 push (each
+/// operation is checked on its own and rejected alone).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiJsonOps<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJsonOps<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        read_json(req, state, false).await.map(ApiJsonOps)
+    }
+}
+
+async fn read_json<S: Send + Sync, T: DeserializeOwned>(
+    req: Request,
+    state: &S,
+    check_text: bool,
+) -> Result<T, AppError> {
+    let is_json = req.headers().get(header::CONTENT_TYPE).is_none_or(|ct| {
+        let ct = ct.to_str().unwrap_or("").to_ascii_lowercase();
+        let mime = ct.split(';').next().unwrap_or("").trim();
+        mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+    });
+    let auth = req.extensions().get::<AuthClient>().cloned();
+    let bytes = Bytes::from_request(req, state).await.map_err(|rej| {
+        if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::PayloadTooLarge
+        } else {
+            AppError::bad_request_code(code::MALFORMED_JSON, "body: could not be read")
+        }
+    })?;
+    // an empty body is an empty body whatever its content type (axios puts
+    // `application/x-www-form-urlencoded` on a bare POST): it reads as `{}`, so a route
+    // whose body is optional accepts it; a non-empty body must be JSON
+    if !is_json && !is_blank(&bytes) {
+        return Err(AppError::UnsupportedMediaType("Content-Type must be application/json".to_string()));
+    }
+    let value = parse_body(&bytes)?;
+    if let Some(auth) = auth {
+        check_body_client(&auth, &value)?;
+    }
+    if check_text {
+        if let Some(field) = crate::validate::control_char_path(&value) {
+            return Err(AppError::validation(&field, crate::validate::CONTROL_CHARS));
+        }
+    }
+    from_value(value)
 }
 
 /// An empty or whitespace-only body.
@@ -148,6 +185,13 @@ where
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let q = parts.uri.query().unwrap_or("");
+        let bad: Vec<String> = form_urlencoded::parse(q.as_bytes())
+            .filter(|(k, v)| k.chars().chain(v.chars()).any(char::is_control))
+            .map(|(k, _)| format!("query.{}: {}", k.escape_default(), crate::validate::CONTROL_CHARS))
+            .collect();
+        if !bad.is_empty() {
+            return Err(AppError::Validation(bad));
+        }
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(q.as_bytes()));
         serde_path_to_error::deserialize(de)
             .map(ApiQuery)
@@ -167,6 +211,11 @@ where
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if let Ok(raw) = axum::extract::RawPathParams::from_request_parts(parts, state).await {
+            if let Some((k, _)) = raw.iter().find(|(_, v)| v.chars().any(char::is_control)) {
+                return Err(AppError::validation(&format!("params.{k}"), crate::validate::CONTROL_CHARS));
+            }
+        }
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|axum::extract::Path(v)| ApiPath(v))

@@ -19,6 +19,7 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod http;
+pub mod limits;
 pub mod money;
 pub mod openapi;
 pub mod otp;
@@ -51,6 +52,14 @@ use crate::{config::Config, otp::sender::SmsSender, state::AppState};
 
 /// The full router and its OpenAPI document.
 pub fn build_router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
+    build_router_with(state, Router::new())
+}
+
+/// [`build_router`] with `extra` routes served behind the same layers (envelope, panic guard,
+/// timeout, ...) but absent from the OpenAPI document. Only the tests pass any (e.g. a route
+/// that panics, to check the panic guard); the server binary never does, so such routes are
+/// unreachable in production.
+pub fn build_router_with(state: AppState, extra: Router<AppState>) -> (Router, utoipa::openapi::OpenApi) {
     let cfg = &state.config;
     let public = OpenApiRouter::new()
         .merge(health::routes())
@@ -74,6 +83,7 @@ pub fn build_router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
     let router = api
         .route("/api/openapi.json", get(move || openapi::openapi_json(doc_for_route.clone())))
         .route("/api/docs", get(openapi::docs_page))
+        .merge(extra)
         .fallback(http::fallback)
         .layer(middleware::from_fn_with_state(cfg.request_timeout, http::timeout))
         .layer(DefaultBodyLimit::max(cfg.body_limit_bytes))
@@ -84,8 +94,10 @@ pub fn build_router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
                 tracing::info_span!("request", method = %req.method(), path = path.as_deref().unwrap_or("<unmatched>"), request_id = %rid)
             }),
         )
+        // the panic guard answers the JSON envelope itself (a 500 `INTERNAL_ERROR`), so the
+        // client never sees tower-http's `text/plain` "Service panicked"
+        .layer(CatchPanicLayer::custom(http::panic_response))
         .layer(middleware::from_fn(http::normalize_errors))
-        .layer(CatchPanicLayer::new())
         .layer(CompressionLayer::new().gzip(true))
         .layer(http::cors(cfg))
         .layer(middleware::from_fn(http::security_headers))
@@ -122,6 +134,15 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (router, _) = build_router(state);
+    serve_router(listener, router, shutdown).await
+}
+
+/// Serve an already built router (see [`build_router_with`]) until `shutdown` resolves.
+pub async fn serve_router(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)
         .await

@@ -9,8 +9,14 @@ use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
 /// An amount of money in paise (1 rupee = 100 paise).
+///
+/// The field is private: amounts are built with [`Paise::new`] (or parsed from rupees), read
+/// with [`Paise::as_i64`], and combined only through the checked operations
+/// ([`Paise::checked_add`], [`Paise::checked_sub`], [`Paise::checked_mul`],
+/// [`Paise::checked_sum`]), so an overflow is always a visible `None`, never a wrapped value.
+/// There is deliberately no `Sum` implementation (it could only wrap, saturate or panic).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Paise(pub i64);
+pub struct Paise(i64);
 
 /// Largest amount accepted from a client: Rs 10^12 (far above any shop bill).
 pub const MAX_RUPEES: i64 = 1_000_000_000_000;
@@ -30,10 +36,12 @@ pub enum MoneyError {
 impl Paise {
     pub const ZERO: Paise = Paise(0);
 
-    pub fn new(p: i64) -> Self {
+    /// `p` paise.
+    pub const fn new(p: i64) -> Self {
         Paise(p)
     }
-    pub fn as_i64(self) -> i64 {
+    /// The amount in paise.
+    pub const fn as_i64(self) -> i64 {
         self.0
     }
     pub fn checked_add(self, o: Paise) -> Option<Paise> {
@@ -44,6 +52,10 @@ impl Paise {
     }
     pub fn checked_mul(self, qty: i64) -> Option<Paise> {
         self.0.checked_mul(qty).map(Paise)
+    }
+    /// The exact sum of `amounts`, or `None` when it does not fit an `i64` of paise.
+    pub fn checked_sum<I: IntoIterator<Item = Paise>>(amounts: I) -> Option<Paise> {
+        amounts.into_iter().try_fold(Paise::ZERO, Paise::checked_add)
     }
     pub fn is_negative(self) -> bool {
         self.0 < 0
@@ -138,11 +150,26 @@ impl fmt::Display for Paise {
     }
 }
 
-impl std::iter::Sum for Paise {
-    fn sum<I: Iterator<Item = Paise>>(iter: I) -> Paise {
-        Paise(iter.map(|p| p.0).sum())
+/// An exact `i128` figure (a sum computed wider) back to paise; `Err` when it does not fit.
+impl TryFrom<i128> for Paise {
+    type Error = MoneyError;
+    fn try_from(v: i128) -> Result<Paise, MoneyError> {
+        i64::try_from(v).map(Paise).map_err(|_| MoneyError::TooLarge)
     }
 }
+
+/// OpenAPI: a JSON number in rupees with at most two decimals (the wire form below).
+impl utoipa::PartialSchema for Paise {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+        ObjectBuilder::new()
+            .schema_type(SchemaType::new(Type::Number))
+            .description(Some("Rupees, at most two decimals"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Paise {}
 
 /// Wire form: a JSON number in rupees. Integral amounts are written without a fraction
 /// (`2500`), others with their exact one or two decimals (`12.34`).
@@ -219,6 +246,18 @@ mod tests {
         assert_eq!(serde_json::to_string(&Paise(-5)).unwrap(), "-0.05");
         assert!(serde_json::from_str::<Paise>("\"12\"").is_err());
         assert!(serde_json::from_str::<Paise>("1.005").is_err());
+    }
+
+    #[test]
+    fn checked_sum_and_wide_conversion_never_wrap() {
+        assert_eq!(Paise::checked_sum([Paise(1), Paise(2), Paise(-3)]), Some(Paise(0)));
+        assert_eq!(Paise::checked_sum(std::iter::empty()), Some(Paise::ZERO));
+        assert_eq!(Paise::checked_sum([Paise(i64::MAX), Paise(1)]), None);
+        assert_eq!(Paise::checked_sum([Paise(i64::MIN), Paise(-1)]), None);
+        assert_eq!(Paise::try_from(i128::from(i64::MAX)), Ok(Paise(i64::MAX)));
+        assert_eq!(Paise::try_from(i128::from(i64::MAX) + 1), Err(MoneyError::TooLarge));
+        let schema = serde_json::to_value(<Paise as utoipa::PartialSchema>::schema()).unwrap_or_default();
+        assert_eq!(schema["type"], "number", "{schema}");
     }
 
     #[test]

@@ -4,6 +4,65 @@ use bson::oid::ObjectId;
 
 use crate::error::AppError;
 
+/// The longest prefix of `s` of at most `max_bytes` bytes that ends on a character boundary.
+///
+/// The one way text is shortened (stored raw payloads, log excerpts): cutting a `String` at a
+/// byte index inside a multi-byte character (Devanagari takes 3 bytes a letter) panics.
+pub fn cut(s: &str, max_bytes: usize) -> &str {
+    if s.len() <= max_bytes {
+        return s;
+    }
+    let mut end = max_bytes;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.get(..end).unwrap_or_default()
+}
+
+/// A control character no text of this API may hold: every C0 control except tab, line feed
+/// and carriage return, DEL, and the C1 controls. NUL is the dangerous one (MongoDB refuses it
+/// in a regular expression and in keys; C strings end at it); the others are never typed.
+pub fn is_forbidden_control(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
+}
+
+/// The first place in a JSON document where a string (or an object key) holds a forbidden
+/// control character (see [`is_forbidden_control`]), as a field path (`products[0].itemName`).
+pub fn control_char_path(v: &serde_json::Value) -> Option<String> {
+    fn walk(v: &serde_json::Value, path: &mut String) -> bool {
+        match v {
+            serde_json::Value::String(s) => s.chars().any(is_forbidden_control),
+            serde_json::Value::Array(a) => a.iter().enumerate().any(|(i, x)| {
+                let n = path.len();
+                path.push_str(&format!("[{i}]"));
+                let hit = walk(x, path);
+                if !hit {
+                    path.truncate(n);
+                }
+                hit
+            }),
+            serde_json::Value::Object(o) => o.iter().any(|(k, x)| {
+                let n = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(k);
+                let hit = k.chars().any(is_forbidden_control) || walk(x, path);
+                if !hit {
+                    path.truncate(n);
+                }
+                hit
+            }),
+            _ => false,
+        }
+    }
+    let mut path = String::new();
+    walk(v, &mut path).then(|| if path.is_empty() { "body".to_string() } else { path })
+}
+
+/// The error text for a field holding control characters.
+pub const CONTROL_CHARS: &str = "must not contain control characters";
+
 /// Normalise a phone number to digits only.
 ///
 /// Rule (the same everywhere: clients, customers, dealers, carts, invoices):
@@ -87,6 +146,9 @@ pub fn oid(field: &str, s: &str) -> Result<ObjectId, AppError> {
     ObjectId::parse_str(s).map_err(|_| AppError::validation(field, "must be a 24-character hex id"))
 }
 
+/// Texts that may be this long (characters) or longer are free text (line breaks allowed).
+pub const FREE_TEXT_MIN: usize = 300;
+
 /// Collects per-field validation errors and turns them into one 400.
 #[derive(Default, Debug)]
 pub struct Errors(pub Vec<String>);
@@ -104,10 +166,18 @@ impl Errors {
         }
     }
     /// Trimmed string with a minimum length (in characters) and a maximum length.
+    ///
+    /// Control characters are refused: in every text those of [`is_forbidden_control`]; in a
+    /// one-line text (a name, a reference: `max` below [`FREE_TEXT_MIN`]) also tab and line
+    /// breaks. Free texts (address, notes, description: `max` of [`FREE_TEXT_MIN`] or more)
+    /// may hold line breaks and tabs.
     pub fn text(&mut self, field: &str, v: &str, min: usize, max: usize) -> String {
         let t = v.trim();
         let n = t.chars().count();
-        if n < min {
+        let one_line = max < FREE_TEXT_MIN;
+        if t.chars().any(|c| is_forbidden_control(c) || (one_line && c.is_control())) {
+            self.add(field, CONTROL_CHARS);
+        } else if n < min {
             self.add(field, format!("must be at least {min} characters"));
         } else if n > max {
             self.add(field, format!("must be at most {max} characters"));
@@ -191,6 +261,70 @@ mod tests {
     }
 
     #[test]
+    fn cut_keeps_whole_letters() {
+        let s = "कार्बोरेटर"; // 3 bytes a letter
+        assert_eq!(cut(s, 4), "क");
+        assert_eq!(cut(s, 3), "क");
+        assert_eq!(cut(s, 2), "");
+        assert_eq!(cut(s, 100), s);
+        assert_eq!(cut("abc", 2), "ab");
+    }
+
+    #[test]
+    fn control_characters() {
+        for c in ['\0', '\u{1}', '\u{1b}', '\u{7f}', '\u{85}', '\u{9f}'] {
+            assert!(is_forbidden_control(c), "{c:?}");
+        }
+        for c in ['\t', '\n', '\r', ' ', 'a', 'क', '\u{a0}', '\u{200d}'] {
+            assert!(!is_forbidden_control(c), "{c:?}");
+        }
+        let v = serde_json::json!({ "a": [1, { "b": "ok\n" }, { "c": "x\u{0}" }] });
+        assert_eq!(control_char_path(&v).as_deref(), Some("a[2].c"));
+        let v = serde_json::json!({ "ok": "line 1\nline 2\t." , "k\u{1}": 1 });
+        assert_eq!(control_char_path(&v).as_deref(), Some("k\u{1}"));
+        assert_eq!(control_char_path(&serde_json::json!({ "a": "क्या" })), None);
+        let mut e = Errors::new();
+        assert_eq!(e.text("name", " Bolt ", 2, 100), "Bolt");
+        e.text("name", "Bo\nlt", 2, 100);
+        e.text("notes", "line 1\nline 2", 0, 1000);
+        e.text("notes", "nul\u{0}", 0, 1000);
+        assert_eq!(
+            e.0,
+            vec!["name: must not contain control characters", "notes: must not contain control characters"]
+        );
+    }
+
+    /// Every `.truncate(` in the code is on a list (named here) or goes through [`cut`]: a
+    /// `String::truncate` at a byte count panics inside a multi-byte letter (the v2 push did).
+    #[test]
+    fn text_is_only_shortened_through_cut() {
+        const LISTS: [&str; 6] = ["page", "rows", "out", "all.first_errors", "problems", "ops"];
+        fn walk(dir: &std::path::Path, found: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let p = entry.path();
+                if p.is_dir() {
+                    walk(&p, found);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    let text = std::fs::read_to_string(&p).unwrap_or_default();
+                    for (i, line) in text.lines().enumerate() {
+                        let Some(at) = line.find(".truncate(") else { continue };
+                        if line.trim_start().starts_with("//") || line[..at].ends_with('"') {
+                            continue;
+                        }
+                        let recv = line[..at].trim_start().rsplit([' ', '(', '&', '!']).next().unwrap_or("");
+                        if !LISTS.contains(&recv) && !line.contains("path.truncate(n)") {
+                            found.push(format!("{}:{}: {}", p.display(), i + 1, line.trim()));
+                        }
+                    }
+                }
+            }
+        }
+        let mut found = Vec::new();
+        walk(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut found);
+        assert!(found.is_empty(), "shorten text with validate::cut (or name the list here): {found:#?}");
+    }
+
+    #[test]
     fn formats() {
         assert!(is_gstin("18AADCA1111K1Z5"));
         assert!(!is_gstin("18AADCA1111K1X5"));
@@ -268,6 +402,14 @@ mod prop_tests {
             };
             let written = format!("{pad}{}{pad}", sprinkle(&written, &seps));
             prop_assert_eq!(normalize_phone(&written), Ok(d.clone()), "{:?}", written);
+        }
+
+        /// `cut` never panics, keeps a prefix, and ends on a character boundary.
+        #[test]
+        fn prop_cut_is_a_char_boundary_prefix(s in ".{0,40}", n in 0usize..200) {
+            let c = cut(&s, n);
+            prop_assert!(c.len() <= n && s.starts_with(c));
+            prop_assert!(c.len() == s.len() || c.len() + 4 > n, "cut too short: {:?} {} -> {:?}", s, n, c);
         }
 
         /// Too few or too many digits, or any letter, is refused.

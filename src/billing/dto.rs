@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 
 use crate::{
     billing::model::{CartDoc, CartLine, InvoiceDoc, PaymentDoc, StockWarning, CART_INVOICED},
+    error::{AppError, AppResult},
     money::Paise,
     wire,
 };
@@ -190,9 +191,16 @@ pub struct CartItemWire {
 }
 
 impl CartWire {
-    pub fn from_doc(c: &CartDoc) -> Self {
-        let total: Paise = c.lines.iter().filter_map(CartLine::line_total).sum();
-        CartWire {
+    /// The cart with its total computed from the lines (checked: an error, never a wrapped
+    /// or partial total, when the lines do not add up within `i64` paise).
+    pub fn from_doc(c: &CartDoc) -> AppResult<Self> {
+        let total = c
+            .lines
+            .iter()
+            .map(CartLine::line_total)
+            .try_fold(Paise::ZERO, |t, l| l.and_then(|l| t.checked_add(l)))
+            .ok_or_else(|| AppError::internal("cart total does not fit i64 paise"))?;
+        Ok(CartWire {
             id: c.id.to_hex(),
             client_id: c.client_id.to_hex(),
             client_customer_id: c.client_customer_id.map(|i| i.to_hex()),
@@ -206,7 +214,7 @@ impl CartWire {
             expires_at: wire::iso(c.expires_at),
             updated_at: wire::iso(c.updated_at),
             v: c.version,
-        }
+        })
     }
 }
 

@@ -73,11 +73,10 @@ fn quantity(e: &mut Errors, field: &str, q: i64) {
     }
 }
 
+/// An amount of a sale: 0 to `limits::MAX_INVOICE`.
 fn non_negative(e: &mut Errors, field: &str, v: Option<Paise>) -> Paise {
     let v = v.unwrap_or_default();
-    if v.is_negative() {
-        e.add(field, "must not be negative");
-    }
+    crate::limits::amount(e, field, v);
     v
 }
 
@@ -127,7 +126,7 @@ pub async fn create_cart(
     let name = e.opt_text("clientCustomerName", &req.client_customer_name, 0, 100).filter(|n| !n.is_empty());
     e.finish()?;
     let cart = service::create_cart(&state, auth.client_id, phone, name).await?;
-    Ok((StatusCode::CREATED, Json(CartResponse { success: true, cart: CartWire::from_doc(&cart) })))
+    Ok((StatusCode::CREATED, Json(CartResponse { success: true, cart: CartWire::from_doc(&cart)? })))
 }
 
 /// B15: add a line. Name and catalog price come from the item; a different `unitPrice` is
@@ -184,7 +183,7 @@ pub async fn get_cart(
     Ok(Json(CartDetailResponse {
         success: true,
         cart_items: cart.lines.iter().map(|l| CartItemWire::from_line(&hex, l)).collect(),
-        cart: CartWire::from_doc(&cart),
+        cart: CartWire::from_doc(&cart)?,
     }))
 }
 

@@ -360,7 +360,7 @@ async fn totals(state: &AppState, filter: Document) -> AppResult<(i64, Paise, Pa
     ];
     let mut cur = repo::invoices(&state.db).aggregate(pipeline).await?;
     match cur.try_next().await? {
-        Some(d) => Ok((int(&d, "n"), Paise(int(&d, "total")), Paise(int(&d, "paid")))),
+        Some(d) => Ok((int(&d, "n"), Paise::new(int(&d, "total")), Paise::new(int(&d, "paid")))),
         None => Ok((0, Paise::ZERO, Paise::ZERO)),
     }
 }
@@ -407,7 +407,9 @@ fn avg(total: Paise, n: i64) -> Paise {
     if n <= 0 {
         Paise::ZERO
     } else {
-        Paise((total.as_i64() * 2 + n) / (2 * n))
+        // in i128: exact for every i64 total
+        let v = (i128::from(total.as_i64()) * 2 + i128::from(n)) / (2 * i128::from(n));
+        Paise::try_from(v).unwrap_or(total)
     }
 }
 
@@ -450,7 +452,7 @@ async fn invoice_analytics(state: &AppState, filter: Document, customer_scope: b
     let arr = |k: &str| facets.get_array(k).cloned().unwrap_or_default();
     let s = arr("summary").first().and_then(|b| b.as_document().cloned()).unwrap_or_default();
     let (n, finalized) = (int(&s, "n"), int(&s, "finalized"));
-    let (total, paid) = (Paise(int(&s, "total")), Paise(int(&s, "paid")));
+    let (total, paid) = (Paise::new(int(&s, "total")), Paise::new(int(&s, "paid")));
     let first = s.get_datetime("first").ok().copied();
     let last = s.get_datetime("last").ok().copied();
     let tenure_days = match (first, last) {
@@ -466,7 +468,7 @@ async fn invoice_analytics(state: &AppState, filter: Document, customer_scope: b
             json!({
                 "itemName": id.get_str("name").unwrap_or(""),
                 "itemGroup": if group.is_empty() { "Uncategorized" } else { group },
-                "totalQuantity": int(d, "qty"), "totalRevenue": Paise(int(d, "revenue")), "purchaseCount": int(d, "count"),
+                "totalQuantity": int(d, "qty"), "totalRevenue": Paise::new(int(d, "revenue")), "purchaseCount": int(d, "count"),
             })
         })
         .collect();
@@ -475,13 +477,13 @@ async fn invoice_analytics(state: &AppState, filter: Document, customer_scope: b
         .filter_map(|b| b.as_document())
         .map(|d| {
             let g = d.get_str("_id").unwrap_or("");
-            json!({ "groupName": if g.is_empty() { "Uncategorized" } else { g }, "invoiceCount": int(d, "n"), "totalRevenue": Paise(int(d, "revenue")) })
+            json!({ "groupName": if g.is_empty() { "Uncategorized" } else { g }, "invoiceCount": int(d, "n"), "totalRevenue": Paise::new(int(d, "revenue")) })
         })
         .collect();
     let months: Vec<(String, Paise, i64)> = arr("months")
         .iter()
         .filter_map(|b| b.as_document())
-        .map(|d| (d.get_str("_id").unwrap_or("").to_string(), Paise(int(d, "revenue")), int(d, "n")))
+        .map(|d| (d.get_str("_id").unwrap_or("").to_string(), Paise::new(int(d, "revenue")), int(d, "n")))
         .collect();
     let growth = match months.len() {
         l if l >= 2 => {
@@ -735,21 +737,34 @@ pub async fn invoice_history(
     Ok(Json(DataResponse { success: true, data }))
 }
 
-fn method_breakdown(payments: &[PaymentDoc]) -> Value {
-    let total: i64 = payments.iter().map(|p| p.amount.as_i64()).sum();
-    let mut by: std::collections::BTreeMap<String, (i64, i64)> = Default::default();
+fn method_breakdown(payments: &[PaymentDoc]) -> AppResult<Value> {
+    let too_large = crate::dashboard::repo::too_large;
+    let total = Paise::checked_sum(payments.iter().map(|p| p.amount)).ok_or_else(too_large)?;
+    let mut by: std::collections::BTreeMap<String, (i64, Paise)> = Default::default();
     for p in payments {
         let e = by.entry(p.method.clone()).or_default();
         e.0 += 1;
-        e.1 += p.amount.as_i64();
+        e.1 = e.1.checked_add(p.amount).ok_or_else(too_large)?;
     }
-    Value::Object(
+    Ok(Value::Object(
         by.into_iter()
-            .map(|(m, (n, amt))| {
-                (m, json!({ "count": n, "totalAmount": Paise(amt), "percentage": ratio(amt * 100, total) }))
-            })
+            .map(|(m, (n, amt))| (m, json!({ "count": n, "totalAmount": amt, "percentage": ratio_of(amt, total) })))
             .collect(),
-    )
+    ))
+}
+
+/// `a / b` as a percentage, as `ratio(a * 100, b)` but without an `i64` product that could
+/// overflow (0 when `b` is 0).
+fn pct(a: i64, b: i64) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        ((a as f64 * 100.0 / b as f64) * 10_000.0).round() / 10_000.0
+    }
+}
+
+fn ratio_of(a: Paise, b: Paise) -> f64 {
+    pct(a.as_i64(), b.as_i64())
 }
 
 // India calendar days (not 24-hour spans): an invoice at 23:00 paid at 09:00 the next
@@ -766,11 +781,8 @@ fn payment_row(p: &PaymentDoc, inv: &InvoiceDoc, number: i64, cumulative: Paise)
     row["paymentNumber"] = json!(number);
     row["cumulativeAmount"] = json!(cumulative);
     row["remainingBalance"] = json!(remaining);
-    row["percentagePaid"] = json!(if total.is_positive() {
-        ratio(cumulative.as_i64().saturating_mul(100), total.as_i64()).min(100.0)
-    } else {
-        100.0
-    });
+    row["percentagePaid"] =
+        json!(if total.is_positive() { pct(cumulative.as_i64(), total.as_i64()).min(100.0) } else { 100.0 });
     row["daysFromInvoice"] = json!(days_between(inv.generated_at, p.paid_at));
     row
 }
@@ -938,7 +950,7 @@ pub async fn payment_history_of_invoice(
     let analytics = json!({
         "paymentSummary": {
             "totalPayments": pays.len(), "totalAmountPaid": inv.paid_amount, "totalAmountDue": total, "remainingBalance": remaining,
-            "paymentCompletionRate": if total.is_positive() { ratio(inv.paid_amount.as_i64() * 100, total.as_i64()).min(100.0) } else { 100.0 },
+            "paymentCompletionRate": if total.is_positive() { pct(inv.paid_amount.as_i64(), total.as_i64()).min(100.0) } else { 100.0 },
             "isFullyPaid": inv.is_finalized, "isPending": !inv.is_finalized,
         },
         "paymentTimeline": {
@@ -950,12 +962,12 @@ pub async fn payment_history_of_invoice(
             "totalPaymentDuration": duration,
             "averageDaysBetweenPayments": if pays.len() > 1 { ratio(duration, pays.len() as i64 - 1) } else { 0.0 },
         },
-        "paymentMethodBreakdown": method_breakdown(&pays),
+        "paymentMethodBreakdown": method_breakdown(&pays)?,
         "paymentPattern": {
             "averagePaymentSize": avg(inv.paid_amount, pays.len() as i64),
             "largestPayment": largest.map(payment_brief),
             "smallestPayment": smallest.map(payment_brief),
-            "initialPaymentPercentage": pays.first().map(|p| ratio(p.amount.as_i64() * 100, total.as_i64())).unwrap_or(0.0),
+            "initialPaymentPercentage": pays.first().map(|p| pct(p.amount.as_i64(), total.as_i64())).unwrap_or(0.0),
             "paymentFrequency": match pays.len() { 0 => "none", 1 => "single", _ => "multiple" },
             "isPartialPayment": !inv.is_finalized && inv.paid_amount.is_positive(),
         },
@@ -1049,24 +1061,24 @@ pub async fn payment_history(
     let methods: serde_json::Map<String, Value> = arr("methods")
         .iter()
         .filter_map(|b| b.as_document())
-        .map(|d| (d.get_str("_id").unwrap_or("").to_string(), json!({ "count": int(d, "n"), "totalAmount": Paise(int(d, "amount")), "percentage": ratio(int(d, "amount") * 100, amount) })))
+        .map(|d| (d.get_str("_id").unwrap_or("").to_string(), json!({ "count": int(d, "n"), "totalAmount": Paise::new(int(d, "amount")), "percentage": pct(int(d, "amount"), amount) })))
         .collect();
     let months: Vec<Value> = arr("months")
         .iter()
         .filter_map(|b| b.as_document())
-        .map(|d| json!({ "month": d.get_str("_id").unwrap_or(""), "totalAmount": Paise(int(d, "amount")), "paymentCount": int(d, "n") }))
+        .map(|d| json!({ "month": d.get_str("_id").unwrap_or(""), "totalAmount": Paise::new(int(d, "amount")), "paymentCount": int(d, "n") }))
         .collect();
     let analytics = json!({
         "paymentSummary": {
-            "totalPayments": n_pay, "totalAmountPaid": Paise(amount), "totalAmountDue": due,
+            "totalPayments": n_pay, "totalAmountPaid": Paise::new(amount), "totalAmountDue": due,
             "remainingBalance": due.checked_sub(paid).unwrap_or_default(),
-            "paymentCompletionRate": if due.is_positive() { ratio(paid.as_i64() * 100, due.as_i64()).min(100.0) } else { 0.0 },
+            "paymentCompletionRate": if due.is_positive() { pct(paid.as_i64(), due.as_i64()).min(100.0) } else { 0.0 },
             "totalInvoices": n_inv, "fullyPaidInvoices": fully, "partiallyPaidInvoices": n_inv - fully - unpaid, "unpaidInvoices": unpaid,
         },
         "paymentTimeline": {
             "firstPaymentDate": first.map(wire::iso), "lastPaymentDate": last.map(wire::iso),
             "totalPaymentDuration": match (first, last) { (Some(f), Some(l)) => days_between(f, l), _ => 0 },
-            "averagePaymentSize": avg(Paise(amount), n_pay),
+            "averagePaymentSize": avg(Paise::new(amount), n_pay),
         },
         "paymentMethodBreakdown": methods,
         "trends": { "monthlyPayments": months },

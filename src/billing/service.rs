@@ -22,8 +22,8 @@ use crate::{
 pub const MAX_CART_LINES: usize = 500;
 /// Lines an invoice may hold.
 pub const MAX_INVOICE_LINES: usize = 500;
-/// Quantity bound per line.
-pub const MAX_QUANTITY: i64 = 1_000_000;
+/// Quantity bound per line (the one bound on quantities, `limits::MAX_UNITS`).
+pub const MAX_QUANTITY: i64 = crate::limits::MAX_UNITS;
 /// Invoices are due this many days after the invoice date.
 pub const DUE_DAYS: i64 = 30;
 
@@ -94,8 +94,8 @@ pub async fn add_item(
         quantity,
         created_at: DateTime::now(),
     };
-    if line.line_total().is_none() {
-        return Err(AppError::validation("quantity", "line total is too large"));
+    if crate::limits::line_total(unit, quantity).is_none() {
+        return Err(AppError::validation("quantity", crate::limits::line_too_large()));
     }
     match repo::push_line(&state.db, client_id, cart_id, &line, MAX_CART_LINES).await? {
         Some(cart) => Ok((cart, line)),
@@ -424,6 +424,7 @@ async fn issue_in(s: &mut mongodb::ClientSession, ctx: &Ctx<'_>) -> AppResult<In
                 }
             }
             Moved::Insufficient => short.push(l.item_name.clone()),
+            Moved::OutOfRange => return Err(crate::limits::stock_out_of_range(&l.item_name)),
             Moved::NotFound => {
                 return Err(AppError::validation("products", format!("{} is not an item of this shop", l.item_name)))
             }
@@ -469,7 +470,9 @@ pub fn check_items(
 }
 
 /// Price the lines: the counter price when given, else the catalog price; the group name is
-/// snapshotted. Returns the lines and the subtotal (checked arithmetic).
+/// snapshotted. Returns the lines and the subtotal (checked arithmetic). A line above
+/// `limits::MAX_LINE` or a subtotal above `limits::MAX_INVOICE` is a 400 (on every path:
+/// online, v1 sync and the v2 bulk apply all price through here).
 pub fn price_lines(
     wanted: &[(String, ObjectId, i64, Option<Paise>)],
     items: &HashMap<ObjectId, ItemDoc>,
@@ -481,8 +484,11 @@ pub fn price_lines(
     for (label, id, qty, price) in wanted {
         let item = items.get(id).ok_or_else(|| AppError::validation(label, "is not an active item of this shop"))?;
         let unit = price.unwrap_or(item.price);
-        let line_total = unit.checked_mul(*qty).ok_or_else(overflow)?;
-        subtotal = subtotal.checked_add(line_total).ok_or_else(overflow)?;
+        let line_total = crate::limits::line_total(unit, *qty)
+            .ok_or_else(|| AppError::validation(label, crate::limits::line_too_large()))?;
+        subtotal = subtotal.checked_add(line_total).filter(|t| *t <= crate::limits::MAX_INVOICE).ok_or_else(|| {
+            AppError::validation("products", format!("the subtotal {}", crate::limits::invoice_too_large()))
+        })?;
         lines.push(InvoiceLine {
             product_id: Some(*id),
             item_name: item.name.clone(),
@@ -500,7 +506,15 @@ pub fn price_lines(
 /// The total of a sale, computed by the server: a client total that disagrees, a payment
 /// above the total, or a part payment where the shop requires full payment is refused.
 pub fn sale_total(sale: &Sale, subtotal: Paise, require_full: bool) -> AppResult<Paise> {
+    let mut e = crate::validate::Errors::new();
+    crate::limits::amount(&mut e, "totalTax", sale.tax);
+    crate::limits::amount(&mut e, "totalDiscount", sale.discount);
+    crate::limits::amount(&mut e, "paidAmount", sale.paid);
+    e.finish()?;
     let total = subtotal.checked_add(sale.tax).and_then(|t| t.checked_sub(sale.discount)).ok_or_else(overflow)?;
+    if total > crate::limits::MAX_INVOICE {
+        return Err(AppError::validation("totalAmount", crate::limits::invoice_too_large()));
+    }
     if total.is_negative() {
         return Err(AppError::validation("totalDiscount", "cannot exceed the subtotal plus tax"));
     }
@@ -663,7 +677,8 @@ pub fn payment_refusal(inv: &InvoiceDoc, amount: Paise) -> Option<AppError> {
 /// Apply a payment to an invoice in memory, as [`repo::add_payment`] does in the database
 /// (call [`payment_refusal`] first).
 pub fn settle(inv: &mut InvoiceDoc, amount: Paise, now: DateTime) {
-    inv.paid_amount = Paise(inv.paid_amount.as_i64() + amount.as_i64());
+    // within the total (`payment_refusal` first), so it cannot overflow
+    inv.paid_amount = inv.paid_amount.checked_add(amount).unwrap_or(inv.total_amount);
     inv.is_finalized = inv.paid_amount >= inv.total_amount;
     inv.status = status_for(inv.paid_amount, inv.total_amount).to_string();
     inv.finalized_at = inv.is_finalized.then_some(now);
@@ -783,7 +798,7 @@ pub async fn pay_in(
         repo::set_payment_time(database, s, p.client_id, payment.id, payment.paid_at).await?;
     }
     if let Some(c) = inv.client_customer_id {
-        repo::customer_after_sale(database, s, c, Paise(-p.amount.as_i64()), false).await?;
+        repo::customer_after_sale(database, s, c, Paise::new(-p.amount.as_i64()), false).await?;
         if inv.is_finalized {
             repo::insert_history(database, s, &history(&inv, c, now)).await?;
         }
@@ -802,9 +817,9 @@ mod tests {
     fn numbers_fit_gst_rule_46() {
         assert_eq!(format_number("26-27", 42), "INV/26-27/00042");
         assert!(format_number("26-27", 999_999).len() <= 16);
-        assert_eq!(status_for(Paise(0), Paise(100)), STATUS_UNPAID);
-        assert_eq!(status_for(Paise(1), Paise(100)), STATUS_PARTIAL);
-        assert_eq!(status_for(Paise(100), Paise(100)), STATUS_PAID);
-        assert_eq!(status_for(Paise(0), Paise(0)), STATUS_PAID);
+        assert_eq!(status_for(Paise::new(0), Paise::new(100)), STATUS_UNPAID);
+        assert_eq!(status_for(Paise::new(1), Paise::new(100)), STATUS_PARTIAL);
+        assert_eq!(status_for(Paise::new(100), Paise::new(100)), STATUS_PAID);
+        assert_eq!(status_for(Paise::new(0), Paise::new(0)), STATUS_PAID);
     }
 }

@@ -85,11 +85,12 @@ pub async fn delete_group(state: &AppState, client_id: ObjectId, id: ObjectId) -
 // ---------------------------------------------------------------- items
 
 fn check_price(e: &mut Errors, p: Paise) {
-    e.check(!p.is_negative(), "price", "must not be negative");
+    crate::limits::price(e, "price", p);
 }
 
+/// A stock level or threshold: 0 to `limits::MAX_UNITS`.
 fn check_count(e: &mut Errors, field: &str, v: i64) {
-    e.check(v >= 0, field, "must be a whole number >= 0");
+    crate::limits::units(e, field, v, 0);
 }
 
 fn check_unit(e: &mut Errors, unit: &str) -> String {
@@ -210,6 +211,7 @@ async fn adjust(
     };
     match stock::apply(database, s, &mv).await? {
         stock::Moved::Done => Ok(()),
+        stock::Moved::OutOfRange => Err(crate::limits::stock_out_of_range("stock")),
         _ => Err(not_found_item()),
     }
 }
@@ -321,7 +323,9 @@ pub async fn update_item(
                 repo::update_item(database, s, *client_id, *id, set.clone()).await?.ok_or_else(not_found_item)?;
             match new_stock {
                 Some(n) if *n != current.stock => {
-                    adjust(database, s, *client_id, *id, *n - current.stock).await?;
+                    let delta =
+                        n.checked_sub(current.stock).ok_or_else(|| crate::limits::stock_out_of_range("stock"))?;
+                    adjust(database, s, *client_id, *id, delta).await?;
                     repo::find_item(database, s, *client_id, *id).await?.ok_or_else(not_found_item)
                 }
                 _ => Ok(updated),

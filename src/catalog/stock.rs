@@ -40,6 +40,38 @@ pub enum Moved {
     NotFound,
     /// Stock would go below zero and negative stock is not allowed.
     Insufficient,
+    /// Stock would leave the bounds of +-`limits::MAX_UNITS` (nothing moved).
+    OutOfRange,
+}
+
+/// The guard of a move: the item, and a stock level from which `delta` keeps it within
+/// +-`limits::MAX_UNITS` (and, for a decrement without `allow_negative`, not below zero).
+fn guard(m: &Move) -> bson::Document {
+    let max = crate::limits::MAX_UNITS;
+    let mut filter = doc! { "_id": m.item_id, "clientId": m.client_id };
+    // stock + delta within [-max, max]  <=>  stock within [-max - delta, max - delta]; the
+    // saturating ends are exact where it matters (a stock level is an i64)
+    let (low, high) = (-max.saturating_add(m.delta), max.saturating_sub(m.delta));
+    let low = if m.delta < 0 && !m.allow_negative { low.max(m.delta.saturating_neg()) } else { low };
+    filter.insert("stock", doc! { "$gte": low, "$lte": high });
+    filter
+}
+
+/// Why a guarded move matched nothing: the item is missing, or the stock it holds.
+async fn refusal(db: &Database, s: &mut ClientSession, m: &Move) -> Result<Moved, AppError> {
+    let item = db
+        .collection::<bson::Document>("items")
+        .find_one(doc! { "_id": m.item_id, "clientId": m.client_id })
+        .projection(doc! { "stock": 1 })
+        .session(&mut *s)
+        .await?;
+    let Some(item) = item else { return Ok(Moved::NotFound) };
+    let stock = match item.get("stock") {
+        Some(bson::Bson::Int64(v)) => *v,
+        Some(bson::Bson::Int32(v)) => i64::from(*v),
+        _ => return Ok(Moved::OutOfRange),
+    };
+    Ok(if crate::limits::stock_after(stock, m.delta).is_none() { Moved::OutOfRange } else { Moved::Insufficient })
 }
 
 /// One requested stock move.
@@ -56,22 +88,18 @@ pub struct Move {
 
 /// Apply `mv` inside the caller's transaction and record it. Without `allow_negative`, a
 /// decrement only applies while `stock >= -delta` (the guard is in the filter, so concurrent
-/// sales can never oversell).
+/// sales can never oversell); and no move takes stock beyond +-`limits::MAX_UNITS`
+/// (`Moved::OutOfRange`, checked in the same filter).
 pub async fn apply(db: &Database, s: &mut ClientSession, mv: &Move) -> Result<Moved, AppError> {
-    let Move { client_id, item_id, delta, allow_negative, reason, ref_id } = mv.clone();
+    let Move { client_id, item_id, delta, reason, ref_id, .. } = mv.clone();
     let items = db.collection::<bson::Document>("items");
-    let mut filter = doc! { "_id": item_id, "clientId": client_id };
-    if delta < 0 && !allow_negative {
-        filter.insert("stock", doc! { "$gte": -delta });
-    }
     let now = DateTime::now();
     let r = items
-        .update_one(filter, doc! { "$inc": { "stock": delta }, "$set": { "updatedAt": now } })
+        .update_one(guard(mv), doc! { "$inc": { "stock": delta }, "$set": { "updatedAt": now } })
         .session(&mut *s)
         .await?;
     if r.matched_count == 0 {
-        let exists = items.count_documents(doc! { "_id": item_id, "clientId": client_id }).session(&mut *s).await? > 0;
-        return Ok(if exists { Moved::Insufficient } else { Moved::NotFound });
+        return refusal(db, s, mv).await;
     }
     let m = StockMovement { id: ObjectId::new(), client_id, item_id, delta, reason, ref_id, at: now };
     db.collection::<StockMovement>("stockmovements").insert_one(&m).session(&mut *s).await?;
@@ -113,27 +141,15 @@ pub async fn apply_many(db: &Database, s: &mut ClientSession, moves: &[Move]) ->
     let items = db.collection::<bson::Document>("items");
     let mut out = Vec::with_capacity(moves.len());
     for m in moves {
-        let mut filter = doc! { "_id": m.item_id, "clientId": m.client_id };
-        if m.delta < 0 && !m.allow_negative {
-            filter.insert("stock", doc! { "$gte": -m.delta });
-        }
         let after = items
-            .find_one_and_update(filter, doc! { "$inc": { "stock": m.delta }, "$set": { "updatedAt": now } })
+            .find_one_and_update(guard(m), doc! { "$inc": { "stock": m.delta }, "$set": { "updatedAt": now } })
             .projection(doc! { "stock": 1 })
             .return_document(ReturnDocument::After)
             .session(&mut *s)
             .await?;
         out.push(match after {
             Some(d) => Outcome { moved: Moved::Done, stock_after: Some(stock_of(&d)) },
-            None if items
-                .count_documents(doc! { "_id": m.item_id, "clientId": m.client_id })
-                .session(&mut *s)
-                .await?
-                > 0 =>
-            {
-                Outcome { moved: Moved::Insufficient, stock_after: None }
-            }
-            None => Outcome { moved: Moved::NotFound, stock_after: None },
+            None => Outcome { moved: refusal(db, s, m).await?, stock_after: None },
         });
     }
     Ok(out)

@@ -86,10 +86,10 @@ mod tests {
         assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(field("two\nlines"), "\"two\nlines\"");
         assert_eq!(field("=SUM(A1)"), "'=SUM(A1)");
-        assert_eq!(rupees(Paise(123456)), "1234.56");
-        assert_eq!(rupees(Paise(5)), "0.05");
-        assert_eq!(rupees(Paise(-5)), "-0.05");
-        assert_eq!(rupees(Paise(100)), "1.00");
+        assert_eq!(rupees(Paise::new(123456)), "1234.56");
+        assert_eq!(rupees(Paise::new(5)), "0.05");
+        assert_eq!(rupees(Paise::new(-5)), "-0.05");
+        assert_eq!(rupees(Paise::new(100)), "1.00");
         assert_eq!(record(&["a".into(), "b".into()]), "a,b\r\n");
     }
 }

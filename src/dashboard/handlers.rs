@@ -287,8 +287,8 @@ pub async fn dues(
     Ok(Json(DuesResponse {
         success: true,
         as_of: today.format("%Y-%m-%d").to_string(),
-        total_outstanding: buckets.iter().map(|b| b.amount).sum(),
-        invoice_count: buckets.iter().map(|b| b.invoices).sum(),
+        total_outstanding: Paise::new(repo::checked_total(buckets.iter().map(|b| b.amount.as_i64()))?),
+        invoice_count: repo::checked_total(buckets.iter().map(|b| b.invoices))?,
         buckets,
     }))
 }
@@ -316,9 +316,9 @@ pub async fn top_customers(
                 name: s("name"),
                 phone_number: s("phoneNumber"),
                 invoices: repo::int(d, "n"),
-                sales: Paise(repo::int(d, "sales")),
-                paid: Paise(repo::int(d, "paid")),
-                outstanding: Paise(repo::int(d, "out")),
+                sales: Paise::new(repo::int(d, "sales")),
+                paid: Paise::new(repo::int(d, "paid")),
+                outstanding: Paise::new(repo::int(d, "out")),
             }
         })
         .collect();
@@ -374,8 +374,8 @@ fn opt(d: &Document, k: &str) -> Option<String> {
 }
 
 pub fn invoice_row(d: &Document) -> InvoiceRow {
-    let total = Paise(repo::int(d, "totalAmount"));
-    let paid = Paise(repo::int(d, "paidAmount"));
+    let total = Paise::new(repo::int(d, "totalAmount"));
+    let paid = Paise::new(repo::int(d, "paidAmount"));
     InvoiceRow {
         id: oid(d, "_id"),
         invoice_number: opt(d, "invoiceNumber"),
@@ -436,7 +436,7 @@ pub fn payment_row(d: &Document) -> PaymentRow {
         invoice_id: oid(d, "invoiceId"),
         invoice_number: first_of(d, "inv", "invoiceNumber"),
         customer_name: first_of(d, "inv", "clientCustomerName").unwrap_or_default(),
-        amount: Paise(repo::int(d, "amount")),
+        amount: Paise::new(repo::int(d, "amount")),
         method: s(d, "method"),
         note: s(d, "note"),
     }
@@ -466,7 +466,7 @@ pub fn day_book_entry(d: &Document) -> DayBookEntry {
         invoice_id: oid(d, "invoiceId"),
         invoice_number: opt(d, "invoiceNumber"),
         customer_name: s(d, "customerName"),
-        amount: Paise(repo::int(d, "amount")),
+        amount: Paise::new(repo::int(d, "amount")),
         method: s(d, "method"),
     }
 }
@@ -605,13 +605,16 @@ pub async fn day_book(
     }
     let rows: Vec<Document> = repo::day_book(&state.db, auth.client_id, w).await?.try_collect().await?;
     let entries: Vec<DayBookEntry> = rows.iter().map(day_book_entry).collect();
-    let sum = |k: &str| entries.iter().filter(|e| e.kind == k).map(|e| e.amount).sum::<Paise>();
+    let sum = |k: &str| {
+        Paise::checked_sum(entries.iter().filter(|e| e.kind == k).map(|e| e.amount))
+            .ok_or_else(|| AppError::internal("day book total does not fit i64 paise"))
+    };
     Ok(Json(DayBookResponse {
         success: true,
         from: wire::iso(from),
         to: wire::iso(to),
-        sales: sum("invoice"),
-        collections: sum("payment"),
+        sales: sum("invoice")?,
+        collections: sum("payment")?,
         entries,
     })
     .into_response())

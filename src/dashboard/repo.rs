@@ -10,7 +10,7 @@ use mongodb::{Collection, Cursor, Database};
 
 use crate::{
     dashboard::dto::{AgeingBucket, MethodFigure, MethodSplit, SummaryWire, TopItem},
-    error::AppResult,
+    error::{AppError, AppResult},
     money::Paise,
     time,
 };
@@ -32,6 +32,17 @@ pub fn int(d: &Document, k: &str) -> i64 {
         Some(Bson::Double(v)) => *v as i64,
         _ => 0,
     }
+}
+
+/// The exact sum of report figures, or an error when it leaves `i64` (never a wrapped,
+/// saturated or partial figure; the bounds of `limits` keep real shops far below).
+pub fn checked_total(values: impl IntoIterator<Item = i64>) -> AppResult<i64> {
+    values.into_iter().try_fold(0_i64, i64::checked_add).ok_or_else(too_large)
+}
+
+/// A report figure does not fit `i64` (a 500: unreachable within the bounds of `limits`).
+pub fn too_large() -> AppError {
+    AppError::internal("a report figure does not fit i64")
 }
 
 /// `a / b` in percent rounded to 2 decimals; 0 when `b` is 0 (never NaN or null).
@@ -97,8 +108,8 @@ pub async fn summary(db: &Database, client: ObjectId, w: Window) -> AppResult<Su
     ];
     let d = first(invoices(db).aggregate(pipeline).await?).await?;
     Ok(SummaryWire {
-        total_sales: Paise(int(&d, "sales")),
-        pending_amount: Paise(int(&d, "pending")),
+        total_sales: Paise::new(int(&d, "sales")),
+        pending_amount: Paise::new(int(&d, "pending")),
         pending_invoices: int(&d, "n"),
     })
 }
@@ -121,7 +132,7 @@ fn top_rows(rows: Vec<Document>) -> Vec<TopItem> {
             TopItem {
                 item_name: if name.trim().is_empty() { "Unknown".to_string() } else { name.to_string() },
                 quantity: int(d, "quantity"),
-                amount: Paise(int(d, "amount")),
+                amount: Paise::new(int(d, "amount")),
             }
         })
         .collect()
@@ -273,12 +284,12 @@ pub async fn summary_and_trends(
 ) -> AppResult<(SummaryWire, Vec<(NaiveDate, Paise)>)> {
     let boundary = refresh_rollups(db, client).await?;
     let (all, unpaid) = tokio::try_join!(all_sales_by_month(db, client, boundary), unpaid_by_month(db, client))?;
-    let all_total: i64 = all.values().map(|v| v.0).sum();
-    let unpaid_total: i64 = unpaid.values().map(|v| v.0).sum();
+    let all_total = checked_total(all.values().map(|v| v.0))?;
+    let unpaid_total = checked_total(unpaid.values().map(|v| v.0))?;
     let summary = SummaryWire {
-        total_sales: Paise(all_total - unpaid_total),
-        pending_amount: Paise(unpaid.values().map(|v| v.1).sum()),
-        pending_invoices: unpaid.values().map(|v| v.2).sum(),
+        total_sales: Paise::new(all_total.checked_sub(unpaid_total).ok_or_else(too_large)?),
+        pending_amount: Paise::new(checked_total(unpaid.values().map(|v| v.1))?),
+        pending_invoices: checked_total(unpaid.values().map(|v| v.2))?,
     };
     let current = time::month_start(time::today_ist());
     let start = time::add_months(current, 1 - months);
@@ -288,9 +299,9 @@ pub async fn summary_and_trends(
             let key = m.format("%Y-%m").to_string();
             let total = all.get(&key).map(|v| v.0).unwrap_or(0);
             let open = unpaid.get(&key).map(|v| v.0).unwrap_or(0);
-            (m, Paise(total - open))
+            total.checked_sub(open).map(|v| (m, Paise::new(v))).ok_or_else(too_large)
         })
-        .collect();
+        .collect::<AppResult<_>>()?;
     Ok((summary, trends))
 }
 
@@ -351,10 +362,10 @@ pub async fn figures(db: &Database, client: ObjectId, w: Window) -> AppResult<Fi
         first(payments(db).aggregate(pay).await?).await
     },)?;
     Ok(Figures {
-        sales: Paise(int(&i, "sales")),
+        sales: Paise::new(int(&i, "sales")),
         invoices: int(&i, "n"),
-        outstanding: Paise(int(&i, "out")),
-        collections: Paise(int(&p, "amount")),
+        outstanding: Paise::new(int(&i, "out")),
+        collections: Paise::new(int(&p, "amount")),
         payments: int(&p, "n"),
     })
 }
@@ -366,15 +377,23 @@ pub async fn method_split(db: &Database, client: ObjectId, w: Window) -> AppResu
         doc! { "$group": { "_id": "$method", "amount": { "$sum": "$amount" }, "n": { "$sum": 1_i64 } } },
     ];
     let rows: Vec<Document> = payments(db).aggregate(pipeline).await?.try_collect().await?;
-    let total: i64 = rows.iter().map(|d| int(d, "amount")).sum();
-    let get = |m: &str| {
-        let (amount, count) = rows
+    let total = checked_total(rows.iter().map(|d| int(d, "amount")))?;
+    let get = |m: &str| -> AppResult<MethodFigure> {
+        let mine: Vec<&Document> = rows
             .iter()
             .filter(|d| d.get_str("_id").unwrap_or("other") == m || (m == "other" && !is_known(d.get_str("_id").ok())))
-            .fold((0_i64, 0_i64), |(a, n), d| (a + int(d, "amount"), n + int(d, "n")));
-        MethodFigure { amount: Paise(amount), count, percentage: percent(amount, total) }
+            .collect();
+        let amount = checked_total(mine.iter().map(|d| int(d, "amount")))?;
+        let count = checked_total(mine.iter().map(|d| int(d, "n")))?;
+        Ok(MethodFigure { amount: Paise::new(amount), count, percentage: percent(amount, total) })
     };
-    Ok(MethodSplit { cash: get("cash"), upi: get("upi"), card: get("card"), bank: get("bank"), other: get("other") })
+    Ok(MethodSplit {
+        cash: get("cash")?,
+        upi: get("upi")?,
+        card: get("card")?,
+        bank: get("bank")?,
+        other: get("other")?,
+    })
 }
 
 fn is_known(m: Option<&str>) -> bool {
@@ -407,7 +426,7 @@ pub async fn dues(db: &Database, client: ObjectId, w: Window, today: NaiveDate) 
             let d = rows.iter().find(|d| d.get_str("_id").ok() == Some(b));
             AgeingBucket {
                 bucket: b.to_string(),
-                amount: Paise(d.map(|d| int(d, "amount")).unwrap_or(0)),
+                amount: Paise::new(d.map(|d| int(d, "amount")).unwrap_or(0)),
                 invoices: d.map(|d| int(d, "n")).unwrap_or(0),
             }
         })
@@ -476,7 +495,7 @@ pub async fn dealer_payables(
         } },
     ];
     let d = first(db.collection::<Document>("dealerorders").aggregate(pipeline).await?).await?;
-    Ok((Paise(int(&d, "payable")), int(&d, "n"), Paise(int(&d, "overdue")), int(&d, "overdueN")))
+    Ok((Paise::new(int(&d, "payable")), int(&d, "n"), Paise::new(int(&d, "overdue")), int(&d, "overdueN")))
 }
 
 /// Invoice report rows (oldest first), optionally one page.
@@ -504,7 +523,7 @@ pub async fn invoice_totals(db: &Database, client: ObjectId, w: Window) -> AppRe
         doc! { "$group": { "_id": Bson::Null, "n": { "$sum": 1_i64 }, "t": { "$sum": TOTAL }, "p": { "$sum": PAID } } },
     ];
     let d = first(invoices(db).aggregate(pipeline).await?).await?;
-    Ok((int(&d, "n"), Paise(int(&d, "t")), Paise(int(&d, "p"))))
+    Ok((int(&d, "n"), Paise::new(int(&d, "t")), Paise::new(int(&d, "p"))))
 }
 
 /// Payment report rows (oldest first) with the paid invoice's number and customer name.
@@ -545,7 +564,7 @@ pub async fn payment_totals(db: &Database, client: ObjectId, w: Window) -> AppRe
         doc! { "$group": { "_id": Bson::Null, "n": { "$sum": 1_i64 }, "a": { "$sum": "$amount" } } },
     ];
     let d = first(payments(db).aggregate(pipeline).await?).await?;
-    Ok((int(&d, "n"), Paise(int(&d, "a"))))
+    Ok((int(&d, "n"), Paise::new(int(&d, "a"))))
 }
 
 /// Day book: invoices issued and payments received in the window, merged in time order

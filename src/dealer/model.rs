@@ -67,12 +67,12 @@ pub mod opt_paise {
 
     pub fn serialize<S: Serializer>(p: &Option<Paise>, s: S) -> Result<S::Ok, S::Error> {
         match p {
-            Some(p) => s.serialize_i64(p.0),
+            Some(p) => s.serialize_i64(p.as_i64()),
             None => s.serialize_none(),
         }
     }
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Paise>, D::Error> {
-        Ok(Option::<i64>::deserialize(d)?.map(Paise))
+        Ok(Option::<i64>::deserialize(d)?.map(Paise::new))
     }
 }
 
@@ -167,9 +167,9 @@ pub struct PaymentDoc {
 pub fn payment_status(o: &OrderDoc) -> &'static str {
     match o.total_amount {
         None => "no-bill",
-        Some(t) if t.0 == 0 => "no-bill",
+        Some(t) if t.as_i64() == 0 => "no-bill",
         Some(t) if o.paid_amount >= t => "paid",
-        Some(_) if o.paid_amount.0 > 0 => "partial",
+        Some(_) if o.paid_amount.as_i64() > 0 => "partial",
         Some(_) => "pending",
     }
 }
@@ -177,5 +177,5 @@ pub fn payment_status(o: &OrderDoc) -> &'static str {
 /// What is still owed on an order: `max(total - paid, 0)`.
 pub fn remaining(o: &OrderDoc) -> Paise {
     let total = o.total_amount.unwrap_or(Paise::ZERO);
-    Paise((total.0 - o.paid_amount.0).max(0))
+    Paise::new((total.as_i64() - o.paid_amount.as_i64()).max(0))
 }

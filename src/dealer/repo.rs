@@ -316,8 +316,8 @@ pub async fn set_total(
     let mut filter = doc! { "_id": id, "clientId": client, "status": { "$ne": STATUS_CANCELLED } };
     let mut set = doc! { "updatedAt": DateTime::now() };
     if let Some(t) = total {
-        filter.insert("paidAmount", doc! { "$lte": t.0 });
-        set.insert("totalAmount", t.0);
+        filter.insert("paidAmount", doc! { "$lte": t.as_i64() });
+        set.insert("totalAmount", t.as_i64());
     }
     if let Some(d) = due {
         set.insert("dueDate", d);
@@ -344,9 +344,9 @@ pub async fn inc_paid_s(
                 "_id": order, "clientId": client, "dealerId": dealer,
                 "status": { "$ne": STATUS_CANCELLED },
                 "totalAmount": { "$type": "number" },
-                "$expr": { "$lte": [ { "$add": [ "$paidAmount", amount.0 ] }, "$totalAmount" ] },
+                "$expr": { "$lte": [ { "$add": [ "$paidAmount", amount.as_i64() ] }, "$totalAmount" ] },
             },
-            doc! { "$inc": { "paidAmount": amount.0, "__v": 1 }, "$set": { "updatedAt": DateTime::now() } },
+            doc! { "$inc": { "paidAmount": amount.as_i64(), "__v": 1 }, "$set": { "updatedAt": DateTime::now() } },
         )
         .session(s)
         .await?;
@@ -398,9 +398,9 @@ pub async fn order_payment_totals(
         partial: get_i64(&d, "partial") as u64,
         paid: get_i64(&d, "paid") as u64,
         no_bill: get_i64(&d, "noBill") as u64,
-        billed: Paise(get_i64(&d, "billed")),
-        paid_amount: Paise(get_i64(&d, "paidAmount")),
-        remaining: Paise(get_i64(&d, "remaining")),
+        billed: Paise::new(get_i64(&d, "billed")),
+        paid_amount: Paise::new(get_i64(&d, "paidAmount")),
+        remaining: Paise::new(get_i64(&d, "remaining")),
     })
 }
 
@@ -463,7 +463,7 @@ pub async fn overdue(
         "owed": { "$sum": { "$subtract": [ "$totalAmount", "$paidAmount" ] } } } },
     ];
     let d = orders(db).aggregate(pipeline).await?.try_next().await?.unwrap_or_default();
-    Ok((Paise(get_i64(&d, "owed")), get_i64(&d, "n") as u64))
+    Ok((Paise::new(get_i64(&d, "owed")), get_i64(&d, "n") as u64))
 }
 
 /// Order counts per status for a dealer, and the bill totals of delivered orders.
@@ -482,7 +482,7 @@ pub async fn status_counts(
     for r in rows {
         let status = r.get_str("_id").unwrap_or("").to_string();
         if status == STATUS_DELIVERED {
-            delivered = Paise(get_i64(&r, "billed"));
+            delivered = Paise::new(get_i64(&r, "billed"));
         }
         counts.insert(status, get_i64(&r, "n") as u64);
     }
@@ -574,7 +574,7 @@ pub async fn payment_totals(
         doc! { "$group": { "_id": Bson::Null, "n": { "$sum": 1 }, "sum": { "$sum": "$amount" } } },
     ];
     let d = payments(db).aggregate(pipeline).await?.try_next().await?.unwrap_or_default();
-    Ok((get_i64(&d, "n") as u64, Paise(get_i64(&d, "sum"))))
+    Ok((get_i64(&d, "n") as u64, Paise::new(get_i64(&d, "sum"))))
 }
 
 pub async fn payments_page(

@@ -21,7 +21,7 @@ use crate::{
 };
 
 /// Largest quantity accepted on an order or delivery line.
-pub const MAX_QTY: i64 = 1_000_000;
+pub const MAX_QTY: i64 = crate::limits::MAX_UNITS;
 /// Largest number of lines on one order.
 pub const MAX_LINES: usize = 200;
 /// Paging of D17, D19, D22, D23.
@@ -548,8 +548,8 @@ pub async fn mark_delivered(
 ) -> AppResult<OrderDoc> {
     let mut e = Errors::new();
     require_client(&mut e, &r.client_id);
-    if r.total_amount.is_some_and(|t| t.is_negative()) {
-        e.add("totalAmount", "must not be negative");
+    if let Some(t) = r.total_amount {
+        crate::limits::amount(&mut e, "totalAmount", t);
     }
     let due = due_field(&mut e, "dueDate", &r.due_date);
     let delivered_by = e.opt_text("deliveredBy", &r.delivered_by, 0, 100).unwrap_or_default();
@@ -663,7 +663,7 @@ pub async fn mark_delivered(
                 "deliveryAudit": { "deliveredBy": &c.delivered_by, "deliveryNote": &c.delivery_note, "deliveredAt": now },
             };
             if let Some(t) = c.total {
-                set.insert("totalAmount", t.0);
+                set.insert("totalAmount", t.as_i64());
             }
             let due = match c.due {
                 Some(d) => Some(d),
@@ -697,8 +697,14 @@ pub async fn mark_delivered(
                     };
                     // An item removed from the database entirely cannot receive stock; the
                     // delivery still completes (items are only ever soft-deleted by the API).
-                    if stock::apply(&c.db, s, &mv).await? == Moved::NotFound {
-                        tracing::warn!(item = %l.item_id, order = %c.order, "delivered line for a missing item");
+                    match stock::apply(&c.db, s, &mv).await? {
+                        Moved::NotFound => {
+                            tracing::warn!(item = %l.item_id, order = %c.order, "delivered line for a missing item")
+                        }
+                        Moved::OutOfRange => {
+                            return Err(crate::limits::stock_out_of_range(&l.item_name_snapshot));
+                        }
+                        Moved::Done | Moved::Insufficient => {}
                     }
                 }
             }
@@ -713,8 +719,8 @@ pub async fn mark_delivered(
 pub async fn set_total(state: &AppState, client: ObjectId, order: ObjectId, r: SetTotalRequest) -> AppResult<OrderDoc> {
     let mut e = Errors::new();
     require_client(&mut e, &r.client_id);
-    if r.total_amount.is_some_and(|t| t.is_negative()) {
-        e.add("totalAmount", "must not be negative");
+    if let Some(t) = r.total_amount {
+        crate::limits::amount(&mut e, "totalAmount", t);
     }
     let due = due_field(&mut e, "dueDate", &r.due_date);
     if r.total_amount.is_none() && r.due_date.is_none() {
@@ -748,7 +754,7 @@ pub async fn create_payment(state: &AppState, client: ObjectId, r: CreatePayment
     match r.amount {
         None => e.add("amount", "is required"),
         Some(a) if !a.is_positive() => e.add("amount", "must be greater than 0"),
-        Some(_) => {}
+        Some(a) => crate::limits::amount(&mut e, "amount", a),
     }
     let method = r.method.as_deref().map(|m| m.trim().to_ascii_lowercase()).unwrap_or_else(|| "cash".into());
     if !METHODS.contains(&method.as_str()) {
@@ -793,7 +799,7 @@ pub async fn create_payment(state: &AppState, client: ObjectId, r: CreatePayment
                         "Record payment failed: the order has no bill total yet (set it with mark-delivered or /total)",
                     ));
                 };
-                let left = Paise(total.0 - o.paid_amount.0);
+                let left = total.checked_sub(o.paid_amount).unwrap_or(Paise::ZERO);
                 if p.amount > left {
                     return Err(AppError::validation(
                         "amount",
@@ -815,9 +821,10 @@ pub async fn create_payment(state: &AppState, client: ObjectId, r: CreatePayment
 pub async fn order_payments(state: &AppState, client: ObjectId, order: ObjectId) -> AppResult<OrderPaymentsResponse> {
     let o = order_of(&state.db, client, order).await?;
     let pays = repo::order_payments(&state.db, client, order).await?;
-    let total_paid: Paise = pays.iter().map(|p| p.amount).sum();
+    let total_paid = Paise::checked_sum(pays.iter().map(|p| p.amount))
+        .ok_or_else(|| AppError::internal("order payments do not fit i64 paise"))?;
     let total = o.total_amount.unwrap_or(Paise::ZERO);
-    let remaining = Paise((total.0 - total_paid.0).max(0));
+    let remaining = Paise::new((total.as_i64() - total_paid.as_i64()).max(0));
     Ok(OrderPaymentsResponse {
         success: true,
         order: OrderBrief {
@@ -828,7 +835,11 @@ pub async fn order_payments(state: &AppState, client: ObjectId, order: ObjectId)
             status: o.status,
         },
         payments: pays.into_iter().map(PaymentWire::from).collect(),
-        summary: OrderPaySummary { total_paid, remaining, is_paid_in_full: remaining.0 == 0 && total.0 > 0 },
+        summary: OrderPaySummary {
+            total_paid,
+            remaining,
+            is_paid_in_full: remaining.as_i64() == 0 && total.as_i64() > 0,
+        },
     })
 }
 
@@ -961,7 +972,7 @@ pub async fn payment_details(state: &AppState, client: ObjectId, order: ObjectId
             payment_status: payment_status(&o).into(),
             total_paid: o.paid_amount,
             remaining: rem,
-            is_paid_in_full: rem.0 == 0 && total.0 > 0,
+            is_paid_in_full: rem.as_i64() == 0 && total.as_i64() > 0,
         },
         order: PaymentDetailsOrder {
             id: o.id.to_hex(),
@@ -1006,7 +1017,7 @@ pub async fn dealer_summary(state: &AppState, client: ObjectId, dealer: ObjectId
         timeline.push((at, id, TimelineEntry { kind: "payment".into(), at: wire::iso(at), data }));
     }
     timeline.sort_by_key(|e| std::cmp::Reverse((e.0, e.1)));
-    let outstanding = Paise((t.billed.0 - paid.0).max(0));
+    let outstanding = Paise::new((t.billed.as_i64() - paid.as_i64()).max(0));
     Ok(DealerSummaryResponse {
         success: true,
         total_ordered: t.billed,
@@ -1015,7 +1026,7 @@ pub async fn dealer_summary(state: &AppState, client: ObjectId, dealer: ObjectId
         total_paid: paid,
         payable: outstanding,
         outstanding,
-        advance: Paise((paid.0 - t.billed.0).max(0)),
+        advance: Paise::new((paid.as_i64() - t.billed.as_i64()).max(0)),
         overdue,
         overdue_orders,
         orders: OrderCounts {
@@ -1093,7 +1104,7 @@ async fn transactions(
         total_dealers,
         total_orders: t.billed,
         total_payments: paid,
-        pending_payable: Paise((t.billed.0 - paid.0).max(0)),
+        pending_payable: Paise::new((t.billed.as_i64() - paid.as_i64()).max(0)),
     };
     Ok((summary, count, rows))
 }

@@ -83,6 +83,18 @@ pub async fn normalize_errors(req: Request, next: Next) -> Response {
     out
 }
 
+/// The answer of the panic guard (`CatchPanicLayer`): a 500 in the JSON envelope with code
+/// `INTERNAL_ERROR`. The panic message is logged (with the request span), never sent.
+pub fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let detail = err
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| err.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    tracing::error!(panic = %detail, "request handler panicked");
+    envelope(StatusCode::INTERNAL_SERVER_ERROR, code::INTERNAL, "Internal server error")
+}
+
 /// Bound every request: past the limit the client gets 503 in the envelope (the work is
 /// dropped; database writes are transactional so nothing is half-written).
 pub async fn timeout(State(limit): State<Duration>, req: Request, next: Next) -> Response {

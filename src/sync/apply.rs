@@ -132,6 +132,7 @@ impl<'a> Applier<'a> {
         };
         match stock::apply(&self.state.db, s, &mv).await? {
             Moved::Done => Ok(()),
+            Moved::OutOfRange => Err(crate::limits::stock_out_of_range("stockDelta")),
             _ => Err(not_item()),
         }
     }

@@ -305,12 +305,31 @@ impl World {
         self.movements.push(StockMovement { id: ObjectId::new(), client_id, item_id, delta, reason, ref_id, at: now });
     }
 
-    /// Move an item's stock in memory; returns the stock after the move.
+    /// Whether the moves `(item, delta)` all keep stock within +-`limits::MAX_UNITS` (the
+    /// guard `stock::apply` puts in its filter), taken together in order; `Err` names the
+    /// item that would leave the bounds. Nothing is changed.
+    fn check_stock(&self, moves: &[(ObjectId, i64)]) -> Result<(), String> {
+        let mut after: HashMap<ObjectId, i64> = HashMap::new();
+        for (id, d) in moves {
+            let Some(slot) = self.items.get(id) else { continue };
+            let now = after.get(id).copied().unwrap_or(slot.doc.stock);
+            match crate::limits::stock_after(now, *d) {
+                Some(s) => {
+                    after.insert(*id, s);
+                }
+                None => return Err(readable(crate::limits::stock_out_of_range(&slot.doc.name))),
+            }
+        }
+        Ok(())
+    }
+
+    /// Move stock in memory (after [`World::check_stock`]: cannot leave the bounds); returns
+    /// the stock after the move.
     fn move_stock(&mut self, item_id: ObjectId, delta: i64) -> Option<i64> {
         let slot = self.items.get_mut(&item_id)?;
-        slot.doc.stock += delta;
+        slot.doc.stock = slot.doc.stock.saturating_add(delta);
         if !slot.new {
-            slot.stock_delta += delta;
+            slot.stock_delta = slot.stock_delta.saturating_add(delta);
         }
         Some(slot.doc.stock)
     }
@@ -358,11 +377,27 @@ impl World {
         Ok(())
     }
 
-    /// Dues move with a sale (`purchased`) or a payment, as `customer_after_sale` does.
+    /// Whether the customer's dues can move by `delta` (checked; `Err` when they would leave
+    /// `i64` paise, which the database's `$inc` would refuse). Nothing is changed.
+    fn check_dues(&self, id: ObjectId, delta: i64) -> Result<(), String> {
+        match self.customers.get(&id).filter(|c| !c.deleted) {
+            Some(slot)
+                if slot.doc.outstanding_balance.checked_add(Paise::new(delta)).is_none()
+                    || slot.dues.checked_add(delta).is_none() =>
+            {
+                Err(readable(AppError::validation("clientCustomerId", "the customer's dues would overflow")))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Dues move with a sale (`purchased`) or a payment, as `customer_after_sale` does
+    /// (after [`World::check_dues`]).
     fn dues(&mut self, id: ObjectId, delta: i64, purchased: bool, now: DateTime) {
         if let Some(slot) = self.customers.get_mut(&id).filter(|c| !c.deleted) {
-            slot.doc.outstanding_balance = Paise(slot.doc.outstanding_balance.as_i64() + delta);
-            slot.dues += delta;
+            slot.doc.outstanding_balance =
+                slot.doc.outstanding_balance.checked_add(Paise::new(delta)).unwrap_or(slot.doc.outstanding_balance);
+            slot.dues = slot.dues.saturating_add(delta);
             if purchased {
                 slot.purchased = true;
                 slot.doc.last_purchase_at = Some(now);
@@ -408,6 +443,10 @@ fn simulate(
         Action::ItemUpdate { target, set, group, stock_delta } => {
             let id = resolve(target)?;
             world.check_group(*group)?;
+            if !world.items.contains_key(&id) {
+                return Err(not_item());
+            }
+            world.check_stock(&[(id, *stock_delta)])?;
             let slot = world.items.get_mut(&id).ok_or_else(not_item)?;
             merge(&mut slot.doc, set).map_err(readable)?;
             merge_set(&mut slot.set, set);
@@ -481,6 +520,14 @@ fn simulate(
                 kind: "invoice",
             };
             let total = billing::sale_total(&sale, subtotal, false).map_err(readable)?;
+            // the bounds, before anything changes: stock within +-10^9, dues within i64
+            let moves: Vec<(ObjectId, i64)> =
+                lines.iter().filter_map(|l| l.product_id.map(|p| (p, -l.quantity))).collect();
+            world.check_stock(&moves)?;
+            let known = a.customer_id.or_else(|| a.phone.as_ref().and_then(|p| world.phones.get(p).copied()));
+            if let Some(c) = known {
+                world.check_dues(c, total.checked_sub(a.paid).unwrap_or_default().as_i64())?;
+            }
             let customer = match (&a.customer_id, &a.phone) {
                 (Some(id), _) => {
                     Some(world.customers.get(id).filter(|c| !c.deleted).map(|c| c.id_doc()).ok_or_else(|| {
@@ -529,7 +576,7 @@ fn simulate(
                 }
             }
             if let Some(c) = &customer {
-                let pending = inv.total_amount.as_i64() - inv.paid_amount.as_i64();
+                let pending = inv.total_amount.checked_sub(inv.paid_amount).unwrap_or_default().as_i64();
                 world.dues(c.id, pending, true, now);
                 if inv.is_finalized {
                     world.histories.push(billing::history(&inv, c.id, inv.generated_at));
@@ -548,6 +595,9 @@ fn simulate(
         }
         Action::PaymentCreate { invoice, amount, method, note, at } => {
             let invoice_id = resolve(invoice)?;
+            if let Some(c) = world.invoices.get(&invoice_id).and_then(|i| i.doc.client_customer_id) {
+                world.check_dues(c, -amount.as_i64())?;
+            }
             let slot = world
                 .invoices
                 .get_mut(&invoice_id)

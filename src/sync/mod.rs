@@ -24,7 +24,7 @@ use crate::{
     auth::AuthClient,
     db,
     error::{AppError, AppResult},
-    extract::{from_value, ApiJson, ApiQuery},
+    extract::{from_value, ApiJson, ApiJsonOps, ApiQuery},
     openapi::ErrorBody,
     state::AppState,
     validate::Errors,
@@ -160,7 +160,7 @@ pub struct PushResponse {
 pub async fn push(
     State(state): State<AppState>,
     auth: AuthClient,
-    ApiJson(req): ApiJson<PushRequest>,
+    ApiJsonOps(req): ApiJsonOps<PushRequest>,
 ) -> AppResult<Json<PushResponse>> {
     let parsed = ops::parse_ops(&req.operations)?;
     let results = ops::push(&state, auth.client_id, parsed).await?;

@@ -262,11 +262,11 @@ fn item_set(e: &mut Errors, p: &ItemP, set: &mut Document) -> Option<ObjectId> {
         set.insert("name", e.text("name", n, 2, 200));
     }
     if let Some(pr) = p.price {
-        e.check(!pr.is_negative(), "price", "must not be negative");
+        crate::limits::price(e, "price", pr);
         set.insert("price", pr.as_i64());
     }
     if let Some(l) = p.low_stock_quantity {
-        e.check(l >= 0, "lowStockQuantity", "must be a whole number >= 0");
+        crate::limits::units(e, "lowStockQuantity", l, 0);
         set.insert("lowStockQuantity", l);
     }
     if let Some(u) = &p.unit {
@@ -306,9 +306,8 @@ fn parse_action(entity: &str, kind: &str, payload: Value, device_time: Option<Da
             if p.price.is_none() {
                 e.add("price", "is required");
             }
-            e.check(!price.is_negative(), "price", "must not be negative");
             let stock = p.stock.unwrap_or(0);
-            e.check(stock >= 0, "stock", "must be a whole number >= 0");
+            crate::limits::units(&mut e, "stock", stock, 0);
             let mut set = Document::new();
             let group = item_set(&mut e, &p, &mut set);
             Action::ItemCreate(NewItem {
@@ -330,7 +329,7 @@ fn parse_action(entity: &str, kind: &str, payload: Value, device_time: Option<Da
             let mut set = Document::new();
             let group = item_set(&mut e, &p, &mut set);
             let stock_delta = p.stock_delta.unwrap_or(0);
-            e.check(stock_delta.checked_abs().is_some_and(|d| d <= MAX_QUANTITY), "stockDelta", "is too large");
+            crate::limits::delta(&mut e, "stockDelta", stock_delta);
             std::mem::take(&mut e).finish().map_err(joined)?;
             if set.is_empty() && stock_delta == 0 {
                 return Err("payload: nothing to update".into());
@@ -400,8 +399,8 @@ fn parse_action(entity: &str, kind: &str, payload: Value, device_time: Option<Da
                         format!("must be a whole number from 1 to {MAX_QUANTITY}"),
                     );
                 }
-                if l.cost_per_unit.is_some_and(|c| c.is_negative()) {
-                    e.add(&format!("products[{i}].costPerUnit"), "must not be negative");
+                if let Some(c) = l.cost_per_unit {
+                    crate::limits::price(&mut e, &format!("products[{i}].costPerUnit"), c);
                 }
                 if let Some(r) = reference(&mut e, &format!("products[{i}].productId"), &l.product_id, &l.product_op_id)
                 {
@@ -412,7 +411,10 @@ fn parse_action(entity: &str, kind: &str, payload: Value, device_time: Option<Da
             let tax = p.total_tax.unwrap_or_default();
             let discount = p.total_discount.unwrap_or_default();
             for (f, v) in [("paidAmount", paid), ("totalTax", tax), ("totalDiscount", discount)] {
-                e.check(!v.is_negative(), f, "must not be negative");
+                crate::limits::amount(&mut e, f, v);
+            }
+            if let Some(t) = p.total_amount {
+                crate::limits::amount(&mut e, "totalAmount", t);
             }
             let phone = p
                 .client_customer_phone
@@ -450,6 +452,7 @@ fn parse_action(entity: &str, kind: &str, payload: Value, device_time: Option<Da
             let at = bounded_time(device_time.ok_or("deviceTime: is required for a payment")?, now)?;
             let invoice = reference(&mut e, "invoiceId", &p.invoice_id, &p.invoice_op_id);
             e.check(p.amount.is_positive(), "amount", "must be greater than 0");
+            crate::limits::amount(&mut e, "amount", p.amount);
             let method = method(&mut e, &p.method);
             let note = e.opt_text("note", &p.note, 0, 500).unwrap_or_default();
             std::mem::take(&mut e).finish().map_err(joined)?;
@@ -500,7 +503,10 @@ pub fn parse_ops(raw: &[Value]) -> AppResult<Vec<Op>> {
         let time_raw = obj.get("deviceTime");
         let device_time = time_raw.and_then(Value::as_str).and_then(parse_time);
         let payload = obj.get("payload").cloned().unwrap_or(Value::Object(Default::default()));
-        let action = if time_raw.is_some_and(|t| !t.is_null()) && device_time.is_none() {
+        let action = if let Some(f) = crate::validate::control_char_path(v) {
+            // the body-wide rule of `ApiJson`, per operation (the others still apply)
+            Err(format!("{f}: {}", crate::validate::CONTROL_CHARS))
+        } else if time_raw.is_some_and(|t| !t.is_null()) && device_time.is_none() {
             Err("deviceTime: must be an RFC 3339 date-time".to_string())
         } else if !payload.is_object() {
             Err("payload: must be an object".to_string())
@@ -511,10 +517,8 @@ pub fn parse_ops(raw: &[Value]) -> AppResult<Vec<Op>> {
         } else {
             parse_action(&entity, &kind, payload, device_time)
         };
-        let mut raw_text = v.to_string();
-        if raw_text.len() > 8000 {
-            raw_text.truncate(8000);
-        }
+        // kept for the owner's list of rejected operations, cut on a character boundary
+        let raw_text = crate::validate::cut(&v.to_string(), 8000).to_string();
         out.push(Op { op_id, entity, kind, raw: raw_text, device_time, action });
     }
     e.finish()?;

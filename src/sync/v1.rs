@@ -161,9 +161,12 @@ fn plan(client_id: ObjectId, b: &V1Batch) -> AppResult<Vec<Step>> {
     for (i, c) in b.item.create.iter().enumerate() {
         let f = |x: &str| format!("item.create[{i}].{x}");
         let name = e.text(&f("name"), &c.name, 2, 200);
-        e.check(!c.price.is_negative(), &f("price"), "must not be negative");
+        crate::limits::price(&mut e, &f("price"), c.price);
         let stock = c.stock.unwrap_or(0);
-        e.check(stock >= 0, &f("stock"), "must be a whole number >= 0");
+        crate::limits::units(&mut e, &f("stock"), stock, 0);
+        if let Some(l) = c.low_stock_quantity {
+            crate::limits::units(&mut e, &f("lowStockQuantity"), l, 0);
+        }
         let unit = c.unit.clone().unwrap_or_else(|| "nos".into());
         if !UNITS.contains(&unit.as_str()) {
             e.add(&f("unit"), format!("must be one of {}", UNITS.join(", ")));
@@ -187,10 +190,11 @@ fn plan(client_id: ObjectId, b: &V1Batch) -> AppResult<Vec<Step>> {
             set.insert("name", e.text(&f("name"), n, 2, 200));
         }
         if let Some(p) = u.price {
-            e.check(!p.is_negative(), &f("price"), "must not be negative");
+            crate::limits::price(&mut e, &f("price"), p);
             set.insert("price", p.as_i64());
         }
         if let Some(l) = u.low_stock_quantity {
+            crate::limits::units(&mut e, &f("lowStockQuantity"), l, 0);
             set.insert("lowStockQuantity", l.max(0));
         }
         if let Some(un) = &u.unit {
@@ -229,7 +233,7 @@ fn plan(client_id: ObjectId, b: &V1Batch) -> AppResult<Vec<Step>> {
             if l.quantity <= 0 || l.quantity > MAX_QUANTITY {
                 e.add(&g("quantity"), format!("must be a whole number from 1 to {MAX_QUANTITY}"));
             }
-            e.check(!l.cost_per_unit.is_negative(), &g("costPerUnit"), "must not be negative");
+            crate::limits::price(&mut e, &g("costPerUnit"), l.cost_per_unit);
             let pid = l.product_id.as_deref().filter(|p| !p.trim().is_empty()).and_then(|p| e.oid(&g("productId"), p));
             // a new product (no productId) is created by the sale: one character is a name
             // (a shop's own short codes; v1 failed the whole batch, U11)
@@ -242,8 +246,8 @@ fn plan(client_id: ObjectId, b: &V1Batch) -> AppResult<Vec<Step>> {
         }
         let total = inv.total_amount.unwrap_or(subtotal);
         let paid = inv.paid_amount.unwrap_or_default();
-        e.check(!total.is_negative(), &f("totalAmount"), "must not be negative");
-        e.check(!paid.is_negative(), &f("paidAmount"), "must not be negative");
+        crate::limits::amount(&mut e, &f("totalAmount"), total);
+        crate::limits::amount(&mut e, &f("paidAmount"), paid);
         if paid > total {
             e.add(&f("paidAmount"), format!("cannot exceed the total {total}"));
         }
@@ -327,6 +331,7 @@ fn plan(client_id: ObjectId, b: &V1Batch) -> AppResult<Vec<Step>> {
         let f = |x: &str| format!("payment.create[{i}].{x}");
         let invoice_id = e.oid(&f("invoiceId"), &p.invoice_id);
         e.check(p.amount.is_positive(), &f("amount"), "must be greater than 0");
+        crate::limits::amount(&mut e, &f("amount"), p.amount);
         let method = p.method.clone().unwrap_or_else(|| "cash".into()).to_ascii_lowercase();
         if !crate::billing::model::METHODS.contains(&method.as_str()) {
             e.add(&f("method"), "must be one of cash, card, upi, bank, other");

@@ -20,7 +20,7 @@ async fn item(app: &TestApp, client: &str, name: &str, stock: i64, low: i64, dea
         client_id: oid(client),
         group_id: None,
         name: name.into(),
-        price: Paise(1000),
+        price: Paise::new(1000),
         stock,
         low_stock_quantity: low,
         unit: "nos".into(),

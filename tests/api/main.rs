@@ -14,6 +14,7 @@ mod hygiene;
 mod idempotency;
 mod otp;
 mod profile;
+mod robust;
 mod sync;
 
 mod catalog;

@@ -16,7 +16,7 @@ fn money(max: i64) -> impl Strategy<Value = i64> {
 }
 
 fn rupees(p: i64) -> Value {
-    serde_json::to_value(Paise(p)).unwrap_or(Value::Null)
+    serde_json::to_value(Paise::new(p)).unwrap_or(Value::Null)
 }
 
 fn hex_id() -> impl Strategy<Value = String> {
