@@ -13,6 +13,7 @@ mod hygiene;
 mod idempotency;
 mod otp;
 mod profile;
+mod rules;
 mod security;
 mod sync;
 
