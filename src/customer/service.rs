@@ -111,9 +111,11 @@ pub async fn list(
         let name = doc! { "name": { "$regex": format!("(^|\\s){}", regex::escape(s)), "$options": "i" } };
         let digits: String = s.chars().filter(|c| c.is_ascii_digit()).collect();
         let phone_like = !digits.is_empty() && s.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c));
-        // "+91 98..." searches the national number
-        let digits = match digits.strip_prefix("91") {
-            Some(rest) if s.starts_with('+') => rest.to_string(),
+        // a whole number in any written form searches its stored key ("0091 98186 34975");
+        // a partial "+91 98..." searches the national number
+        let digits = match (validate::normalize_phone(s), digits.strip_prefix("91")) {
+            (Ok(key), _) => key,
+            (Err(_), Some(rest)) if s.starts_with('+') => rest.to_string(),
             _ => digits,
         };
         filter = Some(if phone_like && !digits.is_empty() {
