@@ -266,6 +266,17 @@ mod tests {
         assert_eq!(normalize_phone("0044 7911 123456"), Ok("447911123456".into()));
         // a trunk 0 before nine digits is not a ten-digit number
         assert!(normalize_phone("0123456789").is_err());
+        // found by prop_phone_*: the Rust port strips a leading 91 from a valid national
+        // number and cannot read some; those are read as the ten digits they are
+        assert_eq!(normalize_phone("9112345678"), Ok("9112345678".into()));
+        assert_eq!(normalize_phone("9100000000"), Ok("9100000000".into()));
+        assert_eq!(normalize_phone("+91 91000 00000"), Ok("9100000000".into()));
+        assert_eq!(normalize_phone("+7 800 000 0000"), Ok("78000000000".into()));
+        assert_eq!(normalize_phone("78000000000"), Ok("78000000000".into()));
+        for odd in ["000000000001", "12640000", "091000000000", "9100000000000100"] {
+            let k = normalize_phone(odd);
+            assert!(k.as_ref().map_or(true, |k| normalize_phone(k).as_ref() == Ok(k)), "{odd:?} -> {k:?}");
+        }
         assert!(normalize_phone("+0091 98186 34975").is_err());
     }
 
