@@ -39,6 +39,10 @@ pub struct Config {
     pub otp_send_limit_per_phone: i64,
     pub otp_send_limit_per_ip: i64,
     pub otp_failed_verify_limit_per_day: i64,
+    /// Registration attempts per phone per hour (`REGISTER_LIMIT_PER_PHONE`, default 10).
+    pub register_limit_per_phone: i64,
+    /// Registration attempts per client IP per hour (`REGISTER_LIMIT_PER_IP`, default 30).
+    pub register_limit_per_ip: i64,
     pub cors_origins: Vec<String>,
     pub log_format: LogFormat,
     pub request_timeout: Duration,
@@ -48,8 +52,15 @@ pub struct Config {
     /// `SERVICE_UNAVAILABLE` rather than the request timeout.
     pub mongo_server_selection_timeout: Duration,
     pub body_limit_bytes: usize,
-    /// Trust the first address of `X-Forwarded-For` for per-IP limits (behind a proxy).
+    /// Tests only (`TEST_DELAY_AFTER_COMMIT_MS`, default 0, refused in production): money-moving
+    /// work sleeps this long after it finished, so its answer comes after the request timeout.
+    pub test_delay_after_commit: Duration,
+    /// Take the client address for per-IP limits from `X-Forwarded-For` (`TRUST_PROXY`,
+    /// default false; only behind our own proxy). See `http::forwarded_client`.
     pub trust_proxy: bool,
+    /// How many proxies of ours append to `X-Forwarded-For` (`TRUSTED_PROXY_HOPS`, default
+    /// 1, at most 10): the client is that many entries from the right.
+    pub trusted_proxy_hops: usize,
     /// How long a device session found active is trusted without reading it again
     /// (`SESSION_CACHE_MS`, default 1000; 0 = read on every request). See `auth::cache`.
     pub session_cache_ttl: Duration,
@@ -139,6 +150,14 @@ impl Config {
         let cors_origins = var("CORS_ORIGINS")
             .map(|s| s.split(',').map(|o| o.trim().to_string()).filter(|o| !o.is_empty()).collect())
             .unwrap_or_default();
+        let test_delay_after_commit = Duration::from_millis(parse(&var, "TEST_DELAY_AFTER_COMMIT_MS", 0)?);
+        if !test_delay_after_commit.is_zero() && app_env == AppEnv::Production {
+            return Err(ConfigError("TEST_DELAY_AFTER_COMMIT_MS is for tests and not allowed in production".into()));
+        }
+        let trusted_proxy_hops: usize = parse(&var, "TRUSTED_PROXY_HOPS", 1)?;
+        if !(1..=10).contains(&trusted_proxy_hops) {
+            return Err(ConfigError("TRUSTED_PROXY_HOPS must be between 1 and 10".into()));
+        }
         Ok(Config {
             app_env,
             mongo_url,
@@ -156,6 +175,8 @@ impl Config {
             otp_send_limit_per_phone: parse(&var, "OTP_SEND_LIMIT_PER_PHONE", 3)?,
             otp_send_limit_per_ip: parse(&var, "OTP_SEND_LIMIT_PER_IP", 30)?,
             otp_failed_verify_limit_per_day: parse(&var, "OTP_FAILED_VERIFY_LIMIT_PER_DAY", 20)?,
+            register_limit_per_phone: parse(&var, "REGISTER_LIMIT_PER_PHONE", 10)?,
+            register_limit_per_ip: parse(&var, "REGISTER_LIMIT_PER_IP", 30)?,
             cors_origins,
             log_format,
             request_timeout: Duration::from_secs(parse(&var, "REQUEST_TIMEOUT_SECS", 15)?),
@@ -163,7 +184,9 @@ impl Config {
                 parse::<u64>(&var, "MONGO_SERVER_SELECTION_TIMEOUT_MS", 5000)?.max(100),
             ),
             body_limit_bytes: parse(&var, "BODY_LIMIT_BYTES", 1024 * 1024)?,
+            test_delay_after_commit,
             trust_proxy: parse(&var, "TRUST_PROXY", false)?,
+            trusted_proxy_hops,
             session_cache_ttl: Duration::from_millis(parse(&var, "SESSION_CACHE_MS", 1000)?),
         })
     }

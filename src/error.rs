@@ -39,6 +39,9 @@ pub mod code {
     pub const RATE_LIMITED: &str = "RATE_LIMITED";
     pub const SERVICE_UNAVAILABLE: &str = "SERVICE_UNAVAILABLE";
     pub const TIMEOUT: &str = "REQUEST_TIMEOUT";
+    /// 504: the request timed out while money-moving work it started may still commit
+    /// (retry with the same `X-Idempotency-Key`).
+    pub const OUTCOME_UNKNOWN: &str = "OUTCOME_UNKNOWN";
     pub const INTERNAL: &str = "INTERNAL_ERROR";
 }
 

@@ -50,6 +50,15 @@ pub async fn incr(db: &Database, key: &str, window: Duration) -> Result<i64, App
     Err(AppError::internal("rate-limit counter kept colliding"))
 }
 
+/// Take back one hit of `key` in the current window (a counted attempt that turned out not
+/// to be a failure, e.g. a correct password). Never below zero.
+pub async fn undo(db: &Database, key: &str, window: Duration) -> Result<(), AppError> {
+    let coll = db.collection::<Document>("ratelimits");
+    let id = format!("{key}@{}", window_start(window));
+    coll.update_one(doc! { "_id": id, "count": { "$gt": 0_i64 } }, doc! { "$inc": { "count": -1_i64 } }).await?;
+    Ok(())
+}
+
 /// The count of `key` in the current window, without counting.
 pub async fn current(db: &Database, key: &str, window: Duration) -> Result<i64, AppError> {
     let coll = db.collection::<Document>("ratelimits");

@@ -63,20 +63,35 @@ pub fn control_char_path(v: &serde_json::Value) -> Option<String> {
 /// The error text for a field holding control characters.
 pub const CONTROL_CHARS: &str = "must not contain control characters";
 
-/// Normalise a phone number to digits only.
+/// Normalise a phone number to its stored key, with `phonenumber` (a port of Google's
+/// libphonenumber and its metadata), India as the default region.
 ///
-/// Rule (the same everywhere: clients, customers, dealers, carts, invoices):
-/// spaces, dashes, dots and parentheses are removed; `+91` followed by ten digits becomes
-/// the ten digits, and so does `+91 0` followed by ten digits; a national trunk `0` before
-/// ten digits is dropped (`09890000000` -> `9890000000`); `91` before ten digits (twelve
-/// digits in all) is dropped too. Any other `+<country>` keeps its digits; no country code
-/// starts with `0`, so `+0...` is refused. The result must be 10 to 15 digits, and is its
-/// own normal form (normalising it again gives it back).
+/// The key is unchanged from the earlier hand-written rules, so stored customers, clients
+/// and dealers keep matching: an Indian number (+91) is its national significant number
+/// (`9818634975`); another country's is its country code followed by its national number,
+/// digits only (`+1 415 555 0100` -> `14155550100`). The key is its own normal form (an
+/// 11-15 digit key without `+` parses back, in region IN, to itself).
+///
+/// Every written form of one number gives one key: `+91`, `0091` (the international call
+/// prefix), `91`, the trunk `0`, `+91 0`, `091`, spaces, dashes, dots and brackets (the earlier rules
+/// missed `0091 98186 34975`, which then created a second customer beside `9818634975`).
+/// Refused: letters (libphonenumber would read them as a vanity number), `+` followed by no
+/// country code or by `0`, and keys outside 10-15 digits.
 pub fn normalize_phone(input: &str) -> Result<String, &'static str> {
+    let key = phone_key(input)?;
+    // the key must read back as itself (the Rust port mis-reads a few odd digit strings;
+    // such a number is refused rather than stored under a key that would not match later)
+    match phone_key(&key) {
+        Ok(again) if again == key => Ok(key),
+        _ => Err("is not a phone number (10 to 15 digits, optionally with a country code)"),
+    }
+}
+
+fn phone_key(input: &str) -> Result<String, &'static str> {
     let cleaned: String = input.trim().chars().filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.')).collect();
     let (plus, digits) = match cleaned.strip_prefix('+') {
-        Some(rest) => (true, rest.to_string()),
-        None => (false, cleaned),
+        Some(rest) => (true, rest),
+        None => (false, cleaned.as_str()),
     };
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err("must contain only digits (at least 10)");
@@ -84,23 +99,60 @@ pub fn normalize_phone(input: &str) -> Result<String, &'static str> {
     if plus && digits.starts_with('0') {
         return Err("must have a country code after + (none starts with 0)");
     }
-    let national = if digits.len() == 12 && digits.starts_with("91") {
-        digits[2..].to_string()
-    } else if plus && digits.len() == 13 && digits.starts_with("910") {
-        digits[3..].to_string()
-    } else if !plus && digits.len() == 11 && digits.starts_with('0') {
-        digits[1..].to_string()
-    } else {
-        digits
-    };
-    if national.len() < 10 {
-        return Err("must have at least 10 digits");
-    }
-    if national.len() > 15 {
+    // call prefixes (`00`, the trunk `0`) aside, no number has more than 15 digits
+    if digits.trim_start_matches('0').len() > 15 {
         return Err("must have at most 15 digits");
     }
-    Ok(national)
+    // A bare ten-digit number is an Indian national number, and twelve digits starting with
+    // 91 are one with its country code: said explicitly, because the Rust port (0.3.10)
+    // strips a leading `91` from a valid national number (`9112345678` became `12345678`)
+    // and cannot read some (`9100000000`).
+    let text = if plus {
+        format!("+{digits}")
+    } else if digits.len() == 10 && !digits.starts_with('0') {
+        format!("+91{digits}")
+    } else if digits.len() == 12 && digits.starts_with("91") {
+        format!("+{digits}")
+    } else {
+        digits.to_string()
+    };
+    const NOT_A_NUMBER: &str = "is not a phone number (10 to 15 digits, optionally with a country code)";
+    let mut number = phonenumber::parse(Some(phonenumber::country::Id::IN), &text).map_err(|_| NOT_A_NUMBER)?;
+    // More than ten digits without any prefix is not an Indian number: the country code was
+    // written without its `+` (`14155550100`, the stored key of `+1 415 555 0100`).
+    let bare = !plus && !digits.starts_with('0');
+    if bare && number.code().value() == INDIA && number.national().to_string().len() != 10 {
+        number =
+            phonenumber::parse(Some(phonenumber::country::Id::IN), format!("+{digits}")).map_err(|_| NOT_A_NUMBER)?;
+    }
+    let code = number.code().value();
+    let mut national = number.national().to_string();
+    // `091 98186 34975`: the trunk 0 and the country code written together leave `91` in
+    // front of a valid number, which libphonenumber does not strip after a trunk prefix
+    if code == INDIA && !phonenumber::is_valid(&number) && national.len() == 12 {
+        if let Some(rest) = national.strip_prefix("91") {
+            let valid = phonenumber::parse(Some(phonenumber::country::Id::IN), format!("+91{rest}"))
+                .is_ok_and(|n| phonenumber::is_valid(&n));
+            if valid {
+                national = rest.to_string();
+            }
+        }
+    }
+    if code == INDIA && (national.starts_with('0') || national.len() != 10) {
+        return Err("must have 10 digits after the country code 91");
+    }
+    let key = if code == INDIA { national } else { format!("{code}{national}") };
+    if key.len() < 10 {
+        return Err("must have at least 10 digits");
+    }
+    if key.len() > 15 {
+        return Err("must have at most 15 digits");
+    }
+    Ok(key)
 }
+
+/// India's country calling code: the stored key of an Indian number has no country code.
+const INDIA: u16 = 91;
 
 pub fn phone_field(field: &str, input: &str) -> Result<String, AppError> {
     normalize_phone(input).map_err(|m| AppError::validation(field, m))
@@ -260,6 +312,44 @@ mod tests {
         assert!(normalize_phone("1234567890123456").is_err());
     }
 
+    /// Finding (issue 12, 3): `0091 98186 34975` created a second customer beside
+    /// `9818634975`; every written form now gives the stored key of the earlier rules.
+    #[test]
+    fn phone_written_forms_share_one_key() {
+        for t in [
+            "9818634975",
+            "0091 98186 34975",
+            "00 91 98186 34975",
+            "091 9818634975",
+            "+91 98186 34975",
+            "+91 (0) 98186 34975",
+            "(+91) 98186-34975",
+            "919818634975",
+            "09818634975",
+            "098186-34975",
+        ] {
+            assert_eq!(normalize_phone(t), Ok("9818634975".into()), "{t:?}");
+        }
+        // other countries keep their code in the key, and the key is its own normal form
+        assert_eq!(normalize_phone("+44 7911 123456"), Ok("447911123456".into()));
+        assert_eq!(normalize_phone("447911123456"), Ok("447911123456".into()));
+        assert_eq!(normalize_phone("0044 7911 123456"), Ok("447911123456".into()));
+        // a trunk 0 before nine digits is not a ten-digit number
+        assert!(normalize_phone("0123456789").is_err());
+        // found by prop_phone_*: the Rust port strips a leading 91 from a valid national
+        // number and cannot read some; those are read as the ten digits they are
+        assert_eq!(normalize_phone("9112345678"), Ok("9112345678".into()));
+        assert_eq!(normalize_phone("9100000000"), Ok("9100000000".into()));
+        assert_eq!(normalize_phone("+91 91000 00000"), Ok("9100000000".into()));
+        assert_eq!(normalize_phone("+7 800 000 0000"), Ok("78000000000".into()));
+        assert_eq!(normalize_phone("78000000000"), Ok("78000000000".into()));
+        for odd in ["000000000001", "12640000", "091000000000", "9100000000000100"] {
+            let k = normalize_phone(odd);
+            assert!(k.as_ref().map_or(true, |k| normalize_phone(k).as_ref() == Ok(k)), "{odd:?} -> {k:?}");
+        }
+        assert!(normalize_phone("+0091 98186 34975").is_err());
+    }
+
     #[test]
     fn cut_keeps_whole_letters() {
         let s = "कार्बोरेटर"; // 3 bytes a letter
@@ -344,11 +434,6 @@ mod prop_tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// An Indian mobile number in its canonical form.
-    fn mobile() -> impl Strategy<Value = String> {
-        "[6-9][0-9]{9}"
-    }
-
     /// `d` with separators (space, dash, dot, parentheses) sprinkled between digits.
     fn sprinkle(d: &str, seps: &[(usize, char)]) -> String {
         let mut out = String::new();
@@ -387,9 +472,18 @@ mod prop_tests {
             }
         }
 
-        /// The usual ways of writing one Indian mobile all give the same ten digits.
+        /// The usual ways of writing one Indian mobile all give the same ten digits: `+91`,
+        /// `0091` (the international call prefix), `91`, the trunk `0`, `+91 0`, `091`
+        /// (for a number valid in India's numbering plan), brackets, spaces, dashes, dots.
         #[test]
-        fn prop_phone_formats_agree(d in mobile(), seps in separators(), prefix in 0usize..8, pad in "[ ]{0,2}") {
+        fn prop_phone_formats_agree(
+            d in prop_oneof!["[6-9][0-9]{9}", "9[0-9]{9}"],
+            seps in separators(),
+            prefix in 0usize..13,
+            pad in "[ ]{0,2}",
+        ) {
+            let valid_in_plan = phonenumber::parse(Some(phonenumber::country::Id::IN), format!("+91{d}"))
+                .is_ok_and(|n| phonenumber::is_valid(&n));
             let written = match prefix {
                 0 => d.clone(),
                 1 => format!("+91{d}"),
@@ -398,7 +492,13 @@ mod prop_tests {
                 4 => format!("91{d}"),
                 5 => format!("0{d}"),
                 6 => format!("+91 0{d}"),
-                _ => format!("(+91) {d}"),
+                7 => format!("(+91) {d}"),
+                8 => format!("0091{d}"),
+                9 => format!("0091 {d}"),
+                10 => format!("00 91 {d}"),
+                11 => format!("+91 (0) {d}"),
+                _ if valid_in_plan => format!("091{d}"),
+                _ => format!("0{d}"),
             };
             let written = format!("{pad}{}{pad}", sprinkle(&written, &seps));
             prop_assert_eq!(normalize_phone(&written), Ok(d.clone()), "{:?}", written);

@@ -31,14 +31,18 @@ fn check_password(errs: &mut Errors, p: &str) {
 }
 
 /// Register a shop (OTP purpose `register`); answers the token of its first device session.
+/// The OTP is checked before anything else about the phone, so without a valid code a
+/// registered and an unregistered phone get the same answer; attempts are limited per IP
+/// (`REGISTER_LIMIT_PER_IP`) and per phone (`REGISTER_LIMIT_PER_PHONE`) per hour.
 #[utoipa::path(post, path = "/auth/register", tag = "auth", request_body = RegisterRequest,
     responses(
         (status = 201, description = "Registered and logged in", body = RegisterResponse),
-        (status = 400, description = "Validation, phone already registered, or OTP invalid", body = ErrorBody),
-        (status = 429, description = "Too many attempts", body = ErrorBody),
+        (status = 400, description = "Validation, OTP invalid (checked first), or phone already registered (only with a valid OTP)", body = ErrorBody),
+        (status = 429, description = "Too many registration attempts from this IP or for this phone", body = ErrorBody),
     ))]
 pub async fn register(
     State(state): State<AppState>,
+    ip: ClientIp,
     ApiJson(req): ApiJson<RegisterRequest>,
 ) -> AppResult<(StatusCode, Json<RegisterResponse>)> {
     let mut e = Errors::new();
@@ -64,6 +68,7 @@ pub async fn register(
         &state,
         req.otp.trim(),
         &device_id,
+        &ip.0,
         NewClient {
             phone,
             owner_name,

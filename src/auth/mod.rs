@@ -91,7 +91,7 @@ pub async fn authenticate(state: &AppState, headers: &axum::http::HeaderMap) -> 
         return Err(AppError::forbidden(code::ACCOUNT_INACTIVE, "Account is inactive"));
     }
     if chrono::Utc::now().timestamp_millis() - session.last_seen_at.timestamp_millis() > 60_000 {
-        repo::touch(&state.db, session_id).await?;
+        repo::touch(&state.db, client_id, session_id).await?;
     }
     state.sessions.remember(session_id, client_id, generation, checked_at);
     Ok(AuthClient { client_id, session_id, phone: claims.phone_number })

@@ -68,12 +68,12 @@ pub async fn end(db: &Database, id: ObjectId, client_id: ObjectId) -> Result<boo
 }
 
 /// Refresh `lastSeenAt`, at most once a minute (the filter makes it a no-op otherwise).
-pub async fn touch(db: &Database, id: ObjectId) -> Result<(), AppError> {
+pub async fn touch(db: &Database, client_id: ObjectId, id: ObjectId) -> Result<(), AppError> {
     let now = DateTime::now();
     let minute_ago = DateTime::from_millis(now.timestamp_millis() - 60_000);
     coll(db)
         .update_one(
-            doc! { "_id": id, "isActive": true, "lastSeenAt": { "$lt": minute_ago } },
+            doc! { "_id": id, "clientId": client_id, "isActive": true, "lastSeenAt": { "$lt": minute_ago } },
             doc! { "$set": { "lastSeenAt": now } },
         )
         .await?;

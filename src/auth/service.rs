@@ -55,21 +55,48 @@ fn new_session(client_id: ObjectId, device_id: &str) -> DeviceSession {
     }
 }
 
+/// The window of the registration attempt limits (`REGISTER_LIMIT_PER_PHONE` / `_PER_IP`).
+const REGISTER_WINDOW: std::time::Duration = std::time::Duration::from_secs(3600);
+
 fn already_registered() -> AppError {
     AppError::Validation(vec!["phoneNumber: is already registered".into()])
 }
 
-/// Register: the phone must be new (checked before the OTP, so the OTP is not spent), the
-/// OTP (purpose `register`) is verified and consumed, then the client and its first device
-/// session are written in one transaction.
-pub async fn register(state: &AppState, otp_code: &str, device_id: &str, new: NewClient) -> AppResult<Issued> {
-    if clients::find_by_phone(&state.db, &new.phone).await?.is_some() {
-        return Err(already_registered());
-    }
+/// Register: per-IP and per-phone attempt limits, then the OTP (purpose `register`) is
+/// verified and consumed, then the client and its first device session are written in one
+/// transaction.
+///
+/// The OTP comes FIRST: a register code is never issued to a registered phone
+/// (`otp::service::send`), so without a valid code a registered and an unregistered phone get
+/// the same 400 `otp: invalid or expired OTP` and registration reveals nothing. "Already
+/// registered" is answered only to the holder of a valid code whose phone was registered
+/// meanwhile (the unique index decides).
+pub async fn register(
+    state: &AppState,
+    otp_code: &str,
+    device_id: &str,
+    ip: &str,
+    new: NewClient,
+) -> AppResult<Issued> {
+    let cfg = &state.config;
+    let message = "Too many registration attempts; try again later";
+    ratelimit::hit(&state.db, &format!("register:ip:{ip}"), REGISTER_WINDOW, cfg.register_limit_per_ip, message)
+        .await?;
+    ratelimit::hit(
+        &state.db,
+        &format!("register:phone:{}", new.phone),
+        REGISTER_WINDOW,
+        cfg.register_limit_per_phone,
+        message,
+    )
+    .await?;
     match otp::verify(state, &new.phone, Purpose::Register, otp_code, true).await? {
         Ok(()) => {}
         Err(VerifyError::Invalid) => return Err(AppError::validation("otp", "invalid or expired OTP")),
         Err(VerifyError::Locked) => return Err(AppError::validation("otp", "too many failed attempts today")),
+    }
+    if clients::find_by_phone(&state.db, &new.phone).await?.is_some() {
+        return Err(already_registered());
     }
     let password_hash = match new.password {
         Some(p) => Some(password::hash(p).await?),
@@ -126,7 +153,8 @@ fn invalid_credentials() -> AppError {
 }
 
 /// Failed password logins allowed per phone and per IP address in 15 minutes (OTPs have
-/// their own caps). Successful logins do not count.
+/// their own caps). Every attempt is counted before the hash; a successful one is given
+/// back, so successful logins do not count.
 const PASSWORD_FAILS_PER_PHONE: i64 = 10;
 const PASSWORD_FAILS_PER_IP: i64 = 100;
 const PASSWORD_WINDOW: std::time::Duration = std::time::Duration::from_secs(900);
@@ -147,24 +175,30 @@ pub async fn login(state: &AppState, phone: &str, cred: Credential, device_id: &
             }
         },
         Credential::Password(p) => {
+            // Count the attempt FIRST, atomically (`$inc` returns the new count), then check:
+            // of a parallel burst exactly the first `limit` get as far as the hash. Reading
+            // the counter, hashing, then counting (as before) let a burst through the cap.
             let keys = [
                 (format!("login-pw-fail:phone:{phone}"), PASSWORD_FAILS_PER_PHONE),
                 (format!("login-pw-fail:ip:{ip}"), PASSWORD_FAILS_PER_IP),
             ];
+            let mut over = false;
             for (key, limit) in &keys {
-                if ratelimit::current(&state.db, key, PASSWORD_WINDOW).await? >= *limit {
-                    return Err(AppError::TooManyRequests {
-                        message: "Too many failed login attempts; try again later".into(),
-                        retry_after_secs: PASSWORD_WINDOW.as_secs(),
-                    });
-                }
+                over |= ratelimit::incr(&state.db, key, PASSWORD_WINDOW).await? > *limit;
+            }
+            if over {
+                return Err(AppError::TooManyRequests {
+                    message: "Too many failed login attempts; try again later".into(),
+                    retry_after_secs: PASSWORD_WINDOW.as_secs(),
+                });
             }
             let stored = client.as_ref().and_then(|c| c.password_hash.clone());
             if !password::verify(p, stored).await? {
-                for (key, _) in &keys {
-                    ratelimit::incr(&state.db, key, PASSWORD_WINDOW).await?;
-                }
                 return Err(invalid_credentials());
+            }
+            // a correct password is not a failure: give the attempt back
+            for (key, _) in &keys {
+                ratelimit::undo(&state.db, key, PASSWORD_WINDOW).await?;
             }
         }
     }

@@ -12,8 +12,9 @@ use crate::{
     auth::AuthClient,
     billing::{
         dto::*,
-        model::{InvoiceDoc, PaymentDoc, METHODS},
-        service::{self, CustomerRef, Keyed, LineSource, Payment, Sale, MAX_INVOICE_LINES, MAX_QUANTITY},
+        model::{InvoiceDoc, PaymentDoc},
+        rules::{self, method, non_negative, quantity},
+        service::{self, CustomerRef, Keyed, LineSource, Payment, Sale},
     },
     error::{AppError, AppResult},
     extract::{from_value, ApiJson, ApiPath},
@@ -44,7 +45,8 @@ fn render_payment(payment: &PaymentDoc, inv: &InvoiceDoc) -> AppResult<String> {
 
 /// Issue a sale; with `X-Idempotency-Key` exactly once per (client, key) (`sync::idem`):
 /// a retry gets the stored first answer (`Idempotent-Replayed: true`), another body 422, a
-/// twin in flight 409.
+/// twin in flight 409. The work runs detached from the request (`http::detached`): a
+/// request timeout cannot cut it, and answers 504 `OUTCOME_UNKNOWN` meanwhile.
 async fn issue_answer(
     state: &AppState,
     sale: Sale,
@@ -52,40 +54,24 @@ async fn issue_answer(
     route: &str,
     body: &Value,
 ) -> AppResult<Response> {
-    let Some(key) = key else {
-        let inv = service::issue(state, sale).await?;
-        return Ok((StatusCode::CREATED, Json(InvoiceResponse::of(&inv))).into_response());
-    };
-    let hash = idem::hash(route, body);
-    let hook = Keyed { key: &key, hash: &hash, status: 201, render: &render_invoice as &service::RenderInvoice };
-    let client_id = sale.client_id;
-    let answer = idem::once(state, client_id, &key, &hash, lease_secs(state), 201, || async {
-        let (_, out) = service::issue_keyed(state, sale.clone(), Some(&hook)).await?;
-        out.ok_or_else(|| AppError::internal("keyed sale without a response"))
+    let hash = key.as_ref().map(|_| idem::hash(route, body));
+    let st = state.clone();
+    crate::http::detached(state, async move {
+        let state = &st;
+        let (Some(key), Some(hash)) = (key, hash) else {
+            let inv = service::issue(state, sale).await?;
+            return Ok((StatusCode::CREATED, Json(InvoiceResponse::of(&inv))).into_response());
+        };
+        let hook = Keyed { key: &key, hash: &hash, status: 201, render: &render_invoice as &service::RenderInvoice };
+        let client_id = sale.client_id;
+        let answer = idem::once(state, client_id, &key, &hash, lease_secs(state), 201, || async {
+            let (_, out) = service::issue_keyed(state, sale.clone(), Some(&hook)).await?;
+            out.ok_or_else(|| AppError::internal("keyed sale without a response"))
+        })
+        .await?;
+        Ok(answer.into_response())
     })
-    .await?;
-    Ok(answer.into_response())
-}
-
-fn quantity(e: &mut Errors, field: &str, q: i64) {
-    if q <= 0 || q > MAX_QUANTITY {
-        e.add(field, format!("must be a whole number from 1 to {MAX_QUANTITY}"));
-    }
-}
-
-/// An amount of a sale: 0 to `limits::MAX_INVOICE`.
-fn non_negative(e: &mut Errors, field: &str, v: Option<Paise>) -> Paise {
-    let v = v.unwrap_or_default();
-    crate::limits::amount(e, field, v);
-    v
-}
-
-fn method(e: &mut Errors, field: &str, m: &Option<String>) -> String {
-    let m = m.as_deref().map(str::trim).filter(|m| !m.is_empty()).unwrap_or("cash").to_ascii_lowercase();
-    if !METHODS.contains(&m.as_str()) {
-        e.add(field, format!("must be one of {}", METHODS.join(", ")));
-    }
-    m
+    .await
 }
 
 fn customer(
@@ -94,7 +80,7 @@ fn customer(
     phone: &Option<String>,
     name: &Option<String>,
 ) -> (CustomerRef, Option<String>, Option<String>) {
-    let name = e.opt_text("clientCustomerName", name, 0, 100).filter(|n| !n.is_empty());
+    let name = rules::sale_customer_name(e, "clientCustomerName", name);
     let phone = phone.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(|p| e.phone("clientCustomerPhone", p));
     let id = id.as_deref().map(str::trim).filter(|i| !i.is_empty()).and_then(|i| e.oid("clientCustomerId", i));
     let r = match (id, &phone) {
@@ -123,7 +109,7 @@ pub async fn create_cart(
         .map(str::trim)
         .filter(|p| !p.is_empty())
         .map(|p| e.phone("clientCustomerPhone", p));
-    let name = e.opt_text("clientCustomerName", &req.client_customer_name, 0, 100).filter(|n| !n.is_empty());
+    let name = rules::sale_customer_name(&mut e, "clientCustomerName", &req.client_customer_name);
     e.finish()?;
     let cart = service::create_cart(&state, auth.client_id, phone, name).await?;
     Ok((StatusCode::CREATED, Json(CartResponse { success: true, cart: CartWire::from_doc(&cart)? })))
@@ -143,7 +129,7 @@ pub async fn add_item(
     let item_id = e.oid("itemId", &req.item_id);
     quantity(&mut e, "quantity", req.quantity);
     if req.unit_price.is_some() {
-        non_negative(&mut e, "unitPrice", req.unit_price);
+        rules::unit_price(&mut e, "unitPrice", req.unit_price);
     }
     e.finish()?;
     let (cart_id, item_id) = (cart_id.unwrap_or_default(), item_id.unwrap_or_default());
@@ -212,11 +198,9 @@ fn sale_common(
     let paid = non_negative(e, "paidAmount", paid);
     let tax = non_negative(e, "totalTax", tax);
     let discount = non_negative(e, "totalDiscount", discount);
-    if total.is_some_and(|t| t.is_negative()) {
-        e.add("totalAmount", "must not be negative");
-    }
+    let total = rules::total(e, "totalAmount", total);
     let method = method(e, "paymentMethod", m);
-    let notes = e.opt_text("notes", notes, 0, 1000).unwrap_or_default();
+    let notes = rules::notes(e, "notes", notes);
     (paid, tax, discount, total, method, notes)
 }
 
@@ -225,7 +209,8 @@ fn sale_common(
 #[utoipa::path(post, path = "/business/invoices/generate", tag = "billing", security(("bearer" = [])), request_body = GenerateFromCartRequest,
     params(("X-Idempotency-Key" = Option<String>, Header, description = "Per-client key of this sale (1-255 visible ASCII, e.g. a UUID; kept 30 days): a retry gets the stored first answer with `Idempotent-Replayed: true`")),
     responses((status = 201, body = InvoiceResponse), (status = 400, body = ErrorBody), (status = 409, description = "Cart already invoiced, not enough stock (INSUFFICIENT_STOCK, only when the shop sets allowNegativeStock false), or the same X-Idempotency-Key still in flight", body = ErrorBody),
-        (status = 422, description = "X-Idempotency-Key already used with another body", body = ErrorBody)))]
+        (status = 422, description = "X-Idempotency-Key already used with another body", body = ErrorBody),
+        (status = 504, description = "OUTCOME_UNKNOWN: timed out while the work may still complete; retry with the same X-Idempotency-Key", body = ErrorBody)))]
 pub async fn generate(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -255,12 +240,7 @@ fn product_lines(
     e: &mut Errors,
     products: &[ProductLineRequest],
 ) -> Vec<(usize, bson::oid::ObjectId, i64, Option<Paise>)> {
-    if products.is_empty() {
-        e.add("products", "must have at least one product");
-    }
-    if products.len() > MAX_INVOICE_LINES {
-        e.add("products", format!("must have at most {MAX_INVOICE_LINES} products"));
-    }
+    rules::line_count(e, "products", products.len());
     let mut out = Vec::new();
     for (i, p) in products.iter().enumerate() {
         let field = format!("products[{i}].productId");
@@ -272,9 +252,7 @@ fn product_lines(
             }
         };
         quantity(e, &format!("products[{i}].quantity"), p.quantity);
-        if p.cost_per_unit.is_some_and(|c| c.is_negative()) {
-            e.add(&format!("products[{i}].costPerUnit"), "must not be negative");
-        }
+        rules::unit_price(e, &format!("products[{i}].costPerUnit"), p.cost_per_unit);
         if let Some(id) = id {
             // the price the customer was charged; none = the catalog price
             out.push((i, id, p.quantity, p.cost_per_unit));
@@ -289,7 +267,8 @@ fn product_lines(
 #[utoipa::path(post, path = "/business/invoices/generatewithproducts", tag = "billing", security(("bearer" = [])), request_body = GenerateWithProductsRequest,
     params(("X-Idempotency-Key" = Option<String>, Header, description = "Per-client key of this sale (1-255 visible ASCII, e.g. a UUID; kept 30 days): a retry gets the stored first answer with `Idempotent-Replayed: true`")),
     responses((status = 201, body = InvoiceResponse), (status = 400, body = ErrorBody), (status = 409, description = "Not enough stock (INSUFFICIENT_STOCK, only when the shop sets allowNegativeStock false), or the same X-Idempotency-Key still in flight", body = ErrorBody),
-        (status = 422, description = "X-Idempotency-Key already used with another body", body = ErrorBody)))]
+        (status = 422, description = "X-Idempotency-Key already used with another body", body = ErrorBody),
+        (status = 504, description = "OUTCOME_UNKNOWN: timed out while the work may still complete; retry with the same X-Idempotency-Key", body = ErrorBody)))]
 pub async fn generate_with_products(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -368,7 +347,8 @@ fn build_sale(
 #[utoipa::path(post, path = "/business/invoices/incomplete-sale", tag = "billing", security(("bearer" = [])), request_body = GenerateWithProductsRequest,
     params(("X-Idempotency-Key" = Option<String>, Header, description = "Per-client key of this sale (1-255 visible ASCII, e.g. a UUID; kept 30 days): a retry gets the stored first answer with `Idempotent-Replayed: true`")),
     responses((status = 201, body = InvoiceResponse), (status = 400, body = ErrorBody), (status = 409, description = "Cart already invoiced, not enough stock (INSUFFICIENT_STOCK, only when the shop sets allowNegativeStock false), or the same X-Idempotency-Key still in flight", body = ErrorBody),
-        (status = 422, description = "X-Idempotency-Key already used with another body", body = ErrorBody)))]
+        (status = 422, description = "X-Idempotency-Key already used with another body", body = ErrorBody),
+        (status = 504, description = "OUTCOME_UNKNOWN: timed out while the work may still complete; retry with the same X-Idempotency-Key", body = ErrorBody)))]
 pub async fn incomplete_sale(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -385,7 +365,8 @@ pub async fn incomplete_sale(
     params(("X-Idempotency-Key" = Option<String>, Header, description = "Per-client key of this payment (1-255 visible ASCII, e.g. a UUID; kept 30 days): a retry gets the stored first answer with `Idempotent-Replayed: true`")),
     responses((status = 200, body = PayResponse), (status = 400, description = "Validation, unknown invoice, or amount above the balance", body = ErrorBody),
         (status = 409, description = "The same X-Idempotency-Key still in flight", body = ErrorBody),
-        (status = 422, description = "X-Idempotency-Key already used with another body", body = ErrorBody)))]
+        (status = 422, description = "X-Idempotency-Key already used with another body", body = ErrorBody),
+        (status = 504, description = "OUTCOME_UNKNOWN: timed out while the work may still complete; retry with the same X-Idempotency-Key", body = ErrorBody)))]
 pub async fn pay(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -396,11 +377,9 @@ pub async fn pay(
     let req: PayRequest = from_value(body.clone())?;
     let mut e = Errors::new();
     let invoice_id = e.oid("invoiceId", &req.invoice_id);
-    if !req.amount.is_positive() {
-        e.add("amount", "must be greater than 0");
-    }
+    rules::payment_amount(&mut e, "amount", req.amount);
     let method = method(&mut e, "method", &req.method);
-    let note = e.opt_text("note", &req.note, 0, 500).unwrap_or_default();
+    let note = rules::payment_note(&mut e, "note", &req.note);
     e.finish()?;
     let p = Payment {
         client_id: auth.client_id,
@@ -410,21 +389,26 @@ pub async fn pay(
         note,
         paid_at: None,
     };
-    let Some(key) = key else {
-        let (payment, invoice) = service::pay(&state, p).await?;
-        return Ok(Json(PayResponse {
-            success: true,
-            payment: (&payment).into(),
-            invoice: InvoiceWire::from_doc(&invoice),
+    let hash = key.as_ref().map(|_| idem::hash("POST /api/business/invoices/pay", &body));
+    let st = state.clone();
+    crate::http::detached(&state, async move {
+        let state = st;
+        let (Some(key), Some(hash)) = (key, hash) else {
+            let (payment, invoice) = service::pay(&state, p).await?;
+            return Ok(Json(PayResponse {
+                success: true,
+                payment: (&payment).into(),
+                invoice: InvoiceWire::from_doc(&invoice),
+            })
+            .into_response());
+        };
+        let hook = Keyed { key: &key, hash: &hash, status: 200, render: &render_payment as &service::RenderPayment };
+        let answer = idem::once(&state, p.client_id, &key, &hash, lease_secs(&state), 200, || async {
+            let (_, _, out) = service::pay_keyed(&state, &p, Some(&hook)).await?;
+            out.ok_or_else(|| AppError::internal("keyed payment without a response"))
         })
-        .into_response());
-    };
-    let hash = idem::hash("POST /api/business/invoices/pay", &body);
-    let hook = Keyed { key: &key, hash: &hash, status: 200, render: &render_payment as &service::RenderPayment };
-    let answer = idem::once(&state, p.client_id, &key, &hash, lease_secs(&state), 200, || async {
-        let (_, _, out) = service::pay_keyed(&state, &p, Some(&hook)).await?;
-        out.ok_or_else(|| AppError::internal("keyed payment without a response"))
+        .await?;
+        Ok(answer.into_response())
     })
-    .await?;
-    Ok(answer.into_response())
+    .await
 }

@@ -5,6 +5,7 @@ pub mod handlers;
 pub mod model;
 pub mod repo;
 pub mod reports;
+pub mod rules;
 pub mod service;
 
 use utoipa_axum::{router::OpenApiRouter, routes};

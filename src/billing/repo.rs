@@ -12,6 +12,7 @@ use crate::{
     catalog::model::{ItemDoc, ItemGroupDoc},
     client::model::ClientSettings,
     customer::model::CustomerDoc,
+    db::scoped,
     error::AppError,
     money::Paise,
 };
@@ -211,7 +212,7 @@ pub async fn upsert_customer(
     if let Some(n) = name {
         if c.name.is_empty() || c.name == PLACEHOLDER_NAME {
             customers(db)
-                .update_one(doc! { "_id": c.id }, doc! { "$set": { "name": n, "updatedAt": now } })
+                .update_one(scoped(client_id, doc! { "_id": c.id }), doc! { "$set": { "name": n, "updatedAt": now } })
                 .session(&mut *s)
                 .await?;
             return Ok(CustomerDoc { name: n.to_string(), ..c });
@@ -238,6 +239,7 @@ pub async fn upsert_customer_plain(
 pub async fn customer_after_sale(
     db: &Database,
     s: &mut ClientSession,
+    client_id: ObjectId,
     id: ObjectId,
     dues_delta: Paise,
     purchased: bool,
@@ -248,7 +250,10 @@ pub async fn customer_after_sale(
         set.insert("lastPurchaseAt", now);
     }
     customers(db)
-        .update_one(doc! { "_id": id }, doc! { "$inc": { "outstandingBalance": dues_delta.as_i64() }, "$set": set })
+        .update_one(
+            scoped(client_id, doc! { "_id": id }),
+            doc! { "$inc": { "outstandingBalance": dues_delta.as_i64() }, "$set": set },
+        )
         .session(&mut *s)
         .await?;
     Ok(())
@@ -281,9 +286,11 @@ pub async fn insert_invoice(db: &Database, s: &mut ClientSession, inv: &InvoiceD
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 pub async fn set_number(
     db: &Database,
     s: &mut ClientSession,
+    client_id: ObjectId,
     id: ObjectId,
     number: &str,
     fy: &str,
@@ -292,7 +299,7 @@ pub async fn set_number(
 ) -> Result<(), AppError> {
     invoices(db)
         .update_one(
-            doc! { "_id": id, "invoiceNumber": bson::Bson::Null },
+            scoped(client_id, doc! { "_id": id, "invoiceNumber": bson::Bson::Null }),
             doc! { "$set": { "invoiceNumber": number, "financialYear": fy, "seq": seq, "invoiceDate": date } },
         )
         .session(&mut *s)

@@ -20,10 +20,8 @@ use crate::{
 
 /// Lines a cart may hold.
 pub const MAX_CART_LINES: usize = 500;
-/// Lines an invoice may hold.
-pub const MAX_INVOICE_LINES: usize = 500;
-/// Quantity bound per line (the one bound on quantities, `limits::MAX_UNITS`).
-pub const MAX_QUANTITY: i64 = crate::limits::MAX_UNITS;
+/// Lines an invoice may hold, and the quantity bound per line (the sale input rules).
+pub use crate::billing::rules::{MAX_INVOICE_LINES, MAX_QUANTITY};
 /// Invoices are due this many days after the invoice date.
 pub const DUE_DAYS: i64 = 30;
 
@@ -388,7 +386,7 @@ async fn issue_in(s: &mut mongodb::ClientSession, ctx: &Ctx<'_>) -> AppResult<In
         repo::insert_payment(database, s, &p).await?;
     }
     if let Some(c) = &customer {
-        repo::customer_after_sale(database, s, c.id, pending, true).await?;
+        repo::customer_after_sale(database, s, client_id, c.id, pending, true).await?;
         if finalized {
             repo::insert_history(database, s, &history(&inv, c.id, at)).await?;
         }
@@ -725,7 +723,7 @@ async fn assign_number(
 ) -> AppResult<()> {
     let (number, fy, seq) = next_number(database, s, inv.client_id, now).await?;
     let date = time::ist_date_string(now);
-    repo::set_number(database, s, inv.id, &number, &fy, seq, &date).await?;
+    repo::set_number(database, s, inv.client_id, inv.id, &number, &fy, seq, &date).await?;
     inv.invoice_number = Some(number);
     inv.financial_year = Some(fy);
     inv.seq = Some(seq);
@@ -798,7 +796,7 @@ pub async fn pay_in(
         repo::set_payment_time(database, s, p.client_id, payment.id, payment.paid_at).await?;
     }
     if let Some(c) = inv.client_customer_id {
-        repo::customer_after_sale(database, s, c, Paise::new(-p.amount.as_i64()), false).await?;
+        repo::customer_after_sale(database, s, p.client_id, c, Paise::new(-p.amount.as_i64()), false).await?;
         if inv.is_finalized {
             repo::insert_history(database, s, &history(&inv, c, now)).await?;
         }

@@ -77,6 +77,7 @@ async fn main() -> anyhow::Result<()> {
         ("OTP_PROVIDER", "console".to_string()),
         ("OTP_SEND_LIMIT_PER_PHONE", "1000".to_string()),
         ("OTP_SEND_LIMIT_PER_IP", "100000".to_string()),
+        ("REGISTER_LIMIT_PER_IP", "100000".to_string()),
     ]
     .into_iter()
     .collect();

@@ -136,6 +136,7 @@ fn start_server(bin: &PathBuf, mongo_url: &str, db: &str, port: u16) -> anyhow::
         .env("OTP_SEND_LIMIT_PER_PHONE", "1000")
         .env("OTP_SEND_LIMIT_PER_IP", "100000")
         .env("OTP_FAILED_VERIFY_LIMIT_PER_DAY", "1000")
+        .env("REGISTER_LIMIT_PER_IP", "100000")
         .env("REQUEST_TIMEOUT_SECS", "60")
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)

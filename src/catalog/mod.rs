@@ -5,6 +5,7 @@ pub mod dto;
 pub mod handlers;
 pub mod model;
 pub mod repo;
+pub mod rules;
 pub mod service;
 pub mod stock;
 

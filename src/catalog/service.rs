@@ -1,26 +1,23 @@
 //! Business rules of item groups and items.
 
-use bson::{oid::ObjectId, Bson, DateTime, Document};
+use bson::{oid::ObjectId, DateTime, Document};
 
 use crate::{
     catalog::{
         dto::{CreateGroupRequest, CreateItemRequest, ListItemsQuery, UpdateGroupRequest, UpdateItemRequest},
-        model::{ItemDoc, ItemGroupDoc, UNITS},
+        model::{ItemDoc, ItemGroupDoc},
         repo::{self, ItemFilter},
+        rules::{self, ItemInput},
         stock,
     },
     db,
     error::{AppError, AppResult},
-    money::Paise,
     state::AppState,
     validate::Errors,
 };
 
 /// Largest page of a paged list.
 pub const MAX_PAGE: u32 = 200;
-
-const NAME_MAX: usize = 200;
-const DESCRIPTION_MAX: usize = 500;
 
 fn not_found_group() -> AppError {
     AppError::not_found("Item group not found")
@@ -34,8 +31,8 @@ fn not_found_item() -> AppError {
 
 pub async fn create_group(state: &AppState, client_id: ObjectId, req: CreateGroupRequest) -> AppResult<ItemGroupDoc> {
     let mut e = Errors::new();
-    let name = e.text("name", &req.name, 2, 100);
-    let description = e.opt_text("description", &req.description, 0, DESCRIPTION_MAX).unwrap_or_default();
+    let name = rules::group_name(&mut e, "", &req.name);
+    let description = req.description.as_deref().map(|d| rules::description(&mut e, "", d)).unwrap_or_default();
     e.finish()?;
     let now = DateTime::now();
     let g = ItemGroupDoc {
@@ -64,10 +61,10 @@ pub async fn update_group(
     let mut e = Errors::new();
     let mut set = Document::new();
     if let Some(n) = &req.name {
-        set.insert("name", e.text("name", n, 2, 100));
+        set.insert("name", rules::group_name(&mut e, "", n));
     }
     if let Some(d) = &req.description {
-        set.insert("description", e.text("description", d, 0, DESCRIPTION_MAX));
+        set.insert("description", rules::description(&mut e, "", d));
     }
     e.finish()?;
     repo::update_group(&state.db, client_id, id, set).await?.ok_or_else(not_found_group)
@@ -83,23 +80,6 @@ pub async fn delete_group(state: &AppState, client_id: ObjectId, id: ObjectId) -
 }
 
 // ---------------------------------------------------------------- items
-
-fn check_price(e: &mut Errors, p: Paise) {
-    crate::limits::price(e, "price", p);
-}
-
-/// A stock level or threshold: 0 to `limits::MAX_UNITS`.
-fn check_count(e: &mut Errors, field: &str, v: i64) {
-    crate::limits::units(e, field, v, 0);
-}
-
-fn check_unit(e: &mut Errors, unit: &str) -> String {
-    let u = unit.trim().to_string();
-    if !UNITS.contains(&u.as_str()) {
-        e.add("unit", format!("must be one of {}", UNITS.join(", ")));
-    }
-    u
-}
 
 /// Parse `dealerIds` (24-hex, no duplicates).
 fn parse_dealer_ids(e: &mut Errors, ids: &[String]) -> Vec<ObjectId> {
@@ -144,18 +124,17 @@ async fn check_refs(
 
 pub async fn create_item(state: &AppState, client_id: ObjectId, req: CreateItemRequest) -> AppResult<ItemDoc> {
     let mut e = Errors::new();
-    let name = e.text("name", &req.name, 2, NAME_MAX);
-    check_price(&mut e, req.price);
-    let stock = req.stock.unwrap_or(0);
-    check_count(&mut e, "stock", stock);
-    let low = req.low_stock_quantity.unwrap_or(5);
-    check_count(&mut e, "lowStockQuantity", low);
-    let unit = check_unit(&mut e, req.unit.as_deref().unwrap_or("nos"));
-    let description = e.opt_text("description", &req.description, 0, DESCRIPTION_MAX).unwrap_or_default();
-    let group_id = match req.group_id.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(g) => e.oid("groupId", g),
+    let input = ItemInput {
+        name: Some(&req.name),
+        price: Some(req.price),
+        stock: req.stock,
+        low_stock_quantity: req.low_stock_quantity,
+        unit: req.unit.as_deref(),
+        description: req.description.as_deref(),
+        group_id: req.group_id.as_deref().map(Some),
     };
+    let rules::NewItem { name, price, stock, low_stock_quantity: low, unit, group_id, description } =
+        rules::new_item(&mut e, "", &input);
     let dealer_ids = parse_dealer_ids(&mut e, req.dealer_ids.as_deref().unwrap_or_default());
     e.finish()?;
     let now = DateTime::now();
@@ -164,7 +143,7 @@ pub async fn create_item(state: &AppState, client_id: ObjectId, req: CreateItemR
         client_id,
         group_id,
         name,
-        price: req.price,
+        price,
         stock,
         low_stock_quantity: low,
         unit,
@@ -275,46 +254,22 @@ pub async fn update_item(
     req: UpdateItemRequest,
 ) -> AppResult<ItemDoc> {
     let mut e = Errors::new();
-    let mut set = Document::new();
-    if let Some(n) = &req.name {
-        set.insert("name", e.text("name", n, 2, NAME_MAX));
-    }
-    if let Some(p) = req.price {
-        check_price(&mut e, p);
-        set.insert("price", p.as_i64());
-    }
-    if let Some(s) = req.stock {
-        check_count(&mut e, "stock", s);
-    }
-    if let Some(l) = req.low_stock_quantity {
-        check_count(&mut e, "lowStockQuantity", l);
-        set.insert("lowStockQuantity", l);
-    }
-    if let Some(u) = &req.unit {
-        set.insert("unit", check_unit(&mut e, u));
-    }
-    if let Some(d) = &req.description {
-        set.insert("description", e.text("description", d, 0, DESCRIPTION_MAX));
-    }
-    let mut group_id = None;
-    match req.group_id.as_ref().map(|g| g.as_deref().map(str::trim)) {
-        None => {}
-        Some(None) | Some(Some("")) => {
-            set.insert("groupId", Bson::Null);
-        }
-        Some(Some(g)) => {
-            if let Some(g) = e.oid("groupId", g) {
-                group_id = Some(g);
-                set.insert("groupId", g);
-            }
-        }
-    }
+    let input = ItemInput {
+        name: req.name.as_deref(),
+        price: req.price,
+        stock: req.stock,
+        low_stock_quantity: req.low_stock_quantity,
+        unit: req.unit.as_deref(),
+        description: req.description.as_deref(),
+        group_id: req.group_id.as_ref().map(|g| g.as_deref()),
+    };
+    let rules::ItemEdit { mut set, group: group_id, stock: new_stock } = rules::item_edit(&mut e, "", &input);
     let dealer_ids = req.dealer_ids.as_ref().map(|d| parse_dealer_ids(&mut e, d));
     if let Some(d) = &dealer_ids {
         set.insert("dealerIds", d.clone());
     }
     e.finish()?;
-    let ctx = (state.db.clone(), client_id, id, set, group_id, dealer_ids, req.stock);
+    let ctx = (state.db.clone(), client_id, id, set, group_id, dealer_ids, new_stock);
     db::transaction(&state.client, &ctx, |s, (database, client_id, id, set, group_id, dealer_ids, new_stock)| {
         Box::pin(async move {
             let current = repo::find_item(database, s, *client_id, *id).await?.ok_or_else(not_found_item)?;

@@ -9,6 +9,7 @@ use crate::{
         dto::{CreateCustomerRequest, ListCustomersQuery, UpdateCustomerRequest},
         model::CustomerDoc,
         repo::{self, Deleted, Upserted},
+        rules::{self, OptionalInput},
     },
     error::{code, AppError, AppResult},
     state::AppState,
@@ -20,9 +21,6 @@ pub const PLACEHOLDER_NAME: &str = "clientCustomer";
 /// Largest page of a paged list.
 pub const MAX_PAGE: u32 = 200;
 
-const NAME_MAX: usize = 100;
-const ADDRESS_MAX: usize = 500;
-
 fn not_found() -> AppError {
     AppError::not_found("Customer not found")
 }
@@ -30,48 +28,6 @@ fn not_found() -> AppError {
 async fn customer_fields(state: &AppState, client_id: ObjectId) -> AppResult<CustomerFields> {
     let c = clients::find_by_id(&state.db, client_id).await?.ok_or_else(|| AppError::not_found("Client not found"))?;
     Ok(c.client_settings.customer_fields)
-}
-
-/// The optional fields that are enabled and were sent, validated and trimmed
-/// (`(db field, value)`); disabled fields are ignored, as in v1.
-fn optional_fields(
-    e: &mut Errors,
-    flags: &CustomerFields,
-    address: &Option<String>,
-    email: &Option<String>,
-    gst: &Option<String>,
-) -> Vec<(&'static str, String)> {
-    let mut out = Vec::new();
-    if flags.address {
-        if let Some(a) = address {
-            out.push(("address", e.text("address", a, 0, ADDRESS_MAX)));
-        }
-    }
-    if flags.email_id {
-        if let Some(m) = email {
-            out.push(("emailId", e.email("emailId", m)));
-        }
-    }
-    if flags.gst_no {
-        if let Some(g) = gst {
-            out.push(("gstNo", e.gstin("gstNo", g)));
-        }
-    }
-    out
-}
-
-fn enabled_names(flags: &CustomerFields) -> Vec<&'static str> {
-    let mut v = Vec::new();
-    if flags.address {
-        v.push("address");
-    }
-    if flags.email_id {
-        v.push("emailId");
-    }
-    if flags.gst_no {
-        v.push("gstNo");
-    }
-    v
 }
 
 /// B9: get-or-create by phone. Returns the customer and whether it was created now.
@@ -82,12 +38,10 @@ pub async fn create(
 ) -> AppResult<(CustomerDoc, bool)> {
     let mut e = Errors::new();
     let phone = e.phone("phone", &req.phone);
-    let name = match req.name.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(n) => Some(e.text("name", n, 2, NAME_MAX)),
-    };
+    let name = rules::create_name(&mut e, "name", req.name.as_deref());
     let flags = customer_fields(state, client_id).await?;
-    let fields = optional_fields(&mut e, &flags, &req.address, &req.email_id, &req.gst_no);
+    let input = OptionalInput { address: req.address, email_id: req.email_id, gst_no: req.gst_no };
+    let fields = rules::optional_fields(&mut e, "", &flags, &input);
     e.finish()?;
 
     // Up to three rounds: a concurrent create of the same phone makes us read it back.
@@ -96,11 +50,7 @@ pub async fn create(
             return Ok((merge_existing(state, existing, name.as_deref(), &fields).await?, false));
         }
         let mut e = Errors::new();
-        for f in enabled_names(&flags) {
-            if !fields.iter().any(|(k, v)| *k == f && !v.is_empty()) {
-                e.add(f, "is required (enabled in clientSettings.customerFields)");
-            }
-        }
+        rules::require_enabled(&mut e, "", &flags, &fields);
         e.finish()?;
         let now = DateTime::now();
         let value = |k: &str| fields.iter().find(|(f, _)| *f == k).map(|(_, v)| v.clone()).unwrap_or_default();
@@ -161,9 +111,11 @@ pub async fn list(
         let name = doc! { "name": { "$regex": format!("(^|\\s){}", regex::escape(s)), "$options": "i" } };
         let digits: String = s.chars().filter(|c| c.is_ascii_digit()).collect();
         let phone_like = !digits.is_empty() && s.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c));
-        // "+91 98..." searches the national number
-        let digits = match digits.strip_prefix("91") {
-            Some(rest) if s.starts_with('+') => rest.to_string(),
+        // a whole number in any written form searches its stored key ("0091 98186 34975");
+        // a partial "+91 98..." searches the national number
+        let digits = match (validate::normalize_phone(s), digits.strip_prefix("91")) {
+            (Ok(key), _) => key,
+            (Err(_), Some(rest)) if s.starts_with('+') => rest.to_string(),
             _ => digits,
         };
         filter = Some(if phone_like && !digits.is_empty() {
@@ -237,10 +189,11 @@ pub async fn update(
     let mut e = Errors::new();
     let mut set = Document::new();
     if let Some(n) = &req.name {
-        set.insert("name", e.text("name", n, 2, NAME_MAX));
+        set.insert("name", rules::name(&mut e, "name", n));
     }
     let flags = customer_fields(state, client_id).await?;
-    for (k, v) in optional_fields(&mut e, &flags, &req.address, &req.email_id, &req.gst_no) {
+    let input = OptionalInput { address: req.address, email_id: req.email_id, gst_no: req.gst_no };
+    for (k, v) in rules::optional_fields(&mut e, "", &flags, &input) {
         set.insert(k, v);
     }
     e.finish()?;

@@ -373,7 +373,7 @@ pub struct SetTotalRequest {
 }
 
 /// D15
-#[derive(Debug, Default, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreatePaymentRequest {
     pub client_id: Option<String>,

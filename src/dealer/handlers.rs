@@ -1,15 +1,22 @@
 //! D1-D23 handlers: extract, parse ids, call the service. A `clientId` in the path or the
 //! query is bound to the token by the auth layer (403), a body `clientId` by `ApiJson`.
 
-use axum::{extract::State, http::StatusCode, Json};
+use axum::{
+    extract::State,
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+    Json,
+};
+use serde_json::Value;
 
 use crate::{
     auth::AuthClient,
     dealer::{dto::*, service},
-    error::AppResult,
-    extract::{ApiJson, ApiPath, ApiQuery},
+    error::{AppError, AppResult},
+    extract::{from_value, ApiJson, ApiPath, ApiQuery},
     openapi::ErrorBody,
     state::AppState,
+    sync::idem,
 };
 
 /// D1: create a dealer (supplier)
@@ -303,23 +310,53 @@ pub async fn order_payments(
     Ok(Json(service::order_payments(&state, auth.client_id, order).await?))
 }
 
-/// D15: record a payment to a dealer (optionally against an order)
+/// D15: record a payment to a dealer (optionally against an order). With
+/// `X-Idempotency-Key` exactly once per (client, key): a retry gets the stored first answer
+/// (`Idempotent-Replayed: true`), another body 422, a twin in flight 409. The payment runs
+/// detached from the request: a request timeout answers 504 `OUTCOME_UNKNOWN` and the
+/// payment still completes (retry with the same key to get its answer).
 #[utoipa::path(post, path = "/dealer/payments", tag = "dealers", security(("bearer" = [])),
     request_body = CreatePaymentRequest,
+    params(("X-Idempotency-Key" = Option<String>, Header, description = "Per-client key of this payment (1-255 visible ASCII, e.g. a UUID; kept 30 days): a retry gets the stored first answer with `Idempotent-Replayed: true`")),
     responses(
         (status = 201, description = "Created", body = PaymentResponse),
         (status = 400, description = "Validation, or beyond what the order still owes", body = ErrorBody),
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "clientId is not the token's client", body = ErrorBody),
         (status = 404, description = "Missing or another client's id", body = ErrorBody),
+        (status = 409, description = "The same X-Idempotency-Key still in flight", body = ErrorBody),
+        (status = 422, description = "X-Idempotency-Key already used with another body", body = ErrorBody),
+        (status = 504, description = "OUTCOME_UNKNOWN: timed out while the payment may still complete; retry with the same X-Idempotency-Key", body = ErrorBody),
     ))]
 pub async fn create_payment(
     State(state): State<AppState>,
     auth: AuthClient,
-    ApiJson(req): ApiJson<CreatePaymentRequest>,
-) -> AppResult<(StatusCode, Json<PaymentResponse>)> {
-    let p = service::create_payment(&state, auth.client_id, req).await?;
-    Ok((StatusCode::CREATED, Json(PaymentResponse { success: true, payment: p.into() })))
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<Value>,
+) -> AppResult<Response> {
+    let key = idem::key_from(&headers)?;
+    let req: CreatePaymentRequest = from_value(body.clone())?;
+    let hash = key.as_ref().map(|_| idem::hash("POST /api/dealer/payments", &body));
+    let client = auth.client_id;
+    let st = state.clone();
+    crate::http::detached(&state, async move {
+        let state = st;
+        let (Some(key), Some(hash)) = (key, hash) else {
+            let p = service::create_payment(&state, client, req).await?;
+            return Ok(
+                (StatusCode::CREATED, Json(PaymentResponse { success: true, payment: p.into() })).into_response()
+            );
+        };
+        // as for sales: the lease need not outlive the request bound by much
+        let lease = (state.config.request_timeout.as_secs() as i64 + 5).min(idem::LEASE_SECS);
+        let answer = idem::once(&state, client, &key, &hash, lease, 201, || async {
+            let (_, out) = service::create_payment_keyed(&state, client, req.clone(), Some((&key, &hash))).await?;
+            out.ok_or_else(|| AppError::internal("keyed dealer payment without a response"))
+        })
+        .await?;
+        Ok(answer.into_response())
+    })
+    .await
 }
 
 /// D16: the dealer's payments, newest first

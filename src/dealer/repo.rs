@@ -10,6 +10,7 @@ use mongodb::{options::ReturnDocument, ClientSession, Collection, Database};
 
 use crate::{
     catalog::model::ItemDoc,
+    db::scoped,
     dealer::model::*,
     error::{code, is_duplicate_key, AppError},
     money::Paise,
@@ -299,8 +300,17 @@ pub async fn mark_delivered_s(
         .await?)
 }
 
-pub async fn set_line_received(db: &Database, s: &mut ClientSession, line: ObjectId, qty: i64) -> Result<(), AppError> {
-    lines(db).update_one(doc! { "_id": line }, doc! { "$set": { "receivedQuantity": qty } }).session(s).await?;
+pub async fn set_line_received(
+    db: &Database,
+    s: &mut ClientSession,
+    client: ObjectId,
+    line: ObjectId,
+    qty: i64,
+) -> Result<(), AppError> {
+    lines(db)
+        .update_one(scoped(client, doc! { "_id": line }), doc! { "$set": { "receivedQuantity": qty } })
+        .session(s)
+        .await?;
     Ok(())
 }
 

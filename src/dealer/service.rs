@@ -685,7 +685,7 @@ pub async fn mark_delivered(
                 .ok_or_else(|| AppError::bad_request("Mark delivered failed: order is not pending"))?;
             for l in &lines {
                 let q = qty.get(&l.id).map_or(l.quantity, |x| x.0);
-                repo::set_line_received(&c.db, s, l.id, q).await?;
+                repo::set_line_received(&c.db, s, c.client, l.id, q).await?;
                 if q > 0 {
                     let mv = Move {
                         client_id: c.client,
@@ -739,14 +739,28 @@ pub async fn set_total(state: &AppState, client: ObjectId, order: ObjectId, r: S
 
 // ------------------------------------------------------------------------- payments
 
-struct NewPayment {
+struct NewPayment<'a> {
+    state: &'a AppState,
     db: Database,
     payment: PaymentDoc,
+    keyed: Option<(&'a str, &'a str)>,
 }
 
 /// D15: with an `orderId`, the guarded `$inc` of the order's `paidAmount` and the payment
 /// insert commit together, so concurrent payments can never pay an order beyond its total.
 pub async fn create_payment(state: &AppState, client: ObjectId, r: CreatePaymentRequest) -> AppResult<PaymentDoc> {
+    create_payment_keyed(state, client, r, None).await.map(|(p, _)| p)
+}
+
+/// [`create_payment`]; with `keyed` = (`X-Idempotency-Key`, `idem::hash` of the request) the
+/// 201 answer is rendered and recorded under the key in the same transaction as the payment
+/// (`sync::idem`), and returned as the second value.
+pub async fn create_payment_keyed(
+    state: &AppState,
+    client: ObjectId,
+    r: CreatePaymentRequest,
+    keyed: Option<(&str, &str)>,
+) -> AppResult<(PaymentDoc, Option<String>)> {
     let mut e = Errors::new();
     require_client(&mut e, &r.client_id);
     let dealer = required_oid(&mut e, "dealerId", &r.dealer_id);
@@ -782,7 +796,7 @@ pub async fn create_payment(state: &AppState, client: ObjectId, r: CreatePayment
         updated_at: now,
         version: 0,
     };
-    let ctx = NewPayment { db: state.db.clone(), payment };
+    let ctx = NewPayment { state, db: state.db.clone(), payment, keyed };
     db::transaction(&state.client, &ctx, |s, c| {
         Box::pin(async move {
             let p = &c.payment;
@@ -811,7 +825,16 @@ pub async fn create_payment(state: &AppState, client: ObjectId, r: CreatePayment
                 }
             }
             repo::insert_payment(&c.db, s, p).await?;
-            Ok(p.clone())
+            let out = match c.keyed {
+                Some((key, hash)) => {
+                    let body = serde_json::to_string(&PaymentResponse { success: true, payment: p.clone().into() })
+                        .map_err(|e| AppError::internal(format!("response serialization: {e}")))?;
+                    crate::sync::idem::record_status(c.state, s, p.client_id, key, hash, 201, &body).await?;
+                    Some(body)
+                }
+                None => None,
+            };
+            Ok((p.clone(), out))
         })
     })
     .await

@@ -21,7 +21,6 @@ use crate::{
         stock::{self, Move, Moved, Reason},
     },
     error::{AppError, AppResult},
-    money::Paise,
     state::AppState,
     sync::changes,
 };
@@ -31,39 +30,8 @@ pub const CUSTOMERS: &str = "clientcustomers";
 pub const INVOICES: &str = "invoices";
 pub const PAYMENTS: &str = "payments";
 
-/// A new item from a sync operation (already validated).
-#[derive(Debug, Clone)]
-pub struct NewItem {
-    pub name: String,
-    pub price: Paise,
-    pub stock: i64,
-    pub low_stock_quantity: i64,
-    pub unit: String,
-    pub group_id: Option<ObjectId>,
-    pub description: String,
-}
-
-impl NewItem {
-    /// The item document, active, with this opening stock.
-    pub fn doc(&self, client_id: ObjectId, stock: i64, now: DateTime) -> ItemDoc {
-        ItemDoc {
-            id: ObjectId::new(),
-            client_id,
-            group_id: self.group_id,
-            name: self.name.clone(),
-            price: self.price,
-            stock,
-            low_stock_quantity: self.low_stock_quantity,
-            unit: self.unit.clone(),
-            description: self.description.clone(),
-            dealer_ids: vec![],
-            is_active: true,
-            created_at: now,
-            updated_at: now,
-            version: 0,
-        }
-    }
-}
+/// A new item from a sync operation, checked by the catalog's own rules.
+pub use crate::catalog::rules::NewItem;
 
 pub struct Applier<'a> {
     pub state: &'a AppState,

@@ -38,7 +38,8 @@ use crate::{
         model::{ItemDoc, ItemGroupDoc},
         stock::{Reason, StockMovement},
     },
-    customer::model::CustomerDoc,
+    client::model::CustomerFields,
+    customer::{model::CustomerDoc, rules as customer_rules},
     error::{AppError, AppResult},
     money::Paise,
     sync::{
@@ -47,6 +48,7 @@ use crate::{
         ops::{Action, OpOutcome, OpRecord, PushCtx, Ref, OPS},
     },
     time,
+    validate::Errors,
 };
 
 struct ItemSlot {
@@ -100,6 +102,9 @@ struct World {
     histories: Vec<PurchaseHistoryDoc>,
     /// Invoices to number, in operation order: (invoice, financial year).
     numbering: Vec<(ObjectId, String)>,
+    /// The shop's `clientSettings.customerFields` (read only when the push has customer
+    /// operations): the same optional-field rules as the online routes.
+    customer_fields: CustomerFields,
     changed: Vec<(&'static str, ObjectId, bool)>,
 }
 
@@ -234,6 +239,13 @@ async fn load(s: &mut ClientSession, ctx: &PushCtx<'_>) -> AppResult<(World, Has
         Ref::Op(o) => earlier.get(o).copied(),
     };
     let mut world = World::default();
+    let has_customer_ops = ctx.ops.iter().any(|o| {
+        matches!(o.action, Ok(Action::CustomerCreate { .. }) | Ok(Action::CustomerUpdate { .. }))
+            && !ctx.skip.contains_key(&o.op_id)
+    });
+    if has_customer_ops {
+        world.customer_fields = billing_repo::client_settings(db, client_id).await?.customer_fields;
+    }
 
     let item_ids: HashSet<ObjectId> = w.items.iter().filter_map(|(r, _)| id_of(r)).collect();
     if !item_ids.is_empty() {
@@ -467,9 +479,22 @@ fn simulate(
             world.changed.push((ITEMS, id, true));
             Ok(Res::Id(id))
         }
-        Action::CustomerCreate { phone, name, set } => {
+        Action::CustomerCreate { phone, name, extra } => {
+            // the online rules (`customer::rules`): enabled optional fields checked, and
+            // required for a new customer; disabled ones ignored
+            let mut e = Errors::new();
+            let fields = customer_rules::optional_fields(&mut e, "", &world.customer_fields, extra);
+            let known = world.phones.contains_key(phone);
+            if !known {
+                customer_rules::require_enabled(&mut e, "", &world.customer_fields, &fields);
+            }
+            e.finish().map_err(readable)?;
             let id = world.customer_by_phone(client_id, phone, None, now);
-            let mut all = set.clone();
+            let mut all = Document::new();
+            // a known customer keeps a stored value unless a new non-empty one is sent
+            for (k, v) in fields.iter().filter(|(_, v)| !known || !v.is_empty()) {
+                all.insert(*k, v.as_str());
+            }
             if let Some(n) = name.as_deref().filter(|n| !n.is_empty()) {
                 all.insert("name", n);
             }
@@ -480,9 +505,19 @@ fn simulate(
             }
             Ok(Res::Id(id))
         }
-        Action::CustomerUpdate { target, set } => {
+        Action::CustomerUpdate { target, name, extra } => {
+            let mut e = Errors::new();
+            let fields = customer_rules::optional_fields(&mut e, "", &world.customer_fields, extra);
+            e.finish().map_err(readable)?;
+            let mut set = Document::new();
+            if let Some(n) = name {
+                set.insert("name", n.as_str());
+            }
+            for (k, v) in fields {
+                set.insert(k, v);
+            }
             let id = resolve(target)?;
-            world.edit_customer(id, set)?;
+            world.edit_customer(id, &set)?;
             Ok(Res::Id(id))
         }
         Action::CustomerDelete(target) => {

@@ -41,13 +41,57 @@ pub struct KeyRecord {
     pub expires_at: DateTime,
 }
 
-/// sha256 of the route and the canonical body (object keys sorted).
+/// sha256 of the route and the canonical body ([`canonical`]: object keys sorted at every
+/// depth), so a retry from another serializer (another key order, other whitespace) is the
+/// same request and gets the replay, not a 422.
 pub fn hash(route: &str, body: &serde_json::Value) -> String {
     let mut h = Sha256::new();
     h.update(route.as_bytes());
     h.update([0]);
-    h.update(body.to_string().as_bytes());
+    h.update(canonical(body).as_bytes());
     hex::encode(h.finalize())
+}
+
+/// The canonical JSON text of `v`: object keys sorted (by their UTF-8 bytes) at every depth,
+/// no whitespace; arrays keep their order (it is meaningful), scalars are written as
+/// `serde_json` writes them. `serde_json` here keeps insertion order (`preserve_order` is
+/// enabled by a dependency), so `to_string` alone would depend on the client's key order.
+pub fn canonical(v: &serde_json::Value) -> String {
+    fn write(v: &serde_json::Value, out: &mut String) {
+        use serde_json::Value;
+        match v {
+            Value::Object(m) => {
+                let mut keys: Vec<&String> = m.keys().collect();
+                keys.sort();
+                out.push('{');
+                for (i, k) in keys.into_iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(&Value::String(k.clone()).to_string());
+                    out.push(':');
+                    if let Some(x) = m.get(k) {
+                        write(x, out);
+                    }
+                }
+                out.push('}');
+            }
+            Value::Array(a) => {
+                out.push('[');
+                for (i, x) in a.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write(x, out);
+                }
+                out.push(']');
+            }
+            scalar => out.push_str(&scalar.to_string()),
+        }
+    }
+    let mut out = String::new();
+    write(v, &mut out);
+    out
 }
 
 pub fn check_key(key: &str) -> AppResult<String> {
@@ -239,5 +283,32 @@ pub fn key_from(headers: &axum::http::HeaderMap) -> AppResult<Option<String>> {
     match headers.get("x-idempotency-key") {
         None => Ok(None),
         Some(v) => check_key(v.to_str().unwrap_or("")).map(Some),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// Finding (issue 12, 4): `{"a":1,"b":2}` and `{"b":2,"a":1}` hashed differently, so a
+    /// retry from another serializer got 422 instead of the replay.
+    #[test]
+    fn body_hash_ignores_key_order_at_every_depth() {
+        let a: serde_json::Value = serde_json::from_str(r#"{"a":1,"b":2}"#).unwrap();
+        let b: serde_json::Value = serde_json::from_str(r#"{"b":2,"a":1}"#).unwrap();
+        assert_ne!(a.to_string(), b.to_string(), "serde_json keeps the client's key order");
+        assert_eq!(hash("r", &a), hash("r", &b));
+        let deep1: serde_json::Value = serde_json::from_str(r#"{"x":{"q":[{"k":1,"j":2}],"p":"s"},"y":null}"#).unwrap();
+        let deep2: serde_json::Value =
+            serde_json::from_str(r#"{ "y" : null, "x" : { "p" : "s", "q" : [ { "j" : 2, "k" : 1 } ] } }"#).unwrap();
+        assert_eq!(hash("r", &deep1), hash("r", &deep2));
+        assert_eq!(canonical(&deep1), r#"{"x":{"p":"s","q":[{"j":2,"k":1}]},"y":null}"#);
+        // what differs still differs: a value, an array order, the route
+        assert_ne!(hash("r", &json!({"a": 1, "b": 2})), hash("r", &json!({"a": 1, "b": 3})));
+        assert_ne!(hash("r", &json!({"l": [1, 2]})), hash("r", &json!({"l": [2, 1]})));
+        assert_ne!(hash("r", &a), hash("s", &a));
+        // keys that need escaping stay unambiguous
+        assert_ne!(hash("r", &json!({"a\"": 1})), hash("r", &json!({"a": 1})));
     }
 }

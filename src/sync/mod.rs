@@ -90,7 +90,8 @@ fn json_response(body: String, replayed: bool) -> Response {
     params(("X-Idempotency-Key" = Option<String>, Header, description = "Per-client key of this batch (kept 30 days)")),
     responses((status = 200, description = "`message, summary, synced, stockWarnings, data, truncated, dataLimit, incrementalPull`; `stockWarnings[]` = `{invoiceId, productId, itemName, quantity, stock}` for each invoice line that left an item's stock below zero (an offline sale always subtracts)", body = Object),
         (status = 400, body = ErrorBody), (status = 409, description = "same key still in flight", body = ErrorBody),
-        (status = 422, description = "same key, different body", body = ErrorBody)))]
+        (status = 422, description = "same key, different body", body = ErrorBody),
+        (status = 504, description = "OUTCOME_UNKNOWN: timed out while the work may still complete; retry with the same X-Idempotency-Key", body = ErrorBody)))]
 pub async fn sync_v1(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -99,19 +100,33 @@ pub async fn sync_v1(
 ) -> AppResult<Response> {
     let key = idempotency_key(&headers)?;
     let hash = idem::hash("/api/sync", &body);
+    v1::check_shape(&body)?;
     let batch: v1::V1Batch = from_value(body)?;
     let client_id = auth.client_id;
-    let ctx = v1::prepare(&state, client_id, &batch)?;
+    let st = state.clone();
+    // detached from the request: a timeout cannot cut the batch half-way (504 OUTCOME_UNKNOWN)
+    crate::http::detached(&state, async move { sync_v1_apply(&st, client_id, batch, key, hash).await }).await
+}
+
+/// The v1 batch, applied exactly once per `X-Idempotency-Key` (see [`sync_v1`]).
+async fn sync_v1_apply(
+    state: &AppState,
+    client_id: bson::oid::ObjectId,
+    batch: v1::V1Batch,
+    key: Option<String>,
+    hash: String,
+) -> AppResult<Response> {
+    let ctx = v1::prepare(state, client_id, &batch)?;
     let Some(key) = key else {
         let _queue = state.shop_locks.lock(&client_id).await;
         let out = db::transaction(&state.client, &ctx, |s, ctx| Box::pin(v1::run(s, ctx))).await?;
         return Ok(json_response(out.to_string(), false));
     };
     for _ in 0..3 {
-        if let idem::Prior::Replay(stored) = idem::lookup(&state, client_id, &key, &hash).await? {
+        if let idem::Prior::Replay(stored) = idem::lookup(state, client_id, &key, &hash).await? {
             return Ok(json_response(stored, true));
         }
-        let token = idem::acquire(&state, client_id, &key).await?;
+        let token = idem::acquire(state, client_id, &key).await?;
         let result = {
             let _queue = state.shop_locks.lock(&client_id).await;
             let c = (&ctx, key.clone(), hash.clone());
@@ -124,7 +139,7 @@ pub async fn sync_v1(
             })
             .await
         };
-        idem::release(&state, client_id, &key, &token).await;
+        idem::release(state, client_id, &key, &token).await;
         match result {
             Ok(out) => return Ok(json_response(out, false)),
             // a twin committed first: answer with its stored response
@@ -156,14 +171,19 @@ pub struct PushResponse {
 
 /// v2 push: each operation applied exactly once, ever (permanent unique (client, opId)).
 #[utoipa::path(post, path = "/v2/sync/push", tag = "sync", security(("bearer" = [])), request_body = PushRequest,
-    responses((status = 200, body = PushResponse), (status = 400, body = ErrorBody), (status = 413, description = "more than 1,000 operations", body = ErrorBody)))]
+    responses((status = 200, body = PushResponse), (status = 400, body = ErrorBody), (status = 413, description = "more than 1,000 operations", body = ErrorBody),
+        (status = 504, description = "OUTCOME_UNKNOWN: timed out while the work may still complete; retry with the same X-Idempotency-Key", body = ErrorBody)))]
 pub async fn push(
     State(state): State<AppState>,
     auth: AuthClient,
     ApiJsonOps(req): ApiJsonOps<PushRequest>,
 ) -> AppResult<Json<PushResponse>> {
     let parsed = ops::parse_ops(&req.operations)?;
-    let results = ops::push(&state, auth.client_id, parsed).await?;
+    let st = state.clone();
+    let client_id = auth.client_id;
+    // detached from the request: a timeout cannot cut the push half-way (504 OUTCOME_UNKNOWN;
+    // pushing the same operations again answers each `duplicate` with its outcome)
+    let results = crate::http::detached(&state, async move { ops::push(&st, client_id, parsed).await }).await?;
     let count = |s: &str| results.iter().filter(|r| r.status == s).count();
     let summary =
         json!({ "applied": count("applied"), "duplicate": count("duplicate"), "rejected": count("rejected") });

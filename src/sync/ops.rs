@@ -16,11 +16,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::{
-    billing::{
-        model::METHODS,
-        service::{MAX_INVOICE_LINES, MAX_QUANTITY},
-    },
-    catalog::model::UNITS,
+    billing::rules,
+    catalog::rules::{self as catalog_rules, ItemInput},
+    customer::rules::{self as customer_rules, OptionalInput},
     db,
     error::{AppError, AppResult},
     extract::from_value,
@@ -75,13 +73,33 @@ pub enum Ref {
 #[derive(Debug, Clone)]
 pub enum Action {
     ItemCreate(NewItem),
-    ItemUpdate { target: Ref, set: Document, group: Option<ObjectId>, stock_delta: i64 },
+    ItemUpdate {
+        target: Ref,
+        set: Document,
+        group: Option<ObjectId>,
+        stock_delta: i64,
+    },
     ItemDelete(Ref),
-    CustomerCreate { phone: String, name: Option<String>, set: Document },
-    CustomerUpdate { target: Ref, set: Document },
+    /// The optional fields are applied with the shop's `customerFields` (`customer::rules`).
+    CustomerCreate {
+        phone: String,
+        name: Option<String>,
+        extra: OptionalInput,
+    },
+    CustomerUpdate {
+        target: Ref,
+        name: Option<String>,
+        extra: OptionalInput,
+    },
     CustomerDelete(Ref),
     InvoiceCreate(Box<InvoiceAction>),
-    PaymentCreate { invoice: Ref, amount: Paise, method: String, note: String, at: DateTime },
+    PaymentCreate {
+        invoice: Ref,
+        amount: Paise,
+        method: String,
+        note: String,
+        at: DateTime,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -249,49 +267,15 @@ pub fn parse_time(s: &str) -> Option<DateTime> {
     chrono::DateTime::parse_from_rfc3339(s.trim()).ok().map(|t| DateTime::from_chrono(t.with_timezone(&chrono::Utc)))
 }
 
-fn method(e: &mut Errors, m: &Option<String>) -> String {
-    let m = m.as_deref().map(str::trim).filter(|m| !m.is_empty()).unwrap_or("cash").to_ascii_lowercase();
-    if !METHODS.contains(&m.as_str()) {
-        e.add("method", format!("must be one of {}", METHODS.join(", ")));
-    }
-    m
-}
-
-fn item_set(e: &mut Errors, p: &ItemP, set: &mut Document) -> Option<ObjectId> {
-    if let Some(n) = &p.name {
-        set.insert("name", e.text("name", n, 2, 200));
-    }
-    if let Some(pr) = p.price {
-        crate::limits::price(e, "price", pr);
-        set.insert("price", pr.as_i64());
-    }
-    if let Some(l) = p.low_stock_quantity {
-        crate::limits::units(e, "lowStockQuantity", l, 0);
-        set.insert("lowStockQuantity", l);
-    }
-    if let Some(u) = &p.unit {
-        let u = u.trim().to_string();
-        if !UNITS.contains(&u.as_str()) {
-            e.add("unit", format!("must be one of {}", UNITS.join(", ")));
-        }
-        set.insert("unit", u);
-    }
-    if let Some(d) = &p.description {
-        set.insert("description", e.text("description", d, 0, 500));
-    }
-    match p.group_id.as_deref().map(str::trim) {
-        None => None,
-        Some("") => {
-            set.insert("groupId", bson::Bson::Null);
-            None
-        }
-        Some(g) => {
-            let g = e.oid("groupId", g);
-            if let Some(g) = g {
-                set.insert("groupId", g);
-            }
-            g
-        }
+fn item_input(p: &ItemP) -> ItemInput<'_> {
+    ItemInput {
+        name: p.name.as_deref(),
+        price: p.price,
+        stock: p.stock,
+        low_stock_quantity: p.low_stock_quantity,
+        unit: p.unit.as_deref(),
+        description: p.description.as_deref(),
+        group_id: p.group_id.as_deref().map(Some),
     }
 }
 
@@ -301,24 +285,7 @@ fn parse_action(entity: &str, kind: &str, payload: Value, device_time: Option<Da
     let action = match (entity, kind) {
         ("item", "create") => {
             let p: ItemP = from_value(payload).map_err(joined)?;
-            let name = e.text("name", p.name.as_deref().unwrap_or(""), 2, 200);
-            let price = p.price.unwrap_or_default();
-            if p.price.is_none() {
-                e.add("price", "is required");
-            }
-            let stock = p.stock.unwrap_or(0);
-            crate::limits::units(&mut e, "stock", stock, 0);
-            let mut set = Document::new();
-            let group = item_set(&mut e, &p, &mut set);
-            Action::ItemCreate(NewItem {
-                name,
-                price,
-                stock,
-                low_stock_quantity: p.low_stock_quantity.unwrap_or(5),
-                unit: set.get_str("unit").unwrap_or("nos").to_string(),
-                group_id: group,
-                description: set.get_str("description").unwrap_or("").to_string(),
-            })
+            Action::ItemCreate(catalog_rules::new_item(&mut e, "", &item_input(&p)))
         }
         ("item", "update") => {
             let p: ItemP = from_value(payload).map_err(joined)?;
@@ -326,15 +293,14 @@ fn parse_action(entity: &str, kind: &str, payload: Value, device_time: Option<Da
             if p.stock.is_some() {
                 e.add("stock", "is never overwritten by sync; send stockDelta (a signed change)");
             }
-            let mut set = Document::new();
-            let group = item_set(&mut e, &p, &mut set);
+            let edit = catalog_rules::item_edit(&mut e, "", &item_input(&p));
             let stock_delta = p.stock_delta.unwrap_or(0);
             crate::limits::delta(&mut e, "stockDelta", stock_delta);
             std::mem::take(&mut e).finish().map_err(joined)?;
-            if set.is_empty() && stock_delta == 0 {
+            if edit.set.is_empty() && stock_delta == 0 {
                 return Err("payload: nothing to update".into());
             }
-            Action::ItemUpdate { target: target.ok_or("id: missing")?, set, group, stock_delta }
+            Action::ItemUpdate { target: target.ok_or("id: missing")?, set: edit.set, group: edit.group, stock_delta }
         }
         ("item", "delete") => {
             let p: ItemP = from_value(payload).map_err(joined)?;
@@ -343,43 +309,26 @@ fn parse_action(entity: &str, kind: &str, payload: Value, device_time: Option<Da
         ("customer", "create") => {
             let p: CustomerP = from_value(payload).map_err(joined)?;
             let phone = e.phone("phoneNumber", p.phone_number.as_deref().unwrap_or(""));
-            let name = e.opt_text("name", &p.name, 2, 100);
-            let mut set = Document::new();
-            if let Some(a) = &p.address {
-                set.insert("address", e.text("address", a, 0, 300));
+            let name = customer_rules::create_name(&mut e, "name", p.name.as_deref());
+            Action::CustomerCreate {
+                phone,
+                name,
+                extra: OptionalInput { address: p.address, email_id: p.email_id, gst_no: p.gst_no },
             }
-            if let Some(m) = &p.email_id {
-                set.insert("emailId", e.email("emailId", m));
-            }
-            if let Some(g) = &p.gst_no {
-                set.insert("gstNo", e.gstin("gstNo", g));
-            }
-            Action::CustomerCreate { phone, name, set }
         }
         ("customer", "update") => {
             let p: CustomerP = from_value(payload).map_err(joined)?;
             let target = reference(&mut e, "id", &p.id, &p.customer_op_id);
-            let mut set = Document::new();
-            if let Some(n) = &p.name {
-                set.insert("name", e.text("name", n, 2, 100));
-            }
-            if let Some(a) = &p.address {
-                set.insert("address", e.text("address", a, 0, 300));
-            }
-            if let Some(m) = &p.email_id {
-                set.insert("emailId", e.email("emailId", m));
-            }
-            if let Some(g) = &p.gst_no {
-                set.insert("gstNo", e.gstin("gstNo", g));
-            }
+            let name = p.name.as_deref().map(|n| customer_rules::name(&mut e, "name", n));
             if p.phone_number.is_some() {
                 e.add("phoneNumber", "cannot be changed (it identifies the customer)");
             }
             std::mem::take(&mut e).finish().map_err(joined)?;
-            if set.is_empty() {
+            let extra = OptionalInput { address: p.address, email_id: p.email_id, gst_no: p.gst_no };
+            if name.is_none() && extra.is_empty() {
                 return Err("payload: nothing to update".into());
             }
-            Action::CustomerUpdate { target: target.ok_or("id: missing")?, set }
+            Action::CustomerUpdate { target: target.ok_or("id: missing")?, name, extra }
         }
         ("customer", "delete") => {
             let p: CustomerP = from_value(payload).map_err(joined)?;
@@ -388,34 +337,20 @@ fn parse_action(entity: &str, kind: &str, payload: Value, device_time: Option<Da
         ("invoice", "create") => {
             let p: InvoiceP = from_value(payload).map_err(joined)?;
             let at = bounded_time(device_time.ok_or("deviceTime: is required for a sale")?, now)?;
-            if p.products.is_empty() || p.products.len() > MAX_INVOICE_LINES {
-                e.add("products", format!("must have 1 to {MAX_INVOICE_LINES} lines"));
-            }
+            rules::line_count(&mut e, "products", p.products.len());
             let mut lines = Vec::new();
             for (i, l) in p.products.iter().enumerate() {
-                if l.quantity <= 0 || l.quantity > MAX_QUANTITY {
-                    e.add(
-                        &format!("products[{i}].quantity"),
-                        format!("must be a whole number from 1 to {MAX_QUANTITY}"),
-                    );
-                }
-                if let Some(c) = l.cost_per_unit {
-                    crate::limits::price(&mut e, &format!("products[{i}].costPerUnit"), c);
-                }
+                rules::quantity(&mut e, &format!("products[{i}].quantity"), l.quantity);
+                rules::unit_price(&mut e, &format!("products[{i}].costPerUnit"), l.cost_per_unit);
                 if let Some(r) = reference(&mut e, &format!("products[{i}].productId"), &l.product_id, &l.product_op_id)
                 {
                     lines.push((r, l.quantity, l.cost_per_unit));
                 }
             }
-            let paid = p.paid_amount.unwrap_or_default();
-            let tax = p.total_tax.unwrap_or_default();
-            let discount = p.total_discount.unwrap_or_default();
-            for (f, v) in [("paidAmount", paid), ("totalTax", tax), ("totalDiscount", discount)] {
-                crate::limits::amount(&mut e, f, v);
-            }
-            if let Some(t) = p.total_amount {
-                crate::limits::amount(&mut e, "totalAmount", t);
-            }
+            let paid = rules::non_negative(&mut e, "paidAmount", p.paid_amount);
+            let tax = rules::non_negative(&mut e, "totalTax", p.total_tax);
+            let discount = rules::non_negative(&mut e, "totalDiscount", p.total_discount);
+            let total = rules::total(&mut e, "totalAmount", p.total_amount);
             let phone = p
                 .client_customer_phone
                 .as_deref()
@@ -428,16 +363,16 @@ fn parse_action(entity: &str, kind: &str, payload: Value, device_time: Option<Da
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
                 .and_then(|s| e.oid("clientCustomerId", s));
-            let name = e.opt_text("clientCustomerName", &p.client_customer_name, 0, 100).filter(|n| !n.is_empty());
-            let method = method(&mut e, &p.method);
-            let notes = e.opt_text("notes", &p.notes, 0, 1000).unwrap_or_default();
-            let device_ref = e.opt_text("deviceRef", &p.device_ref, 1, 100);
+            let name = rules::sale_customer_name(&mut e, "clientCustomerName", &p.client_customer_name);
+            let method = rules::method(&mut e, "method", &p.method);
+            let notes = rules::notes(&mut e, "notes", &p.notes);
+            let device_ref = rules::device_ref(&mut e, "deviceRef", &p.device_ref);
             Action::InvoiceCreate(Box::new(InvoiceAction {
                 lines,
                 customer_id,
                 phone,
                 name,
-                total: p.total_amount,
+                total,
                 tax,
                 discount,
                 paid,
@@ -451,10 +386,9 @@ fn parse_action(entity: &str, kind: &str, payload: Value, device_time: Option<Da
             let p: PaymentP = from_value(payload).map_err(joined)?;
             let at = bounded_time(device_time.ok_or("deviceTime: is required for a payment")?, now)?;
             let invoice = reference(&mut e, "invoiceId", &p.invoice_id, &p.invoice_op_id);
-            e.check(p.amount.is_positive(), "amount", "must be greater than 0");
-            crate::limits::amount(&mut e, "amount", p.amount);
-            let method = method(&mut e, &p.method);
-            let note = e.opt_text("note", &p.note, 0, 500).unwrap_or_default();
+            rules::payment_amount(&mut e, "amount", p.amount);
+            let method = rules::method(&mut e, "method", &p.method);
+            let note = rules::payment_note(&mut e, "note", &p.note);
             std::mem::take(&mut e).finish().map_err(joined)?;
             Action::PaymentCreate { invoice: invoice.ok_or("invoiceId: missing")?, amount: p.amount, method, note, at }
         }

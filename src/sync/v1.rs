@@ -11,11 +11,13 @@ use crate::{
     billing::{
         dto::{InvoiceWire, PaymentWire},
         model::{InvoiceDoc, PaymentDoc, PurchaseHistoryDoc},
-        service::{CustomerRef, LineSource, Payment, Sale, SaleOptions, MAX_INVOICE_LINES, MAX_QUANTITY},
+        rules,
+        service::{CustomerRef, LineSource, Payment, Sale, SaleOptions},
     },
     catalog::{
         dto::{ItemGroupWire, ItemWire},
-        model::{ItemDoc, ItemGroupDoc, UNITS},
+        model::{ItemDoc, ItemGroupDoc},
+        rules::{self as catalog_rules, ItemInput},
     },
     customer::{dto::CustomerWire, model::CustomerDoc},
     error::{AppError, AppResult},
@@ -145,6 +147,39 @@ pub struct V1PaymentCreate {
     pub paid_at: Option<String>,
 }
 
+/// The shape of a v1 batch that serde alone lets through: a struct also deserializes from a
+/// JSON array (`{"item": []}` was an empty batch, `"create": [["Pen", 5]]` an item), which
+/// no online route accepts. Every section and every entry must be an object (400 naming it).
+pub fn check_shape(body: &Value) -> AppResult<()> {
+    let mut e = Errors::new();
+    let sections: [(&str, &[&str]); 3] =
+        [("item", &["create", "update"]), ("invoice", &["create"]), ("payment", &["create"])];
+    for (section, lists) in sections {
+        let Some(v) = body.get(section).filter(|v| !v.is_null()) else { continue };
+        let Some(obj) = v.as_object() else {
+            e.add(section, format!("must be an object ({{{}}})", lists.join(", ")));
+            continue;
+        };
+        for list in lists.iter().copied() {
+            let Some(entries) = obj.get(list).and_then(Value::as_array) else { continue };
+            for (i, entry) in entries.iter().enumerate() {
+                if !entry.is_object() {
+                    e.add(&format!("{section}.{list}[{i}]"), "must be an object");
+                    continue;
+                }
+                if section == "invoice" {
+                    for (j, line) in entry.get("products").and_then(Value::as_array).into_iter().flatten().enumerate() {
+                        if !line.is_object() {
+                            e.add(&format!("{section}.{list}[{i}].products[{j}]"), "must be an object");
+                        }
+                    }
+                }
+            }
+        }
+    }
+    e.finish()
+}
+
 enum Step {
     ItemCreate(NewItem),
     ItemUpdate(ObjectId, bson::Document, Option<ObjectId>),
@@ -159,63 +194,33 @@ fn plan(client_id: ObjectId, b: &V1Batch) -> AppResult<Vec<Step>> {
     let now = DateTime::now();
     let mut steps = Vec::new();
     for (i, c) in b.item.create.iter().enumerate() {
-        let f = |x: &str| format!("item.create[{i}].{x}");
-        let name = e.text(&f("name"), &c.name, 2, 200);
-        crate::limits::price(&mut e, &f("price"), c.price);
-        let stock = c.stock.unwrap_or(0);
-        crate::limits::units(&mut e, &f("stock"), stock, 0);
-        if let Some(l) = c.low_stock_quantity {
-            crate::limits::units(&mut e, &f("lowStockQuantity"), l, 0);
-        }
-        let unit = c.unit.clone().unwrap_or_else(|| "nos".into());
-        if !UNITS.contains(&unit.as_str()) {
-            e.add(&f("unit"), format!("must be one of {}", UNITS.join(", ")));
-        }
-        let group_id = c.group_id.as_deref().filter(|g| !g.trim().is_empty()).and_then(|g| e.oid(&f("groupId"), g));
-        steps.push(Step::ItemCreate(NewItem {
-            name,
-            price: c.price,
-            stock,
-            low_stock_quantity: c.low_stock_quantity.unwrap_or(5).max(0),
-            unit,
-            group_id,
-            description: c.description.clone().unwrap_or_default(),
-        }));
+        let input = ItemInput {
+            name: Some(&c.name),
+            price: Some(c.price),
+            stock: c.stock,
+            low_stock_quantity: c.low_stock_quantity,
+            unit: c.unit.as_deref(),
+            description: c.description.as_deref(),
+            group_id: c.group_id.as_deref().map(Some),
+        };
+        steps.push(Step::ItemCreate(catalog_rules::new_item(&mut e, &format!("item.create[{i}]."), &input)));
     }
     for (i, u) in b.item.update.iter().enumerate() {
-        let f = |x: &str| format!("item.update[{i}].{x}");
-        let id = e.oid(&f("_id"), &u.id);
-        let mut set = bson::Document::new();
-        if let Some(n) = &u.name {
-            set.insert("name", e.text(&f("name"), n, 2, 200));
-        }
-        if let Some(p) = u.price {
-            crate::limits::price(&mut e, &f("price"), p);
-            set.insert("price", p.as_i64());
-        }
-        if let Some(l) = u.low_stock_quantity {
-            crate::limits::units(&mut e, &f("lowStockQuantity"), l, 0);
-            set.insert("lowStockQuantity", l.max(0));
-        }
-        if let Some(un) = &u.unit {
-            if !UNITS.contains(&un.as_str()) {
-                e.add(&f("unit"), format!("must be one of {}", UNITS.join(", ")));
-            }
-            set.insert("unit", un.clone());
-        }
-        if let Some(d) = &u.description {
-            set.insert("description", d.clone());
-        }
-        let mut group = None;
-        if let Some(g) = u.group_id.as_deref() {
-            if g.trim().is_empty() {
-                set.insert("groupId", bson::Bson::Null);
-            } else if let Some(g) = e.oid(&f("groupId"), g) {
-                set.insert("groupId", g);
-                group = Some(g);
-            }
-        }
-        steps.push(Step::ItemUpdate(id.unwrap_or_default(), set, group));
+        let prefix = format!("item.update[{i}].");
+        let id = e.oid(&format!("{prefix}_id"), &u.id);
+        let input = ItemInput {
+            name: u.name.as_deref(),
+            price: u.price,
+            // checked like online (a negative count is refused), then ignored: sync never
+            // overwrites a stock count
+            stock: u.stock,
+            low_stock_quantity: u.low_stock_quantity,
+            unit: u.unit.as_deref(),
+            description: u.description.as_deref(),
+            group_id: u.group_id.as_deref().map(Some),
+        };
+        let edit = catalog_rules::item_edit(&mut e, &prefix, &input);
+        steps.push(Step::ItemUpdate(id.unwrap_or_default(), edit.set, edit.group));
     }
     for (i, d) in b.item.delete.iter().enumerate() {
         let id = e.oid(&format!("item.delete[{i}]"), d);
@@ -223,31 +228,25 @@ fn plan(client_id: ObjectId, b: &V1Batch) -> AppResult<Vec<Step>> {
     }
     for (i, inv) in b.invoice.create.iter().enumerate() {
         let f = |x: &str| format!("invoice.create[{i}].{x}");
-        if inv.products.is_empty() || inv.products.len() > MAX_INVOICE_LINES {
-            e.add(&f("products"), format!("must have 1 to {MAX_INVOICE_LINES} lines"));
-        }
+        rules::line_count(&mut e, &f("products"), inv.products.len());
         let mut lines = Vec::new();
         let mut subtotal = Paise::ZERO;
         for (j, l) in inv.products.iter().enumerate() {
             let g = |x: &str| format!("invoice.create[{i}].products[{j}].{x}");
-            if l.quantity <= 0 || l.quantity > MAX_QUANTITY {
-                e.add(&g("quantity"), format!("must be a whole number from 1 to {MAX_QUANTITY}"));
-            }
-            crate::limits::price(&mut e, &g("costPerUnit"), l.cost_per_unit);
+            rules::quantity(&mut e, &g("quantity"), l.quantity);
+            rules::unit_price(&mut e, &g("costPerUnit"), Some(l.cost_per_unit));
             let pid = l.product_id.as_deref().filter(|p| !p.trim().is_empty()).and_then(|p| e.oid(&g("productId"), p));
             // a new product (no productId) is created by the sale: one character is a name
             // (a shop's own short codes; v1 failed the whole batch, U11)
-            let name = e.text(&g("itemName"), &l.item_name, 1, 200);
+            let name = e.text(&g("itemName"), &l.item_name, 1, catalog_rules::ITEM_NAME_LEN.1);
             match l.cost_per_unit.checked_mul(l.quantity.max(0)).and_then(|t| subtotal.checked_add(t)) {
                 Some(s) => subtotal = s,
                 None => e.add(&g("costPerUnit"), "times the quantity is too large"),
             }
             lines.push((pid, name, l.quantity, l.cost_per_unit));
         }
-        let total = inv.total_amount.unwrap_or(subtotal);
-        let paid = inv.paid_amount.unwrap_or_default();
-        crate::limits::amount(&mut e, &f("totalAmount"), total);
-        crate::limits::amount(&mut e, &f("paidAmount"), paid);
+        let total = rules::total(&mut e, &f("totalAmount"), inv.total_amount).unwrap_or(subtotal);
+        let paid = rules::non_negative(&mut e, &f("paidAmount"), inv.paid_amount);
         if paid > total {
             e.add(&f("paidAmount"), format!("cannot exceed the total {total}"));
         }
@@ -267,7 +266,9 @@ fn plan(client_id: ObjectId, b: &V1Batch) -> AppResult<Vec<Step>> {
             .as_deref()
             .filter(|c| !c.trim().is_empty())
             .and_then(|c| e.oid(&f("clientCustomerId"), c));
-        let name = inv.client_customer_name.clone().map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
+        let name = rules::sale_customer_name(&mut e, &f("clientCustomerName"), &inv.client_customer_name);
+        let notes = rules::notes(&mut e, &f("notes"), &inv.notes);
+        let device_ref = rules::device_ref(&mut e, &f("deviceRef"), &inv.device_ref);
         let at = match inv.device_time.as_deref() {
             None => now,
             Some(t) => match parse_time(t).map(|t| bounded_time(t, now)) {
@@ -315,7 +316,7 @@ fn plan(client_id: ObjectId, b: &V1Batch) -> AppResult<Vec<Step>> {
             tax,
             discount,
             method: "cash".into(),
-            notes: inv.notes.clone().unwrap_or_default(),
+            notes,
             kind: "invoice",
         };
         let opts = SaleOptions {
@@ -323,19 +324,16 @@ fn plan(client_id: ObjectId, b: &V1Batch) -> AppResult<Vec<Step>> {
             require_full: false,
             device_time: inv.device_time.is_some().then_some(at),
             device_date,
-            device_ref: inv.device_ref.clone().map(|r| r.trim().to_string()).filter(|r| !r.is_empty()),
+            device_ref,
         };
         steps.push(Step::Invoice(lines, Box::new(sale), opts));
     }
     for (i, p) in b.payment.create.iter().enumerate() {
         let f = |x: &str| format!("payment.create[{i}].{x}");
         let invoice_id = e.oid(&f("invoiceId"), &p.invoice_id);
-        e.check(p.amount.is_positive(), &f("amount"), "must be greater than 0");
-        crate::limits::amount(&mut e, &f("amount"), p.amount);
-        let method = p.method.clone().unwrap_or_else(|| "cash".into()).to_ascii_lowercase();
-        if !crate::billing::model::METHODS.contains(&method.as_str()) {
-            e.add(&f("method"), "must be one of cash, card, upi, bank, other");
-        }
+        rules::payment_amount(&mut e, &f("amount"), p.amount);
+        let method = rules::method(&mut e, &f("method"), &p.method);
+        let note = rules::payment_note(&mut e, &f("note"), &p.note);
         let at = match p.paid_at.as_deref() {
             None => now,
             Some(t) => match parse_time(t).map(|t| bounded_time(t, now)) {
@@ -351,7 +349,7 @@ fn plan(client_id: ObjectId, b: &V1Batch) -> AppResult<Vec<Step>> {
             invoice_id: invoice_id.unwrap_or_default(),
             amount: p.amount,
             method,
-            note: p.note.clone().unwrap_or_default(),
+            note,
             paid_at: p.paid_at.is_some().then_some(at),
         }));
     }

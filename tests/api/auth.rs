@@ -50,7 +50,9 @@ async fn register_creates_client_and_logs_in() {
 async fn register_twice_with_the_same_phone_is_400() {
     let app = TestApp::spawn().await;
     let reg = app.register(&phone()).await;
-    let code = app.otp(&phone(), "register").await; // any code; the phone check comes first
+    // Issue 12: the OTP is checked before the phone, so a registered phone cannot be told
+    // apart (no register code is ever issued to it): the 400 names the OTP.
+    let code = app.otp(&phone(), "register").await; // another phone's code
     let r = app
         .post(
             "/api/auth/register",
@@ -59,8 +61,31 @@ async fn register_twice_with_the_same_phone_is_400() {
         )
         .await;
     r.assert_envelope(400);
-    assert!(r.errors().contains("phoneNumber"), "{}", r.body);
+    assert!(r.errors().contains("otp"), "{}", r.body);
     assert_eq!(app.db.collection::<bson::Document>("clients").count_documents(doc! {}).await.unwrap(), 1);
+    // the holder of a valid code whose phone got registered meanwhile hears "already registered"
+    let late = phone();
+    let code = app.otp(&late, "register").await;
+    let mut twin = app
+        .db
+        .collection::<bson::Document>("clients")
+        .find_one(doc! { "phoneNumber": &reg.phone })
+        .await
+        .unwrap()
+        .unwrap();
+    twin.insert("_id", bson::oid::ObjectId::new());
+    twin.insert("phoneNumber", &late);
+    app.db.collection::<bson::Document>("clients").insert_one(twin).await.unwrap();
+    let r = app
+        .post(
+            "/api/auth/register",
+            None,
+            json!({ "phoneNumber": late, "otp": code, "ownerName": "Other", "businessName": "Other Shop" }),
+        )
+        .await;
+    r.assert_envelope(400);
+    assert!(r.errors().contains("phoneNumber: is already registered"), "{}", r.body);
+    assert_eq!(app.db.collection::<bson::Document>("clients").count_documents(doc! {}).await.unwrap(), 2);
 }
 
 #[tokio::test]

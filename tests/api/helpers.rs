@@ -24,6 +24,7 @@ pub fn test_config(overrides: &[(&str, &str)]) -> Config {
         ("OTP_SEND_LIMIT_PER_PHONE", "1000"),
         ("OTP_SEND_LIMIT_PER_IP", "100000"),
         ("OTP_FAILED_VERIFY_LIMIT_PER_DAY", "1000"),
+        ("REGISTER_LIMIT_PER_IP", "100000"),
         ("CORS_ORIGINS", "https://app.viveka.test"),
     ]
     .iter()

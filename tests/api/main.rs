@@ -15,6 +15,8 @@ mod idempotency;
 mod otp;
 mod profile;
 mod robust;
+mod rules;
+mod security;
 mod sync;
 
 mod catalog;

@@ -7,7 +7,15 @@ use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 
 use super::*;
-use crate::{arb, validate::normalize_phone};
+use crate::{
+    arb,
+    billing::{
+        model::METHODS,
+        rules::{MAX_INVOICE_LINES, MAX_QUANTITY},
+    },
+    catalog::model::UNITS,
+    validate::normalize_phone,
+};
 
 fn uuid() -> impl Strategy<Value = String> {
     any::<u128>().prop_map(|n| uuid::Uuid::from_u128(n).hyphenated().to_string())
@@ -200,7 +208,7 @@ fn check_accepted(a: &Action) -> Result<(), String> {
                 && set.get_i64("lowStockQuantity").map_or(true, |l| l >= 0)
         }
         Action::CustomerCreate { phone, .. } => normalize_phone(phone).as_deref() == Ok(phone.as_str()),
-        Action::CustomerUpdate { set, .. } => !set.is_empty(),
+        Action::CustomerUpdate { name, extra, .. } => name.is_some() || !extra.is_empty(),
         Action::InvoiceCreate(inv) => {
             (1..=MAX_INVOICE_LINES).contains(&inv.lines.len())
                 && inv

@@ -7,7 +7,12 @@ use proptest::prelude::*;
 use serde_json::{json, Value};
 
 use super::*;
-use crate::{arb, extract::from_value};
+use crate::{
+    arb,
+    billing::rules::{MAX_INVOICE_LINES, MAX_QUANTITY},
+    catalog::model::UNITS,
+    extract::from_value,
+};
 
 const MAX_PAISE: i64 = crate::money::MAX_RUPEES * 100;
 

@@ -1,0 +1,98 @@
+//! The input rules of sales (invoice lines and money fields) and payments, defined ONCE and
+//! called by every path that writes them: the online routes (`billing::handlers`), v1
+//! `/api/sync` (`sync::v1::plan`) and v2 push (`sync::ops::parse_action`). A value one path
+//! refuses, every path refuses (issue 12, section 3; proof: `tests/api/rules.rs`).
+//!
+//! Each function adds its complaint to `e` under the field name the caller passes (with the
+//! caller's own prefix, e.g. `invoice.create[0].products[1].quantity` in v1).
+
+use crate::{billing::model::METHODS, money::Paise, validate::Errors};
+
+/// Most lines in one sale.
+pub const MAX_INVOICE_LINES: usize = 500;
+/// Largest quantity of one line (whole base units).
+pub const MAX_QUANTITY: i64 = crate::limits::MAX_UNITS;
+/// Longest sale note (characters).
+pub const NOTES_MAX: usize = 1000;
+/// Longest payment note (characters).
+pub const PAYMENT_NOTE_MAX: usize = 500;
+/// Longest customer name written on a sale (characters).
+pub const SALE_CUSTOMER_NAME_MAX: usize = 100;
+/// Longest device reference of a sale (characters).
+pub const DEVICE_REF_MAX: usize = 100;
+
+/// The number of lines of a sale: 1 to [`MAX_INVOICE_LINES`].
+pub fn line_count(e: &mut Errors, field: &str, n: usize) {
+    if n == 0 || n > MAX_INVOICE_LINES {
+        e.add(field, format!("must have 1 to {MAX_INVOICE_LINES} lines"));
+    }
+}
+
+/// A line quantity: a whole number from 1 to [`MAX_QUANTITY`].
+pub fn quantity(e: &mut Errors, field: &str, q: i64) {
+    crate::limits::quantity(e, field, q);
+}
+
+/// An optional money field of a sale (`paidAmount`, `totalTax`, `totalDiscount`): 0 when not sent, 0 to `limits::MAX_INVOICE`.
+pub fn non_negative(e: &mut Errors, field: &str, v: Option<Paise>) -> Paise {
+    let v = v.unwrap_or_default();
+    crate::limits::amount(e, field, v);
+    v
+}
+
+/// A unit price of a sale line (`costPerUnit`, a cart line's `unitPrice`): 0 when not sent,
+/// 0 to Rs 1 crore (`limits::price`; the line total is bounded by `limits::MAX_LINE` too).
+pub fn unit_price(e: &mut Errors, field: &str, v: Option<Paise>) -> Paise {
+    let v = v.unwrap_or_default();
+    crate::limits::price(e, field, v);
+    v
+}
+
+/// A claimed `totalAmount`: never negative when sent (whether it matches the lines is the
+/// billing computation's rule).
+pub fn total(e: &mut Errors, field: &str, v: Option<Paise>) -> Option<Paise> {
+    if let Some(t) = v {
+        crate::limits::amount(e, field, t);
+    }
+    v
+}
+
+/// A payment method, trimmed and lower-cased: one of [`METHODS`] (default `cash`).
+pub fn method(e: &mut Errors, field: &str, m: &Option<String>) -> String {
+    let m = m.as_deref().map(str::trim).filter(|m| !m.is_empty()).unwrap_or("cash").to_ascii_lowercase();
+    if !METHODS.contains(&m.as_str()) {
+        e.add(field, format!("must be one of {}", METHODS.join(", ")));
+    }
+    m
+}
+
+/// Sale notes, trimmed: at most [`NOTES_MAX`] characters (empty when not sent).
+pub fn notes(e: &mut Errors, field: &str, v: &Option<String>) -> String {
+    e.opt_text(field, v, 0, NOTES_MAX).unwrap_or_default()
+}
+
+/// The customer name written on a sale, trimmed: at most 100 characters; blank = none.
+pub fn sale_customer_name(e: &mut Errors, field: &str, v: &Option<String>) -> Option<String> {
+    e.opt_text(field, v, 0, SALE_CUSTOMER_NAME_MAX).filter(|n| !n.is_empty())
+}
+
+/// The device's reference of a sale, trimmed: 1-100 characters when sent; blank = none.
+pub fn device_ref(e: &mut Errors, field: &str, v: &Option<String>) -> Option<String> {
+    let v = v.as_deref().map(str::trim).filter(|r| !r.is_empty());
+    v.map(|r| e.text(field, r, 1, DEVICE_REF_MAX))
+}
+
+/// A payment amount: greater than 0 and at most `limits::MAX_INVOICE` (the balance check is
+/// the billing computation's rule).
+pub fn payment_amount(e: &mut Errors, field: &str, v: Paise) {
+    if v.is_positive() {
+        crate::limits::amount(e, field, v);
+    } else {
+        e.add(field, "must be greater than 0");
+    }
+}
+
+/// A payment note, trimmed: at most [`PAYMENT_NOTE_MAX`] characters (empty when not sent).
+pub fn payment_note(e: &mut Errors, field: &str, v: &Option<String>) -> String {
+    e.opt_text(field, v, 0, PAYMENT_NOTE_MAX).unwrap_or_default()
+}
