@@ -12,6 +12,10 @@ use bson::DateTime;
 use chrono::{Datelike, NaiveDate, TimeZone};
 use chrono_tz::Asia::Kolkata;
 
+/// The IANA name of India time, for MongoDB date operators (`timezone`), so that a
+/// database-side day is the same India calendar day as [`ist_date`]'s.
+pub const TZ_NAME: &str = "Asia/Kolkata";
+
 /// The calendar date in India at `at`.
 pub fn ist_date(at: DateTime) -> NaiveDate {
     at.to_chrono().with_timezone(&Kolkata).date_naive()

@@ -648,7 +648,8 @@ pub const ON_TIME_DAYS: i64 = 7;
 async fn payment_behavior(state: &AppState, client_id: ObjectId, filter: Document) -> AppResult<(Value, f64)> {
     let days = doc! { "$cond": [
         { "$and": ["$isFinalized", { "$gt": ["$n", 0] }] },
-        { "$toLong": { "$floor": { "$divide": [{ "$subtract": ["$last", "$generatedAt"] }, 86_400_000_i64] } } },
+        // India calendar days, as `time::days_between` (23:00 sale paid 09:00 next day = 1)
+        { "$dateDiff": { "startDate": "$generatedAt", "endDate": "$last", "unit": "day", "timezone": crate::time::TZ_NAME } },
         Bson::Null,
     ] };
     let pipeline = vec![

@@ -15,7 +15,7 @@ use crate::{
     time,
 };
 
-pub const TZ: &str = "Asia/Kolkata";
+pub const TZ: &str = crate::time::TZ_NAME;
 
 pub fn invoices(db: &Database) -> Collection<Document> {
     db.collection("invoices")
