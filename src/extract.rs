@@ -2,7 +2,8 @@
 //!
 //! * [`ApiJson`] reads a JSON body (empty body = `{}`), answers 415 for another content type,
 //!   413 past the body limit, 400 for malformed JSON or wrong types (`"<path>: <text>"`), and
-//!   403 when the body carries a `clientId` that is not the token's client.
+//!   403 when the body carries a `clientId` that is not the token's client (an empty
+//!   `"clientId": ""` counts as absent).
 //! * [`ApiQuery`] and [`ApiPath`] map their rejections to 400 with `query.` / `params.` paths.
 
 use axum::{
@@ -45,7 +46,8 @@ where
                 AppError::bad_request_code(code::MALFORMED_JSON, "body: could not be read")
             }
         })?;
-        let value = parse_body(&bytes)?;
+        let mut value = parse_body(&bytes)?;
+        drop_empty_client_id(&mut value);
         if let Some(auth) = auth {
             check_body_client(&auth, &value)?;
         }
@@ -68,6 +70,17 @@ pub fn parse_body(bytes: &[u8]) -> Result<serde_json::Value, AppError> {
         return Err(AppError::validation("body", "must be a JSON object"));
     }
     Ok(value)
+}
+
+/// `"clientId": ""` (or only spaces) is treated as absent: the tenant is the token's, and
+/// clients (the v1 app's blank forms, generated Postman bodies) send an empty placeholder.
+/// Any other value is checked by `check_body_client`.
+fn drop_empty_client_id(value: &mut serde_json::Value) {
+    if let Some(obj) = value.as_object_mut() {
+        if obj.get("clientId").and_then(serde_json::Value::as_str).is_some_and(|s| s.trim().is_empty()) {
+            obj.remove("clientId");
+        }
+    }
 }
 
 /// A body `clientId` must be the token's client (403 otherwise), as in v1.

@@ -22,6 +22,7 @@ pub mod http;
 pub mod money;
 pub mod openapi;
 pub mod otp;
+pub mod postman;
 pub mod ratelimit;
 pub mod state;
 pub mod sync;
@@ -73,7 +74,7 @@ pub fn build_router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
     let request_id = axum::http::HeaderName::from_static("x-request-id");
     let router = api
         .route("/api/openapi.json", get(move || openapi::openapi_json(doc_for_route.clone())))
-        .route("/api/docs", get(openapi::docs_page))
+        .merge(openapi::docs_router())
         .fallback(http::fallback)
         .layer(middleware::from_fn_with_state(cfg.request_timeout, http::timeout))
         .layer(DefaultBodyLimit::max(cfg.body_limit_bytes))

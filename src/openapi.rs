@@ -1,9 +1,8 @@
 //! The OpenAPI document (generated from the handlers' annotations by utoipa), the docs page,
 //! and the Postman collection generated from the document.
 
-use axum::{response::Html, Json};
+use axum::Json;
 use serde::Serialize;
-use serde_json::{json, Map, Value};
 use utoipa::{
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
     Modify, OpenApi, ToSchema,
@@ -106,140 +105,18 @@ pub async fn openapi_json(doc: utoipa::openapi::OpenApi) -> Json<utoipa::openapi
     Json(doc)
 }
 
-/// `GET /api/docs`: Swagger UI (loaded by the browser from unpkg) over `/api/openapi.json`.
-pub async fn docs_page() -> Html<&'static str> {
-    Html(
-        r##"<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Viveka API</title>
-<link rel="stylesheet" href="https://unpkg.com/swagger-ui-dist@5/swagger-ui.css"></head>
-<body><div id="ui"></div>
-<script src="https://unpkg.com/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
-<script>window.ui = SwaggerUIBundle({ url: "/api/openapi.json", dom_id: "#ui" });</script>
-</body></html>"##,
-    )
+/// `GET /api/docs`: Swagger UI over `/api/openapi.json`, every file served from the binary
+/// (`utoipa-swagger-ui` with its `vendored` feature: the Swagger UI release is a crate, not a
+/// CDN), so the page works on a shop's LAN without internet. `/api/docs` redirects to
+/// `/api/docs/` (the page loads its assets relative to it).
+pub fn docs_router<S: Clone + Send + Sync + 'static>() -> axum::Router<S> {
+    let config = utoipa_swagger_ui::Config::new(["/api/openapi.json"])
+        .persist_authorization(true)
+        .display_operation_id(false)
+        .try_it_out_enabled(true);
+    utoipa_swagger_ui::SwaggerUi::new("/api/docs").config(config).into()
 }
 
-/// Postman collection (v2.1) and environment generated from the OpenAPI document.
-pub fn postman(doc: &Value) -> (Value, Value) {
-    let mut folders: std::collections::BTreeMap<String, Vec<Value>> = Default::default();
-    let mut vars: std::collections::BTreeSet<String> = Default::default();
-    let empty = Map::new();
-    let paths = doc.get("paths").and_then(Value::as_object).unwrap_or(&empty);
-    let mut keys: Vec<&String> = paths.keys().collect();
-    keys.sort();
-    for path in keys {
-        let ops = paths[path].as_object().unwrap_or(&empty);
-        for method in ["get", "post", "put", "patch", "delete"] {
-            let Some(op) = ops.get(method) else { continue };
-            let tag = op["tags"].get(0).and_then(Value::as_str).unwrap_or("other").to_string();
-            let segments: Vec<String> = path
-                .trim_start_matches('/')
-                .split('/')
-                .map(|s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                    Some(v) => {
-                        vars.insert(v.to_string());
-                        format!("{{{{{v}}}}}")
-                    }
-                    None => s.to_string(),
-                })
-                .collect();
-            let raw = format!("{{{{baseUrl}}}}/{}", segments.join("/"));
-            let mut request = json!({
-                "method": method.to_uppercase(),
-                "header": [],
-                "url": { "raw": raw, "host": ["{{baseUrl}}"], "path": segments },
-            });
-            if op.get("security").is_none() {
-                request["auth"] = json!({ "type": "noauth" });
-            }
-            if let Some(schema) = op.pointer("/requestBody/content/application~1json/schema") {
-                let body = example(doc, schema, 0);
-                request["header"] = json!([{ "key": "Content-Type", "value": "application/json" }]);
-                request["body"] = json!({
-                    "mode": "raw",
-                    "raw": serde_json::to_string_pretty(&body).unwrap_or_default(),
-                    "options": { "raw": { "language": "json" } },
-                });
-            }
-            let name = op
-                .get("summary")
-                .and_then(Value::as_str)
-                .map(|s| s.to_string())
-                .unwrap_or_else(|| format!("{} {}", method.to_uppercase(), path));
-            folders.entry(tag).or_default().push(json!({ "name": name, "request": request }));
-        }
-    }
-    let items: Vec<Value> = folders.into_iter().map(|(name, item)| json!({ "name": name, "item": item })).collect();
-    let collection = json!({
-        "info": {
-            "name": "Viveka API",
-            "description": "Generated from /api/openapi.json by `cargo run -- postman`. Do not edit by hand.",
-            "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json",
-        },
-        "auth": { "type": "bearer", "bearer": [{ "key": "token", "value": "{{token}}", "type": "string" }] },
-        "variable": [{ "key": "baseUrl", "value": "http://localhost:10000" }],
-        "item": items,
-    });
-    let mut values = vec![
-        json!({ "key": "baseUrl", "value": "http://localhost:10000", "enabled": true }),
-        json!({ "key": "token", "value": "", "enabled": true }),
-    ];
-    for v in vars {
-        values.push(json!({ "key": v, "value": "", "enabled": true }));
-    }
-    let env = json!({ "name": "Viveka local", "values": values });
-    (collection, env)
-}
-
-/// A small example value for a schema (follows `$ref`, uses `example` when given).
-fn example(doc: &Value, schema: &Value, depth: usize) -> Value {
-    if depth > 6 {
-        return Value::Null;
-    }
-    if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
-        let name = r.rsplit('/').next().unwrap_or("");
-        return match doc.pointer(&format!("/components/schemas/{name}")) {
-            Some(s) => example(doc, s, depth + 1),
-            None => Value::Null,
-        };
-    }
-    if let Some(e) = schema.get("example") {
-        return e.clone();
-    }
-    if let Some(all) = schema.get("allOf").or_else(|| schema.get("oneOf")).and_then(Value::as_array) {
-        return all.first().map(|s| example(doc, s, depth + 1)).unwrap_or(Value::Null);
-    }
-    let ty = match schema.get("type") {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Array(a)) => {
-            a.iter().filter_map(Value::as_str).find(|t| *t != "null").unwrap_or("null").to_string()
-        }
-        _ => {
-            if schema.get("properties").is_some() {
-                "object".into()
-            } else {
-                "null".into()
-            }
-        }
-    };
-    match ty.as_str() {
-        "object" => {
-            let mut m = Map::new();
-            if let Some(props) = schema.get("properties").and_then(Value::as_object) {
-                for (k, v) in props {
-                    m.insert(k.clone(), example(doc, v, depth + 1));
-                }
-            }
-            Value::Object(m)
-        }
-        "array" => match schema.get("items") {
-            Some(i) => json!([example(doc, i, depth + 1)]),
-            None => json!([]),
-        },
-        "string" => json!(""),
-        "integer" => json!(0),
-        "number" => json!(0),
-        "boolean" => json!(false),
-        _ => Value::Null,
-    }
-}
+/// Postman collection and environment generated from the OpenAPI document (see
+/// [`crate::postman`]).
+pub use crate::postman::postman;
