@@ -70,6 +70,7 @@ pub fn build_router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
     let (api, mut doc) =
         OpenApiRouter::with_openapi(openapi::ApiDoc::openapi()).nest("/api", public.merge(protected)).split_for_parts();
     openapi::add_common_responses(&mut doc);
+    openapi::type_integer_query_params(&mut doc);
     let doc_for_route = doc.clone();
     let request_id = axum::http::HeaderName::from_static("x-request-id");
     let router = api

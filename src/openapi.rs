@@ -120,3 +120,174 @@ pub fn docs_router<S: Clone + Send + Sync + 'static>() -> axum::Router<S> {
 /// Postman collection and environment generated from the OpenAPI document (see
 /// [`crate::postman`]).
 pub use crate::postman::postman;
+
+/// The schema of `operations` in `POST /api/v2/sync/push`: a list (at most 1,000) of
+/// operations, `oneOf` one schema per `entity` x `kind` with its payload and an example.
+/// The shapes are those `sync::ops` parses (unknown payload fields are rejected); the rules
+/// (what is refused and why) are in docs/sync.md. Money in rupees, quantities whole units.
+pub fn push_operations_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema};
+    let value = push_operations_json();
+    match serde_json::from_value::<Schema>(value) {
+        Ok(s) => s.into(),
+        // unreachable (a unit test deserialises it); keep the document valid regardless
+        Err(_) => ArrayBuilder::new().items(ObjectBuilder::new()).build().into(),
+    }
+}
+
+fn push_operations_json() -> serde_json::Value {
+    use serde_json::json;
+    let money = || json!({ "type": "number", "format": "double", "description": "rupees, at most two decimals" });
+    let text = |d: &str| json!({ "type": "string", "description": d });
+    let count = |d: &str| json!({ "type": "integer", "format": "int64", "description": d });
+    let opref = |d: &str| json!({ "type": "string", "format": "uuid", "description": d });
+    let item_fields = || {
+        json!({
+            "name": text("2-200 characters"),
+            "price": money(),
+            "lowStockQuantity": count(">= 0 (default 5)"),
+            "unit": { "type": "string", "enum": ["nos", "kg", "litre", "meter", "pcs"] },
+            "groupId": text("an item group of the shop (24 hex), or '' for none"),
+            "description": text("at most 500 characters"),
+        })
+    };
+    let customer_fields = || {
+        json!({
+            "name": text("2-100 characters"),
+            "address": text("at most 300 characters"),
+            "emailId": text("an email, or ''"),
+            "gstNo": text("a GSTIN, or ''"),
+        })
+    };
+    let merge = |mut a: serde_json::Value, b: serde_json::Value| {
+        if let (Some(a), Some(b)) = (a.as_object_mut(), b.as_object()) {
+            for (k, v) in b {
+                a.insert(k.clone(), v.clone());
+            }
+        }
+        a
+    };
+    let target = |entity: &str| {
+        json!({
+            "id": text(&format!("the server id of the {entity} (24 hex)")),
+            format!("{entity}OpId"): opref(&format!("or: the opId of the operation that created the {entity} (same push or earlier)")),
+        })
+    };
+    let payload = |props: serde_json::Value, required: &[&str]| {
+        json!({ "type": "object", "additionalProperties": false, "properties": props, "required": required })
+    };
+    let op = |entity: &str, kind: &str, title: &str, payload: serde_json::Value, example: serde_json::Value| {
+        json!({
+            "type": "object",
+            "title": title,
+            "required": ["opId", "entity", "kind", "payload"],
+            "properties": {
+                "opId": opref("UUID chosen by the device; an operation is applied once per opId, ever"),
+                "entity": { "type": "string", "enum": [entity] },
+                "kind": { "type": "string", "enum": [kind] },
+                "deviceTime": { "type": "string", "format": "date-time", "description": "RFC 3339; required for sales and payments (at most 5 min ahead, 30 days old)" },
+                "payload": payload,
+            },
+            "examples": [merge(json!({ "opId": "7c0e6f1e-3b7a-4a53-9d0e-2f4b8f0a1c11", "entity": entity, "kind": kind, "deviceTime": "2026-11-20T10:15:00+05:30" }), json!({ "payload": example }))],
+        })
+    };
+    let line = json!({
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["quantity"],
+        "properties": {
+            "productId": text("the item's server id"),
+            "productOpId": opref("or: the opId that created the item"),
+            "quantity": count("whole units, 1-1000000"),
+            "costPerUnit": merge(money(), json!({ "description": "rupees; default the item's price" })),
+            "itemName": text("ignored (the server's name is used)"),
+            "itemGroup": text("ignored"),
+        },
+    });
+    json!({
+        "type": "array",
+        "maxItems": 1000,
+        "description": "At most 1,000 operations, applied in order in one transaction; each is applied, a duplicate (replayed opId) or rejected with a reason. See docs/sync.md.",
+        "items": { "oneOf": [
+            op("item", "create", "item create",
+                payload(merge(item_fields(), json!({ "stock": count("initial stock, >= 0 (default 0)") })), &["name", "price"]),
+                json!({ "name": "Air filter", "price": 320, "stock": 5, "unit": "nos" })),
+            op("item", "update", "item update",
+                payload(merge(merge(item_fields(), target("item")), json!({ "stockDelta": count("signed stock change (stock itself is never overwritten by sync)") })), &[]),
+                json!({ "id": "665000000000000000000001", "price": 340, "stockDelta": -2 })),
+            op("item", "delete", "item delete", payload(target("item"), &[]), json!({ "id": "665000000000000000000001" })),
+            op("customer", "create", "customer create",
+                payload(merge(customer_fields(), json!({ "phoneNumber": text("10-15 digits (+91/0 prefixes dropped)") })), &["phoneNumber"]),
+                json!({ "phoneNumber": "9891112222", "name": "Ravi Kumar" })),
+            op("customer", "update", "customer update",
+                payload(merge(merge(customer_fields(), target("customer")), json!({ "phoneNumber": text("refused: the phone identifies the customer") })), &[]),
+                json!({ "id": "665000000000000000000002", "address": "MG Road, Pune" })),
+            op("customer", "delete", "customer delete", payload(target("customer"), &[]), json!({ "customerOpId": "1f0e6f1e-3b7a-4a53-9d0e-2f4b8f0a1c12" })),
+            op("invoice", "create", "invoice create (a sale)",
+                payload(json!({
+                    "products": { "type": "array", "items": line, "minItems": 1, "maxItems": 200 },
+                    "clientCustomerId": text("an existing customer (24 hex)"),
+                    "clientCustomerPhone": text("or: a phone (found or created)"),
+                    "clientCustomerName": text("name for a new customer"),
+                    "totalAmount": merge(money(), json!({ "description": "rupees; when sent it must equal the computed total" })),
+                    "totalTax": money(),
+                    "totalDiscount": money(),
+                    "paidAmount": merge(money(), json!({ "description": "rupees paid with the sale (default 0)" })),
+                    "method": { "type": "string", "enum": crate::billing::model::METHODS },
+                    "notes": text("at most 1000 characters"),
+                    "deviceRef": text("the device's own bill reference (1-100 characters)"),
+                }), &["products"]),
+                json!({ "products": [{ "productOpId": "7c0e6f1e-3b7a-4a53-9d0e-2f4b8f0a1c10", "quantity": 2 }], "clientCustomerPhone": "9891112222", "paidAmount": 200, "method": "cash" })),
+            op("payment", "create", "payment create",
+                payload(json!({
+                    "invoiceId": text("the invoice's server id"),
+                    "invoiceOpId": opref("or: the opId of the invoice create"),
+                    "amount": merge(money(), json!({ "description": "rupees, > 0, at most the balance" })),
+                    "method": { "type": "string", "enum": crate::billing::model::METHODS },
+                    "note": text("at most 500 characters"),
+                }), &["amount"]),
+                json!({ "invoiceOpId": "7c0e6f1e-3b7a-4a53-9d0e-2f4b8f0a1c11", "amount": 440, "method": "upi" })),
+        ]},
+    })
+}
+
+/// Query parameters that are whole numbers (`limit`, `offset`, `skip`, `months`): the
+/// handlers read them as text to answer a precise 400 for `abc` or `-1`, so their derived
+/// schema was `string`; the document says what a client must send: an integer.
+pub const INTEGER_QUERY_PARAMS: &[&str] = &["limit", "offset", "skip", "months"];
+
+/// Type the [`INTEGER_QUERY_PARAMS`] as integers in every operation.
+pub fn type_integer_query_params(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{
+        path::ParameterIn,
+        schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type},
+    };
+    for item in doc.paths.paths.values_mut() {
+        for op in [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch].into_iter().flatten() {
+            for p in op.parameters.iter_mut().flatten() {
+                if p.parameter_in == ParameterIn::Query && INTEGER_QUERY_PARAMS.contains(&p.name.as_str()) {
+                    p.schema = Some(
+                        ObjectBuilder::new()
+                            .schema_type(Type::Integer)
+                            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                            .into(),
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The push-operation schema survives utoipa's types unchanged (an untagged enum could
+    /// have read it as another variant and dropped fields).
+    #[test]
+    fn push_operations_schema_round_trips_through_utoipa() {
+        let built = serde_json::to_value(push_operations_schema()).unwrap();
+        assert_eq!(built, push_operations_json());
+        assert_eq!(built["items"]["oneOf"].as_array().unwrap().len(), 8);
+    }
+}

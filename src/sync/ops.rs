@@ -118,8 +118,9 @@ pub struct OpOutcome {
     pub op_id: String,
     /// `applied` | `duplicate` | `rejected`.
     pub status: String,
-    /// Server ids/numbers (applied, or the original result of a duplicate).
-    #[schema(value_type = Object)]
+    /// Server ids/numbers (applied, or the original result of a duplicate); `null` for a
+    /// rejected operation.
+    #[schema(value_type = Option<Object>)]
     pub result: Option<Value>,
     pub reason: Option<String>,
     /// For a duplicate: what happened the first time (`applied` | `rejected`).
