@@ -173,9 +173,7 @@ fn push_operations_json() -> serde_json::Value {
             format!("{entity}OpId"): opref(&format!("or: the opId of the operation that created the {entity} (same push or earlier)")),
         })
     };
-    let payload = |props: serde_json::Value, required: &[&str]| {
-        json!({ "type": "object", "additionalProperties": false, "properties": props, "required": required })
-    };
+    let payload = |props: serde_json::Value, required: &[&str]| json!({ "type": "object", "additionalProperties": false, "properties": props, "required": required });
     let op = |entity: &str, kind: &str, title: &str, payload: serde_json::Value, example: serde_json::Value| {
         json!({
             "type": "object",
@@ -263,7 +261,9 @@ pub fn type_integer_query_params(doc: &mut utoipa::openapi::OpenApi) {
         schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type},
     };
     for item in doc.paths.paths.values_mut() {
-        for op in [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch].into_iter().flatten() {
+        for op in
+            [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch].into_iter().flatten()
+        {
             for p in op.parameters.iter_mut().flatten() {
                 if p.parameter_in == ParameterIn::Query && INTEGER_QUERY_PARAMS.contains(&p.name.as_str()) {
                     p.schema = Some(

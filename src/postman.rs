@@ -286,16 +286,19 @@ fn url(path: &str, query: &[Value]) -> Value {
 
 fn schema_of<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
     match schema.get("$ref").and_then(Value::as_str) {
-        Some(r) => doc.pointer(&format!("/components/schemas/{}", r.rsplit('/').next().unwrap_or(""))).unwrap_or(schema),
+        Some(r) => {
+            doc.pointer(&format!("/components/schemas/{}", r.rsplit('/').next().unwrap_or(""))).unwrap_or(schema)
+        }
         None => schema,
     }
 }
 
 /// The request of one step, checked against the document.
 fn flow_item(doc: &Value, s: &Step) -> Value {
-    let op = doc
-        .pointer(&format!("/paths/{}/{}", s.path.replace('~', "~0").replace('/', "~1"), s.method))
-        .unwrap_or_else(|| panic!("postman flow step {:?}: {} {} is not in the OpenAPI document", s.name, s.method, s.path));
+    let op =
+        doc.pointer(&format!("/paths/{}/{}", s.path.replace('~', "~0").replace('/', "~1"), s.method)).unwrap_or_else(
+            || panic!("postman flow step {:?}: {} {} is not in the OpenAPI document", s.name, s.method, s.path),
+        );
     let mut header = vec![];
     if let Some(body) = &s.body {
         let schema = op
@@ -322,7 +325,8 @@ fn flow_item(doc: &Value, s: &Step) -> Value {
     }
     if s.idempotent {
         assert!(
-            params.iter().any(|p| p["in"] == "header" && p["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case("x-idempotency-key"))),
+            params.iter().any(|p| p["in"] == "header"
+                && p["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case("x-idempotency-key"))),
             "postman flow step {:?}: the document does not list X-Idempotency-Key",
             s.name
         );
@@ -422,7 +426,9 @@ fn reference(doc: &Value) -> Vec<Value> {
                 header.push(json!({ "key": "Content-Type", "value": "application/json" }));
                 request["body"] = raw_json(&example(doc, schema, 0, None));
             }
-            if params.iter().any(|p| p["in"] == "header" && p["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case("x-idempotency-key"))) {
+            if params.iter().any(|p| {
+                p["in"] == "header" && p["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case("x-idempotency-key"))
+            }) {
                 header.push(json!({ "key": "X-Idempotency-Key", "value": "{{$guid}}" }));
             }
             request["header"] = Value::Array(header);
@@ -477,7 +483,9 @@ fn example(doc: &Value, schema: &Value, depth: usize, field: Option<&str>) -> Va
     }
     let ty = match schema.get("type") {
         Some(Value::String(s)) => s.clone(),
-        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).find(|t| *t != "null").unwrap_or("null").to_string(),
+        Some(Value::Array(a)) => {
+            a.iter().filter_map(Value::as_str).find(|t| *t != "null").unwrap_or("null").to_string()
+        }
         _ => {
             if schema.get("properties").is_some() {
                 "object".into()

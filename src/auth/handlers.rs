@@ -59,7 +59,8 @@ pub async fn register(
     if present(&req.otp) {
         check_otp_format(&mut e, &req.otp, state.config.otp_length);
     }
-    let owner_name = if present(&req.owner_name) { e.text("ownerName", &req.owner_name, 2, 100) } else { String::new() };
+    let owner_name =
+        if present(&req.owner_name) { e.text("ownerName", &req.owner_name, 2, 100) } else { String::new() };
     let business_name =
         if present(&req.business_name) { e.text("businessName", &req.business_name, 2, 150) } else { String::new() };
     let shop_name = e.opt_text("shopName", &req.shop_name, 0, 150).unwrap_or_default();

@@ -18,3 +18,4 @@ mod sync;
 mod catalog;
 mod customers;
 mod isolation;
+mod newcomer;
