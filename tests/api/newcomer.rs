@@ -283,3 +283,53 @@ async fn register_reports_every_missing_field() {
     assert!(r.errors().contains("businessName: is required"), "{}", r.errors());
     assert!(r.errors().contains("ownerName: must be at least 2 characters"), "{}", r.errors());
 }
+
+/// The docs refer only to files in the repository (they pointed at an `ENDPOINTS.md` that was
+/// not in it): every relative Markdown link of README.md and docs/*.md resolves, and every
+/// file name `X.md` / `scripts/...` / `src/...` named in their text exists.
+#[test]
+fn docs_refer_only_to_files_in_the_repository() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut pages = vec![root.join("README.md")];
+    for e in std::fs::read_dir(root.join("docs")).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "md") {
+            pages.push(p);
+        }
+    }
+    let link = regex::Regex::new(r"\]\(([^)\s]+)\)").unwrap();
+    let named = regex::Regex::new(r"(?:^|[\s`(\[])((?:scripts|src|docs|tests|migrations|postman)/[A-Za-z0-9_./-]*[A-Za-z0-9_]|[A-Za-z0-9_-]+\.md)\b").unwrap();
+    let mut missing = vec![];
+    let mut checked = 0;
+    for page in &pages {
+        let text = std::fs::read_to_string(page).unwrap();
+        let dir = page.parent().unwrap();
+        for c in link.captures_iter(&text) {
+            let target = c[1].split('#').next().unwrap();
+            if target.is_empty() || target.contains("://") || target.starts_with("mailto:") {
+                continue;
+            }
+            checked += 1;
+            if !dir.join(target).exists() {
+                missing.push(format!("{}: link {target}", page.display()));
+            }
+        }
+        for c in named.captures_iter(&text) {
+            let name = &c[1];
+            if name.contains("NNNN") {
+                continue; // a pattern (migrations/NNNN_name.json), not a file
+            }
+            checked += 1;
+            let found = if name.contains('/') {
+                root.join(name).exists() || dir.join(name).exists()
+            } else {
+                root.join(name).exists() || root.join("docs").join(name).exists()
+            };
+            if !found {
+                missing.push(format!("{}: names {name}", page.display()));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "docs refer to files that are not in the repository:\n{}", missing.join("\n"));
+    assert!(checked > 20, "{checked} references checked");
+}
