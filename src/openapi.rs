@@ -173,7 +173,13 @@ fn push_operations_json() -> serde_json::Value {
             format!("{entity}OpId"): opref(&format!("or: the opId of the operation that created the {entity} (same push or earlier)")),
         })
     };
-    let payload = |props: serde_json::Value, required: &[&str]| json!({ "type": "object", "additionalProperties": false, "properties": props, "required": required });
+    let payload = |props: serde_json::Value, required: &[&str]| {
+        let mut p = json!({ "type": "object", "additionalProperties": false, "properties": props });
+        if !required.is_empty() {
+            p["required"] = json!(required);
+        }
+        p
+    };
     let op = |entity: &str, kind: &str, title: &str, payload: serde_json::Value, example: serde_json::Value| {
         json!({
             "type": "object",

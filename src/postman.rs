@@ -432,11 +432,10 @@ fn reference(doc: &Value) -> Vec<Value> {
                 header.push(json!({ "key": "X-Idempotency-Key", "value": "{{$guid}}" }));
             }
             request["header"] = Value::Array(header);
-            let name = op
-                .get("summary")
-                .and_then(Value::as_str)
-                .map(|s| s.to_string())
-                .unwrap_or_else(|| format!("{} {}", method.to_uppercase(), path));
+            if let Some(summary) = op.get("summary").and_then(Value::as_str) {
+                request["description"] = Value::String(summary.to_string());
+            }
+            let name = format!("{} {}", method.to_uppercase(), path);
             folders.entry(tag).or_default().push(json!({ "name": name, "request": request }));
         }
     }
