@@ -92,8 +92,9 @@ pub async fn timeout(State(limit): State<Duration>, req: Request, next: Next) ->
     }
 }
 
-/// Standard hardening headers on every response. The docs page gets a CSP that lets it
-/// load Swagger UI; everything else is JSON and gets `default-src 'none'`.
+/// Standard hardening headers on every response. The docs page (`/api/docs/...`) gets a CSP
+/// that lets it run Swagger UI from this server only (its files are in the binary; no other
+/// host); everything else is JSON and gets `default-src 'none'`.
 pub async fn security_headers(req: Request, next: Next) -> Response {
     let is_docs = req.uri().path() == "/api/docs" || req.uri().path().starts_with("/api/docs/");
     let mut resp = next.run(req).await;
