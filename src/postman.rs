@@ -362,8 +362,22 @@ fn raw_json(body: &Value) -> Value {
 pub fn postman(doc: &Value) -> (Value, Value) {
     let flow: Vec<Value> = flow().iter().map(|s| flow_item(doc, s)).collect();
     let reference = reference(doc);
+    // the captured variables, then the other path variables of Reference (dealerId, ...),
+    // declared empty so that Postman lists them to be filled
+    let mut names: Vec<String> = CAPTURED.iter().map(|v| v.to_string()).collect();
+    let mut others = std::collections::BTreeSet::new();
+    for path in doc.get("paths").and_then(Value::as_object).map(|p| p.keys().collect::<Vec<_>>()).unwrap_or_default() {
+        for seg in path.split('/') {
+            if let Some(v) = seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                if !names.iter().any(|n| n == v) {
+                    others.insert(v.to_string());
+                }
+            }
+        }
+    }
+    names.extend(others);
     let mut variable = vec![json!({ "key": "baseUrl", "value": "http://localhost:10000" })];
-    variable.extend(CAPTURED.iter().map(|v| json!({ "key": v, "value": "" })));
+    variable.extend(names.iter().map(|v| json!({ "key": v, "value": "" })));
     let collection = json!({
         "info": {
             "name": "Viveka API",

@@ -268,6 +268,13 @@ async fn committed_postman_files_match_the_openapi_document() {
         );
     }
     assert!(flow.last().unwrap()["name"].as_str().unwrap().contains("logout"));
+    // every {{variable}} the collection uses is declared (captured by the flow or listed to fill)
+    let declared: Vec<&str> =
+        collection["variable"].as_array().unwrap().iter().filter_map(|v| v["key"].as_str()).collect();
+    let used = regex::Regex::new(r"\{\{([A-Za-z0-9_]+)\}\}").unwrap();
+    for c in used.captures_iter(&collection.to_string()) {
+        assert!(declared.contains(&&c[1]), "{{{{{}}}}} is used but not declared", &c[1]);
+    }
     // no body of the collection sends a literal empty clientId
     let text = collection.to_string();
     assert!(!text.contains(r#"\"clientId\": \"\""#), "a body sends \"clientId\": \"\"");
