@@ -1,10 +1,21 @@
 # Multi-stage build: compile with the Rust toolchain, run on a small non-root image.
+# Used by docker-compose.yml (production) and docker-compose.dev.yml (development).
 FROM rust:1-bookworm AS build
 WORKDIR /src
+
+# Dependency layer: build every dependency against stub sources. It is rebuilt only when
+# Cargo.toml or Cargo.lock change, so an edit under src/ recompiles the crate alone.
+# --locked: exactly the versions of the committed Cargo.lock, or fail.
 COPY Cargo.toml Cargo.lock rustfmt.toml ./
+RUN mkdir -p src \
+    && echo 'fn main() {}' > src/main.rs \
+    && touch src/lib.rs \
+    && cargo build --release --locked --bin viveka \
+    && rm -rf src target/release/.fingerprint/viveka-* target/release/deps/viveka-* target/release/deps/libviveka-*
+
 COPY src ./src
 COPY migrations ./migrations
-RUN cargo build --release --bin viveka
+RUN touch src/lib.rs src/main.rs && cargo build --release --locked --bin viveka
 
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl \

@@ -75,7 +75,7 @@ start() {
       --setParameter ttlMonitorSleepSecs=1 --wiredTigerCacheSizeGB 1 ${MONGOD_EXTRA_ARGS:-} \
       --logpath "$dbpath/mongod.log" --pidfilepath "$pidfile" --fork >/dev/null
   fi
-  for _ in $(seq 1 100); do port_open "$port" && break; sleep 0.1; done
+  for _ in $(seq 1 600); do port_open "$port" && break; sleep 0.1; done
   port_open "$port" || { log "mongod did not open port $port; see $dbpath/mongod.log"; exit 1; }
 }
 

@@ -40,81 +40,18 @@ if [ -z "${MONGO_URL:-}" ]; then
   exit 2
 fi
 
-PY=${PYTHON:-python3}
+. scripts/lib.sh
 VENV="$PWD/.cache/schemathesis-venv"
-REQS=scripts/fuzz/requirements.txt
-# pip for a python without ensurepip (Debian's python3 without python3-venv): pinned wheel
-PIP_WHEEL_URL=https://files.pythonhosted.org/packages/d4/55/90db48d85f7689ec6f81c0db0622d704306c5284850383c090e6c7195a5c/pip-24.2-py3-none-any.whl
-PIP_WHEEL_SHA256=2cd581cf58ab7fcfca4ce8efa6dcacd0de5bf8d0a3eb9ec927e07405f4d9e2a2
+ensure_venv "$VENV" scripts/fuzz/requirements.txt schemathesis
 
-install_venv() {
-  rm -rf "$VENV"
-  mkdir -p .cache
-  if ! "$PY" -m venv "$VENV" 2>/dev/null; then
-    echo "== no ensurepip: bootstrapping pip from its pinned wheel"
-    rm -rf "$VENV"
-    "$PY" -m venv --without-pip "$VENV"
-    "$VENV/bin/python" - "$PIP_WHEEL_URL" "$PIP_WHEEL_SHA256" "$VENV/pip-24.2-py3-none-any.whl" <<'PYEOF'
-import hashlib, sys, urllib.request
-url, sha, out = sys.argv[1:]
-data = urllib.request.urlopen(url, timeout=120).read()
-if hashlib.sha256(data).hexdigest() != sha:
-    sys.exit("pip wheel hash mismatch")
-open(out, "wb").write(data)
-PYEOF
-    "$VENV/bin/python" "$VENV/pip-24.2-py3-none-any.whl/pip" install --quiet --no-index "$VENV/pip-24.2-py3-none-any.whl"
-    rm -f "$VENV/pip-24.2-py3-none-any.whl"
-  fi
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-cache-dir \
-    --require-hashes --only-binary=:all: -r "$REQS"
-  sha256sum "$REQS" >"$VENV/.requirements.sha256"
-}
-if ! [ -x "$VENV/bin/schemathesis" ] || ! sha256sum --check --status "$VENV/.requirements.sha256" 2>/dev/null; then
-  echo "== installing schemathesis into $VENV"
-  install_venv
-fi
-
-TARGET=${CARGO_TARGET_DIR:-target}
-case "$TARGET" in
-  /*) case "$TARGET" in "$PWD"/*) ;; *)
-    # A target dir shared by several checkouts: cargo may call this checkout's crate fresh
-    # when another checkout built it later than our last edit (same unit hash). Make it
-    # rebuild from these sources.
-    [ -n "${FUZZ_NO_TOUCH:-}" ] || touch src/lib.rs src/main.rs src/bin/devdb.rs ;;
-  esac ;;
-esac
-cargo build --quiet --bin viveka --bin devdb
-WORK=$(mktemp -d)
-# copies: a shared CARGO_TARGET_DIR may be rebuilt from another checkout during the run
-cp "$TARGET/debug/viveka" "$TARGET/debug/devdb" "$WORK/"
-BIN="$WORK/viveka"
-
-PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-DB="fuzz_$("$PY" -c 'import uuid; print(uuid.uuid4().hex)')"
 LOG=".cache/schemathesis-server.log"
-SERVER_PID=
-
 cleanup() {
   local rc=$?
-  if [ -n "$SERVER_PID" ]; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
-  "$WORK/devdb" drop-db "$MONGO_URL" "$DB" || true
-  rm -rf "$WORK"
+  stop_live_server
   exit "$rc"
 }
 trap cleanup EXIT
-
-echo "== server on 127.0.0.1:$PORT, database $DB (log: $LOG)"
-APP_ENV=development PORT="$PORT" MONGO_URL="$MONGO_URL" MONGO_DB_NAME="$DB" \
-  JWT_SECRET=fuzz-secret-0123456789abcdef0123456789abcdef OTP_PROVIDER=console \
-  OTP_SEND_LIMIT_PER_PHONE=1000000 OTP_SEND_LIMIT_PER_IP=1000000 OTP_FAILED_VERIFY_LIMIT_PER_DAY=1000000 \
-  REGISTER_LIMIT_PER_PHONE=1000000 REGISTER_LIMIT_PER_IP=1000000 \
-  RUST_LOG=${FUZZ_RUST_LOG:-warn} LOG_FORMAT=text \
-  "$BIN" serve >"$LOG" 2>&1 &
-SERVER_PID=$!
-BASE="http://127.0.0.1:$PORT"
+start_live_server "$LOG" fuzz
 
 # Register the tenants, create data, and write the schemathesis config (ids as dictionaries).
 "$VENV/bin/python" scripts/fuzz/seed.py seed "$BASE" "$WORK"

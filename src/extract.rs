@@ -4,7 +4,8 @@
 //!   route whose body is optional accepts a bare POST), answers 415 for a non-empty body of
 //!   another content type,
 //!   413 past the body limit, 400 for malformed JSON or wrong types (`"<path>: <text>"`), and
-//!   403 when the body carries a `clientId` that is not the token's client.
+//!   403 when the body carries a `clientId` that is not the token's client (an empty
+//!   `"clientId": ""` counts as absent).
 //! * [`ApiQuery`] and [`ApiPath`] map their rejections to 400 with `query.` / `params.` paths.
 //! * Control characters: a JSON body with a forbidden control character in any string or key
 //!   (NUL, the other C0 controls but tab and line breaks, DEL, C1; see
@@ -83,7 +84,8 @@ async fn read_json<S: Send + Sync, T: DeserializeOwned>(
     if !is_json && !is_blank(&bytes) {
         return Err(AppError::UnsupportedMediaType("Content-Type must be application/json".to_string()));
     }
-    let value = parse_body(&bytes)?;
+    let mut value = parse_body(&bytes)?;
+    drop_empty_client_id(&mut value);
     if let Some(auth) = auth {
         check_body_client(&auth, &value)?;
     }
@@ -115,6 +117,17 @@ pub fn parse_body(bytes: &[u8]) -> Result<serde_json::Value, AppError> {
         return Err(AppError::validation("body", "must be a JSON object"));
     }
     Ok(value)
+}
+
+/// `"clientId": ""` (or only spaces) is treated as absent: the tenant is the token's, and
+/// clients (the v1 app's blank forms, generated Postman bodies) send an empty placeholder.
+/// Any other value is checked by `check_body_client`.
+fn drop_empty_client_id(value: &mut serde_json::Value) {
+    if let Some(obj) = value.as_object_mut() {
+        if obj.get("clientId").and_then(serde_json::Value::as_str).is_some_and(|s| s.trim().is_empty()) {
+            obj.remove("clientId");
+        }
+    }
 }
 
 /// A body `clientId` must be the token's client (403 otherwise), as in v1.

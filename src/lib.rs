@@ -23,6 +23,7 @@ pub mod limits;
 pub mod money;
 pub mod openapi;
 pub mod otp;
+pub mod postman;
 pub mod ratelimit;
 pub mod state;
 pub mod sync;
@@ -78,11 +79,12 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> (Router, u
     let (api, mut doc) =
         OpenApiRouter::with_openapi(openapi::ApiDoc::openapi()).nest("/api", public.merge(protected)).split_for_parts();
     openapi::add_common_responses(&mut doc);
+    openapi::type_integer_query_params(&mut doc);
     let doc_for_route = doc.clone();
     let request_id = axum::http::HeaderName::from_static("x-request-id");
     let router = api
         .route("/api/openapi.json", get(move || openapi::openapi_json(doc_for_route.clone())))
-        .route("/api/docs", get(openapi::docs_page))
+        .merge(openapi::docs_router())
         .merge(extra)
         .fallback(http::fallback)
         .layer(middleware::from_fn_with_state(cfg.request_timeout, http::timeout))

@@ -1,9 +1,8 @@
 //! The OpenAPI document (generated from the handlers' annotations by utoipa), the docs page,
 //! and the Postman collection generated from the document.
 
-use axum::{response::Html, Json};
+use axum::Json;
 use serde::Serialize;
-use serde_json::{json, Map, Value};
 use utoipa::{
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
     Modify, OpenApi, ToSchema,
@@ -106,140 +105,195 @@ pub async fn openapi_json(doc: utoipa::openapi::OpenApi) -> Json<utoipa::openapi
     Json(doc)
 }
 
-/// `GET /api/docs`: Swagger UI (loaded by the browser from unpkg) over `/api/openapi.json`.
-pub async fn docs_page() -> Html<&'static str> {
-    Html(
-        r##"<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Viveka API</title>
-<link rel="stylesheet" href="https://unpkg.com/swagger-ui-dist@5/swagger-ui.css"></head>
-<body><div id="ui"></div>
-<script src="https://unpkg.com/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
-<script>window.ui = SwaggerUIBundle({ url: "/api/openapi.json", dom_id: "#ui" });</script>
-</body></html>"##,
-    )
+/// `GET /api/docs`: Swagger UI over `/api/openapi.json`, every file served from the binary
+/// (`utoipa-swagger-ui` with its `vendored` feature: the Swagger UI release is a crate, not a
+/// CDN), so the page works on a shop's LAN without internet. `/api/docs` redirects to
+/// `/api/docs/` (the page loads its assets relative to it).
+pub fn docs_router<S: Clone + Send + Sync + 'static>() -> axum::Router<S> {
+    let config = utoipa_swagger_ui::Config::new(["/api/openapi.json"])
+        .persist_authorization(true)
+        .display_operation_id(false)
+        .try_it_out_enabled(true);
+    utoipa_swagger_ui::SwaggerUi::new("/api/docs").config(config).into()
 }
 
-/// Postman collection (v2.1) and environment generated from the OpenAPI document.
-pub fn postman(doc: &Value) -> (Value, Value) {
-    let mut folders: std::collections::BTreeMap<String, Vec<Value>> = Default::default();
-    let mut vars: std::collections::BTreeSet<String> = Default::default();
-    let empty = Map::new();
-    let paths = doc.get("paths").and_then(Value::as_object).unwrap_or(&empty);
-    let mut keys: Vec<&String> = paths.keys().collect();
-    keys.sort();
-    for path in keys {
-        let ops = paths[path].as_object().unwrap_or(&empty);
-        for method in ["get", "post", "put", "patch", "delete"] {
-            let Some(op) = ops.get(method) else { continue };
-            let tag = op["tags"].get(0).and_then(Value::as_str).unwrap_or("other").to_string();
-            let segments: Vec<String> = path
-                .trim_start_matches('/')
-                .split('/')
-                .map(|s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                    Some(v) => {
-                        vars.insert(v.to_string());
-                        format!("{{{{{v}}}}}")
-                    }
-                    None => s.to_string(),
-                })
-                .collect();
-            let raw = format!("{{{{baseUrl}}}}/{}", segments.join("/"));
-            let mut request = json!({
-                "method": method.to_uppercase(),
-                "header": [],
-                "url": { "raw": raw, "host": ["{{baseUrl}}"], "path": segments },
-            });
-            if op.get("security").is_none() {
-                request["auth"] = json!({ "type": "noauth" });
-            }
-            if let Some(schema) = op.pointer("/requestBody/content/application~1json/schema") {
-                let body = example(doc, schema, 0);
-                request["header"] = json!([{ "key": "Content-Type", "value": "application/json" }]);
-                request["body"] = json!({
-                    "mode": "raw",
-                    "raw": serde_json::to_string_pretty(&body).unwrap_or_default(),
-                    "options": { "raw": { "language": "json" } },
-                });
-            }
-            let name = op
-                .get("summary")
-                .and_then(Value::as_str)
-                .map(|s| s.to_string())
-                .unwrap_or_else(|| format!("{} {}", method.to_uppercase(), path));
-            folders.entry(tag).or_default().push(json!({ "name": name, "request": request }));
-        }
+/// Postman collection and environment generated from the OpenAPI document (see
+/// [`crate::postman`]).
+pub use crate::postman::postman;
+
+/// The schema of `operations` in `POST /api/v2/sync/push`: a list (at most 1,000) of
+/// operations, `oneOf` one schema per `entity` x `kind` with its payload and an example.
+/// The shapes are those `sync::ops` parses (unknown payload fields are rejected); the rules
+/// (what is refused and why) are in docs/sync.md. Money in rupees, quantities whole units.
+pub fn push_operations_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema};
+    let value = push_operations_json();
+    match serde_json::from_value::<Schema>(value) {
+        Ok(s) => s.into(),
+        // unreachable (a unit test deserialises it); keep the document valid regardless
+        Err(_) => ArrayBuilder::new().items(ObjectBuilder::new()).build().into(),
     }
-    let items: Vec<Value> = folders.into_iter().map(|(name, item)| json!({ "name": name, "item": item })).collect();
-    let collection = json!({
-        "info": {
-            "name": "Viveka API",
-            "description": "Generated from /api/openapi.json by `cargo run -- postman`. Do not edit by hand.",
-            "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json",
-        },
-        "auth": { "type": "bearer", "bearer": [{ "key": "token", "value": "{{token}}", "type": "string" }] },
-        "variable": [{ "key": "baseUrl", "value": "http://localhost:10000" }],
-        "item": items,
-    });
-    let mut values = vec![
-        json!({ "key": "baseUrl", "value": "http://localhost:10000", "enabled": true }),
-        json!({ "key": "token", "value": "", "enabled": true }),
-    ];
-    for v in vars {
-        values.push(json!({ "key": v, "value": "", "enabled": true }));
-    }
-    let env = json!({ "name": "Viveka local", "values": values });
-    (collection, env)
 }
 
-/// A small example value for a schema (follows `$ref`, uses `example` when given).
-fn example(doc: &Value, schema: &Value, depth: usize) -> Value {
-    if depth > 6 {
-        return Value::Null;
-    }
-    if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
-        let name = r.rsplit('/').next().unwrap_or("");
-        return match doc.pointer(&format!("/components/schemas/{name}")) {
-            Some(s) => example(doc, s, depth + 1),
-            None => Value::Null,
-        };
-    }
-    if let Some(e) = schema.get("example") {
-        return e.clone();
-    }
-    if let Some(all) = schema.get("allOf").or_else(|| schema.get("oneOf")).and_then(Value::as_array) {
-        return all.first().map(|s| example(doc, s, depth + 1)).unwrap_or(Value::Null);
-    }
-    let ty = match schema.get("type") {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Array(a)) => {
-            a.iter().filter_map(Value::as_str).find(|t| *t != "null").unwrap_or("null").to_string()
-        }
-        _ => {
-            if schema.get("properties").is_some() {
-                "object".into()
-            } else {
-                "null".into()
-            }
-        }
+fn push_operations_json() -> serde_json::Value {
+    use serde_json::json;
+    let money = || json!({ "type": "number", "format": "double", "description": "rupees, at most two decimals" });
+    let text = |d: &str| json!({ "type": "string", "description": d });
+    let count = |d: &str| json!({ "type": "integer", "format": "int64", "description": d });
+    let opref = |d: &str| json!({ "type": "string", "format": "uuid", "description": d });
+    let item_fields = || {
+        json!({
+            "name": text("2-200 characters"),
+            "price": money(),
+            "lowStockQuantity": count(">= 0 (default 5)"),
+            "unit": { "type": "string", "enum": ["nos", "kg", "litre", "meter", "pcs"] },
+            "groupId": text("an item group of the shop (24 hex), or '' for none"),
+            "description": text("at most 500 characters"),
+        })
     };
-    match ty.as_str() {
-        "object" => {
-            let mut m = Map::new();
-            if let Some(props) = schema.get("properties").and_then(Value::as_object) {
-                for (k, v) in props {
-                    m.insert(k.clone(), example(doc, v, depth + 1));
+    let customer_fields = || {
+        json!({
+            "name": text("2-100 characters"),
+            "address": text("at most 300 characters"),
+            "emailId": text("an email, or ''"),
+            "gstNo": text("a GSTIN, or ''"),
+        })
+    };
+    let merge = |mut a: serde_json::Value, b: serde_json::Value| {
+        if let (Some(a), Some(b)) = (a.as_object_mut(), b.as_object()) {
+            for (k, v) in b {
+                a.insert(k.clone(), v.clone());
+            }
+        }
+        a
+    };
+    let target = |entity: &str| {
+        json!({
+            "id": text(&format!("the server id of the {entity} (24 hex)")),
+            format!("{entity}OpId"): opref(&format!("or: the opId of the operation that created the {entity} (same push or earlier)")),
+        })
+    };
+    let payload = |props: serde_json::Value, required: &[&str]| {
+        let mut p = json!({ "type": "object", "additionalProperties": false, "properties": props });
+        if !required.is_empty() {
+            p["required"] = json!(required);
+        }
+        p
+    };
+    let op = |entity: &str, kind: &str, title: &str, payload: serde_json::Value, example: serde_json::Value| {
+        json!({
+            "type": "object",
+            "title": title,
+            "required": ["opId", "entity", "kind", "payload"],
+            "properties": {
+                "opId": opref("UUID chosen by the device; an operation is applied once per opId, ever"),
+                "entity": { "type": "string", "enum": [entity] },
+                "kind": { "type": "string", "enum": [kind] },
+                "deviceTime": { "type": "string", "format": "date-time", "description": "RFC 3339; required for sales and payments (at most 5 min ahead, 30 days old)" },
+                "payload": payload,
+            },
+            "examples": [merge(json!({ "opId": "7c0e6f1e-3b7a-4a53-9d0e-2f4b8f0a1c11", "entity": entity, "kind": kind, "deviceTime": "2026-11-20T10:15:00+05:30" }), json!({ "payload": example }))],
+        })
+    };
+    let line = json!({
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["quantity"],
+        "properties": {
+            "productId": text("the item's server id"),
+            "productOpId": opref("or: the opId that created the item"),
+            "quantity": count("whole units, 1-1000000"),
+            "costPerUnit": merge(money(), json!({ "description": "rupees; default the item's price" })),
+            "itemName": text("ignored (the server's name is used)"),
+            "itemGroup": text("ignored"),
+        },
+    });
+    json!({
+        "type": "array",
+        "maxItems": 1000,
+        "description": "At most 1,000 operations, applied in order in one transaction; each is applied, a duplicate (replayed opId) or rejected with a reason. See docs/sync.md.",
+        "items": { "oneOf": [
+            op("item", "create", "item create",
+                payload(merge(item_fields(), json!({ "stock": count("initial stock, >= 0 (default 0)") })), &["name", "price"]),
+                json!({ "name": "Air filter", "price": 320, "stock": 5, "unit": "nos" })),
+            op("item", "update", "item update",
+                payload(merge(merge(item_fields(), target("item")), json!({ "stockDelta": count("signed stock change (stock itself is never overwritten by sync)") })), &[]),
+                json!({ "id": "665000000000000000000001", "price": 340, "stockDelta": -2 })),
+            op("item", "delete", "item delete", payload(target("item"), &[]), json!({ "id": "665000000000000000000001" })),
+            op("customer", "create", "customer create",
+                payload(merge(customer_fields(), json!({ "phoneNumber": text("10-15 digits (+91/0 prefixes dropped)") })), &["phoneNumber"]),
+                json!({ "phoneNumber": "9891112222", "name": "Ravi Kumar" })),
+            op("customer", "update", "customer update",
+                payload(merge(merge(customer_fields(), target("customer")), json!({ "phoneNumber": text("refused: the phone identifies the customer") })), &[]),
+                json!({ "id": "665000000000000000000002", "address": "MG Road, Pune" })),
+            op("customer", "delete", "customer delete", payload(target("customer"), &[]), json!({ "customerOpId": "1f0e6f1e-3b7a-4a53-9d0e-2f4b8f0a1c12" })),
+            op("invoice", "create", "invoice create (a sale)",
+                payload(json!({
+                    "products": { "type": "array", "items": line, "minItems": 1, "maxItems": 200 },
+                    "clientCustomerId": text("an existing customer (24 hex)"),
+                    "clientCustomerPhone": text("or: a phone (found or created)"),
+                    "clientCustomerName": text("name for a new customer"),
+                    "totalAmount": merge(money(), json!({ "description": "rupees; when sent it must equal the computed total" })),
+                    "totalTax": money(),
+                    "totalDiscount": money(),
+                    "paidAmount": merge(money(), json!({ "description": "rupees paid with the sale (default 0)" })),
+                    "method": { "type": "string", "enum": crate::billing::model::METHODS },
+                    "notes": text("at most 1000 characters"),
+                    "deviceRef": text("the device's own bill reference (1-100 characters)"),
+                }), &["products"]),
+                json!({ "products": [{ "productOpId": "7c0e6f1e-3b7a-4a53-9d0e-2f4b8f0a1c10", "quantity": 2 }], "clientCustomerPhone": "9891112222", "paidAmount": 200, "method": "cash" })),
+            op("payment", "create", "payment create",
+                payload(json!({
+                    "invoiceId": text("the invoice's server id"),
+                    "invoiceOpId": opref("or: the opId of the invoice create"),
+                    "amount": merge(money(), json!({ "description": "rupees, > 0, at most the balance" })),
+                    "method": { "type": "string", "enum": crate::billing::model::METHODS },
+                    "note": text("at most 500 characters"),
+                }), &["amount"]),
+                json!({ "invoiceOpId": "7c0e6f1e-3b7a-4a53-9d0e-2f4b8f0a1c11", "amount": 440, "method": "upi" })),
+        ]},
+    })
+}
+
+/// Query parameters that are whole numbers (`limit`, `offset`, `skip`, `months`): the
+/// handlers read them as text to answer a precise 400 for `abc` or `-1`, so their derived
+/// schema was `string`; the document says what a client must send: an integer.
+pub const INTEGER_QUERY_PARAMS: &[&str] = &["limit", "offset", "skip", "months"];
+
+/// Type the [`INTEGER_QUERY_PARAMS`] as integers in every operation.
+pub fn type_integer_query_params(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{
+        path::ParameterIn,
+        schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type},
+    };
+    for item in doc.paths.paths.values_mut() {
+        for op in
+            [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch].into_iter().flatten()
+        {
+            for p in op.parameters.iter_mut().flatten() {
+                if p.parameter_in == ParameterIn::Query && INTEGER_QUERY_PARAMS.contains(&p.name.as_str()) {
+                    p.schema = Some(
+                        ObjectBuilder::new()
+                            .schema_type(Type::Integer)
+                            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                            .into(),
+                    );
                 }
             }
-            Value::Object(m)
         }
-        "array" => match schema.get("items") {
-            Some(i) => json!([example(doc, i, depth + 1)]),
-            None => json!([]),
-        },
-        "string" => json!(""),
-        "integer" => json!(0),
-        "number" => json!(0),
-        "boolean" => json!(false),
-        _ => Value::Null,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The push-operation schema survives utoipa's types unchanged (an untagged enum could
+    /// have read it as another variant and dropped fields).
+    #[test]
+    fn push_operations_schema_round_trips_through_utoipa() {
+        let built = serde_json::to_value(push_operations_schema()).unwrap();
+        assert_eq!(built, push_operations_json());
+        assert_eq!(built["items"]["oneOf"].as_array().unwrap().len(), 8);
     }
 }

@@ -8,12 +8,22 @@ use crate::client::model::ClientSettings;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RegisterRequest {
-    #[schema(example = "9890000000")]
+    // The four required fields default to "" so that the handler reports every missing one
+    // at once ("<field>: is required"), not only the first that serde meets.
+    #[serde(default)]
+    #[schema(example = "9890000000", required = true)]
     pub phone_number: String,
     /// The OTP from `/api/otp/send` with purpose `register` (digits, `OTP_LENGTH` long).
-    #[schema(example = "1234")]
+    #[serde(default)]
+    #[schema(example = "1234", required = true)]
     pub otp: String,
+    /// 2-100 characters.
+    #[serde(default)]
+    #[schema(example = "Asha Rao", required = true)]
     pub owner_name: String,
+    /// 2-150 characters.
+    #[serde(default)]
+    #[schema(example = "Rao Auto Spares", required = true)]
     pub business_name: String,
     pub device_id: Option<String>,
     pub shop_name: Option<String>,

@@ -46,10 +46,27 @@ pub async fn register(
     ApiJson(req): ApiJson<RegisterRequest>,
 ) -> AppResult<(StatusCode, Json<RegisterResponse>)> {
     let mut e = Errors::new();
-    let phone = e.phone("phoneNumber", &req.phone_number);
-    check_otp_format(&mut e, &req.otp, state.config.otp_length);
-    let owner_name = e.text("ownerName", &req.owner_name, 2, 100);
-    let business_name = e.text("businessName", &req.business_name, 2, 150);
+    // every missing required field is reported, not only the first
+    let required = [
+        ("phoneNumber", &req.phone_number),
+        ("otp", &req.otp),
+        ("ownerName", &req.owner_name),
+        ("businessName", &req.business_name),
+    ];
+    for (field, v) in required {
+        if v.trim().is_empty() {
+            e.add(field, "is required");
+        }
+    }
+    let present = |v: &str| !v.trim().is_empty();
+    let phone = if present(&req.phone_number) { e.phone("phoneNumber", &req.phone_number) } else { String::new() };
+    if present(&req.otp) {
+        check_otp_format(&mut e, &req.otp, state.config.otp_length);
+    }
+    let owner_name =
+        if present(&req.owner_name) { e.text("ownerName", &req.owner_name, 2, 100) } else { String::new() };
+    let business_name =
+        if present(&req.business_name) { e.text("businessName", &req.business_name, 2, 150) } else { String::new() };
     let shop_name = e.opt_text("shopName", &req.shop_name, 0, 150).unwrap_or_default();
     let location = e.opt_text("location", &req.location, 0, 500).unwrap_or_default();
     let city = e.opt_text("city", &req.city, 0, 100).unwrap_or_default();

@@ -116,7 +116,8 @@ pub async fn require_auth(
     }
     if let Some(q) = req.uri().query() {
         for (k, v) in form_urlencoded::parse(q.as_bytes()) {
-            if k == "clientId" {
+            // `?clientId=` (empty) is absent, as an empty body clientId is (ApiJson)
+            if k == "clientId" && !v.trim().is_empty() {
                 auth.ensure_same(&v)?;
             }
         }

@@ -99,7 +99,8 @@ pub struct CustomerDeletedResponse {
 pub struct CreateCustomerRequest {
     /// Optional; when sent it must be the token's client (403 otherwise).
     pub client_id: Option<String>,
-    /// Normalised to digits (`+91`/`0` prefixes dropped), 10-15 digits.
+    /// Normalised to digits (`+91`/`0` prefixes dropped), 10-15 digits. Sent as `phone` (v1;
+    /// `phoneNumber` is accepted as an alias) and answered as `clientCustomer.phoneNumber`.
     #[serde(alias = "phoneNumber")]
     #[schema(example = "9891112222")]
     pub phone: String,

@@ -532,7 +532,7 @@ pub async fn invoice_report(
 ///
 /// Every payment received in `from`/`to` (default: all), oldest first, with the paid
 /// invoice's number and customer. JSON paged; CSV streamed.
-#[utoipa::path(get, path = "/dashboard/reports/payments", tag = "dashboard", security(("bearer" = [])), params(ListReportQuery),
+#[utoipa::path(get, path = "/dashboard/reports/payments", operation_id = "dashboard_payment_report", tag = "dashboard", security(("bearer" = [])), params(ListReportQuery),
     responses(
         (status = 200, description = "JSON, or RFC 4180 CSV (streamed; header row first; amounts in rupees with 2 decimals) for `format=csv` or `Accept: text/csv`",
             content((PaymentReportResponse = "application/json"), (String = "text/csv"))),

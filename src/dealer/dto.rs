@@ -285,7 +285,7 @@ pub struct BankDetailsInput {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DealerRequest {
-    /// Required on D1; must be the token's client.
+    /// Optional (the tenant is the token's); when sent it must be the token's client.
     pub client_id: Option<String>,
     /// 2-100 characters; unique (case-insensitively) among the client's active dealers.
     #[schema(example = "Sharma Distributors")]

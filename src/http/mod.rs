@@ -171,10 +171,11 @@ where
     .await?
 }
 
-/// Standard hardening headers on every response. The docs page gets a CSP that lets it
-/// load Swagger UI; everything else is JSON and gets `default-src 'none'`.
+/// Standard hardening headers on every response. The docs page (`/api/docs/...`) gets a CSP
+/// that lets it run Swagger UI from this server only (its files are in the binary; no other
+/// host); everything else is JSON and gets `default-src 'none'`.
 pub async fn security_headers(req: Request, next: Next) -> Response {
-    let is_docs = req.uri().path() == "/api/docs";
+    let is_docs = req.uri().path() == "/api/docs" || req.uri().path().starts_with("/api/docs/");
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
     let set = |h: &mut axum::http::HeaderMap, k: &'static str, v: &'static str| {
@@ -191,7 +192,7 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
         set(
             h,
             "content-security-policy",
-            "default-src 'self'; script-src 'self' 'unsafe-inline' https://unpkg.com; style-src 'self' 'unsafe-inline' https://unpkg.com; img-src 'self' data: https:; connect-src 'self'",
+            "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'",
         );
     } else {
         set(h, "content-security-policy", "default-src 'none'; frame-ancestors 'none'");

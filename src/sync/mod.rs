@@ -155,8 +155,9 @@ async fn sync_v1_apply(
 pub struct PushRequest {
     pub client_id: Option<String>,
     /// At most 1,000 operations: `{opId (UUID), entity: item|invoice|payment|customer,
-    /// kind: create|update|delete, payload, deviceTime (RFC 3339)}`.
-    #[schema(value_type = Vec<Object>)]
+    /// kind: create|update|delete, payload, deviceTime (RFC 3339)}`; documented per
+    /// operation type (`oneOf`, with examples) by `openapi::push_operations_schema`.
+    #[schema(schema_with = crate::openapi::push_operations_schema)]
     pub operations: Vec<Value>,
 }
 

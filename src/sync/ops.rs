@@ -136,11 +136,11 @@ pub struct OpOutcome {
     pub op_id: String,
     /// `applied` | `duplicate` | `rejected`.
     pub status: String,
-    /// Server ids/numbers (applied, or the original result of a duplicate). An invoice:
-    /// `{id, invoiceNumber, paymentId, totalAmount, stockWarnings[]}` where `stockWarnings`
-    /// lists the lines that left an item's stock below zero (`{productId, itemName, quantity,
-    /// stock}`; an offline sale always subtracts).
-    #[schema(value_type = Object)]
+    /// Server ids/numbers (applied, or the original result of a duplicate); `null` for a
+    /// rejected operation. An invoice: `{id, invoiceNumber, paymentId, totalAmount,
+    /// stockWarnings[]}` where `stockWarnings` lists the lines that left an item's stock below
+    /// zero (`{productId, itemName, quantity, stock}`; an offline sale always subtracts).
+    #[schema(value_type = Option<Object>)]
     pub result: Option<Value>,
     pub reason: Option<String>,
     /// For a duplicate: what happened the first time (`applied` | `rejected`).

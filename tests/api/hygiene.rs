@@ -226,7 +226,10 @@ async fn openapi_and_docs_are_served_and_cover_every_route() {
     }
     let docs = app.http.get(format!("{}/api/docs", app.base)).send().await.unwrap();
     assert_eq!(docs.status(), 200);
-    assert!(docs.text().await.unwrap().contains("/api/openapi.json"));
+    // the page (served from the binary) loads the document through its initializer; every
+    // asset: newcomer::docs_page_and_every_asset_it_references_are_served_by_the_server
+    let init = app.http.get(format!("{}/api/docs/swagger-initializer.js", app.base)).send().await.unwrap();
+    assert!(init.text().await.unwrap().contains("/api/openapi.json"));
 }
 
 #[tokio::test]
@@ -246,10 +249,35 @@ async fn committed_postman_files_match_the_openapi_document() {
         "postman/ is out of date: run `cargo run -- postman`"
     );
     assert_eq!(read("viveka.postman_environment.json"), env, "postman/ is out of date: run `cargo run -- postman`");
-    // every operation of the document is in the collection
+    // every operation of the document is in the collection's Reference folder
     let ops: usize = doc["paths"].as_object().unwrap().values().map(|m| m.as_object().unwrap().len()).sum();
-    let items: usize = collection["item"].as_array().unwrap().iter().map(|f| f["item"].as_array().unwrap().len()).sum();
+    let folders = collection["item"].as_array().unwrap();
+    let reference = folders.iter().find(|f| f["name"] == "Reference").expect("Reference folder");
+    let items: usize = reference["item"].as_array().unwrap().iter().map(|f| f["item"].as_array().unwrap().len()).sum();
     assert_eq!(ops, items);
+    // the runnable flow comes first, every request of it has tests, and it ends with cleanup
+    // (run by scripts/newman.sh against a live server)
+    assert_eq!(folders[0]["name"], "Getting started");
+    let flow = folders[0]["item"].as_array().unwrap();
+    for step in flow {
+        let tests = step["event"].as_array().and_then(|e| e.iter().find(|e| e["listen"] == "test"));
+        assert!(
+            tests.is_some_and(|t| t["script"]["exec"].as_array().is_some_and(|l| l.len() >= 2)),
+            "{}",
+            step["name"]
+        );
+    }
+    assert!(flow.last().unwrap()["name"].as_str().unwrap().contains("logout"));
+    // every {{variable}} the collection uses is declared (captured by the flow or listed to fill)
+    let declared: Vec<&str> =
+        collection["variable"].as_array().unwrap().iter().filter_map(|v| v["key"].as_str()).collect();
+    let used = regex::Regex::new(r"\{\{([A-Za-z0-9_]+)\}\}").unwrap();
+    for c in used.captures_iter(&collection.to_string()) {
+        assert!(declared.contains(&&c[1]), "{{{{{}}}}} is used but not declared", &c[1]);
+    }
+    // no body of the collection sends a literal empty clientId
+    let text = collection.to_string();
+    assert!(!text.contains(r#"\"clientId\": \"\""#), "a body sends \"clientId\": \"\"");
 }
 
 #[tokio::test]

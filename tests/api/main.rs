@@ -22,3 +22,4 @@ mod sync;
 mod catalog;
 mod customers;
 mod isolation;
+mod newcomer;
