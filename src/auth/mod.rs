@@ -116,8 +116,9 @@ pub async fn require_auth(
     }
     if let Some(q) = req.uri().query() {
         for (k, v) in form_urlencoded::parse(q.as_bytes()) {
-            // `?clientId=` (empty) is absent, as an empty body clientId is (ApiJson)
-            if k == "clientId" && !v.trim().is_empty() {
+            // `?clientId=` (empty) is absent, as an empty body clientId is (ApiJson); any other
+            // value, blanks and control characters included, must be the token's client
+            if k == "clientId" && !v.is_empty() {
                 auth.ensure_same(&v)?;
             }
         }
