@@ -7,6 +7,7 @@ mod bulk;
 pub mod changes;
 pub mod idem;
 pub mod ops;
+pub mod receipts;
 pub mod v1;
 
 use axum::{
@@ -101,7 +102,8 @@ pub async fn sync_v1(
     let hash = idem::hash("/api/sync", &body);
     let batch: v1::V1Batch = from_value(body)?;
     let client_id = auth.client_id;
-    let ctx = v1::prepare(&state, client_id, &batch)?;
+    let device = receipts::device_of(&state, &auth).await?;
+    let ctx = v1::prepare(&state, client_id, &device, &batch)?;
     let Some(key) = key else {
         let _queue = state.shop_locks.lock(&client_id).await;
         let out = db::transaction(&state.client, &ctx, |s, ctx| Box::pin(v1::run(s, ctx))).await?;
@@ -163,10 +165,13 @@ pub async fn push(
     ApiJson(req): ApiJson<PushRequest>,
 ) -> AppResult<Json<PushResponse>> {
     let parsed = ops::parse_ops(&req.operations)?;
-    let results = ops::push(&state, auth.client_id, parsed).await?;
+    let device = receipts::device_of(&state, &auth).await?;
+    let results = ops::push(&state, auth.client_id, &device, parsed).await?;
     let count = |s: &str| results.iter().filter(|r| r.status == s).count();
-    let summary =
-        json!({ "applied": count("applied"), "duplicate": count("duplicate"), "rejected": count("rejected") });
+    let summary = json!({
+        "applied": count("applied"), "duplicate": count("duplicate"), "rejected": count("rejected"),
+        "deferred": count("deferred"), "conflict": count("conflict"),
+    });
     Ok(Json(PushResponse { success: true, results, summary }))
 }
 
