@@ -89,7 +89,7 @@ fn json_response(body: String, replayed: bool) -> Response {
 /// (strongly recommended) a retry returns the stored first response and applies nothing.
 #[utoipa::path(post, path = "/sync", tag = "sync", security(("bearer" = [])), request_body = v1::V1Batch,
     params(("X-Idempotency-Key" = Option<String>, Header, description = "Per-client key of this batch (kept 30 days)")),
-    responses((status = 200, description = "`message, summary, synced, stockWarnings, data, truncated, dataLimit, incrementalPull`; `stockWarnings[]` = `{invoiceId, productId, itemName, quantity, stock}` for each invoice line that left an item's stock below zero (an offline sale always subtracts)", body = Object),
+    responses((status = 200, description = "`message, summary, synced, stockWarnings, priceOverrides, inactiveItems, duplicates, conflicts, data, truncated, dataLimit, incrementalPull`; `stockWarnings[]` = `{invoiceId, productId, itemName, quantity, stock}` for each invoice line that left an item's stock below zero (an offline sale always subtracts); `priceOverrides[]` = `{invoiceId, productId, itemName, price, catalogPrice}` (lines billed at the device's price, the price of record); `inactiveItems[]` = `{invoiceId, productId, itemName}` (sold after being deactivated online: accepted); `duplicates[]` = `{index, deviceRef, invoiceId, invoiceNumber}` (a sale this device already billed under that `deviceRef`, whatever the key: nothing issued); `conflicts[]` = `{index, id, version, current}` (an `item.update` whose `baseVersion` is older than an edit since: not applied). See docs/sync.md, \"Offline semantics\"", body = Object),
         (status = 400, body = ErrorBody), (status = 409, description = "same key still in flight", body = ErrorBody),
         (status = 422, description = "same key, different body", body = ErrorBody)))]
 pub async fn sync_v1(
@@ -142,7 +142,10 @@ pub async fn sync_v1(
 pub struct PushRequest {
     pub client_id: Option<String>,
     /// At most 1,000 operations: `{opId (UUID), entity: item|invoice|payment|customer,
-    /// kind: create|update|delete, payload, deviceTime (RFC 3339)}`.
+    /// kind: create|update|delete, payload, deviceTime (RFC 3339)}`. Item and customer
+    /// updates may carry `baseVersion` (the `__v` the device last saw: an older one whose
+    /// fields changed since answers `conflict`); a sale's `deviceRef` identifies it per device
+    /// (the same reference again answers `duplicate` with the first invoice).
     #[schema(value_type = Vec<Object>)]
     pub operations: Vec<Value>,
 }
@@ -152,6 +155,7 @@ pub struct PushRequest {
 pub struct PushResponse {
     pub success: bool,
     pub results: Vec<ops::OpOutcome>,
+    /// Counts per status: `{applied, duplicate, rejected, deferred, conflict}`.
     #[schema(value_type = Object)]
     pub summary: Value,
 }
