@@ -1021,3 +1021,21 @@ fn duplicate(ctx: &PushCtx<'_>, op_id: &str) -> OpOutcome {
         original_status: rec.map(|r| r.status.clone()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_edit_conflicts_only_when_the_document_moved_past_its_base_and_a_sent_field_differs() {
+        let current = doc! { "name": "Bulb", "price": 5500_i64, "__v": 1 };
+        let set = doc! { "price": 6000_i64 };
+        assert_eq!(stale_fields(&current, 1, Some(0), &set), vec!["price".to_string()]);
+        assert!(stale_fields(&current, 1, Some(1), &set).is_empty(), "based on the current version");
+        assert!(stale_fields(&current, 1, None, &set).is_empty(), "no base: applied as sent");
+        let same = doc! { "price": 5500_i64 };
+        assert!(stale_fields(&current, 1, Some(0), &same).is_empty(), "already the current value");
+        let both = doc! { "name": "LED", "price": 5500_i64 };
+        assert_eq!(stale_fields(&current, 3, Some(0), &both), vec!["name".to_string()]);
+    }
+}

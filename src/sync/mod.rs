@@ -106,8 +106,17 @@ pub async fn sync_v1(
     let ctx = v1::prepare(&state, client_id, &device, &batch)?;
     let Some(key) = key else {
         let _queue = state.shop_locks.lock(&client_id).await;
-        let out = db::transaction(&state.client, &ctx, |s, ctx| Box::pin(v1::run(s, ctx))).await?;
-        return Ok(json_response(out.to_string(), false));
+        let mut rounds = 0;
+        loop {
+            rounds += 1;
+            match db::transaction(&state.client, &ctx, |s, ctx| Box::pin(v1::run(s, ctx))).await {
+                Ok(out) => return Ok(json_response(out.to_string(), false)),
+                // another instance billed one of these device references first: run again,
+                // the sale now answers as a duplicate
+                Err(AppError::Database(e)) if crate::error::is_duplicate_key(&e) && rounds < 3 => continue,
+                Err(e) => return Err(e),
+            }
+        }
     };
     for _ in 0..3 {
         if let idem::Prior::Replay(stored) = idem::lookup(&state, client_id, &key, &hash).await? {

@@ -1030,3 +1030,50 @@ async fn a_sale_of_an_item_deleted_online_is_accepted_and_flagged_in_v1_and_v2()
     assert_eq!(app.post("/api/sync", Some(&a.token), body).await.status, 400);
     assert_eq!(app.count("invoices", doc! { "clientId": cid }).await, 3);
 }
+
+/// Generalises example 1: the same sale (one `deviceRef`) arriving at once through v2 pushes
+/// with 8 different opIds and v1 batches with 4 different keys, on two server instances
+/// (separate in-process queues): the unique index makes exactly one invoice, stock moves once,
+/// and every answer names that invoice.
+#[tokio::test]
+async fn one_device_ref_sent_concurrently_under_many_keys_and_op_ids_is_one_invoice() {
+    let app = TestApp::spawn().await;
+    let other = app.second_instance().await;
+    let a = app.register(&phone()).await;
+    let cid = oid(&a.client_id);
+    let item = seed_item(&app, &a.client_id, "Bulb", 5000, 20).await;
+    let sale = json!({ "products": [{ "productId": item, "quantity": 2, "costPerUnit": 50 }],
+        "paidAmount": 100, "deviceRef": "DEV-A-0042" });
+    let v1 = json!({ "invoice": { "create": [{
+        "products": [{ "productId": item, "itemName": "Bulb", "quantity": 2, "costPerUnit": 50 }],
+        "paidAmount": 100, "deviceRef": "DEV-A-0042", "deviceTime": now_iso() }]}});
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let base = if i % 2 == 0 { app.base.clone() } else { other.base.clone() };
+        let (http, token) = (app.http.clone(), a.token.clone());
+        let body = if i < 8 { json!({ "operations": [op("invoice", "create", sale.clone()).1] }) } else { v1.clone() };
+        tasks.push(tokio::spawn(async move {
+            let path = if i < 8 { "/api/v2/sync/push" } else { "/api/sync" };
+            let r = post_keyed(&http, &base, path, &token, &uuid(), &body).await;
+            (i, r.status.as_u16(), r.body)
+        }));
+    }
+    let mut ids = HashSet::new();
+    for t in tasks {
+        let (i, status, body) = t.await.unwrap();
+        assert_eq!(status, 200, "{body}");
+        if i < 8 {
+            let res = &body["results"][0];
+            assert!(res["status"] == "applied" || res["status"] == "duplicate", "{body}");
+            ids.insert(res["result"]["id"].as_str().unwrap().to_string());
+        } else if let Some(id) = body["synced"]["invoicesCreated"][0].as_str() {
+            ids.insert(id.to_string());
+        } else {
+            ids.insert(body["duplicates"][0]["invoiceId"].as_str().unwrap().to_string());
+        }
+    }
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    assert_eq!(app.count("invoices", doc! { "clientId": cid }).await, 1);
+    assert_eq!(app.count("payments", doc! { "clientId": cid }).await, 1);
+    assert_eq!(app.stock_of(&item).await, 18);
+}
