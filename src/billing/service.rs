@@ -179,6 +179,7 @@ struct Ctx<'a> {
     device_time: Option<DateTime>,
     device_date: Option<chrono::NaiveDate>,
     device_ref: Option<String>,
+    allow_inactive: bool,
 }
 
 /// How a sale is issued inside a caller's transaction (the sync module issues offline sales
@@ -199,6 +200,10 @@ pub struct SaleOptions {
     pub device_date: Option<chrono::NaiveDate>,
     /// The device's own reference for the sale, kept on the invoice.
     pub device_ref: Option<String>,
+    /// Accept lines of items that exist but are deactivated (an offline sale of an item
+    /// deleted online after the device last pulled: the sale happened). Ids that never
+    /// belonged to the shop are still refused. Online sales keep `false`.
+    pub allow_inactive: bool,
 }
 
 /// Issue a sale inside the caller's transaction `s` (no shop queue taken here: the caller
@@ -217,6 +222,7 @@ pub async fn issue_in_session(
         device_time: opts.device_time,
         device_date: opts.device_date,
         device_ref: opts.device_ref.clone(),
+        allow_inactive: opts.allow_inactive,
     };
     issue_in(s, &ctx).await
 }
@@ -265,6 +271,7 @@ pub async fn issue_keyed(
         device_time: None,
         device_date: None,
         device_ref: None,
+        allow_inactive: false,
     };
     let _queue = state.shop_locks.lock(&sale.client_id).await;
     let c = (&ctx, keyed);
@@ -334,10 +341,10 @@ async fn issue_in(s: &mut mongodb::ClientSession, ctx: &Ctx<'_>) -> AppResult<In
     // 2. price from the catalog (the client's active items only)
     let ids: Vec<ObjectId> = wanted.iter().map(|w| w.1).collect();
     let items = repo::items_by_id(database, s, client_id, &ids).await?;
-    check_items(&wanted, &items)?;
+    check_items_in(&wanted, &items, ctx.allow_inactive)?;
     let group_ids: Vec<ObjectId> = items.values().filter_map(|i| i.group_id).collect();
     let groups = repo::group_names(database, s, client_id, &group_ids).await?;
-    let (lines, subtotal) = price_lines(&wanted, &items, &groups)?;
+    let (lines, subtotal) = price_lines_in(&wanted, &items, &groups, ctx.allow_inactive)?;
 
     // 3. totals: computed by the server; a client total that disagrees is refused
     let total = sale_total(sale, subtotal, ctx.require_full)?;
@@ -455,9 +462,19 @@ pub fn check_items(
     wanted: &[(String, ObjectId, i64, Option<Paise>)],
     items: &HashMap<ObjectId, ItemDoc>,
 ) -> AppResult<()> {
+    check_items_in(wanted, items, false)
+}
+
+/// [`check_items`]; with `allow_inactive` (offline sales, issue 14) an item of the shop
+/// that was deactivated is accepted, only ids that never belonged to the shop are refused.
+pub fn check_items_in(
+    wanted: &[(String, ObjectId, i64, Option<Paise>)],
+    items: &HashMap<ObjectId, ItemDoc>,
+    allow_inactive: bool,
+) -> AppResult<()> {
     let missing: Vec<String> = wanted
         .iter()
-        .filter(|(_, id, _, _)| !items.get(id).is_some_and(|i| i.is_active))
+        .filter(|(_, id, _, _)| !items.get(id).is_some_and(|i| i.is_active || allow_inactive))
         .map(|(label, _, _, _)| format!("{label}: is not an active item of this shop"))
         .collect();
     if missing.is_empty() {
@@ -476,7 +493,18 @@ pub fn price_lines(
     items: &HashMap<ObjectId, ItemDoc>,
     groups: &HashMap<ObjectId, String>,
 ) -> AppResult<(Vec<InvoiceLine>, Paise)> {
-    check_items(wanted, items)?;
+    price_lines_in(wanted, items, groups, false)
+}
+
+/// [`price_lines`]; with `allow_inactive` a deactivated item of the shop is priced too (an
+/// offline sale, see [`check_items_in`]).
+pub fn price_lines_in(
+    wanted: &[(String, ObjectId, i64, Option<Paise>)],
+    items: &HashMap<ObjectId, ItemDoc>,
+    groups: &HashMap<ObjectId, String>,
+    allow_inactive: bool,
+) -> AppResult<(Vec<InvoiceLine>, Paise)> {
+    check_items_in(wanted, items, allow_inactive)?;
     let mut lines = Vec::with_capacity(wanted.len());
     let mut subtotal = Paise::ZERO;
     for (label, id, qty, price) in wanted {

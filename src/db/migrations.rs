@@ -25,6 +25,11 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 6, name: "0006_dashboard", source: include_str!("../../migrations/0006_dashboard.json") },
     Migration { version: 7, name: "0007_sync", source: include_str!("../../migrations/0007_sync.json") },
     Migration { version: 8, name: "0008_compat", source: include_str!("../../migrations/0008_compat.json") },
+    Migration {
+        version: 9,
+        name: "0009_offline_sales",
+        source: include_str!("../../migrations/0009_offline_sales.json"),
+    },
 ];
 
 #[derive(Debug, thiserror::Error)]

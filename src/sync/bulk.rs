@@ -34,18 +34,20 @@ use crate::{
         repo as billing_repo,
         service::{self as billing, CustomerRef, Draft, LineSource, Payment, Sale},
     },
+    catalog::dto::ItemWire,
     catalog::{
         model::{ItemDoc, ItemGroupDoc},
         stock::{Reason, StockMovement},
     },
     client::model::CustomerFields,
-    customer::{model::CustomerDoc, rules as customer_rules},
+    customer::{dto::CustomerWire, model::CustomerDoc, rules as customer_rules},
     error::{AppError, AppResult},
     money::Paise,
     sync::{
         apply::{CUSTOMERS, INVOICES, ITEMS, PAYMENTS},
         changes,
         ops::{Action, OpOutcome, OpRecord, PushCtx, Ref, OPS},
+        receipts::{self, DeviceSale},
     },
     time,
     validate::Errors,
@@ -82,9 +84,30 @@ struct InvoiceSlot {
 /// What an applied operation answers (rendered once the numbers are known).
 enum Res {
     Id(ObjectId),
-    /// The invoice, its first payment, and the lines that left stock below zero.
-    Invoice(ObjectId, Option<ObjectId>, Vec<StockWarning>),
+    /// The invoice, its first payment, the lines that left stock below zero, and the
+    /// offline flags (`{priceOverrides[], inactiveItems[]}`).
+    Invoice(ObjectId, Option<ObjectId>, Vec<StockWarning>, Value),
     Payment(ObjectId, ObjectId),
+    /// A sale whose `deviceRef` this device already sold: the first invoice (nothing issued).
+    Duplicate(ObjectId),
+}
+
+/// Why an operation did not apply (nothing of it was changed).
+enum Fail {
+    /// Final: recorded `rejected` for its opId.
+    Rejected(String),
+    /// A document it names by opId has not arrived (yet): answered `deferred`, NOT recorded,
+    /// so the same opId applies once its dependency is pushed (this push or a later one).
+    Deferred(String),
+    /// An edit based on an older version of a field changed since: recorded `conflict`,
+    /// answered `{id, version, current}`.
+    Conflict(Value, String),
+}
+
+impl From<String> for Fail {
+    fn from(r: String) -> Self {
+        Fail::Rejected(r)
+    }
 }
 
 #[derive(Default)]
@@ -106,6 +129,9 @@ struct World {
     /// operations): the same optional-field rules as the online routes.
     customer_fields: CustomerFields,
     changed: Vec<(&'static str, ObjectId, bool)>,
+    /// This device's references already billed (earlier pushes and this one) -> invoice.
+    billed: HashMap<String, ObjectId>,
+    device_sales: Vec<DeviceSale>,
 }
 
 fn readable(e: AppError) -> String {
@@ -185,25 +211,31 @@ fn wanted<'a>(ctx: &'a PushCtx<'_>) -> Wanted<'a> {
     w
 }
 
-/// The server id created by each earlier (committed) operation the batch names.
+/// The server id created by each earlier (committed) operation the batch names, and the
+/// named operations recorded as not applied (rejected or conflict: final).
 async fn earlier_results(
     s: &mut ClientSession,
     ctx: &PushCtx<'_>,
     op_refs: &HashSet<&str>,
-) -> AppResult<HashMap<String, ObjectId>> {
+) -> AppResult<(HashMap<String, ObjectId>, HashSet<String>)> {
+    let mut failed = HashSet::new();
     if op_refs.is_empty() {
-        return Ok(HashMap::new());
+        return Ok((HashMap::new(), failed));
     }
     let list: Vec<&str> = op_refs.iter().copied().collect();
     let mut cur = ctx
         .state
         .db
         .collection::<OpRecord>(OPS)
-        .find(doc! { "clientId": ctx.client_id, "opId": { "$in": list }, "status": "applied" })
+        .find(doc! { "clientId": ctx.client_id, "opId": { "$in": list } })
         .session(&mut *s)
         .await?;
     let mut out = HashMap::new();
     while let Some(rec) = cur.next(&mut *s).await.transpose()? {
+        if rec.status != "applied" {
+            failed.insert(rec.op_id);
+            continue;
+        }
         let id = rec
             .result
             .as_deref()
@@ -213,7 +245,7 @@ async fn earlier_results(
             out.insert(rec.op_id, id);
         }
     }
-    Ok(out)
+    Ok((out, failed))
 }
 
 async fn find_all<T>(s: &mut ClientSession, coll: mongodb::Collection<T>, filter: Document) -> AppResult<Vec<T>>
@@ -228,12 +260,16 @@ where
     Ok(out)
 }
 
+/// What step 1 read besides the documents: earlier operations' ids, and the earlier
+/// operations named that did not apply.
+type Earlier = (HashMap<String, ObjectId>, HashSet<String>);
+
 /// Step 1: read what the batch refers to.
-async fn load(s: &mut ClientSession, ctx: &PushCtx<'_>) -> AppResult<(World, HashMap<String, ObjectId>)> {
+async fn load(s: &mut ClientSession, ctx: &PushCtx<'_>) -> AppResult<(World, Earlier)> {
     let db = &ctx.state.db;
     let client_id = ctx.client_id;
     let w = wanted(ctx);
-    let earlier = earlier_results(s, ctx, &w.op_refs).await?;
+    let (earlier, failed) = earlier_results(s, ctx, &w.op_refs).await?;
     let id_of = |r: &Ref| match r {
         Ref::Id(id) => Some(*id),
         Ref::Op(o) => earlier.get(o).copied(),
@@ -246,6 +282,17 @@ async fn load(s: &mut ClientSession, ctx: &PushCtx<'_>) -> AppResult<(World, Has
     if has_customer_ops {
         world.customer_fields = billing_repo::client_settings(db, client_id).await?.customer_fields;
     }
+    // offline sales this device already billed (by its own reference)
+    let refs: Vec<String> = ctx
+        .ops
+        .iter()
+        .filter(|o| !ctx.skip.contains_key(&o.op_id))
+        .filter_map(|o| match &o.action {
+            Ok(Action::InvoiceCreate(a)) => a.device_ref.clone(),
+            _ => None,
+        })
+        .collect();
+    world.billed = receipts::billed(ctx.state, s, client_id, ctx.device_id, &refs).await?;
 
     let item_ids: HashSet<ObjectId> = w.items.iter().filter_map(|(r, _)| id_of(r)).collect();
     if !item_ids.is_empty() {
@@ -257,7 +304,8 @@ async fn load(s: &mut ClientSession, ctx: &PushCtx<'_>) -> AppResult<(World, Has
         }
     }
 
-    let invoice_ids: HashSet<ObjectId> = w.invoices.iter().filter_map(|r| id_of(r)).collect();
+    let mut invoice_ids: HashSet<ObjectId> = w.invoices.iter().filter_map(|r| id_of(r)).collect();
+    invoice_ids.extend(world.billed.values().copied());
     let mut customer_ids: HashSet<ObjectId> = w.customers.iter().filter_map(|r| id_of(r)).collect();
     customer_ids.extend(w.customer_ids.iter().copied());
     if !invoice_ids.is_empty() {
@@ -301,7 +349,31 @@ async fn load(s: &mut ClientSession, ctx: &PushCtx<'_>) -> AppResult<(World, Has
             world.groups.insert(g.id, g.name);
         }
     }
-    Ok((world, earlier))
+    Ok((world, (earlier, failed)))
+}
+
+/// An edit based on `base` of a document now at `version`: the fields of `set` whose
+/// current value differs from the one sent, when the document was edited since `base`
+/// (empty: apply). Versions are per document (`__v`, bumped by every edit, not by stock
+/// moves or dues), so a field that already holds the sent value is no conflict.
+pub(super) fn stale_fields<T: Serialize>(doc: &T, version: i32, base: Option<i32>, set: &Document) -> Vec<String> {
+    let Some(base) = base else { return vec![] };
+    if version <= base {
+        return vec![];
+    }
+    let current = bson::to_document(doc).unwrap_or_default();
+    set.iter().filter(|(k, v)| current.get(k.as_str()) != Some(v)).map(|(k, _)| k.clone()).collect()
+}
+
+fn conflict(id: ObjectId, version: i32, base: Option<i32>, fields: &[String], current: Value) -> Fail {
+    Fail::Conflict(
+        json!({ "id": id.to_hex(), "version": version, "current": current }),
+        format!(
+            "conflict: {} changed since baseVersion {} (now version {version}); not applied, the current value is kept",
+            fields.join(", "),
+            base.unwrap_or_default()
+        ),
+    )
 }
 
 impl World {
@@ -425,18 +497,24 @@ fn simulate(
     ctx: &PushCtx<'_>,
     ids: &HashMap<String, ObjectId>,
     earlier: &HashMap<String, ObjectId>,
+    failed: &HashSet<String>,
     action: &Action,
     now: DateTime,
-) -> Result<Res, String> {
+) -> Result<Res, Fail> {
     let client_id = ctx.client_id;
-    let resolve = |r: &Ref| -> Result<ObjectId, String> {
+    // a dependency recorded as not applied is final; one not seen yet may still arrive
+    let resolve = |r: &Ref| -> Result<ObjectId, Fail> {
         match r {
             Ref::Id(id) => Ok(*id),
-            Ref::Op(op) => ids
-                .get(op)
-                .or_else(|| earlier.get(op))
-                .copied()
-                .ok_or_else(|| format!("depends on operation {op}, which was not applied")),
+            Ref::Op(op) => ids.get(op).or_else(|| earlier.get(op)).copied().ok_or_else(|| {
+                if failed.contains(op) {
+                    Fail::Rejected(format!("depends on operation {op}, which was not applied"))
+                } else {
+                    Fail::Deferred(format!(
+                        "depends on operation {op}, which has not arrived yet: push this operation again with or after it"
+                    ))
+                }
+            }),
         }
     };
     match action {
@@ -452,14 +530,19 @@ fn simulate(
             world.changed.push((ITEMS, id, false));
             Ok(Res::Id(id))
         }
-        Action::ItemUpdate { target, set, group, stock_delta } => {
+        Action::ItemUpdate { target, set, group, stock_delta, base } => {
             let id = resolve(target)?;
             world.check_group(*group)?;
             if !world.items.contains_key(&id) {
-                return Err(not_item());
+                return Err(not_item().into());
             }
             world.check_stock(&[(id, *stock_delta)])?;
             let slot = world.items.get_mut(&id).ok_or_else(not_item)?;
+            let stale = stale_fields(&slot.doc, slot.doc.version, *base, set);
+            if !stale.is_empty() {
+                let current = serde_json::to_value(ItemWire::from(slot.doc.clone())).unwrap_or_default();
+                return Err(conflict(id, slot.doc.version, *base, &stale, current));
+            }
             merge(&mut slot.doc, set).map_err(readable)?;
             merge_set(&mut slot.set, set);
             slot.edits += 1;
@@ -505,7 +588,7 @@ fn simulate(
             }
             Ok(Res::Id(id))
         }
-        Action::CustomerUpdate { target, name, extra } => {
+        Action::CustomerUpdate { target, name, extra, base } => {
             let mut e = Errors::new();
             let fields = customer_rules::optional_fields(&mut e, "", &world.customer_fields, extra);
             e.finish().map_err(readable)?;
@@ -517,6 +600,13 @@ fn simulate(
                 set.insert(k, v);
             }
             let id = resolve(target)?;
+            if let Some(slot) = world.customers.get(&id).filter(|c| !c.deleted) {
+                let stale = stale_fields(&slot.doc, slot.doc.version, *base, &set);
+                if !stale.is_empty() {
+                    let current = serde_json::to_value(CustomerWire::from(slot.doc.clone())).unwrap_or_default();
+                    return Err(conflict(id, slot.doc.version, *base, &stale, current));
+                }
+            }
             world.edit_customer(id, &set)?;
             Ok(Res::Id(id))
         }
@@ -524,7 +614,9 @@ fn simulate(
             let id = resolve(target)?;
             let slot = world.customers.get_mut(&id).filter(|c| !c.deleted).ok_or_else(not_customer)?;
             if slot.doc.outstanding_balance.is_positive() {
-                return Err(readable(AppError::bad_request("Customer not deleted: they have an outstanding balance")));
+                return Err(
+                    readable(AppError::bad_request("Customer not deleted: they have an outstanding balance")).into()
+                );
             }
             slot.deleted = true;
             let phone = slot.doc.phone_number.clone();
@@ -537,9 +629,16 @@ fn simulate(
             for (i, (r, q, price)) in a.lines.iter().enumerate() {
                 wanted.push((format!("products[{i}].productId"), resolve(r)?, *q, *price));
             }
+            // the same sale again (its device reference already billed): the first invoice
+            if let Some(first) = a.device_ref.as_ref().and_then(|r| world.billed.get(r)) {
+                return Ok(Res::Duplicate(*first));
+            }
             let catalog: HashMap<ObjectId, ItemDoc> =
                 wanted.iter().filter_map(|w| world.items.get(&w.1).map(|s| (w.1, s.doc.clone()))).collect();
-            let (lines, subtotal) = billing::price_lines(&wanted, &catalog, &world.groups).map_err(readable)?;
+            // an item deactivated since the device pulled still sells (the sale happened)
+            let (lines, subtotal) =
+                billing::price_lines_in(&wanted, &catalog, &world.groups, true).map_err(readable)?;
+            let flags = offline_flags(&lines, &catalog);
             let sale = Sale {
                 client_id,
                 lines: LineSource::Products(vec![]),
@@ -589,6 +688,10 @@ fn simulate(
                 device_time: Some(a.at),
             });
             let id = inv.id;
+            if let Some(r) = &a.device_ref {
+                world.billed.insert(r.clone(), id);
+                world.device_sales.push(DeviceSale::new(client_id, ctx.device_id, r, id, now));
+            }
             world.changed.push((INVOICES, id, false));
             let payment = billing::first_payment(&inv, &sale.method, now);
             if let Some(p) = &payment {
@@ -626,7 +729,7 @@ fn simulate(
                 .invoices
                 .insert(id, InvoiceSlot { doc: inv, new: true, original_paid, payments: 0, numbered_now: false });
             world.new_invoices.push(id);
-            Ok(Res::Invoice(id, payment_id, warnings))
+            Ok(Res::Invoice(id, payment_id, warnings, flags))
         }
         Action::PaymentCreate { invoice, amount, method, note, at } => {
             let invoice_id = resolve(invoice)?;
@@ -638,7 +741,7 @@ fn simulate(
                 .get_mut(&invoice_id)
                 .ok_or_else(|| readable(AppError::bad_request("Payment failed: invoice not found")))?;
             if let Some(e) = billing::payment_refusal(&slot.doc, *amount) {
-                return Err(readable(e));
+                return Err(readable(e).into());
             }
             let mut p = billing::payment_doc(
                 &Payment {
@@ -679,6 +782,28 @@ fn simulate(
             Ok(Res::Payment(pid, invoice_id))
         }
     }
+}
+
+/// The offline flags of a sale's lines: `priceOverrides` (billed at the device's price, not
+/// the catalog's: the price of record is what the customer was shown) and `inactiveItems`
+/// (items deactivated since the device pulled).
+fn offline_flags(lines: &[crate::billing::model::InvoiceLine], catalog: &HashMap<ObjectId, ItemDoc>) -> Value {
+    let overrides: Vec<Value> = lines
+        .iter()
+        .filter(|l| l.price_overridden)
+        .map(|l| {
+            json!({
+                "productId": l.product_id.map(|p| p.to_hex()), "itemName": l.item_name,
+                "price": l.cost_per_unit, "catalogPrice": l.catalog_price,
+            })
+        })
+        .collect();
+    let inactive: Vec<Value> = lines
+        .iter()
+        .filter(|l| l.product_id.and_then(|p| catalog.get(&p)).is_some_and(|i| !i.is_active))
+        .map(|l| json!({ "productId": l.product_id.map(|p| p.to_hex()), "itemName": l.item_name }))
+        .collect();
+    json!({ "priceOverrides": overrides, "inactiveItems": inactive })
 }
 
 impl CustomerSlot {
@@ -743,6 +868,7 @@ async fn write(s: &mut ClientSession, ctx: &PushCtx<'_>, world: &mut World, now:
     if !world.histories.is_empty() {
         billing_repo::histories(db).insert_many(&world.histories).session(&mut *s).await?;
     }
+    receipts::record(ctx.state, s, &world.device_sales).await?;
 
     // existing items: the fields sent, and stock by its delta
     for (id, it) in world.items.iter().filter(|(_, i)| !i.new && (i.edits > 0 || i.stock_delta != 0)) {
@@ -818,7 +944,7 @@ async fn write(s: &mut ClientSession, ctx: &PushCtx<'_>, world: &mut World, now:
 fn render(world: &World, res: &Res) -> Value {
     match res {
         Res::Id(id) => json!({ "id": id.to_hex() }),
-        Res::Invoice(id, payment, warnings) => {
+        Res::Invoice(id, payment, warnings, flags) => {
             let inv = world.invoices.get(id).map(|i| &i.doc);
             json!({
                 "id": id.to_hex(),
@@ -826,6 +952,17 @@ fn render(world: &World, res: &Res) -> Value {
                 "paymentId": payment.map(|p| p.to_hex()),
                 "totalAmount": inv.map(|i| i.total_amount),
                 "stockWarnings": warnings,
+                "priceOverrides": flags["priceOverrides"],
+                "inactiveItems": flags["inactiveItems"],
+            })
+        }
+        Res::Duplicate(id) => {
+            let inv = world.invoices.get(id).map(|i| &i.doc);
+            json!({
+                "id": id.to_hex(),
+                "invoiceNumber": inv.and_then(|i| i.invoice_number.clone()),
+                "totalAmount": inv.map(|i| i.total_amount),
+                "deviceRef": inv.and_then(|i| i.device_ref.clone()),
             })
         }
         Res::Payment(id, invoice) => json!({
@@ -837,34 +974,73 @@ fn render(world: &World, res: &Res) -> Value {
 }
 
 /// Apply the batch (inside the push transaction). One outcome per operation, in order.
+/// Operations whose dependency is missing are tried again after the others (a payment
+/// pushed before its invoice in the same push applies); those still missing one answer
+/// `deferred` and are not recorded.
 pub(super) async fn run_batch(s: &mut ClientSession, ctx: &PushCtx<'_>) -> AppResult<Vec<OpOutcome>> {
     // the receipt time, which dates no record later than it (`billing::sale_time`)
     let now = ctx.state.clock.now();
-    let (mut world, earlier) = load(s, ctx).await?;
+    let (mut world, (earlier, mut failed)) = load(s, ctx).await?;
     let mut ids: HashMap<String, ObjectId> = HashMap::new();
-    let mut steps: Vec<Option<Result<Res, String>>> = Vec::with_capacity(ctx.ops.len());
+    let mut steps: Vec<Option<Result<Res, Fail>>> = Vec::with_capacity(ctx.ops.len());
+    let note =
+        |step: &Result<Res, Fail>, op_id: &str, ids: &mut HashMap<String, ObjectId>, failed: &mut HashSet<String>| {
+            match step {
+                Ok(res) => {
+                    let id = match res {
+                        Res::Id(id) | Res::Invoice(id, _, _, _) | Res::Payment(id, _) | Res::Duplicate(id) => *id,
+                    };
+                    ids.insert(op_id.to_string(), id);
+                }
+                Err(Fail::Rejected(_) | Fail::Conflict(..)) => {
+                    failed.insert(op_id.to_string());
+                }
+                Err(Fail::Deferred(_)) => {}
+            }
+        };
     for op in ctx.ops {
         if ctx.skip.contains_key(&op.op_id) {
             steps.push(None);
             continue;
         }
         let step = match &op.action {
-            Err(reason) => Err(reason.clone()),
-            Ok(action) => simulate(&mut world, ctx, &ids, &earlier, action, now),
+            Err(reason) => Err(Fail::Rejected(reason.clone())),
+            Ok(action) => simulate(&mut world, ctx, &ids, &earlier, &failed, action, now),
         };
-        if let Ok(res) = &step {
-            let id = match res {
-                Res::Id(id) | Res::Invoice(id, _, _) | Res::Payment(id, _) => *id,
-            };
-            ids.insert(op.op_id.clone(), id);
-        }
+        note(&step, &op.op_id, &mut ids, &mut failed);
         steps.push(Some(step));
+    }
+    // dependencies that arrived later in this push
+    loop {
+        let mut progress = false;
+        for (op, step) in ctx.ops.iter().zip(steps.iter_mut()) {
+            let (Some(Err(Fail::Deferred(_))), Ok(action)) = (&step, &op.action) else { continue };
+            let again = simulate(&mut world, ctx, &ids, &earlier, &failed, action, now);
+            if !matches!(again, Err(Fail::Deferred(_))) {
+                progress = true;
+                note(&again, &op.op_id, &mut ids, &mut failed);
+                *step = Some(again);
+            }
+        }
+        if !progress {
+            break;
+        }
     }
 
     let mut out = Vec::with_capacity(ctx.ops.len());
-    if steps.iter().all(Option::is_none) {
-        for op in ctx.ops {
-            out.push(duplicate(ctx, &op.op_id));
+    let deferred = |op_id: &str, reason: &str| OpOutcome {
+        op_id: op_id.to_string(),
+        status: "deferred".into(),
+        result: None,
+        reason: Some(reason.to_string()),
+        original_status: None,
+    };
+    if steps.iter().all(|s| matches!(s, None | Some(Err(Fail::Deferred(_))))) {
+        for (op, step) in ctx.ops.iter().zip(&steps) {
+            match step {
+                Some(Err(Fail::Deferred(r))) => out.push(deferred(&op.op_id, r)),
+                _ => out.push(duplicate(ctx, &op.op_id)),
+            }
         }
         return Ok(out);
     }
@@ -877,9 +1053,20 @@ pub(super) async fn run_batch(s: &mut ClientSession, ctx: &PushCtx<'_>) -> AppRe
             out.push(duplicate(ctx, &op.op_id));
             continue;
         };
-        let (status, result, reason) = match step {
-            Ok(res) => ("applied", Some(render(&world, &res)), None),
-            Err(r) => ("rejected", None, Some(r)),
+        // (status recorded, status answered, result, reason)
+        let (status, answer, result, reason) = match step {
+            Ok(res @ Res::Duplicate(_)) => {
+                let r = render(&world, &res);
+                let why = format!("deviceRef already billed as invoice {}", r["id"].as_str().unwrap_or_default());
+                ("applied", "duplicate", Some(r), Some(why))
+            }
+            Ok(res) => ("applied", "applied", Some(render(&world, &res)), None),
+            Err(Fail::Rejected(r)) => ("rejected", "rejected", None, Some(r)),
+            Err(Fail::Conflict(v, r)) => ("conflict", "conflict", Some(v), Some(r)),
+            Err(Fail::Deferred(r)) => {
+                out.push(deferred(&op.op_id, &r));
+                continue;
+            }
         };
         records.push(OpRecord {
             id: ObjectId::new(),
@@ -895,9 +1082,17 @@ pub(super) async fn run_batch(s: &mut ClientSession, ctx: &PushCtx<'_>) -> AppRe
             seq,
             created_at: now,
         });
-        out.push(OpOutcome { op_id: op.op_id.clone(), status: status.into(), result, reason, original_status: None });
+        out.push(OpOutcome {
+            op_id: op.op_id.clone(),
+            status: answer.into(),
+            result,
+            reason,
+            original_status: (answer == "duplicate").then(|| status.to_string()),
+        });
     }
-    ctx.state.db.collection::<OpRecord>(OPS).insert_many(&records).session(&mut *s).await?;
+    if !records.is_empty() {
+        ctx.state.db.collection::<OpRecord>(OPS).insert_many(&records).session(&mut *s).await?;
+    }
     Ok(out)
 }
 
@@ -909,5 +1104,23 @@ fn duplicate(ctx: &PushCtx<'_>, op_id: &str) -> OpOutcome {
         result: rec.and_then(|r| r.result.as_deref()).and_then(|t| serde_json::from_str(t).ok()),
         reason: rec.and_then(|r| r.reason.clone()),
         original_status: rec.map(|r| r.status.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_edit_conflicts_only_when_the_document_moved_past_its_base_and_a_sent_field_differs() {
+        let current = doc! { "name": "Bulb", "price": 5500_i64, "__v": 1 };
+        let set = doc! { "price": 6000_i64 };
+        assert_eq!(stale_fields(&current, 1, Some(0), &set), vec!["price".to_string()]);
+        assert!(stale_fields(&current, 1, Some(1), &set).is_empty(), "based on the current version");
+        assert!(stale_fields(&current, 1, None, &set).is_empty(), "no base: applied as sent");
+        let same = doc! { "price": 5500_i64 };
+        assert!(stale_fields(&current, 1, Some(0), &same).is_empty(), "already the current value");
+        let both = doc! { "name": "LED", "price": 5500_i64 };
+        assert_eq!(stale_fields(&current, 3, Some(0), &both), vec!["name".to_string()]);
     }
 }

@@ -7,6 +7,7 @@ mod bulk;
 pub mod changes;
 pub mod idem;
 pub mod ops;
+pub mod receipts;
 pub mod v1;
 
 use axum::{
@@ -88,7 +89,7 @@ fn json_response(body: String, replayed: bool) -> Response {
 /// (strongly recommended) a retry returns the stored first response and applies nothing.
 #[utoipa::path(post, path = "/sync", tag = "sync", security(("bearer" = [])), request_body = v1::V1Batch,
     params(("X-Idempotency-Key" = Option<String>, Header, description = "Per-client key of this batch (kept 30 days)")),
-    responses((status = 200, description = "`message, summary, synced, stockWarnings, data, truncated, dataLimit, incrementalPull`; `stockWarnings[]` = `{invoiceId, productId, itemName, quantity, stock}` for each invoice line that left an item's stock below zero (an offline sale always subtracts)", body = Object),
+    responses((status = 200, description = "`message, summary, synced, stockWarnings, priceOverrides, inactiveItems, duplicates, conflicts, data, truncated, dataLimit, incrementalPull`; `stockWarnings[]` = `{invoiceId, productId, itemName, quantity, stock}` for each invoice line that left an item's stock below zero (an offline sale always subtracts); `priceOverrides[]` = `{invoiceId, productId, itemName, price, catalogPrice}` (lines billed at the device's price, the price of record); `inactiveItems[]` = `{invoiceId, productId, itemName}` (sold after being deactivated online: accepted); `duplicates[]` = `{index, deviceRef, invoiceId, invoiceNumber}` (a sale this device already billed under that `deviceRef`, whatever the key: nothing issued); `conflicts[]` = `{index, id, version, current}` (an `item.update` whose `baseVersion` is older than an edit since: not applied). See docs/sync.md, \"Offline semantics\"", body = Object),
         (status = 400, body = ErrorBody), (status = 409, description = "same key still in flight", body = ErrorBody),
         (status = 422, description = "same key, different body", body = ErrorBody),
         (status = 504, description = "OUTCOME_UNKNOWN: timed out while the work may still complete; retry with the same X-Idempotency-Key", body = ErrorBody)))]
@@ -103,24 +104,35 @@ pub async fn sync_v1(
     v1::check_shape(&body)?;
     let batch: v1::V1Batch = from_value(body)?;
     let client_id = auth.client_id;
+    let device = receipts::device_of(&state, &auth).await?;
     let st = state.clone();
     // detached from the request: a timeout cannot cut the batch half-way (504 OUTCOME_UNKNOWN)
-    crate::http::detached(&state, async move { sync_v1_apply(&st, client_id, batch, key, hash).await }).await
+    crate::http::detached(&state, async move { sync_v1_apply(&st, client_id, device, batch, key, hash).await }).await
 }
 
 /// The v1 batch, applied exactly once per `X-Idempotency-Key` (see [`sync_v1`]).
 async fn sync_v1_apply(
     state: &AppState,
     client_id: bson::oid::ObjectId,
+    device: String,
     batch: v1::V1Batch,
     key: Option<String>,
     hash: String,
 ) -> AppResult<Response> {
-    let ctx = v1::prepare(state, client_id, &batch)?;
+    let ctx = v1::prepare(state, client_id, &device, &batch)?;
     let Some(key) = key else {
         let _queue = state.shop_locks.lock(&client_id).await;
-        let out = db::transaction(&state.client, &ctx, |s, ctx| Box::pin(v1::run(s, ctx))).await?;
-        return Ok(json_response(out.to_string(), false));
+        let mut rounds = 0;
+        loop {
+            rounds += 1;
+            match db::transaction(&state.client, &ctx, |s, ctx| Box::pin(v1::run(s, ctx))).await {
+                Ok(out) => return Ok(json_response(out.to_string(), false)),
+                // another instance billed one of these device references first: run again,
+                // the sale now answers as a duplicate
+                Err(AppError::Database(e)) if crate::error::is_duplicate_key(&e) && rounds < 3 => continue,
+                Err(e) => return Err(e),
+            }
+        }
     };
     for _ in 0..3 {
         if let idem::Prior::Replay(stored) = idem::lookup(state, client_id, &key, &hash).await? {
@@ -155,8 +167,12 @@ async fn sync_v1_apply(
 pub struct PushRequest {
     pub client_id: Option<String>,
     /// At most 1,000 operations: `{opId (UUID), entity: item|invoice|payment|customer,
-    /// kind: create|update|delete, payload, deviceTime (RFC 3339)}`; documented per
-    /// operation type (`oneOf`, with examples) by `openapi::push_operations_schema`.
+    /// kind: create|update|delete, payload, deviceTime (RFC 3339)}`. Item and customer
+    /// updates may carry `baseVersion` (the `__v` the device last saw: an older one whose
+    /// fields changed since answers `conflict`); a sale's `deviceRef` identifies it per device
+    /// (the same reference again answers `duplicate` with the first invoice).
+    /// Documented per operation type (`oneOf`, with examples) by
+    /// `openapi::push_operations_schema`.
     #[schema(schema_with = crate::openapi::push_operations_schema)]
     pub operations: Vec<Value>,
 }
@@ -166,6 +182,7 @@ pub struct PushRequest {
 pub struct PushResponse {
     pub success: bool,
     pub results: Vec<ops::OpOutcome>,
+    /// Counts per status: `{applied, duplicate, rejected, deferred, conflict}`.
     #[schema(value_type = Object)]
     pub summary: Value,
 }
@@ -180,14 +197,18 @@ pub async fn push(
     ApiJsonOps(req): ApiJsonOps<PushRequest>,
 ) -> AppResult<Json<PushResponse>> {
     let parsed = ops::parse_ops(&req.operations)?;
+    let device = receipts::device_of(&state, &auth).await?;
     let st = state.clone();
     let client_id = auth.client_id;
     // detached from the request: a timeout cannot cut the push half-way (504 OUTCOME_UNKNOWN;
     // pushing the same operations again answers each `duplicate` with its outcome)
-    let results = crate::http::detached(&state, async move { ops::push(&st, client_id, parsed).await }).await?;
+    let results =
+        crate::http::detached(&state, async move { ops::push(&st, client_id, &device, parsed).await }).await?;
     let count = |s: &str| results.iter().filter(|r| r.status == s).count();
-    let summary =
-        json!({ "applied": count("applied"), "duplicate": count("duplicate"), "rejected": count("rejected") });
+    let summary = json!({
+        "applied": count("applied"), "duplicate": count("duplicate"), "rejected": count("rejected"),
+        "deferred": count("deferred"), "conflict": count("conflict"),
+    });
     Ok(Json(PushResponse { success: true, results, summary }))
 }
 

@@ -73,11 +73,13 @@ pub enum Ref {
 #[derive(Debug, Clone)]
 pub enum Action {
     ItemCreate(NewItem),
+    /// `base`: the item's `__v` the device last saw (`baseVersion`); see docs/sync.md, "Edits".
     ItemUpdate {
         target: Ref,
         set: Document,
         group: Option<ObjectId>,
         stock_delta: i64,
+        base: Option<i32>,
     },
     ItemDelete(Ref),
     /// The optional fields are applied with the shop's `customerFields` (`customer::rules`).
@@ -86,10 +88,12 @@ pub enum Action {
         name: Option<String>,
         extra: OptionalInput,
     },
+    /// `base`: the customer's `__v` the device last saw (`baseVersion`).
     CustomerUpdate {
         target: Ref,
         name: Option<String>,
         extra: OptionalInput,
+        base: Option<i32>,
     },
     CustomerDelete(Ref),
     InvoiceCreate(Box<InvoiceAction>),
@@ -134,12 +138,22 @@ pub struct Op {
 #[serde(rename_all = "camelCase")]
 pub struct OpOutcome {
     pub op_id: String,
-    /// `applied` | `duplicate` | `rejected`.
+    /// `applied` | `duplicate` | `rejected` (final) | `deferred` (a document it names by
+    /// `opId` has not arrived yet: nothing recorded, push it again, it applies once its
+    /// dependency has) | `conflict` (an edit based on an older `baseVersion` of a field
+    /// changed since: not applied; `result.current` is the document as it is now).
+    /// A sale whose `deviceRef` this device already sold answers `duplicate` with the first
+    /// invoice (`originalStatus: applied`).
     pub status: String,
     /// Server ids/numbers (applied, or the original result of a duplicate); `null` for a
-    /// rejected operation. An invoice: `{id, invoiceNumber, paymentId, totalAmount,
-    /// stockWarnings[]}` where `stockWarnings` lists the lines that left an item's stock below
-    /// zero (`{productId, itemName, quantity, stock}`; an offline sale always subtracts).
+    /// rejected operation. An invoice:
+    /// `{id, invoiceNumber, paymentId, totalAmount, stockWarnings[], priceOverrides[],
+    /// inactiveItems[]}` where `stockWarnings` lists the lines that left an item's stock
+    /// below zero (`{productId, itemName, quantity, stock}`; an offline sale always
+    /// subtracts), `priceOverrides` the lines billed at the device's price rather than the
+    /// catalog's (`{productId, itemName, price, catalogPrice}`), `inactiveItems` the lines of
+    /// items deactivated since the device pulled (`{productId, itemName}`; the sale is
+    /// accepted). A conflict: `{id, version, current}`.
     #[schema(value_type = Option<Object>)]
     pub result: Option<Value>,
     pub reason: Option<String>,
@@ -162,6 +176,7 @@ struct ItemP {
     unit: Option<String>,
     group_id: Option<String>,
     description: Option<String>,
+    base_version: Option<i32>,
 }
 
 #[derive(Deserialize)]
@@ -174,6 +189,7 @@ struct CustomerP {
     address: Option<String>,
     email_id: Option<String>,
     gst_no: Option<String>,
+    base_version: Option<i32>,
 }
 
 #[derive(Deserialize)]
@@ -300,7 +316,14 @@ fn parse_action(entity: &str, kind: &str, payload: Value, device_time: Option<Da
             if edit.set.is_empty() && stock_delta == 0 {
                 return Err("payload: nothing to update".into());
             }
-            Action::ItemUpdate { target: target.ok_or("id: missing")?, set: edit.set, group: edit.group, stock_delta }
+            let base = p.base_version;
+            Action::ItemUpdate {
+                target: target.ok_or("id: missing")?,
+                set: edit.set,
+                group: edit.group,
+                stock_delta,
+                base,
+            }
         }
         ("item", "delete") => {
             let p: ItemP = from_value(payload).map_err(joined)?;
@@ -328,7 +351,7 @@ fn parse_action(entity: &str, kind: &str, payload: Value, device_time: Option<Da
             if name.is_none() && extra.is_empty() {
                 return Err("payload: nothing to update".into());
             }
-            Action::CustomerUpdate { target: target.ok_or("id: missing")?, name, extra }
+            Action::CustomerUpdate { target: target.ok_or("id: missing")?, name, extra, base: p.base_version }
         }
         ("customer", "delete") => {
             let p: CustomerP = from_value(payload).map_err(joined)?;
@@ -468,6 +491,9 @@ pub(super) struct PushCtx<'a> {
     pub state: &'a AppState,
     pub client_id: ObjectId,
     pub ops: &'a [Op],
+    /// The pushing device (`receipts::device_of`): offline sales are deduplicated by
+    /// `(device, deviceRef)`.
+    pub device_id: &'a str,
     /// Operations already recorded by an earlier push (answered `duplicate`).
     pub skip: &'a HashMap<String, OpRecord>,
 }
@@ -477,7 +503,7 @@ fn is_duplicate_key(e: &AppError) -> bool {
 }
 
 /// Apply a push (see the module docs). Returns one outcome per operation, in order.
-pub async fn push(state: &AppState, client_id: ObjectId, ops: Vec<Op>) -> AppResult<Vec<OpOutcome>> {
+pub async fn push(state: &AppState, client_id: ObjectId, device_id: &str, ops: Vec<Op>) -> AppResult<Vec<OpOutcome>> {
     let _queue = state.shop_locks.lock(&client_id).await;
     let mut rounds = 0usize;
     loop {
@@ -493,7 +519,7 @@ pub async fn push(state: &AppState, client_id: ObjectId, ops: Vec<Op>) -> AppRes
             .into_iter()
             .map(|r| (r.op_id.clone(), r))
             .collect();
-        let ctx = PushCtx { state, client_id, ops: &ops, skip: &skip };
+        let ctx = PushCtx { state, client_id, ops: &ops, device_id, skip: &skip };
         match db::transaction(&state.client, &ctx, |s, ctx| Box::pin(bulk::run_batch(s, ctx))).await {
             Ok(out) => return Ok(out),
             // a concurrent push recorded one of these operations (or an online request took

@@ -11,7 +11,7 @@ use crate::{
     billing::{
         dto::{InvoiceWire, PaymentWire},
         model::{InvoiceDoc, PaymentDoc, PurchaseHistoryDoc},
-        rules,
+        repo as billing_repo, rules,
         service::{CustomerRef, LineSource, Payment, Sale, SaleOptions},
     },
     catalog::{
@@ -26,6 +26,7 @@ use crate::{
     sync::{
         apply::{Applier, NewItem},
         ops::{bounded_date, bounded_time, parse_time},
+        receipts,
     },
     time,
     validate::Errors,
@@ -85,6 +86,10 @@ pub struct V1ItemUpdate {
     pub unit: Option<String>,
     pub group_id: Option<String>,
     pub description: Option<String>,
+    /// The item's `__v` the device last saw (optional, additive). When the item was edited
+    /// since and a field sent differs from its current value, the update is not applied and
+    /// is listed in `conflicts` (the rest of the batch applies). Without it: applied as sent.
+    pub base_version: Option<i32>,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -123,7 +128,9 @@ pub struct V1InvoiceCreate {
     /// The device's calendar date of the sale (`YYYY-MM-DD`, India), used when no
     /// `deviceTime` is sent: the invoice keeps this date (bounded like `deviceTime`).
     pub invoice_date: Option<String>,
-    /// The device's own invoice reference, kept on the invoice.
+    /// The device's own invoice reference, kept on the invoice. With it the sale is billed
+    /// once per (device, reference): the same reference again (any `X-Idempotency-Key`)
+    /// issues nothing and is listed in `duplicates` with the first invoice.
     pub device_ref: Option<String>,
 }
 
@@ -182,7 +189,7 @@ pub fn check_shape(body: &Value) -> AppResult<()> {
 
 enum Step {
     ItemCreate(NewItem),
-    ItemUpdate(ObjectId, bson::Document, Option<ObjectId>),
+    ItemUpdate(ObjectId, bson::Document, Option<ObjectId>, Option<i32>),
     ItemDelete(ObjectId),
     Invoice(Vec<(Option<ObjectId>, String, i64, Paise)>, Box<Sale>, SaleOptions),
     Pay(Payment),
@@ -220,7 +227,7 @@ fn plan(client_id: ObjectId, b: &V1Batch) -> AppResult<Vec<Step>> {
             group_id: u.group_id.as_deref().map(Some),
         };
         let edit = catalog_rules::item_edit(&mut e, &prefix, &input);
-        steps.push(Step::ItemUpdate(id.unwrap_or_default(), edit.set, edit.group));
+        steps.push(Step::ItemUpdate(id.unwrap_or_default(), edit.set, edit.group, u.base_version));
     }
     for (i, d) in b.item.delete.iter().enumerate() {
         let id = e.oid(&format!("item.delete[{i}]"), d);
@@ -325,6 +332,8 @@ fn plan(client_id: ObjectId, b: &V1Batch) -> AppResult<Vec<Step>> {
             device_time: inv.device_time.is_some().then_some(at),
             device_date,
             device_ref,
+            // an item deactivated online since the device pulled still sells (issue 14)
+            allow_inactive: true,
         };
         steps.push(Step::Invoice(lines, Box::new(sale), opts));
     }
@@ -363,11 +372,15 @@ mod prop_tests;
 pub struct V1Ctx<'a> {
     pub state: &'a AppState,
     pub client_id: ObjectId,
+    /// The syncing device (`receipts::device_of`): sales are deduplicated by
+    /// `(device, deviceRef)`.
+    pub device_id: String,
     steps: Vec<Step>,
 }
 
-pub fn prepare<'a>(state: &'a AppState, client_id: ObjectId, b: &V1Batch) -> AppResult<V1Ctx<'a>> {
-    Ok(V1Ctx { state, client_id, steps: plan(client_id, b)? })
+/// Validate the batch (400 naming the field) for `device_id` of `client_id`.
+pub fn prepare<'a>(state: &'a AppState, client_id: ObjectId, device_id: &str, b: &V1Batch) -> AppResult<V1Ctx<'a>> {
+    Ok(V1Ctx { state, client_id, device_id: device_id.to_string(), steps: plan(client_id, b)? })
 }
 
 fn prefixed(e: AppError, p: &str) -> AppError {
@@ -381,11 +394,19 @@ fn prefixed(e: AppError, p: &str) -> AppError {
 
 /// Apply the batch inside `s` and build the response body (including the bounded `data`).
 /// `stockWarnings[]` lists the invoice lines that left an item's stock below zero (an offline
-/// sale always subtracts): `{invoiceId, productId, itemName, quantity, stock}`.
+/// sale always subtracts): `{invoiceId, productId, itemName, quantity, stock}`. The offline
+/// rules of docs/sync.md: `priceOverrides[]` = `{invoiceId, productId, itemName, price,
+/// catalogPrice}` (lines billed at the device's price), `inactiveItems[]` = `{invoiceId,
+/// productId, itemName}` (sold after being deactivated online), `duplicates[]` =
+/// `{index, deviceRef, invoiceId, invoiceNumber}` (a sale already billed under that device
+/// reference: nothing issued), `conflicts[]` = `{index, id, version, current}` (an item
+/// update based on an older `baseVersion`: not applied).
 pub async fn run(s: &mut ClientSession, ctx: &V1Ctx<'_>) -> AppResult<Value> {
     let mut ap = Applier::new(ctx.state, ctx.client_id);
     let (mut ic, mut iu, mut idl, mut inv_ids, mut pay_ids) = (vec![], vec![], vec![], vec![], vec![]);
     let mut warnings: Vec<Value> = vec![];
+    let (mut overrides, mut inactive, mut duplicates, mut conflicts): (Vec<Value>, Vec<Value>, Vec<Value>, Vec<Value>) =
+        (vec![], vec![], vec![], vec![]);
     let (mut ui, mut di, mut vi, mut pi) = (0, 0, 0, 0);
     for step in &ctx.steps {
         match step {
@@ -393,9 +414,22 @@ pub async fn run(s: &mut ClientSession, ctx: &V1Ctx<'_>) -> AppResult<Value> {
                 let p = format!("item.create[{}]", ic.len());
                 ic.push(ap.create_item(s, n).await.map_err(|e| prefixed(e, &p))?.id.to_hex());
             }
-            Step::ItemUpdate(id, set, group) => {
+            Step::ItemUpdate(id, set, group, base) => {
                 let p = format!("item.update[{ui}]");
                 ui += 1;
+                if base.is_some() {
+                    let filter = doc! { "_id": id, "clientId": ctx.client_id };
+                    let current = ctx.state.db.collection::<ItemDoc>("items").find_one(filter).session(&mut *s).await?;
+                    if let Some(item) = current {
+                        if !super::bulk::stale_fields(&item, item.version, *base, set).is_empty() {
+                            conflicts.push(json!({
+                                "index": ui - 1, "id": id.to_hex(), "version": item.version,
+                                "current": ItemWire::from(item),
+                            }));
+                            continue;
+                        }
+                    }
+                }
                 ap.update_item(s, *id, set.clone(), *group, 0).await.map_err(|e| prefixed(e, &p))?;
                 iu.push(id.to_hex());
             }
@@ -408,6 +442,21 @@ pub async fn run(s: &mut ClientSession, ctx: &V1Ctx<'_>) -> AppResult<Value> {
             Step::Invoice(lines, sale, opts) => {
                 let p = format!("invoice.create[{vi}]");
                 vi += 1;
+                if let Some(r) = &opts.device_ref {
+                    let billed =
+                        receipts::billed(ctx.state, s, ctx.client_id, &ctx.device_id, std::slice::from_ref(r)).await?;
+                    if let Some(first) = billed.get(r) {
+                        let number = billing_repo::invoices(&ctx.state.db)
+                            .find_one(doc! { "_id": first, "clientId": ctx.client_id })
+                            .session(&mut *s)
+                            .await?
+                            .and_then(|i| i.invoice_number);
+                        duplicates.push(json!({
+                            "index": vi - 1, "deviceRef": r, "invoiceId": first.to_hex(), "invoiceNumber": number,
+                        }));
+                        continue;
+                    }
+                }
                 let mut resolved = Vec::with_capacity(lines.len());
                 for (j, (pid, name, qty, cost)) in lines.iter().enumerate() {
                     let id = match pid {
@@ -441,6 +490,24 @@ pub async fn run(s: &mut ClientSession, ctx: &V1Ctx<'_>) -> AppResult<Value> {
                     w["invoiceId"] = json!(inv.id.to_hex());
                     warnings.push(w);
                 }
+                if let Some(r) = &opts.device_ref {
+                    let row = receipts::DeviceSale::new(ctx.client_id, &ctx.device_id, r, inv.id, DateTime::now());
+                    receipts::record(ctx.state, s, &[row]).await?;
+                }
+                for l in inv.products.iter().filter(|l| l.price_overridden) {
+                    overrides.push(json!({
+                        "invoiceId": inv.id.to_hex(), "productId": l.product_id.map(|p| p.to_hex()),
+                        "itemName": l.item_name, "price": l.cost_per_unit, "catalogPrice": l.catalog_price,
+                    }));
+                }
+                let ids: Vec<ObjectId> = inv.products.iter().filter_map(|l| l.product_id).collect();
+                let filter = doc! { "_id": { "$in": ids }, "clientId": ctx.client_id, "isActive": false };
+                let mut cur = ctx.state.db.collection::<ItemDoc>("items").find(filter).session(&mut *s).await?;
+                while let Some(item) = cur.next(&mut *s).await.transpose()? {
+                    inactive.push(json!({
+                        "invoiceId": inv.id.to_hex(), "productId": item.id.to_hex(), "itemName": item.name,
+                    }));
+                }
                 inv_ids.push(inv.id.to_hex());
             }
             Step::Pay(pm) => {
@@ -465,6 +532,10 @@ pub async fn run(s: &mut ClientSession, ctx: &V1Ctx<'_>) -> AppResult<Value> {
             "invoicesCreated": inv_ids, "paymentsCreated": pay_ids,
         },
         "stockWarnings": warnings,
+        "priceOverrides": overrides,
+        "inactiveItems": inactive,
+        "duplicates": duplicates,
+        "conflicts": conflicts,
         "data": data,
         "truncated": truncated,
         "dataLimit": V1_DATA_CAP,

@@ -576,7 +576,7 @@ async fn v2_push_applies_operations_in_order_with_the_billing_rules() {
     assert_eq!(
         statuses,
         [
-            "applied", "applied", "applied", "applied", "rejected", "applied", "rejected", "rejected", "rejected",
+            "applied", "applied", "applied", "applied", "rejected", "applied", "rejected", "deferred", "rejected",
             "applied", "applied", "applied", "applied"
         ],
         "{}",
@@ -584,7 +584,8 @@ async fn v2_push_applies_operations_in_order_with_the_billing_rules() {
     );
     assert!(res[4]["reason"].as_str().unwrap().contains("exceeds the outstanding balance"), "{}", res[4]);
     assert!(res[6]["reason"].as_str().unwrap().contains("outstanding balance"), "{}", res[6]);
-    assert!(res[7]["reason"].as_str().unwrap().contains("was not applied"), "{}", res[7]);
+    // an operation never seen may still arrive: deferred, not final (issue 14)
+    assert!(res[7]["reason"].as_str().unwrap().contains("has not arrived yet"), "{}", res[7]);
     assert!(res[8]["reason"].as_str().unwrap().starts_with("totalAmount"), "{}", res[8]);
     // the price edit came first: the sale is at 80; numbers are consecutive in operation order,
     // the rejected sale took none
@@ -744,4 +745,335 @@ async fn sync_sales_below_zero_warn_and_one_character_products_are_created() {
         .await;
     assert_eq!(s.status, 201, "{}", s.body);
     assert_eq!(s.body["stockWarnings"][0]["stock"], -2);
+}
+
+// ---------- issue 14: offline sales are judged by what happened at the counter ----------
+
+fn oid(s: &str) -> ObjectId {
+    ObjectId::parse_str(s).unwrap()
+}
+
+async fn push_ops(app: &TestApp, token: &str, ops: Vec<Value>) -> crate::helpers::Resp {
+    let r = app.post("/api/v2/sync/push", Some(token), json!({ "operations": ops })).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r
+}
+
+/// Issue 14, example 1 (v1): the same offline sale (`deviceRef` DEV-A-0042) re-sent under a
+/// new `X-Idempotency-Key` makes one invoice and takes the stock once (20 -> 18); the second
+/// answer names the first invoice. Another device's DEV-A-0042 is its own sale.
+#[tokio::test]
+async fn v1_offline_sale_resent_under_a_new_key_is_billed_once_by_its_device_ref() {
+    let app = TestApp::spawn().await;
+    let a = app.register(&phone()).await;
+    let cid = oid(&a.client_id);
+    let item = seed_item(&app, &a.client_id, "Bulb", 5000, 20).await;
+    let body = json!({ "invoice": { "create": [{
+        "products": [{ "productId": item, "itemName": "Bulb", "quantity": 2, "costPerUnit": 50 }],
+        "paidAmount": 100, "deviceRef": "DEV-A-0042", "deviceTime": now_iso(),
+    }]}});
+    let first = post_keyed(&app.http, &app.base, "/api/sync", &a.token, &uuid(), &body).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    let inv_id = first.body["synced"]["invoicesCreated"][0].as_str().unwrap().to_string();
+    let second = post_keyed(&app.http, &app.base, "/api/sync", &a.token, &uuid(), &body).await;
+    assert_eq!(second.status, 200, "{}", second.body);
+    assert_eq!(second.body["summary"]["invoicesCreated"], 0, "{}", second.body);
+    let dup = &second.body["duplicates"][0];
+    assert_eq!(dup["deviceRef"], "DEV-A-0042", "{}", second.body);
+    assert_eq!(dup["invoiceId"], inv_id.as_str());
+    assert!(dup["invoiceNumber"].as_str().unwrap().starts_with("INV/"), "{dup}");
+    // and without any key, twice in one batch
+    let mut twice = body.clone();
+    let sale = twice["invoice"]["create"][0].clone();
+    twice["invoice"]["create"] = json!([sale.clone(), sale]);
+    let r = app.post("/api/sync", Some(&a.token), twice).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["duplicates"].as_array().unwrap().len(), 2, "{}", r.body);
+    assert_eq!(app.count("invoices", doc! { "clientId": cid }).await, 1);
+    assert_eq!(app.count("payments", doc! { "clientId": cid }).await, 1);
+    assert_eq!(app.stock_of(&item).await, 18);
+
+    // the same reference from another device is another sale
+    let other = app.login_otp(&a.phone, "phone-2").await;
+    let token2 = other.body["token"].as_str().unwrap().to_string();
+    let r = post_keyed(&app.http, &app.base, "/api/sync", &token2, &uuid(), &body).await;
+    assert_eq!(r.body["summary"]["invoicesCreated"], 1, "{}", r.body);
+    assert_eq!(app.count("invoices", doc! { "clientId": cid }).await, 2);
+    assert_eq!(app.stock_of(&item).await, 16);
+}
+
+/// Issue 14, example 1 (v2): the same sale under two opIds is one invoice (20 -> 18); the
+/// second answers `duplicate` with the first invoice, and so does the same sale sent through
+/// v1 afterwards (the reference, not the transport, identifies the sale).
+#[tokio::test]
+async fn v2_offline_sale_resent_under_a_new_op_id_is_billed_once_by_its_device_ref() {
+    let app = TestApp::spawn().await;
+    let a = app.register(&phone()).await;
+    let cid = oid(&a.client_id);
+    let item = seed_item(&app, &a.client_id, "Bulb", 5000, 20).await;
+    let sale = json!({ "products": [{ "productId": item, "quantity": 2, "costPerUnit": 50 }],
+        "paidAmount": 100, "deviceRef": "DEV-A-0042" });
+    let (_, o1) = op("invoice", "create", sale.clone());
+    let r1 = push_ops(&app, &a.token, vec![o1]).await;
+    assert_eq!(r1.body["results"][0]["status"], "applied", "{}", r1.body);
+    let first = r1.body["results"][0]["result"].clone();
+    let (op2, o2) = op("invoice", "create", sale.clone());
+    let r2 = push_ops(&app, &a.token, vec![o2.clone()]).await;
+    let res = &r2.body["results"][0];
+    assert_eq!(res["status"], "duplicate", "{}", r2.body);
+    assert_eq!(res["originalStatus"], "applied");
+    assert_eq!(res["result"]["id"], first["id"]);
+    assert_eq!(res["result"]["invoiceNumber"], first["invoiceNumber"]);
+    // its opId is recorded: a replay answers the same
+    let r3 = push_ops(&app, &a.token, vec![o2]).await;
+    assert_eq!(r3.body["results"][0]["result"]["id"], first["id"], "{}", r3.body);
+    assert_eq!(r3.body["results"][0]["opId"], op2.as_str());
+    // the same sale through v1
+    let v1 = json!({ "invoice": { "create": [{
+        "products": [{ "productId": item, "itemName": "Bulb", "quantity": 2, "costPerUnit": 50 }],
+        "paidAmount": 100, "deviceRef": "DEV-A-0042" }]}});
+    let r = post_keyed(&app.http, &app.base, "/api/sync", &a.token, &uuid(), &v1).await;
+    assert_eq!(r.body["duplicates"][0]["invoiceId"], first["id"], "{}", r.body);
+    assert_eq!(app.count("invoices", doc! { "clientId": cid }).await, 1);
+    assert_eq!(app.count("devicesales", doc! { "clientId": cid }).await, 1);
+    assert_eq!(app.stock_of(&item).await, 18);
+}
+
+/// Issue 14, example 2: an item sold offline at Rs 50 (2 for Rs 100, paid) whose price
+/// changed online to Rs 55 before the sync is billed 100 (nothing owed), in v1 and v2; the
+/// difference is a price override on the line and in the sync result.
+#[tokio::test]
+async fn offline_sale_is_billed_at_the_price_the_device_showed_not_the_price_at_sync() {
+    let app = TestApp::spawn().await;
+    let a = app.register(&phone()).await;
+    let item = seed_item(&app, &a.client_id, "Bulb", 5000, 20).await;
+    let r =
+        app.put(&format!("/api/business/items/{}/{item}", a.client_id), Some(&a.token), json!({ "price": 55 })).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let check = |inv: Document| {
+        assert_eq!(inv.get_i64("totalAmount").unwrap(), 10000);
+        assert_eq!(inv.get_i64("paidAmount").unwrap(), 10000);
+        assert_eq!(inv.get_str("status").unwrap(), "Paid");
+        let line = inv.get_array("products").unwrap()[0].as_document().unwrap().clone();
+        assert_eq!(line.get_i64("costPerUnit").unwrap(), 5000);
+        assert!(line.get_bool("priceOverridden").unwrap());
+        assert_eq!(line.get_i64("catalogPrice").unwrap(), 5500);
+    };
+    let invoices = app.db.collection::<Document>("invoices");
+
+    let body = json!({ "invoice": { "create": [{
+        "products": [{ "productId": item, "itemName": "Bulb", "quantity": 2, "costPerUnit": 50 }],
+        "totalAmount": 100, "paidAmount": 100, "clientCustomerPhone": "9876500011", "deviceRef": "P-1" }]}});
+    let r = app.post("/api/sync", Some(&a.token), body).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let o = &r.body["priceOverrides"][0];
+    assert_eq!(o["productId"], item.as_str(), "{}", r.body);
+    assert_eq!((o["price"].clone(), o["catalogPrice"].clone()), (json!(50), json!(55)));
+    let id = r.body["synced"]["invoicesCreated"][0].as_str().unwrap();
+    check(invoices.find_one(doc! { "_id": oid(id) }).await.unwrap().unwrap());
+
+    let (_, o1) = op(
+        "invoice",
+        "create",
+        json!({ "products": [{ "productId": item, "quantity": 2, "costPerUnit": 50 }], "totalAmount": 100,
+                "paidAmount": 100, "clientCustomerPhone": "9876500011", "deviceRef": "P-2" }),
+    );
+    let r = push_ops(&app, &a.token, vec![o1]).await;
+    let res = &r.body["results"][0];
+    assert_eq!(res["status"], "applied", "{}", r.body);
+    assert_eq!(res["result"]["totalAmount"], 100);
+    let o = &res["result"]["priceOverrides"][0];
+    assert_eq!((o["price"].clone(), o["catalogPrice"].clone()), (json!(50), json!(55)), "{}", r.body);
+    check(invoices.find_one(doc! { "_id": oid(res["result"]["id"].as_str().unwrap()) }).await.unwrap().unwrap());
+    let c: Document = app
+        .db
+        .collection("clientcustomers")
+        .find_one(doc! { "clientId": oid(&a.client_id), "phoneNumber": "9876500011" })
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("customer"));
+    assert_eq!(c.get_i64("outstandingBalance").unwrap(), 0, "the customer owes nothing");
+}
+
+/// Issue 14, example 3: a payment pushed before its invoice is `deferred` (not recorded), and
+/// re-pushing both (payment first) applies both; in one push the order does not matter. A
+/// dependency recorded as rejected stays final.
+#[tokio::test]
+async fn v2_payment_pushed_before_its_invoice_is_deferred_then_applies() {
+    let app = TestApp::spawn().await;
+    let a = app.register(&phone()).await;
+    let cid = oid(&a.client_id);
+    let item = seed_item(&app, &a.client_id, "Bulb", 5000, 20).await;
+    let (inv_op, inv) = op("invoice", "create", json!({ "products": [{ "productId": item, "quantity": 2 }] }));
+    let (pay_op, pay) = op("payment", "create", json!({ "invoiceOpId": inv_op, "amount": 60 }));
+    let r = push_ops(&app, &a.token, vec![pay.clone()]).await;
+    assert_eq!(r.body["results"][0]["status"], "deferred", "{}", r.body);
+    assert_eq!(r.body["summary"]["deferred"], 1);
+    assert_eq!(app.count("syncops", doc! { "clientId": cid, "opId": &pay_op }).await, 0, "not recorded");
+    let r = push_ops(&app, &a.token, vec![pay, inv]).await;
+    let st: Vec<&str> = r.body["results"].as_array().unwrap().iter().map(|o| o["status"].as_str().unwrap()).collect();
+    assert_eq!(st, ["applied", "applied"], "{}", r.body);
+    let inv_id = r.body["results"][1]["result"]["id"].as_str().unwrap();
+    assert_eq!(r.body["results"][0]["result"]["invoiceId"], inv_id);
+    let stored: Document = app.db.collection("invoices").find_one(doc! { "_id": oid(inv_id) }).await.unwrap().unwrap();
+    assert_eq!(stored.get_i64("paidAmount").unwrap(), 6000);
+    assert_eq!(app.count("payments", doc! { "clientId": cid }).await, 1);
+
+    // a dependency that was rejected is final: the payment is rejected too
+    let (bad_op, bad) = op("invoice", "create", json!({ "products": [{ "productId": item, "quantity": 0 }] }));
+    let r = push_ops(&app, &a.token, vec![bad]).await;
+    assert_eq!(r.body["results"][0]["status"], "rejected", "{}", r.body);
+    let (_, pay2) = op("payment", "create", json!({ "invoiceOpId": bad_op, "amount": 10 }));
+    let r = push_ops(&app, &a.token, vec![pay2]).await;
+    assert_eq!(r.body["results"][0]["status"], "rejected", "{}", r.body);
+    assert!(r.body["results"][0]["reason"].as_str().unwrap().contains("was not applied"), "{}", r.body);
+}
+
+/// Issue 14, example 4: an offline price edit based on version 0 pushed after a newer online
+/// edit is a `conflict` (online value kept, answered with it), in v2 and v1; an edit based on
+/// the current version applies; an edit without a base version applies as sent (compat).
+#[tokio::test]
+async fn an_offline_edit_based_on_an_older_version_is_a_conflict_not_last_writer_wins() {
+    let app = TestApp::spawn().await;
+    let a = app.register(&phone()).await;
+    let item = seed_item(&app, &a.client_id, "Bulb", 5000, 20).await;
+    let price = |app: &TestApp, item: String| {
+        let items = app.db.collection::<Document>("items");
+        async move { items.find_one(doc! { "_id": oid(&item) }).await.unwrap().unwrap().get_i64("price").unwrap() }
+    };
+    // T1: the device, at version 0, sets 60 offline. T2: the owner sets 55 online.
+    let r =
+        app.put(&format!("/api/business/items/{}/{item}", a.client_id), Some(&a.token), json!({ "price": 55 })).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (_, e) = op("item", "update", json!({ "id": item, "price": 60, "baseVersion": 0 }));
+    let r = push_ops(&app, &a.token, vec![e]).await;
+    let res = &r.body["results"][0];
+    assert_eq!(res["status"], "conflict", "{}", r.body);
+    assert_eq!(res["result"]["current"]["price"], 55);
+    assert_eq!(res["result"]["version"], 1);
+    assert_eq!(r.body["summary"]["conflict"], 1);
+    assert_eq!(price(&app, item.clone()).await, 5500, "the online value is kept");
+    // v1 with the same stale base: listed, not applied, the batch still applies
+    let body = json!({ "item": { "update": [{ "_id": item, "price": 60, "baseVersion": 0 }],
+        "create": [{ "name": "Fuse", "price": 10 }] } });
+    let r = app.post("/api/sync", Some(&a.token), body).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["conflicts"][0]["id"], item.as_str(), "{}", r.body);
+    assert_eq!(r.body["conflicts"][0]["current"]["price"], 55);
+    assert_eq!(r.body["summary"]["itemsUpdated"], 0);
+    assert_eq!(r.body["summary"]["itemsCreated"], 1);
+    assert_eq!(price(&app, item.clone()).await, 5500);
+    // based on the current version: applied
+    let (_, e) = op("item", "update", json!({ "id": item, "price": 60, "baseVersion": 1 }));
+    let r = push_ops(&app, &a.token, vec![e]).await;
+    assert_eq!(r.body["results"][0]["status"], "applied", "{}", r.body);
+    assert_eq!(price(&app, item.clone()).await, 6000);
+    // a customer edit too
+    let (c_op, c) = op("customer", "create", json!({ "phoneNumber": "9876500021", "name": "Meena" }));
+    push_ops(&app, &a.token, vec![c]).await;
+    let (_, e1) = op("customer", "update", json!({ "customerOpId": c_op, "name": "Meena K", "baseVersion": 0 }));
+    let (_, e2) = op("customer", "update", json!({ "customerOpId": c_op, "name": "Meena R", "baseVersion": 0 }));
+    let r = push_ops(&app, &a.token, vec![e1]).await;
+    assert_eq!(r.body["results"][0]["status"], "applied", "{}", r.body);
+    let r = push_ops(&app, &a.token, vec![e2]).await;
+    assert_eq!(r.body["results"][0]["status"], "conflict", "{}", r.body);
+    assert_eq!(r.body["results"][0]["result"]["current"]["name"], "Meena K");
+    // no base version: applied as sent (the v1 contract and older apps)
+    let r =
+        app.post("/api/sync", Some(&a.token), json!({ "item": { "update": [{ "_id": item, "price": 65 }] } })).await;
+    assert_eq!(r.body["summary"]["itemsUpdated"], 1, "{}", r.body);
+    assert_eq!(price(&app, item.clone()).await, 6500);
+}
+
+/// Issue 14, example 5: a v1 batch holding a sale of an item deleted online today applies
+/// (with the other sale in it) and flags the line; the same in v2. Ids that never belonged to
+/// the shop are still refused.
+#[tokio::test]
+async fn a_sale_of_an_item_deleted_online_is_accepted_and_flagged_in_v1_and_v2() {
+    let app = TestApp::spawn().await;
+    let a = app.register(&phone()).await;
+    let b = app.register(&phone()).await;
+    let cid = oid(&a.client_id);
+    let gone = seed_item(&app, &a.client_id, "Old bulb", 5000, 20).await;
+    let kept = seed_item(&app, &a.client_id, "Fuse", 1000, 20).await;
+    let r = app.delete(&format!("/api/business/items/{}/{gone}", a.client_id), Some(&a.token)).await;
+    assert!(r.status.is_success(), "{}", r.body);
+    let body = json!({ "invoice": { "create": [
+        { "products": [{ "productId": gone, "itemName": "Old bulb", "quantity": 1, "costPerUnit": 50 }], "paidAmount": 50 },
+        { "products": [{ "productId": kept, "itemName": "Fuse", "quantity": 1, "costPerUnit": 10 }], "paidAmount": 10 },
+    ]}});
+    let r = app.post("/api/sync", Some(&a.token), body).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["summary"]["invoicesCreated"], 2);
+    let flagged = r.body["inactiveItems"].as_array().unwrap();
+    assert_eq!(flagged.len(), 1, "{}", r.body);
+    assert_eq!(flagged[0]["productId"], gone.as_str());
+    assert_eq!(flagged[0]["invoiceId"], r.body["synced"]["invoicesCreated"][0]);
+    assert_eq!(app.stock_of(&gone).await, 19);
+
+    let (_, s) =
+        op("invoice", "create", json!({ "products": [{ "productId": gone, "quantity": 1 }], "paidAmount": 50 }));
+    let r = push_ops(&app, &a.token, vec![s]).await;
+    let res = &r.body["results"][0];
+    assert_eq!(res["status"], "applied", "{}", r.body);
+    assert_eq!(res["result"]["inactiveItems"][0]["productId"], gone.as_str());
+    assert_eq!(app.stock_of(&gone).await, 18);
+    assert_eq!(app.count("invoices", doc! { "clientId": cid }).await, 3);
+
+    // another shop's item is still refused, in both
+    let foreign = seed_item(&app, &b.client_id, "Theirs", 100, 5).await;
+    let (_, s) = op("invoice", "create", json!({ "products": [{ "productId": foreign, "quantity": 1 }] }));
+    let r = push_ops(&app, &a.token, vec![s]).await;
+    assert_eq!(r.body["results"][0]["status"], "rejected", "{}", r.body);
+    let body = json!({ "invoice": { "create": [
+        { "products": [{ "productId": foreign, "itemName": "x", "quantity": 1, "costPerUnit": 1 }] }] } });
+    assert_eq!(app.post("/api/sync", Some(&a.token), body).await.status, 400);
+    assert_eq!(app.count("invoices", doc! { "clientId": cid }).await, 3);
+}
+
+/// Generalises example 1: the same sale (one `deviceRef`) arriving at once through v2 pushes
+/// with 8 different opIds and v1 batches with 4 different keys, on two server instances
+/// (separate in-process queues): the unique index makes exactly one invoice, stock moves once,
+/// and every answer names that invoice.
+#[tokio::test]
+async fn one_device_ref_sent_concurrently_under_many_keys_and_op_ids_is_one_invoice() {
+    let app = TestApp::spawn().await;
+    let other = app.second_instance().await;
+    let a = app.register(&phone()).await;
+    let cid = oid(&a.client_id);
+    let item = seed_item(&app, &a.client_id, "Bulb", 5000, 20).await;
+    let sale = json!({ "products": [{ "productId": item, "quantity": 2, "costPerUnit": 50 }],
+        "paidAmount": 100, "deviceRef": "DEV-A-0042" });
+    let v1 = json!({ "invoice": { "create": [{
+        "products": [{ "productId": item, "itemName": "Bulb", "quantity": 2, "costPerUnit": 50 }],
+        "paidAmount": 100, "deviceRef": "DEV-A-0042", "deviceTime": now_iso() }]}});
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let base = if i % 2 == 0 { app.base.clone() } else { other.base.clone() };
+        let (http, token) = (app.http.clone(), a.token.clone());
+        let body = if i < 8 { json!({ "operations": [op("invoice", "create", sale.clone()).1] }) } else { v1.clone() };
+        tasks.push(tokio::spawn(async move {
+            let path = if i < 8 { "/api/v2/sync/push" } else { "/api/sync" };
+            let r = post_keyed(&http, &base, path, &token, &uuid(), &body).await;
+            (i, r.status.as_u16(), r.body)
+        }));
+    }
+    let mut ids = HashSet::new();
+    for t in tasks {
+        let (i, status, body) = t.await.unwrap();
+        assert_eq!(status, 200, "{body}");
+        if i < 8 {
+            let res = &body["results"][0];
+            assert!(res["status"] == "applied" || res["status"] == "duplicate", "{body}");
+            ids.insert(res["result"]["id"].as_str().unwrap().to_string());
+        } else if let Some(id) = body["synced"]["invoicesCreated"][0].as_str() {
+            ids.insert(id.to_string());
+        } else {
+            ids.insert(body["duplicates"][0]["invoiceId"].as_str().unwrap().to_string());
+        }
+    }
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    assert_eq!(app.count("invoices", doc! { "clientId": cid }).await, 1);
+    assert_eq!(app.count("payments", doc! { "clientId": cid }).await, 1);
+    assert_eq!(app.stock_of(&item).await, 18);
 }

@@ -133,7 +133,7 @@ fn check_step(s: &Step) -> Result<(), String> {
                 && (2..=200).contains(&n.name.chars().count())
                 && UNITS.contains(&n.unit.as_str())
         }
-        Step::ItemUpdate(_, set, _) => set.get_i64("price").map_or(true, |p| p >= 0),
+        Step::ItemUpdate(_, set, _, _) => set.get_i64("price").map_or(true, |p| p >= 0),
         Step::ItemDelete(_) => true,
         Step::Invoice(lines, sale, _) => {
             let subtotal: i128 = lines.iter().map(|l| i128::from(l.3.as_i64()) * i128::from(l.2)).sum();
