@@ -300,7 +300,8 @@ pub async fn set_number(
     invoices(db)
         .update_one(
             scoped(client_id, doc! { "_id": id, "invoiceNumber": bson::Bson::Null }),
-            doc! { "$set": { "invoiceNumber": number, "financialYear": fy, "seq": seq, "invoiceDate": date } },
+            // numbered = issued: an incomplete sale becomes an invoice (listed by B21/B29/B30)
+            doc! { "$set": { "invoiceNumber": number, "financialYear": fy, "seq": seq, "invoiceDate": date, "kind": "invoice" } },
         )
         .session(&mut *s)
         .await?;

@@ -63,6 +63,20 @@ pub fn page(q: &ListQuery) -> AppResult<Page> {
     Ok(Page { limit, offset })
 }
 
+/// The optional customer filters of the shop-wide invoice lists (B21, B25, B28, B30):
+/// `clientCustomerId` (an id; a foreign or unknown one simply matches nothing) and
+/// `clientCustomerPhone` (normalised), both exact; 400 when malformed.
+fn customer_query_filter(q: &ListQuery) -> AppResult<Document> {
+    let mut f = Document::new();
+    if let Some(id) = q.client_customer_id.as_deref().filter(|s| !s.trim().is_empty()) {
+        f.insert("clientCustomerId", validate::oid("query.clientCustomerId", id)?);
+    }
+    if let Some(p) = q.client_customer_phone.as_deref().filter(|s| !s.trim().is_empty()) {
+        f.insert("clientCustomerPhone", validate::phone_field("query.clientCustomerPhone", p)?);
+    }
+    Ok(f)
+}
+
 /// `generatedAt` bounds from `from`/`to` (or v1's `startDate`/`endDate`).
 pub fn date_filter(q: &ListQuery, field: &str) -> AppResult<Document> {
     let mut e = validate::Errors::new();
@@ -223,7 +237,10 @@ pub async fn list_invoices(
 ) -> AppResult<Json<InvoicesResponse>> {
     auth.ensure_same(&id)?;
     let page = page(&q)?;
-    let filter = merge(doc! { "clientId": auth.client_id, "kind": "invoice" }, date_filter(&q, "generatedAt")?);
+    let filter = merge(
+        merge(doc! { "clientId": auth.client_id, "kind": "invoice" }, customer_query_filter(&q)?),
+        date_filter(&q, "generatedAt")?,
+    );
     let list = find_invoices(&state, filter, page).await?;
     Ok(Json(InvoicesResponse { success: true, invoices: populate(&state, auth.client_id, &list).await? }))
 }
@@ -257,13 +274,7 @@ pub async fn purchase_history(
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> AppResult<Json<HistoryResponse>> {
     let page = page(&q)?;
-    let mut filter = doc! { "clientId": auth.client_id };
-    if let Some(id) = q.client_customer_id.as_deref().filter(|s| !s.trim().is_empty()) {
-        filter.insert("clientCustomerId", validate::oid("query.clientCustomerId", id)?);
-    }
-    if let Some(p) = q.client_customer_phone.as_deref().filter(|s| !s.trim().is_empty()) {
-        filter.insert("clientCustomerPhone", validate::phone_field("query.clientCustomerPhone", p)?);
-    }
+    let mut filter = merge(doc! { "clientId": auth.client_id }, customer_query_filter(&q)?);
     filter.extend(date_filter(&q, "purchasedAt")?);
     let rows: Vec<PurchaseHistoryDoc> = repo::histories(&state.db)
         .find(filter)
@@ -307,7 +318,10 @@ pub async fn pending_invoices(
     ApiPath(_c): ApiPath<String>,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> AppResult<Json<PendingResponse>> {
-    let filter = merge(doc! { "clientId": auth.client_id, "isFinalized": false }, date_filter(&q, "generatedAt")?);
+    let filter = merge(
+        merge(doc! { "clientId": auth.client_id, "isFinalized": false }, customer_query_filter(&q)?),
+        date_filter(&q, "generatedAt")?,
+    );
     let list = find_invoices(&state, filter, page(&q)?).await?;
     Ok(Json(PendingResponse { success: true, pending_invoices: list.iter().map(InvoiceWire::from_doc).collect() }))
 }
@@ -384,7 +398,8 @@ pub async fn payment_report(
     ApiPath(_c): ApiPath<String>,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> AppResult<Json<ReportResponse>> {
-    let filter = merge(doc! { "clientId": auth.client_id }, date_filter(&q, "generatedAt")?);
+    let filter =
+        merge(merge(doc! { "clientId": auth.client_id }, customer_query_filter(&q)?), date_filter(&q, "generatedAt")?);
     let (n, total, paid) = totals(&state, filter.clone()).await?;
     let list = find_invoices(&state, filter, page(&q)?).await?;
     Ok(Json(ReportResponse {
@@ -552,6 +567,9 @@ async fn invoice_history_data(
 ) -> AppResult<Value> {
     let page = page(q)?;
     let mut base = merge(doc! { "clientId": auth.client_id, "kind": "invoice" }, date_filter(q, "generatedAt")?);
+    if customer.is_none() {
+        base.extend(customer_query_filter(q)?);
+    }
     if let Some(c) = customer {
         base.insert("clientCustomerId", c);
     }
@@ -994,7 +1012,22 @@ pub async fn payment_history(
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> AppResult<Json<DataResponse>> {
     let page = page(&q)?;
-    let filter = merge(doc! { "clientId": auth.client_id }, date_filter(&q, "paidAt")?);
+    let mut filter = merge(doc! { "clientId": auth.client_id }, date_filter(&q, "paidAt")?);
+    let customer = customer_query_filter(&q)?;
+    if !customer.is_empty() {
+        // payments name their invoice, not the customer: the customer's invoices first
+        let ids: Vec<ObjectId> = repo::invoices(&state.db)
+            .clone_with_type::<Document>()
+            .find(merge(doc! { "clientId": auth.client_id }, customer))
+            .projection(doc! { "_id": 1 })
+            .await?
+            .try_collect::<Vec<Document>>()
+            .await?
+            .iter()
+            .filter_map(|d| d.get_object_id("_id").ok())
+            .collect();
+        filter.insert("invoiceId", doc! { "$in": ids });
+    }
     let pays: Vec<PaymentDoc> = repo::payments(&state.db)
         .find(filter.clone())
         .sort(doc! { "paidAt": 1, "_id": 1 })

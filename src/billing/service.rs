@@ -756,6 +756,7 @@ async fn assign_number(
     inv.financial_year = Some(fy);
     inv.seq = Some(seq);
     inv.invoice_date = date;
+    inv.kind = "invoice".to_string();
     Ok(())
 }
 

@@ -907,6 +907,8 @@ async fn write(s: &mut ClientSession, ctx: &PushCtx<'_>, world: &mut World, now:
                 slot.doc.seq = Some(seq);
                 if slot.numbered_now {
                     slot.doc.invoice_date = today.clone();
+                    // numbered = issued: an incomplete sale becomes an invoice
+                    slot.doc.kind = "invoice".to_string();
                 }
             }
         }
@@ -920,6 +922,7 @@ async fn write(s: &mut ClientSession, ctx: &PushCtx<'_>, world: &mut World, now:
             set.insert("finalizedAt", f);
         }
         if inv.numbered_now {
+            set.insert("kind", d.kind.as_str());
             set.insert("invoiceNumber", d.invoice_number.clone());
             set.insert("financialYear", d.financial_year.clone());
             set.insert("seq", d.seq);

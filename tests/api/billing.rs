@@ -415,6 +415,21 @@ async fn full_payment_mode_uses_incomplete_sales_numbered_when_paid() {
         p.body
     );
     assert_eq!(p.body["invoice"]["status"], "Paid");
+    assert_eq!(p.body["invoice"]["kind"], "invoice", "numbered = issued: {}", p.body);
+    // the completed sale is listed with the invoices (B21) and in the history (B30), whose
+    // totals agree with the payment report (B28)
+    let list = app.get(&format!("/api/business/invoices/{}", r.client_id), Some(&r.token)).await;
+    let numbers: Vec<&str> =
+        list.body["invoices"].as_array().unwrap().iter().filter_map(|i| i["invoiceNumber"].as_str()).collect();
+    assert!(numbers.iter().any(|n| n.ends_with("00002")), "B21 lists the completed sale: {numbers:?}");
+    let hist = app.get(&format!("/api/business/invoice-history/{}", r.client_id), Some(&r.token)).await;
+    let report = app.get(&format!("/api/business/payment-report/{}", r.client_id), Some(&r.token)).await;
+    assert_eq!(hist.body["data"]["analytics"]["summary"]["totalInvoices"], json!(2), "{}", hist.body);
+    assert_eq!(
+        hist.body["data"]["analytics"]["summary"]["totalRevenue"], report.body["summary"]["totalAmount"],
+        "{} / {}",
+        hist.body, report.body
+    );
     // the default (seed 001) rule: part-paid invoices are issued
     set_billing(&app, &r, json!({ "requireFullPayment": false })).await;
     let part = sell(&app, &r, json!([{ "productId": item, "quantity": 1 }]), json!(40)).await;
@@ -1411,4 +1426,63 @@ async fn analytics_answers_carry_every_key_of_the_v1_contract() {
         }
     }
     assert!(missing.is_empty(), "keys of ENDPOINTS.md B28-B32 missing:\n{}", missing.join("\n"));
+}
+
+/// Every shop-wide list whose OpenAPI entry documents the `clientCustomerId` /
+/// `clientCustomerPhone` query filters (B21, B24, B25, B28, B30, B32) honours them: only the
+/// named customer's rows come back, an unknown id matches nothing, a malformed one is a 400.
+#[tokio::test]
+async fn documented_customer_query_filters_are_honoured_by_every_list() {
+    let app = TestApp::spawn().await;
+    let r = app.register(&phone()).await;
+    let item = seed_item(&app, &r.client_id, "Pen", 1000, 100).await;
+    let (meena, ravi) = (phone(), phone());
+    let mut meena_id = String::new();
+    for (cust, paid) in [(&meena, 5), (&meena, 0), (&ravi, 3)] {
+        let res = app
+            .post(
+                "/api/business/invoices/generatewithproducts",
+                Some(&r.token),
+                json!({ "products": [{ "productId": item, "quantity": 1 }], "paidAmount": paid, "clientCustomerPhone": cust }),
+            )
+            .await;
+        assert_eq!(res.status, 201, "{}", res.body);
+        if cust == &meena {
+            meena_id = res.body["invoice"]["clientCustomerId"].as_str().unwrap_or_default().to_string();
+            if meena_id.is_empty() {
+                meena_id = res.body["invoice"]["clientCustomerId"]["_id"].as_str().unwrap_or_default().to_string();
+            }
+        }
+    }
+    assert!(!meena_id.is_empty());
+    let c = &r.client_id;
+    // (route, how many rows Meena has there, where the rows are)
+    let lists: [(String, usize, &[&str]); 6] = [
+        (format!("/api/business/invoices/{c}"), 2, &["invoices"]),
+        (format!("/api/business/purchase-history/{c}"), 0, &["purchaseHistory"]),
+        (format!("/api/business/pending-invoices/{c}"), 2, &["pendingInvoices"]),
+        (format!("/api/business/payment-report/{c}"), 2, &["report"]),
+        (format!("/api/business/invoice-history/{c}"), 2, &["data", "invoices"]),
+        (format!("/api/business/payment-history/{c}"), 1, &["data", "payments"]),
+    ];
+    let rows = |body: &Value, at: &[&str]| {
+        let mut v = body;
+        for k in at {
+            v = &v[*k];
+        }
+        v.as_array().map(Vec::len)
+    };
+    for (route, want, at) in &lists {
+        for q in [format!("clientCustomerId={meena_id}"), format!("clientCustomerPhone=%2B91{meena}")] {
+            let res = app.get(&format!("{route}?{q}"), Some(&r.token)).await;
+            assert_eq!(res.status, 200, "{route}?{q}: {}", res.body);
+            assert_eq!(rows(&res.body, at), Some(*want), "{route}?{q}: {}", res.body);
+        }
+        let all = app.get(route, Some(&r.token)).await;
+        let unfiltered = rows(&all.body, at).unwrap_or_default();
+        assert!(unfiltered > *want || (unfiltered == 0 && *want == 0), "{route}: the filter narrows ({unfiltered})");
+        let none = app.get(&format!("{route}?clientCustomerId={}", ObjectId::new().to_hex()), Some(&r.token)).await;
+        assert_eq!(rows(&none.body, at), Some(0), "{route}: an unknown id matches nothing: {}", none.body);
+        app.get(&format!("{route}?clientCustomerId=nope"), Some(&r.token)).await.assert_envelope(400);
+    }
 }
