@@ -329,7 +329,7 @@ pub async fn pending_invoices(
 /// B26: one customer's unpaid invoices, customer populated.
 #[utoipa::path(get, path = "/business/pending-invoices/{clientId}/{clientCustomerId}", tag = "billing", security(("bearer" = [])),
     params(("clientId" = String, Path), ("clientCustomerId" = String, Path), ListQuery),
-    responses((status = 200, body = PendingResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = PendingResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, description = "Customer not found (or another shop's)", body = ErrorBody)))]
 pub async fn pending_invoices_of_customer(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -349,7 +349,7 @@ pub async fn pending_invoices_of_customer(
 /// B27: one customer's paid invoices, customer populated.
 #[utoipa::path(get, path = "/business/paid-invoices/{clientId}/{clientCustomerId}", tag = "billing", security(("bearer" = [])),
     params(("clientId" = String, Path), ("clientCustomerId" = String, Path), ListQuery),
-    responses((status = 200, body = InvoicesResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = InvoicesResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, description = "Customer not found (or another shop's)", body = ErrorBody)))]
 pub async fn paid_invoices_of_customer(
     State(state): State<AppState>,
     auth: AuthClient,
