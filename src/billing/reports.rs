@@ -757,7 +757,7 @@ pub async fn invoice_history(
 }
 
 fn method_breakdown(payments: &[PaymentDoc]) -> AppResult<Value> {
-    let too_large = crate::dashboard::repo::too_large;
+    let too_large = crate::limits::report_too_large;
     let total = Paise::checked_sum(payments.iter().map(|p| p.amount)).ok_or_else(too_large)?;
     let mut by: std::collections::BTreeMap<String, (i64, Paise)> = Default::default();
     for p in payments {

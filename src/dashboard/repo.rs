@@ -42,7 +42,7 @@ pub fn checked_total(values: impl IntoIterator<Item = i64>) -> AppResult<i64> {
 
 /// A report figure does not fit `i64` (a 500: unreachable within the bounds of `limits`).
 pub fn too_large() -> AppError {
-    AppError::internal("a report figure does not fit i64")
+    crate::limits::report_too_large()
 }
 
 /// `a / b` in percent rounded to 2 decimals; 0 when `b` is 0 (never NaN or null).
