@@ -94,6 +94,12 @@ pub fn invoice_too_large() -> String {
     format!("must be at most {}", rupees(MAX_INVOICE))
 }
 
+/// The error of a report figure that does not fit `i64` paise (never within the bounds
+/// above; a 500, logged, never a wrapped figure).
+pub fn report_too_large() -> crate::error::AppError {
+    crate::error::AppError::internal("a report figure does not fit i64")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,10 +121,4 @@ mod tests {
         assert_eq!(line_total(Paise::new(1), MAX_UNITS), Some(Paise::new(MAX_UNITS)));
         assert_eq!(line_total(Paise::new(100_000_000_000_000), 92_233), None);
     }
-}
-
-/// The error of a report figure that does not fit `i64` paise (never within the bounds
-/// above; a 500, logged, never a wrapped figure).
-pub fn report_too_large() -> crate::error::AppError {
-    crate::error::AppError::internal("a report figure does not fit i64")
 }
