@@ -475,16 +475,16 @@ impl World {
         }
     }
 
-    /// Dues move with a sale (`purchased`) or a payment, as `customer_after_sale` does
-    /// (after [`World::check_dues`]).
-    fn dues(&mut self, id: ObjectId, delta: i64, purchased: bool, now: DateTime) {
+    /// Dues move with a sale (`purchased`, made at `at`: `lastPurchaseAt` becomes the latest
+    /// sale time) or a payment, as `customer_after_sale` does (after [`World::check_dues`]).
+    fn dues(&mut self, id: ObjectId, delta: i64, purchased: bool, at: DateTime) {
         if let Some(slot) = self.customers.get_mut(&id).filter(|c| !c.deleted) {
             slot.doc.outstanding_balance =
                 slot.doc.outstanding_balance.checked_add(Paise::new(delta)).unwrap_or(slot.doc.outstanding_balance);
             slot.dues = slot.dues.saturating_add(delta);
             if purchased {
                 slot.purchased = true;
-                slot.doc.last_purchase_at = Some(now);
+                slot.doc.last_purchase_at = Some(slot.doc.last_purchase_at.map_or(at, |p| p.max(at)));
             }
         }
     }
@@ -715,7 +715,8 @@ fn simulate(
             }
             if let Some(c) = &customer {
                 let pending = inv.total_amount.checked_sub(inv.paid_amount).unwrap_or_default().as_i64();
-                world.dues(c.id, pending, true, now);
+                // the customer last bought when the sale was made, not when it was pushed
+                world.dues(c.id, pending, true, inv.generated_at);
                 if inv.is_finalized {
                     world.histories.push(billing::history(&inv, c.id, inv.generated_at));
                 }
@@ -839,8 +840,8 @@ async fn write(s: &mut ClientSession, ctx: &PushCtx<'_>, world: &mut World, now:
         }
         let mut set = c.set.clone();
         set.insert("updatedAt", now);
-        if c.purchased {
-            set.insert("lastPurchaseAt", now);
+        if let Some(at) = c.doc.last_purchase_at.filter(|_| c.purchased) {
+            set.insert("lastPurchaseAt", at);
         }
         let update = doc! { "$set": set, "$inc": { "outstandingBalance": c.dues, "__v": c.edits } };
         let r = db.collection::<Document>(CUSTOMERS).update_one(filter, update).session(&mut *s).await?;

@@ -368,3 +368,30 @@ async fn a_sale_at_2357_from_a_clock_4_minutes_fast_stays_on_its_day() {
     assert_eq!(entries.iter().filter(|e| e["type"] == "payment").count(), 3);
     assert!(day_book(&app, &a, today).await.is_empty());
 }
+
+/// A v2 sale made two hours before its push dates the customer's `lastPurchaseAt` at the sale
+/// (as an online sale does), not at the push; an older sale pushed later never moves it back.
+#[tokio::test]
+async fn a_pushed_sale_dates_the_customers_last_purchase_at_the_sale() {
+    use viveka::customer::model::CustomerDoc;
+    let app = TestApp::spawn().await;
+    let a = app.register(&phone()).await;
+    let item = seed_item(&app, &a.client_id, "Bulb", 5000, 100).await;
+    let cust = phone();
+    let sale = |t: DateTime| {
+        json!({ "opId": uuid(), "entity": "invoice", "kind": "create", "deviceTime": ist(t),
+                "payload": { "products": [{ "productId": item, "quantity": 1 }], "clientCustomerPhone": cust } })
+    };
+    let last = || async {
+        let c = app.db.collection::<CustomerDoc>("clientcustomers").find_one(doc! { "phoneNumber": &cust }).await;
+        c.unwrap().unwrap_or_else(|| panic!("customer {cust} not stored")).last_purchase_at
+    };
+    let t = plus_minutes(DateTime::now(), -120);
+    let res = push(&app, &a, json!([sale(t)])).await;
+    assert_eq!(res.body["summary"]["applied"], 1, "{}", res.body);
+    assert_eq!(last().await, Some(t), "the sale's time, not the push's");
+    let older = plus_minutes(t, -60);
+    let res = push(&app, &a, json!([sale(older)])).await;
+    assert_eq!(res.body["summary"]["applied"], 1, "{}", res.body);
+    assert_eq!(last().await, Some(t), "an older sale pushed later does not move it back");
+}
