@@ -1,5 +1,8 @@
 //! Extractors whose rejections are `AppError`s in the v1 envelope.
 //!
+//! * [`AuthClient`] is the verified tenant that `auth::require_auth` put on the request (401
+//!   without it); it lives here, not in `auth`, so every feature takes it without depending
+//!   on the auth feature.
 //! * [`ApiJson`] reads a JSON body (an empty body = `{}` whatever its content type, so every
 //!   route whose body is optional accepts a bare POST), answers 415 for a non-empty body of
 //!   another content type,
@@ -20,12 +23,43 @@ use axum::{
     extract::{FromRequest, FromRequestParts, Request},
     http::{header, request::Parts, StatusCode},
 };
+use bson::oid::ObjectId;
 use serde::de::DeserializeOwned;
 
-use crate::{
-    auth::AuthClient,
-    error::{code, AppError},
-};
+use crate::error::{code, AppError};
+
+/// The authenticated client (tenant), resolved from a verified token whose device session
+/// is still active. Handlers take it as an extractor; every repository call filters by
+/// `client_id`.
+#[derive(Debug, Clone)]
+pub struct AuthClient {
+    pub client_id: ObjectId,
+    pub session_id: ObjectId,
+    pub phone: String,
+}
+
+impl AuthClient {
+    /// 403 unless `other` (a `clientId` from a path, body or query) is this client.
+    pub fn ensure_same(&self, other: &str) -> Result<(), AppError> {
+        if other.trim() == self.client_id.to_hex() {
+            Ok(())
+        } else {
+            Err(AppError::forbidden(code::TENANT_MISMATCH, "clientId does not match the authenticated client"))
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for AuthClient {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<AuthClient>()
+            .cloned()
+            .ok_or_else(|| AppError::unauthorized(code::UNAUTHORIZED, "Authentication required"))
+    }
+}
 
 /// JSON body extractor (see the module docs).
 #[derive(Debug, Clone, Copy, Default)]

@@ -25,6 +25,7 @@ pub mod openapi;
 pub mod otp;
 pub mod postman;
 pub mod ratelimit;
+pub mod security;
 pub mod state;
 pub mod sync;
 pub mod telemetry;

@@ -4,13 +4,12 @@ pub mod cache;
 pub mod dto;
 pub mod handlers;
 pub mod jwt;
-pub mod password;
 pub mod repo;
 pub mod service;
 
 use axum::{
-    extract::{FromRequestParts, RawPathParams, Request, State},
-    http::{header, request::Parts},
+    extract::{RawPathParams, Request, State},
+    http::header,
     middleware::Next,
     response::Response,
 };
@@ -22,38 +21,9 @@ use crate::{
     state::AppState,
 };
 
-/// The authenticated client (tenant), resolved from a verified token whose device session
-/// is still active. Handlers take it as an extractor; every repository call filters by
-/// `client_id`.
-#[derive(Debug, Clone)]
-pub struct AuthClient {
-    pub client_id: ObjectId,
-    pub session_id: ObjectId,
-    pub phone: String,
-}
-
-impl AuthClient {
-    /// 403 unless `other` (a `clientId` from a path, body or query) is this client.
-    pub fn ensure_same(&self, other: &str) -> Result<(), AppError> {
-        if other.trim() == self.client_id.to_hex() {
-            Ok(())
-        } else {
-            Err(AppError::forbidden(code::TENANT_MISMATCH, "clientId does not match the authenticated client"))
-        }
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for AuthClient {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        parts
-            .extensions
-            .get::<AuthClient>()
-            .cloned()
-            .ok_or_else(|| AppError::unauthorized(code::UNAUTHORIZED, "Authentication required"))
-    }
-}
+/// The authenticated client; it lives with the other extractors in [`crate::extract`] (so a
+/// feature module can take it without depending on `auth`) and is re-exported here.
+pub use crate::extract::AuthClient;
 
 fn bearer(parts: &axum::http::HeaderMap) -> Option<&str> {
     let v = parts.get(header::AUTHORIZATION)?.to_str().ok()?;

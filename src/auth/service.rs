@@ -4,10 +4,7 @@
 use bson::{oid::ObjectId, DateTime};
 
 use crate::{
-    auth::{
-        password,
-        repo::{self as sessions, DeviceSession},
-    },
+    auth::repo::{self as sessions, DeviceSession},
     client::{
         model::{ClientDoc, ClientSettings},
         repo as clients,
@@ -16,6 +13,7 @@ use crate::{
     error::{code, is_duplicate_key, AppError, AppResult},
     otp::service::{self as otp, Purpose, VerifyError},
     ratelimit,
+    security::password,
     state::AppState,
 };
 

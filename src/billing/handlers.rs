@@ -9,7 +9,6 @@ use axum::{
 use serde_json::Value;
 
 use crate::{
-    auth::AuthClient,
     billing::{
         dto::*,
         model::{InvoiceDoc, PaymentDoc},
@@ -17,7 +16,7 @@ use crate::{
         service::{self, CustomerRef, Keyed, LineSource, Payment, Sale},
     },
     error::{AppError, AppResult},
-    extract::{from_value, ApiJson, ApiPath},
+    extract::{from_value, ApiJson, ApiPath, AuthClient},
     money::Paise,
     openapi::ErrorBody,
     state::AppState,

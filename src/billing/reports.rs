@@ -11,7 +11,6 @@ use serde_json::{json, Value};
 use utoipa::ToSchema;
 
 use crate::{
-    auth::AuthClient,
     billing::{
         dto::{InvoiceWire, ListQuery, PaymentWire},
         model::{InvoiceDoc, PaymentDoc, PurchaseHistoryDoc},
@@ -19,7 +18,7 @@ use crate::{
     },
     customer::model::CustomerDoc,
     error::{AppError, AppResult},
-    extract::{ApiPath, ApiQuery},
+    extract::{ApiPath, ApiQuery, AuthClient},
     money::Paise,
     openapi::ErrorBody,
     state::AppState,

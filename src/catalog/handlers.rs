@@ -4,7 +4,6 @@
 use axum::{extract::State, http::StatusCode, Json};
 
 use crate::{
-    auth::AuthClient,
     catalog::{
         dto::{
             CreateGroupRequest, CreateItemRequest, GroupDeletedResponse, ItemDeletedResponse, ItemGroupResponse,
@@ -13,7 +12,7 @@ use crate::{
         service,
     },
     error::AppResult,
-    extract::{ApiJson, ApiPath, ApiQuery},
+    extract::{ApiJson, ApiPath, ApiQuery, AuthClient},
     openapi::ErrorBody,
     state::AppState,
     validate,

@@ -4,13 +4,12 @@
 use axum::{extract::State, Json};
 
 use crate::{
-    auth::AuthClient,
     client::{
         dto::{ClientResponse, UpdateClientRequest},
         service,
     },
     error::AppResult,
-    extract::{ApiJson, ApiPath},
+    extract::{ApiJson, ApiPath, AuthClient},
     openapi::ErrorBody,
     state::AppState,
     validate,

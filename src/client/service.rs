@@ -3,9 +3,9 @@
 use bson::{oid::ObjectId, Document};
 
 use crate::{
-    auth::password,
     client::{dto::UpdateClientRequest, model::ClientDoc, repo},
     error::{AppError, AppResult},
+    security::password,
     state::AppState,
     validate::Errors,
 };

@@ -11,7 +11,6 @@ use bson::{oid::ObjectId, DateTime, Document};
 use futures::TryStreamExt;
 
 use crate::{
-    auth::AuthClient,
     billing::{
         dto::ListQuery,
         reports::{date_filter, page},
@@ -22,7 +21,7 @@ use crate::{
         repo::{self, Window},
     },
     error::{AppError, AppResult},
-    extract::ApiQuery,
+    extract::{ApiQuery, AuthClient},
     money::Paise,
     openapi::ErrorBody,
     state::AppState,

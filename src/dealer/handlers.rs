@@ -10,10 +10,9 @@ use axum::{
 use serde_json::Value;
 
 use crate::{
-    auth::AuthClient,
     dealer::{dto::*, service},
     error::{AppError, AppResult},
-    extract::{from_value, ApiJson, ApiPath, ApiQuery},
+    extract::{from_value, ApiJson, ApiPath, ApiQuery, AuthClient},
     openapi::ErrorBody,
     state::AppState,
     sync::idem,

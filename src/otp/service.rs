@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use bson::DateTime;
 use hmac::{Hmac, Mac};
-use rand::Rng;
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
@@ -16,6 +15,7 @@ use crate::{
     error::{AppError, AppResult},
     otp::repo,
     ratelimit,
+    security::generate_code,
     state::AppState,
 };
 
@@ -52,11 +52,6 @@ pub enum VerifyError {
 
 const HOUR: Duration = Duration::from_secs(3600);
 const DAY: Duration = Duration::from_secs(86400);
-
-pub fn generate_code(len: usize) -> String {
-    let mut rng = rand::rngs::OsRng;
-    (0..len).map(|_| char::from(b'0' + rng.gen_range(0..10u8))).collect()
-}
 
 /// The fixed development code (`/api/mockotp/send`): `1234`, extended to the configured length.
 pub fn mock_code(len: usize) -> String {

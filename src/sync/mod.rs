@@ -22,10 +22,9 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
-    auth::AuthClient,
     db,
     error::{AppError, AppResult},
-    extract::{from_value, ApiJson, ApiJsonOps, ApiQuery},
+    extract::{from_value, ApiJson, ApiJsonOps, ApiQuery, AuthClient},
     openapi::ErrorBody,
     state::AppState,
     validate::Errors,

@@ -18,7 +18,7 @@ use bson::{doc, oid::ObjectId, DateTime};
 use mongodb::ClientSession;
 use serde::{Deserialize, Serialize};
 
-use crate::{auth::AuthClient, error::AppResult, state::AppState};
+use crate::{error::AppResult, extract::AuthClient, state::AppState};
 
 /// Collection of the device references already billed.
 pub const DEVICE_SALES: &str = "devicesales";

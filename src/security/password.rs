@@ -12,7 +12,7 @@ use crate::error::AppError;
 /// so that every failed login costs the same time. Computed once, on the blocking pool.
 static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     let salt = SaltString::generate(&mut OsRng);
-    let random = crate::otp::service::generate_code(16);
+    let random = crate::security::generate_code(16);
     Argon2::default().hash_password(random.as_bytes(), &salt).map(|h| h.to_string()).unwrap_or_default()
 });
 
