@@ -17,10 +17,10 @@ use crate::{
     },
     error::{AppError, AppResult},
     extract::{from_value, ApiJson, ApiPath, AuthClient},
+    idem,
     money::Paise,
     openapi::ErrorBody,
     state::AppState,
-    sync::idem,
     validate::Errors,
 };
 
@@ -42,7 +42,7 @@ fn render_payment(payment: &PaymentDoc, inv: &InvoiceDoc) -> AppResult<String> {
     to_json(&PayResponse { success: true, payment: payment.into(), invoice: InvoiceWire::from_doc(inv) })
 }
 
-/// Issue a sale; with `X-Idempotency-Key` exactly once per (client, key) (`sync::idem`):
+/// Issue a sale; with `X-Idempotency-Key` exactly once per (client, key) (`idem`):
 /// a retry gets the stored first answer (`Idempotent-Replayed: true`), another body 422, a
 /// twin in flight 409. The work runs detached from the request (`http::detached`): a
 /// request timeout cannot cut it, and answers 504 `OUTCOME_UNKNOWN` meanwhile.

@@ -12,9 +12,9 @@ use crate::{
     customer::model::CustomerDoc,
     db,
     error::{code, AppError, AppResult},
+    idem,
     money::Paise,
     state::AppState,
-    sync::idem,
     time,
 };
 
@@ -239,7 +239,7 @@ pub async fn issue(state: &AppState, sale: Sale) -> AppResult<InvoiceDoc> {
 
 /// The optional idempotency hook of [`issue_keyed`] and [`pay_keyed`]: the response is
 /// rendered from the result and recorded under (client, `X-Idempotency-Key`) inside the
-/// same transaction as the sale or payment (see `sync::idem`), so what a retry gets back is
+/// same transaction as the sale or payment (see `idem`), so what a retry gets back is
 /// exactly what the first request answered, and the record exists iff the effects do.
 pub struct Keyed<'a, R: ?Sized> {
     pub key: &'a str,

@@ -209,8 +209,7 @@ pub async fn delete(state: &AppState, client_id: ObjectId, id: ObjectId) -> AppR
         Box::pin(async move {
             let r = repo::delete(database, s, *client_id, *id).await?;
             if matches!(r, Deleted::Done) {
-                crate::sync::changes::append(database, s, *client_id, &[(crate::sync::apply::CUSTOMERS, *id, true)])
-                    .await?;
+                crate::changelog::append(database, s, *client_id, &[(crate::changelog::CUSTOMERS, *id, true)]).await?;
             }
             Ok(r)
         })

@@ -124,7 +124,7 @@ mod tests {
         ("src/otp/repo.rs", "otpsessions: keyed by phone, before any shop exists"),
         ("src/client/repo.rs", "clients: the `_id` IS the tenant"),
         ("src/db/", "migrations and the replica-set config"),
-        ("src/sync/idem.rs", "idempotencylocks: `_id` is \"<clientId>:<key>\""),
+        ("src/idem.rs", "idempotencylocks: `_id` is \"<clientId>:<key>\""),
         ("src/bin/", "benchmarks and load tools"),
         ("src/arb.rs", "test data generators"),
     ];

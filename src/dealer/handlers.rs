@@ -13,9 +13,9 @@ use crate::{
     dealer::{dto::*, service},
     error::{AppError, AppResult},
     extract::{from_value, ApiJson, ApiPath, ApiQuery, AuthClient},
+    idem,
     openapi::ErrorBody,
     state::AppState,
-    sync::idem,
 };
 
 /// D1: create a dealer (supplier)

@@ -754,7 +754,7 @@ pub async fn create_payment(state: &AppState, client: ObjectId, r: CreatePayment
 
 /// [`create_payment`]; with `keyed` = (`X-Idempotency-Key`, `idem::hash` of the request) the
 /// 201 answer is rendered and recorded under the key in the same transaction as the payment
-/// (`sync::idem`), and returned as the second value.
+/// (`idem`), and returned as the second value.
 pub async fn create_payment_keyed(
     state: &AppState,
     client: ObjectId,
@@ -829,7 +829,7 @@ pub async fn create_payment_keyed(
                 Some((key, hash)) => {
                     let body = serde_json::to_string(&PaymentResponse { success: true, payment: p.clone().into() })
                         .map_err(|e| AppError::internal(format!("response serialization: {e}")))?;
-                    crate::sync::idem::record_status(c.state, s, p.client_id, key, hash, 201, &body).await?;
+                    crate::idem::record_status(c.state, s, p.client_id, key, hash, 201, &body).await?;
                     Some(body)
                 }
                 None => None,

@@ -25,10 +25,8 @@ use crate::{
     sync::changes,
 };
 
-pub const ITEMS: &str = "items";
-pub const CUSTOMERS: &str = "clientcustomers";
-pub const INVOICES: &str = "invoices";
-pub const PAYMENTS: &str = "payments";
+/// The synced collections' names (they live with the change-log writer, [`crate::changelog`]).
+pub use crate::changelog::{CUSTOMERS, INVOICES, ITEMS, PAYMENTS};
 
 /// A new item from a sync operation, checked by the catalog's own rules.
 pub use crate::catalog::rules::NewItem;

@@ -1,4 +1,5 @@
-//! The per-client change log (`syncchanges`) and the incremental pull.
+//! The per-client change log (`syncchanges`) and the incremental pull. The writer
+//! ([`append`]) lives in [`crate::changelog`] and is re-exported here.
 //!
 //! Every sync transaction takes a block of the client's sequence (`counters` document
 //! `sync:<clientId>`, `$inc` inside the transaction, as its last write) and appends one row
@@ -11,8 +12,7 @@
 use std::collections::HashMap;
 
 use bson::{doc, oid::ObjectId, DateTime, Document};
-use mongodb::{options::ReturnDocument, ClientSession, Database};
-use serde::{Deserialize, Serialize};
+use mongodb::{ClientSession, Database};
 use serde_json::{json, Value};
 
 use crate::{
@@ -21,90 +21,20 @@ use crate::{
         model::{InvoiceDoc, PaymentDoc},
     },
     catalog::{dto::ItemWire, model::ItemDoc},
+    changelog::{counter_key, CUSTOMERS, INVOICES, ITEMS, PAYMENTS},
     customer::{dto::CustomerWire, model::CustomerDoc},
     db,
-    error::{AppError, AppResult},
+    error::AppResult,
     state::AppState,
-    sync::apply::{CUSTOMERS, INVOICES, ITEMS, PAYMENTS},
 };
 
-pub const LOG: &str = "syncchanges";
+/// The log writer lives in [`crate::changelog`] (features write to the log without depending on
+/// sync); re-exported for the sync paths.
+pub use crate::changelog::{append, ChangeRow, LOG};
+
 /// Default and largest page of a pull.
 pub const DEFAULT_PULL: i64 = 500;
 pub const MAX_PULL: i64 = 2000;
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ChangeRow {
-    #[serde(rename = "_id")]
-    pub id: ObjectId,
-    pub client_id: ObjectId,
-    pub seq: i64,
-    pub coll: String,
-    pub doc_id: ObjectId,
-    pub deleted: bool,
-    pub at: DateTime,
-}
-
-fn counter_key(client_id: ObjectId) -> String {
-    format!("sync:{}", client_id.to_hex())
-}
-
-/// Reserve `n` (>= 1) numbers of the client's sequence; returns the first one.
-async fn reserve(db: &Database, s: &mut ClientSession, client_id: ObjectId, n: i64) -> AppResult<i64> {
-    let d = db
-        .collection::<Document>("counters")
-        .find_one_and_update(doc! { "_id": counter_key(client_id) }, doc! { "$inc": { "seq": n } })
-        .upsert(true)
-        .return_document(ReturnDocument::After)
-        .session(&mut *s)
-        .await?
-        .ok_or_else(|| AppError::internal("sync counter upsert returned nothing"))?;
-    let last = d.get_i64("seq").map_err(|_| AppError::internal("sync counter without seq"))?;
-    Ok(last - n + 1)
-}
-
-/// Append the changes of one transaction (the last write of a document in the transaction
-/// wins its single row). Returns the last sequence number taken.
-pub async fn append(
-    db: &Database,
-    s: &mut ClientSession,
-    client_id: ObjectId,
-    changed: &[(&'static str, ObjectId, bool)],
-) -> AppResult<i64> {
-    let mut last: HashMap<(&str, ObjectId), usize> = HashMap::new();
-    for (i, (c, id, _)) in changed.iter().enumerate() {
-        last.insert((c, *id), i);
-    }
-    let kept: Vec<&(&str, ObjectId, bool)> =
-        changed.iter().enumerate().filter(|(i, (c, id, _))| last[&(*c, *id)] == *i).map(|(_, c)| c).collect();
-    let n = (kept.len() as i64).max(1);
-    let first = reserve(db, s, client_id, n).await?;
-    if !kept.is_empty() {
-        // one row per document: its latest change (a pull never returns a document twice)
-        let by_coll = kept.iter().map(|(_, id, _)| *id).collect::<Vec<_>>();
-        db.collection::<ChangeRow>(LOG)
-            .delete_many(doc! { "clientId": client_id, "docId": { "$in": by_coll } })
-            .session(&mut *s)
-            .await?;
-        let now = DateTime::now();
-        let rows: Vec<ChangeRow> = kept
-            .iter()
-            .enumerate()
-            .map(|(i, (c, id, del))| ChangeRow {
-                id: ObjectId::new(),
-                client_id,
-                seq: first + i as i64,
-                coll: c.to_string(),
-                doc_id: *id,
-                deleted: *del,
-                at: now,
-            })
-            .collect();
-        db.collection::<ChangeRow>(LOG).insert_many(&rows).session(&mut *s).await?;
-    }
-    Ok(first + n - 1)
-}
 
 /// Writes made outside sync (the online endpoints) reach the log here: before a pull, every
 /// document of the client updated since the last catch-up (minus a 60 s overlap, the longest a

@@ -5,7 +5,6 @@
 pub mod apply;
 mod bulk;
 pub mod changes;
-pub mod idem;
 pub mod ops;
 pub mod receipts;
 pub mod v1;
@@ -25,6 +24,7 @@ use crate::{
     db,
     error::{AppError, AppResult},
     extract::{from_value, ApiJson, ApiJsonOps, ApiQuery, AuthClient},
+    idem,
     openapi::ErrorBody,
     state::AppState,
     validate::Errors,

@@ -1,0 +1,106 @@
+//! The per-client change-log writer (`syncchanges`), shared by every feature that writes a
+//! synced document outside the sync paths (e.g. an online customer delete logs its tombstone)
+//! and by sync itself. It depends on no feature module; the reading side (catch-up and pull)
+//! stays in `sync::changes`.
+//!
+//! Every sync transaction takes a block of the client's sequence (`counters` document
+//! `sync:<clientId>`, `$inc` inside the transaction, as its last write) and appends one row
+//! per changed document: `{clientId, seq, coll, docId, deleted}`. Because the counter
+//! document is written by every such transaction, two of them for the same client can never
+//! commit out of order (the second one conflicts and retries), so a reader that has seen
+//! sequence `n` committed has seen everything below `n`: the cursor is this sequence, never a
+//! clock.
+
+use std::collections::HashMap;
+
+use bson::{doc, oid::ObjectId, DateTime, Document};
+use mongodb::{options::ReturnDocument, ClientSession, Database};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{AppError, AppResult};
+
+/// Synced collection: catalog items.
+pub const ITEMS: &str = "items";
+/// Synced collection: the shop's customers.
+pub const CUSTOMERS: &str = "clientcustomers";
+/// Synced collection: invoices.
+pub const INVOICES: &str = "invoices";
+/// Synced collection: payments.
+pub const PAYMENTS: &str = "payments";
+
+/// The change-log collection.
+pub const LOG: &str = "syncchanges";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangeRow {
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    pub client_id: ObjectId,
+    pub seq: i64,
+    pub coll: String,
+    pub doc_id: ObjectId,
+    pub deleted: bool,
+    pub at: DateTime,
+}
+
+/// `_id` of the client's sync-sequence document in `counters`: `sync:<clientId>`.
+pub fn counter_key(client_id: ObjectId) -> String {
+    format!("sync:{}", client_id.to_hex())
+}
+
+/// Reserve `n` (>= 1) numbers of the client's sequence; returns the first one.
+async fn reserve(db: &Database, s: &mut ClientSession, client_id: ObjectId, n: i64) -> AppResult<i64> {
+    let d = db
+        .collection::<Document>("counters")
+        .find_one_and_update(doc! { "_id": counter_key(client_id) }, doc! { "$inc": { "seq": n } })
+        .upsert(true)
+        .return_document(ReturnDocument::After)
+        .session(&mut *s)
+        .await?
+        .ok_or_else(|| AppError::internal("sync counter upsert returned nothing"))?;
+    let last = d.get_i64("seq").map_err(|_| AppError::internal("sync counter without seq"))?;
+    Ok(last - n + 1)
+}
+
+/// Append the changes of one transaction (the last write of a document in the transaction
+/// wins its single row). Returns the last sequence number taken.
+pub async fn append(
+    db: &Database,
+    s: &mut ClientSession,
+    client_id: ObjectId,
+    changed: &[(&'static str, ObjectId, bool)],
+) -> AppResult<i64> {
+    let mut last: HashMap<(&str, ObjectId), usize> = HashMap::new();
+    for (i, (c, id, _)) in changed.iter().enumerate() {
+        last.insert((c, *id), i);
+    }
+    let kept: Vec<&(&str, ObjectId, bool)> =
+        changed.iter().enumerate().filter(|(i, (c, id, _))| last[&(*c, *id)] == *i).map(|(_, c)| c).collect();
+    let n = (kept.len() as i64).max(1);
+    let first = reserve(db, s, client_id, n).await?;
+    if !kept.is_empty() {
+        // one row per document: its latest change (a pull never returns a document twice)
+        let by_coll = kept.iter().map(|(_, id, _)| *id).collect::<Vec<_>>();
+        db.collection::<ChangeRow>(LOG)
+            .delete_many(doc! { "clientId": client_id, "docId": { "$in": by_coll } })
+            .session(&mut *s)
+            .await?;
+        let now = DateTime::now();
+        let rows: Vec<ChangeRow> = kept
+            .iter()
+            .enumerate()
+            .map(|(i, (c, id, del))| ChangeRow {
+                id: ObjectId::new(),
+                client_id,
+                seq: first + i as i64,
+                coll: c.to_string(),
+                doc_id: *id,
+                deleted: *del,
+                at: now,
+            })
+            .collect();
+        db.collection::<ChangeRow>(LOG).insert_many(&rows).session(&mut *s).await?;
+    }
+    Ok(first + n - 1)
+}
