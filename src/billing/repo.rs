@@ -286,6 +286,19 @@ pub async fn insert_invoice(db: &Database, s: &mut ClientSession, inv: &InvoiceD
     Ok(())
 }
 
+/// The ids of this shop's invoices (any kind) matching `filter` (e.g. one customer's), read
+/// by id only.
+pub async fn invoice_ids(db: &Database, client_id: ObjectId, filter: Document) -> Result<Vec<ObjectId>, AppError> {
+    let docs: Vec<Document> = invoices(db)
+        .clone_with_type::<Document>()
+        .find(scoped(client_id, filter))
+        .projection(doc! { "_id": 1 })
+        .await?
+        .try_collect()
+        .await?;
+    Ok(docs.iter().filter_map(|d| d.get_object_id("_id").ok()).collect())
+}
+
 #[allow(clippy::too_many_arguments)]
 pub async fn set_number(
     db: &Database,

@@ -1015,16 +1015,7 @@ pub async fn payment_history(
     let customer = customer_query_filter(&q)?;
     if !customer.is_empty() {
         // payments name their invoice, not the customer: the customer's invoices first
-        let ids: Vec<ObjectId> = repo::invoices(&state.db)
-            .clone_with_type::<Document>()
-            .find(merge(doc! { "clientId": auth.client_id }, customer))
-            .projection(doc! { "_id": 1 })
-            .await?
-            .try_collect::<Vec<Document>>()
-            .await?
-            .iter()
-            .filter_map(|d| d.get_object_id("_id").ok())
-            .collect();
+        let ids = repo::invoice_ids(&state.db, auth.client_id, customer).await?;
         filter.insert("invoiceId", doc! { "$in": ids });
     }
     let pays: Vec<PaymentDoc> = repo::payments(&state.db)
