@@ -267,12 +267,33 @@ where
             return Ok(Answer::Replayed(status, body));
         }
         let token = acquire_for(state, client_id, key, lease_secs).await?;
+        // a twin may have committed and released its lease between the look-up above and
+        // taking the lease: its answer is the answer (nothing is run again)
+        let done = match stored(state, client_id, key, hash).await {
+            Ok(done) => done,
+            Err(e) => {
+                release(state, client_id, key, &token).await;
+                return Err(e);
+            }
+        };
+        if let Some((status, body)) = done {
+            release(state, client_id, key, &token).await;
+            return Ok(Answer::Replayed(status, body));
+        }
         let result = run().await;
         release(state, client_id, key, &token).await;
         match result {
             Ok(body) => return Ok(Answer::Fresh(status, body)),
             Err(AppError::Database(e)) if crate::error::is_duplicate_key(&e) => continue,
-            Err(e) => return Err(e),
+            Err(e) => {
+                // A twin whose lease ran out under load may have committed while this one
+                // ran: its effects are what refused this one (a payment "exceeds the
+                // outstanding balance"), so its stored answer is the answer, not the refusal.
+                if let Some((status, body)) = stored(state, client_id, key, hash).await? {
+                    return Ok(Answer::Replayed(status, body));
+                }
+                return Err(e);
+            }
         }
     }
     Err(AppError::conflict(code::CONFLICT, "The request could not complete; retry with the same X-Idempotency-Key"))

@@ -207,3 +207,52 @@ async fn a_cart_checkout_retried_with_its_key_answers_the_same_invoice() {
     app.post(path, Some(&r.token), body.clone()).await.assert_envelope(409);
     assert_eq!(app.stock_of(&item).await, 8);
 }
+
+/// Found under load (two instances, ten twins of one keyed payment): a twin that committed
+/// while another was between its look-up and its run made the other run the payment again,
+/// which the paid invoice refused with 400 "exceeds the outstanding balance 0" instead of the
+/// replay. `idem::once` now looks again after taking the lease, and after a refusal; the
+/// second interleaving is forced here by a `run` that plays the twin (writes the record).
+#[tokio::test]
+async fn a_twin_that_commits_first_is_replayed_never_refused() {
+    use viveka::{error::AppError, idem};
+    let app = TestApp::spawn().await;
+    let client = ObjectId::new();
+    let hash = idem::hash("POST /x", &json!({ "a": 1 }));
+
+    // 1. the twin commits while this request runs; this one is refused by the twin's effects
+    let mut s = app.state.client.start_session().await.unwrap();
+    let answer = idem::once(&app.state, client, "k-1", &hash, 30, 200, || {
+        let (state, hash) = (app.state.clone(), hash.clone());
+        async move {
+            let mut s = state.client.start_session().await.unwrap();
+            idem::record_status(&state, &mut s, client, "k-1", &hash, 200, r#"{"twin":true}"#).await?;
+            Err::<String, _>(AppError::validation("amount", "exceeds the outstanding balance 0"))
+        }
+    })
+    .await
+    .expect("the twin's answer, not the refusal");
+    match answer {
+        idem::Answer::Replayed(200, body) => assert_eq!(body, r#"{"twin":true}"#),
+        idem::Answer::Replayed(st, b) => panic!("replayed {st} {b}"),
+        idem::Answer::Fresh(st, b) => panic!("fresh {st} {b}"),
+    }
+
+    // 2. a refusal with no twin stays a refusal (the look-up finds nothing)
+    let refused = idem::once(&app.state, client, "k-2", &hash, 30, 200, || async {
+        Err::<String, _>(AppError::validation("amount", "exceeds the outstanding balance 0"))
+    })
+    .await;
+    assert!(matches!(refused, Err(AppError::Validation(_))), "{:?}", refused.err());
+
+    // 3. a completed key never runs again
+    idem::record_status(&app.state, &mut s, client, "k-3", &hash, 201, r#"{"first":1}"#).await.unwrap();
+    let again = idem::once(&app.state, client, "k-3", &hash, 30, 201, || async {
+        panic!("a completed key must not run again");
+        #[allow(unreachable_code)]
+        Ok::<String, AppError>(String::new())
+    })
+    .await
+    .unwrap();
+    assert!(matches!(again, idem::Answer::Replayed(201, ref b) if b == r#"{"first":1}"#));
+}
