@@ -68,6 +68,23 @@ PYEOF
 TOOLS_VENV="$PWD/.cache/tools-venv"
 ensure_tools() { ensure_venv "$TOOLS_VENV" scripts/tools/requirements.txt "openapi-spec-validator and check-jsonschema"; }
 
+# schemathesis, pinned with hashes in scripts/fuzz/requirements.txt, in .cache/schemathesis-venv.
+FUZZ_VENV="$PWD/.cache/schemathesis-venv"
+ensure_fuzz() { ensure_venv "$FUZZ_VENV" scripts/fuzz/requirements.txt schemathesis; }
+
+# newman, pinned by scripts/newman/package-lock.json (integrity hashes), installed with
+# `npm ci` into .cache/newman; reinstalled only when the lock file changes. Needs node >= 16.
+NEWMAN_DIR=.cache/newman
+ensure_newman() {
+  if ! cmp -s scripts/newman/package-lock.json "$NEWMAN_DIR/package-lock.json" || ! [ -x "$NEWMAN_DIR/node_modules/.bin/newman" ]; then
+    echo "== installing newman into $NEWMAN_DIR (npm ci, pinned by scripts/newman/package-lock.json)"
+    rm -rf "$NEWMAN_DIR"
+    mkdir -p "$NEWMAN_DIR"
+    cp scripts/newman/package.json scripts/newman/package-lock.json "$NEWMAN_DIR/"
+    (cd "$NEWMAN_DIR" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null)
+  fi
+}
+
 # Build the debug server and start it on a free port against a fresh database of MONGO_URL
 # (development mode: mock OTP on, rate limits out of the way). Sets WORK (a scratch dir with
 # copies of the binaries), BASE, SERVER_PID, LIVE_DB. Stop it with stop_live_server.

@@ -16,14 +16,8 @@ if [ -z "${MONGO_URL:-}" ]; then
 fi
 . scripts/lib.sh
 
-NM=.cache/newman
-if ! cmp -s scripts/newman/package-lock.json "$NM/package-lock.json" || ! [ -x "$NM/node_modules/.bin/newman" ]; then
-  echo "== installing newman into $NM (npm ci, pinned by scripts/newman/package-lock.json)"
-  rm -rf "$NM"
-  mkdir -p "$NM"
-  cp scripts/newman/package.json scripts/newman/package-lock.json "$NM/"
-  (cd "$NM" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null)
-fi
+ensure_newman
+NM=$NEWMAN_DIR
 ensure_tools
 
 cleanup() {

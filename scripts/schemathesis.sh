@@ -41,8 +41,8 @@ if [ -z "${MONGO_URL:-}" ]; then
 fi
 
 . scripts/lib.sh
-VENV="$PWD/.cache/schemathesis-venv"
-ensure_venv "$VENV" scripts/fuzz/requirements.txt schemathesis
+ensure_fuzz
+VENV=$FUZZ_VENV
 
 LOG=".cache/schemathesis-server.log"
 cleanup() {

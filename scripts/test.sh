@@ -7,6 +7,10 @@
 # every test creates and drops its own database `test_<uuid>`.
 # Builds into ${CARGO_TARGET_DIR:-target} (debug profile; the first build says how long).
 #
+# The downloads (mongod, the pinned Python tools, newman) run in the background while clippy
+# compiles (their log: .cache/prefetch.log); every step prints how long it took, and a table
+# of the steps closes the run (CI's limit is 20 minutes for the whole suite, build included).
+#
 # Steps: cargo fmt --check; cargo clippy -D warnings; scripts/validate.sh (the OpenAPI
 # document with openapi-spec-validator, the compose files with the compose-spec schema);
 # cargo test; scripts/newman.sh (the Postman "Getting started" flow on a live server, every
@@ -15,7 +19,72 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 . scripts/lib.sh
 
+# step timings: `step NAME` closes the previous step and opens the next one
+STEPS=()
+STEP=
+STEP_AT=$SECONDS
+step() {
+  local now=$SECONDS
+  if [ -n "$STEP" ]; then
+    echo "   ($STEP: $((now - STEP_AT)) s)"
+    STEPS+=("$(printf '%5d s  %s' $((now - STEP_AT)) "$STEP")")
+  fi
+  STEP=$1
+  STEP_AT=$now
+  [ -z "$STEP" ] || echo "== $STEP"
+}
+summary() {
+  local rc=$1
+  step ""
+  echo "== steps (exit $rc, $SECONDS s in all):"
+  printf '%s\n' "${STEPS[@]}"
+}
+
+STOP_MONGO=
+cleanup() {
+  local rc=$?
+  [ -z "${PREFETCH_PID:-}" ] || kill "$PREFETCH_PID" 2>/dev/null || true
+  [ -z "$STOP_MONGO" ] || scripts/mongo.sh stop "$MONGO_PORT" "$DBPATH" || true
+  summary "$rc"
+  exit "$rc"
+}
+trap cleanup EXIT
+
+mkdir -p .cache
+# Downloads in the background (network-bound), while the CPU compiles.
+prefetch() {
+  [ -n "${MONGO_URL:-}" ] || scripts/mongo.sh fetch
+  ensure_tools
+  ensure_fuzz
+  ensure_newman
+}
+echo "== downloads in the background (log: .cache/prefetch.log): mongod, pinned Python tools, newman"
+prefetch >.cache/prefetch.log 2>&1 &
+PREFETCH_PID=$!
+wait_prefetch() {
+  if [ -n "${PREFETCH_PID:-}" ]; then
+    if ! wait "$PREFETCH_PID"; then
+      echo "the downloads failed:" >&2
+      cat .cache/prefetch.log >&2
+      exit 1
+    fi
+    PREFETCH_PID=
+  fi
+}
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+step "cargo clippy -D warnings"
+build_note debug
+cargo clippy --all-targets --quiet -- -D warnings
+
+
 if [ -z "${MONGO_URL:-}" ]; then
+  step "build the debug binaries"
+  build_note debug
+  cargo build $QUIET --bins
+  step "wait for the downloads, start MongoDB"
+  wait_prefetch
   MONGO_PORT=${VIVEKA_TEST_MONGO_PORT:-27217}
   # a port held by something else (another checkout's test server): take the next free one
   while port_open "$MONGO_PORT" && ! [ -f "$PWD/.cache/mongo-test-$MONGO_PORT/mongod.pid" ]; do
@@ -24,24 +93,20 @@ if [ -z "${MONGO_URL:-}" ]; then
   DBPATH="$PWD/.cache/mongo-test-$MONGO_PORT"
   scripts/mongo.sh stop "$MONGO_PORT" "$DBPATH" || true
   rm -rf "$DBPATH"
-  trap 'scripts/mongo.sh stop "$MONGO_PORT" "$DBPATH"' EXIT
+  STOP_MONGO=1
   scripts/mongo.sh start "$MONGO_PORT" "$DBPATH"
-  build_note debug
-  cargo build $QUIET --bin devdb
   "$TARGET/debug/devdb" init "127.0.0.1:$MONGO_PORT"
   export MONGO_URL="mongodb://127.0.0.1:$MONGO_PORT/?replicaSet=rs0"
+else
+  step "wait for the downloads"
+  wait_prefetch
 fi
 
-echo "== cargo fmt --check"
-cargo fmt --all -- --check
-echo "== cargo clippy -D warnings"
-build_note debug
-cargo clippy --all-targets --quiet -- -D warnings
-echo "== validate: OpenAPI document and docker compose files (scripts/validate.sh)"
+step "validate: OpenAPI document and docker compose files (scripts/validate.sh)"
 scripts/validate.sh
-echo "== cargo test (MongoDB at ${MONGO_URL%%\?*})"
+step "cargo test (MongoDB at ${MONGO_URL%%\?*})"
 cargo test --all-targets
-echo "== newman: the Postman \"Getting started\" flow on a live server (scripts/newman.sh)"
+step "newman: the Postman \"Getting started\" flow on a live server (scripts/newman.sh)"
 scripts/newman.sh
-echo "== schemathesis short (fuzz the live API from its OpenAPI document; long run: scripts/schemathesis.sh long)"
+step "schemathesis short (fuzz the live API from its OpenAPI document; long run: scripts/schemathesis.sh long)"
 scripts/schemathesis.sh short
