@@ -10,10 +10,11 @@ use serde_json::Value;
 
 use crate::{
     billing::{
+        command::{CustomerRef, LineSource, RecordPayment, Sale},
         dto::*,
         model::{InvoiceDoc, PaymentDoc},
         rules::{self, method, non_negative, quantity},
-        service::{self, CustomerRef, Keyed, LineSource, Payment, Sale},
+        service::{self, Keyed},
     },
     error::{AppError, AppResult},
     extract::{from_value, ApiJson, ApiPath, AuthClient},
@@ -338,6 +339,7 @@ fn build_sale(
         method,
         notes,
         kind,
+        options: Default::default(),
     })
 }
 
@@ -380,7 +382,7 @@ pub async fn pay(
     let method = method(&mut e, "method", &req.method);
     let note = rules::payment_note(&mut e, "note", &req.note);
     e.finish()?;
-    let p = Payment {
+    let p = RecordPayment {
         client_id: auth.client_id,
         invoice_id: invoice_id.unwrap_or_default(),
         amount: req.amount,

@@ -8,16 +8,23 @@ use futures::TryStreamExt;
 use mongodb::{options::ReturnDocument, ClientSession, Collection, Database};
 
 use crate::{
-    billing::model::*,
-    catalog::model::{ItemDoc, ItemGroupDoc},
+    billing::{
+        command::{CustomerRef, LineSource, RecordPayment, Sale},
+        decide::{self, CustomerEffect, PaymentPlan, Refusal, SalePlan, ShopRules},
+        model::*,
+    },
+    catalog::{
+        model::{ItemDoc, ItemGroupDoc},
+        stock::{self, Move, Moved, Reason, StockMovement},
+    },
     client::model::ClientSettings,
     customer::model::CustomerDoc,
     db::scoped,
     error::AppError,
-    money::Paise,
 };
 
-pub const PLACEHOLDER_NAME: &str = "clientCustomer";
+/// The name of a customer created without one (`decide::PLACEHOLDER_NAME`).
+pub use crate::billing::decide::PLACEHOLDER_NAME;
 
 pub fn carts(db: &Database) -> Collection<CartDoc> {
     db.collection("carts")
@@ -99,24 +106,6 @@ pub async fn pull_line(
 
 pub async fn delete_open_cart(db: &Database, client_id: ObjectId, id: ObjectId) -> Result<bool, AppError> {
     Ok(carts(db).delete_one(doc! { "_id": id, "clientId": client_id, "status": CART_OPEN }).await?.deleted_count == 1)
-}
-
-/// Claim an open cart for invoicing (inside the invoice transaction): only one claim can
-/// ever succeed. Returns the cart as it was.
-pub async fn claim_cart(
-    db: &Database,
-    s: &mut ClientSession,
-    client_id: ObjectId,
-    id: ObjectId,
-    invoice_id: ObjectId,
-) -> Result<Option<CartDoc>, AppError> {
-    Ok(carts(db)
-        .find_one_and_update(
-            doc! { "_id": id, "clientId": client_id, "status": CART_OPEN },
-            doc! { "$set": { "status": CART_INVOICED, "invoiceId": invoice_id, "updatedAt": DateTime::now() }, "$inc": { "__v": 1 } },
-        )
-        .session(&mut *s)
-        .await?)
 }
 
 pub async fn find_cart_in(
@@ -235,38 +224,7 @@ pub async fn upsert_customer_plain(
     .await
 }
 
-/// Move a customer's dues and purchase time in the sale/payment transaction.
-pub async fn customer_after_sale(
-    db: &Database,
-    s: &mut ClientSession,
-    client_id: ObjectId,
-    id: ObjectId,
-    dues_delta: Paise,
-    purchased: bool,
-) -> Result<(), AppError> {
-    let now = DateTime::now();
-    let mut set = doc! { "updatedAt": now };
-    if purchased {
-        set.insert("lastPurchaseAt", now);
-    }
-    customers(db)
-        .update_one(
-            scoped(client_id, doc! { "_id": id }),
-            doc! { "$inc": { "outstandingBalance": dues_delta.as_i64() }, "$set": set },
-        )
-        .session(&mut *s)
-        .await?;
-    Ok(())
-}
-
 // ---------- invoices and payments ----------
-
-/// Next consecutive number for (client, financial year), inside the invoice transaction
-/// (an aborted sale gives its number back). Done last in the transaction so the counter
-/// document is held for the shortest time.
-pub async fn next_seq(db: &Database, s: &mut ClientSession, key: &str) -> Result<i64, AppError> {
-    reserve_seq(db, s, key, 1).await
-}
 
 /// Take `n` consecutive numbers of the counter `key` at once; returns the last one.
 pub async fn reserve_seq(db: &Database, s: &mut ClientSession, key: &str, n: i64) -> Result<i64, AppError> {
@@ -279,11 +237,6 @@ pub async fn reserve_seq(db: &Database, s: &mut ClientSession, key: &str, n: i64
         .await?
         .ok_or_else(|| AppError::internal("counter upsert returned nothing"))?;
     d.get_i64("seq").map_err(|_| AppError::internal("counter without seq"))
-}
-
-pub async fn insert_invoice(db: &Database, s: &mut ClientSession, inv: &InvoiceDoc) -> Result<(), AppError> {
-    invoices(db).insert_one(inv).session(&mut *s).await?;
-    Ok(())
 }
 
 /// The ids of this shop's invoices (any kind) matching `filter` (e.g. one customer's), read
@@ -299,88 +252,6 @@ pub async fn invoice_ids(db: &Database, client_id: ObjectId, filter: Document) -
     Ok(docs.iter().filter_map(|d| d.get_object_id("_id").ok()).collect())
 }
 
-#[allow(clippy::too_many_arguments)]
-pub async fn set_number(
-    db: &Database,
-    s: &mut ClientSession,
-    client_id: ObjectId,
-    id: ObjectId,
-    number: &str,
-    fy: &str,
-    seq: i64,
-    date: &str,
-) -> Result<(), AppError> {
-    invoices(db)
-        .update_one(
-            scoped(client_id, doc! { "_id": id, "invoiceNumber": bson::Bson::Null }),
-            // numbered = issued: an incomplete sale becomes an invoice (listed by B21/B29/B30)
-            doc! { "$set": { "invoiceNumber": number, "financialYear": fy, "seq": seq, "invoiceDate": date, "kind": "invoice" } },
-        )
-        .session(&mut *s)
-        .await?;
-    Ok(())
-}
-
-pub async fn insert_payment(db: &Database, s: &mut ClientSession, p: &PaymentDoc) -> Result<(), AppError> {
-    payments(db).insert_one(p).session(&mut *s).await?;
-    Ok(())
-}
-
-/// Re-date a payment just inserted in this transaction (`billing::service::date_after_invoice`).
-pub async fn set_payment_time(
-    db: &Database,
-    s: &mut ClientSession,
-    client_id: ObjectId,
-    id: ObjectId,
-    paid_at: DateTime,
-) -> Result<(), AppError> {
-    payments(db)
-        .update_one(doc! { "_id": id, "clientId": client_id }, doc! { "$set": { "paidAt": paid_at } })
-        .session(&mut *s)
-        .await?;
-    Ok(())
-}
-
-/// Add `amount` to the invoice's paid amount only if it stays within the total (the guard is
-/// in the filter, so concurrent payments can never overpay), and set the payment state
-/// (`status`, `isFinalized`, `finalizedAt`) in the same single-document write. Only payment
-/// fields change: an issued invoice is otherwise immutable.
-pub async fn add_payment(
-    db: &Database,
-    s: &mut ClientSession,
-    client_id: ObjectId,
-    id: ObjectId,
-    amount: Paise,
-) -> Result<Option<InvoiceDoc>, AppError> {
-    let now = DateTime::now();
-    let paid_all = doc! { "$gte": ["$paidAmount", "$totalAmount"] };
-    let pipeline = vec![
-        doc! { "$set": { "paidAmount": { "$add": ["$paidAmount", amount.as_i64()] }, "updatedAt": now, "__v": { "$add": ["$__v", 1] } } },
-        doc! { "$set": {
-            "isFinalized": paid_all.clone(),
-            "status": { "$switch": {
-                "branches": [
-                    { "case": paid_all.clone(), "then": STATUS_PAID },
-                    { "case": { "$gt": ["$paidAmount", 0_i64] }, "then": STATUS_PARTIAL },
-                ],
-                "default": STATUS_UNPAID,
-            } },
-            "finalizedAt": { "$cond": [paid_all, now, "$$REMOVE"] },
-        } },
-    ];
-    Ok(invoices(db)
-        .find_one_and_update(
-            doc! {
-                "_id": id, "clientId": client_id, "isFinalized": false,
-                "$expr": { "$lte": [ { "$add": ["$paidAmount", amount.as_i64()] }, "$totalAmount" ] },
-            },
-            pipeline,
-        )
-        .return_document(ReturnDocument::After)
-        .session(&mut *s)
-        .await?)
-}
-
 pub async fn find_invoice_in(
     db: &Database,
     s: &mut ClientSession,
@@ -394,12 +265,6 @@ pub async fn find_invoice(db: &Database, client_id: ObjectId, id: ObjectId) -> R
     Ok(invoices(db).find_one(doc! { "_id": id, "clientId": client_id }).await?)
 }
 
-/// Purchase history, exactly once per invoice (unique index on `invoiceId`).
-pub async fn insert_history(db: &Database, s: &mut ClientSession, h: &PurchaseHistoryDoc) -> Result<(), AppError> {
-    histories(db).insert_one(h).session(&mut *s).await?;
-    Ok(())
-}
-
 pub async fn payments_of(
     db: &Database,
     client_id: ObjectId,
@@ -411,4 +276,267 @@ pub async fn payments_of(
         .await?
         .try_collect()
         .await?)
+}
+
+// ---------- the write path of a sale and a payment: load, then apply a decided plan ----------
+
+/// Where the change-log rows of an applied plan go.
+pub enum Log<'a> {
+    /// Appended now, in the caller's transaction (`changelog::append`): one write, one block
+    /// of the shop's sequence (online sales and payments).
+    Now,
+    /// Added to the caller's batch, which appends them once at the end of its transaction
+    /// (v1 `/api/sync`).
+    Into(&'a mut Vec<(&'static str, ObjectId, bool)>),
+}
+
+impl Log<'_> {
+    async fn write(
+        self,
+        db: &Database,
+        s: &mut ClientSession,
+        client_id: ObjectId,
+        changes: Vec<(&'static str, ObjectId, bool)>,
+    ) -> Result<(), AppError> {
+        match self {
+            Log::Now => {
+                crate::changelog::append(db, s, client_id, &changes).await?;
+            }
+            Log::Into(batch) => batch.extend(changes),
+        }
+        Ok(())
+    }
+}
+
+/// The documents a sale is decided on (`decide::SaleInputs`), read in the caller's
+/// transaction: one read per collection.
+pub struct LoadedSale {
+    pub cart: Option<CartDoc>,
+    pub items: HashMap<ObjectId, ItemDoc>,
+    pub groups: HashMap<ObjectId, String>,
+    pub customer: Option<CustomerDoc>,
+    pub shop: ShopRules,
+}
+
+impl LoadedSale {
+    /// The decider's view of what was read.
+    pub fn inputs(&self) -> decide::SaleInputs<'_> {
+        decide::SaleInputs {
+            cart: self.cart.as_ref(),
+            items: &self.items,
+            groups: &self.groups,
+            customer: self.customer.as_ref(),
+            shop: self.shop,
+        }
+    }
+}
+
+/// Read what `sale` names: its cart, the shop's items of its lines (any active state) and
+/// their groups, its customer (by id, or by phone; the cart's when the sale names none),
+/// and the shop's billing settings when the sale defers to them.
+pub async fn load_for_sale(db: &Database, s: &mut ClientSession, sale: &Sale) -> Result<LoadedSale, AppError> {
+    let client_id = sale.client_id;
+    let shop = if sale.options.allow_negative.is_none() || sale.options.require_full.is_none() {
+        let b = client_settings(db, client_id).await?.billing;
+        ShopRules { allow_negative_stock: b.allow_negative_stock, require_full_payment: b.require_full_payment }
+    } else {
+        ShopRules::default()
+    };
+    let cart = match &sale.lines {
+        LineSource::Cart(id) => find_cart_in(db, s, client_id, *id).await?,
+        LineSource::Products(_) => None,
+    };
+    let ids: Vec<ObjectId> = sale.wanted(cart.as_ref()).iter().map(|w| w.1).collect();
+    let items = if ids.is_empty() { HashMap::new() } else { items_by_id(db, s, client_id, &ids).await? };
+    let group_ids: Vec<ObjectId> = items.values().filter_map(|i| i.group_id).collect();
+    let groups = group_names(db, s, client_id, &group_ids).await?;
+    let customer = match sale.customer_ref(cart.as_ref()) {
+        CustomerRef::None => None,
+        CustomerRef::Id(id) => customer_by_id(db, s, client_id, id).await?,
+        CustomerRef::Phone { phone, .. } => {
+            customers(db).find_one(doc! { "clientId": client_id, "phoneNumber": phone }).session(&mut *s).await?
+        }
+    };
+    Ok(LoadedSale { cart, items, groups, customer, shop })
+}
+
+/// Apply a decided sale in the caller's transaction, the contended writes last: claim the
+/// cart (guarded on `open`), the customer (a new one inserted: the unique phone index
+/// refuses a twin; an existing one's dues by `$inc`), the first payment, the purchase
+/// history, the stock movements, the stock moves (guarded: without `below_zero` a
+/// concurrent sale that took the stock makes this one 409 `INSUFFICIENT_STOCK`), the next
+/// consecutive number of the plan's financial year, the invoice, then the change-log rows.
+/// Returns the invoice as stored (numbered), with its `stock_warnings`.
+pub async fn apply_sale(
+    db: &Database,
+    s: &mut ClientSession,
+    plan: SalePlan,
+    log: Log<'_>,
+) -> Result<InvoiceDoc, AppError> {
+    let changes = plan.changes();
+    let SalePlan { mut invoice, number_in, first_payment, cart, moves, movements, customer, history, .. } = plan;
+    let client_id = invoice.client_id;
+    let now = invoice.created_at;
+    if let Some(cart) = cart {
+        let r = carts(db)
+            .update_one(
+                doc! { "_id": cart, "clientId": client_id, "status": CART_OPEN },
+                doc! { "$set": { "status": CART_INVOICED, "invoiceId": invoice.id, "updatedAt": now }, "$inc": { "__v": 1 } },
+            )
+            .session(&mut *s)
+            .await?;
+        if r.matched_count != 1 {
+            return Err(Refusal::CartInvoiced.into());
+        }
+    }
+    match &customer {
+        Some(CustomerEffect::New(c)) => {
+            // inserted unless the phone became a customer since it was read (then the plan is
+            // stale: refused, the caller retries)
+            let mut fields = bson::to_document(c.as_ref())?;
+            fields.remove("clientId");
+            fields.remove("phoneNumber");
+            let r = customers(db)
+                .update_one(
+                    doc! { "clientId": client_id, "phoneNumber": &c.phone_number },
+                    doc! { "$setOnInsert": fields },
+                )
+                .upsert(true)
+                .session(&mut *s)
+                .await?;
+            if r.upserted_id.is_none() {
+                return Err(AppError::conflict(
+                    crate::error::code::CONFLICT,
+                    "Invoice generation failed: the customer was created meanwhile; retry",
+                ));
+            }
+        }
+        Some(CustomerEffect::Existing { id, dues, purchased_at, name }) => {
+            let mut set = doc! { "updatedAt": now };
+            if let Some(n) = name {
+                set.insert("name", n.as_str());
+            }
+            customers(db)
+                .update_one(
+                    scoped(client_id, doc! { "_id": *id }),
+                    doc! { "$inc": { "outstandingBalance": dues.as_i64() }, "$set": set, "$max": { "lastPurchaseAt": *purchased_at } },
+                )
+                .session(&mut *s)
+                .await?;
+        }
+        None => {}
+    }
+    if let Some(p) = &first_payment {
+        payments(db).insert_one(p).session(&mut *s).await?;
+    }
+    if let Some(h) = &history {
+        histories(db).insert_one(h).session(&mut *s).await?;
+    }
+    if !movements.is_empty() {
+        db.collection::<StockMovement>("stockmovements").insert_many(&movements).session(&mut *s).await?;
+    }
+    let guarded: Vec<Move> = moves
+        .iter()
+        .map(|m| Move {
+            client_id,
+            item_id: m.item,
+            delta: m.delta,
+            allow_negative: m.below_zero,
+            reason: Reason::Sale,
+            ref_id: Some(invoice.id),
+        })
+        .collect();
+    let moved = stock::move_many(db, s, &guarded).await?;
+    let mut short = Vec::new();
+    for (m, outcome) in moves.iter().zip(moved) {
+        let name = || invoice.products.iter().find(|l| l.product_id == Some(m.item)).map(|l| l.item_name.clone());
+        match outcome {
+            Moved::Done => {}
+            Moved::Insufficient => short.extend(name()),
+            Moved::OutOfRange => return Err(crate::limits::stock_out_of_range(&name().unwrap_or_default())),
+            Moved::NotFound => {
+                return Err(AppError::validation(
+                    "products",
+                    format!("{} is not an item of this shop", name().unwrap_or_default()),
+                ))
+            }
+        }
+    }
+    if !short.is_empty() {
+        return Err(Refusal::InsufficientStock(short).into());
+    }
+    if let Some(fy) = number_in {
+        let seq = reserve_seq(db, s, &number_key(client_id, &fy), 1).await?;
+        decide::number(&mut invoice, &fy, seq);
+    }
+    invoices(db).insert_one(&invoice).session(&mut *s).await?;
+    log.write(db, s, client_id, changes).await?;
+    Ok(invoice)
+}
+
+/// `_id` of the invoice counter of a shop and financial year in `counters`.
+pub fn number_key(client_id: ObjectId, fy: &str) -> String {
+    format!("inv:{}:{fy}", client_id.to_hex())
+}
+
+/// Read the invoice a payment names (in the caller's transaction).
+pub async fn load_for_payment(
+    db: &Database,
+    s: &mut ClientSession,
+    p: &RecordPayment,
+) -> Result<Option<InvoiceDoc>, AppError> {
+    find_invoice_in(db, s, p.client_id, p.invoice_id).await
+}
+
+/// Apply a decided payment in the caller's transaction: the payment record, the customer's
+/// dues (`$inc`), the purchase history (when it completes the invoice), the number (an
+/// incomplete sale completed), then the invoice's payment state by a write guarded on the
+/// paid amount it was decided on and `isFinalized: false` (a concurrent payment makes it
+/// match nothing: 409, never an overpayment), then the change-log rows.
+pub async fn apply_payment(
+    db: &Database,
+    s: &mut ClientSession,
+    plan: PaymentPlan,
+    log: Log<'_>,
+) -> Result<(PaymentDoc, InvoiceDoc), AppError> {
+    let changes = plan.changes();
+    let PaymentPlan { payment, mut invoice, paid_before, number_in, customer, history } = plan;
+    let client_id = invoice.client_id;
+    payments(db).insert_one(&payment).session(&mut *s).await?;
+    if let Some((c, dues)) = customer {
+        customers(db)
+            .update_one(
+                scoped(client_id, doc! { "_id": c }),
+                doc! { "$inc": { "outstandingBalance": dues.as_i64() }, "$set": { "updatedAt": invoice.updated_at } },
+            )
+            .session(&mut *s)
+            .await?;
+    }
+    if let Some(h) = &history {
+        histories(db).insert_one(h).session(&mut *s).await?;
+    }
+    let d = &invoice;
+    let mut set = doc! {
+        "paidAmount": d.paid_amount.as_i64(), "status": &d.status, "isFinalized": d.is_finalized,
+        "updatedAt": d.updated_at, "finalizedAt": d.finalized_at,
+    };
+    if let Some(fy) = &number_in {
+        let seq = reserve_seq(db, s, &number_key(client_id, fy), 1).await?;
+        decide::number(&mut invoice, fy, seq);
+        let d = &invoice;
+        set.insert("kind", d.kind.as_str());
+        set.insert("invoiceNumber", d.invoice_number.clone());
+        set.insert("financialYear", d.financial_year.clone());
+        set.insert("seq", d.seq);
+        set.insert("invoiceDate", d.invoice_date.as_str());
+    }
+    let filter = doc! {
+        "_id": invoice.id, "clientId": client_id, "isFinalized": false, "paidAmount": paid_before.as_i64(),
+    };
+    let r = invoices(db).update_one(filter, doc! { "$set": set, "$inc": { "__v": 1 } }).session(&mut *s).await?;
+    if r.matched_count != 1 {
+        return Err(Refusal::InvoiceChanged.into());
+    }
+    log.write(db, s, client_id, changes).await?;
+    Ok((payment, invoice))
 }

@@ -27,7 +27,10 @@ use bson::{doc, oid::ObjectId, RawDocumentBuf};
 use futures::TryStreamExt;
 use rand::Rng;
 use viveka::{
-    billing::service::{self as billing, CustomerRef, LineSource, Sale},
+    billing::{
+        command::{CustomerRef, LineSource, Sale},
+        service as billing,
+    },
     catalog::{dto::ListItemsQuery, service as catalog},
     money::Paise,
     state::AppState,
@@ -219,6 +222,7 @@ async fn one(state: &AppState, shops: &[DbShop], sc: &str, w: usize, i: u64, con
                 method: "cash".into(),
                 notes: String::new(),
                 kind: "invoice",
+                options: Default::default(),
             };
             billing::issue(state, sale).await.map(|_| ()).map_err(|e| format!("issue: {e:?}"))
         }

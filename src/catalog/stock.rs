@@ -2,7 +2,7 @@
 //! (sale, purchase delivery, adjustment, sync). Shared by billing, dealers and sync.
 
 use bson::{doc, oid::ObjectId, DateTime};
-use mongodb::{options::ReturnDocument, ClientSession, Database};
+use mongodb::{ClientSession, Database};
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
@@ -106,61 +106,19 @@ pub async fn apply(db: &Database, s: &mut ClientSession, mv: &Move) -> Result<Mo
     Ok(Moved::Done)
 }
 
-/// The outcome of one move of [`apply_many`]: what happened, and the item's stock after it
-/// when it applied.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Outcome {
-    pub moved: Moved,
-    /// The stock right after this move (`Some` iff `moved` is [`Moved::Done`]).
-    pub stock_after: Option<i64>,
-}
-
-/// Apply several moves in the caller's transaction, ordered to keep hot documents locked for
-/// the shortest time: the movement records first (never contended), then the guarded stock
-/// updates (each returns the new stock, so a sale can say which lines went below zero).
-/// Returns the outcome of each move; the caller aborts the transaction on any failure,
-/// which also discards the records.
-pub async fn apply_many(db: &Database, s: &mut ClientSession, moves: &[Move]) -> Result<Vec<Outcome>, AppError> {
-    if moves.is_empty() {
-        return Ok(vec![]);
-    }
-    let now = DateTime::now();
-    let records: Vec<StockMovement> = moves
-        .iter()
-        .map(|m| StockMovement {
-            id: ObjectId::new(),
-            client_id: m.client_id,
-            item_id: m.item_id,
-            delta: m.delta,
-            reason: m.reason,
-            ref_id: m.ref_id,
-            at: now,
-        })
-        .collect();
-    db.collection::<StockMovement>("stockmovements").insert_many(&records).session(&mut *s).await?;
+/// Apply several guarded moves in the caller's transaction, in order, WITHOUT recording them
+/// (the caller inserts the `stockmovements` it planned, e.g. `billing::repo::apply_sale`).
+/// Returns the outcome of each move; the caller aborts the transaction on any failure.
+pub async fn move_many(db: &Database, s: &mut ClientSession, moves: &[Move]) -> Result<Vec<Moved>, AppError> {
     let items = db.collection::<bson::Document>("items");
+    let now = DateTime::now();
     let mut out = Vec::with_capacity(moves.len());
     for m in moves {
-        let after = items
-            .find_one_and_update(guard(m), doc! { "$inc": { "stock": m.delta }, "$set": { "updatedAt": now } })
-            .projection(doc! { "stock": 1 })
-            .return_document(ReturnDocument::After)
+        let r = items
+            .update_one(guard(m), doc! { "$inc": { "stock": m.delta }, "$set": { "updatedAt": now } })
             .session(&mut *s)
             .await?;
-        out.push(match after {
-            Some(d) => Outcome { moved: Moved::Done, stock_after: Some(stock_of(&d)) },
-            None => Outcome { moved: refusal(db, s, m).await?, stock_after: None },
-        });
+        out.push(if r.matched_count == 1 { Moved::Done } else { refusal(db, s, m).await? });
     }
     Ok(out)
-}
-
-/// `stock` of an item document, whatever integer type stored it.
-fn stock_of(d: &bson::Document) -> i64 {
-    match d.get("stock") {
-        Some(bson::Bson::Int64(v)) => *v,
-        Some(bson::Bson::Int32(v)) => i64::from(*v),
-        Some(bson::Bson::Double(v)) => *v as i64,
-        _ => 0,
-    }
 }

@@ -3,17 +3,18 @@
 //! Every write goes through an [`Applier`], which remembers which documents changed; at the
 //! end of the transaction [`Applier::finish`] takes a block of the client's sync sequence
 //! (last write of the transaction, so the hot counter is held briefly) and appends one
-//! change-log row per changed document. Stock only moves by deltas (`stock::apply_many`),
-//! money only through the billing primitives (guarded `$inc`).
+//! change-log row per changed document. Stock only moves by deltas (`stock::apply`); sales
+//! and payments go through billing's write path (command -> decide -> apply).
 
 use bson::{doc, oid::ObjectId, DateTime, Document};
 use mongodb::ClientSession;
 
 use crate::{
     billing::{
+        command::{RecordPayment, Sale},
         model::{InvoiceDoc, PaymentDoc},
-        repo as billing_repo,
-        service::{self as billing, Payment, Sale, SaleOptions},
+        repo::Log,
+        service::{self as billing, Issued},
     },
     catalog::{
         model::ItemDoc,
@@ -143,47 +144,16 @@ impl<'a> Applier<'a> {
         Ok(())
     }
 
-    /// Issue an offline sale with the billing rules; records the invoice, its first payment,
-    /// the items whose stock moved and the customer as changed. Returns the invoice and the
-    /// id of its first payment (when something was paid).
-    pub async fn invoice(
-        &mut self,
-        s: &mut ClientSession,
-        sale: &Sale,
-        opts: &SaleOptions,
-    ) -> AppResult<(InvoiceDoc, Option<ObjectId>)> {
-        let inv = billing::issue_in_session(s, self.state, sale, opts).await?;
-        self.touch(INVOICES, inv.id);
-        let mut payment = None;
-        if inv.paid_amount.is_positive() {
-            payment = billing_repo::payments(&self.state.db)
-                .find_one(doc! { "clientId": self.client_id, "invoiceId": inv.id })
-                .session(&mut *s)
-                .await?
-                .map(|p| p.id);
-            if let Some(p) = payment {
-                self.touch(PAYMENTS, p);
-            }
-        }
-        for l in &inv.products {
-            if let Some(p) = l.product_id {
-                self.touch(ITEMS, p);
-            }
-        }
-        if let Some(c) = inv.client_customer_id {
-            self.touch(CUSTOMERS, c);
-        }
-        Ok((inv, payment))
+    /// Issue an offline sale through billing's write path (`billing::service::issue_in_session`:
+    /// load, `billing::decide::sale`, `billing::repo::apply_sale`); the documents it writes
+    /// (invoice, first payment, items, customer) join this transaction's change log.
+    pub async fn invoice(&mut self, s: &mut ClientSession, sale: &Sale) -> AppResult<Issued> {
+        billing::issue_in_session(s, self.state, sale, Log::Into(&mut self.changed)).await
     }
 
-    pub async fn pay(&mut self, s: &mut ClientSession, p: &Payment) -> AppResult<(PaymentDoc, InvoiceDoc)> {
-        let (pay, inv) = billing::pay_in(s, self.state, p).await?;
-        self.touch(PAYMENTS, pay.id);
-        self.touch(INVOICES, inv.id);
-        if let Some(c) = inv.client_customer_id {
-            self.touch(CUSTOMERS, c);
-        }
-        Ok((pay, inv))
+    /// Record a payment through billing's write path (`billing::decide::payment`).
+    pub async fn pay(&mut self, s: &mut ClientSession, p: &RecordPayment) -> AppResult<(PaymentDoc, InvoiceDoc)> {
+        billing::pay_in(s, self.state, p, Log::Into(&mut self.changed)).await
     }
 }
 

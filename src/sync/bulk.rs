@@ -6,8 +6,9 @@
 //! 1. **Read** everything the batch refers to, one query per collection: the results of
 //!    earlier operations it names by `opId`, the items, invoices, customers (by id and by
 //!    phone) and item groups.
-//! 2. **Simulate** the operations in order, in memory, with the billing rules themselves
-//!    (`billing::service::{price_lines, sale_total, build_invoice, payment_refusal, settle}`):
+//! 2. **Simulate** the operations in order, in memory: sales and payments are decided by
+//!    billing's own deciders (`billing::decide::{sale, payment}`, the functions the online
+//!    routes and v1 call) on the batch's in-memory documents, and their plans are folded in;
 //!    an operation that breaks a rule is rejected before it changes anything, so the others
 //!    still apply and later operations see the effects of earlier ones (a price edit, then a
 //!    sale at the new price).
@@ -30,9 +31,10 @@ use serde_json::{json, Value};
 
 use crate::{
     billing::{
+        command::{CustomerRef, LineSource, RecordPayment, Sale, SaleOptions, KIND_INVOICE},
+        decide::{self, CustomerEffect, PaymentInputs, Refusal, SaleInputs, ShopRules},
         model::{InvoiceDoc, PaymentDoc, PurchaseHistoryDoc, StockWarning},
         repo as billing_repo,
-        service::{self as billing, CustomerRef, Draft, LineSource, Payment, Sale},
     },
     catalog::dto::ItemWire,
     catalog::{
@@ -44,7 +46,7 @@ use crate::{
     error::{AppError, AppResult},
     money::Paise,
     sync::{
-        apply::{CUSTOMERS, INVOICES, ITEMS, PAYMENTS},
+        apply::{CUSTOMERS, ITEMS},
         changes,
         ops::{Action, OpOutcome, OpRecord, PushCtx, Ref, OPS},
         receipts::{self, DeviceSale},
@@ -139,6 +141,11 @@ fn readable(e: AppError) -> String {
         AppError::Validation(v) => v.join("; "),
         other => other.to_string(),
     }
+}
+
+/// A refusal of billing's decider, as a push answers it (`rejected`, final).
+fn refused(r: Refusal) -> Fail {
+    Fail::Rejected(r.message())
 }
 
 fn not_item() -> String {
@@ -625,24 +632,22 @@ fn simulate(
             Ok(Res::Id(id))
         }
         Action::InvoiceCreate(a) => {
-            let mut wanted = Vec::with_capacity(a.lines.len());
+            let mut products = Vec::with_capacity(a.lines.len());
             for (i, (r, q, price)) in a.lines.iter().enumerate() {
-                wanted.push((format!("products[{i}].productId"), resolve(r)?, *q, *price));
+                products.push((i, resolve(r)?, *q, *price));
             }
             // the same sale again (its device reference already billed): the first invoice
             if let Some(first) = a.device_ref.as_ref().and_then(|r| world.billed.get(r)) {
                 return Ok(Res::Duplicate(*first));
             }
-            let catalog: HashMap<ObjectId, ItemDoc> =
-                wanted.iter().filter_map(|w| world.items.get(&w.1).map(|s| (w.1, s.doc.clone()))).collect();
-            // an item deactivated since the device pulled still sells (the sale happened)
-            let (lines, subtotal) =
-                billing::price_lines_in(&wanted, &catalog, &world.groups, true).map_err(readable)?;
-            let flags = offline_flags(&lines, &catalog);
             let sale = Sale {
                 client_id,
-                lines: LineSource::Products(vec![]),
-                customer: CustomerRef::None,
+                lines: LineSource::Products(products),
+                customer: match (&a.customer_id, &a.phone) {
+                    (Some(id), _) => CustomerRef::Id(*id),
+                    (None, Some(p)) => CustomerRef::Phone { phone: p.clone(), name: a.name.clone() },
+                    (None, None) => CustomerRef::None,
+                },
                 customer_name: a.name.clone(),
                 customer_phone: a.phone.clone(),
                 claimed_total: a.total,
@@ -651,84 +656,89 @@ fn simulate(
                 discount: a.discount,
                 method: a.method.clone(),
                 notes: a.notes.clone(),
-                kind: "invoice",
+                kind: KIND_INVOICE,
+                options: SaleOptions::offline(Some(a.at), None, a.device_ref.clone()),
             };
-            let total = billing::sale_total(&sale, subtotal, false).map_err(readable)?;
-            // the bounds, before anything changes: stock within +-10^9, dues within i64
-            let moves: Vec<(ObjectId, i64)> =
-                lines.iter().filter_map(|l| l.product_id.map(|p| (p, -l.quantity))).collect();
-            world.check_stock(&moves)?;
-            let known = a.customer_id.or_else(|| a.phone.as_ref().and_then(|p| world.phones.get(p).copied()));
-            if let Some(c) = known {
-                world.check_dues(c, total.checked_sub(a.paid).unwrap_or_default().as_i64())?;
+            // billing's decider, on the batch's in-memory view (earlier operations included)
+            let plan = {
+                let catalog: HashMap<ObjectId, ItemDoc> = sale
+                    .wanted(None)
+                    .iter()
+                    .filter_map(|w| world.items.get(&w.1).map(|s| (w.1, s.doc.clone())))
+                    .collect();
+                let customer = match &sale.customer {
+                    CustomerRef::Id(id) => world.customers.get(id).filter(|c| !c.deleted).map(|c| &c.doc),
+                    CustomerRef::Phone { phone, .. } => {
+                        world.phones.get(phone).and_then(|id| world.customers.get(id)).map(|c| &c.doc)
+                    }
+                    CustomerRef::None => None,
+                };
+                let inputs = SaleInputs {
+                    cart: None,
+                    items: &catalog,
+                    groups: &world.groups,
+                    customer,
+                    shop: ShopRules::default(),
+                };
+                decide::sale(&sale, &inputs, now, &mut ObjectId::new).map_err(refused)?
+            };
+            // the combined write adds this sale's dues to the others' (checked before anything changes)
+            if let Some(CustomerEffect::Existing { id, dues, .. }) = &plan.customer {
+                world.check_dues(*id, dues.as_i64())?;
             }
-            let customer = match (&a.customer_id, &a.phone) {
-                (Some(id), _) => {
-                    Some(world.customers.get(id).filter(|c| !c.deleted).map(|c| c.id_doc()).ok_or_else(|| {
-                        readable(AppError::validation("clientCustomerId", "is not a customer of this shop"))
-                    })?)
-                }
-                (None, Some(p)) => {
-                    let id = world.customer_by_phone(client_id, p, a.name.as_deref(), now);
-                    world.customers.get(&id).map(|c| c.id_doc())
-                }
-                (None, None) => None,
-            };
-            let inv = billing::build_invoice(Draft {
-                id: ObjectId::new(),
-                sale: &sale,
-                customer: customer.as_ref(),
-                lines,
-                subtotal,
-                total,
-                at: billing::sale_time(Some(a.at), None, now),
-                now,
-                cart_id: None,
-                device_ref: a.device_ref.clone(),
-                device_time: Some(a.at),
-            });
-            let id = inv.id;
+            // fold the plan into the batch
+            let id = plan.invoice.id;
             if let Some(r) = &a.device_ref {
                 world.billed.insert(r.clone(), id);
                 world.device_sales.push(DeviceSale::new(client_id, ctx.device_id, r, id, now));
             }
-            world.changed.push((INVOICES, id, false));
-            let payment = billing::first_payment(&inv, &sale.method, now);
-            if let Some(p) = &payment {
-                world.changed.push((PAYMENTS, p.id, false));
+            world.changed.extend(plan.changes());
+            for m in &plan.moves {
+                world.move_stock(m.item, m.delta);
             }
-            let mut warnings = Vec::new();
-            for l in &inv.products {
-                if let Some(item) = l.product_id {
-                    // an offline sale always subtracts, even below zero (the goods are gone)
-                    if let Some(after) = world.move_stock(item, -l.quantity).filter(|a| *a < 0) {
-                        warnings.push(StockWarning {
-                            product_id: item.to_hex(),
-                            item_name: l.item_name.clone(),
-                            quantity: l.quantity,
-                            stock: after,
-                        });
+            world.movements.extend(plan.movements);
+            match plan.customer {
+                Some(CustomerEffect::New(doc)) => {
+                    let c = doc.id;
+                    world.phones.insert(doc.phone_number.clone(), c);
+                    world.new_customers.push(c);
+                    world.customers.insert(
+                        c,
+                        CustomerSlot {
+                            doc: *doc,
+                            new: true,
+                            set: Document::new(),
+                            dues: 0,
+                            purchased: false,
+                            deleted: false,
+                            edits: 0,
+                        },
+                    );
+                }
+                Some(CustomerEffect::Existing { id: c, dues, purchased_at, name }) => {
+                    if let (Some(n), Some(slot)) = (name, world.customers.get_mut(&c)) {
+                        if !slot.new {
+                            slot.set.insert("name", n.as_str());
+                        }
+                        slot.doc.name = n;
                     }
-                    world.movement(client_id, item, -l.quantity, Reason::Sale, Some(id), now);
-                    world.changed.push((ITEMS, item, false));
+                    world.dues(c, dues.as_i64(), true, purchased_at);
                 }
+                None => {}
             }
-            if let Some(c) = &customer {
-                let pending = inv.total_amount.checked_sub(inv.paid_amount).unwrap_or_default().as_i64();
-                // the customer last bought when the sale was made, not when it was pushed
-                world.dues(c.id, pending, true, inv.generated_at);
-                if inv.is_finalized {
-                    world.histories.push(billing::history(&inv, c.id, inv.generated_at));
-                }
-                world.changed.push((CUSTOMERS, c.id, false));
+            world.histories.extend(plan.history);
+            if let Some(fy) = plan.number_in {
+                world.numbering.push((id, fy));
             }
-            world.numbering.push((id, time::financial_year(inv.generated_at)));
-            let payment_id = payment.as_ref().map(|p| p.id);
-            world.payments.extend(payment);
-            let original_paid = inv.paid_amount;
-            world
-                .invoices
-                .insert(id, InvoiceSlot { doc: inv, new: true, original_paid, payments: 0, numbered_now: false });
+            let flags = offline_flags(&plan.invoice, &plan.inactive);
+            let warnings = plan.invoice.stock_warnings.clone();
+            let payment_id = plan.first_payment.as_ref().map(|p| p.id);
+            world.payments.extend(plan.first_payment);
+            let original_paid = plan.invoice.paid_amount;
+            world.invoices.insert(
+                id,
+                InvoiceSlot { doc: plan.invoice, new: true, original_paid, payments: 0, numbered_now: false },
+            );
             world.new_invoices.push(id);
             Ok(Res::Invoice(id, payment_id, warnings, flags))
         }
@@ -737,49 +747,32 @@ fn simulate(
             if let Some(c) = world.invoices.get(&invoice_id).and_then(|i| i.doc.client_customer_id) {
                 world.check_dues(c, -amount.as_i64())?;
             }
-            let slot = world
-                .invoices
-                .get_mut(&invoice_id)
-                .ok_or_else(|| readable(AppError::bad_request("Payment failed: invoice not found")))?;
-            if let Some(e) = billing::payment_refusal(&slot.doc, *amount) {
-                return Err(readable(e).into());
-            }
-            let mut p = billing::payment_doc(
-                &Payment {
-                    client_id,
-                    invoice_id,
-                    amount: *amount,
-                    method: method.clone(),
-                    note: note.clone(),
-                    paid_at: Some(*at),
-                },
-                now,
-            );
-            billing::date_after_invoice(&mut p, &slot.doc);
-            billing::settle(&mut slot.doc, *amount, now);
-            slot.payments += 1;
-            let finalized = slot.doc.is_finalized;
-            // an incomplete sale of an earlier push is numbered when paid in full; a sale of
-            // this push is already queued for its number
-            let number_now = finalized && slot.doc.invoice_number.is_none() && !slot.new;
-            slot.numbered_now = number_now;
-            let customer = slot.doc.client_customer_id;
-            let history = match customer {
-                Some(c) if finalized => Some(billing::history(&slot.doc, c, now)),
-                _ => None,
+            let cmd = RecordPayment {
+                client_id,
+                invoice_id,
+                amount: *amount,
+                method: method.clone(),
+                note: note.clone(),
+                paid_at: Some(*at),
             };
-            if number_now {
-                world.numbering.push((invoice_id, time::financial_year(now)));
+            let inputs = PaymentInputs { invoice: world.invoices.get(&invoice_id).map(|s| &s.doc) };
+            let plan = decide::payment(&cmd, &inputs, now, &mut ObjectId::new).map_err(refused)?;
+            // fold the plan into the batch
+            world.changed.extend(plan.changes());
+            let slot = world.invoices.get_mut(&invoice_id).ok_or_else(|| refused(Refusal::InvoiceNotFound))?;
+            slot.doc = plan.invoice;
+            slot.payments += 1;
+            if let Some(fy) = plan.number_in {
+                // an incomplete sale of an earlier push, numbered now it is paid in full
+                slot.numbered_now = true;
+                world.numbering.push((invoice_id, fy));
             }
-            world.histories.extend(history);
-            world.changed.push((PAYMENTS, p.id, false));
-            world.changed.push((INVOICES, invoice_id, false));
-            if let Some(c) = customer {
-                world.dues(c, -amount.as_i64(), false, now);
-                world.changed.push((CUSTOMERS, c, false));
+            world.histories.extend(plan.history);
+            if let Some((c, dues)) = plan.customer {
+                world.dues(c, dues.as_i64(), false, now);
             }
-            let pid = p.id;
-            world.payments.push(p);
+            let pid = plan.payment.id;
+            world.payments.push(plan.payment);
             Ok(Res::Payment(pid, invoice_id))
         }
     }
@@ -787,9 +780,10 @@ fn simulate(
 
 /// The offline flags of a sale's lines: `priceOverrides` (billed at the device's price, not
 /// the catalog's: the price of record is what the customer was shown) and `inactiveItems`
-/// (items deactivated since the device pulled).
-fn offline_flags(lines: &[crate::billing::model::InvoiceLine], catalog: &HashMap<ObjectId, ItemDoc>) -> Value {
-    let overrides: Vec<Value> = lines
+/// (items deactivated since the device pulled: `inactive`, from the plan).
+fn offline_flags(inv: &InvoiceDoc, inactive: &[ObjectId]) -> Value {
+    let overrides: Vec<Value> = inv
+        .products
         .iter()
         .filter(|l| l.price_overridden)
         .map(|l| {
@@ -799,18 +793,14 @@ fn offline_flags(lines: &[crate::billing::model::InvoiceLine], catalog: &HashMap
             })
         })
         .collect();
-    let inactive: Vec<Value> = lines
+    let inactive: Vec<Value> = inactive
         .iter()
-        .filter(|l| l.product_id.and_then(|p| catalog.get(&p)).is_some_and(|i| !i.is_active))
-        .map(|l| json!({ "productId": l.product_id.map(|p| p.to_hex()), "itemName": l.item_name }))
+        .map(|id| {
+            let name = inv.products.iter().find(|l| l.product_id == Some(*id)).map(|l| l.item_name.as_str());
+            json!({ "productId": id.to_hex(), "itemName": name })
+        })
         .collect();
     json!({ "priceOverrides": overrides, "inactiveItems": inactive })
-}
-
-impl CustomerSlot {
-    fn id_doc(&self) -> CustomerDoc {
-        self.doc.clone()
-    }
 }
 
 /// Step 3: write the outcome of the batch.
@@ -897,13 +887,13 @@ async fn write(s: &mut ClientSession, ctx: &PushCtx<'_>, world: &mut World, now:
     }
     let today = time::ist_date_string(now);
     for (fy, list) in per_year {
-        let key = format!("inv:{}:{fy}", client_id.to_hex());
+        let key = billing_repo::number_key(client_id, &fy);
         let last = billing_repo::reserve_seq(db, s, &key, list.len() as i64).await?;
         let first = last - list.len() as i64 + 1;
         for (k, id) in list.iter().enumerate() {
             if let Some(slot) = world.invoices.get_mut(id) {
                 let seq = first + k as i64;
-                slot.doc.invoice_number = Some(billing::format_number(&fy, seq));
+                slot.doc.invoice_number = Some(decide::format_number(&fy, seq));
                 slot.doc.financial_year = Some(fy.clone());
                 slot.doc.seq = Some(seq);
                 if slot.numbered_now {

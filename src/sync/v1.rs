@@ -9,10 +9,10 @@ use utoipa::ToSchema;
 
 use crate::{
     billing::{
+        command::{CustomerRef, LineSource, RecordPayment, Sale, SaleOptions},
         dto::{InvoiceWire, PaymentWire},
         model::{InvoiceDoc, PaymentDoc, PurchaseHistoryDoc},
         repo as billing_repo, rules,
-        service::{CustomerRef, LineSource, Payment, Sale, SaleOptions},
     },
     catalog::{
         dto::{ItemGroupWire, ItemWire},
@@ -191,8 +191,8 @@ enum Step {
     ItemCreate(NewItem),
     ItemUpdate(ObjectId, bson::Document, Option<ObjectId>, Option<i32>),
     ItemDelete(ObjectId),
-    Invoice(Vec<(Option<ObjectId>, String, i64, Paise)>, Box<Sale>, SaleOptions),
-    Pay(Payment),
+    Invoice(Vec<(Option<ObjectId>, String, i64, Paise)>, Box<Sale>),
+    Pay(RecordPayment),
 }
 
 /// Validate the whole batch up front (400 naming the field; nothing applied).
@@ -325,17 +325,11 @@ fn plan(client_id: ObjectId, b: &V1Batch) -> AppResult<Vec<Step>> {
             method: "cash".into(),
             notes,
             kind: "invoice",
+            // an offline sale: always subtracts stock, part payments accepted, and an item
+            // deactivated online since the device pulled still sells (issue 14)
+            options: SaleOptions::offline(inv.device_time.is_some().then_some(at), device_date, device_ref),
         };
-        let opts = SaleOptions {
-            allow_negative: true,
-            require_full: false,
-            device_time: inv.device_time.is_some().then_some(at),
-            device_date,
-            device_ref,
-            // an item deactivated online since the device pulled still sells (issue 14)
-            allow_inactive: true,
-        };
-        steps.push(Step::Invoice(lines, Box::new(sale), opts));
+        steps.push(Step::Invoice(lines, Box::new(sale)));
     }
     for (i, p) in b.payment.create.iter().enumerate() {
         let f = |x: &str| format!("payment.create[{i}].{x}");
@@ -353,7 +347,7 @@ fn plan(client_id: ObjectId, b: &V1Batch) -> AppResult<Vec<Step>> {
                 }
             },
         };
-        steps.push(Step::Pay(Payment {
+        steps.push(Step::Pay(RecordPayment {
             client_id,
             invoice_id: invoice_id.unwrap_or_default(),
             amount: p.amount,
@@ -439,10 +433,10 @@ pub async fn run(s: &mut ClientSession, ctx: &V1Ctx<'_>) -> AppResult<Value> {
                 ap.delete_item(s, *id).await.map_err(|e| prefixed(e, &p))?;
                 idl.push(id.to_hex());
             }
-            Step::Invoice(lines, sale, opts) => {
+            Step::Invoice(lines, sale) => {
                 let p = format!("invoice.create[{vi}]");
                 vi += 1;
-                if let Some(r) = &opts.device_ref {
+                if let Some(r) = &sale.options.device_ref {
                     let billed =
                         receipts::billed(ctx.state, s, ctx.client_id, &ctx.device_id, std::slice::from_ref(r)).await?;
                     if let Some(first) = billed.get(r) {
@@ -481,8 +475,9 @@ pub async fn run(s: &mut ClientSession, ctx: &V1Ctx<'_>) -> AppResult<Value> {
                 }
                 let mut sale = (**sale).clone();
                 sale.lines = LineSource::Products(resolved);
-                let (inv, payment) = ap.invoice(s, &sale, opts).await.map_err(|e| prefixed(e, &p))?;
-                if let Some(pay) = payment {
+                let issued = ap.invoice(s, &sale).await.map_err(|e| prefixed(e, &p))?;
+                let inv = &issued.invoice;
+                if let Some(pay) = issued.payment {
                     pay_ids.push(pay.to_hex());
                 }
                 for w in &inv.stock_warnings {
@@ -490,7 +485,7 @@ pub async fn run(s: &mut ClientSession, ctx: &V1Ctx<'_>) -> AppResult<Value> {
                     w["invoiceId"] = json!(inv.id.to_hex());
                     warnings.push(w);
                 }
-                if let Some(r) = &opts.device_ref {
+                if let Some(r) = &sale.options.device_ref {
                     let row = receipts::DeviceSale::new(ctx.client_id, &ctx.device_id, r, inv.id, DateTime::now());
                     receipts::record(ctx.state, s, &[row]).await?;
                 }
@@ -500,12 +495,10 @@ pub async fn run(s: &mut ClientSession, ctx: &V1Ctx<'_>) -> AppResult<Value> {
                         "itemName": l.item_name, "price": l.cost_per_unit, "catalogPrice": l.catalog_price,
                     }));
                 }
-                let ids: Vec<ObjectId> = inv.products.iter().filter_map(|l| l.product_id).collect();
-                let filter = doc! { "_id": { "$in": ids }, "clientId": ctx.client_id, "isActive": false };
-                let mut cur = ctx.state.db.collection::<ItemDoc>("items").find(filter).session(&mut *s).await?;
-                while let Some(item) = cur.next(&mut *s).await.transpose()? {
+                for id in &issued.inactive {
+                    let name = inv.products.iter().find(|l| l.product_id == Some(*id)).map(|l| l.item_name.as_str());
                     inactive.push(json!({
-                        "invoiceId": inv.id.to_hex(), "productId": item.id.to_hex(), "itemName": item.name,
+                        "invoiceId": inv.id.to_hex(), "productId": id.to_hex(), "itemName": name,
                     }));
                 }
                 inv_ids.push(inv.id.to_hex());

@@ -433,7 +433,7 @@ pub async fn check_invariants(db: &mongodb::Database, client_ids: &[String]) -> 
             }
             paid_on.insert(id, as_i64(&inv, "paidAmount"));
             if let (Ok(fy), Some(seq)) = (inv.get_str("financialYear"), inv.get("seq").map(|_| as_i64(&inv, "seq"))) {
-                let expect = viveka::billing::service::format_number(fy, seq);
+                let expect = viveka::billing::decide::format_number(fy, seq);
                 if inv.get_str("invoiceNumber").ok() != Some(expect.as_str()) {
                     problems.push(format!(
                         "shop {cid}: invoice {id} number {:?} != {expect}",

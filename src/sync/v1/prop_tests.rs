@@ -135,7 +135,7 @@ fn check_step(s: &Step) -> Result<(), String> {
         }
         Step::ItemUpdate(_, set, _, _) => set.get_i64("price").map_or(true, |p| p >= 0),
         Step::ItemDelete(_) => true,
-        Step::Invoice(lines, sale, _) => {
+        Step::Invoice(lines, sale) => {
             let subtotal: i128 = lines.iter().map(|l| i128::from(l.3.as_i64()) * i128::from(l.2)).sum();
             let total = sale.claimed_total.map(|t| i128::from(t.as_i64()));
             (1..=MAX_INVOICE_LINES).contains(&lines.len())

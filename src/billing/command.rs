@@ -1,0 +1,169 @@
+//! The typed commands of billing's write path: a sale ([`Sale`]) and a payment
+//! ([`RecordPayment`]), whichever door they come through.
+//!
+//! ```text
+//! HTTP  /invoices/generate, generatewithproducts, incomplete-sale ─┐
+//! v1    /api/sync invoice.create[] (sync::v1::plan) ──────────────┼─> Sale ─> repo::load_for_sale ─> decide::sale ─> repo::apply_sale
+//! v2    op invoice.create (sync::ops::parse_action) ──────────────┘          (the v2 bulk push decides against its in-memory World)
+//! HTTP  /invoices/pay, v1 payment.create[], v2 op payment.create ───> RecordPayment ─> repo::load_for_payment ─> decide::payment ─> repo::apply_payment
+//! ```
+//!
+//! A command is checked input (field rules of `billing::rules` already applied by the
+//! door that built it); whether it may happen, and what it changes, is `billing::decide`'s
+//! job. Ids and the clock are not part of a command: the decider receives them.
+
+use bson::{oid::ObjectId, DateTime};
+
+use crate::{billing::model::CartDoc, money::Paise};
+
+/// One line named by a product list: (index in the request, product id, quantity, the
+/// counter price the customer was charged; `None` = the catalog price).
+pub type ProductLine = (usize, ObjectId, i64, Option<Paise>);
+
+/// Where the lines of a sale come from.
+#[derive(Debug, Clone)]
+pub enum LineSource {
+    /// An open cart of the shop (its lines carry their counter prices).
+    Cart(ObjectId),
+    /// A product list (online B20 / incomplete sale, v1 and v2 offline sales).
+    Products(Vec<ProductLine>),
+}
+
+/// Which customer a sale is for.
+#[derive(Debug, Clone)]
+pub enum CustomerRef {
+    /// Nobody (a walk-in; a cart's customer is used when the sale comes from one).
+    None,
+    /// A customer of the shop by id (a foreign or unknown id is refused).
+    Id(ObjectId),
+    /// Get-or-create by phone; `name` is written to a new customer or one still without a
+    /// real name (U9).
+    Phone { phone: String, name: Option<String> },
+}
+
+/// A sale kind: issued and numbered now.
+pub const KIND_INVOICE: &str = "invoice";
+/// A sale kind: Phase 1, recorded with no number until paid in full (seeds 000, 003).
+pub const KIND_INCOMPLETE: &str = "incomplete";
+
+/// A sale to record (online B19/B20/incomplete sale, a v1 `invoice.create` entry, a v2
+/// `invoice.create` operation). Money in paise.
+#[derive(Debug, Clone)]
+pub struct Sale {
+    pub client_id: ObjectId,
+    pub lines: LineSource,
+    pub customer: CustomerRef,
+    /// Name/phone sent with the sale (kept on the invoice even with no customer record).
+    pub customer_name: Option<String>,
+    pub customer_phone: Option<String>,
+    /// A total the client computed: refused when it differs from the server's.
+    pub claimed_total: Option<Paise>,
+    pub paid: Paise,
+    pub tax: Paise,
+    pub discount: Paise,
+    /// Method of the first payment (`billing::model::METHODS`).
+    pub method: String,
+    pub notes: String,
+    /// [`KIND_INVOICE`] (numbered now) or [`KIND_INCOMPLETE`] (numbered when paid in full).
+    pub kind: &'static str,
+    /// How the sale is judged: the shop's settings online, an offline sale's rules otherwise.
+    pub options: SaleOptions,
+}
+
+/// The rules a sale is judged by, and where it happened. [`Default`] is an online sale at
+/// the counter: the shop's settings decide stock and full payment, no device data.
+#[derive(Debug, Clone, Default)]
+pub struct SaleOptions {
+    /// Let stock go below zero (the lines that do are the invoice's `stock_warnings`);
+    /// `None` = the shop's `allowNegativeStock`. An offline sale always subtracts (`Some(true)`).
+    pub allow_negative: Option<bool>,
+    /// Refuse a part-paid `invoice`; `None` = the shop's `requireFullPayment` (for kind
+    /// `invoice` only). Offline sales already happened: `Some(false)`.
+    pub require_full: Option<bool>,
+    /// When the sale happened on the device (already bounded by the caller), kept as
+    /// `deviceTime`; the invoice is dated by `decide::sale_time`. `None` = now.
+    pub device_time: Option<DateTime>,
+    /// The device's India calendar date of the sale when it sent no time (v1 `invoiceDate`,
+    /// already bounded by the caller).
+    pub device_date: Option<chrono::NaiveDate>,
+    /// The device's own reference for the sale, kept on the invoice.
+    pub device_ref: Option<String>,
+    /// Accept lines of items that exist but are deactivated (an offline sale of an item
+    /// deleted online after the device last pulled: the sale happened). Ids that never
+    /// belonged to the shop are still refused. Online sales keep `false`.
+    pub allow_inactive: bool,
+}
+
+impl SaleOptions {
+    /// The rules of an offline sale (v1 `/api/sync`, v2 push): it already happened, so it
+    /// always subtracts stock (even below zero), a part payment is accepted, and an item
+    /// deactivated since the device pulled still sells.
+    pub fn offline(
+        device_time: Option<DateTime>,
+        device_date: Option<chrono::NaiveDate>,
+        device_ref: Option<String>,
+    ) -> Self {
+        SaleOptions {
+            allow_negative: Some(true),
+            require_full: Some(false),
+            device_time,
+            device_date,
+            device_ref,
+            allow_inactive: true,
+        }
+    }
+}
+
+/// A line the sale names, before pricing: (label for errors, item id, quantity, counter
+/// price). The label is `products[i].productId` or `cart line n`.
+pub type Wanted = (String, ObjectId, i64, Option<Paise>);
+
+impl Sale {
+    /// The lines this sale names: the cart's (when it comes from `cart`, the cart as loaded;
+    /// empty without it) or the product list. The one rule the loader (which items to read)
+    /// and the decider (what to price) share.
+    pub fn wanted(&self, cart: Option<&CartDoc>) -> Vec<Wanted> {
+        match &self.lines {
+            LineSource::Cart(_) => cart
+                .map(|c| {
+                    c.lines
+                        .iter()
+                        .enumerate()
+                        .map(|(i, l)| {
+                            (format!("cart line {}", i + 1), l.item_id, l.quantity, Some(l.unit_price_snapshot))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            LineSource::Products(p) => {
+                p.iter().map(|(i, id, q, price)| (format!("products[{i}].productId"), *id, *q, *price)).collect()
+            }
+        }
+    }
+
+    /// The customer the sale is for: the one it names, else its cart's (by id, else by the
+    /// cart's phone with the sale's name).
+    pub fn customer_ref(&self, cart: Option<&CartDoc>) -> CustomerRef {
+        match (&self.customer, cart) {
+            (CustomerRef::None, Some(c)) => match (c.client_customer_id, &c.client_customer_phone) {
+                (Some(id), _) => CustomerRef::Id(id),
+                (None, Some(p)) => CustomerRef::Phone { phone: p.clone(), name: self.customer_name.clone() },
+                (None, None) => CustomerRef::None,
+            },
+            (other, _) => other.clone(),
+        }
+    }
+}
+
+/// A payment on an invoice (online B22, a v1 `payment.create` entry, a v2 `payment.create`
+/// operation). `amount` is already checked positive and within `limits::MAX_INVOICE`.
+#[derive(Debug, Clone)]
+pub struct RecordPayment {
+    pub client_id: ObjectId,
+    pub invoice_id: ObjectId,
+    pub amount: Paise,
+    pub method: String,
+    pub note: String,
+    /// When the payment was taken on the device (bounded by the caller); `None` = now.
+    pub paid_at: Option<DateTime>,
+}

@@ -1,0 +1,661 @@
+//! The rules of a sale and of a payment, as pure functions: no I/O, no clock, no
+//! randomness. `now` and the ids are inputs; the current documents are inputs; the result is
+//! a plan (data) or a typed [`Refusal`].
+//!
+//! Every door calls these: the online routes and v1 `/api/sync` through
+//! `billing::service` (load -> decide -> `billing::repo::apply_*`), the v2 bulk push
+//! (`sync::bulk`) against its in-memory view of the batch. A rule lives here once, so the
+//! three paths cannot drift (issue 14).
+
+use std::collections::HashMap;
+
+use bson::{oid::ObjectId, DateTime};
+
+use crate::{
+    billing::{
+        command::{CustomerRef, RecordPayment, Sale, Wanted, KIND_INCOMPLETE, KIND_INVOICE},
+        model::*,
+    },
+    catalog::{
+        model::ItemDoc,
+        stock::{Reason, StockMovement},
+    },
+    changelog::{CUSTOMERS, INVOICES, ITEMS, PAYMENTS},
+    customer::model::CustomerDoc,
+    error::{code, AppError},
+    money::Paise,
+    time,
+};
+
+/// Invoices are due this many days after the invoice date.
+pub const DUE_DAYS: i64 = 30;
+
+/// The name a customer created without one carries (never written over a real name).
+pub const PLACEHOLDER_NAME: &str = "clientCustomer";
+
+/// Why a sale or payment is refused. Online it answers exactly the status, code and message
+/// of [`AppError::from`]; a push answers [`Refusal::message`] (`rejected`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// 400 `VALIDATION`, one `"<field>: <problem>"` per failed field.
+    Invalid(Vec<String>),
+    /// 400: the cart is not an open cart of the shop.
+    CartNotFound,
+    /// 409 `CONFLICT`: the cart was already invoiced (a second claim).
+    CartInvoiced,
+    /// 400: the cart has no lines.
+    CartEmpty,
+    /// 400: the shop requires full payment (`requireFullPayment`) and the sale is part-paid.
+    FullPaymentRequired,
+    /// 409 `INSUFFICIENT_STOCK`: these items (names) have too little stock and the shop
+    /// does not allow negative stock.
+    InsufficientStock(Vec<String>),
+    /// 400: the payment names no invoice of the shop.
+    InvoiceNotFound,
+    /// 409 `CONFLICT`: the invoice changed between the read and the guarded write (a race
+    /// the repository detects; retry).
+    InvoiceChanged,
+}
+
+impl Refusal {
+    fn field(field: &str, text: impl std::fmt::Display) -> Self {
+        Refusal::Invalid(vec![format!("{field}: {text}")])
+    }
+
+    /// The text a push answers for it (`reason` of a `rejected` operation): the field
+    /// problems joined by `; `, else the message online would answer.
+    pub fn message(&self) -> String {
+        match AppError::from(self.clone()) {
+            AppError::Validation(v) => v.join("; "),
+            other => other.to_string(),
+        }
+    }
+}
+
+impl From<Refusal> for AppError {
+    fn from(r: Refusal) -> Self {
+        match r {
+            Refusal::Invalid(v) => AppError::Validation(v),
+            Refusal::CartNotFound => AppError::bad_request("Invoice generation failed: cart not found"),
+            Refusal::CartInvoiced => {
+                AppError::conflict(code::CONFLICT, "Invoice generation failed: this cart was already invoiced")
+            }
+            Refusal::CartEmpty => AppError::bad_request("Invoice generation failed: cart has no items"),
+            Refusal::FullPaymentRequired => AppError::bad_request(
+                "Invoice generation failed: this shop requires full payment; record a part-paid sale with /api/business/invoices/incomplete-sale",
+            ),
+            Refusal::InsufficientStock(names) => {
+                AppError::conflict("INSUFFICIENT_STOCK", format!("Not enough stock for: {}", names.join(", ")))
+            }
+            Refusal::InvoiceNotFound => AppError::bad_request("Payment failed: invoice not found"),
+            Refusal::InvoiceChanged => AppError::conflict(code::CONFLICT, "Payment failed: the invoice changed; retry"),
+        }
+    }
+}
+
+/// A field error of a shared rule (`limits`, `validate`) as a refusal.
+fn refused(e: AppError) -> Refusal {
+    match e {
+        AppError::Validation(v) => Refusal::Invalid(v),
+        other => Refusal::Invalid(vec![other.to_string()]),
+    }
+}
+
+// ------------------------------------------------------------------ sale
+
+/// The shop's settings a sale is judged by (`clientSettings.billing`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ShopRules {
+    pub allow_negative_stock: bool,
+    pub require_full_payment: bool,
+}
+
+/// The current documents a sale is decided on (loaded by `repo::load_for_sale` online and
+/// for v1, taken from the batch's in-memory view in the v2 push).
+pub struct SaleInputs<'a> {
+    /// The cart the sale names (`LineSource::Cart`), as read; `None` = not the shop's.
+    pub cart: Option<&'a CartDoc>,
+    /// The shop's items among those the lines name (any active state), with their stock now.
+    pub items: &'a HashMap<ObjectId, ItemDoc>,
+    /// Names of the items' groups.
+    pub groups: &'a HashMap<ObjectId, String>,
+    /// The customer of [`Sale::customer_ref`]: the one with that id, or with that phone
+    /// (`None` = unknown id, or a phone not yet a customer).
+    pub customer: Option<&'a CustomerDoc>,
+    pub shop: ShopRules,
+}
+
+/// One stock change of a plan: `delta` units of `item`. Without `below_zero` the
+/// repository keeps the guard `stock >= -delta` (a concurrent sale is still refused 409).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StockMove {
+    pub item: ObjectId,
+    pub delta: i64,
+    pub below_zero: bool,
+}
+
+/// What a sale does to its customer.
+#[derive(Debug, Clone)]
+pub enum CustomerEffect {
+    /// An existing customer: dues move by `dues` (the unpaid part), `lastPurchaseAt` becomes
+    /// at least `purchased_at` (the sale time), and `name` is written when the stored one is
+    /// still a placeholder.
+    Existing { id: ObjectId, dues: Paise, purchased_at: DateTime, name: Option<String> },
+    /// A customer first seen with this sale (by phone), dues and purchase time included.
+    New(Box<CustomerDoc>),
+}
+
+impl CustomerEffect {
+    /// The customer's id.
+    pub fn id(&self) -> ObjectId {
+        match self {
+            CustomerEffect::Existing { id, .. } => *id,
+            CustomerEffect::New(c) => c.id,
+        }
+    }
+}
+
+/// Everything a sale writes, as data (`repo::apply_sale` writes it in one transaction; the
+/// v2 push folds it into its batch).
+#[derive(Debug, Clone)]
+pub struct SalePlan {
+    /// The invoice, not yet numbered (`stock_warnings` filled: the lines that leave stock
+    /// below zero).
+    pub invoice: InvoiceDoc,
+    /// `Some(financial year)`: take the next consecutive number of that year when applying
+    /// (kind `invoice`); `None` for an incomplete sale.
+    pub number_in: Option<String>,
+    /// The payment taken with the sale (when something was paid).
+    pub first_payment: Option<PaymentDoc>,
+    /// The cart to claim (open -> invoiced), when the sale comes from one.
+    pub cart: Option<ObjectId>,
+    pub moves: Vec<StockMove>,
+    /// The records of `moves` (`stockmovements`).
+    pub movements: Vec<StockMovement>,
+    pub customer: Option<CustomerEffect>,
+    /// The purchase history row (a finalized sale with a customer).
+    pub history: Option<PurchaseHistoryDoc>,
+    /// Items of the lines that are deactivated (an offline sale accepted with them: flagged).
+    pub inactive: Vec<ObjectId>,
+}
+
+impl SalePlan {
+    /// The synced documents the plan writes, for the change log: (collection, id, deleted).
+    pub fn changes(&self) -> Vec<(&'static str, ObjectId, bool)> {
+        let mut out = vec![(INVOICES, self.invoice.id, false)];
+        out.extend(self.first_payment.as_ref().map(|p| (PAYMENTS, p.id, false)));
+        out.extend(self.moves.iter().map(|m| (ITEMS, m.item, false)));
+        out.extend(self.customer.as_ref().map(|c| (CUSTOMERS, c.id(), false)));
+        out
+    }
+}
+
+/// Decide a sale: the cart must be open and hold lines; every line an (active, unless the
+/// sale allows otherwise) item of the shop; the lines priced at the counter price when
+/// sent, else the catalog price (a difference is recorded as `priceOverridden` beside the
+/// catalog price); the total computed here (a claimed total must match, paid <= total, full
+/// payment when the shop requires it); stock moves by each line (refused 409 when the shop
+/// keeps stock non-negative, else flagged in `stock_warnings`), within +-`limits::MAX_UNITS`;
+/// the customer resolved (by id, else get-or-create by phone); dated by [`sale_time`].
+/// `ids` gives every new document its id.
+pub fn sale(
+    cmd: &Sale,
+    inputs: &SaleInputs<'_>,
+    now: DateTime,
+    ids: &mut impl FnMut() -> ObjectId,
+) -> Result<SalePlan, Refusal> {
+    let opts = &cmd.options;
+    // 1. the lines
+    let cart = match &cmd.lines {
+        crate::billing::command::LineSource::Cart(id) => {
+            let c = inputs.cart.filter(|c| c.id == *id && c.client_id == cmd.client_id);
+            match c {
+                None => return Err(Refusal::CartNotFound),
+                Some(c) if c.status == CART_INVOICED => return Err(Refusal::CartInvoiced),
+                Some(c) if c.status != CART_OPEN => return Err(Refusal::CartNotFound),
+                Some(c) if c.lines.is_empty() => return Err(Refusal::CartEmpty),
+                Some(c) => Some(c),
+            }
+        }
+        crate::billing::command::LineSource::Products(_) => None,
+    };
+    let wanted = cmd.wanted(cart);
+
+    // 2. priced from the catalog, 3. the total computed by the server
+    let (lines, subtotal) = price_lines(&wanted, inputs.items, inputs.groups, opts.allow_inactive)?;
+    let require_full = opts.require_full.unwrap_or(inputs.shop.require_full_payment && cmd.kind == KIND_INVOICE);
+    let total = sale_total(cmd, subtotal, require_full)?;
+
+    // 4. the customer: (as the invoice sees it, None = new else the name to write)
+    let known: Option<(CustomerDoc, Option<Option<String>>)> = match cmd.customer_ref(cart) {
+        CustomerRef::None => None,
+        CustomerRef::Id(id) => Some((
+            inputs
+                .customer
+                .filter(|c| c.id == id)
+                .ok_or_else(|| Refusal::field("clientCustomerId", "is not a customer of this shop"))?
+                .clone(),
+            Some(None),
+        )),
+        CustomerRef::Phone { phone, name } => match inputs.customer.filter(|c| c.phone_number == phone) {
+            Some(c) => {
+                let rename = name.filter(|_| c.name.is_empty() || c.name == PLACEHOLDER_NAME);
+                let mut c = c.clone();
+                if let Some(n) = &rename {
+                    c.name = n.clone();
+                }
+                Some((c, Some(rename)))
+            }
+            None => {
+                let mut c = CustomerDoc::new(cmd.client_id, &phone, name.as_deref().unwrap_or(PLACEHOLDER_NAME), now);
+                c.id = ids();
+                Some((c, None))
+            }
+        },
+    };
+
+    // 5. the invoice, dated when the sale happened (never later than `now`)
+    let at = sale_time(opts.device_time, opts.device_date, now);
+    let mut inv = build_invoice(Draft {
+        id: ids(),
+        sale: cmd,
+        customer: known.as_ref().map(|(c, _)| c),
+        lines,
+        subtotal,
+        total,
+        at,
+        now,
+        cart_id: cart.map(|c| c.id),
+        device_ref: opts.device_ref.clone(),
+        device_time: opts.device_time,
+    });
+
+    // 6. stock: each line in order, from the stock as read
+    let below_zero = opts.allow_negative.unwrap_or(inputs.shop.allow_negative_stock);
+    let mut level: HashMap<ObjectId, i64> = HashMap::new();
+    let (mut moves, mut movements, mut short, mut inactive) = (vec![], vec![], vec![], vec![]);
+    for l in &inv.products {
+        let Some(item) = l.product_id.and_then(|p| inputs.items.get(&p)) else { continue };
+        let before = level.get(&item.id).copied().unwrap_or(item.stock);
+        let after = crate::limits::stock_after(before, -l.quantity)
+            .ok_or_else(|| refused(crate::limits::stock_out_of_range(&l.item_name)))?;
+        if after < 0 {
+            if !below_zero {
+                short.push(l.item_name.clone());
+            } else {
+                inv.stock_warnings.push(StockWarning {
+                    product_id: item.id.to_hex(),
+                    item_name: l.item_name.clone(),
+                    quantity: l.quantity,
+                    stock: after,
+                });
+            }
+        }
+        level.insert(item.id, after);
+        if !item.is_active && !inactive.contains(&item.id) {
+            inactive.push(item.id);
+        }
+        moves.push(StockMove { item: item.id, delta: -l.quantity, below_zero });
+        movements.push(StockMovement {
+            id: ids(),
+            client_id: cmd.client_id,
+            item_id: item.id,
+            delta: -l.quantity,
+            reason: Reason::Sale,
+            ref_id: Some(inv.id),
+            at: now,
+        });
+    }
+    if !short.is_empty() {
+        return Err(Refusal::InsufficientStock(short));
+    }
+
+    // 7. the customer's dues (the unpaid part) and the purchase history
+    let pending = inv.total_amount.checked_sub(inv.paid_amount).unwrap_or_default();
+    let customer = match known {
+        None => None,
+        // first seen with this sale: its dues start at the unpaid part
+        Some((mut c, None)) => {
+            c.outstanding_balance = pending;
+            c.last_purchase_at = Some(at);
+            Some(CustomerEffect::New(Box::new(c)))
+        }
+        Some((c, Some(rename))) => {
+            if c.outstanding_balance.checked_add(pending).is_none() {
+                return Err(Refusal::field("clientCustomerId", "the customer's dues would overflow"));
+            }
+            Some(CustomerEffect::Existing { id: c.id, dues: pending, purchased_at: at, name: rename })
+        }
+    };
+    let history = match &customer {
+        Some(c) if inv.is_finalized => Some(history(&inv, c.id(), at, ids())),
+        _ => None,
+    };
+    let first_payment = first_payment(&inv, &cmd.method, now, ids);
+    let number_in = (cmd.kind == KIND_INVOICE).then(|| time::financial_year(at));
+    Ok(SalePlan {
+        invoice: inv,
+        number_in,
+        first_payment,
+        cart: cart.map(|c| c.id),
+        moves,
+        movements,
+        customer,
+        history,
+        inactive,
+    })
+}
+
+/// Every wanted line must be an active item of the client (`items` holds the client's
+/// items that were found); with `allow_inactive` (offline sales, issue 14) an item of the
+/// shop that was deactivated is accepted, only ids that never belonged to the shop are
+/// refused.
+pub fn check_items(wanted: &[Wanted], items: &HashMap<ObjectId, ItemDoc>, allow_inactive: bool) -> Result<(), Refusal> {
+    let missing: Vec<String> = wanted
+        .iter()
+        .filter(|(_, id, _, _)| !items.get(id).is_some_and(|i| i.is_active || allow_inactive))
+        .map(|(label, _, _, _)| format!("{label}: is not an active item of this shop"))
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(Refusal::Invalid(missing))
+    }
+}
+
+/// Price the lines ([`check_items`] first): the counter price when given, else the catalog
+/// price; the group name is snapshotted. Returns the lines and the subtotal (checked
+/// arithmetic). A line above `limits::MAX_LINE` or a subtotal above `limits::MAX_INVOICE`
+/// is refused.
+pub fn price_lines(
+    wanted: &[Wanted],
+    items: &HashMap<ObjectId, ItemDoc>,
+    groups: &HashMap<ObjectId, String>,
+    allow_inactive: bool,
+) -> Result<(Vec<InvoiceLine>, Paise), Refusal> {
+    check_items(wanted, items, allow_inactive)?;
+    let mut lines = Vec::with_capacity(wanted.len());
+    let mut subtotal = Paise::ZERO;
+    for (label, id, qty, price) in wanted {
+        let item = items.get(id).ok_or_else(|| Refusal::field(label, "is not an active item of this shop"))?;
+        let unit = price.unwrap_or(item.price);
+        let line_total = crate::limits::line_total(unit, *qty)
+            .ok_or_else(|| Refusal::field(label, crate::limits::line_too_large()))?;
+        subtotal = subtotal.checked_add(line_total).filter(|t| *t <= crate::limits::MAX_INVOICE).ok_or_else(|| {
+            Refusal::field("products", format!("the subtotal {}", crate::limits::invoice_too_large()))
+        })?;
+        lines.push(InvoiceLine {
+            product_id: Some(*id),
+            item_name: item.name.clone(),
+            item_group: item.group_id.and_then(|g| groups.get(&g).cloned()).unwrap_or_default(),
+            cost_per_unit: unit,
+            quantity: *qty,
+            line_total,
+            price_overridden: unit != item.price,
+            catalog_price: item.price,
+        });
+    }
+    Ok((lines, subtotal))
+}
+
+/// The total of a sale, computed by the server: a client total that disagrees, a payment
+/// above the total, or a part payment where the shop requires full payment is refused.
+pub fn sale_total(sale: &Sale, subtotal: Paise, require_full: bool) -> Result<Paise, Refusal> {
+    let mut e = crate::validate::Errors::new();
+    crate::limits::amount(&mut e, "totalTax", sale.tax);
+    crate::limits::amount(&mut e, "totalDiscount", sale.discount);
+    crate::limits::amount(&mut e, "paidAmount", sale.paid);
+    e.finish().map_err(refused)?;
+    let total = subtotal
+        .checked_add(sale.tax)
+        .and_then(|t| t.checked_sub(sale.discount))
+        .ok_or_else(|| Refusal::field("products", "amounts are too large"))?;
+    if total > crate::limits::MAX_INVOICE {
+        return Err(Refusal::field("totalAmount", crate::limits::invoice_too_large()));
+    }
+    if total.is_negative() {
+        return Err(Refusal::field("totalDiscount", "cannot exceed the subtotal plus tax"));
+    }
+    if let Some(claimed) = sale.claimed_total {
+        if claimed != total {
+            return Err(Refusal::field(
+                "totalAmount",
+                format!(
+                    "does not match the computed total {total} (subtotal {subtotal} + tax {} - discount {})",
+                    sale.tax, sale.discount
+                ),
+            ));
+        }
+    }
+    if sale.paid > total {
+        return Err(Refusal::field("paidAmount", format!("cannot exceed the total {total}")));
+    }
+    if require_full && sale.paid < total {
+        return Err(Refusal::FullPaymentRequired);
+    }
+    Ok(total)
+}
+
+/// What an invoice is built from (all checks done).
+struct Draft<'a> {
+    id: ObjectId,
+    sale: &'a Sale,
+    customer: Option<&'a CustomerDoc>,
+    lines: Vec<InvoiceLine>,
+    subtotal: Paise,
+    total: Paise,
+    at: DateTime,
+    now: DateTime,
+    cart_id: Option<ObjectId>,
+    device_ref: Option<String>,
+    device_time: Option<DateTime>,
+}
+
+/// When a sale is dated (`generatedAt`; its India date is the `invoiceDate`), the one rule
+/// for online sales, v1 `/api/sync` and v2 push: the device's time when it sent one, but
+/// never later than `now`, the server's receipt time (a device clock 4 minutes fast must
+/// not move a 23:57 sale to the next day); else the device's calendar date when it sent
+/// only that (`time::dated_at`); else `now`.
+pub fn sale_time(device_time: Option<DateTime>, device_date: Option<chrono::NaiveDate>, now: DateTime) -> DateTime {
+    match (device_time, device_date) {
+        (Some(t), _) => time::record_time(t, now),
+        (None, Some(d)) => time::dated_at(d, now),
+        (None, None) => now,
+    }
+}
+
+/// The invoice document of a sale, not yet numbered.
+fn build_invoice(d: Draft<'_>) -> InvoiceDoc {
+    let Draft { id, sale, customer, lines, subtotal, total, at, now, cart_id, device_ref, device_time } = d;
+    let today = time::ist_date(at);
+    let due = today + chrono::Duration::days(DUE_DAYS);
+    let finalized = sale.paid >= total && sale.kind == KIND_INVOICE;
+    InvoiceDoc {
+        id,
+        client_id: sale.client_id,
+        client_customer_id: customer.map(|c| c.id),
+        client_customer_name: sale
+            .customer_name
+            .clone()
+            .filter(|n| !n.is_empty())
+            .or_else(|| customer.map(|c| c.name.clone()).filter(|n| n != PLACEHOLDER_NAME))
+            .unwrap_or_default(),
+        client_customer_phone: sale
+            .customer_phone
+            .clone()
+            .or_else(|| customer.map(|c| c.phone_number.clone()))
+            .unwrap_or_default(),
+        invoice_number: None,
+        financial_year: None,
+        seq: None,
+        kind: sale.kind.to_string(),
+        invoice_date: today.format("%Y-%m-%d").to_string(),
+        due_date: due.format("%Y-%m-%d").to_string(),
+        subtotal,
+        total_tax: sale.tax,
+        total_discount: sale.discount,
+        total_amount: total,
+        paid_amount: sale.paid,
+        previous_balance: customer.map(|c| c.outstanding_balance).unwrap_or_default(),
+        status: if finalized { STATUS_PAID } else { status_for(sale.paid, total) }.to_string(),
+        is_finalized: finalized,
+        products: lines,
+        notes: sale.notes.clone(),
+        cart_id,
+        source: if cart_id.is_some() { "cart" } else { "products" }.to_string(),
+        generated_at: at,
+        finalized_at: finalized.then_some(at),
+        device_ref,
+        device_time,
+        created_at: now,
+        updated_at: now,
+        version: 0,
+        stock_warnings: vec![],
+    }
+}
+
+/// The payment taken with the sale, if anything was paid (dated with the invoice).
+fn first_payment(
+    inv: &InvoiceDoc,
+    method: &str,
+    now: DateTime,
+    ids: &mut impl FnMut() -> ObjectId,
+) -> Option<PaymentDoc> {
+    inv.paid_amount.is_positive().then(|| PaymentDoc {
+        id: ids(),
+        client_id: inv.client_id,
+        invoice_id: inv.id,
+        amount: inv.paid_amount,
+        method: method.to_string(),
+        note: "Initial payment at invoice generation".into(),
+        paid_at: inv.generated_at,
+        device_time: inv.device_time,
+        created_at: now,
+        updated_at: now,
+        version: 0,
+    })
+}
+
+fn history(inv: &InvoiceDoc, customer: ObjectId, at: DateTime, id: ObjectId) -> PurchaseHistoryDoc {
+    PurchaseHistoryDoc {
+        id,
+        client_id: inv.client_id,
+        client_customer_id: customer,
+        client_customer_phone: inv.client_customer_phone.clone(),
+        invoice_id: inv.id,
+        total_amount: inv.total_amount,
+        purchased_at: at,
+        version: 0,
+    }
+}
+
+/// `INV/26-27/00042`: consecutive per client per financial year (India time), 16 characters
+/// at most (GST rule 46).
+pub fn format_number(fy: &str, seq: i64) -> String {
+    format!("INV/{fy}/{seq:05}")
+}
+
+/// Give a planned invoice its consecutive number `seq` of financial year `fy` (taken from
+/// the counter when the plan is applied).
+pub fn number(inv: &mut InvoiceDoc, fy: &str, seq: i64) {
+    inv.invoice_number = Some(format_number(fy, seq));
+    inv.financial_year = Some(fy.to_string());
+    inv.seq = Some(seq);
+}
+
+// ------------------------------------------------------------------ payment
+
+/// The current documents a payment is decided on.
+pub struct PaymentInputs<'a> {
+    /// The invoice it pays, as read (`None` = not an invoice of the shop).
+    pub invoice: Option<&'a InvoiceDoc>,
+}
+
+/// Everything a payment writes, as data.
+#[derive(Debug, Clone)]
+pub struct PaymentPlan {
+    pub payment: PaymentDoc,
+    /// The invoice after the payment (paid amount, status, finalisation; when the payment
+    /// completes an incomplete sale: kind `invoice`, dated today, number in `number_in`).
+    pub invoice: InvoiceDoc,
+    /// The paid amount the invoice had when decided: the guard of the write (a concurrent
+    /// payment makes it match nothing: never an overpayment).
+    pub paid_before: Paise,
+    /// `Some(financial year)`: the payment completes an incomplete sale, which takes the next
+    /// number of that year (the year of `now`) when applied.
+    pub number_in: Option<String>,
+    /// The invoice's customer and the move of their dues (negative).
+    pub customer: Option<(ObjectId, Paise)>,
+    /// The purchase history row, when the payment completes the invoice of a customer.
+    pub history: Option<PurchaseHistoryDoc>,
+}
+
+impl PaymentPlan {
+    /// The synced documents the plan writes, for the change log.
+    pub fn changes(&self) -> Vec<(&'static str, ObjectId, bool)> {
+        let mut out = vec![(PAYMENTS, self.payment.id, false), (INVOICES, self.invoice.id, false)];
+        out.extend(self.customer.map(|(c, _)| (CUSTOMERS, c, false)));
+        out
+    }
+}
+
+/// Decide a payment: the invoice must be the shop's, not settled, and the amount at most
+/// what is due. It is dated by the device time (never later than `now`, the receipt time)
+/// but never before its invoice (`generatedAt`). The payment that completes the invoice
+/// finalises it, writes the purchase history, and numbers an incomplete sale.
+pub fn payment(
+    cmd: &RecordPayment,
+    inputs: &PaymentInputs<'_>,
+    now: DateTime,
+    ids: &mut impl FnMut() -> ObjectId,
+) -> Result<PaymentPlan, Refusal> {
+    let inv = inputs.invoice.filter(|i| i.id == cmd.invoice_id && i.client_id == cmd.client_id);
+    let Some(inv) = inv else { return Err(Refusal::InvoiceNotFound) };
+    let due = inv.total_amount.checked_sub(inv.paid_amount).unwrap_or_default();
+    if inv.is_finalized || cmd.amount > due {
+        return Err(Refusal::field("amount", format!("exceeds the outstanding balance {due}")));
+    }
+    let paid_at = cmd.paid_at.map_or(now, |t| time::record_time(t, now)).max(inv.generated_at);
+    let payment = PaymentDoc {
+        id: ids(),
+        client_id: cmd.client_id,
+        invoice_id: inv.id,
+        amount: cmd.amount,
+        method: cmd.method.clone(),
+        note: cmd.note.clone(),
+        paid_at,
+        device_time: cmd.paid_at,
+        created_at: now,
+        updated_at: now,
+        version: 0,
+    };
+    let mut after = inv.clone();
+    // within the total (checked above), so it cannot overflow
+    after.paid_amount = inv.paid_amount.checked_add(cmd.amount).unwrap_or(inv.total_amount);
+    after.is_finalized = after.paid_amount >= after.total_amount;
+    after.status = status_for(after.paid_amount, after.total_amount).to_string();
+    after.finalized_at = after.is_finalized.then_some(now);
+    after.updated_at = now;
+    after.version += 1;
+    let number_in = (after.is_finalized && after.kind == KIND_INCOMPLETE).then(|| {
+        // numbered = issued: an incomplete sale becomes an invoice of today
+        after.kind = KIND_INVOICE.to_string();
+        after.invoice_date = time::ist_date_string(now);
+        time::financial_year(now)
+    });
+    let history = match after.client_customer_id {
+        Some(c) if after.is_finalized => Some(history(&after, c, now, ids())),
+        _ => None,
+    };
+    Ok(PaymentPlan {
+        paid_before: inv.paid_amount,
+        customer: after.client_customer_id.map(|c| (c, Paise::new(-cmd.amount.as_i64()))),
+        payment,
+        invoice: after,
+        number_in,
+        history,
+    })
+}
+
+#[cfg(test)]
+mod tests;
