@@ -104,3 +104,16 @@ pub async fn append(
     }
     Ok(first + n - 1)
 }
+
+/// The base-version rule of every synced document (docs/sync.md, "Edits"; CouchDB-style
+/// optimistic concurrency): an edit based on version `base` of a document now at `version`
+/// (`__v`, bumped by every edit, not by stock moves or dues) conflicts on the fields it sends
+/// whose current value differs (`differing`), when the document was edited since `base`.
+/// Empty: apply. Without a base the edit applies as sent; a field that already holds the sent
+/// value is no conflict. Called by the deciders of items and customers.
+pub fn stale<F>(version: i32, base: Option<i32>, differing: impl FnOnce() -> Vec<F>) -> Vec<F> {
+    match base {
+        Some(b) if version > b => differing(),
+        _ => Vec::new(),
+    }
+}

@@ -1,6 +1,14 @@
 //! B1-B8: item groups and items (routes, handlers, service, repository), and the shared
 //! stock-move primitive.
+//!
+//! An item write flows one way, whichever door it comes through (online B5/B7/B8, v1
+//! `/api/sync`, v2 push): [`command`] (typed, ids and time as inputs) -> [`decide`] (the
+//! rules, pure) -> [`repo`] (load, and apply the plan with its change-log row in the caller's
+//! transaction; the only BSON). A v2 push folds the plans into its in-memory batch instead
+//! (`sync::bulk`) and writes them together.
 
+pub mod command;
+pub mod decide;
 pub mod dto;
 pub mod handlers;
 pub mod model;

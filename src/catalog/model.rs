@@ -23,7 +23,7 @@ pub struct ItemGroupDoc {
     pub version: i32,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ItemDoc {
     #[serde(rename = "_id")]

@@ -9,7 +9,13 @@ use mongodb::{
 };
 
 use crate::{
-    catalog::model::{ItemDoc, ItemGroupDoc},
+    catalog::{
+        command::ItemPatch,
+        decide::{Folded, ItemPlan, Refs, StockMove},
+        model::{ItemDoc, ItemGroupDoc},
+        stock,
+    },
+    changelog,
     error::{code, is_duplicate_key, AppError},
 };
 
@@ -161,29 +167,160 @@ pub async fn list_items(
     Ok(find.await?.try_collect().await?)
 }
 
-/// `$set` validated catalog fields (plus `updatedAt`) inside the caller's transaction.
-pub async fn update_item(
+// ---------------------------------------------------------------- the write path
+
+/// Load what an item command names besides the item (inside the caller's transaction):
+/// whether `group` is one of the shop's, how many of `dealers` are its dealers.
+pub async fn load_refs(
+    db: &Database,
+    s: &mut ClientSession,
+    client_id: ObjectId,
+    group: Option<ObjectId>,
+    dealers: &[ObjectId],
+) -> Result<Refs, AppError> {
+    let group_found = match group {
+        Some(g) => group_exists(db, &mut *s, client_id, g).await?,
+        None => true,
+    };
+    let dealers_found =
+        if dealers.is_empty() { 0 } else { count_dealers(db, &mut *s, client_id, dealers).await? as usize };
+    Ok(Refs { group_found, dealers_found })
+}
+
+/// The `$set` of the fields an edit sends (stored names; money in paise).
+pub fn patch_set(p: &ItemPatch) -> Document {
+    let mut set = Document::new();
+    if let Some(v) = &p.name {
+        set.insert("name", v.as_str());
+    }
+    if let Some(v) = p.price {
+        set.insert("price", v.as_i64());
+    }
+    if let Some(v) = p.low_stock_quantity {
+        set.insert("lowStockQuantity", v);
+    }
+    if let Some(v) = &p.unit {
+        set.insert("unit", v.as_str());
+    }
+    if let Some(v) = &p.description {
+        set.insert("description", v.as_str());
+    }
+    if let Some(v) = p.group_id {
+        set.insert("groupId", v.map_or(Bson::Null, Bson::ObjectId));
+    }
+    if let Some(v) = &p.dealer_ids {
+        set.insert("dealerIds", v.clone());
+    }
+    set
+}
+
+fn changed_meanwhile() -> AppError {
+    AppError::conflict(code::CONFLICT, "The item changed meanwhile; please retry")
+}
+
+/// Apply a stock move of a plan through the shared primitive (guarded, recorded).
+async fn move_stock(db: &Database, s: &mut ClientSession, client_id: ObjectId, m: &StockMove) -> Result<(), AppError> {
+    let mv = stock::Move {
+        client_id,
+        item_id: m.item_id,
+        delta: m.delta,
+        allow_negative: true,
+        reason: m.reason,
+        ref_id: None,
+    };
+    match stock::apply(db, s, &mv).await? {
+        stock::Moved::Done => Ok(()),
+        stock::Moved::OutOfRange => Err(crate::limits::stock_out_of_range("stock")),
+        _ => Err(changed_meanwhile()),
+    }
+}
+
+/// Write `plan` inside the caller's transaction (the update is guarded by the version it was
+/// decided on) WITHOUT the change log; returns the change-log row it needs, for a caller that
+/// appends the rows of several writes at once (v1 `/api/sync`).
+pub async fn write(
+    db: &Database,
+    s: &mut ClientSession,
+    plan: &ItemPlan,
+) -> Result<(&'static str, ObjectId, bool), AppError> {
+    let after = plan.after();
+    let (client_id, id) = (after.client_id, after.id);
+    match plan {
+        ItemPlan::Insert { item, opening } => {
+            // opening stock enters through the shared primitive, so it is recorded too
+            let doc = ItemDoc { stock: 0, ..item.clone() };
+            insert_item(db, s, &doc).await?;
+            if let Some(m) = opening {
+                move_stock(db, s, client_id, m).await?;
+            }
+        }
+        ItemPlan::Update { version, patch, stock, after } => {
+            let mut set = patch_set(patch);
+            set.insert("updatedAt", after.updated_at);
+            let r = items(db)
+                .update_one(
+                    doc! { "_id": id, "clientId": client_id, "__v": version },
+                    doc! { "$set": set, "$inc": { "__v": 1 } },
+                )
+                .session(&mut *s)
+                .await?;
+            if r.matched_count != 1 {
+                return Err(changed_meanwhile());
+            }
+            if let Some(m) = stock {
+                move_stock(db, s, client_id, m).await?;
+            }
+        }
+        ItemPlan::Deactivate { version, after } => {
+            let r = items(db)
+                .update_one(
+                    doc! { "_id": id, "clientId": client_id, "__v": version },
+                    doc! { "$set": { "isActive": false, "updatedAt": after.updated_at }, "$inc": { "__v": 1 } },
+                )
+                .session(&mut *s)
+                .await?;
+            if r.matched_count != 1 {
+                return Err(changed_meanwhile());
+            }
+        }
+    }
+    Ok(plan.change())
+}
+
+/// Apply `plan` inside the caller's transaction: the guarded writes and, in the same
+/// transaction, the change-log row the pull reads (a delete is logged as `deleted: true`).
+pub async fn apply(db: &Database, s: &mut ClientSession, plan: &ItemPlan) -> Result<(), AppError> {
+    let change = write(db, s, plan).await?;
+    changelog::append(db, s, plan.after().client_id, &[change]).await?;
+    Ok(())
+}
+
+/// Insert the items a push created (one round trip; their opening stock is recorded by the
+/// caller's movements).
+pub async fn insert_many(db: &Database, s: &mut ClientSession, new: &[&ItemDoc]) -> Result<(), AppError> {
+    if !new.is_empty() {
+        items(db).insert_many(new.iter().copied()).session(s).await?;
+    }
+    Ok(())
+}
+
+/// Write the folded edits of one existing item in a push (one update: the fields sent,
+/// deactivation, stock by its delta, `__v` by the number of edits). `false`: the item is not
+/// there any more.
+pub async fn write_folded(
     db: &Database,
     s: &mut ClientSession,
     client_id: ObjectId,
     id: ObjectId,
-    mut set: Document,
-) -> Result<Option<ItemDoc>, AppError> {
-    set.insert("updatedAt", DateTime::now());
-    Ok(items(db)
-        .find_one_and_update(doc! { "_id": id, "clientId": client_id }, doc! { "$set": set, "$inc": { "__v": 1 } })
-        .return_document(ReturnDocument::After)
-        .session(s)
-        .await?)
-}
-
-/// Soft delete (idempotent). `false` when the item is not this client's.
-pub async fn deactivate_item(db: &Database, client_id: ObjectId, id: ObjectId) -> Result<bool, AppError> {
-    let r = items(db)
-        .update_one(
-            doc! { "_id": id, "clientId": client_id },
-            doc! { "$set": { "isActive": false, "updatedAt": DateTime::now() } },
-        )
-        .await?;
-    Ok(r.matched_count > 0)
+    f: &Folded,
+    now: DateTime,
+) -> Result<bool, AppError> {
+    let mut set = patch_set(&f.patch);
+    if f.deactivated {
+        set.insert("isActive", false);
+    }
+    set.insert("updatedAt", now);
+    let update = doc! { "$set": set, "$inc": { "stock": f.stock_delta, "__v": f.edits } };
+    let r = items(db).update_one(doc! { "_id": id, "clientId": client_id }, update).session(s).await?;
+    Ok(r.matched_count == 1)
 }

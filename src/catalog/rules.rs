@@ -6,10 +6,13 @@
 //! Every function adds its complaints to `e` under `<prefix><field>` (the online routes pass
 //! `""`, v1 passes `item.create[i].`), so each path keeps its own error paths.
 
-use bson::{oid::ObjectId, Bson, DateTime, Document};
+use bson::{oid::ObjectId, DateTime};
 
 use crate::{
-    catalog::model::{ItemDoc, UNITS},
+    catalog::{
+        command::ItemPatch,
+        model::{ItemDoc, UNITS},
+    },
     money::Paise,
     validate::Errors,
 };
@@ -99,10 +102,10 @@ pub struct NewItem {
 }
 
 impl NewItem {
-    /// The item document, active, with this opening stock.
-    pub fn doc(&self, client_id: ObjectId, stock: i64, now: DateTime) -> ItemDoc {
+    /// The item document `id`, active, with this opening stock.
+    pub fn doc(&self, id: ObjectId, client_id: ObjectId, stock: i64, now: DateTime) -> ItemDoc {
         ItemDoc {
-            id: ObjectId::new(),
+            id,
             client_id,
             group_id: self.group_id,
             name: self.name.clone(),
@@ -154,11 +157,9 @@ pub fn new_item(e: &mut Errors, prefix: &str, i: &ItemInput<'_>) -> NewItem {
 /// An edit of an existing item, checked by [`item_edit`].
 #[derive(Debug, Clone, Default)]
 pub struct ItemEdit {
-    /// `$set` of the catalog fields sent (`name`, `price`, `lowStockQuantity`, `unit`,
-    /// `description`, `groupId`); never `stock`.
-    pub set: Document,
-    /// The group named (to check it is one of the shop's).
-    pub group: Option<ObjectId>,
+    /// The catalog fields sent (`name`, `price`, `lowStockQuantity`, `unit`, `description`,
+    /// `groupId`); never `stock`.
+    pub patch: ItemPatch,
     /// The absolute stock sent, checked (only the online route applies it; sync moves stock
     /// by deltas).
     pub stock: Option<i64>,
@@ -167,12 +168,10 @@ pub struct ItemEdit {
 /// Check an edit: every field sent obeys the same rule as in [`new_item`].
 pub fn item_edit(e: &mut Errors, prefix: &str, i: &ItemInput<'_>) -> ItemEdit {
     let mut out = ItemEdit::default();
-    if let Some(n) = i.name {
-        out.set.insert("name", item_name(e, prefix, n));
-    }
+    out.patch.name = i.name.map(|n| item_name(e, prefix, n));
     if let Some(p) = i.price {
         price(e, prefix, p);
-        out.set.insert("price", p.as_i64());
+        out.patch.price = Some(p);
     }
     if let Some(s) = i.stock {
         count(e, prefix, "stock", s);
@@ -180,23 +179,29 @@ pub fn item_edit(e: &mut Errors, prefix: &str, i: &ItemInput<'_>) -> ItemEdit {
     }
     if let Some(l) = i.low_stock_quantity {
         count(e, prefix, "lowStockQuantity", l);
-        out.set.insert("lowStockQuantity", l);
+        out.patch.low_stock_quantity = Some(l);
     }
-    if let Some(u) = i.unit {
-        out.set.insert("unit", unit(e, prefix, u));
-    }
-    if let Some(d) = i.description {
-        out.set.insert("description", description(e, prefix, d));
-    }
-    match group_ref(e, prefix, i.group_id) {
-        None => {}
-        Some(None) => {
-            out.set.insert("groupId", Bson::Null);
+    out.patch.unit = i.unit.map(|u| unit(e, prefix, u));
+    out.patch.description = i.description.map(|d| description(e, prefix, d));
+    out.patch.group_id = group_ref(e, prefix, i.group_id);
+    out
+}
+
+/// `dealerIds` (online only): 24-hex ids, no duplicates, at most 100 (whether they are the
+/// shop's dealers is checked against the database by the caller).
+pub fn dealer_ids(e: &mut Errors, ids: &[String]) -> Vec<ObjectId> {
+    let mut out = Vec::with_capacity(ids.len());
+    for (i, s) in ids.iter().enumerate() {
+        if let Some(id) = e.oid(&format!("dealerIds.{i}"), s) {
+            if out.contains(&id) {
+                e.add(&format!("dealerIds.{i}"), "is a duplicate");
+            } else {
+                out.push(id);
+            }
         }
-        Some(Some(g)) => {
-            out.set.insert("groupId", g);
-            out.group = Some(g);
-        }
+    }
+    if ids.len() > 100 {
+        e.add("dealerIds", "must have at most 100 entries");
     }
     out
 }

@@ -4,11 +4,12 @@ use bson::{oid::ObjectId, DateTime, Document};
 
 use crate::{
     catalog::{
+        command::{CreateItem, DeleteItem, UpdateItem},
+        decide::{self, Refusal},
         dto::{CreateGroupRequest, CreateItemRequest, ListItemsQuery, UpdateGroupRequest, UpdateItemRequest},
         model::{ItemDoc, ItemGroupDoc},
         repo::{self, ItemFilter},
-        rules::{self, ItemInput},
-        stock,
+        rules,
     },
     db,
     error::{AppError, AppResult},
@@ -81,118 +82,20 @@ pub async fn delete_group(state: &AppState, client_id: ObjectId, id: ObjectId) -
 
 // ---------------------------------------------------------------- items
 
-/// Parse `dealerIds` (24-hex, no duplicates).
-fn parse_dealer_ids(e: &mut Errors, ids: &[String]) -> Vec<ObjectId> {
-    let mut out = Vec::with_capacity(ids.len());
-    for (i, s) in ids.iter().enumerate() {
-        if let Some(id) = e.oid(&format!("dealerIds.{i}"), s) {
-            if out.contains(&id) {
-                e.add(&format!("dealerIds.{i}"), "is a duplicate");
-            } else {
-                out.push(id);
-            }
-        }
-    }
-    if ids.len() > 100 {
-        e.add("dealerIds", "must have at most 100 entries");
-    }
-    out
-}
-
-/// Check, inside the transaction, that the group and the dealers are this client's
-/// (400 naming the field otherwise, as v1 did for dealers).
-async fn check_refs(
-    database: &mongodb::Database,
-    s: &mut mongodb::ClientSession,
-    client_id: ObjectId,
-    group_id: Option<ObjectId>,
-    dealer_ids: Option<&[ObjectId]>,
-) -> AppResult<()> {
-    let mut e = Errors::new();
-    if let Some(g) = group_id {
-        if !repo::group_exists(database, s, client_id, g).await? {
-            e.add("groupId", "no such item group");
-        }
-    }
-    if let Some(d) = dealer_ids.filter(|d| !d.is_empty()) {
-        if repo::count_dealers(database, s, client_id, d).await? != d.len() as u64 {
-            e.add("dealerIds", "every entry must be one of your dealers");
-        }
-    }
-    e.finish()
-}
-
+/// B5: create an item. Route -> [`CreateItem`] -> [`decide::create_item`] -> [`repo::apply`]
+/// (one transaction: the group and dealers are checked in it, opening stock is recorded, the
+/// change log gets the item).
 pub async fn create_item(state: &AppState, client_id: ObjectId, req: CreateItemRequest) -> AppResult<ItemDoc> {
-    let mut e = Errors::new();
-    let input = ItemInput {
-        name: Some(&req.name),
-        price: Some(req.price),
-        stock: req.stock,
-        low_stock_quantity: req.low_stock_quantity,
-        unit: req.unit.as_deref(),
-        description: req.description.as_deref(),
-        group_id: req.group_id.as_deref().map(Some),
-    };
-    let rules::NewItem { name, price, stock, low_stock_quantity: low, unit, group_id, description } =
-        rules::new_item(&mut e, "", &input);
-    let dealer_ids = parse_dealer_ids(&mut e, req.dealer_ids.as_deref().unwrap_or_default());
-    e.finish()?;
-    let now = DateTime::now();
-    let item = ItemDoc {
-        id: ObjectId::new(),
-        client_id,
-        group_id,
-        name,
-        price,
-        stock,
-        low_stock_quantity: low,
-        unit,
-        description,
-        dealer_ids,
-        is_active: true,
-        created_at: now,
-        updated_at: now,
-        version: 0,
-    };
-    let ctx = (state.db.clone(), item);
-    db::transaction(&state.client, &ctx, |s, (database, item)| {
+    let cmd = CreateItem::from_request(client_id, ObjectId::new(), DateTime::now(), &req)?;
+    db::transaction(&state.client, &(&state.db, cmd), |s, (database, cmd)| {
         Box::pin(async move {
-            check_refs(database, s, item.client_id, item.group_id, Some(&item.dealer_ids)).await?;
-            // Opening stock enters through the shared primitive so it is recorded too.
-            let opening = item.stock;
-            let mut doc = item.clone();
-            doc.stock = 0;
-            repo::insert_item(database, s, &doc).await?;
-            if opening != 0 {
-                adjust(database, s, item.client_id, item.id, opening).await?;
-            }
-            Ok(())
+            let refs = repo::load_refs(database, s, cmd.client_id, cmd.item.group_id, &cmd.dealer_ids).await?;
+            let plan = decide::create_item(cmd, &refs).map_err(Refusal::online)?;
+            repo::apply(database, s, &plan).await?;
+            Ok(plan.after().clone())
         })
     })
-    .await?;
-    Ok(ctx.1)
-}
-
-async fn adjust(
-    database: &mongodb::Database,
-    s: &mut mongodb::ClientSession,
-    client_id: ObjectId,
-    item_id: ObjectId,
-    delta: i64,
-) -> AppResult<()> {
-    let mv = stock::Move {
-        client_id,
-        item_id,
-        delta,
-        allow_negative: true,
-        reason: stock::Reason::Adjustment,
-        ref_id: None,
-    };
-    match stock::apply(database, s, &mv).await? {
-        stock::Moved::Done => Ok(()),
-        stock::Moved::OutOfRange => Err(crate::limits::stock_out_of_range("stock")),
-        _ => Err(not_found_item()),
-    }
+    .await
 }
 
 pub async fn list_items(
@@ -247,53 +150,40 @@ pub async fn list_items(
     }
 }
 
+/// B7: edit an item (deactivated ones too). Route -> [`UpdateItem`] ->
+/// [`decide::update_item`] -> [`repo::apply`] (one transaction; an absolute `stock` is
+/// recorded as an adjustment of the difference).
 pub async fn update_item(
     state: &AppState,
     client_id: ObjectId,
     id: ObjectId,
     req: UpdateItemRequest,
 ) -> AppResult<ItemDoc> {
-    let mut e = Errors::new();
-    let input = ItemInput {
-        name: req.name.as_deref(),
-        price: req.price,
-        stock: req.stock,
-        low_stock_quantity: req.low_stock_quantity,
-        unit: req.unit.as_deref(),
-        description: req.description.as_deref(),
-        group_id: req.group_id.as_ref().map(|g| g.as_deref()),
-    };
-    let rules::ItemEdit { mut set, group: group_id, stock: new_stock } = rules::item_edit(&mut e, "", &input);
-    let dealer_ids = req.dealer_ids.as_ref().map(|d| parse_dealer_ids(&mut e, d));
-    if let Some(d) = &dealer_ids {
-        set.insert("dealerIds", d.clone());
-    }
-    e.finish()?;
-    let ctx = (state.db.clone(), client_id, id, set, group_id, dealer_ids, new_stock);
-    db::transaction(&state.client, &ctx, |s, (database, client_id, id, set, group_id, dealer_ids, new_stock)| {
+    let cmd = UpdateItem::from_request(client_id, id, DateTime::now(), &req)?;
+    db::transaction(&state.client, &(&state.db, cmd), |s, (database, cmd)| {
         Box::pin(async move {
-            let current = repo::find_item(database, s, *client_id, *id).await?.ok_or_else(not_found_item)?;
-            check_refs(database, s, *client_id, *group_id, dealer_ids.as_deref()).await?;
-            let updated =
-                repo::update_item(database, s, *client_id, *id, set.clone()).await?.ok_or_else(not_found_item)?;
-            match new_stock {
-                Some(n) if *n != current.stock => {
-                    let delta =
-                        n.checked_sub(current.stock).ok_or_else(|| crate::limits::stock_out_of_range("stock"))?;
-                    adjust(database, s, *client_id, *id, delta).await?;
-                    repo::find_item(database, s, *client_id, *id).await?.ok_or_else(not_found_item)
-                }
-                _ => Ok(updated),
-            }
+            let current = repo::find_item(database, s, cmd.client_id, cmd.id).await?;
+            let dealers = cmd.patch.dealer_ids.as_deref().unwrap_or_default();
+            let refs = repo::load_refs(database, s, cmd.client_id, cmd.patch.group(), dealers).await?;
+            let plan = decide::update_item(cmd, current.as_ref(), &refs).map_err(Refusal::online)?;
+            repo::apply(database, s, &plan).await?;
+            // the stored item (the stock primitive stamps its own `updatedAt`)
+            repo::find_item(database, s, cmd.client_id, cmd.id).await?.ok_or_else(not_found_item)
         })
     })
     .await
 }
 
+/// B8: deactivate an item (idempotent). Route -> [`DeleteItem`] -> [`decide::delete_item`] ->
+/// [`repo::apply`] (logged as a delete for the pull).
 pub async fn delete_item(state: &AppState, client_id: ObjectId, id: ObjectId) -> AppResult<()> {
-    if repo::deactivate_item(&state.db, client_id, id).await? {
-        Ok(())
-    } else {
-        Err(not_found_item())
-    }
+    let cmd = DeleteItem { client_id, id, now: DateTime::now() };
+    db::transaction(&state.client, &(&state.db, cmd), |s, (database, cmd)| {
+        Box::pin(async move {
+            let current = repo::find_item(database, s, cmd.client_id, cmd.id).await?;
+            let plan = decide::delete_item(cmd, current.as_ref()).map_err(Refusal::online)?;
+            repo::apply(database, s, &plan).await
+        })
+    })
+    .await
 }

@@ -1,5 +1,13 @@
 //! B9-B13: the shop's own customers (routes, handlers, service, repository).
+//!
+//! A customer write flows one way, online (B9/B12/B13) or through a v2 push: [`command`]
+//! (typed, ids and time as inputs) -> [`decide`] (the rules, pure, given the shop's
+//! `customerFields`) -> [`repo`] (load, and apply the plan with its change-log row in the
+//! caller's transaction; the only BSON). A v2 push folds the plans into its in-memory batch
+//! (`sync::bulk`) and writes them together.
 
+pub mod command;
+pub mod decide;
 pub mod dto;
 pub mod handlers;
 pub mod model;

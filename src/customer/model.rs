@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::money::{self, Paise};
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerDoc {
     #[serde(rename = "_id")]

@@ -2,11 +2,16 @@
 
 use bson::{doc, oid::ObjectId, Bson, DateTime, Document};
 use futures::TryStreamExt;
-use mongodb::{options::ReturnDocument, ClientSession, Collection, Database};
+use mongodb::{ClientSession, Collection, Database};
 
 use crate::{
-    customer::model::CustomerDoc,
-    error::{is_duplicate_key, AppError},
+    changelog,
+    customer::{
+        command::CustomerPatch,
+        decide::{CustomerPlan, Folded},
+        model::CustomerDoc,
+    },
+    error::{code, is_duplicate_key, AppError},
 };
 
 pub fn coll(db: &Database) -> Collection<CustomerDoc> {
@@ -19,52 +24,6 @@ pub async fn find_by_phone(db: &Database, client_id: ObjectId, phone: &str) -> R
 
 pub async fn find_by_id(db: &Database, client_id: ObjectId, id: ObjectId) -> Result<Option<CustomerDoc>, AppError> {
     Ok(coll(db).find_one(doc! { "_id": id, "clientId": client_id }).await?)
-}
-
-/// Outcome of an atomic insert-if-absent.
-pub enum Upserted {
-    /// This call inserted `new`.
-    Inserted,
-    /// The phone was already a customer of this client.
-    Existing(CustomerDoc),
-    /// A concurrent insert of the same phone won the unique index; read again.
-    Raced,
-}
-
-/// Insert `new` unless the client already has a customer with this phone (one atomic
-/// upsert on the unique `{clientId, phoneNumber}` index).
-pub async fn insert_if_absent(db: &Database, new: &CustomerDoc) -> Result<Upserted, AppError> {
-    let mut on_insert = bson::to_document(new)?;
-    on_insert.remove("clientId");
-    on_insert.remove("phoneNumber");
-    let r = coll(db)
-        .find_one_and_update(
-            doc! { "clientId": new.client_id, "phoneNumber": &new.phone_number },
-            doc! { "$setOnInsert": on_insert },
-        )
-        .upsert(true)
-        .return_document(ReturnDocument::Before)
-        .await;
-    match r {
-        Ok(None) => Ok(Upserted::Inserted),
-        Ok(Some(existing)) => Ok(Upserted::Existing(existing)),
-        Err(e) if is_duplicate_key(&e) => Ok(Upserted::Raced),
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// `$set` validated fields (plus `updatedAt`); `None` when the customer is not this client's.
-pub async fn update_fields(
-    db: &Database,
-    client_id: ObjectId,
-    id: ObjectId,
-    mut set: Document,
-) -> Result<Option<CustomerDoc>, AppError> {
-    set.insert("updatedAt", DateTime::now());
-    Ok(coll(db)
-        .find_one_and_update(doc! { "_id": id, "clientId": client_id }, doc! { "$set": set, "$inc": { "__v": 1 } })
-        .return_document(ReturnDocument::After)
-        .await?)
 }
 
 /// Customers of the client, newest first (`createdAt` desc, then `_id` desc).
@@ -93,31 +52,122 @@ pub async fn list(
     Ok(find.await?.try_collect().await?)
 }
 
-pub enum Deleted {
-    Done,
-    NotFound,
-    /// The customer still owes money (`outstandingBalance` > 0).
-    HasBalance,
+// ---------------------------------------------------------------- the write path
+
+/// The customer with this phone (inside the caller's transaction).
+pub async fn load_by_phone(
+    db: &Database,
+    s: &mut ClientSession,
+    client_id: ObjectId,
+    phone: &str,
+) -> Result<Option<CustomerDoc>, AppError> {
+    Ok(coll(db).find_one(doc! { "clientId": client_id, "phoneNumber": phone }).session(s).await?)
 }
 
-/// Delete for real (inside the caller's transaction), unless the customer still has an
-/// outstanding balance.
-pub async fn delete(
+/// The customer with this id (inside the caller's transaction).
+pub async fn load(
     db: &Database,
     s: &mut ClientSession,
     client_id: ObjectId,
     id: ObjectId,
-) -> Result<Deleted, AppError> {
-    let r = coll(db)
-        .delete_one(doc! {
-            "_id": id, "clientId": client_id,
-            "$or": [ { "outstandingBalance": { "$lte": 0 } }, { "outstandingBalance": Bson::Null } ],
-        })
-        .session(&mut *s)
-        .await?;
-    if r.deleted_count > 0 {
-        return Ok(Deleted::Done);
+) -> Result<Option<CustomerDoc>, AppError> {
+    Ok(coll(db).find_one(doc! { "_id": id, "clientId": client_id }).session(s).await?)
+}
+
+/// The `$set` of the fields an edit writes.
+pub fn patch_set(p: &CustomerPatch) -> Document {
+    let mut set = Document::new();
+    for (k, v) in [("name", &p.name), ("address", &p.address), ("emailId", &p.email_id), ("gstNo", &p.gst_no)] {
+        if let Some(v) = v {
+            set.insert(k, v.as_str());
+        }
     }
-    let exists = coll(db).count_documents(doc! { "_id": id, "clientId": client_id }).session(&mut *s).await? > 0;
-    Ok(if exists { Deleted::HasBalance } else { Deleted::NotFound })
+    set
+}
+
+/// The text of a create that lost a race for the phone to a concurrent one (retry).
+pub const RACED: &str = "The customer is being created by another request; please retry";
+
+fn changed_meanwhile() -> AppError {
+    AppError::conflict(code::CONFLICT, "The customer changed meanwhile; please retry")
+}
+
+/// Apply `plan` inside the caller's transaction: the guarded write (an update guarded by the
+/// version decided on, a delete by `outstandingBalance <= 0`) and, in the same transaction,
+/// the change-log row the pull reads (a delete is logged as `deleted: true`). A new customer
+/// whose phone a concurrent create took answers 409 [`RACED`]. An unchanged customer writes
+/// nothing.
+pub async fn apply(db: &Database, s: &mut ClientSession, plan: &CustomerPlan) -> Result<(), AppError> {
+    let c = plan.after();
+    let filter = doc! { "_id": c.id, "clientId": c.client_id };
+    match plan {
+        CustomerPlan::Unchanged(_) => return Ok(()),
+        CustomerPlan::Insert(new) => match coll(db).insert_one(new).session(&mut *s).await {
+            Ok(_) => {}
+            Err(e) if is_duplicate_key(&e) => return Err(AppError::conflict(code::CONFLICT, RACED)),
+            Err(e) => return Err(e.into()),
+        },
+        CustomerPlan::Update { version, patch, after } => {
+            let mut set = patch_set(patch);
+            set.insert("updatedAt", after.updated_at);
+            let mut guarded = filter;
+            guarded.insert("__v", version);
+            let r = coll(db).update_one(guarded, doc! { "$set": set, "$inc": { "__v": 1 } }).session(&mut *s).await?;
+            if r.matched_count != 1 {
+                return Err(changed_meanwhile());
+            }
+        }
+        CustomerPlan::Delete(_) => {
+            let mut guarded = filter;
+            guarded.insert(
+                "$or",
+                vec![doc! { "outstandingBalance": { "$lte": 0 } }, doc! { "outstandingBalance": Bson::Null }],
+            );
+            let r = coll(db).delete_one(guarded).session(&mut *s).await?;
+            if r.deleted_count != 1 {
+                return Err(changed_meanwhile());
+            }
+        }
+    }
+    changelog::append(db, s, c.client_id, &[plan.change()]).await?;
+    Ok(())
+}
+
+/// Insert the customers a push created (one round trip).
+pub async fn insert_many(db: &Database, s: &mut ClientSession, new: &[&CustomerDoc]) -> Result<(), AppError> {
+    if !new.is_empty() {
+        coll(db).insert_many(new.iter().copied()).session(s).await?;
+    }
+    Ok(())
+}
+
+/// Delete a customer a push deleted (its decider checked the dues in memory). `false`: it is
+/// not there any more.
+pub async fn remove(db: &Database, s: &mut ClientSession, client_id: ObjectId, id: ObjectId) -> Result<bool, AppError> {
+    let r = coll(db).delete_one(doc! { "_id": id, "clientId": client_id }).session(s).await?;
+    Ok(r.deleted_count == 1)
+}
+
+/// Write what one push did to an existing customer in one update: the folded edits (`__v` by
+/// their number), the dues moved by its sales and payments (`$inc`, paise) and, when it
+/// bought, `lastPurchaseAt`. `false`: the customer is not there any more.
+#[allow(clippy::too_many_arguments)]
+pub async fn write_folded(
+    db: &Database,
+    s: &mut ClientSession,
+    client_id: ObjectId,
+    id: ObjectId,
+    f: &Folded,
+    dues: i64,
+    last_purchase_at: Option<DateTime>,
+    now: DateTime,
+) -> Result<bool, AppError> {
+    let mut set = patch_set(&f.patch);
+    set.insert("updatedAt", now);
+    if let Some(at) = last_purchase_at {
+        set.insert("lastPurchaseAt", at);
+    }
+    let update = doc! { "$set": set, "$inc": { "outstandingBalance": dues, "__v": f.edits } };
+    let r = coll(db).update_one(doc! { "_id": id, "clientId": client_id }, update).session(s).await?;
+    Ok(r.matched_count == 1)
 }

@@ -1,23 +1,25 @@
 //! Business rules of the shop's customers: get-or-create by phone, the optional fields
 //! governed by `clientSettings.customerFields`, search and paging, real deletes.
 
-use bson::{doc, oid::ObjectId, DateTime, Document};
+use bson::{doc, oid::ObjectId, DateTime};
 
 use crate::{
     client::{model::CustomerFields, repo as clients},
     customer::{
+        command::{CreateCustomer, DeleteCustomer, UpdateCustomer},
+        decide::{self, Refusal},
         dto::{CreateCustomerRequest, ListCustomersQuery, UpdateCustomerRequest},
         model::CustomerDoc,
-        repo::{self, Deleted, Upserted},
-        rules::{self, OptionalInput},
+        repo,
     },
+    db,
     error::{code, AppError, AppResult},
     state::AppState,
     validate::{self, Errors},
 };
 
 /// Placeholder name of a new customer created without one (v1).
-pub const PLACEHOLDER_NAME: &str = "clientCustomer";
+pub use decide::PLACEHOLDER_NAME;
 /// Largest page of a paged list.
 pub const MAX_PAGE: u32 = 200;
 
@@ -30,68 +32,33 @@ async fn customer_fields(state: &AppState, client_id: ObjectId) -> AppResult<Cus
     Ok(c.client_settings.customer_fields)
 }
 
-/// B9: get-or-create by phone. Returns the customer and whether it was created now.
+/// B9: get-or-create by phone. Route -> [`CreateCustomer`] -> [`decide::create_customer`] ->
+/// [`repo::apply`] (one transaction; the change log gets the customer). Returns the customer
+/// and whether it was created now.
 pub async fn create(
     state: &AppState,
     client_id: ObjectId,
     req: CreateCustomerRequest,
 ) -> AppResult<(CustomerDoc, bool)> {
-    let mut e = Errors::new();
-    let phone = e.phone("phone", &req.phone);
-    let name = rules::create_name(&mut e, "name", req.name.as_deref());
+    let cmd = CreateCustomer::from_request(client_id, ObjectId::new(), DateTime::now(), req)?;
     let flags = customer_fields(state, client_id).await?;
-    let input = OptionalInput { address: req.address, email_id: req.email_id, gst_no: req.gst_no };
-    let fields = rules::optional_fields(&mut e, "", &flags, &input);
-    e.finish()?;
-
     // Up to three rounds: a concurrent create of the same phone makes us read it back.
     for _ in 0..3 {
-        if let Some(existing) = repo::find_by_phone(&state.db, client_id, &phone).await? {
-            return Ok((merge_existing(state, existing, name.as_deref(), &fields).await?, false));
-        }
-        let mut e = Errors::new();
-        rules::require_enabled(&mut e, "", &flags, &fields);
-        e.finish()?;
-        let now = DateTime::now();
-        let value = |k: &str| fields.iter().find(|(f, _)| *f == k).map(|(_, v)| v.clone()).unwrap_or_default();
-        let new = CustomerDoc {
-            address: value("address"),
-            email_id: value("emailId"),
-            gst_no: value("gstNo"),
-            ..CustomerDoc::new(client_id, &phone, name.as_deref().unwrap_or(PLACEHOLDER_NAME), now)
-        };
-        match repo::insert_if_absent(&state.db, &new).await? {
-            Upserted::Inserted => return Ok((new, true)),
-            Upserted::Existing(existing) => {
-                return Ok((merge_existing(state, existing, name.as_deref(), &fields).await?, false))
-            }
-            Upserted::Raced => continue,
+        let r = db::transaction(&state.client, &(&state.db, &cmd, &flags), |s, (database, cmd, flags)| {
+            Box::pin(async move {
+                let by_phone = repo::load_by_phone(database, s, cmd.client_id, &cmd.phone).await?;
+                let plan = decide::create_customer(cmd, flags, by_phone.as_ref()).map_err(Refusal::online)?;
+                repo::apply(database, s, &plan).await?;
+                Ok((plan.after().clone(), plan.is_new()))
+            })
+        })
+        .await;
+        match r {
+            Err(AppError::Conflict { message, .. }) if message == repo::RACED => continue,
+            other => return other,
         }
     }
-    Err(AppError::conflict(code::CONFLICT, "The customer is being created by another request; please retry"))
-}
-
-/// A second create of a known phone: store a real name when one was sent (never the
-/// placeholder) and the enabled fields sent non-empty; otherwise leave the customer as is.
-async fn merge_existing(
-    state: &AppState,
-    existing: CustomerDoc,
-    name: Option<&str>,
-    fields: &[(&'static str, String)],
-) -> AppResult<CustomerDoc> {
-    let mut set = Document::new();
-    if let Some(n) = name.filter(|n| *n != existing.name) {
-        set.insert("name", n);
-    }
-    for (k, v) in fields {
-        if !v.is_empty() {
-            set.insert(*k, v.as_str());
-        }
-    }
-    if set.is_empty() {
-        return Ok(existing);
-    }
-    repo::update_fields(&state.db, existing.client_id, existing.id, set).await?.ok_or_else(not_found)
+    Err(AppError::conflict(code::CONFLICT, repo::RACED))
 }
 
 /// B10: newest first, optional search, optional cursor paging. Returns the page and, when
@@ -179,48 +146,38 @@ pub async fn get(state: &AppState, client_id: ObjectId, key: &str) -> AppResult<
     repo::find_by_phone(&state.db, client_id, &phone).await
 }
 
-/// B12: name and the enabled optional fields; phone ignored; nothing required.
+/// B12: name and the enabled optional fields; phone ignored; nothing required. Route ->
+/// [`UpdateCustomer`] -> [`decide::update_customer`] -> [`repo::apply`].
 pub async fn update(
     state: &AppState,
     client_id: ObjectId,
     id: ObjectId,
     req: UpdateCustomerRequest,
 ) -> AppResult<CustomerDoc> {
-    let mut e = Errors::new();
-    let mut set = Document::new();
-    if let Some(n) = &req.name {
-        set.insert("name", rules::name(&mut e, "name", n));
-    }
+    let cmd = UpdateCustomer::from_request(client_id, id, DateTime::now(), req)?;
     let flags = customer_fields(state, client_id).await?;
-    let input = OptionalInput { address: req.address, email_id: req.email_id, gst_no: req.gst_no };
-    for (k, v) in rules::optional_fields(&mut e, "", &flags, &input) {
-        set.insert(k, v);
-    }
-    e.finish()?;
-    repo::update_fields(&state.db, client_id, id, set).await?.ok_or_else(not_found)
-}
-
-/// B13: a real delete; refused (409) while the customer owes money.
-/// Delete a customer and, in the same transaction, log the tombstone for sync pulls (an
-/// online hard delete must reach offline devices too).
-pub async fn delete(state: &AppState, client_id: ObjectId, id: ObjectId) -> AppResult<()> {
-    let ctx = (&state.db, client_id, id);
-    let outcome = crate::db::transaction(&state.client, &ctx, |s, (database, client_id, id)| {
+    db::transaction(&state.client, &(&state.db, &cmd, &flags), |s, (database, cmd, flags)| {
         Box::pin(async move {
-            let r = repo::delete(database, s, *client_id, *id).await?;
-            if matches!(r, Deleted::Done) {
-                crate::changelog::append(database, s, *client_id, &[(crate::changelog::CUSTOMERS, *id, true)]).await?;
-            }
-            Ok(r)
+            let current = repo::load(database, s, cmd.client_id, cmd.id).await?;
+            let plan = decide::update_customer(cmd, flags, current.as_ref()).map_err(Refusal::online)?;
+            repo::apply(database, s, &plan).await?;
+            Ok(plan.after().clone())
         })
     })
-    .await?;
-    match outcome {
-        Deleted::Done => Ok(()),
-        Deleted::NotFound => Err(not_found()),
-        Deleted::HasBalance => Err(AppError::conflict(
-            code::CONFLICT,
-            "Customer not deleted: they have an outstanding balance; settle it first",
-        )),
-    }
+    .await
+}
+
+/// B13: a real delete; refused (409) while the customer owes money. Route ->
+/// [`DeleteCustomer`] -> [`decide::delete_customer`] -> [`repo::apply`], which logs the
+/// tombstone in the same transaction (an online delete must reach offline devices too).
+pub async fn delete(state: &AppState, client_id: ObjectId, id: ObjectId) -> AppResult<()> {
+    let cmd = DeleteCustomer { client_id, id, now: DateTime::now() };
+    db::transaction(&state.client, &(&state.db, cmd), |s, (database, cmd)| {
+        Box::pin(async move {
+            let current = repo::load(database, s, cmd.client_id, cmd.id).await?;
+            let plan = decide::delete_customer(cmd, current.as_ref()).map_err(Refusal::online)?;
+            repo::apply(database, s, &plan).await
+        })
+    })
+    .await
 }

@@ -6,7 +6,7 @@
 //! change-log row per changed document. Stock only moves by deltas (`stock::apply`); sales
 //! and payments go through billing's write path (command -> decide -> apply).
 
-use bson::{doc, oid::ObjectId, DateTime, Document};
+use bson::oid::ObjectId;
 use mongodb::ClientSession;
 
 use crate::{
@@ -17,11 +17,12 @@ use crate::{
         service::{self as billing, Issued},
     },
     catalog::{
+        command::{CreateItem, DeleteItem, UpdateItem},
+        decide::{self, Refusal},
         model::ItemDoc,
         repo as catalog_repo,
-        stock::{self, Move, Moved, Reason},
     },
-    error::{AppError, AppResult},
+    error::AppResult,
     state::AppState,
     sync::changes,
 };
@@ -44,14 +45,6 @@ impl<'a> Applier<'a> {
         Applier { state, client_id, changed: Vec::new() }
     }
 
-    fn touch(&mut self, coll: &'static str, id: ObjectId) {
-        self.changed.push((coll, id, false));
-    }
-
-    fn tomb(&mut self, coll: &'static str, id: ObjectId) {
-        self.changed.push((coll, id, true));
-    }
-
     /// Number of changes so far (to undo nothing: the transaction is aborted on failure).
     pub fn len(&self) -> usize {
         self.changed.len()
@@ -67,80 +60,42 @@ impl<'a> Applier<'a> {
         changes::append(&self.state.db, s, self.client_id, &self.changed).await
     }
 
-    async fn check_group(&self, s: &mut ClientSession, group: Option<ObjectId>) -> AppResult<()> {
-        if let Some(g) = group {
-            if !catalog_repo::group_exists(&self.state.db, s, self.client_id, g).await? {
-                return Err(AppError::validation("groupId", "is not an item group of this shop"));
-            }
-        }
-        Ok(())
+    /// Create an item ([`catalog::decide::create_item`]): 400 naming `groupId` when the group
+    /// is not the shop's.
+    pub async fn create_item(&mut self, s: &mut ClientSession, cmd: &CreateItem) -> AppResult<ItemDoc> {
+        let db = &self.state.db;
+        let refs = catalog_repo::load_refs(db, s, self.client_id, cmd.item.group_id, &cmd.dealer_ids).await?;
+        let plan = decide::create_item(cmd, &refs).map_err(Refusal::synced)?;
+        self.changed.push(catalog_repo::write(db, s, &plan).await?);
+        Ok(plan.after().clone())
     }
 
-    pub async fn create_item(&mut self, s: &mut ClientSession, n: &NewItem) -> AppResult<ItemDoc> {
-        self.check_group(s, n.group_id).await?;
-        let now = DateTime::now();
-        let item = n.doc(self.client_id, 0, now);
-        catalog_repo::insert_item(&self.state.db, s, &item).await?;
-        if n.stock != 0 {
-            self.move_stock(s, item.id, n.stock).await?;
-        }
-        self.touch(ITEMS, item.id);
-        Ok(ItemDoc { stock: n.stock, ..item })
-    }
-
-    async fn move_stock(&mut self, s: &mut ClientSession, item_id: ObjectId, delta: i64) -> AppResult<()> {
-        let mv = Move {
-            client_id: self.client_id,
-            item_id,
-            delta,
-            allow_negative: true,
-            reason: Reason::Adjustment,
-            ref_id: None,
-        };
-        match stock::apply(&self.state.db, s, &mv).await? {
-            Moved::Done => Ok(()),
-            Moved::OutOfRange => Err(crate::limits::stock_out_of_range("stockDelta")),
-            _ => Err(not_item()),
-        }
-    }
-
-    /// Field-level last-writer-wins: only the fields sent are `$set` (server order decides);
-    /// stock moves only by `stock_delta`.
+    /// Edit an item ([`catalog::decide::update_item`]): `Ok(Err(conflict))` when it is based
+    /// on an older version of a field changed since (not applied; the caller lists it); 400
+    /// `id` when the item is not the shop's.
     pub async fn update_item(
         &mut self,
         s: &mut ClientSession,
-        id: ObjectId,
-        set: Document,
-        group: Option<ObjectId>,
-        stock_delta: i64,
-    ) -> AppResult<()> {
-        self.check_group(s, group).await?;
-        if catalog_repo::update_item(&self.state.db, s, self.client_id, id, set).await?.is_none() {
-            return Err(not_item());
-        }
-        if stock_delta != 0 {
-            self.move_stock(s, id, stock_delta).await?;
-        }
-        self.touch(ITEMS, id);
-        Ok(())
+        cmd: &UpdateItem,
+    ) -> AppResult<Result<ItemDoc, Box<decide::Conflict>>> {
+        let db = &self.state.db;
+        let current = catalog_repo::find_item(db, s, self.client_id, cmd.id).await?;
+        let refs = catalog_repo::load_refs(db, s, self.client_id, cmd.patch.group(), &[]).await?;
+        let plan = match decide::update_item(cmd, current.as_ref(), &refs) {
+            Ok(p) => p,
+            Err(Refusal::Conflict(c)) => return Ok(Err(c)),
+            Err(r) => return Err(r.synced()),
+        };
+        self.changed.push(catalog_repo::write(db, s, &plan).await?);
+        Ok(Ok(plan.after().clone()))
     }
 
-    /// Soft delete (the item stays readable in old invoices); a tombstone for the pull.
-    pub async fn delete_item(&mut self, s: &mut ClientSession, id: ObjectId) -> AppResult<()> {
-        let r = self
-            .state
-            .db
-            .collection::<Document>(ITEMS)
-            .update_one(
-                doc! { "_id": id, "clientId": self.client_id },
-                doc! { "$set": { "isActive": false, "updatedAt": DateTime::now() }, "$inc": { "__v": 1 } },
-            )
-            .session(&mut *s)
-            .await?;
-        if r.matched_count == 0 {
-            return Err(not_item());
-        }
-        self.tomb(ITEMS, id);
+    /// Deactivate an item ([`catalog::decide::delete_item`]); logged as a delete.
+    pub async fn delete_item(&mut self, s: &mut ClientSession, cmd: &DeleteItem) -> AppResult<()> {
+        let db = &self.state.db;
+        let current = catalog_repo::find_item(db, s, self.client_id, cmd.id).await?;
+        let plan = decide::delete_item(cmd, current.as_ref()).map_err(Refusal::synced)?;
+        self.changed.push(catalog_repo::write(db, s, &plan).await?);
         Ok(())
     }
 
@@ -155,8 +110,4 @@ impl<'a> Applier<'a> {
     pub async fn pay(&mut self, s: &mut ClientSession, p: &RecordPayment) -> AppResult<(PaymentDoc, InvoiceDoc)> {
         billing::pay_in(s, self.state, p, Log::Into(&mut self.changed)).await
     }
-}
-
-fn not_item() -> AppError {
-    AppError::validation("id", "is not an item of this shop")
 }

@@ -26,7 +26,7 @@ use std::collections::{HashMap, HashSet};
 
 use bson::{doc, oid::ObjectId, DateTime, Document};
 use mongodb::ClientSession;
-use serde::{de::DeserializeOwned, Serialize};
+use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
 use crate::{
@@ -38,11 +38,20 @@ use crate::{
     },
     catalog::dto::ItemWire,
     catalog::{
+        command::{CreateItem, DeleteItem, StockChange, UpdateItem},
+        decide as catalog_decide,
         model::{ItemDoc, ItemGroupDoc},
+        repo as catalog_repo,
         stock::{Reason, StockMovement},
     },
     client::model::CustomerFields,
-    customer::{dto::CustomerWire, model::CustomerDoc, rules as customer_rules},
+    customer::{
+        command::{CreateCustomer, DeleteCustomer, UpdateCustomer},
+        decide as customer_decide,
+        dto::CustomerWire,
+        model::CustomerDoc,
+        repo as customer_repo,
+    },
     error::{AppError, AppResult},
     money::Paise,
     sync::{
@@ -52,26 +61,23 @@ use crate::{
         receipts::{self, DeviceSale},
     },
     time,
-    validate::Errors,
 };
 
 struct ItemSlot {
     doc: ItemDoc,
     new: bool,
-    /// Fields to `$set` on an existing item (later edits overwrite earlier ones).
-    set: Document,
-    stock_delta: i64,
-    edits: i32,
+    /// The edits and stock moves of an existing item, written as one update.
+    folded: catalog_decide::Folded,
 }
 
 struct CustomerSlot {
     doc: CustomerDoc,
     new: bool,
-    set: Document,
+    /// The edits of an existing customer, written as one update with its dues.
+    folded: customer_decide::Folded,
     dues: i64,
     purchased: bool,
     deleted: bool,
-    edits: i32,
 }
 
 struct InvoiceSlot {
@@ -148,28 +154,28 @@ fn refused(r: Refusal) -> Fail {
     Fail::Rejected(r.message())
 }
 
-fn not_item() -> String {
-    readable(AppError::validation("id", "is not an item of this shop"))
-}
-
-fn not_customer() -> String {
-    readable(AppError::validation("id", "is not a customer of this shop"))
-}
-
-/// `$set` the fields of `set` on a typed document in memory.
-fn merge<T: Serialize + DeserializeOwned>(target: &mut T, set: &Document) -> AppResult<()> {
-    let mut d = bson::to_document(target)?;
-    for (k, v) in set {
-        d.insert(k.clone(), v.clone());
+/// A refused item command as a push answers it: a stale edit is a `conflict` answered with
+/// the current item; the rest are rejected with the refusal's message.
+fn item_refusal(r: catalog_decide::Refusal) -> Fail {
+    match r {
+        catalog_decide::Refusal::Conflict(c) => {
+            let reason = c.reason();
+            let current = serde_json::to_value(ItemWire::from(c.current)).unwrap_or_default();
+            Fail::Conflict(json!({ "id": c.id.to_hex(), "version": c.version, "current": current }), reason)
+        }
+        other => Fail::Rejected(readable(other.synced())),
     }
-    *target =
-        bson::from_document(d).map_err(|_| AppError::internal("sync: a field update does not fit the document"))?;
-    Ok(())
 }
 
-fn merge_set(into: &mut Document, set: &Document) {
-    for (k, v) in set {
-        into.insert(k.clone(), v.clone());
+/// A refused customer command as a push answers it (see [`item_refusal`]).
+fn customer_refusal(r: customer_decide::Refusal) -> Fail {
+    match r {
+        customer_decide::Refusal::Conflict(c) => {
+            let reason = c.reason();
+            let current = serde_json::to_value(CustomerWire::from(c.current)).unwrap_or_default();
+            Fail::Conflict(json!({ "id": c.id.to_hex(), "version": c.version, "current": current }), reason)
+        }
+        other => Fail::Rejected(readable(other.synced())),
     }
 }
 
@@ -191,9 +197,9 @@ fn wanted<'a>(ctx: &'a PushCtx<'_>) -> Wanted<'a> {
         let Ok(action) = &op.action else { continue };
         match action {
             Action::ItemCreate(n) => w.groups.extend(n.group_id),
-            Action::ItemUpdate { target, group, .. } => {
+            Action::ItemUpdate { target, patch, .. } => {
                 w.items.push((target, true));
-                w.groups.extend(*group);
+                w.groups.extend(patch.group());
             }
             Action::ItemDelete(target) => w.items.push((target, true)),
             Action::CustomerCreate { phone, .. } => w.phones.push(phone.clone()),
@@ -307,7 +313,7 @@ async fn load(s: &mut ClientSession, ctx: &PushCtx<'_>) -> AppResult<(World, Ear
         for doc in
             find_all(s, db.collection::<ItemDoc>(ITEMS), doc! { "_id": { "$in": ids }, "clientId": client_id }).await?
         {
-            world.items.insert(doc.id, ItemSlot { doc, new: false, set: Document::new(), stock_delta: 0, edits: 0 });
+            world.items.insert(doc.id, ItemSlot { doc, new: false, folded: Default::default() });
         }
     }
 
@@ -334,15 +340,7 @@ async fn load(s: &mut ClientSession, ctx: &PushCtx<'_>) -> AppResult<(World, Ear
             world.phones.insert(doc.phone_number.clone(), doc.id);
             world.customers.insert(
                 doc.id,
-                CustomerSlot {
-                    doc,
-                    new: false,
-                    set: Document::new(),
-                    dues: 0,
-                    purchased: false,
-                    deleted: false,
-                    edits: 0,
-                },
+                CustomerSlot { doc, new: false, folded: Default::default(), dues: 0, purchased: false, deleted: false },
             );
         }
     }
@@ -359,30 +357,6 @@ async fn load(s: &mut ClientSession, ctx: &PushCtx<'_>) -> AppResult<(World, Ear
     Ok((world, (earlier, failed)))
 }
 
-/// An edit based on `base` of a document now at `version`: the fields of `set` whose
-/// current value differs from the one sent, when the document was edited since `base`
-/// (empty: apply). Versions are per document (`__v`, bumped by every edit, not by stock
-/// moves or dues), so a field that already holds the sent value is no conflict.
-pub(super) fn stale_fields<T: Serialize>(doc: &T, version: i32, base: Option<i32>, set: &Document) -> Vec<String> {
-    let Some(base) = base else { return vec![] };
-    if version <= base {
-        return vec![];
-    }
-    let current = bson::to_document(doc).unwrap_or_default();
-    set.iter().filter(|(k, v)| current.get(k.as_str()) != Some(v)).map(|(k, _)| k.clone()).collect()
-}
-
-fn conflict(id: ObjectId, version: i32, base: Option<i32>, fields: &[String], current: Value) -> Fail {
-    Fail::Conflict(
-        json!({ "id": id.to_hex(), "version": version, "current": current }),
-        format!(
-            "conflict: {} changed since baseVersion {} (now version {version}); not applied, the current value is kept",
-            fields.join(", "),
-            base.unwrap_or_default()
-        ),
-    )
-}
-
 impl World {
     fn movement(
         &mut self,
@@ -396,76 +370,93 @@ impl World {
         self.movements.push(StockMovement { id: ObjectId::new(), client_id, item_id, delta, reason, ref_id, at: now });
     }
 
-    /// Whether the moves `(item, delta)` all keep stock within +-`limits::MAX_UNITS` (the
-    /// guard `stock::apply` puts in its filter), taken together in order; `Err` names the
-    /// item that would leave the bounds. Nothing is changed.
-    fn check_stock(&self, moves: &[(ObjectId, i64)]) -> Result<(), String> {
-        let mut after: HashMap<ObjectId, i64> = HashMap::new();
-        for (id, d) in moves {
-            let Some(slot) = self.items.get(id) else { continue };
-            let now = after.get(id).copied().unwrap_or(slot.doc.stock);
-            match crate::limits::stock_after(now, *d) {
-                Some(s) => {
-                    after.insert(*id, s);
-                }
-                None => return Err(readable(crate::limits::stock_out_of_range(&slot.doc.name))),
-            }
-        }
-        Ok(())
-    }
-
-    /// Move stock in memory (after [`World::check_stock`]: cannot leave the bounds); returns
-    /// the stock after the move.
+    /// Move stock in memory (the decider checked the bounds); returns the stock after the move.
     fn move_stock(&mut self, item_id: ObjectId, delta: i64) -> Option<i64> {
         let slot = self.items.get_mut(&item_id)?;
         slot.doc.stock = slot.doc.stock.saturating_add(delta);
         if !slot.new {
-            slot.stock_delta = slot.stock_delta.saturating_add(delta);
+            slot.folded.stock_delta = slot.folded.stock_delta.saturating_add(delta);
         }
         Some(slot.doc.stock)
     }
 
-    fn check_group(&self, group: Option<ObjectId>) -> Result<(), String> {
-        match group {
-            Some(g) if !self.groups.contains_key(&g) => {
-                Err(readable(AppError::validation("groupId", "is not an item group of this shop")))
-            }
-            _ => Ok(()),
-        }
+    /// What the catalog decider needs to know of the group a command names.
+    fn item_refs(&self, group: Option<ObjectId>) -> catalog_decide::Refs {
+        catalog_decide::Refs { group_found: group.is_none_or(|g| self.groups.contains_key(&g)), dealers_found: 0 }
     }
 
-    /// Get or create the customer with this phone (billing's rule: a name is written only to
-    /// a new customer or one still without a real name).
-    fn customer_by_phone(&mut self, client_id: ObjectId, phone: &str, name: Option<&str>, now: DateTime) -> ObjectId {
-        if let Some(id) = self.phones.get(phone) {
-            if let (Some(n), Some(slot)) = (name, self.customers.get_mut(id)) {
-                if slot.doc.name.is_empty() || slot.doc.name == billing_repo::PLACEHOLDER_NAME {
-                    slot.doc.name = n.to_string();
-                    if !slot.new {
-                        slot.set.insert("name", n);
-                    }
-                }
-            }
-            return *id;
+    /// Fold an item plan into the batch: the document as it now is, the edits and stock
+    /// moves to write, the movement record, the change-log row. Returns the item's id.
+    fn fold_item(&mut self, client_id: ObjectId, plan: catalog_decide::ItemPlan, now: DateTime) -> ObjectId {
+        use catalog_decide::ItemPlan;
+        let change = plan.change();
+        let id = change.1;
+        let moved = match &plan {
+            ItemPlan::Insert { opening, .. } => *opening,
+            ItemPlan::Update { stock, .. } => *stock,
+            ItemPlan::Deactivate { .. } => None,
+        };
+        if let Some(m) = moved {
+            self.movement(client_id, m.item_id, m.delta, m.reason, None, now);
         }
-        let doc = CustomerDoc::new(client_id, phone, name.unwrap_or(billing_repo::PLACEHOLDER_NAME), now);
-        let id = doc.id;
-        self.phones.insert(phone.to_string(), id);
-        self.new_customers.push(id);
-        self.customers.insert(
-            id,
-            CustomerSlot { doc, new: true, set: Document::new(), dues: 0, purchased: false, deleted: false, edits: 0 },
-        );
+        match self.items.get_mut(&id) {
+            Some(slot) => {
+                if !slot.new {
+                    slot.folded.fold(&plan);
+                }
+                slot.doc = plan.after().clone();
+            }
+            None => {
+                self.items.insert(id, ItemSlot { doc: plan.after().clone(), new: true, folded: Default::default() });
+                self.new_items.push(id);
+            }
+        }
+        self.changed.push(change);
         id
     }
 
-    fn edit_customer(&mut self, id: ObjectId, set: &Document) -> Result<(), String> {
-        let slot = self.customers.get_mut(&id).filter(|c| !c.deleted).ok_or_else(not_customer)?;
-        merge(&mut slot.doc, set).map_err(readable)?;
-        merge_set(&mut slot.set, set);
-        slot.edits += 1;
-        self.changed.push((CUSTOMERS, id, false));
-        Ok(())
+    /// The customer with this phone, unless deleted in this push.
+    fn by_phone(&self, phone: &str) -> Option<&CustomerDoc> {
+        self.phones.get(phone).and_then(|id| self.customers.get(id)).filter(|c| !c.deleted).map(|c| &c.doc)
+    }
+
+    /// Fold a customer plan into the batch (see [`World::fold_item`]). Returns its id.
+    fn fold_customer(&mut self, plan: customer_decide::CustomerPlan) -> ObjectId {
+        use customer_decide::CustomerPlan;
+        let change = plan.change();
+        let id = change.1;
+        match plan {
+            CustomerPlan::Insert(doc) => {
+                self.phones.insert(doc.phone_number.clone(), id);
+                self.new_customers.push(id);
+                let slot = CustomerSlot {
+                    doc,
+                    new: true,
+                    folded: Default::default(),
+                    dues: 0,
+                    purchased: false,
+                    deleted: false,
+                };
+                self.customers.insert(id, slot);
+            }
+            CustomerPlan::Unchanged(_) => {}
+            CustomerPlan::Update { .. } => {
+                if let Some(slot) = self.customers.get_mut(&id) {
+                    if !slot.new {
+                        slot.folded.fold(&plan);
+                    }
+                    slot.doc = plan.after().clone();
+                }
+            }
+            CustomerPlan::Delete(doc) => {
+                if let Some(slot) = self.customers.get_mut(&id) {
+                    slot.deleted = true;
+                }
+                self.phones.remove(&doc.phone_number);
+            }
+        }
+        self.changed.push(change);
+        id
     }
 
     /// Whether the customer's dues can move by `delta` (checked; `Err` when they would leave
@@ -526,110 +517,52 @@ fn simulate(
     };
     match action {
         Action::ItemCreate(n) => {
-            world.check_group(n.group_id)?;
-            let doc = n.doc(client_id, n.stock, now);
-            let id = doc.id;
-            if n.stock != 0 {
-                world.movement(client_id, id, n.stock, Reason::Adjustment, None, now);
-            }
-            world.items.insert(id, ItemSlot { doc, new: true, set: Document::new(), stock_delta: 0, edits: 0 });
-            world.new_items.push(id);
-            world.changed.push((ITEMS, id, false));
-            Ok(Res::Id(id))
+            let cmd = CreateItem { client_id, id: ObjectId::new(), item: n.clone(), dealer_ids: vec![], now };
+            let plan = catalog_decide::create_item(&cmd, &world.item_refs(n.group_id)).map_err(item_refusal)?;
+            Ok(Res::Id(world.fold_item(client_id, plan, now)))
         }
-        Action::ItemUpdate { target, set, group, stock_delta, base } => {
+        Action::ItemUpdate { target, patch, stock_delta, base } => {
             let id = resolve(target)?;
-            world.check_group(*group)?;
-            if !world.items.contains_key(&id) {
-                return Err(not_item().into());
-            }
-            world.check_stock(&[(id, *stock_delta)])?;
-            let slot = world.items.get_mut(&id).ok_or_else(not_item)?;
-            let stale = stale_fields(&slot.doc, slot.doc.version, *base, set);
-            if !stale.is_empty() {
-                let current = serde_json::to_value(ItemWire::from(slot.doc.clone())).unwrap_or_default();
-                return Err(conflict(id, slot.doc.version, *base, &stale, current));
-            }
-            merge(&mut slot.doc, set).map_err(readable)?;
-            merge_set(&mut slot.set, set);
-            slot.edits += 1;
-            if *stock_delta != 0 {
-                world.move_stock(id, *stock_delta);
-                world.movement(client_id, id, *stock_delta, Reason::Adjustment, None, now);
-            }
-            world.changed.push((ITEMS, id, false));
-            Ok(Res::Id(id))
+            let stock = StockChange::Delta(*stock_delta);
+            let cmd = UpdateItem { client_id, id, patch: patch.clone(), stock, base: *base, now };
+            let current = world.items.get(&id).map(|s| &s.doc);
+            let plan =
+                catalog_decide::update_item(&cmd, current, &world.item_refs(patch.group())).map_err(item_refusal)?;
+            Ok(Res::Id(world.fold_item(client_id, plan, now)))
         }
         Action::ItemDelete(target) => {
             let id = resolve(target)?;
-            let slot = world.items.get_mut(&id).ok_or_else(not_item)?;
-            slot.doc.is_active = false;
-            slot.set.insert("isActive", false);
-            slot.edits += 1;
-            world.changed.push((ITEMS, id, true));
-            Ok(Res::Id(id))
+            let cmd = DeleteItem { client_id, id, now };
+            let plan = catalog_decide::delete_item(&cmd, world.items.get(&id).map(|s| &s.doc)).map_err(item_refusal)?;
+            Ok(Res::Id(world.fold_item(client_id, plan, now)))
         }
         Action::CustomerCreate { phone, name, extra } => {
-            // the online rules (`customer::rules`): enabled optional fields checked, and
-            // required for a new customer; disabled ones ignored
-            let mut e = Errors::new();
-            let fields = customer_rules::optional_fields(&mut e, "", &world.customer_fields, extra);
-            let known = world.phones.contains_key(phone);
-            if !known {
-                customer_rules::require_enabled(&mut e, "", &world.customer_fields, &fields);
-            }
-            e.finish().map_err(readable)?;
-            let id = world.customer_by_phone(client_id, phone, None, now);
-            let mut all = Document::new();
-            // a known customer keeps a stored value unless a new non-empty one is sent
-            for (k, v) in fields.iter().filter(|(_, v)| !known || !v.is_empty()) {
-                all.insert(*k, v.as_str());
-            }
-            if let Some(n) = name.as_deref().filter(|n| !n.is_empty()) {
-                all.insert("name", n);
-            }
-            if all.is_empty() {
-                world.changed.push((CUSTOMERS, id, false));
-            } else {
-                world.edit_customer(id, &all)?;
-            }
-            Ok(Res::Id(id))
+            let cmd = CreateCustomer {
+                client_id,
+                id: ObjectId::new(),
+                phone: phone.clone(),
+                name: name.clone(),
+                extra: extra.clone(),
+                now,
+            };
+            let plan = customer_decide::create_customer(&cmd, &world.customer_fields, world.by_phone(phone))
+                .map_err(customer_refusal)?;
+            Ok(Res::Id(world.fold_customer(plan)))
         }
         Action::CustomerUpdate { target, name, extra, base } => {
-            let mut e = Errors::new();
-            let fields = customer_rules::optional_fields(&mut e, "", &world.customer_fields, extra);
-            e.finish().map_err(readable)?;
-            let mut set = Document::new();
-            if let Some(n) = name {
-                set.insert("name", n.as_str());
-            }
-            for (k, v) in fields {
-                set.insert(k, v);
-            }
             let id = resolve(target)?;
-            if let Some(slot) = world.customers.get(&id).filter(|c| !c.deleted) {
-                let stale = stale_fields(&slot.doc, slot.doc.version, *base, &set);
-                if !stale.is_empty() {
-                    let current = serde_json::to_value(CustomerWire::from(slot.doc.clone())).unwrap_or_default();
-                    return Err(conflict(id, slot.doc.version, *base, &stale, current));
-                }
-            }
-            world.edit_customer(id, &set)?;
-            Ok(Res::Id(id))
+            let cmd = UpdateCustomer { client_id, id, name: name.clone(), extra: extra.clone(), base: *base, now };
+            let current = world.customers.get(&id).filter(|c| !c.deleted).map(|c| &c.doc);
+            let plan =
+                customer_decide::update_customer(&cmd, &world.customer_fields, current).map_err(customer_refusal)?;
+            Ok(Res::Id(world.fold_customer(plan)))
         }
         Action::CustomerDelete(target) => {
             let id = resolve(target)?;
-            let slot = world.customers.get_mut(&id).filter(|c| !c.deleted).ok_or_else(not_customer)?;
-            if slot.doc.outstanding_balance.is_positive() {
-                return Err(
-                    readable(AppError::bad_request("Customer not deleted: they have an outstanding balance")).into()
-                );
-            }
-            slot.deleted = true;
-            let phone = slot.doc.phone_number.clone();
-            world.phones.remove(&phone);
-            world.changed.push((CUSTOMERS, id, true));
-            Ok(Res::Id(id))
+            let cmd = DeleteCustomer { client_id, id, now };
+            let current = world.customers.get(&id).filter(|c| !c.deleted).map(|c| &c.doc);
+            let plan = customer_decide::delete_customer(&cmd, current).map_err(customer_refusal)?;
+            Ok(Res::Id(world.fold_customer(plan)))
         }
         Action::InvoiceCreate(a) => {
             let mut products = Vec::with_capacity(a.lines.len());
@@ -707,18 +640,17 @@ fn simulate(
                         CustomerSlot {
                             doc: *doc,
                             new: true,
-                            set: Document::new(),
+                            folded: Default::default(),
                             dues: 0,
                             purchased: false,
                             deleted: false,
-                            edits: 0,
                         },
                     );
                 }
                 Some(CustomerEffect::Existing { id: c, dues, purchased_at, name }) => {
                     if let (Some(n), Some(slot)) = (name, world.customers.get_mut(&c)) {
                         if !slot.new {
-                            slot.set.insert("name", n.as_str());
+                            slot.folded.patch.name = Some(n.clone());
                         }
                         slot.doc.name = n;
                     }
@@ -812,30 +744,20 @@ async fn write(s: &mut ClientSession, ctx: &PushCtx<'_>, world: &mut World, now:
     // uncontended inserts first
     let new_items: Vec<&ItemDoc> =
         world.new_items.iter().filter_map(|id| world.items.get(id)).map(|s| &s.doc).collect();
-    if !new_items.is_empty() {
-        db.collection::<ItemDoc>(ITEMS).insert_many(new_items).session(&mut *s).await?;
-    }
+    catalog_repo::insert_many(db, s, &new_items).await?;
     // existing customers first (a deleted customer's phone may be reused by a new one)
     for (id, c) in world.customers.iter().filter(|(_, c)| !c.new) {
-        let filter = doc! { "_id": id, "clientId": client_id };
         if c.deleted {
-            let r = db.collection::<Document>(CUSTOMERS).delete_one(filter).session(&mut *s).await?;
-            if r.deleted_count != 1 {
+            if !customer_repo::remove(db, s, client_id, *id).await? {
                 return Err(changed_doc());
             }
             continue;
         }
-        if c.edits == 0 && c.dues == 0 && !c.purchased && c.set.is_empty() {
+        if c.folded.is_empty() && c.dues == 0 && !c.purchased {
             continue;
         }
-        let mut set = c.set.clone();
-        set.insert("updatedAt", now);
-        if let Some(at) = c.doc.last_purchase_at.filter(|_| c.purchased) {
-            set.insert("lastPurchaseAt", at);
-        }
-        let update = doc! { "$set": set, "$inc": { "outstandingBalance": c.dues, "__v": c.edits } };
-        let r = db.collection::<Document>(CUSTOMERS).update_one(filter, update).session(&mut *s).await?;
-        if r.matched_count != 1 {
+        let last_purchase = c.doc.last_purchase_at.filter(|_| c.purchased);
+        if !customer_repo::write_folded(db, s, client_id, *id, &c.folded, c.dues, last_purchase, now).await? {
             return Err(changed_doc());
         }
     }
@@ -847,9 +769,7 @@ async fn write(s: &mut ClientSession, ctx: &PushCtx<'_>, world: &mut World, now:
         .filter(|c| !c.deleted)
         .map(|c| &c.doc)
         .collect();
-    if !new_customers.is_empty() {
-        db.collection::<CustomerDoc>(CUSTOMERS).insert_many(new_customers).session(&mut *s).await?;
-    }
+    customer_repo::insert_many(db, s, &new_customers).await?;
     if !world.payments.is_empty() {
         billing_repo::payments(db).insert_many(&world.payments).session(&mut *s).await?;
     }
@@ -862,16 +782,8 @@ async fn write(s: &mut ClientSession, ctx: &PushCtx<'_>, world: &mut World, now:
     receipts::record(ctx.state, s, &world.device_sales).await?;
 
     // existing items: the fields sent, and stock by its delta
-    for (id, it) in world.items.iter().filter(|(_, i)| !i.new && (i.edits > 0 || i.stock_delta != 0)) {
-        let mut set = it.set.clone();
-        set.insert("updatedAt", now);
-        let update = doc! { "$set": set, "$inc": { "stock": it.stock_delta, "__v": it.edits } };
-        let r = db
-            .collection::<Document>(ITEMS)
-            .update_one(doc! { "_id": id, "clientId": client_id }, update)
-            .session(&mut *s)
-            .await?;
-        if r.matched_count != 1 {
+    for (id, it) in world.items.iter().filter(|(_, i)| !i.new && !i.folded.is_empty()) {
+        if !catalog_repo::write_folded(db, s, client_id, *id, &it.folded, now).await? {
             return Err(changed_doc());
         }
     }
@@ -1098,23 +1010,5 @@ fn duplicate(ctx: &PushCtx<'_>, op_id: &str) -> OpOutcome {
         result: rec.and_then(|r| r.result.as_deref()).and_then(|t| serde_json::from_str(t).ok()),
         reason: rec.and_then(|r| r.reason.clone()),
         original_status: rec.map(|r| r.status.clone()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_edit_conflicts_only_when_the_document_moved_past_its_base_and_a_sent_field_differs() {
-        let current = doc! { "name": "Bulb", "price": 5500_i64, "__v": 1 };
-        let set = doc! { "price": 6000_i64 };
-        assert_eq!(stale_fields(&current, 1, Some(0), &set), vec!["price".to_string()]);
-        assert!(stale_fields(&current, 1, Some(1), &set).is_empty(), "based on the current version");
-        assert!(stale_fields(&current, 1, None, &set).is_empty(), "no base: applied as sent");
-        let same = doc! { "price": 5500_i64 };
-        assert!(stale_fields(&current, 1, Some(0), &same).is_empty(), "already the current value");
-        let both = doc! { "name": "LED", "price": 5500_i64 };
-        assert_eq!(stale_fields(&current, 3, Some(0), &both), vec!["name".to_string()]);
     }
 }

@@ -10,14 +10,17 @@
 
 use std::collections::HashMap;
 
-use bson::{doc, oid::ObjectId, DateTime, Document};
+use bson::{doc, oid::ObjectId, DateTime};
 use futures::TryStreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::{
     billing::rules,
-    catalog::rules::{self as catalog_rules, ItemInput},
+    catalog::{
+        command::ItemPatch,
+        rules::{self as catalog_rules, ItemInput},
+    },
     customer::rules::{self as customer_rules, OptionalInput},
     db,
     error::{AppError, AppResult},
@@ -76,8 +79,7 @@ pub enum Action {
     /// `base`: the item's `__v` the device last saw (`baseVersion`); see docs/sync.md, "Edits".
     ItemUpdate {
         target: Ref,
-        set: Document,
-        group: Option<ObjectId>,
+        patch: ItemPatch,
         stock_delta: i64,
         base: Option<i32>,
     },
@@ -313,17 +315,11 @@ fn parse_action(entity: &str, kind: &str, payload: Value, device_time: Option<Da
             let stock_delta = p.stock_delta.unwrap_or(0);
             crate::limits::delta(&mut e, "stockDelta", stock_delta);
             std::mem::take(&mut e).finish().map_err(joined)?;
-            if edit.set.is_empty() && stock_delta == 0 {
+            if edit.patch.is_empty() && stock_delta == 0 {
                 return Err("payload: nothing to update".into());
             }
             let base = p.base_version;
-            Action::ItemUpdate {
-                target: target.ok_or("id: missing")?,
-                set: edit.set,
-                group: edit.group,
-                stock_delta,
-                base,
-            }
+            Action::ItemUpdate { target: target.ok_or("id: missing")?, patch: edit.patch, stock_delta, base }
         }
         ("item", "delete") => {
             let p: ItemP = from_value(payload).map_err(joined)?;

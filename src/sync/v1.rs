@@ -15,6 +15,7 @@ use crate::{
         repo as billing_repo, rules,
     },
     catalog::{
+        command::{CreateItem, DeleteItem, StockChange, UpdateItem},
         dto::{ItemGroupWire, ItemWire},
         model::{ItemDoc, ItemGroupDoc},
         rules::{self as catalog_rules, ItemInput},
@@ -188,9 +189,9 @@ pub fn check_shape(body: &Value) -> AppResult<()> {
 }
 
 enum Step {
-    ItemCreate(NewItem),
-    ItemUpdate(ObjectId, bson::Document, Option<ObjectId>, Option<i32>),
-    ItemDelete(ObjectId),
+    ItemCreate(CreateItem),
+    ItemUpdate(UpdateItem),
+    ItemDelete(DeleteItem),
     Invoice(Vec<(Option<ObjectId>, String, i64, Paise)>, Box<Sale>),
     Pay(RecordPayment),
 }
@@ -210,7 +211,8 @@ fn plan(client_id: ObjectId, b: &V1Batch) -> AppResult<Vec<Step>> {
             description: c.description.as_deref(),
             group_id: c.group_id.as_deref().map(Some),
         };
-        steps.push(Step::ItemCreate(catalog_rules::new_item(&mut e, &format!("item.create[{i}]."), &input)));
+        let item = catalog_rules::new_item(&mut e, &format!("item.create[{i}]."), &input);
+        steps.push(Step::ItemCreate(CreateItem { client_id, id: ObjectId::new(), item, dealer_ids: vec![], now }));
     }
     for (i, u) in b.item.update.iter().enumerate() {
         let prefix = format!("item.update[{i}].");
@@ -227,11 +229,18 @@ fn plan(client_id: ObjectId, b: &V1Batch) -> AppResult<Vec<Step>> {
             group_id: u.group_id.as_deref().map(Some),
         };
         let edit = catalog_rules::item_edit(&mut e, &prefix, &input);
-        steps.push(Step::ItemUpdate(id.unwrap_or_default(), edit.set, edit.group, u.base_version));
+        steps.push(Step::ItemUpdate(UpdateItem {
+            client_id,
+            id: id.unwrap_or_default(),
+            patch: edit.patch,
+            stock: StockChange::Keep,
+            base: u.base_version,
+            now,
+        }));
     }
     for (i, d) in b.item.delete.iter().enumerate() {
         let id = e.oid(&format!("item.delete[{i}]"), d);
-        steps.push(Step::ItemDelete(id.unwrap_or_default()));
+        steps.push(Step::ItemDelete(DeleteItem { client_id, id: id.unwrap_or_default(), now }));
     }
     for (i, inv) in b.invoice.create.iter().enumerate() {
         let f = |x: &str| format!("invoice.create[{i}].{x}");
@@ -404,34 +413,26 @@ pub async fn run(s: &mut ClientSession, ctx: &V1Ctx<'_>) -> AppResult<Value> {
     let (mut ui, mut di, mut vi, mut pi) = (0, 0, 0, 0);
     for step in &ctx.steps {
         match step {
-            Step::ItemCreate(n) => {
+            Step::ItemCreate(cmd) => {
                 let p = format!("item.create[{}]", ic.len());
-                ic.push(ap.create_item(s, n).await.map_err(|e| prefixed(e, &p))?.id.to_hex());
+                ic.push(ap.create_item(s, cmd).await.map_err(|e| prefixed(e, &p))?.id.to_hex());
             }
-            Step::ItemUpdate(id, set, group, base) => {
+            Step::ItemUpdate(cmd) => {
                 let p = format!("item.update[{ui}]");
                 ui += 1;
-                if base.is_some() {
-                    let filter = doc! { "_id": id, "clientId": ctx.client_id };
-                    let current = ctx.state.db.collection::<ItemDoc>("items").find_one(filter).session(&mut *s).await?;
-                    if let Some(item) = current {
-                        if !super::bulk::stale_fields(&item, item.version, *base, set).is_empty() {
-                            conflicts.push(json!({
-                                "index": ui - 1, "id": id.to_hex(), "version": item.version,
-                                "current": ItemWire::from(item),
-                            }));
-                            continue;
-                        }
-                    }
+                match ap.update_item(s, cmd).await.map_err(|e| prefixed(e, &p))? {
+                    Ok(_) => iu.push(cmd.id.to_hex()),
+                    Err(c) => conflicts.push(json!({
+                        "index": ui - 1, "id": c.id.to_hex(), "version": c.version,
+                        "current": ItemWire::from(c.current),
+                    })),
                 }
-                ap.update_item(s, *id, set.clone(), *group, 0).await.map_err(|e| prefixed(e, &p))?;
-                iu.push(id.to_hex());
             }
-            Step::ItemDelete(id) => {
+            Step::ItemDelete(cmd) => {
                 let p = format!("item.delete[{di}]");
                 di += 1;
-                ap.delete_item(s, *id).await.map_err(|e| prefixed(e, &p))?;
-                idl.push(id.to_hex());
+                ap.delete_item(s, cmd).await.map_err(|e| prefixed(e, &p))?;
+                idl.push(cmd.id.to_hex());
             }
             Step::Invoice(lines, sale) => {
                 let p = format!("invoice.create[{vi}]");
@@ -466,7 +467,14 @@ pub async fn run(s: &mut ClientSession, ctx: &V1Ctx<'_>) -> AppResult<Value> {
                                 group_id: None,
                                 description: String::new(),
                             };
-                            let item = ap.create_item(s, &n).await.map_err(|e| prefixed(e, &p))?;
+                            let cmd = CreateItem {
+                                client_id: ctx.client_id,
+                                id: ObjectId::new(),
+                                item: n,
+                                dealer_ids: vec![],
+                                now: DateTime::now(),
+                            };
+                            let item = ap.create_item(s, &cmd).await.map_err(|e| prefixed(e, &p))?;
                             ic.push(item.id.to_hex());
                             item.id
                         }

@@ -201,11 +201,11 @@ fn check_accepted(a: &Action) -> Result<(), String> {
                 && (2..=200).contains(&n.name.chars().count())
                 && UNITS.contains(&n.unit.as_str())
         }
-        Action::ItemUpdate { set, stock_delta, .. } => {
+        Action::ItemUpdate { patch, stock_delta, .. } => {
             stock_delta.unsigned_abs() <= MAX_QUANTITY as u64
-                && (!set.is_empty() || *stock_delta != 0)
-                && set.get_i64("price").map_or(true, |p| p >= 0)
-                && set.get_i64("lowStockQuantity").map_or(true, |l| l >= 0)
+                && (!patch.is_empty() || *stock_delta != 0)
+                && patch.price.is_none_or(|p| !p.is_negative())
+                && patch.low_stock_quantity.is_none_or(|l| l >= 0)
         }
         Action::CustomerCreate { phone, .. } => normalize_phone(phone).as_deref() == Ok(phone.as_str()),
         Action::CustomerUpdate { name, extra, .. } => name.is_some() || !extra.is_empty(),

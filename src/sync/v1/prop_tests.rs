@@ -126,14 +126,15 @@ fn mutate(batch: &mut Value, list: &str, pick: usize, key: &str, v: Value) {
 /// What `run` relies on for a planned step.
 fn check_step(s: &Step) -> Result<(), String> {
     let ok = match s {
-        Step::ItemCreate(n) => {
+        Step::ItemCreate(c) => {
+            let n = &c.item;
             !n.price.is_negative()
                 && n.stock >= 0
                 && n.low_stock_quantity >= 0
                 && (2..=200).contains(&n.name.chars().count())
                 && UNITS.contains(&n.unit.as_str())
         }
-        Step::ItemUpdate(_, set, _, _) => set.get_i64("price").map_or(true, |p| p >= 0),
+        Step::ItemUpdate(u) => u.patch.price.is_none_or(|p| !p.is_negative()),
         Step::ItemDelete(_) => true,
         Step::Invoice(lines, sale) => {
             let subtotal: i128 = lines.iter().map(|l| i128::from(l.3.as_i64()) * i128::from(l.2)).sum();

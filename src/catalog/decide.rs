@@ -1,0 +1,373 @@
+//! The rules of item writes, as pure functions (no I/O, no clock, no randomness): from a
+//! [command](crate::catalog::command) and the documents it names, as loaded by
+//! [`crate::catalog::repo`] (or held in memory by a v2 push), to an [`ItemPlan`] or a typed
+//! [`Refusal`]. Online (`catalog::service`), v1 (`sync::apply`) and v2 (`sync::bulk`) call
+//! these same functions, so the three doors cannot drift.
+
+use bson::oid::ObjectId;
+
+use crate::{
+    catalog::{
+        command::{CreateItem, DeleteItem, ItemPatch, StockChange, UpdateItem},
+        model::ItemDoc,
+        stock::Reason,
+    },
+    changelog,
+    error::{code, AppError},
+};
+
+/// What the loader found of the references a command names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refs {
+    /// The group named is one of the shop's (true when none is named).
+    pub group_found: bool,
+    /// How many of the dealers named are the shop's.
+    pub dealers_found: usize,
+}
+
+impl Refs {
+    /// Every reference resolved (or none named).
+    pub const OK: Refs = Refs { group_found: true, dealers_found: 0 };
+}
+
+/// An edit based on an older version of fields changed since (not applied).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Conflict {
+    pub id: ObjectId,
+    /// The item's version now.
+    pub version: i32,
+    /// The version the edit was based on.
+    pub base: i32,
+    /// The stored names of the fields that changed since `base` and differ from the edit.
+    pub fields: Vec<&'static str>,
+    /// The item as it is now (answered to the device).
+    pub current: ItemDoc,
+}
+
+impl Conflict {
+    /// The push's reason text.
+    pub fn reason(&self) -> String {
+        format!(
+            "conflict: {} changed since baseVersion {} (now version {}); not applied, the current value is kept",
+            self.fields.join(", "),
+            self.base,
+            self.version
+        )
+    }
+}
+
+/// Why an item write is refused (nothing is written).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Refusal {
+    /// The item is not the shop's (or does not exist).
+    NotFound,
+    /// `groupId` is not one of the shop's groups and/or a `dealerIds` entry is not one of its
+    /// dealers.
+    UnknownRefs { group: bool, dealers: bool },
+    /// The stock change would take the count beyond +-`limits::MAX_UNITS` (the field named).
+    StockOutOfRange(&'static str),
+    /// See [`Conflict`].
+    Conflict(Box<Conflict>),
+}
+
+impl Refusal {
+    /// The online answer (B5, B7, B8): 404 `Item not found`; 400 naming `groupId` /
+    /// `dealerIds`; 400 `stock`; 409 `CONFLICT`.
+    pub fn online(self) -> AppError {
+        match self {
+            Refusal::NotFound => AppError::not_found("Item not found"),
+            other => other.common(),
+        }
+    }
+
+    /// The answer of a sync entry, which names the item in its payload: 400 `id: is not an
+    /// item of this shop` (v1 prefixes the entry, v2 renders it as the reason); the rest as
+    /// online.
+    pub fn synced(self) -> AppError {
+        match self {
+            Refusal::NotFound => AppError::validation("id", "is not an item of this shop"),
+            other => other.common(),
+        }
+    }
+
+    fn common(self) -> AppError {
+        match self {
+            Refusal::NotFound => AppError::not_found("Item not found"),
+            Refusal::UnknownRefs { group, dealers } => {
+                let mut v = Vec::new();
+                if group {
+                    v.push("groupId: no such item group".to_string());
+                }
+                if dealers {
+                    v.push("dealerIds: every entry must be one of your dealers".to_string());
+                }
+                AppError::Validation(v)
+            }
+            Refusal::StockOutOfRange(field) => crate::limits::stock_out_of_range(field),
+            Refusal::Conflict(c) => AppError::conflict(code::CONFLICT, c.reason()),
+        }
+    }
+}
+
+/// A stock move a plan makes (recorded in `stockmovements` with its reason).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StockMove {
+    pub item_id: ObjectId,
+    /// Signed units.
+    pub delta: i64,
+    pub reason: Reason,
+}
+
+/// The effects of one item command (data: a test asserts on it without a database).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ItemPlan {
+    /// Insert `item` (its `stock` is the opening stock) and record the opening stock as an
+    /// adjustment.
+    Insert { item: ItemDoc, opening: Option<StockMove> },
+    /// `$set` the fields of `patch`, bump `__v`, move stock; guarded by the version decided
+    /// on (`version`). `after` is the item once applied.
+    Update { version: i32, patch: ItemPatch, stock: Option<StockMove>, after: ItemDoc },
+    /// Set `isActive: false` and bump `__v`, guarded by `version`; logged as a delete.
+    Deactivate { version: i32, after: ItemDoc },
+}
+
+impl ItemPlan {
+    /// The item once the plan is applied.
+    pub fn after(&self) -> &ItemDoc {
+        match self {
+            ItemPlan::Insert { item, .. } => item,
+            ItemPlan::Update { after, .. } | ItemPlan::Deactivate { after, .. } => after,
+        }
+    }
+
+    /// The change-log row it appends: `(collection, id, deleted)`.
+    pub fn change(&self) -> (&'static str, ObjectId, bool) {
+        (changelog::ITEMS, self.after().id, matches!(self, ItemPlan::Deactivate { .. }))
+    }
+}
+
+fn check_refs(group: Option<ObjectId>, dealers: &[ObjectId], refs: &Refs) -> Result<(), Refusal> {
+    let group = group.is_some() && !refs.group_found;
+    let dealers = !dealers.is_empty() && refs.dealers_found != dealers.len();
+    if group || dealers {
+        return Err(Refusal::UnknownRefs { group, dealers });
+    }
+    Ok(())
+}
+
+/// A new item: its group and dealers must be the shop's; opening stock is an adjustment.
+pub fn create_item(cmd: &CreateItem, refs: &Refs) -> Result<ItemPlan, Refusal> {
+    check_refs(cmd.item.group_id, &cmd.dealer_ids, refs)?;
+    let mut item = cmd.item.doc(cmd.id, cmd.client_id, cmd.item.stock, cmd.now);
+    item.dealer_ids = cmd.dealer_ids.clone();
+    let opening = (cmd.item.stock != 0).then_some(StockMove {
+        item_id: cmd.id,
+        delta: cmd.item.stock,
+        reason: Reason::Adjustment,
+    });
+    Ok(ItemPlan::Insert { item, opening })
+}
+
+/// An edit: the item must be the shop's (deactivated ones too), its group and dealers the
+/// shop's; an edit based on an older version whose fields changed since is a [`Conflict`];
+/// stock stays within +-`limits::MAX_UNITS`. Every edit bumps `__v`.
+pub fn update_item(cmd: &UpdateItem, current: Option<&ItemDoc>, refs: &Refs) -> Result<ItemPlan, Refusal> {
+    let current = current.ok_or(Refusal::NotFound)?;
+    check_refs(cmd.patch.group(), cmd.patch.dealer_ids.as_deref().unwrap_or_default(), refs)?;
+    let fields = changelog::stale(current.version, cmd.base, || cmd.patch.differing(current));
+    if !fields.is_empty() {
+        return Err(Refusal::Conflict(Box::new(Conflict {
+            id: current.id,
+            version: current.version,
+            base: cmd.base.unwrap_or_default(),
+            fields,
+            current: current.clone(),
+        })));
+    }
+    let (delta, field) = match cmd.stock {
+        StockChange::Keep => (0, "stock"),
+        StockChange::Delta(d) => (d, "stockDelta"),
+        StockChange::To(n) => (n.checked_sub(current.stock).ok_or(Refusal::StockOutOfRange("stock"))?, "stock"),
+    };
+    let stock = crate::limits::stock_after(current.stock, delta).ok_or(Refusal::StockOutOfRange(field))?;
+    let mut after = current.clone();
+    cmd.patch.apply_to(&mut after);
+    after.stock = stock;
+    after.version = current.version.saturating_add(1);
+    after.updated_at = cmd.now;
+    let stock = (delta != 0).then_some(StockMove { item_id: current.id, delta, reason: Reason::Adjustment });
+    Ok(ItemPlan::Update { version: current.version, patch: cmd.patch.clone(), stock, after })
+}
+
+/// A delete deactivates (idempotent: an inactive item is deactivated again); the item must be
+/// the shop's.
+pub fn delete_item(cmd: &DeleteItem, current: Option<&ItemDoc>) -> Result<ItemPlan, Refusal> {
+    let current = current.ok_or(Refusal::NotFound)?;
+    let mut after = current.clone();
+    after.is_active = false;
+    after.version = current.version.saturating_add(1);
+    after.updated_at = cmd.now;
+    Ok(ItemPlan::Deactivate { version: current.version, after })
+}
+
+/// The edits of one push folded per existing item, written as one update
+/// (`repo::write_folded`): the fields sent (a later edit wins), whether it was deactivated,
+/// the stock delta and the number of edits (`__v` increment).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Folded {
+    pub patch: ItemPatch,
+    pub deactivated: bool,
+    pub stock_delta: i64,
+    pub edits: i32,
+}
+
+impl Folded {
+    /// Fold one more plan of the same item (after its own decision).
+    pub fn fold(&mut self, plan: &ItemPlan) {
+        match plan {
+            ItemPlan::Insert { .. } => {}
+            ItemPlan::Update { patch, stock, .. } => {
+                self.patch.merge(patch);
+                self.stock_delta = self.stock_delta.saturating_add(stock.map_or(0, |m| m.delta));
+                self.edits += 1;
+            }
+            ItemPlan::Deactivate { .. } => {
+                self.deactivated = true;
+                self.edits += 1;
+            }
+        }
+    }
+
+    /// Nothing to write.
+    pub fn is_empty(&self) -> bool {
+        self.edits == 0 && self.stock_delta == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bson::DateTime;
+
+    use super::*;
+    use crate::{catalog::rules::NewItem, money::Paise};
+
+    fn item(version: i32) -> ItemDoc {
+        let mut i = new_item(5).doc(ObjectId::new(), ObjectId::new(), 5, DateTime::from_millis(0));
+        i.version = version;
+        i.name = "Bulb".into();
+        i.price = Paise::new(5500);
+        i
+    }
+
+    fn new_item(stock: i64) -> NewItem {
+        NewItem {
+            name: "Bulb".into(),
+            price: Paise::new(5000),
+            stock,
+            low_stock_quantity: 5,
+            unit: "nos".into(),
+            group_id: None,
+            description: String::new(),
+        }
+    }
+
+    fn edit(id: ObjectId, patch: ItemPatch, stock: StockChange, base: Option<i32>) -> UpdateItem {
+        UpdateItem { client_id: ObjectId::new(), id, patch, stock, base, now: DateTime::from_millis(1000) }
+    }
+
+    fn price(p: i64) -> ItemPatch {
+        ItemPatch { price: Some(Paise::new(p)), ..Default::default() }
+    }
+
+    #[test]
+    fn a_stale_base_with_a_changed_field_conflicts_and_answers_the_current_item() {
+        let cur = item(1);
+        let r = update_item(&edit(cur.id, price(6000), StockChange::Keep, Some(0)), Some(&cur), &Refs::OK);
+        let Err(Refusal::Conflict(c)) = r.clone() else { panic!("expected a conflict: {r:?}") };
+        assert_eq!(c.fields, vec!["price"]);
+        assert_eq!((c.version, c.base), (1, 0));
+        assert_eq!(c.current, cur);
+        assert!(c.reason().contains("price changed since baseVersion 0 (now version 1)"), "{}", c.reason());
+    }
+
+    #[test]
+    fn a_stale_base_with_an_unchanged_field_does_not_conflict() {
+        let cur = item(3);
+        // the price already holds the value sent; the name was changed since: only it conflicts
+        let same = update_item(&edit(cur.id, price(5500), StockChange::Keep, Some(0)), Some(&cur), &Refs::OK);
+        assert!(matches!(same, Ok(ItemPlan::Update { .. })), "{same:?}");
+        let both = ItemPatch { name: Some("LED".into()), ..price(5500) };
+        let r = update_item(&edit(cur.id, both, StockChange::Keep, Some(0)), Some(&cur), &Refs::OK);
+        assert!(matches!(&r, Err(Refusal::Conflict(c)) if c.fields == vec!["name"]), "{r:?}");
+        // based on the current version, or on none: applied as sent
+        for base in [Some(3), None] {
+            let r = update_item(&edit(cur.id, price(6000), StockChange::Keep, base), Some(&cur), &Refs::OK);
+            assert!(matches!(r, Ok(ItemPlan::Update { .. })), "{base:?}: {r:?}");
+        }
+    }
+
+    #[test]
+    fn an_item_created_with_opening_stock_records_an_adjustment_movement() {
+        let id = ObjectId::new();
+        let cmd = CreateItem {
+            client_id: ObjectId::new(),
+            id,
+            item: new_item(12),
+            dealer_ids: vec![],
+            now: DateTime::from_millis(7),
+        };
+        let Ok(ItemPlan::Insert { item, opening }) = create_item(&cmd, &Refs::OK) else { panic!() };
+        assert_eq!((item.id, item.stock, item.version, item.is_active), (id, 12, 0, true));
+        assert_eq!(item.created_at, DateTime::from_millis(7), "the command's time, not the clock's");
+        assert_eq!(opening, Some(StockMove { item_id: id, delta: 12, reason: Reason::Adjustment }));
+        let none = CreateItem { item: new_item(0), ..cmd };
+        assert!(matches!(create_item(&none, &Refs::OK), Ok(ItemPlan::Insert { opening: None, .. })));
+    }
+
+    #[test]
+    fn an_absolute_stock_becomes_an_adjustment_of_the_difference() {
+        let cur = item(0);
+        let Ok(ItemPlan::Update { stock, after, version, .. }) =
+            update_item(&edit(cur.id, ItemPatch::default(), StockChange::To(2), None), Some(&cur), &Refs::OK)
+        else {
+            panic!()
+        };
+        assert_eq!(stock, Some(StockMove { item_id: cur.id, delta: -3, reason: Reason::Adjustment }));
+        assert_eq!((after.stock, after.version, version), (2, 1, 0));
+        let r =
+            update_item(&edit(cur.id, ItemPatch::default(), StockChange::Delta(i64::MAX), None), Some(&cur), &Refs::OK);
+        assert_eq!(r, Err(Refusal::StockOutOfRange("stockDelta")));
+    }
+
+    #[test]
+    fn foreign_references_and_missing_items_are_refused() {
+        let cur = item(0);
+        let g = ObjectId::new();
+        let patch =
+            ItemPatch { group_id: Some(Some(g)), dealer_ids: Some(vec![ObjectId::new()]), ..Default::default() };
+        let refs = Refs { group_found: false, dealers_found: 0 };
+        let r = update_item(&edit(cur.id, patch.clone(), StockChange::Keep, None), Some(&cur), &refs);
+        assert_eq!(r, Err(Refusal::UnknownRefs { group: true, dealers: true }));
+        let ok = Refs { group_found: true, dealers_found: 1 };
+        assert!(update_item(&edit(cur.id, patch, StockChange::Keep, None), Some(&cur), &ok).is_ok());
+        assert_eq!(update_item(&edit(cur.id, price(1), StockChange::Keep, None), None, &ok), Err(Refusal::NotFound));
+        let del = DeleteItem { client_id: cur.client_id, id: cur.id, now: DateTime::from_millis(1) };
+        assert_eq!(delete_item(&del, None), Err(Refusal::NotFound));
+        let Ok(plan) = delete_item(&del, Some(&cur)) else { panic!() };
+        assert_eq!(plan.change(), (changelog::ITEMS, cur.id, true), "a delete is logged as a delete");
+        assert!(!plan.after().is_active);
+    }
+
+    #[test]
+    fn folded_edits_keep_the_latest_field_and_count_every_edit() {
+        let cur = item(0);
+        let mut f = Folded::default();
+        let a = update_item(&edit(cur.id, price(6000), StockChange::Delta(2), None), Some(&cur), &Refs::OK).unwrap();
+        let b =
+            update_item(&edit(cur.id, price(7000), StockChange::Delta(-1), None), Some(a.after()), &Refs::OK).unwrap();
+        f.fold(&a);
+        f.fold(&b);
+        assert_eq!((f.patch.price, f.stock_delta, f.edits), (Some(Paise::new(7000)), 1, 2));
+        assert_eq!(b.after().version, 2);
+    }
+}
