@@ -25,6 +25,7 @@ pub mod limits;
 pub mod money;
 pub mod openapi;
 pub mod otp;
+pub mod paging;
 pub mod postman;
 pub mod ratelimit;
 pub mod security;
@@ -33,6 +34,7 @@ pub mod sync;
 pub mod telemetry;
 pub mod time;
 pub mod validate;
+pub mod window;
 pub mod wire;
 
 use std::{future::Future, net::SocketAddr, sync::Arc};

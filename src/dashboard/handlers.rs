@@ -11,10 +11,6 @@ use bson::{oid::ObjectId, DateTime, Document};
 use futures::TryStreamExt;
 
 use crate::{
-    billing::{
-        dto::ListQuery,
-        reports::{date_filter, page},
-    },
     dashboard::{
         csv,
         dto::*,
@@ -40,20 +36,14 @@ pub fn int_param(name: &str, v: Option<&str>, min: i64, max: i64, default: i64) 
     }
 }
 
-/// `from`/`to` as a window (the billing reports' rules: India days or RFC 3339, `to`
-/// inclusive of its whole day, `from` after `to` is a 400).
+/// `from`/`to` as a window (`window::Window::parse`, the billing reports' rules: India days
+/// or RFC 3339, `to` inclusive of its whole day, `from` after `to` is a 400).
 pub fn window(from: &Option<String>, to: &Option<String>) -> AppResult<Window> {
-    let q = ListQuery { from: from.clone(), to: to.clone(), ..Default::default() };
-    let d = date_filter(&q, "t")?;
-    let r = d.get_document("t").ok();
-    Ok(Window {
-        from: r.and_then(|r| r.get_datetime("$gte").ok().copied()),
-        to: r.and_then(|r| r.get_datetime("$lte").ok().copied()),
-    })
+    Window::parse(from.as_deref(), to.as_deref())
 }
 
 fn json_page(limit: &Option<String>, offset: &Option<String>) -> AppResult<(i64, i64)> {
-    let p = page(&ListQuery { limit: limit.clone(), offset: offset.clone(), ..Default::default() })?;
+    let p = crate::paging::page(limit.as_deref(), offset.as_deref())?;
     Ok((p.limit, p.offset))
 }
 

@@ -54,33 +54,8 @@ pub fn percent(a: i64, b: i64) -> f64 {
     }
 }
 
-/// A half-open or closed time window on a date field.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Window {
-    pub from: Option<DateTime>,
-    /// Inclusive.
-    pub to: Option<DateTime>,
-}
-
-impl Window {
-    pub fn filter(&self, field: &str) -> Document {
-        let mut r = Document::new();
-        if let Some(f) = self.from {
-            r.insert("$gte", f);
-        }
-        if let Some(t) = self.to {
-            r.insert("$lte", t);
-        }
-        if r.is_empty() {
-            doc! {}
-        } else {
-            doc! { field: r }
-        }
-    }
-    pub fn is_open(&self) -> bool {
-        self.from.is_none() && self.to.is_none()
-    }
-}
+/// The date window of the dashboard's queries (shared with the billing reports).
+pub use crate::window::Window;
 
 fn with(mut a: Document, b: Document) -> Document {
     a.extend(b);
