@@ -204,8 +204,8 @@ fn check_accepted(a: &Action) -> Result<(), String> {
         Action::ItemUpdate { patch, stock_delta, .. } => {
             stock_delta.unsigned_abs() <= MAX_QUANTITY as u64
                 && (!patch.is_empty() || *stock_delta != 0)
-                && patch.price.map_or(true, |p| !p.is_negative())
-                && patch.low_stock_quantity.map_or(true, |l| l >= 0)
+                && patch.price.is_none_or(|p| !p.is_negative())
+                && patch.low_stock_quantity.is_none_or(|l| l >= 0)
         }
         Action::CustomerCreate { phone, .. } => normalize_phone(phone).as_deref() == Ok(phone.as_str()),
         Action::CustomerUpdate { name, extra, .. } => name.is_some() || !extra.is_empty(),

@@ -134,7 +134,7 @@ fn check_step(s: &Step) -> Result<(), String> {
                 && (2..=200).contains(&n.name.chars().count())
                 && UNITS.contains(&n.unit.as_str())
         }
-        Step::ItemUpdate(u) => u.patch.price.map_or(true, |p| !p.is_negative()),
+        Step::ItemUpdate(u) => u.patch.price.is_none_or(|p| !p.is_negative()),
         Step::ItemDelete(_) => true,
         Step::Invoice(lines, sale, _) => {
             let subtotal: i128 = lines.iter().map(|l| i128::from(l.3.as_i64()) * i128::from(l.2)).sum();
