@@ -522,3 +522,81 @@ async fn bad_input_on_catalog_endpoints_is_a_4xx_envelope_and_writes_nothing() {
     assert_eq!(gdoc.get_str("name").unwrap(), "Engine");
     assert_eq!(gdoc.get_i32("__v").unwrap(), 0);
 }
+
+/// The rows the change log holds for `doc_id`: `(seq, deleted)`.
+async fn log_rows(app: &TestApp, doc_id: &str) -> Vec<(i64, bool)> {
+    let id = ObjectId::parse_str(doc_id).unwrap();
+    let rows: Vec<Document> = app
+        .db
+        .collection::<Document>("syncchanges")
+        .find(doc! { "docId": id })
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    rows.iter().map(|r| (r.get_i64("seq").unwrap(), r.get_bool("deleted").unwrap())).collect()
+}
+
+/// Issue 14, one write path: an online item or customer write appends its change-log row in
+/// its own transaction (the pull no longer depends on a clock to see it), a delete as a
+/// delete, and every edit moves the document's version (the base an offline edit names).
+#[tokio::test]
+async fn online_item_and_customer_writes_append_their_change_log_rows_and_move_the_version() {
+    let app = TestApp::spawn().await;
+    let r = app.register(&phone()).await;
+    let it = item(&app, &r, json!({ "stock": 4 })).await;
+    let id = it["_id"].as_str().unwrap().to_string();
+    let created = log_rows(&app, &id).await;
+    assert_eq!(created.len(), 1, "create logged: {created:?}");
+    assert!(!created[0].1);
+    // opening stock is an adjustment
+    let moves =
+        app.count("stockmovements", doc! { "itemId": ObjectId::parse_str(&id).unwrap(), "reason": "adjustment" }).await;
+    assert_eq!(moves, 1);
+
+    let path = format!("/api/business/items/{}/{id}", r.client_id);
+    let up = app.put(&path, Some(&r.token), json!({ "price": 30, "stock": 1 })).await;
+    assert_eq!(up.status, 200, "{}", up.body);
+    assert_eq!((up.body["item"]["__v"].as_i64(), up.body["item"]["stock"].as_i64()), (Some(1), Some(1)));
+    let updated = log_rows(&app, &id).await;
+    assert_eq!(updated.len(), 1, "one row per document: {updated:?}");
+    assert!(updated[0].0 > created[0].0 && !updated[0].1, "a later sequence: {updated:?}");
+
+    let del = app.delete(&path, Some(&r.token)).await;
+    assert_eq!(del.status, 200, "{}", del.body);
+    let deleted = log_rows(&app, &id).await;
+    assert!(deleted[0].0 > updated[0].0 && deleted[0].1, "a delete is logged as a delete: {deleted:?}");
+    let stored = app
+        .db
+        .collection::<Document>("items")
+        .find_one(doc! { "_id": ObjectId::parse_str(&id).unwrap() })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((stored.get_bool("isActive").unwrap(), stored.get_i32("__v").unwrap()), (false, 2));
+    let missing = app.delete(&format!("/api/business/items/{}/{}", r.client_id, ObjectId::new()), Some(&r.token)).await;
+    assert_eq!(missing.status, 404, "{}", missing.body);
+
+    // customers: create, a merge that stores nothing new writes nothing, update, delete
+    let body = json!({ "phone": phone(), "name": "Ravi Kumar" });
+    let c = app.post("/api/business/client-customers", Some(&r.token), body.clone()).await;
+    assert_eq!(c.status, 201, "{}", c.body);
+    let cid = c.body["clientCustomer"]["_id"].as_str().unwrap().to_string();
+    let first = log_rows(&app, &cid).await;
+    assert_eq!(first.len(), 1, "{first:?}");
+    let again = app.post("/api/business/client-customers", Some(&r.token), body).await;
+    assert_eq!(again.status, 201, "{}", again.body);
+    assert_eq!(again.body["isNew"], false, "{}", again.body);
+    assert_eq!(log_rows(&app, &cid).await, first, "nothing new: nothing written");
+    let cpath = format!("/api/business/client-customers/{}/{cid}", r.client_id);
+    let cu = app.put(&cpath, Some(&r.token), json!({ "name": "Ravi K" })).await;
+    assert_eq!(cu.status, 200, "{}", cu.body);
+    assert_eq!(cu.body["clientCustomer"]["__v"], 1, "{}", cu.body);
+    let edited = log_rows(&app, &cid).await;
+    assert!(edited[0].0 > first[0].0 && !edited[0].1, "{edited:?}");
+    let cd = app.delete(&cpath, Some(&r.token)).await;
+    assert_eq!(cd.status, 200, "{}", cd.body);
+    let gone = log_rows(&app, &cid).await;
+    assert!(gone[0].0 > edited[0].0 && gone[0].1, "{gone:?}");
+}
