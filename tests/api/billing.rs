@@ -1486,3 +1486,96 @@ async fn documented_customer_query_filters_are_honoured_by_every_list() {
         app.get(&format!("{route}?clientCustomerId=nope"), Some(&r.token)).await.assert_envelope(400);
     }
 }
+
+/// The change-log rows (collection, document) of a shop, in sequence order.
+async fn logged(app: &TestApp, client: ObjectId) -> Vec<(String, ObjectId, i64)> {
+    use futures::TryStreamExt;
+    let rows: Vec<bson::Document> = app
+        .db
+        .collection::<bson::Document>("syncchanges")
+        .find(doc! { "clientId": client })
+        .sort(doc! { "seq": 1 })
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    rows.iter()
+        .map(|r| (r.get_str("coll").unwrap().to_string(), r.get_object_id("docId").unwrap(), r.get_i64("seq").unwrap()))
+        .collect()
+}
+
+/// Issue 14, one write path: an online sale and an online payment append the change-log rows
+/// of every synced document they write (invoice, payment, items, customer) inside their own
+/// transaction, so the pull sees them by sequence and never by a clock; a refused sale
+/// writes none. (The same plan's rows as v1 and v2 write: `SalePlan::changes`.)
+#[tokio::test]
+async fn online_sales_and_payments_log_every_synced_document_they_write() {
+    let app = TestApp::spawn().await;
+    let r = app.register(&phone()).await;
+    let cid = ObjectId::parse_str(&r.client_id).unwrap();
+    let bulb = seed_item(&app, &r.client_id, "Bulb", 5000, 10).await;
+    let fan = seed_item(&app, &r.client_id, "Fan", 100000, 1).await;
+    let sale = app
+        .post(
+            "/api/business/invoices/generatewithproducts",
+            Some(&r.token),
+            json!({
+                "clientId": r.client_id, "products": [{ "productId": bulb, "quantity": 2 }, { "productId": fan, "quantity": 1 }],
+                "paidAmount": 40, "clientCustomerPhone": "9876512345", "clientCustomerName": "Asha",
+            }),
+        )
+        .await;
+    assert_eq!(sale.status, 201, "{}", sale.body);
+    let oid = |v: &Value| ObjectId::parse_str(v.as_str().unwrap()).unwrap();
+    let invoice = oid(&sale.body["invoice"]["_id"]);
+    let customer = oid(&sale.body["invoice"]["clientCustomerId"]);
+    let first_payment = app
+        .db
+        .collection::<bson::Document>("payments")
+        .find_one(doc! { "invoiceId": invoice })
+        .await
+        .unwrap()
+        .unwrap()
+        .get_object_id("_id")
+        .unwrap();
+    let after_sale = logged(&app, cid).await;
+    let docs: HashSet<(String, ObjectId)> = after_sale.iter().map(|(c, d, _)| (c.clone(), *d)).collect();
+    let want: HashSet<(String, ObjectId)> = [
+        ("invoices", invoice),
+        ("payments", first_payment),
+        ("items", ObjectId::parse_str(&bulb).unwrap()),
+        ("items", ObjectId::parse_str(&fan).unwrap()),
+        ("clientcustomers", customer),
+    ]
+    .into_iter()
+    .map(|(c, d)| (c.to_string(), d))
+    .collect();
+    assert_eq!(docs, want, "every synced document of the sale, once");
+
+    // a refused sale (strict stock, the fan is sold out) logs nothing
+    set_billing(&app, &r, json!({ "allowNegativeStock": false })).await;
+    let refused = sell(&app, &r, json!([{ "productId": fan, "quantity": 1 }]), json!(0)).await;
+    assert_eq!((refused.status.as_u16(), refused.code()), (409, "INSUFFICIENT_STOCK"), "{}", refused.body);
+    assert_eq!(logged(&app, cid).await, after_sale);
+
+    // the payment: its record, the invoice and the customer, after everything the sale logged
+    let pay = app
+        .post(
+            "/api/business/invoices/pay",
+            Some(&r.token),
+            json!({ "clientId": r.client_id, "invoiceId": invoice.to_hex(), "amount": 10 }),
+        )
+        .await;
+    assert_eq!(pay.status, 200, "{}", pay.body);
+    let payment = oid(&pay.body["payment"]["_id"]);
+    let last_seq = after_sale.iter().map(|r| r.2).max().unwrap();
+    let newer: HashSet<(String, ObjectId)> =
+        logged(&app, cid).await.into_iter().filter(|r| r.2 > last_seq).map(|(c, d, _)| (c, d)).collect();
+    let want: HashSet<(String, ObjectId)> =
+        [("payments", payment), ("invoices", invoice), ("clientcustomers", customer)]
+            .into_iter()
+            .map(|(c, d)| (c.to_string(), d))
+            .collect();
+    assert_eq!(newer, want);
+}
