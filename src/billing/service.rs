@@ -9,6 +9,7 @@ use crate::{
     billing::{model::*, repo},
     catalog::model::ItemDoc,
     catalog::stock::{self, Move, Moved, Reason},
+    changelog,
     customer::model::CustomerDoc,
     db,
     error::{code, AppError, AppResult},
@@ -389,8 +390,13 @@ async fn issue_in(s: &mut mongodb::ClientSession, ctx: &Ctx<'_>) -> AppResult<In
     let pending = inv.total_amount.checked_sub(inv.paid_amount).unwrap_or_default();
 
     // 6. first payment, dues, history (documents nobody else writes)
+    let mut logged: Vec<(&'static str, ObjectId, bool)> = vec![(changelog::INVOICES, invoice_id, false)];
     if let Some(p) = first_payment(&inv, &sale.method, now) {
         repo::insert_payment(database, s, &p).await?;
+        logged.push((changelog::PAYMENTS, p.id, false));
+    }
+    if let Some(c) = &customer {
+        logged.push((changelog::CUSTOMERS, c.id, false));
     }
     if let Some(c) = &customer {
         repo::customer_after_sale(database, s, client_id, c.id, pending, true).await?;
@@ -447,6 +453,9 @@ async fn issue_in(s: &mut mongodb::ClientSession, ctx: &Ctx<'_>) -> AppResult<In
         inv.seq = Some(seq);
     }
     repo::insert_invoice(database, s, &inv).await?;
+    // the invoice, its payment and the customer reach the pull in this transaction (the items
+    // were logged by their stock moves)
+    changelog::append(database, s, client_id, &logged).await?;
     Ok(inv)
 }
 
@@ -833,6 +842,11 @@ pub async fn pay_in(
     if inv.is_finalized && inv.invoice_number.is_none() {
         assign_number(database, s, &mut inv, now).await?;
     }
+    let mut logged = vec![(changelog::PAYMENTS, payment.id, false), (changelog::INVOICES, inv.id, false)];
+    if let Some(c) = inv.client_customer_id {
+        logged.push((changelog::CUSTOMERS, c, false));
+    }
+    changelog::append(database, s, p.client_id, &logged).await?;
     Ok((payment, inv))
 }
 

@@ -10,7 +10,7 @@ use crate::{
         rules::{self, ItemInput},
         stock,
     },
-    db,
+    changelog, db,
     error::{AppError, AppResult},
     state::AppState,
     validate::Errors,
@@ -74,7 +74,15 @@ pub async fn update_group(
 pub async fn delete_group(state: &AppState, client_id: ObjectId, id: ObjectId) -> AppResult<u64> {
     let ctx = (state.db.clone(), client_id, id);
     db::transaction(&state.client, &ctx, |s, (database, client_id, id)| {
-        Box::pin(async move { repo::delete_group(database, s, *client_id, *id).await?.ok_or_else(not_found_group) })
+        Box::pin(async move {
+            let ungrouped = repo::delete_group(database, s, *client_id, *id).await?.ok_or_else(not_found_group)?;
+            // the ungrouped items changed (`groupId`): logged for the pull in this transaction
+            if !ungrouped.is_empty() {
+                let rows: Vec<_> = ungrouped.iter().map(|i| (changelog::ITEMS, *i, false)).collect();
+                changelog::append(database, s, *client_id, &rows).await?;
+            }
+            Ok(ungrouped.len() as u64)
+        })
     })
     .await
 }
@@ -164,7 +172,10 @@ pub async fn create_item(state: &AppState, client_id: ObjectId, req: CreateItemR
             doc.stock = 0;
             repo::insert_item(database, s, &doc).await?;
             if opening != 0 {
+                // the stock move logs the item for the pull
                 adjust(database, s, item.client_id, item.id, opening).await?;
+            } else {
+                changelog::append(database, s, item.client_id, &[(changelog::ITEMS, item.id, false)]).await?;
             }
             Ok(())
         })
@@ -280,18 +291,35 @@ pub async fn update_item(
                 Some(n) if *n != current.stock => {
                     let delta =
                         n.checked_sub(current.stock).ok_or_else(|| crate::limits::stock_out_of_range("stock"))?;
+                    // the stock move logs the item for the pull
                     adjust(database, s, *client_id, *id, delta).await?;
                     repo::find_item(database, s, *client_id, *id).await?.ok_or_else(not_found_item)
                 }
-                _ => Ok(updated),
+                _ => {
+                    changelog::append(database, s, *client_id, &[(changelog::ITEMS, *id, false)]).await?;
+                    Ok(updated)
+                }
             }
         })
     })
     .await
 }
 
+/// B8: soft delete, and in the same transaction the item's change-log row, a deletion (the
+/// pull answers it as `op: "delete"`, the one form of every delete; docs/sync.md).
 pub async fn delete_item(state: &AppState, client_id: ObjectId, id: ObjectId) -> AppResult<()> {
-    if repo::deactivate_item(&state.db, client_id, id).await? {
+    let ctx = (state.db.clone(), client_id, id);
+    let found = db::transaction(&state.client, &ctx, |s, (database, client_id, id)| {
+        Box::pin(async move {
+            let found = repo::deactivate_item(database, s, *client_id, *id).await?;
+            if found {
+                changelog::append(database, s, *client_id, &[(changelog::ITEMS, *id, true)]).await?;
+            }
+            Ok(found)
+        })
+    })
+    .await?;
+    if found {
         Ok(())
     } else {
         Err(not_found_item())

@@ -1,11 +1,15 @@
 //! Stock moves only by deltas, atomically, and every move is recorded in `stockmovements`
 //! (sale, purchase delivery, adjustment, sync). Shared by billing, dealers and sync.
+//!
+//! Every applied move also logs its item in the change log ([`crate::changelog::append`]) in
+//! the caller's transaction, so every stock change (an online sale, a dealer delivery, a
+//! manual adjustment, a v1 sync) reaches the v2 pull exactly when it commits.
 
 use bson::{doc, oid::ObjectId, DateTime};
 use mongodb::{options::ReturnDocument, ClientSession, Database};
 use serde::{Deserialize, Serialize};
 
-use crate::error::AppError;
+use crate::{changelog, error::AppError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -86,7 +90,7 @@ pub struct Move {
     pub ref_id: Option<ObjectId>,
 }
 
-/// Apply `mv` inside the caller's transaction and record it. Without `allow_negative`, a
+/// Apply `mv` inside the caller's transaction, record it and log the item for the pull. Without `allow_negative`, a
 /// decrement only applies while `stock >= -delta` (the guard is in the filter, so concurrent
 /// sales can never oversell); and no move takes stock beyond +-`limits::MAX_UNITS`
 /// (`Moved::OutOfRange`, checked in the same filter).
@@ -103,6 +107,7 @@ pub async fn apply(db: &Database, s: &mut ClientSession, mv: &Move) -> Result<Mo
     }
     let m = StockMovement { id: ObjectId::new(), client_id, item_id, delta, reason, ref_id, at: now };
     db.collection::<StockMovement>("stockmovements").insert_one(&m).session(&mut *s).await?;
+    changelog::append(db, s, client_id, &[(changelog::ITEMS, item_id, false)]).await?;
     Ok(Moved::Done)
 }
 
@@ -151,6 +156,21 @@ pub async fn apply_many(db: &Database, s: &mut ClientSession, moves: &[Move]) ->
             Some(d) => Outcome { moved: Moved::Done, stock_after: Some(stock_of(&d)) },
             None => Outcome { moved: refusal(db, s, m).await?, stock_after: None },
         });
+    }
+    // the items that moved, logged for the pull in this transaction (a refused move makes the
+    // caller abort, which discards the rows too); one block per client
+    let mut moved: Vec<(ObjectId, Vec<(&'static str, ObjectId, bool)>)> = Vec::new();
+    for (m, o) in moves.iter().zip(&out) {
+        if o.moved != Moved::Done {
+            continue;
+        }
+        match moved.iter_mut().find(|(c, _)| *c == m.client_id) {
+            Some((_, rows)) => rows.push((changelog::ITEMS, m.item_id, false)),
+            None => moved.push((m.client_id, vec![(changelog::ITEMS, m.item_id, false)])),
+        }
+    }
+    for (client_id, rows) in &moved {
+        changelog::append(db, s, *client_id, rows).await?;
     }
     Ok(out)
 }

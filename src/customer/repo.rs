@@ -32,8 +32,9 @@ pub enum Upserted {
 }
 
 /// Insert `new` unless the client already has a customer with this phone (one atomic
-/// upsert on the unique `{clientId, phoneNumber}` index).
-pub async fn insert_if_absent(db: &Database, new: &CustomerDoc) -> Result<Upserted, AppError> {
+/// upsert on the unique `{clientId, phoneNumber}` index), inside the caller's transaction.
+/// On [`Upserted::Raced`] the caller must abort the transaction (the write failed).
+pub async fn insert_if_absent(db: &Database, s: &mut ClientSession, new: &CustomerDoc) -> Result<Upserted, AppError> {
     let mut on_insert = bson::to_document(new)?;
     on_insert.remove("clientId");
     on_insert.remove("phoneNumber");
@@ -44,6 +45,7 @@ pub async fn insert_if_absent(db: &Database, new: &CustomerDoc) -> Result<Upsert
         )
         .upsert(true)
         .return_document(ReturnDocument::Before)
+        .session(s)
         .await;
     match r {
         Ok(None) => Ok(Upserted::Inserted),
@@ -53,9 +55,11 @@ pub async fn insert_if_absent(db: &Database, new: &CustomerDoc) -> Result<Upsert
     }
 }
 
-/// `$set` validated fields (plus `updatedAt`); `None` when the customer is not this client's.
+/// `$set` validated fields (plus `updatedAt`) inside the caller's transaction; `None` when
+/// the customer is not this client's.
 pub async fn update_fields(
     db: &Database,
+    s: &mut ClientSession,
     client_id: ObjectId,
     id: ObjectId,
     mut set: Document,
@@ -64,6 +68,7 @@ pub async fn update_fields(
     Ok(coll(db)
         .find_one_and_update(doc! { "_id": id, "clientId": client_id }, doc! { "$set": set, "$inc": { "__v": 1 } })
         .return_document(ReturnDocument::After)
+        .session(s)
         .await?)
 }
 

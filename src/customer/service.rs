@@ -4,6 +4,7 @@
 use bson::{doc, oid::ObjectId, DateTime, Document};
 
 use crate::{
+    changelog,
     client::{model::CustomerFields, repo as clients},
     customer::{
         dto::{CreateCustomerRequest, ListCustomersQuery, UpdateCustomerRequest},
@@ -60,12 +61,28 @@ pub async fn create(
             gst_no: value("gstNo"),
             ..CustomerDoc::new(client_id, &phone, name.as_deref().unwrap_or(PLACEHOLDER_NAME), now)
         };
-        match repo::insert_if_absent(&state.db, &new).await? {
-            Upserted::Inserted => return Ok((new, true)),
-            Upserted::Existing(existing) => {
+        // the insert and its change-log row in one transaction (a race aborts it)
+        let ctx = (&state.db, &new);
+        let upserted = crate::db::transaction(&state.client, &ctx, |s, (database, new)| {
+            Box::pin(async move {
+                match repo::insert_if_absent(database, s, new).await? {
+                    Upserted::Inserted => {
+                        changelog::append(database, s, new.client_id, &[(changelog::CUSTOMERS, new.id, false)]).await?;
+                        Ok(Upserted::Inserted)
+                    }
+                    Upserted::Existing(existing) => Ok(Upserted::Existing(existing)),
+                    Upserted::Raced => Err(AppError::conflict(RACED, "raced")),
+                }
+            })
+        })
+        .await;
+        match upserted {
+            Ok(Upserted::Inserted) => return Ok((new, true)),
+            Ok(Upserted::Existing(existing)) => {
                 return Ok((merge_existing(state, existing, name.as_deref(), &fields).await?, false))
             }
-            Upserted::Raced => continue,
+            Ok(Upserted::Raced) | Err(AppError::Conflict { code: RACED, .. }) => continue,
+            Err(e) => return Err(e),
         }
     }
     Err(AppError::conflict(code::CONFLICT, "The customer is being created by another request; please retry"))
@@ -91,7 +108,24 @@ async fn merge_existing(
     if set.is_empty() {
         return Ok(existing);
     }
-    repo::update_fields(&state.db, existing.client_id, existing.id, set).await?.ok_or_else(not_found)
+    update_logged(state, existing.client_id, existing.id, set).await
+}
+
+/// Internal marker: a concurrent create of the same phone won the unique index (the
+/// transaction is aborted and the create reads again).
+const RACED: &str = "CUSTOMER_CREATE_RACED";
+
+/// `$set` the fields and log the customer for the pull, in one transaction.
+async fn update_logged(state: &AppState, client_id: ObjectId, id: ObjectId, set: Document) -> AppResult<CustomerDoc> {
+    let ctx = (&state.db, client_id, id, set);
+    crate::db::transaction(&state.client, &ctx, |s, (database, client_id, id, set)| {
+        Box::pin(async move {
+            let c = repo::update_fields(database, s, *client_id, *id, set.clone()).await?.ok_or_else(not_found)?;
+            changelog::append(database, s, *client_id, &[(changelog::CUSTOMERS, *id, false)]).await?;
+            Ok(c)
+        })
+    })
+    .await
 }
 
 /// B10: newest first, optional search, optional cursor paging. Returns the page and, when
@@ -197,7 +231,7 @@ pub async fn update(
         set.insert(k, v);
     }
     e.finish()?;
-    repo::update_fields(&state.db, client_id, id, set).await?.ok_or_else(not_found)
+    update_logged(state, client_id, id, set).await
 }
 
 /// B13: a real delete; refused (409) while the customer owes money.
@@ -209,7 +243,7 @@ pub async fn delete(state: &AppState, client_id: ObjectId, id: ObjectId) -> AppR
         Box::pin(async move {
             let r = repo::delete(database, s, *client_id, *id).await?;
             if matches!(r, Deleted::Done) {
-                crate::changelog::append(database, s, *client_id, &[(crate::changelog::CUSTOMERS, *id, true)]).await?;
+                changelog::append(database, s, *client_id, &[(changelog::CUSTOMERS, *id, true)]).await?;
             }
             Ok(r)
         })
