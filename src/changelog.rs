@@ -35,6 +35,9 @@ pub const INVOICES: &str = "invoices";
 /// Synced collection: payments.
 pub const PAYMENTS: &str = "payments";
 
+/// One change of a transaction: (synced collection, document id, deleted).
+pub type Change = (&'static str, ObjectId, bool);
+
 /// Every synced collection (the pull serves these; each write to one is logged).
 pub const SYNCED: [&str; 4] = [ITEMS, CUSTOMERS, INVOICES, PAYMENTS];
 

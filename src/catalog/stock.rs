@@ -159,7 +159,7 @@ pub async fn apply_many(db: &Database, s: &mut ClientSession, moves: &[Move]) ->
     }
     // the items that moved, logged for the pull in this transaction (a refused move makes the
     // caller abort, which discards the rows too); one block per client
-    let mut moved: Vec<(ObjectId, Vec<(&'static str, ObjectId, bool)>)> = Vec::new();
+    let mut moved: Vec<(ObjectId, Vec<changelog::Change>)> = Vec::new();
     for (m, o) in moves.iter().zip(&out) {
         if o.moved != Moved::Done {
             continue;

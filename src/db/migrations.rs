@@ -170,7 +170,7 @@ pub async fn log_unlogged(db: &Database, coll: &'static str) -> Result<u64, crat
         .await?;
     let mut logged = 0;
     // (client, [(id, updatedAt ms, deleted)])
-    let mut batch: Option<(ObjectId, Vec<(ObjectId, i64, bool)>)> = None;
+    let mut batch: Option<(ObjectId, Vec<Unlogged>)> = None;
     while let Some(d) = cur.try_next().await? {
         let (Ok(id), Ok(client)) = (d.get_object_id("_id"), d.get_object_id("clientId")) else { continue };
         let updated = d.get_datetime("updatedAt").map(|t| t.timestamp_millis()).unwrap_or(i64::MAX);
@@ -188,11 +188,14 @@ pub async fn log_unlogged(db: &Database, coll: &'static str) -> Result<u64, crat
     Ok(logged)
 }
 
+/// A document to check: (id, `updatedAt` in ms, deleted).
+type Unlogged = (ObjectId, i64, bool);
+
 async fn log_batch(
     db: &Database,
     coll: &'static str,
     client_id: ObjectId,
-    docs: &[(ObjectId, i64, bool)],
+    docs: &[Unlogged],
 ) -> Result<u64, crate::error::AppError> {
     let ids: Vec<ObjectId> = docs.iter().map(|d| d.0).collect();
     let mut rows = db
