@@ -1,15 +1,22 @@
 //! The per-client change-log writer (`syncchanges`), shared by every feature that writes a
-//! synced document outside the sync paths (e.g. an online customer delete logs its tombstone)
-//! and by sync itself. It depends on no feature module; the reading side (catch-up and pull)
-//! stays in `sync::changes`.
+//! synced document (items, customers, invoices, payments) and by sync itself. It depends on
+//! no feature module; the reading side (the pull) stays in `sync::changes`.
 //!
-//! Every sync transaction takes a block of the client's sequence (`counters` document
-//! `sync:<clientId>`, `$inc` inside the transaction, as its last write) and appends one row
-//! per changed document: `{clientId, seq, coll, docId, deleted}`. Because the counter
-//! document is written by every such transaction, two of them for the same client can never
-//! commit out of order (the second one conflicts and retries), so a reader that has seen
-//! sequence `n` committed has seen everything below `n`: the cursor is this sequence, never a
-//! clock.
+//! **The feed rule**: every write to a synced collection calls [`append`] in the SAME
+//! transaction as the write (the central points: `catalog::stock::{apply, apply_many}` for
+//! every stock move, the billing sale and payment, the catalog and customer services, the
+//! v1 applier and the v2 bulk writer). The transaction takes a block of the client's
+//! sequence (`counters` document `sync:<clientId>`, `$inc` inside the transaction) and
+//! appends one row per changed document: `{clientId, seq, coll, docId, deleted}`. Because the
+//! counter document is written by every such transaction, two of them for the same client
+//! can never commit out of order (the second one conflicts and retries), so a reader that has
+//! seen sequence `n` committed has seen everything below `n`: the cursor is this sequence,
+//! never a clock. No scan by `updatedAt` exists: a server whose clock is off, or a
+//! transaction that commits late, cannot hide a change from the pull.
+//!
+//! Call it late in the transaction when you can (the counter is the shop's hottest document:
+//! from the `$inc` to the commit, other writers of the shop wait). Several calls in one
+//! transaction are fine: a document keeps one row, its last.
 
 use std::collections::HashMap;
 
@@ -28,9 +35,18 @@ pub const INVOICES: &str = "invoices";
 /// Synced collection: payments.
 pub const PAYMENTS: &str = "payments";
 
+/// One change of a transaction: (synced collection, document id, deleted).
+pub type Change = (&'static str, ObjectId, bool);
+
+/// Every synced collection (the pull serves these; each write to one is logged).
+pub const SYNCED: [&str; 4] = [ITEMS, CUSTOMERS, INVOICES, PAYMENTS];
+
 /// The change-log collection.
 pub const LOG: &str = "syncchanges";
 
+/// One row of the change log: document `docId` of collection `coll` changed at sequence
+/// `seq` of its client (`deleted`: it is gone for the device). `at` is informational only
+/// (never read to decide what a pull returns).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChangeRow {
@@ -63,8 +79,11 @@ async fn reserve(db: &Database, s: &mut ClientSession, client_id: ObjectId, n: i
     Ok(last - n + 1)
 }
 
-/// Append the changes of one transaction (the last write of a document in the transaction
-/// wins its single row). Returns the last sequence number taken.
+/// Append the changes of one transaction: `(collection, document id, deleted)` per changed
+/// document (`deleted` for a hard delete or an item soft delete). A document keeps a single
+/// row, its latest (an earlier row of it, in this or an older transaction, is removed).
+/// Takes at least one sequence number even when `changed` is empty. Returns the last
+/// sequence number taken. Errors: the driver's (the caller's transaction aborts).
 pub async fn append(
     db: &Database,
     s: &mut ClientSession,

@@ -219,7 +219,16 @@ pub async fn upsert_customer_plain(
 ) -> Result<CustomerDoc, AppError> {
     let ctx = (db, client_id, phone, name);
     crate::db::transaction(client, &ctx, |s, (db, client_id, phone, name)| {
-        Box::pin(async move { upsert_customer(db, s, *client_id, phone, *name).await })
+        Box::pin(async move {
+            let before =
+                customers(db).find_one(doc! { "clientId": *client_id, "phoneNumber": *phone }).session(&mut *s).await?;
+            let c = upsert_customer(db, s, *client_id, phone, *name).await?;
+            // a new customer, or a placeholder name replaced: logged for the pull
+            if before.as_ref().is_none_or(|b| b.name != c.name) {
+                crate::changelog::append(db, s, *client_id, &[(crate::changelog::CUSTOMERS, c.id, false)]).await?;
+            }
+            Ok(c)
+        })
     })
     .await
 }

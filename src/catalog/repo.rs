@@ -79,25 +79,39 @@ pub async fn group_exists(
 }
 
 /// Delete the group and ungroup its items (call inside a transaction). `None` when the
-/// group is not this client's; otherwise the number of items ungrouped.
+/// group is not this client's; otherwise the ids of the items ungrouped (read in the
+/// transaction's snapshot, so they are exactly the ones the update changed).
 pub async fn delete_group(
     db: &Database,
     s: &mut ClientSession,
     client_id: ObjectId,
     id: ObjectId,
-) -> Result<Option<u64>, AppError> {
+) -> Result<Option<Vec<ObjectId>>, AppError> {
     let r = groups(db).delete_one(doc! { "_id": id, "clientId": client_id }).session(&mut *s).await?;
     if r.deleted_count == 0 {
         return Ok(None);
     }
-    let u = items(db)
+    let filter = doc! { "clientId": client_id, "groupId": id };
+    let mut cur = items(db)
+        .clone_with_type::<Document>()
+        .find(filter.clone())
+        .projection(doc! { "_id": 1 })
+        .session(&mut *s)
+        .await?;
+    let mut ids = Vec::new();
+    while let Some(d) = cur.next(&mut *s).await.transpose()? {
+        if let Ok(i) = d.get_object_id("_id") {
+            ids.push(i);
+        }
+    }
+    items(db)
         .update_many(
-            doc! { "clientId": client_id, "groupId": id },
+            filter,
             doc! { "$set": { "groupId": Bson::Null, "updatedAt": DateTime::now() }, "$inc": { "__v": 1 } },
         )
         .session(&mut *s)
         .await?;
-    Ok(Some(u.modified_count))
+    Ok(Some(ids))
 }
 
 /// How many of `ids` are dealers of this client (active or not).

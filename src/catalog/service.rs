@@ -75,7 +75,15 @@ pub async fn update_group(
 pub async fn delete_group(state: &AppState, client_id: ObjectId, id: ObjectId) -> AppResult<u64> {
     let ctx = (state.db.clone(), client_id, id);
     db::transaction(&state.client, &ctx, |s, (database, client_id, id)| {
-        Box::pin(async move { repo::delete_group(database, s, *client_id, *id).await?.ok_or_else(not_found_group) })
+        Box::pin(async move {
+            let ungrouped = repo::delete_group(database, s, *client_id, *id).await?.ok_or_else(not_found_group)?;
+            // the ungrouped items changed (`groupId`): logged for the pull in this transaction
+            if !ungrouped.is_empty() {
+                let rows: Vec<_> = ungrouped.iter().map(|i| (crate::changelog::ITEMS, *i, false)).collect();
+                crate::changelog::append(database, s, *client_id, &rows).await?;
+            }
+            Ok(ungrouped.len() as u64)
+        })
     })
     .await
 }

@@ -1,11 +1,15 @@
 //! Stock moves only by deltas, atomically, and every move is recorded in `stockmovements`
 //! (sale, purchase delivery, adjustment, sync). Shared by billing, dealers and sync.
+//!
+//! Every applied move also logs its item in the change log ([`crate::changelog::append`]) in
+//! the caller's transaction, so every stock change (an online sale, a dealer delivery, a
+//! manual adjustment, a v1 sync) reaches the v2 pull exactly when it commits.
 
 use bson::{doc, oid::ObjectId, DateTime};
 use mongodb::{ClientSession, Database};
 use serde::{Deserialize, Serialize};
 
-use crate::error::AppError;
+use crate::{changelog, error::AppError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -86,7 +90,7 @@ pub struct Move {
     pub ref_id: Option<ObjectId>,
 }
 
-/// Apply `mv` inside the caller's transaction and record it. Without `allow_negative`, a
+/// Apply `mv` inside the caller's transaction, record it and log the item for the pull. Without `allow_negative`, a
 /// decrement only applies while `stock >= -delta` (the guard is in the filter, so concurrent
 /// sales can never oversell); and no move takes stock beyond +-`limits::MAX_UNITS`
 /// (`Moved::OutOfRange`, checked in the same filter).
@@ -103,11 +107,13 @@ pub async fn apply(db: &Database, s: &mut ClientSession, mv: &Move) -> Result<Mo
     }
     let m = StockMovement { id: ObjectId::new(), client_id, item_id, delta, reason, ref_id, at: now };
     db.collection::<StockMovement>("stockmovements").insert_one(&m).session(&mut *s).await?;
+    changelog::append(db, s, client_id, &[(changelog::ITEMS, item_id, false)]).await?;
     Ok(Moved::Done)
 }
 
 /// Apply several guarded moves in the caller's transaction, in order, WITHOUT recording them
-/// (the caller inserts the `stockmovements` it planned, e.g. `billing::repo::apply_sale`).
+/// (the caller inserts the `stockmovements` it planned and logs the items for the pull, e.g.
+/// `billing::repo::apply_sale` with its plan's change-log rows).
 /// Returns the outcome of each move; the caller aborts the transaction on any failure.
 pub async fn move_many(db: &Database, s: &mut ClientSession, moves: &[Move]) -> Result<Vec<Moved>, AppError> {
     let items = db.collection::<bson::Document>("items");

@@ -6,9 +6,12 @@
 //! "set a new default where the field is missing"), so concurrent start-ups of several
 //! instances are safe.
 
-use bson::{doc, Bson, Document};
+use bson::{doc, oid::ObjectId, Bson, Document};
+use futures::TryStreamExt;
 use mongodb::{options::IndexOptions, Database, IndexModel};
 use sha2::{Digest, Sha256};
+
+use crate::changelog;
 
 pub struct Migration {
     pub version: u32,
@@ -30,6 +33,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0009_offline_sales",
         source: include_str!("../../migrations/0009_offline_sales.json"),
     },
+    Migration {
+        version: 10,
+        name: "0010_change_log_backfill",
+        source: include_str!("../../migrations/0010_change_log_backfill.json"),
+    },
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +46,8 @@ pub enum MigrationError {
     Invalid(&'static str, String),
     #[error("migration {0}: {1}")]
     Db(&'static str, mongodb::error::Error),
+    #[error("migration {0}: logging documents: {1}")]
+    Log(&'static str, String),
 }
 
 /// Apply every migration not yet recorded with the same checksum. Returns the names applied.
@@ -100,6 +110,9 @@ async fn apply(db: &Database, m: &Migration) -> Result<(), MigrationError> {
                 .map_err(|e| MigrationError::Db(m.name, e))?;
         }
     }
+    for coll in log_step(&spec).map_err(|e| MigrationError::Invalid(m.name, e))? {
+        log_unlogged(db, coll).await.map_err(|e| MigrationError::Log(m.name, e.to_string()))?;
+    }
     let updates = spec.get("updates").and_then(|u| u.as_array()).cloned().unwrap_or_default();
     for u in &updates {
         let (coll, filter, update) = update_step(u).map_err(|e| MigrationError::Invalid(m.name, e))?;
@@ -118,6 +131,99 @@ fn update_step(u: &serde_json::Value) -> Result<(String, Document, Document), St
     let filter = u.get("filter").and_then(to_document).ok_or(format!("update of {coll}: filter"))?;
     let update = u.get("update").and_then(to_document).ok_or(format!("update of {coll}: update"))?;
     Ok((coll.to_string(), filter, update))
+}
+
+/// The synced collections named by `logUnloggedDocuments` (each must be one the change log
+/// knows: `crate::changelog::{ITEMS, CUSTOMERS, INVOICES, PAYMENTS}`).
+fn log_step(spec: &serde_json::Value) -> Result<Vec<&'static str>, String> {
+    let Some(list) = spec.get("logUnloggedDocuments") else { return Ok(vec![]) };
+    let list = list.as_array().ok_or("logUnloggedDocuments: not a list")?;
+    list.iter()
+        .map(|c| {
+            let c = c.as_str().unwrap_or_default();
+            changelog::SYNCED
+                .iter()
+                .copied()
+                .find(|s| *s == c)
+                .ok_or_else(|| format!("logUnloggedDocuments: {c:?} is not a synced collection"))
+        })
+        .collect()
+}
+
+/// How many documents one transaction of [`log_unlogged`] logs at most.
+const LOG_BATCH: usize = 500;
+
+/// The backfill step of migration 0010: append a change-log row (one per-client transaction
+/// per batch, [`changelog::append`]) for every document of `coll` that has no row, or whose
+/// row is older than the document's `updatedAt` (the writes the removed clock-based catch-up
+/// had not logged yet: the comparison is made once, over every document, with no time
+/// window). An item with `isActive: false` is logged as deleted. Re-running finds nothing
+/// to log (every document then has a row at least as new as its last write), so the step is
+/// idempotent; two instances starting at once may both log a document, which still keeps
+/// one row per document. Returns how many documents were logged.
+pub async fn log_unlogged(db: &Database, coll: &'static str) -> Result<u64, crate::error::AppError> {
+    let mut cur = db
+        .collection::<Document>(coll)
+        .find(doc! {})
+        .projection(doc! { "_id": 1, "clientId": 1, "updatedAt": 1, "isActive": 1 })
+        .sort(doc! { "clientId": 1, "_id": 1 })
+        .await?;
+    let mut logged = 0;
+    // (client, [(id, updatedAt ms, deleted)])
+    let mut batch: Option<(ObjectId, Vec<Unlogged>)> = None;
+    while let Some(d) = cur.try_next().await? {
+        let (Ok(id), Ok(client)) = (d.get_object_id("_id"), d.get_object_id("clientId")) else { continue };
+        let updated = d.get_datetime("updatedAt").map(|t| t.timestamp_millis()).unwrap_or(i64::MAX);
+        let deleted = coll == changelog::ITEMS && d.get_bool("isActive").is_ok_and(|a| !a);
+        if batch.as_ref().is_some_and(|(c, rows)| *c != client || rows.len() >= LOG_BATCH) {
+            if let Some((c, rows)) = batch.take() {
+                logged += log_batch(db, coll, c, &rows).await?;
+            }
+        }
+        batch.get_or_insert_with(|| (client, Vec::new())).1.push((id, updated, deleted));
+    }
+    if let Some((c, rows)) = batch.take() {
+        logged += log_batch(db, coll, c, &rows).await?;
+    }
+    Ok(logged)
+}
+
+/// A document to check: (id, `updatedAt` in ms, deleted).
+type Unlogged = (ObjectId, i64, bool);
+
+async fn log_batch(
+    db: &Database,
+    coll: &'static str,
+    client_id: ObjectId,
+    docs: &[Unlogged],
+) -> Result<u64, crate::error::AppError> {
+    let ids: Vec<ObjectId> = docs.iter().map(|d| d.0).collect();
+    let mut rows = db
+        .collection::<Document>(changelog::LOG)
+        .find(doc! { "clientId": client_id, "docId": { "$in": &ids } })
+        .projection(doc! { "docId": 1, "at": 1 })
+        .await?;
+    let mut logged_at: std::collections::HashMap<ObjectId, i64> = std::collections::HashMap::new();
+    while let Some(r) = rows.try_next().await? {
+        if let Ok(id) = r.get_object_id("docId") {
+            let at = r.get_datetime("at").map(|t| t.timestamp_millis()).unwrap_or(i64::MIN);
+            logged_at.insert(id, at);
+        }
+    }
+    let missing: Vec<(&'static str, ObjectId, bool)> = docs
+        .iter()
+        .filter(|(id, updated, _)| logged_at.get(id).is_none_or(|at| at < updated))
+        .map(|(id, _, deleted)| (coll, *id, *deleted))
+        .collect();
+    if missing.is_empty() {
+        return Ok(0);
+    }
+    let ctx = (db.clone(), client_id, missing);
+    super::transaction(db.client(), &ctx, |s, (db, client_id, missing)| {
+        Box::pin(async move { changelog::append(db, s, *client_id, missing).await })
+    })
+    .await?;
+    Ok(ctx.2.len() as u64)
 }
 
 fn index_model(idx: &serde_json::Value) -> Result<IndexModel, String> {
@@ -184,6 +290,7 @@ mod tests {
             for u in spec.get("updates").and_then(|u| u.as_array()).into_iter().flatten() {
                 update_step(u).unwrap();
             }
+            log_step(&spec).unwrap();
         }
     }
 }

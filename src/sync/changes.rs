@@ -1,17 +1,19 @@
-//! The per-client change log (`syncchanges`) and the incremental pull. The writer
+//! The incremental pull over the per-client change log (`syncchanges`). The writer
 //! ([`append`]) lives in [`crate::changelog`] and is re-exported here.
 //!
-//! Every sync transaction takes a block of the client's sequence (`counters` document
-//! `sync:<clientId>`, `$inc` inside the transaction, as its last write) and appends one row
-//! per changed document: `{clientId, seq, coll, docId, deleted}`. Because the counter
-//! document is written by every such transaction, two of them for the same client can never
-//! commit out of order (the second one conflicts and retries), so a reader that has seen
-//! sequence `n` committed has seen everything below `n`: the cursor is this sequence, never a
-//! clock. A pull reads the log and the documents in one snapshot transaction.
+//! Every transaction that writes a synced document (online endpoints, v1 batches, v2
+//! pushes, stock moves, dealer deliveries) takes a block of the client's sequence (`counters`
+//! document `sync:<clientId>`, `$inc` inside the transaction) and appends one row per changed
+//! document: `{clientId, seq, coll, docId, deleted}`. Because the counter document is
+//! written by every such transaction, two of them for the same client can never commit out
+//! of order (the second one conflicts and retries), so a reader that has seen sequence `n`
+//! committed has seen everything below `n`: the cursor is this sequence, never a clock (no
+//! server's clock is read to decide what a pull returns). A pull reads the log and the
+//! documents in one snapshot transaction, and writes nothing.
 
 use std::collections::HashMap;
 
-use bson::{doc, oid::ObjectId, DateTime, Document};
+use bson::{doc, oid::ObjectId, Document};
 use mongodb::{ClientSession, Database};
 use serde_json::{json, Value};
 
@@ -36,68 +38,6 @@ pub use crate::changelog::{append, ChangeRow, LOG};
 pub const DEFAULT_PULL: i64 = 500;
 pub const MAX_PULL: i64 = 2000;
 
-/// Writes made outside sync (the online endpoints) reach the log here: before a pull, every
-/// document of the client updated since the last catch-up (minus a 60 s overlap, the longest a
-/// transaction can stay open, so a late commit is not missed) whose log row is older than its
-/// `updatedAt` is logged again. The first pull of a shop logs everything it has.
-pub const CATCH_UP_OVERLAP_MS: i64 = 60_000;
-
-async fn catch_up(db: &Database, s: &mut ClientSession, client_id: ObjectId) -> AppResult<()> {
-    let key = counter_key(client_id);
-    let counters = db.collection::<Document>("counters");
-    let started = DateTime::now();
-    let c = counters.find_one(doc! { "_id": &key }).session(&mut *s).await?;
-    let since = c.as_ref().and_then(|c| c.get_datetime("caughtUpAt").ok()).map(|t| t.timestamp_millis());
-    let mut changed: Vec<(&'static str, ObjectId, bool)> = Vec::new();
-    for coll in [ITEMS, CUSTOMERS, INVOICES, PAYMENTS] {
-        let mut filter = doc! { "clientId": client_id };
-        if let Some(since) = since {
-            filter.insert("updatedAt", doc! { "$gte": DateTime::from_millis(since - CATCH_UP_OVERLAP_MS) });
-        }
-        let mut cur = db
-            .collection::<Document>(coll)
-            .find(filter)
-            .projection(doc! { "_id": 1, "updatedAt": 1 })
-            .sort(doc! { "_id": 1 })
-            .session(&mut *s)
-            .await?;
-        let mut found: Vec<(ObjectId, i64)> = Vec::new();
-        while let Some(d) = cur.next(&mut *s).await.transpose()? {
-            if let Ok(id) = d.get_object_id("_id") {
-                found.push((id, d.get_datetime("updatedAt").map(|t| t.timestamp_millis()).unwrap_or(i64::MAX)));
-            }
-        }
-        if found.is_empty() {
-            continue;
-        }
-        let ids: Vec<ObjectId> = found.iter().map(|f| f.0).collect();
-        let mut rows = db
-            .collection::<ChangeRow>(LOG)
-            .find(doc! { "clientId": client_id, "docId": { "$in": &ids } })
-            .projection(doc! { "_id": 1, "clientId": 1, "seq": 1, "coll": 1, "docId": 1, "deleted": 1, "at": 1 })
-            .session(&mut *s)
-            .await?;
-        let mut logged_at: HashMap<ObjectId, i64> = HashMap::new();
-        while let Some(r) = rows.next(&mut *s).await.transpose()? {
-            logged_at.insert(r.doc_id, r.at.timestamp_millis());
-        }
-        for (id, updated) in found {
-            if logged_at.get(&id).is_none_or(|at| *at < updated) {
-                changed.push((coll, id, false));
-            }
-        }
-    }
-    if !changed.is_empty() {
-        append(db, s, client_id, &changed).await?;
-    }
-    counters
-        .update_one(doc! { "_id": &key }, doc! { "$set": { "caughtUpAt": started } })
-        .upsert(true)
-        .session(&mut *s)
-        .await?;
-    Ok(())
-}
-
 /// One page of a pull.
 #[derive(Debug)]
 pub struct Page {
@@ -111,14 +51,7 @@ pub struct Page {
 /// Changes after `cursor` (exclusive), at most `limit`, read in one snapshot.
 pub async fn pull(state: &AppState, client_id: ObjectId, cursor: i64, limit: i64) -> AppResult<Page> {
     let limit = limit.clamp(1, MAX_PULL);
-    // log what the online endpoints changed since the last pull (its own short transaction)
-    {
-        let _queue = state.shop_locks.lock(&client_id).await;
-        db::transaction(&state.client, &(state.db.clone(), client_id), |s, (database, client_id)| {
-            Box::pin(catch_up(database, s, *client_id))
-        })
-        .await?;
-    }
+    // the log is complete: every write appended its rows in its own transaction (no catch-up)
     let ctx = (state.db.clone(), client_id, cursor, limit);
     db::transaction(&state.client, &ctx, |s, (database, client_id, cursor, limit)| {
         Box::pin(read_page(database, s, *client_id, *cursor, *limit))
@@ -169,7 +102,14 @@ async fn read_page(
             ITEMS => {
                 let mut c = db.collection::<ItemDoc>(ITEMS).find(filter).session(&mut *s).await?;
                 while let Some(d) = c.next(&mut *s).await.transpose()? {
-                    docs.insert((ITEMS.into(), d.id), serde_json::to_value(ItemWire::from(d)).unwrap_or(Value::Null));
+                    // a deactivated item is deleted for the device (soft deletes are never
+                    // undone): it reads as a tombstone, whatever wrote its last row
+                    if d.is_active {
+                        docs.insert(
+                            (ITEMS.into(), d.id),
+                            serde_json::to_value(ItemWire::from(d)).unwrap_or(Value::Null),
+                        );
+                    }
                 }
             }
             CUSTOMERS => {
@@ -206,7 +146,8 @@ async fn read_page(
         .iter()
         .map(|r| {
             let doc = if r.deleted { None } else { docs.remove(&(r.coll.clone(), r.doc_id)) };
-            // a document deleted for good after the change was logged reads as a tombstone
+            // the one form of a delete: a document deleted for good, or a deactivated item,
+            // reads as a tombstone (`op: "delete"`, `doc: null`)
             let deleted = r.deleted || doc.is_none();
             json!({
                 "seq": r.seq,

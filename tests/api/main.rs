@@ -10,6 +10,7 @@ mod dashboard;
 mod dates;
 mod dealers;
 mod faults;
+mod feed;
 mod hygiene;
 mod idempotency;
 mod otp;
