@@ -32,7 +32,7 @@ fn push_body(items: &[String], now: &str) -> Value {
             let b = &items[(i + k + 7) % items.len()];
             ops.push(json!({ "opId": id, "entity": "invoice", "kind": "create", "deviceTime": now, "payload": {
                 "products": [{ "productId": a, "quantity": 1, "costPerUnit": 100 }, { "productId": b, "quantity": 2, "costPerUnit": 50 }],
-                "paidAmount": 50, "deviceRef": format!("B-{i}-{k}") } }));
+                "paidAmount": 50, "deviceRef": format!("B-{i}-{k}-{}", uuid()) } }));
             invoice_ops.push(id);
         }
         for id in invoice_ops.iter().take(3) {
