@@ -236,18 +236,21 @@ pub async fn upsert_customer_plain(
 }
 
 /// Move a customer's dues and purchase time in the sale/payment transaction.
+/// `purchased_at`: the sale's date of record (`generatedAt`: the device time of an offline
+/// sale), `None` for a payment. The v2 push sets the same (`sync::bulk`), so an offline sale
+/// synced later does not make the customer's last purchase the sync time.
 pub async fn customer_after_sale(
     db: &Database,
     s: &mut ClientSession,
     client_id: ObjectId,
     id: ObjectId,
     dues_delta: Paise,
-    purchased: bool,
+    purchased_at: Option<DateTime>,
 ) -> Result<(), AppError> {
     let now = DateTime::now();
     let mut set = doc! { "updatedAt": now };
-    if purchased {
-        set.insert("lastPurchaseAt", now);
+    if let Some(at) = purchased_at {
+        set.insert("lastPurchaseAt", at);
     }
     customers(db)
         .update_one(

@@ -393,7 +393,7 @@ async fn issue_in(s: &mut mongodb::ClientSession, ctx: &Ctx<'_>) -> AppResult<In
         repo::insert_payment(database, s, &p).await?;
     }
     if let Some(c) = &customer {
-        repo::customer_after_sale(database, s, client_id, c.id, pending, true).await?;
+        repo::customer_after_sale(database, s, client_id, c.id, pending, Some(inv.generated_at)).await?;
         if finalized {
             repo::insert_history(database, s, &history(&inv, c.id, at)).await?;
         }
@@ -825,7 +825,7 @@ pub async fn pay_in(
         repo::set_payment_time(database, s, p.client_id, payment.id, payment.paid_at).await?;
     }
     if let Some(c) = inv.client_customer_id {
-        repo::customer_after_sale(database, s, p.client_id, c, Paise::new(-p.amount.as_i64()), false).await?;
+        repo::customer_after_sale(database, s, p.client_id, c, Paise::new(-p.amount.as_i64()), None).await?;
         if inv.is_finalized {
             repo::insert_history(database, s, &history(&inv, c, now)).await?;
         }

@@ -182,7 +182,7 @@ pub async fn deactivate_item(db: &Database, client_id: ObjectId, id: ObjectId) -
     let r = items(db)
         .update_one(
             doc! { "_id": id, "clientId": client_id },
-            doc! { "$set": { "isActive": false, "updatedAt": DateTime::now() } },
+            doc! { "$set": { "isActive": false, "updatedAt": DateTime::now() }, "$inc": { "__v": 1 } },
         )
         .await?;
     Ok(r.matched_count > 0)

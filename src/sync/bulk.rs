@@ -457,6 +457,9 @@ impl World {
         merge(&mut slot.doc, set).map_err(readable)?;
         merge_set(&mut slot.set, set);
         slot.edits += 1;
+        if slot.new {
+            slot.doc.version += 1;
+        }
         self.changed.push((CUSTOMERS, id, false));
         Ok(())
     }
@@ -546,6 +549,11 @@ fn simulate(
             merge(&mut slot.doc, set).map_err(readable)?;
             merge_set(&mut slot.set, set);
             slot.edits += 1;
+            if slot.new {
+                // a document created by this push is inserted as it is in memory: its
+                // version counts this edit as online (an existing one gets `$inc edits`)
+                slot.doc.version += 1;
+            }
             if *stock_delta != 0 {
                 world.move_stock(id, *stock_delta);
                 world.movement(client_id, id, *stock_delta, Reason::Adjustment, None, now);
@@ -559,6 +567,9 @@ fn simulate(
             slot.doc.is_active = false;
             slot.set.insert("isActive", false);
             slot.edits += 1;
+            if slot.new {
+                slot.doc.version += 1;
+            }
             world.changed.push((ITEMS, id, true));
             Ok(Res::Id(id))
         }
@@ -582,6 +593,10 @@ fn simulate(
                 all.insert("name", n);
             }
             if all.is_empty() {
+                world.changed.push((CUSTOMERS, id, false));
+            } else if let Some(slot) = world.customers.get_mut(&id).filter(|c| c.new && !known) {
+                // a new customer is created with its fields (version 0, as online), not edited
+                merge(&mut slot.doc, &all).map_err(readable)?;
                 world.changed.push((CUSTOMERS, id, false));
             } else {
                 world.edit_customer(id, &all)?;
