@@ -248,17 +248,12 @@ pub async fn customer_after_sale(
     purchased_at: Option<DateTime>,
 ) -> Result<(), AppError> {
     let now = DateTime::now();
-    let mut set = doc! { "updatedAt": now };
+    let mut update = doc! { "$inc": { "outstandingBalance": dues_delta.as_i64() }, "$set": { "updatedAt": now } };
     if let Some(at) = purchased_at {
-        set.insert("lastPurchaseAt", at);
+        // an older offline sale synced later never moves it back (null sorts below a date)
+        update.insert("$max", doc! { "lastPurchaseAt": at });
     }
-    customers(db)
-        .update_one(
-            scoped(client_id, doc! { "_id": id }),
-            doc! { "$inc": { "outstandingBalance": dues_delta.as_i64() }, "$set": set },
-        )
-        .session(&mut *s)
-        .await?;
+    customers(db).update_one(scoped(client_id, doc! { "_id": id }), update).session(&mut *s).await?;
     Ok(())
 }
 

@@ -589,7 +589,9 @@ fn simulate(
             for (k, v) in fields.iter().filter(|(_, v)| !known || !v.is_empty()) {
                 all.insert(*k, v.as_str());
             }
-            if let Some(n) = name.as_deref().filter(|n| !n.is_empty()) {
+            // the name it already has is no edit (as online: no version move)
+            let current = world.customers.get(&id).map(|c| c.doc.name.as_str());
+            if let Some(n) = name.as_deref().filter(|n| !n.is_empty() && Some(*n) != current) {
                 all.insert("name", n);
             }
             if all.is_empty() {

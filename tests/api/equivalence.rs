@@ -1041,3 +1041,34 @@ fn prop_online_v1_and_v2_doors_write_the_same_documents() {
         panic!("{e}");
     }
 }
+
+/// Found by the equivalence test's review of `lastPurchaseAt`: a v1 offline sale set it to the
+/// sync time while the v2 push sets the sale's time. Now both (and online) date it at the
+/// sale, and an older sale synced later never moves it back.
+#[tokio::test]
+async fn a_v1_sale_synced_later_dates_the_customers_last_purchase_at_the_sale() {
+    let app = TestApp::spawn().await;
+    let shop = app.register(&phone()).await;
+    let cust = phone();
+    let r =
+        app.post("/api/business/items", Some(&shop.token), json!({ "name": "Bulb", "price": 50, "stock": 9 })).await;
+    let item = r.body["item"]["_id"].as_str().unwrap_or_default().to_string();
+    let sale = |t: bson::DateTime| {
+        json!({ "invoice": { "create": [{ "deviceTime": t.try_to_rfc3339_string().unwrap_or_default(),
+            "clientCustomerPhone": cust,
+            "products": [{ "productId": item, "itemName": "Bulb", "quantity": 1, "costPerUnit": 50 }] }] } })
+    };
+    let last = || async {
+        let c = app.db.collection::<Document>("clientcustomers").find_one(doc! { "phoneNumber": &cust }).await;
+        c.ok().flatten().and_then(|c| c.get_datetime("lastPurchaseAt").ok().copied())
+    };
+    let now = bson::DateTime::now().timestamp_millis();
+    let t = bson::DateTime::from_millis(now - now % 1000 - 2 * 3_600_000);
+    let r = app.post("/api/sync", Some(&shop.token), sale(t)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(last().await, Some(t), "the sale's time, not the sync's");
+    let older = bson::DateTime::from_millis(t.timestamp_millis() - 3_600_000);
+    let r = app.post("/api/sync", Some(&shop.token), sale(older)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(last().await, Some(t), "an older sale synced later does not move it back");
+}
