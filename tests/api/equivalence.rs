@@ -50,9 +50,12 @@
 //! - dropped, because they are allowed to differ: `clientId` (three shops), `createdAt` /
 //!   `updatedAt` (when the write ran: the doors run one after the other; the business dates,
 //!   `generatedAt`, `paidAt`, `invoiceDate`, `dueDate`, `finalizedAt`, `purchasedAt`,
-//!   `lastPurchaseAt`, `firstSeenAt`, come from the pinned clock and ARE compared),
+//!   `lastPurchaseAt`, come from the pinned clock and ARE compared), `firstSeenAt` (when the
+//!   server first wrote the customer: a write time in every door; the online path reads the
+//!   system clock for it, not the injectable one),
 //!   `deviceRef` / `deviceTime` (only offline sales carry the device's reference and clock
-//!   reading), `source` (which door wrote the sale), stock movement `at` (the write time).
+//!   reading), `source` (which door wrote the sale), stock movement `at` (the write time; the
+//!   online path reads the system clock for it); a field stored as `null` equals one not stored.
 //!
 //! Cases: `EQUIV_CASES` (default 6; each case is three shops and a few dozen requests, about
 //! ten seconds in a debug build on two cores). A failure prints the operations and the first
