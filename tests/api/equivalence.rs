@@ -45,7 +45,7 @@
 //! items, customers, invoices (numbers, financial year, dates, lines, amounts, paid, status,
 //! finalized, customer), payments, purchase histories, stock movements. Normalised:
 //! - ids become labels: items by creation index (`item3`), invoices by number, customers by
-//!   phone and incarnation (`9876500001#0`; a phone deleted and created again is `#1`);
+//!   phone (`9876500001#live`; a deleted one, named only by invoices, `#gone0`, `#gone1`...);
 //!   payments, histories and movements keep their order of creation per invoice / item;
 //! - dropped, because they are allowed to differ: `clientId` (three shops), `createdAt` /
 //!   `updatedAt` (when the write ran: the doors run one after the other; the business dates,
@@ -566,8 +566,13 @@ async fn online_op(app: &TestApp, shop: &Registered, ids: &mut Ids, op: &Op) -> 
 async fn run_online(app: &TestApp, shop: &Registered, ops: &[Op]) -> Result<(Outcomes, Ids), String> {
     let mut ids = Ids::default();
     let mut out = Vec::new();
-    for op in ops {
-        out.push(online_op(app, shop, &mut ids, op).await?);
+    for (i, op) in ops.iter().enumerate() {
+        let r = online_op(app, shop, &mut ids, op).await?;
+        if r.is_ok() != op.ok() {
+            // later operations would name what this one should have made
+            return Err(format!("online: operation {i} {op:?} answered {r:?}"));
+        }
+        out.push(r);
     }
     Ok((out, ids))
 }
@@ -703,6 +708,8 @@ struct Batch {
     new_sales: Vec<usize>,
     /// customers a sale of this batch may create (their id is not known yet)
     phones: Vec<String>,
+    /// every operation of the batch is valid (a refused one is sent alone)
+    ok: bool,
 }
 
 struct V1 {
@@ -719,6 +726,9 @@ async fn flush(app: &TestApp, shop: &Registered, v1: &mut V1, b: &mut Batch) -> 
     v1.batches += 1;
     let r = app.post("/api/sync", Some(&shop.token), batch.body.clone()).await;
     let res = outcome(&r)?;
+    if res.is_ok() != batch.ok {
+        return Err(format!("v1: a batch answered {res:?}, expected {}: {}", batch.ok, batch.body));
+    }
     for (i, _) in &batch.ops {
         v1.out[*i] = Some(res.clone());
     }
@@ -744,12 +754,13 @@ async fn flush(app: &TestApp, shop: &Registered, v1: &mut V1, b: &mut Batch) -> 
 async fn run_v1(app: &TestApp, shop: &Registered, ops: &[Op], at: &str) -> Result<(Outcomes, Ids, usize), String> {
     let mut v1 = V1 { ids: Ids::default(), out: vec![None; ops.len()], batches: 0 };
     let mut b = Batch::default();
-    let mut items_seen = 0usize;
-    let mut sales_seen = 0usize;
     for (i, op) in ops.iter().enumerate() {
         let Some(phase) = v1_phase(op) else {
             flush(app, shop, &mut v1, &mut b).await?;
             let r = online_op(app, shop, &mut v1.ids, op).await?;
+            if r.is_ok() != op.ok() {
+                return Err(format!("v1 (online part): operation {i} {op:?} answered {r:?}"));
+            }
             v1.out[i] = Some(r);
             continue;
         };
@@ -773,8 +784,8 @@ async fn run_v1(app: &TestApp, shop: &Registered, ops: &[Op], at: &str) -> Resul
         }
         match op {
             Op::ItemCreate { name, price, stock } => {
-                b.new_items.push(items_seen);
-                items_seen += 1;
+                // the next abstract index (items made online or in earlier batches come first)
+                b.new_items.push(v1.ids.items.len() + b.new_items.len());
                 push(&mut b.body["item"]["create"], json!({ "name": name, "price": rupees(*price), "stock": stock }));
             }
             Op::ItemEdit { item, price, .. } => {
@@ -813,8 +824,8 @@ async fn run_v1(app: &TestApp, shop: &Registered, ops: &[Op], at: &str) -> Resul
                     }
                 }
                 if s.sale.is_some() {
-                    b.new_sales.push(sales_seen);
-                    sales_seen += 1;
+                    // sales made online (what v1 cannot express) are already in `ids`
+                    b.new_sales.push(v1.ids.sales.len() + b.new_sales.len());
                 }
                 push(&mut b.body["invoice"]["create"], inv);
             }
@@ -825,6 +836,7 @@ async fn run_v1(app: &TestApp, shop: &Registered, ops: &[Op], at: &str) -> Resul
             _ => unreachable!("phase() said v1 expresses it"),
         }
         b.ops.push((i, phase));
+        b.ok = op.ok();
         if !op.ok() {
             flush(app, shop, &mut v1, &mut b).await?;
         }
@@ -897,26 +909,24 @@ async fn snapshot(app: &TestApp, shop: &Registered, ids: &Ids) -> BTreeMap<&'sta
             labels.insert(id, format!("inv {n}"));
         }
     }
-    // customers: by phone and incarnation (ids of one process grow with time)
-    let mut by_phone: BTreeMap<String, Vec<ObjectId>> = BTreeMap::new();
-    let refs = customers.iter().map(|c| (c.get_object_id("_id"), c.get_str("phoneNumber"))).chain(
-        invoices
-            .iter()
-            .chain(&histories)
-            .map(|d| (d.get_object_id("clientCustomerId"), d.get_str("clientCustomerPhone"))),
-    );
-    for (id, phone) in refs {
-        if let (Ok(id), Ok(phone)) = (id, phone) {
-            let v = by_phone.entry(phone.to_string()).or_default();
-            if !v.contains(&id) {
-                v.push(id);
-            }
+    // customers: the live one of a phone is `phone#live`; a deleted one (named only by its
+    // invoices) `phone#gone<k>`, k in the order of the invoice numbers that name it (ObjectId
+    // order is no creation order: the server makes some ids, MongoDB others)
+    for c in &customers {
+        if let (Ok(id), Ok(phone)) = (c.get_object_id("_id"), c.get_str("phoneNumber")) {
+            labels.insert(id, format!("{phone}#live"));
         }
     }
-    for (phone, mut v) in by_phone {
-        v.sort();
-        for (k, id) in v.into_iter().enumerate() {
-            labels.insert(id, format!("{phone}#{k}"));
+    let mut numbered: Vec<&Document> = invoices.iter().collect();
+    numbered.sort_by_key(|d| d.get_str("invoiceNumber").unwrap_or_default().to_string());
+    let mut gone: HashMap<String, usize> = HashMap::new();
+    for d in numbered {
+        if let (Ok(id), Ok(phone)) = (d.get_object_id("clientCustomerId"), d.get_str("clientCustomerPhone")) {
+            if !labels.contains_key(&id) {
+                let k = gone.entry(phone.to_string()).or_default();
+                labels.insert(id, format!("{phone}#gone{k}"));
+                *k += 1;
+            }
         }
     }
 
