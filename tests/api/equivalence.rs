@@ -922,9 +922,9 @@ async fn snapshot(app: &TestApp, shop: &Registered, ids: &Ids) -> BTreeMap<&'sta
     let mut gone: HashMap<String, usize> = HashMap::new();
     for d in numbered {
         if let (Ok(id), Ok(phone)) = (d.get_object_id("clientCustomerId"), d.get_str("clientCustomerPhone")) {
-            if !labels.contains_key(&id) {
+            if let std::collections::hash_map::Entry::Vacant(e) = labels.entry(id) {
                 let k = gone.entry(phone.to_string()).or_default();
-                labels.insert(id, format!("{phone}#gone{k}"));
+                e.insert(format!("{phone}#gone{k}"));
                 *k += 1;
             }
         }
