@@ -9,6 +9,7 @@ mod billing;
 mod dashboard;
 mod dates;
 mod dealers;
+mod equivalence;
 mod faults;
 mod feed;
 mod hygiene;
