@@ -1,0 +1,37 @@
+//! What an applied operation answers, rendered once the invoice numbers are known.
+
+use serde_json::{json, Value};
+
+use super::{Res, World};
+
+pub(super) fn render(world: &World, res: &Res) -> Value {
+    match res {
+        Res::Id(id) => json!({ "id": id.to_hex() }),
+        Res::Invoice(id, payment, warnings, flags) => {
+            let inv = world.invoices.get(id).map(|i| &i.doc);
+            json!({
+                "id": id.to_hex(),
+                "invoiceNumber": inv.and_then(|i| i.invoice_number.clone()),
+                "paymentId": payment.map(|p| p.to_hex()),
+                "totalAmount": inv.map(|i| i.total_amount),
+                "stockWarnings": warnings,
+                "priceOverrides": flags["priceOverrides"],
+                "inactiveItems": flags["inactiveItems"],
+            })
+        }
+        Res::Duplicate(id) => {
+            let inv = world.invoices.get(id).map(|i| &i.doc);
+            json!({
+                "id": id.to_hex(),
+                "invoiceNumber": inv.and_then(|i| i.invoice_number.clone()),
+                "totalAmount": inv.map(|i| i.total_amount),
+                "deviceRef": inv.and_then(|i| i.device_ref.clone()),
+            })
+        }
+        Res::Payment(id, invoice) => json!({
+            "id": id.to_hex(),
+            "invoiceId": invoice.to_hex(),
+            "invoiceNumber": world.invoices.get(invoice).and_then(|i| i.doc.invoice_number.clone()),
+        }),
+    }
+}
