@@ -37,7 +37,7 @@ pub struct StockMovement {
 }
 
 /// Outcome of a guarded decrement.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Moved {
     Done,
     /// The item is not the client's (or does not exist).
@@ -115,7 +115,19 @@ pub async fn apply(db: &Database, s: &mut ClientSession, mv: &Move) -> Result<Mo
 /// (the caller inserts the `stockmovements` it planned and logs the items for the pull, e.g.
 /// `billing::repo::apply_sale` with its plan's change-log rows).
 /// Returns the outcome of each move; the caller aborts the transaction on any failure.
+///
+/// When every move may take stock below zero (the default shop setting, and every offline
+/// sale), the moves are one `update_many` (one round trip for the whole sale instead of one
+/// per line): each item's summed delta is added by an update pipeline, under the same bounds
+/// guard. The caller decided the moves on the snapshot of its transaction, so a guard cannot
+/// fail unless the caller's decision was wrong; if one does, the transaction is aborted with
+/// an internal error (a concurrent writer makes the update a retried write conflict instead).
 pub async fn move_many(db: &Database, s: &mut ClientSession, moves: &[Move]) -> Result<Vec<Moved>, AppError> {
+    if moves.len() > 1 && moves.iter().all(|m| m.allow_negative) {
+        if let Some(out) = move_together(db, s, moves).await? {
+            return Ok(out);
+        }
+    }
     let items = db.collection::<bson::Document>("items");
     let now = DateTime::now();
     let mut out = Vec::with_capacity(moves.len());
@@ -127,4 +139,39 @@ pub async fn move_many(db: &Database, s: &mut ClientSession, moves: &[Move]) -> 
         out.push(if r.matched_count == 1 { Moved::Done } else { refusal(db, s, m).await? });
     }
     Ok(out)
+}
+
+/// The moves (all allowed below zero) as one `update_many`: per item the summed delta, the
+/// bounds guard of [`guard`] for that sum, `$add` through an update pipeline. `Some(outcomes)`
+/// (all `Done`) when every item matched its guard; `None` (nothing written) when a summed
+/// delta overflows, for the per-move path; an internal error (the transaction aborts) when a
+/// guard failed, which a decision made on the same snapshot rules out.
+async fn move_together(db: &Database, s: &mut ClientSession, moves: &[Move]) -> Result<Option<Vec<Moved>>, AppError> {
+    let mut summed: Vec<Move> = Vec::new();
+    for m in moves {
+        match summed.iter_mut().find(|x| x.item_id == m.item_id && x.client_id == m.client_id) {
+            Some(x) => match x.delta.checked_add(m.delta) {
+                Some(d) => x.delta = d,
+                None => return Ok(None),
+            },
+            None => summed.push(m.clone()),
+        }
+    }
+    let ids: Vec<ObjectId> = summed.iter().map(|m| m.item_id).collect();
+    let deltas: Vec<i64> = summed.iter().map(|m| m.delta).collect();
+    let guards: Vec<bson::Document> = summed.iter().map(guard).collect();
+    let now = DateTime::now();
+    let update = vec![doc! { "$set": {
+        "stock": { "$add": [ "$stock", { "$arrayElemAt": [ &deltas, { "$indexOfArray": [ &ids, "$_id" ] } ] } ] },
+        "updatedAt": now,
+    } }];
+    let r =
+        db.collection::<bson::Document>("items").update_many(doc! { "$or": guards }, update).session(&mut *s).await?;
+    if r.matched_count != summed.len() as u64 {
+        // the caller decided these moves on its transaction's snapshot (items present, within
+        // bounds): a guard that fails here is a broken decision, and part of the batch moved;
+        // an error aborts the whole transaction
+        return Err(AppError::internal("a sale's stock moves did not all match their guards"));
+    }
+    Ok(Some(vec![Moved::Done; moves.len()]))
 }

@@ -2,7 +2,8 @@
 
 use std::collections::HashSet;
 
-use bson::{doc, oid::ObjectId};
+use bson::{doc, oid::ObjectId, Document};
+use futures::TryStreamExt;
 use serde_json::{json, Value};
 use viveka::{catalog::model::ItemDoc, money::Paise};
 
@@ -811,6 +812,42 @@ async fn a_new_shop_sells_below_zero_stock_and_the_answer_lists_the_lines() {
     let report = app.get("/api/dashboard/reports/stock", Some(&r.token)).await;
     assert_eq!(report.status, 200, "{}", report.body);
     assert_eq!(report.body["outOfStockCount"], 2, "{}", report.body);
+}
+
+/// The stock of a sale in a shop that allows negative stock moves in one `update_many`
+/// (`catalog::stock::move_many`): an item on two lines takes both, each line keeps its own
+/// stock movement, and the other items move by their own quantity.
+#[tokio::test]
+async fn one_sale_moves_every_line_and_an_item_on_two_lines_takes_both() {
+    let app = TestApp::spawn().await;
+    let r = app.register(&phone()).await;
+    let a = seed_item(&app, &r.client_id, "Clutch plate", 80000, 10).await;
+    let b = seed_item(&app, &r.client_id, "Brake shoe", 30000, 4).await;
+    let lines = json!([{ "productId": a, "quantity": 2 }, { "productId": b, "quantity": 5 }, { "productId": a, "quantity": 3 }]);
+    let res = sell(&app, &r, lines, json!(0)).await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    assert_eq!(app.stock_of(&a).await, 5, "10 - 2 - 3");
+    assert_eq!(app.stock_of(&b).await, -1, "4 - 5");
+    assert_eq!(
+        res.body["stockWarnings"],
+        json!([{ "productId": b, "itemName": "Brake shoe", "quantity": 5, "stock": -1 }])
+    );
+    let a_id = ObjectId::parse_str(&a).unwrap();
+    let deltas: Vec<i64> = app
+        .db
+        .collection::<Document>("stockmovements")
+        .find(doc! { "itemId": a_id, "reason": "sale" })
+        .await
+        .unwrap()
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.get_i64("delta").unwrap())
+        .collect();
+    let mut sorted = deltas.clone();
+    sorted.sort();
+    assert_eq!(sorted, vec![-3, -2], "one movement per line: {deltas:?}");
 }
 
 /// A new cart holding one unit of `item`.
