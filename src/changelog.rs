@@ -124,6 +124,16 @@ pub async fn append(
     Ok(first + n - 1)
 }
 
+/// The reason a stale edit is refused, the same for every synced document (a push answers it
+/// with `conflict`, online with 409): `fields` changed since `base`, the document is now at
+/// `version`.
+pub fn conflict_reason(fields: &[&str], base: i32, version: i32) -> String {
+    format!(
+        "conflict: {} changed since baseVersion {base} (now version {version}); not applied, the current value is kept",
+        fields.join(", ")
+    )
+}
+
 /// The base-version rule of every synced document (docs/sync.md, "Edits"; CouchDB-style
 /// optimistic concurrency): an edit based on version `base` of a document now at `version`
 /// (`__v`, bumped by every edit, not by stock moves or dues) conflicts on the fields it sends

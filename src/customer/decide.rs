@@ -36,12 +36,7 @@ pub struct Conflict {
 impl Conflict {
     /// The push's reason text.
     pub fn reason(&self) -> String {
-        format!(
-            "conflict: {} changed since baseVersion {} (now version {}); not applied, the current value is kept",
-            self.fields.join(", "),
-            self.base,
-            self.version
-        )
+        crate::changelog::conflict_reason(&self.fields, self.base, self.version)
     }
 }
 
