@@ -124,14 +124,33 @@ pub async fn append(
     Ok(first + n - 1)
 }
 
-/// The reason a stale edit is refused, the same for every synced document (a push answers it
-/// with `conflict`, online with 409): `fields` changed since `base`, the document is now at
-/// `version`.
-pub fn conflict_reason(fields: &[&str], base: i32, version: i32) -> String {
-    format!(
-        "conflict: {} changed since baseVersion {base} (now version {version}); not applied, the current value is kept",
-        fields.join(", ")
-    )
+/// An edit of a synced document (`T`: the item or customer) based on an older version of
+/// fields changed since: not applied (the rule: [`stale`]). A push answers it `conflict` with
+/// `current`; online answers 409 with [`Conflict::reason`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Conflict<T> {
+    pub id: ObjectId,
+    /// The document's version now.
+    pub version: i32,
+    /// The version the edit was based on.
+    pub base: i32,
+    /// The stored names of the fields that changed since `base` and differ from the edit.
+    pub fields: Vec<&'static str>,
+    /// The document as it is now (answered to the device).
+    pub current: T,
+}
+
+impl<T> Conflict<T> {
+    /// The reason text, the same for every synced document: the fields changed since `base`,
+    /// the version now.
+    pub fn reason(&self) -> String {
+        format!(
+            "conflict: {} changed since baseVersion {} (now version {}); not applied, the current value is kept",
+            self.fields.join(", "),
+            self.base,
+            self.version
+        )
+    }
 }
 
 /// The base-version rule of every synced document (docs/sync.md, "Edits"; CouchDB-style

@@ -30,26 +30,8 @@ impl Refs {
     pub const OK: Refs = Refs { group_found: true, dealers_found: 0 };
 }
 
-/// An edit based on an older version of fields changed since (not applied).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Conflict {
-    pub id: ObjectId,
-    /// The item's version now.
-    pub version: i32,
-    /// The version the edit was based on.
-    pub base: i32,
-    /// The stored names of the fields that changed since `base` and differ from the edit.
-    pub fields: Vec<&'static str>,
-    /// The item as it is now (answered to the device).
-    pub current: ItemDoc,
-}
-
-impl Conflict {
-    /// The push's reason text.
-    pub fn reason(&self) -> String {
-        crate::changelog::conflict_reason(&self.fields, self.base, self.version)
-    }
-}
+/// A stale edit of an item (not applied): the shared [`crate::changelog::Conflict`].
+pub type Conflict = crate::changelog::Conflict<ItemDoc>;
 
 /// Why an item write is refused (nothing is written).
 #[derive(Debug, Clone, PartialEq)]

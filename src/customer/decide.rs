@@ -21,24 +21,8 @@ use crate::{
 /// Placeholder name of a new customer created without one (v1).
 pub const PLACEHOLDER_NAME: &str = "clientCustomer";
 
-/// An edit based on an older version of fields changed since (not applied).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Conflict {
-    pub id: ObjectId,
-    pub version: i32,
-    pub base: i32,
-    /// The stored names of the fields that changed since `base` and differ from the edit.
-    pub fields: Vec<&'static str>,
-    /// The customer as it is now (answered to the device).
-    pub current: CustomerDoc,
-}
-
-impl Conflict {
-    /// The push's reason text.
-    pub fn reason(&self) -> String {
-        crate::changelog::conflict_reason(&self.fields, self.base, self.version)
-    }
-}
+/// A stale edit of a customer (not applied): the shared [`crate::changelog::Conflict`].
+pub type Conflict = crate::changelog::Conflict<CustomerDoc>;
 
 /// Why a customer write is refused (nothing is written).
 #[derive(Debug, Clone, PartialEq)]
