@@ -16,11 +16,14 @@
 //!
 //! Call it late in the transaction when you can (the counter is the shop's hottest document:
 //! from the `$inc` to the commit, other writers of the shop wait). Several calls in one
-//! transaction are fine: a document keeps one row, its last.
+//! transaction are fine. The write path only inserts: a document may hold several rows until
+//! the background [`prune`] keeps only its latest; the pull returns a document once, at its
+//! latest row.
 
 use std::collections::HashMap;
 
 use bson::{doc, oid::ObjectId, DateTime, Document};
+use futures::TryStreamExt;
 use mongodb::{options::ReturnDocument, ClientSession, Database};
 use serde::{Deserialize, Serialize};
 
@@ -80,8 +83,11 @@ async fn reserve(db: &Database, s: &mut ClientSession, client_id: ObjectId, n: i
 }
 
 /// Append the changes of one transaction: `(collection, document id, deleted)` per changed
-/// document (`deleted` for a hard delete or an item soft delete). A document keeps a single
-/// row, its latest (an earlier row of it, in this or an older transaction, is removed).
+/// document (`deleted` for a hard delete or an item soft delete). Within the call a document
+/// gets one row, its last change. The log is **append-only on the write path**: an older row of
+/// the same document stays until [`prune`] removes it, and the pull skips a row whose document
+/// has a later one (so a pull still returns each document once). Keeping the delete out of the
+/// sale's transaction is what keeps CHECKOUT at its pre-#14 speed (docs/PERFORMANCE.md).
 /// Takes at least one sequence number even when `changed` is empty. Returns the last
 /// sequence number taken. Errors: the driver's (the caller's transaction aborts).
 pub async fn append(
@@ -99,12 +105,6 @@ pub async fn append(
     let n = (kept.len() as i64).max(1);
     let first = reserve(db, s, client_id, n).await?;
     if !kept.is_empty() {
-        // one row per document: its latest change (a pull never returns a document twice)
-        let by_coll = kept.iter().map(|(_, id, _)| *id).collect::<Vec<_>>();
-        db.collection::<ChangeRow>(LOG)
-            .delete_many(doc! { "clientId": client_id, "docId": { "$in": by_coll } })
-            .session(&mut *s)
-            .await?;
         let now = DateTime::now();
         let rows: Vec<ChangeRow> = kept
             .iter()
@@ -122,6 +122,86 @@ pub async fn append(
         db.collection::<ChangeRow>(LOG).insert_many(&rows).session(&mut *s).await?;
     }
     Ok(first + n - 1)
+}
+
+/// `_id` of the pruner's watermark in `counters`: rows with a smaller `_id` were pruned.
+const PRUNE_KEY: &str = "changelog:pruned";
+
+/// Rows younger than this are left to the next pass (a transaction still open may yet commit a
+/// row whose `_id` was made before the pass; MongoDB's default transaction lifetime is 60 s).
+pub const PRUNE_SETTLE_SECS: u32 = 120;
+
+/// How many documents one delete names (one `$or` clause each).
+const PRUNE_CHUNK: usize = 500;
+
+/// Remove the superseded rows of the log: for every document that has a row appended since the
+/// last pass (rows whose `_id` lies between the watermark and `now - PRUNE_SETTLE_SECS`),
+/// delete its rows with a smaller sequence than its latest. The latest row of every document
+/// is never removed, so a device at any cursor still receives every document that changed
+/// after it (the pull skips superseded rows anyway; this only bounds the log's size to about
+/// one row per document). Incremental (a pass reads only the rows appended since the last) and
+/// idempotent, so several instances may run it at once. Returns the rows deleted. Errors: the
+/// driver's (the watermark is not moved; the next pass repeats the work).
+pub async fn prune(db: &Database, now: DateTime) -> AppResult<u64> {
+    let counters = db.collection::<Document>("counters");
+    let from = counters
+        .find_one(doc! { "_id": PRUNE_KEY })
+        .await?
+        .and_then(|d| d.get_object_id("upTo").ok())
+        .unwrap_or_else(|| ObjectId::from_bytes([0; 12]));
+    let settle_ms = i64::from(PRUNE_SETTLE_SECS) * 1000;
+    let secs = (now.timestamp_millis() - settle_ms).max(0) / 1000;
+    let mut bytes = [0u8; 12];
+    bytes[..4].copy_from_slice(&(u32::try_from(secs).unwrap_or(u32::MAX)).to_be_bytes());
+    let to = ObjectId::from_bytes(bytes);
+    if to <= from {
+        return Ok(0);
+    }
+    // the latest sequence of every document touched in [from, to)
+    let mut latest = db
+        .collection::<Document>(LOG)
+        .aggregate(vec![
+            doc! { "$match": { "_id": { "$gte": from, "$lt": to } } },
+            doc! { "$group": { "_id": { "c": "$clientId", "d": "$docId" }, "seq": { "$max": "$seq" } } },
+        ])
+        .allow_disk_use(true)
+        .await?;
+    let mut clauses = Vec::new();
+    let mut deleted = 0;
+    while let Some(g) = latest.try_next().await? {
+        let (Ok(key), Ok(seq)) = (g.get_document("_id"), g.get_i64("seq")) else { continue };
+        let (Ok(c), Ok(d)) = (key.get_object_id("c"), key.get_object_id("d")) else { continue };
+        clauses.push(doc! { "clientId": c, "docId": d, "seq": { "$lt": seq } });
+        if clauses.len() == PRUNE_CHUNK {
+            deleted += db
+                .collection::<Document>(LOG)
+                .delete_many(doc! { "$or": std::mem::take(&mut clauses) })
+                .await?
+                .deleted_count;
+        }
+    }
+    if !clauses.is_empty() {
+        deleted += db.collection::<Document>(LOG).delete_many(doc! { "$or": clauses }).await?.deleted_count;
+    }
+    counters.update_one(doc! { "_id": PRUNE_KEY }, doc! { "$max": { "upTo": to } }).upsert(true).await?;
+    Ok(deleted)
+}
+
+/// How often a server prunes the log ([`prune`]).
+pub const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Prune the log every [`PRUNE_EVERY`] for as long as the server runs (spawned by
+/// [`crate::serve`]); a failed pass is logged and retried at the next tick.
+pub async fn prune_forever(db: Database) {
+    let mut tick = tokio::time::interval(PRUNE_EVERY);
+    loop {
+        tick.tick().await;
+        match prune(&db, DateTime::now()).await {
+            Ok(n) if n > 0 => tracing::info!(rows = n, "change log pruned"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "change log prune failed; retried at the next tick"),
+        }
+    }
 }
 
 /// An edit of a synced document (`T`: the item or customer) based on an older version of

@@ -140,8 +140,12 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    // the change log is append-only on the write path; superseded rows go in the background
+    let pruner = tokio::spawn(changelog::prune_forever(state.db.clone()));
     let (router, _) = build_router(state);
-    serve_router(listener, router, shutdown).await
+    let served = serve_router(listener, router, shutdown).await;
+    pruner.abort();
+    served
 }
 
 /// Serve an already built router (see [`build_router_with`]) until `shutdown` resolves.

@@ -142,14 +142,43 @@ async fn main() -> anyhow::Result<()> {
         eprintln!("push {run}: {took:?}");
     }
 
-    let mut pull_times = Vec::new();
+    let pull_times = pulls(&http, &base, &token, runs, "pull").await?;
+    // the same pulls once the background pruner has run (as if `PRUNE_SETTLE_SECS` later): the
+    // log then holds one row per document, as a device pulling later than minutes after the
+    // writes finds it
+    let later = bson::DateTime::from_millis(
+        bson::DateTime::now().timestamp_millis() + i64::from(viveka::changelog::PRUNE_SETTLE_SECS) * 1000 + 1000,
+    );
+    let pruned = viveka::changelog::prune(&state.db, later).await?;
+    eprintln!("pruned {pruned} superseded change-log rows");
+    let pruned_times = pulls(&http, &base, &token, runs, "pull after pruning").await?;
+
+    println!("runs: {runs}");
+    println!("push 1000 ops (400 invoices, 300 payments, 300 item edits): median {:?}", median(push_times));
+    println!("pull 10000 changes (pages of 2000), right after the writes: median {:?}", median(pull_times));
+    println!("pull 10000 changes (pages of 2000), after pruning: median {:?}", median(pruned_times));
+    state.db.drop().await?;
+    let _ = tx.send(());
+    let _ = server.await;
+    Ok(())
+}
+
+/// `runs` pulls of 10,000 changes from cursor 0 in pages of 2,000; the time of each.
+async fn pulls(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    runs: usize,
+    label: &str,
+) -> anyhow::Result<Vec<std::time::Duration>> {
+    let mut times = Vec::new();
     for run in 0..runs {
         let t = Instant::now();
         let (mut cursor, mut got) = (String::new(), 0usize);
         while got < 10_000 {
             let v: Value = http
                 .get(format!("{base}/api/v2/sync/pull?limit=2000&cursor={cursor}"))
-                .bearer_auth(&token)
+                .bearer_auth(token)
                 .send()
                 .await?
                 .json()
@@ -162,15 +191,8 @@ async fn main() -> anyhow::Result<()> {
             cursor = v["nextCursor"].as_str().unwrap_or("").to_string();
         }
         let took = t.elapsed();
-        eprintln!("pull {run}: {got} changes in {took:?}");
-        pull_times.push(took);
+        eprintln!("{label} {run}: {got} changes in {took:?}");
+        times.push(took);
     }
-
-    println!("runs: {runs}");
-    println!("push 1000 ops (400 invoices, 300 payments, 300 item edits): median {:?}", median(push_times));
-    println!("pull 10000 changes (pages of 2000): median {:?}", median(pull_times));
-    state.db.drop().await?;
-    let _ = tx.send(());
-    let _ = server.await;
-    Ok(())
+    Ok(times)
 }

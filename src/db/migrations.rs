@@ -38,6 +38,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0010_change_log_backfill",
         source: include_str!("../../migrations/0010_change_log_backfill.json"),
     },
+    Migration {
+        version: 11,
+        name: "0011_change_log_append_only",
+        source: include_str!("../../migrations/0011_change_log_append_only.json"),
+    },
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -110,6 +115,13 @@ async fn apply(db: &Database, m: &Migration) -> Result<(), MigrationError> {
                 .map_err(|e| MigrationError::Db(m.name, e))?;
         }
     }
+    if let Some(drops) = spec.get("dropIndexes").and_then(|d| d.as_object()) {
+        for (coll_name, names) in drops {
+            for name in names.as_array().into_iter().flatten().filter_map(|n| n.as_str()) {
+                drop_index(db, coll_name, name).await.map_err(|e| MigrationError::Db(m.name, e))?;
+            }
+        }
+    }
     for coll in log_step(&spec).map_err(|e| MigrationError::Invalid(m.name, e))? {
         log_unlogged(db, coll).await.map_err(|e| MigrationError::Log(m.name, e.to_string()))?;
     }
@@ -122,6 +134,20 @@ async fn apply(db: &Database, m: &Migration) -> Result<(), MigrationError> {
             .map_err(|e| MigrationError::Db(m.name, e))?;
     }
     Ok(())
+}
+
+/// Drop index `name` of `coll` when it exists (`dropIndexes`: `{collection: [names]}`, for an
+/// index a later design replaced). Already gone, or no such collection: nothing to do, so the
+/// step is idempotent.
+async fn drop_index(db: &Database, coll: &str, name: &str) -> Result<(), mongodb::error::Error> {
+    match db.collection::<Document>(coll).drop_index(name).await {
+        Ok(()) => Ok(()),
+        // 26 NamespaceNotFound, 27 IndexNotFound
+        Err(e) if matches!(*e.kind, mongodb::error::ErrorKind::Command(ref c) if c.code == 26 || c.code == 27) => {
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// One `updates` entry: `{collection, filter, update}` (an `updateMany`; the filter must stop
@@ -159,8 +185,8 @@ const LOG_BATCH: usize = 500;
 /// had not logged yet: the comparison is made once, over every document, with no time
 /// window). An item with `isActive: false` is logged as deleted. Re-running finds nothing
 /// to log (every document then has a row at least as new as its last write), so the step is
-/// idempotent; two instances starting at once may both log a document, which still keeps
-/// one row per document. Returns how many documents were logged.
+/// idempotent; two instances starting at once may both log a document (the pull serves it
+/// once, at its latest row, and `changelog::prune` drops the other). Returns how many documents were logged.
 pub async fn log_unlogged(db: &Database, coll: &'static str) -> Result<u64, crate::error::AppError> {
     let mut cur = db
         .collection::<Document>(coll)
@@ -207,7 +233,8 @@ async fn log_batch(
     while let Some(r) = rows.try_next().await? {
         if let Ok(id) = r.get_object_id("docId") {
             let at = r.get_datetime("at").map(|t| t.timestamp_millis()).unwrap_or(i64::MIN);
-            logged_at.insert(id, at);
+            // the log is append-only until pruned: a document's newest row counts
+            logged_at.entry(id).and_modify(|t| *t = (*t).max(at)).or_insert(at);
         }
     }
     let missing: Vec<(&'static str, ObjectId, bool)> = docs

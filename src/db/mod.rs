@@ -130,8 +130,11 @@ mod tests {
     ];
 
     /// `_id` values that are themselves the tenant or a string key that contains it
-    /// (counters `inv:<clientId>:<fy>`, the per-client sync counter and dashboard state).
-    const TENANT_KEYED_VALUES: [&str; 5] = ["key", "&key", "counter_key(client_id)", "client", "client_id"];
+    /// (counters `inv:<clientId>:<fy>`, the per-client sync counter and dashboard state), or a
+    /// server-wide maintenance key that holds no shop's data (`PRUNE_KEY`: the change-log
+    /// pruner's watermark).
+    const TENANT_KEYED_VALUES: [&str; 6] =
+        ["key", "&key", "counter_key(client_id)", "client", "client_id", "PRUNE_KEY"];
 
     /// The `_id`-only filters in `src`: (line, literal) for every `doc! { "_id": <value>, ... }`
     /// whose value is not a sort/projection flag, that does not name `clientId`, and that is

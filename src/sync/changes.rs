@@ -4,7 +4,8 @@
 //! Every transaction that writes a synced document (online endpoints, v1 batches, v2
 //! pushes, stock moves, dealer deliveries) takes a block of the client's sequence (`counters`
 //! document `sync:<clientId>`, `$inc` inside the transaction) and appends one row per changed
-//! document: `{clientId, seq, coll, docId, deleted}`. Because the counter document is
+//! document: `{clientId, seq, coll, docId, deleted}` (append-only: a document changed twice
+//! has two rows until `changelog::prune` drops the older; the pull serves only the latest). Because the counter document is
 //! written by every such transaction, two of them for the same client can never commit out
 //! of order (the second one conflicts and retries), so a reader that has seen sequence `n`
 //! committed has seen everything below `n`: the cursor is this sequence, never a clock (no
@@ -89,6 +90,7 @@ async fn read_page(
             .await?;
         c.and_then(|c| c.get_i64("seq").ok()).unwrap_or(0).max(cursor)
     };
+    let rows = latest_only(db, s, client_id, rows, has_more).await?;
 
     // the documents, in the same snapshot
     let mut ids: HashMap<&str, Vec<ObjectId>> = HashMap::new();
@@ -177,6 +179,44 @@ async fn read_page(
         }
     }
     Ok(Page { changes, next_cursor, has_more, applied_ops, rejected_ops })
+}
+
+/// The rows of a page that are their document's latest: the log is append-only on the write
+/// path (`changelog::append`), so a document changed twice since `cursor` has two rows. A
+/// superseded row is skipped: within the page its document's later row is kept, and when more
+/// pages follow (`has_more`), a document with a row after the page is left to that page. So a
+/// pull from any cursor returns each document once, as it is now.
+async fn latest_only(
+    db: &Database,
+    s: &mut ClientSession,
+    client_id: ObjectId,
+    rows: Vec<ChangeRow>,
+    has_more: bool,
+) -> AppResult<Vec<ChangeRow>> {
+    let mut last: HashMap<ObjectId, i64> = HashMap::new();
+    for r in &rows {
+        last.insert(r.doc_id, r.seq);
+    }
+    if has_more {
+        if let Some(end) = rows.last().map(|r| r.seq) {
+            let ids: Vec<ObjectId> = last.keys().copied().collect();
+            let mut later = db
+                .collection::<Document>(LOG)
+                .find(doc! { "clientId": client_id, "docId": { "$in": ids }, "seq": { "$gt": end } })
+                .projection(doc! { "docId": 1, "_id": 0 })
+                // covered by {clientId, docId, seq} (migration 0011); the planner otherwise may
+                // pick {clientId, seq} and fetch every later row to test its docId
+                .hint(mongodb::options::Hint::Name("client_doc_seq".into()))
+                .session(&mut *s)
+                .await?;
+            while let Some(d) = later.next(&mut *s).await.transpose()? {
+                if let Ok(id) = d.get_object_id("docId") {
+                    last.remove(&id);
+                }
+            }
+        }
+    }
+    Ok(rows.into_iter().filter(|r| last.get(&r.doc_id) == Some(&r.seq)).collect())
 }
 
 /// Collection names as the app knows them.

@@ -307,9 +307,26 @@ async fn two_instances_with_clocks_5_minutes_apart_feed_every_change_exactly_onc
             check_form(c, &now);
         }
     }
-    // and the sequence never counted a change twice: one row per document
+    // the write path only appends (a document changed twice has two rows), and the pruner
+    // leaves exactly one row per document: its latest
+    let rows = a.count("syncchanges", doc! { "clientId": client }).await;
+    assert!(rows > now.len() as u64, "documents changed more than once keep their older rows until pruned");
+    prune_later(&a).await;
     let rows = a.count("syncchanges", doc! { "clientId": client }).await;
     assert_eq!(rows, now.len() as u64);
+    for app in [&a, &*b] {
+        let (all, _) = pull_all(app, &t, "0", 3).await;
+        assert_eq!(keys_once(&all), now.keys().cloned().collect::<HashSet<_>>(), "the same pull after pruning");
+    }
+}
+
+/// Run the change-log pruner as if it were some minutes from now (rows younger than
+/// `PRUNE_SETTLE_SECS` are otherwise left to a later pass).
+async fn prune_later(app: &TestApp) -> u64 {
+    let later = bson::DateTime::from_millis(
+        bson::DateTime::now().timestamp_millis() + i64::from(viveka::changelog::PRUNE_SETTLE_SECS) * 1000 + 5_000,
+    );
+    viveka::changelog::prune(&app.db, later).await.unwrap()
 }
 
 /// The mutating routes (POST/PUT/PATCH/DELETE) that cannot change a synced document, and why.
@@ -693,6 +710,7 @@ async fn the_backfill_migration_logs_unlogged_documents_once() {
     let applied = viveka::db::migrations::run(&app.db).await.unwrap();
     assert_eq!(applied, vec!["0010_change_log_backfill"]);
     dev.pull_and_check(&app, &r, "after the backfill").await;
+    prune_later(&app).await;
     let rows = app.count("syncchanges", doc! { "clientId": client }).await;
     assert_eq!(rows, stored(&app, &r.client_id).await.len() as u64, "every document has its row");
 
