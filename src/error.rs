@@ -28,6 +28,10 @@ pub mod code {
     pub const FORBIDDEN: &str = "FORBIDDEN";
     pub const TENANT_MISMATCH: &str = "TENANT_MISMATCH";
     pub const ACCOUNT_INACTIVE: &str = "ACCOUNT_INACTIVE";
+    /// A staff user waiting for the shop's approval or the invitation's acceptance.
+    pub const ACCOUNT_PENDING: &str = "ACCOUNT_PENDING";
+    /// Every seat of the shop (`maxActiveUsers`) is signed in.
+    pub const SEATS_FULL: &str = "SEATS_FULL";
     pub const NOT_FOUND: &str = "NOT_FOUND";
     pub const ROUTE_NOT_FOUND: &str = "ROUTE_NOT_FOUND";
     pub const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";

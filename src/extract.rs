@@ -30,15 +30,27 @@ use crate::error::{code, AppError};
 
 /// The authenticated client (tenant), resolved from a verified token whose device session
 /// is still active. Handlers take it as an extractor; every repository call filters by
-/// `client_id`.
+/// `client_id`. `user` is the person working (issue 15): the shop's owner for a v1 token.
 #[derive(Debug, Clone)]
 pub struct AuthClient {
     pub client_id: ObjectId,
     pub session_id: ObjectId,
+    /// The signed-in user's phone (the shop's phone for its owner).
     pub phone: String,
+    pub user: crate::access::Actor,
 }
 
 impl AuthClient {
+    /// True when the signed-in user holds `p`.
+    pub fn can(&self, p: crate::access::Permission) -> bool {
+        self.user.grants.contains(p)
+    }
+
+    /// Who did it, to record on a document (`billedBy`, `recordedBy`, `createdBy`).
+    pub fn by(&self) -> crate::access::By {
+        self.user.by()
+    }
+
     /// 403 unless `other` (a `clientId` from a path, body or query) is this client.
     pub fn ensure_same(&self, other: &str) -> Result<(), AppError> {
         if other.trim() == self.client_id.to_hex() {

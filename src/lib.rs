@@ -4,6 +4,7 @@
 //! `serve` runs it on any listener with a shutdown future, so tests start the real server
 //! on `127.0.0.1:0`.
 
+pub mod access;
 #[cfg(test)]
 mod arb;
 pub mod auth;
@@ -29,10 +30,12 @@ pub mod paging;
 pub mod postman;
 pub mod ratelimit;
 pub mod security;
+pub mod staff;
 pub mod state;
 pub mod sync;
 pub mod telemetry;
 pub mod time;
+pub mod users;
 pub mod validate;
 pub mod window;
 pub mod wire;
@@ -70,7 +73,8 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> (Router, u
     let public = OpenApiRouter::new()
         .merge(health::routes())
         .merge(otp::routes(cfg.is_production()))
-        .merge(auth::public_routes());
+        .merge(auth::public_routes())
+        .merge(staff::public_routes());
     let protected = OpenApiRouter::new()
         .merge(auth::protected_routes())
         .merge(client::routes())
@@ -80,11 +84,14 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> (Router, u
         .merge(dealer::routes())
         .merge(dashboard::routes())
         .merge(sync::routes())
+        .merge(staff::routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_auth));
     let (api, mut doc) =
         OpenApiRouter::with_openapi(openapi::ApiDoc::openapi()).nest("/api", public.merge(protected)).split_for_parts();
     openapi::add_common_responses(&mut doc);
     openapi::type_integer_query_params(&mut doc);
+    // the guard (`auth::require_auth`) reads each route's `x-permission` from this table
+    let permissions = std::sync::Arc::new(access::RoutePermissions::from_openapi(&doc));
     let doc_for_route = doc.clone();
     let request_id = axum::http::HeaderName::from_static("x-request-id");
     let router = api
@@ -92,6 +99,7 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> (Router, u
         .merge(openapi::docs_router())
         .merge(extra)
         .fallback(http::fallback)
+        .layer(axum::Extension(permissions))
         .layer(middleware::from_fn_with_state(cfg.request_timeout, http::timeout))
         .layer(DefaultBodyLimit::max(cfg.body_limit_bytes))
         .layer(

@@ -23,11 +23,16 @@ use std::{
 
 use bson::oid::ObjectId;
 
+use crate::access::Actor;
+
 /// At most this many sessions are remembered; the map is cleared when it is full.
 const MAX_ENTRIES: usize = 100_000;
 
 struct Entry {
     client_id: ObjectId,
+    /// The user as read with the session (role, grants): a role change or a deactivation is
+    /// seen within the time-to-live, like a session change.
+    actor: Actor,
     checked_at: Instant,
 }
 
@@ -51,20 +56,21 @@ impl SessionCache {
         self.generation.load(Ordering::Acquire)
     }
 
-    /// True when `session` of `client` was found active less than the time-to-live ago.
-    pub fn is_fresh(&self, session: ObjectId, client: ObjectId) -> bool {
+    /// The user of `session` of `client` when the session was found active less than the
+    /// time-to-live ago.
+    pub fn is_fresh(&self, session: ObjectId, client: ObjectId) -> Option<Actor> {
         if !self.enabled() {
-            return false;
+            return None;
         }
-        let Ok(map) = self.map.lock() else {
-            return false;
-        };
-        map.get(&session).is_some_and(|e| e.client_id == client && e.checked_at.elapsed() < self.ttl)
+        let map = self.map.lock().ok()?;
+        map.get(&session)
+            .filter(|e| e.client_id == client && e.checked_at.elapsed() < self.ttl)
+            .map(|e| e.actor.clone())
     }
 
-    /// Remember a session the database just confirmed active, unless a session change
-    /// happened since `generation` was read.
-    pub fn remember(&self, session: ObjectId, client: ObjectId, generation: u64, checked_at: Instant) {
+    /// Remember a session the database just confirmed active, with its user, unless a session
+    /// or staff change happened since `generation` was read.
+    pub fn remember(&self, session: ObjectId, client: ObjectId, actor: Actor, generation: u64, checked_at: Instant) {
         if !self.enabled() {
             return;
         }
@@ -78,10 +84,10 @@ impl SessionCache {
         if map.len() >= MAX_ENTRIES {
             map.clear();
         }
-        map.insert(session, Entry { client_id: client, checked_at });
+        map.insert(session, Entry { client_id: client, actor, checked_at });
     }
 
-    /// Forget every session of `client` (logout, login, registration).
+    /// Forget every session of `client` (logout, login, registration, a staff change).
     pub fn forget_client(&self, client: ObjectId) {
         self.generation.fetch_add(1, Ordering::AcqRel);
         if let Ok(mut map) = self.map.lock() {
@@ -94,18 +100,22 @@ impl SessionCache {
 mod tests {
     use super::*;
 
+    fn owner(c: ObjectId) -> Actor {
+        Actor::owner(c, "Owner")
+    }
+
     #[test]
     fn remembers_within_ttl_and_forgets_on_change() {
         let c = SessionCache::new(Duration::from_secs(60));
         let (s, client, other) = (ObjectId::new(), ObjectId::new(), ObjectId::new());
-        assert!(!c.is_fresh(s, client));
-        c.remember(s, client, c.generation(), Instant::now());
-        assert!(c.is_fresh(s, client));
-        assert!(!c.is_fresh(s, other), "a session is bound to its client");
+        assert!(c.is_fresh(s, client).is_none());
+        c.remember(s, client, owner(client), c.generation(), Instant::now());
+        assert_eq!(c.is_fresh(s, client), Some(owner(client)));
+        assert!(c.is_fresh(s, other).is_none(), "a session is bound to its client");
         c.forget_client(other);
-        assert!(c.is_fresh(s, client), "another client's change keeps it");
+        assert!(c.is_fresh(s, client).is_some(), "another client's change keeps it");
         c.forget_client(client);
-        assert!(!c.is_fresh(s, client));
+        assert!(c.is_fresh(s, client).is_none());
     }
 
     #[test]
@@ -114,18 +124,18 @@ mod tests {
         let (s, client) = (ObjectId::new(), ObjectId::new());
         let g = c.generation();
         c.forget_client(client); // a logout lands while the read is in flight
-        c.remember(s, client, g, Instant::now());
-        assert!(!c.is_fresh(s, client));
+        c.remember(s, client, owner(client), g, Instant::now());
+        assert!(c.is_fresh(s, client).is_none());
     }
 
     #[test]
     fn expires_and_can_be_off() {
         let c = SessionCache::new(Duration::from_millis(1));
         let (s, client) = (ObjectId::new(), ObjectId::new());
-        c.remember(s, client, c.generation(), Instant::now() - Duration::from_millis(5));
-        assert!(!c.is_fresh(s, client));
+        c.remember(s, client, owner(client), c.generation(), Instant::now() - Duration::from_millis(5));
+        assert!(c.is_fresh(s, client).is_none());
         let off = SessionCache::new(Duration::ZERO);
-        off.remember(s, client, off.generation(), Instant::now());
-        assert!(!off.is_fresh(s, client));
+        off.remember(s, client, owner(client), off.generation(), Instant::now());
+        assert!(off.is_fresh(s, client).is_none());
     }
 }

@@ -173,7 +173,9 @@ pub async fn login(
         (status = 200, description = "Logged out", body = LogoutResponse),
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "clientId mismatch", body = ErrorBody),
-    ))]
+    ),
+    extensions(("x-permission" = json!("session"))),
+)]
 pub async fn logout(
     State(state): State<AppState>,
     auth: AuthClient,

@@ -20,6 +20,10 @@ pub struct Claims {
     pub device_session_id: String,
     #[serde(rename = "phoneNumber")]
     pub phone_number: String,
+    /// The signed-in user (issue 15), hex; absent in tokens issued before staff existed and in
+    /// the owner's: the owner, whose user id is the client id.
+    #[serde(rename = "userId", default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
     pub iat: i64,
     pub exp: i64,
     pub iss: String,
@@ -53,13 +57,22 @@ impl JwtKeys {
         }
     }
 
-    pub fn issue(&self, client_id: &str, session_id: &str, phone: &str) -> Result<String, AppError> {
+    /// A token for `session_id` of `client_id`; `user_id`: a staff member (`None`: the owner,
+    /// the v1 shape unchanged).
+    pub fn issue(
+        &self,
+        client_id: &str,
+        session_id: &str,
+        phone: &str,
+        user_id: Option<&str>,
+    ) -> Result<String, AppError> {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
             sub: client_id.to_string(),
             client_id: client_id.to_string(),
             device_session_id: session_id.to_string(),
             phone_number: phone.to_string(),
+            user_id: user_id.map(str::to_string),
             iat: now,
             exp: now + self.ttl_secs,
             iss: self.issuer.clone(),

@@ -37,11 +37,13 @@ pub struct Issued {
     pub token: String,
 }
 
-fn new_session(client_id: ObjectId, device_id: &str) -> DeviceSession {
+/// A new active session of `user_id` (the owner: the shop's id) on `device_id`.
+pub fn new_session(client_id: ObjectId, user_id: ObjectId, device_id: &str) -> DeviceSession {
     let now = DateTime::now();
     DeviceSession {
         id: ObjectId::new(),
         client_id,
+        user_id: Some(user_id),
         device_id: device_id.to_string(),
         is_active: true,
         last_seen_at: now,
@@ -120,7 +122,7 @@ pub async fn register(
         updated_at: now,
         version: 0,
     };
-    let session = new_session(client.id, device_id);
+    let session = new_session(client.id, client.id, device_id);
     let ctx = (&client, &session, &state.db);
     let res = db::transaction(&state.client, &ctx, |s, (client, session, database)| {
         Box::pin(async move {
@@ -131,13 +133,16 @@ pub async fn register(
                     AppError::from(e)
                 }
             })?;
+            let owner =
+                crate::users::UserDoc::owner(client.id, &client.phone_number, &client.owner_name, client.created_at);
+            crate::users::repo::ensure_owner(database, Some(&mut *s), &owner).await?;
             sessions::replace_active(database, s, session).await
         })
     })
     .await;
     state.sessions.forget_client(client.id);
     res?;
-    let token = state.jwt.issue(&client.id.to_hex(), &session.id.to_hex(), &client.phone_number)?;
+    let token = state.jwt.issue(&client.id.to_hex(), &session.id.to_hex(), &client.phone_number, None)?;
     Ok(Issued { session_id: session.id, token, client })
 }
 
@@ -204,7 +209,7 @@ pub async fn login(state: &AppState, phone: &str, cred: Credential, device_id: &
         Some(c) if c.is_active => c,
         _ => return Err(invalid_credentials()),
     };
-    let session = new_session(client.id, device_id);
+    let session = new_session(client.id, client.id, device_id);
     let ctx = (&session, &state.db);
     let replaced = db::transaction(&state.client, &ctx, |s, (session, database)| {
         Box::pin(async move {
@@ -216,7 +221,7 @@ pub async fn login(state: &AppState, phone: &str, cred: Credential, device_id: &
     // the replaced sessions are refused here from now on (and within SESSION_CACHE_MS elsewhere)
     state.sessions.forget_client(client.id);
     replaced?;
-    let token = state.jwt.issue(&client.id.to_hex(), &session.id.to_hex(), &client.phone_number)?;
+    let token = state.jwt.issue(&client.id.to_hex(), &session.id.to_hex(), &client.phone_number, None)?;
     Ok(Issued { session_id: session.id, token, client })
 }
 

@@ -93,7 +93,9 @@ fn customer(
 
 /// B14: open a cart, optionally for a customer phone (get-or-create the customer).
 #[utoipa::path(post, path = "/business/carts", tag = "billing", security(("bearer" = [])), request_body = CreateCartRequest,
-    responses((status = 201, body = CartResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 201, body = CartResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    extensions(("x-permission" = json!("sell"))),
+)]
 pub async fn create_cart(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -118,7 +120,9 @@ pub async fn create_cart(
 /// B15: add a line. Name and catalog price come from the item; a different `unitPrice` is
 /// a counter price, recorded as an override.
 #[utoipa::path(post, path = "/business/carts/add-item", tag = "billing", security(("bearer" = [])), request_body = AddCartItemRequest,
-    responses((status = 200, body = CartItemResponse), (status = 400, body = ErrorBody), (status = 409, description = "Cart already invoiced", body = ErrorBody)))]
+    responses((status = 200, body = CartItemResponse), (status = 400, body = ErrorBody), (status = 409, description = "Cart already invoiced", body = ErrorBody)),
+    extensions(("x-permission" = json!("sell"))),
+)]
 pub async fn add_item(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -140,7 +144,9 @@ pub async fn add_item(
 
 /// B16: remove a line (really removes it; totals are recomputed from the lines).
 #[utoipa::path(post, path = "/business/carts/remove-item", tag = "billing", security(("bearer" = [])), request_body = RemoveCartItemRequest,
-    responses((status = 200, body = MessageResponse), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = MessageResponse), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)),
+    extensions(("x-permission" = json!("sell"))),
+)]
 pub async fn remove_item(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -157,7 +163,9 @@ pub async fn remove_item(
 /// B17: the cart and its lines (totals computed from the lines).
 #[utoipa::path(get, path = "/business/carts/{cartId}", tag = "billing", security(("bearer" = [])),
     params(("cartId" = String, Path)),
-    responses((status = 200, body = CartDetailResponse), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = CartDetailResponse), (status = 400, body = ErrorBody)),
+    extensions(("x-permission" = json!("sell"))),
+)]
 pub async fn get_cart(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -175,7 +183,9 @@ pub async fn get_cart(
 
 /// B18: delete an open cart and its lines.
 #[utoipa::path(post, path = "/business/carts/clear", tag = "billing", security(("bearer" = [])), request_body = CartIdRequest,
-    responses((status = 200, body = MessageResponse), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = MessageResponse), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)),
+    extensions(("x-permission" = json!("sell"))),
+)]
 pub async fn clear_cart(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -210,7 +220,9 @@ fn sale_common(
     params(("X-Idempotency-Key" = Option<String>, Header, description = "Per-client key of this sale (1-255 visible ASCII, e.g. a UUID; kept 30 days): a retry gets the stored first answer with `Idempotent-Replayed: true`")),
     responses((status = 201, body = InvoiceResponse), (status = 400, body = ErrorBody), (status = 409, description = "Cart already invoiced, not enough stock (INSUFFICIENT_STOCK, only when the shop sets allowNegativeStock false), or the same X-Idempotency-Key still in flight", body = ErrorBody),
         (status = 422, description = "X-Idempotency-Key already used with another body", body = ErrorBody),
-        (status = 504, description = "OUTCOME_UNKNOWN: timed out while the work may still complete; retry with the same X-Idempotency-Key", body = ErrorBody)))]
+        (status = 504, description = "OUTCOME_UNKNOWN: timed out while the work may still complete; retry with the same X-Idempotency-Key", body = ErrorBody)),
+    extensions(("x-permission" = json!("sell"))),
+)]
 pub async fn generate(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -268,7 +280,9 @@ fn product_lines(
     params(("X-Idempotency-Key" = Option<String>, Header, description = "Per-client key of this sale (1-255 visible ASCII, e.g. a UUID; kept 30 days): a retry gets the stored first answer with `Idempotent-Replayed: true`")),
     responses((status = 201, body = InvoiceResponse), (status = 400, body = ErrorBody), (status = 409, description = "Not enough stock (INSUFFICIENT_STOCK, only when the shop sets allowNegativeStock false), or the same X-Idempotency-Key still in flight", body = ErrorBody),
         (status = 422, description = "X-Idempotency-Key already used with another body", body = ErrorBody),
-        (status = 504, description = "OUTCOME_UNKNOWN: timed out while the work may still complete; retry with the same X-Idempotency-Key", body = ErrorBody)))]
+        (status = 504, description = "OUTCOME_UNKNOWN: timed out while the work may still complete; retry with the same X-Idempotency-Key", body = ErrorBody)),
+    extensions(("x-permission" = json!("sell"))),
+)]
 pub async fn generate_with_products(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -349,7 +363,9 @@ fn build_sale(
     params(("X-Idempotency-Key" = Option<String>, Header, description = "Per-client key of this sale (1-255 visible ASCII, e.g. a UUID; kept 30 days): a retry gets the stored first answer with `Idempotent-Replayed: true`")),
     responses((status = 201, body = InvoiceResponse), (status = 400, body = ErrorBody), (status = 409, description = "Cart already invoiced, not enough stock (INSUFFICIENT_STOCK, only when the shop sets allowNegativeStock false), or the same X-Idempotency-Key still in flight", body = ErrorBody),
         (status = 422, description = "X-Idempotency-Key already used with another body", body = ErrorBody),
-        (status = 504, description = "OUTCOME_UNKNOWN: timed out while the work may still complete; retry with the same X-Idempotency-Key", body = ErrorBody)))]
+        (status = 504, description = "OUTCOME_UNKNOWN: timed out while the work may still complete; retry with the same X-Idempotency-Key", body = ErrorBody)),
+    extensions(("x-permission" = json!("sell"))),
+)]
 pub async fn incomplete_sale(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -367,7 +383,9 @@ pub async fn incomplete_sale(
     responses((status = 200, body = PayResponse), (status = 400, description = "Validation, unknown invoice, or amount above the balance", body = ErrorBody),
         (status = 409, description = "The same X-Idempotency-Key still in flight", body = ErrorBody),
         (status = 422, description = "X-Idempotency-Key already used with another body", body = ErrorBody),
-        (status = 504, description = "OUTCOME_UNKNOWN: timed out while the work may still complete; retry with the same X-Idempotency-Key", body = ErrorBody)))]
+        (status = 504, description = "OUTCOME_UNKNOWN: timed out while the work may still complete; retry with the same X-Idempotency-Key", body = ErrorBody)),
+    extensions(("x-permission" = json!("sell"))),
+)]
 pub async fn pay(
     State(state): State<AppState>,
     auth: AuthClient,

@@ -98,7 +98,7 @@ async fn main() -> anyhow::Result<()> {
         .insert_one(doc! { "_id": session_id, "clientId": client_id, "deviceId": "bench", "isActive": true,
         "lastSeenAt": now, "createdAt": now, "updatedAt": now })
         .await?;
-    let token = state.jwt.issue(&client_id.to_hex(), &session_id.to_hex(), "9000000001")?;
+    let token = state.jwt.issue(&client_id.to_hex(), &session_id.to_hex(), "9000000001", None)?;
     let http = reqwest::Client::builder().timeout(Duration::from_secs(300)).build()?;
 
     // 50 items

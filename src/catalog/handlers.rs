@@ -27,7 +27,9 @@ use crate::{
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "Body clientId is another client's", body = ErrorBody),
         (status = 409, description = "A group with this name exists (code DUPLICATE)", body = ErrorBody),
-    ))]
+    ),
+    extensions(("x-permission" = json!("items_manage"))),
+)]
 pub async fn create_group(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -44,7 +46,9 @@ pub async fn create_group(
         (status = 200, description = "Groups", body = ItemGroupsResponse),
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "Another client's id", body = ErrorBody),
-    ))]
+    ),
+    extensions(("x-permission" = json!("catalog_view"))),
+)]
 pub async fn list_groups(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -69,7 +73,9 @@ pub async fn list_groups(
         (status = 403, description = "Another client's id", body = ErrorBody),
         (status = 404, description = "No such group for this client", body = ErrorBody),
         (status = 409, description = "A group with this name exists", body = ErrorBody),
-    ))]
+    ),
+    extensions(("x-permission" = json!("items_manage"))),
+)]
 pub async fn update_group(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -93,7 +99,9 @@ pub async fn update_group(
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "Another client's id", body = ErrorBody),
         (status = 404, description = "No such group for this client", body = ErrorBody),
-    ))]
+    ),
+    extensions(("x-permission" = json!("items_manage"))),
+)]
 pub async fn delete_group(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -112,7 +120,9 @@ pub async fn delete_group(
         (status = 400, description = "Validation, unknown fields, foreign groupId/dealerIds", body = ErrorBody),
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "Body clientId is another client's", body = ErrorBody),
-    ))]
+    ),
+    extensions(("x-permission" = json!("items_create"))),
+)]
 pub async fn create_item(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -130,7 +140,9 @@ pub async fn create_item(
         (status = 400, description = "Malformed query", body = ErrorBody),
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "Another client's id", body = ErrorBody),
-    ))]
+    ),
+    extensions(("x-permission" = json!("catalog_view"))),
+)]
 pub async fn list_items(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -155,7 +167,9 @@ pub async fn list_items(
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "Another client's id", body = ErrorBody),
         (status = 404, description = "No such item for this client", body = ErrorBody),
-    ))]
+    ),
+    extensions(("x-permission" = json!("items_manage"))),
+)]
 pub async fn update_item(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -179,7 +193,9 @@ pub async fn update_item(
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "Another client's id", body = ErrorBody),
         (status = 404, description = "No such item for this client", body = ErrorBody),
-    ))]
+    ),
+    extensions(("x-permission" = json!("items_manage"))),
+)]
 pub async fn delete_item(
     State(state): State<AppState>,
     auth: AuthClient,

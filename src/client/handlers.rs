@@ -40,7 +40,9 @@ async fn update_impl(
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "Another client's id", body = ErrorBody),
         (status = 404, description = "Not found", body = ErrorBody),
-    ))]
+    ),
+    extensions(("x-permission" = json!("session"))),
+)]
 pub async fn get_profile(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -58,7 +60,9 @@ pub async fn get_profile(
         (status = 400, description = "Validation or nothing to update", body = ErrorBody),
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "Another client's id", body = ErrorBody),
-    ))]
+    ),
+    extensions(("x-permission" = json!("settings"))),
+)]
 pub async fn update_profile(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -76,7 +80,9 @@ pub async fn update_profile(
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "Another client's id", body = ErrorBody),
         (status = 404, description = "Not found", body = ErrorBody),
-    ))]
+    ),
+    extensions(("x-permission" = json!("session"))),
+)]
 pub async fn get_profile_alias(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -94,7 +100,9 @@ pub async fn get_profile_alias(
         (status = 400, description = "Validation or nothing to update", body = ErrorBody),
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "Another client's id", body = ErrorBody),
-    ))]
+    ),
+    extensions(("x-permission" = json!("settings"))),
+)]
 pub async fn update_profile_alias(
     State(state): State<AppState>,
     auth: AuthClient,

@@ -46,6 +46,20 @@ pub struct ClientSettings {
     pub customer_fields: CustomerFields,
     pub billing: BillingSettings,
     pub purchases: PurchaseSettings,
+    pub staff: StaffSettings,
+}
+
+/// Staff rules of a shop (issue 15).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct StaffSettings {
+    /// The shop's changes to a role's default permissions (`access::Role::defaults`), e.g.
+    /// `{"cashier": {"grant": ["cancel"], "deny": []}}`. The `super_admin` always holds every
+    /// permission whatever this says.
+    pub role_grants: std::collections::BTreeMap<crate::access::Role, crate::access::Grants>,
+    /// Seats: how many different users may be signed in at once (`None`: no limit). A login
+    /// that would exceed it is 409 `SEATS_FULL`; the owner is never refused.
+    pub max_active_users: Option<u32>,
 }
 
 /// Buying from dealers.

@@ -17,11 +17,32 @@ pub async fn find_by_id(db: &Database, id: ObjectId) -> Result<Option<ClientDoc>
     Ok(coll(db).find_one(doc! { "_id": id }).await?)
 }
 
-/// Only the active flag (the per-request account check).
-pub async fn is_active(db: &Database, id: ObjectId) -> Result<Option<bool>, AppError> {
-    let d =
-        db.collection::<Document>("clients").find_one(doc! { "_id": id }).projection(doc! { "isActive": 1 }).await?;
-    Ok(d.map(|d| d.get_bool("isActive").unwrap_or(true)))
+/// What the per-request check needs of a shop: its active flag, its owner's name and its
+/// staff rules (role grants, seats).
+#[derive(Debug, Clone, Default)]
+pub struct ShopAccess {
+    pub is_active: bool,
+    pub owner_name: String,
+    pub staff: crate::client::model::StaffSettings,
+}
+
+/// [`ShopAccess`] of shop `id` (one read of three fields); `None`: no such shop.
+pub async fn access(db: &Database, id: ObjectId) -> Result<Option<ShopAccess>, AppError> {
+    let d = db
+        .collection::<Document>("clients")
+        .find_one(doc! { "_id": id })
+        .projection(doc! { "isActive": 1, "ownerName": 1, "clientSettings.staff": 1 })
+        .await?;
+    Ok(d.map(|d| ShopAccess {
+        is_active: d.get_bool("isActive").unwrap_or(true),
+        owner_name: d.get_str("ownerName").unwrap_or_default().to_string(),
+        staff: d
+            .get_document("clientSettings")
+            .ok()
+            .and_then(|c| c.get_document("staff").ok())
+            .and_then(|s| bson::from_document(s.clone()).ok())
+            .unwrap_or_default(),
+    }))
 }
 
 pub async fn insert(db: &Database, s: &mut ClientSession, c: &ClientDoc) -> Result<(), mongodb::error::Error> {

@@ -26,7 +26,9 @@ use crate::{
         (status = 400, description = "Validation, unknown fields, an enabled field missing on create", body = ErrorBody),
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "Body clientId is another client's", body = ErrorBody),
-    ))]
+    ),
+    extensions(("x-permission" = json!("sell"))),
+)]
 pub async fn create_customer(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -44,7 +46,9 @@ pub async fn create_customer(
         (status = 400, description = "Malformed query", body = ErrorBody),
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "Another client's id", body = ErrorBody),
-    ))]
+    ),
+    extensions(("x-permission" = json!("customers_view"))),
+)]
 pub async fn list_customers(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -74,7 +78,9 @@ pub async fn list_customers(
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "Another client's id", body = ErrorBody),
         (status = 404, description = "No customer with this id for this client", body = ErrorBody),
-    ))]
+    ),
+    extensions(("x-permission" = json!("customers_view"))),
+)]
 pub async fn get_customer(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -98,7 +104,9 @@ pub async fn get_customer(
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "Another client's id", body = ErrorBody),
         (status = 404, description = "No such customer for this client", body = ErrorBody),
-    ))]
+    ),
+    extensions(("x-permission" = json!("sell"))),
+)]
 pub async fn update_customer(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -124,7 +132,9 @@ pub async fn update_customer(
         (status = 403, description = "Another client's id", body = ErrorBody),
         (status = 404, description = "No such customer for this client", body = ErrorBody),
         (status = 409, description = "The customer has an outstanding balance", body = ErrorBody),
-    ))]
+    ),
+    extensions(("x-permission" = json!("customers_manage"))),
+)]
 pub async fn delete_customer(
     State(state): State<AppState>,
     auth: AuthClient,

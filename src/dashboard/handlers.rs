@@ -93,7 +93,9 @@ pub async fn dashboard_data(
 ///
 /// Fully paid sales, pending amount and pending invoice count.
 #[utoipa::path(get, path = "/dashboard/summary", tag = "dashboard", security(("bearer" = [])), params(SummaryQuery),
-    responses((status = 200, body = SummaryResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = SummaryResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    extensions(("x-permission" = json!("sales_view"))),
+)]
 pub async fn summary(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -113,7 +115,9 @@ pub async fn summary(
 /// Fully paid sales per India month, exactly `months` entries oldest to current (a bare
 /// array, no `success` key).
 #[utoipa::path(get, path = "/dashboard/sales-trends", tag = "dashboard", security(("bearer" = [])), params(TrendsQuery),
-    responses((status = 200, body = Vec<MonthSales>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = Vec<MonthSales>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
+    extensions(("x-permission" = json!("sales_view"))),
+)]
 pub async fn sales_trends(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -127,7 +131,9 @@ pub async fn sales_trends(
 ///
 /// Best-selling items by amount (a bare array, no `success` key).
 #[utoipa::path(get, path = "/dashboard/top-items", tag = "dashboard", security(("bearer" = [])), params(TopItemsQuery),
-    responses((status = 200, body = Vec<TopItem>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = Vec<TopItem>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
+    extensions(("x-permission" = json!("sales_view"))),
+)]
 pub async fn top_items_handler(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -142,7 +148,9 @@ pub async fn top_items_handler(
 ///
 /// Summary, sales trends and top items in one answer (computed concurrently).
 #[utoipa::path(get, path = "/dashboard", tag = "dashboard", security(("bearer" = [])), params(DashboardQuery),
-    responses((status = 200, body = DashboardResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = DashboardResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
+    extensions(("x-permission" = json!("sales_view"))),
+)]
 pub async fn dashboard(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -184,7 +192,9 @@ fn period(w: Window, f: repo::Figures) -> PeriodFigures {
 /// Today, this week (Monday-Sunday), this month and this financial year (April-March), all
 /// in India time; plus the `from`/`to` window if given.
 #[utoipa::path(get, path = "/dashboard/reports/periods", tag = "dashboard", security(("bearer" = [])), params(RangeQuery),
-    responses((status = 200, body = PeriodsResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = PeriodsResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
+    extensions(("x-permission" = json!("sales_view"))),
+)]
 pub async fn periods(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -239,7 +249,9 @@ fn window_or_month(q: &RangeQuery) -> AppResult<Window> {
 ///
 /// Over `from`/`to` (default: this India month), with the collection split by payment method.
 #[utoipa::path(get, path = "/dashboard/reports/sales-vs-collections", tag = "dashboard", security(("bearer" = [])), params(RangeQuery),
-    responses((status = 200, body = SalesVsCollectionsResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = SalesVsCollectionsResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
+    extensions(("x-permission" = json!("sales_view"))),
+)]
 pub async fn sales_vs_collections(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -264,7 +276,9 @@ pub async fn sales_vs_collections(
 /// Aged by days past the due date (India calendar), over invoices generated in `from`/`to`
 /// (default: all).
 #[utoipa::path(get, path = "/dashboard/reports/dues", tag = "dashboard", security(("bearer" = [])), params(RangeQuery),
-    responses((status = 200, body = DuesResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = DuesResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
+    extensions(("x-permission" = json!("sales_view"))),
+)]
 pub async fn dues(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -286,7 +300,9 @@ pub async fn dues(
 ///
 /// Over invoices generated in `from`/`to` (default: all).
 #[utoipa::path(get, path = "/dashboard/reports/top-customers", tag = "dashboard", security(("bearer" = [])), params(TopCustomersQuery),
-    responses((status = 200, body = TopCustomersResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = TopCustomersResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
+    extensions(("x-permission" = json!("sales_view"))),
+)]
 pub async fn top_customers(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -319,7 +335,9 @@ pub async fn top_customers(
 /// Low-stock and out-of-stock counts of active items (a snapshot of now: `from`/`to` are
 /// validated but a stock level has no date range).
 #[utoipa::path(get, path = "/dashboard/reports/stock", tag = "dashboard", security(("bearer" = [])), params(RangeQuery),
-    responses((status = 200, body = StockResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = StockResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
+    extensions(("x-permission" = json!("catalog_view"))),
+)]
 pub async fn stock(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -335,7 +353,9 @@ pub async fn stock(
 /// What the shop owes its dealers: unpaid balances of non-cancelled dealer orders (created
 /// in `from`/`to`, default all), and the overdue part.
 #[utoipa::path(get, path = "/dashboard/reports/dealer-payables", tag = "dashboard", security(("bearer" = [])), params(RangeQuery),
-    responses((status = 200, body = DealerPayablesResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = DealerPayablesResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
+    extensions(("x-permission" = json!("dealers_view"))),
+)]
 pub async fn dealer_payables(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -486,7 +506,9 @@ pub fn day_book_csv(d: &Document) -> String {
     responses(
         (status = 200, description = "JSON, or RFC 4180 CSV (streamed; header row first; amounts in rupees with 2 decimals) for `format=csv` or `Accept: text/csv`",
             content((InvoiceReportResponse = "application/json"), (String = "text/csv"))),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
+    extensions(("x-permission" = json!("sales_view"))),
+)]
 pub async fn invoice_report(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -525,7 +547,9 @@ pub async fn invoice_report(
     responses(
         (status = 200, description = "JSON, or RFC 4180 CSV (streamed; header row first; amounts in rupees with 2 decimals) for `format=csv` or `Accept: text/csv`",
             content((PaymentReportResponse = "application/json"), (String = "text/csv"))),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
+    extensions(("x-permission" = json!("sales_view"))),
+)]
 pub async fn payment_report(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -565,7 +589,9 @@ const DAY_BOOK_JSON_MAX_DAYS: i64 = 31;
     responses(
         (status = 200, description = "JSON, or RFC 4180 CSV (streamed; header row first; amounts in rupees with 2 decimals) for `format=csv` or `Accept: text/csv`",
             content((DayBookResponse = "application/json"), (String = "text/csv"))),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
+    extensions(("x-permission" = json!("sales_view"))),
+)]
 pub async fn day_book(
     State(state): State<AppState>,
     auth: AuthClient,

@@ -8,7 +8,10 @@
 
 use bson::{doc, oid::ObjectId, Bson, Document};
 use futures::TryStreamExt;
-use mongodb::{options::IndexOptions, Database, IndexModel};
+use mongodb::{
+    options::{IndexOptions, UpdateModifications},
+    Database, IndexModel,
+};
 use sha2::{Digest, Sha256};
 
 use crate::changelog;
@@ -43,6 +46,7 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0011_change_log_append_only",
         source: include_str!("../../migrations/0011_change_log_append_only.json"),
     },
+    Migration { version: 13, name: "0013_staff", source: include_str!("../../migrations/0013_staff.json") },
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -125,6 +129,9 @@ async fn apply(db: &Database, m: &Migration) -> Result<(), MigrationError> {
     for coll in log_step(&spec).map_err(|e| MigrationError::Invalid(m.name, e))? {
         log_unlogged(db, coll).await.map_err(|e| MigrationError::Log(m.name, e.to_string()))?;
     }
+    if spec.get("ensureOwnerUsers").and_then(|v| v.as_bool()) == Some(true) {
+        ensure_owner_users(db).await.map_err(|e| MigrationError::Log(m.name, e.to_string()))?;
+    }
     let updates = spec.get("updates").and_then(|u| u.as_array()).cloned().unwrap_or_default();
     for u in &updates {
         let (coll, filter, update) = update_step(u).map_err(|e| MigrationError::Invalid(m.name, e))?;
@@ -151,12 +158,46 @@ async fn drop_index(db: &Database, coll: &str, name: &str) -> Result<(), mongodb
 }
 
 /// One `updates` entry: `{collection, filter, update}` (an `updateMany`; the filter must stop
-/// matching once applied, so a re-run changes nothing).
-fn update_step(u: &serde_json::Value) -> Result<(String, Document, Document), String> {
+/// matching once applied, so a re-run changes nothing). `update` is an update document or an
+/// aggregation pipeline (a list of stages, e.g. to copy one field into another).
+fn update_step(u: &serde_json::Value) -> Result<(String, Document, UpdateModifications), String> {
     let coll = u.get("collection").and_then(|c| c.as_str()).ok_or("update without a collection")?;
     let filter = u.get("filter").and_then(to_document).ok_or(format!("update of {coll}: filter"))?;
-    let update = u.get("update").and_then(to_document).ok_or(format!("update of {coll}: update"))?;
+    let update = match u.get("update") {
+        Some(serde_json::Value::Array(stages)) => UpdateModifications::Pipeline(
+            stages
+                .iter()
+                .map(|st| to_document(st).ok_or(format!("update of {coll}: pipeline stage")))
+                .collect::<Result<_, _>>()?,
+        ),
+        other => UpdateModifications::Document(other.and_then(to_document).ok_or(format!("update of {coll}: update"))?),
+    };
     Ok((coll.to_string(), filter, update))
+}
+
+/// The `ensureOwnerUsers` step of migration 0013: every shop gets its owner's user
+/// (`users::UserDoc::owner`, `_id` = the shop's id) when it has none. Idempotent (an upsert
+/// that only inserts). Returns how many shops were looked at.
+pub async fn ensure_owner_users(db: &Database) -> Result<u64, crate::error::AppError> {
+    let mut cur = db
+        .collection::<Document>("clients")
+        .find(doc! {})
+        .projection(doc! { "_id": 1, "phoneNumber": 1, "ownerName": 1, "createdAt": 1 })
+        .await?;
+    let mut n = 0;
+    while let Some(c) = cur.try_next().await? {
+        let Ok(id) = c.get_object_id("_id") else { continue };
+        let at = c.get_datetime("createdAt").copied().unwrap_or_else(|_| bson::DateTime::now());
+        let owner = crate::users::UserDoc::owner(
+            id,
+            c.get_str("phoneNumber").unwrap_or_default(),
+            c.get_str("ownerName").unwrap_or_default(),
+            at,
+        );
+        crate::users::repo::ensure_owner(db, None, &owner).await?;
+        n += 1;
+    }
+    Ok(n)
 }
 
 /// The synced collections named by `logUnloggedDocuments` (each must be one the change log

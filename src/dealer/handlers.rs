@@ -27,7 +27,9 @@ use crate::{
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "clientId is not the token's client", body = ErrorBody),
         (status = 409, description = "An active dealer with this name exists", body = ErrorBody),
-    ))]
+    ),
+    extensions(("x-permission" = json!("dealers_manage"))),
+)]
 pub async fn create_dealer(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -45,7 +47,9 @@ pub async fn create_dealer(
         (status = 400, description = "Validation error or malformed id", body = ErrorBody),
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "clientId is not the token's client", body = ErrorBody),
-    ))]
+    ),
+    extensions(("x-permission" = json!("dealers_view"))),
+)]
 pub async fn list_dealers(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -66,7 +70,9 @@ pub async fn list_dealers(
         (status = 403, description = "clientId is not the token's client", body = ErrorBody),
         (status = 404, description = "Missing or another client's id", body = ErrorBody),
         (status = 409, description = "An active dealer with this name exists", body = ErrorBody),
-    ))]
+    ),
+    extensions(("x-permission" = json!("dealers_manage"))),
+)]
 pub async fn update_dealer(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -87,7 +93,9 @@ pub async fn update_dealer(
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "clientId is not the token's client", body = ErrorBody),
         (status = 404, description = "Missing or another client's id", body = ErrorBody),
-    ))]
+    ),
+    extensions(("x-permission" = json!("dealers_manage"))),
+)]
 pub async fn delete_dealer(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -107,7 +115,9 @@ pub async fn delete_dealer(
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "clientId is not the token's client", body = ErrorBody),
         (status = 404, description = "Missing or another client's id", body = ErrorBody),
-    ))]
+    ),
+    extensions(("x-permission" = json!("dealers_view"))),
+)]
 pub async fn dealer_items(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -127,7 +137,9 @@ pub async fn dealer_items(
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "clientId is not the token's client", body = ErrorBody),
         (status = 404, description = "Missing or another client's id", body = ErrorBody),
-    ))]
+    ),
+    extensions(("x-permission" = json!("dealers_view"))),
+)]
 pub async fn low_stock(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -147,7 +159,9 @@ pub async fn low_stock(
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "clientId is not the token's client", body = ErrorBody),
         (status = 404, description = "Missing or another client's id", body = ErrorBody),
-    ))]
+    ),
+    extensions(("x-permission" = json!("dealers_view"))),
+)]
 pub async fn recommendations(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -167,7 +181,9 @@ pub async fn recommendations(
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "clientId is not the token's client", body = ErrorBody),
         (status = 404, description = "Missing or another client's id", body = ErrorBody),
-    ))]
+    ),
+    extensions(("x-permission" = json!("dealer_orders"))),
+)]
 pub async fn create_order(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -186,7 +202,9 @@ pub async fn create_order(
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "clientId is not the token's client", body = ErrorBody),
         (status = 404, description = "Missing or another client's id", body = ErrorBody),
-    ))]
+    ),
+    extensions(("x-permission" = json!("dealers_view"))),
+)]
 pub async fn dealer_orders(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -206,7 +224,9 @@ pub async fn dealer_orders(
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "clientId is not the token's client", body = ErrorBody),
         (status = 404, description = "Missing or another client's id", body = ErrorBody),
-    ))]
+    ),
+    extensions(("x-permission" = json!("dealers_view"))),
+)]
 pub async fn get_order(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -232,7 +252,9 @@ pub async fn get_order(
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "clientId is not the token's client", body = ErrorBody),
         (status = 404, description = "Missing or another client's id", body = ErrorBody),
-    ))]
+    ),
+    extensions(("x-permission" = json!("dealer_orders"))),
+)]
 pub async fn cancel_order(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -255,7 +277,9 @@ pub async fn cancel_order(
         (status = 403, description = "clientId is not the token's client", body = ErrorBody),
         (status = 404, description = "Missing or another client's id", body = ErrorBody),
         (status = 409, description = "OVER_RECEIPT: a receivedQuantity above the ordered quantity plus the shop's overReceiptAllowancePercent", body = ErrorBody),
-    ))]
+    ),
+    extensions(("x-permission" = json!("dealer_orders"))),
+)]
 pub async fn mark_delivered(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -277,7 +301,9 @@ pub async fn mark_delivered(
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "clientId is not the token's client", body = ErrorBody),
         (status = 404, description = "Missing or another client's id", body = ErrorBody),
-    ))]
+    ),
+    extensions(("x-permission" = json!("dealer_orders"))),
+)]
 pub async fn set_total(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -298,7 +324,9 @@ pub async fn set_total(
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "clientId is not the token's client", body = ErrorBody),
         (status = 404, description = "Missing or another client's id", body = ErrorBody),
-    ))]
+    ),
+    extensions(("x-permission" = json!("dealers_view"))),
+)]
 pub async fn order_payments(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -326,7 +354,9 @@ pub async fn order_payments(
         (status = 409, description = "The same X-Idempotency-Key still in flight", body = ErrorBody),
         (status = 422, description = "X-Idempotency-Key already used with another body", body = ErrorBody),
         (status = 504, description = "OUTCOME_UNKNOWN: timed out while the payment may still complete; retry with the same X-Idempotency-Key", body = ErrorBody),
-    ))]
+    ),
+    extensions(("x-permission" = json!("dealers_manage"))),
+)]
 pub async fn create_payment(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -367,7 +397,9 @@ pub async fn create_payment(
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "clientId is not the token's client", body = ErrorBody),
         (status = 404, description = "Missing or another client's id", body = ErrorBody),
-    ))]
+    ),
+    extensions(("x-permission" = json!("dealers_view"))),
+)]
 pub async fn dealer_payments(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -387,7 +419,9 @@ pub async fn dealer_payments(
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "clientId is not the token's client", body = ErrorBody),
         (status = 404, description = "Missing or another client's id", body = ErrorBody),
-    ))]
+    ),
+    extensions(("x-permission" = json!("dealers_view"))),
+)]
 pub async fn all_payments(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -406,7 +440,9 @@ pub async fn all_payments(
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "clientId is not the token's client", body = ErrorBody),
         (status = 404, description = "Missing or another client's id", body = ErrorBody),
-    ))]
+    ),
+    extensions(("x-permission" = json!("dealers_view"))),
+)]
 pub async fn get_payment(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -427,7 +463,9 @@ pub async fn get_payment(
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "clientId is not the token's client", body = ErrorBody),
         (status = 404, description = "Missing or another client's id", body = ErrorBody),
-    ))]
+    ),
+    extensions(("x-permission" = json!("dealers_view"))),
+)]
 pub async fn order_payment_status(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -446,7 +484,9 @@ pub async fn order_payment_status(
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "clientId is not the token's client", body = ErrorBody),
         (status = 404, description = "Missing or another client's id", body = ErrorBody),
-    ))]
+    ),
+    extensions(("x-permission" = json!("dealers_view"))),
+)]
 pub async fn payment_details(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -466,7 +506,9 @@ pub async fn payment_details(
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "clientId is not the token's client", body = ErrorBody),
         (status = 404, description = "Missing or another client's id", body = ErrorBody),
-    ))]
+    ),
+    extensions(("x-permission" = json!("dealers_view"))),
+)]
 pub async fn dealer_summary(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -484,7 +526,9 @@ pub async fn dealer_summary(
         (status = 400, description = "Validation error or malformed id", body = ErrorBody),
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "clientId is not the token's client", body = ErrorBody),
-    ))]
+    ),
+    extensions(("x-permission" = json!("dealers_view"))),
+)]
 pub async fn all_transactions(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -503,7 +547,9 @@ pub async fn all_transactions(
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "clientId is not the token's client", body = ErrorBody),
         (status = 404, description = "Missing or another client's id", body = ErrorBody),
-    ))]
+    ),
+    extensions(("x-permission" = json!("dealers_view"))),
+)]
 pub async fn dealer_transactions(
     State(state): State<AppState>,
     auth: AuthClient,

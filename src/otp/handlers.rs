@@ -19,7 +19,8 @@ use crate::{
 pub struct SendOtpRequest {
     #[schema(example = "9890000000")]
     pub phone_number: String,
-    /// `register` or `login`.
+    /// `register`, `login`, or `staff` (a staff member accepting an invitation, joining a
+    /// shop or logging in by OTP).
     #[schema(example = "register")]
     pub purpose: Option<String>,
 }
@@ -58,7 +59,7 @@ fn parse_send(req: &SendOtpRequest) -> AppResult<(String, Purpose)> {
     let phone = e.phone("phoneNumber", &req.phone_number);
     let purpose = Purpose::parse(req.purpose.as_deref());
     if purpose.is_err() {
-        e.add("purpose", "must be register or login");
+        e.add("purpose", "must be register, login or staff");
     }
     e.finish()?;
     Ok((phone, purpose?))
@@ -133,7 +134,7 @@ pub async fn verify(
     }
     let purpose = Purpose::parse(req.purpose.as_deref());
     if purpose.is_err() {
-        e.add("purpose", "must be register or login");
+        e.add("purpose", "must be register, login or staff");
     }
     e.finish()?;
     match service::verify(&state, &phone, purpose?, req.otp.trim(), false).await? {

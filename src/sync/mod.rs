@@ -60,7 +60,9 @@ pub struct ReadyResponse {
 
 /// S1: the server is reachable and the token valid.
 #[utoipa::path(post, path = "/readytosync", tag = "sync", security(("bearer" = [])), request_body = ReadyRequest,
-    responses((status = 200, body = ReadyResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = ReadyResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    extensions(("x-permission" = json!("session"))),
+)]
 pub async fn ready_to_sync(auth: AuthClient, ApiJson(req): ApiJson<ReadyRequest>) -> AppResult<Json<ReadyResponse>> {
     if let Some(c) = &req.client_id {
         crate::validate::oid("clientId", c)?;
@@ -91,7 +93,9 @@ fn json_response(body: String, replayed: bool) -> Response {
     responses((status = 200, description = "`message, summary, synced, stockWarnings, priceOverrides, inactiveItems, duplicates, conflicts, data, truncated, dataLimit, incrementalPull`; `stockWarnings[]` = `{invoiceId, productId, itemName, quantity, stock}` for each invoice line that left an item's stock below zero (an offline sale always subtracts); `priceOverrides[]` = `{invoiceId, productId, itemName, price, catalogPrice}` (lines billed at the device's price, the price of record); `inactiveItems[]` = `{invoiceId, productId, itemName}` (sold after being deactivated online: accepted); `duplicates[]` = `{index, deviceRef, invoiceId, invoiceNumber}` (a sale this device already billed under that `deviceRef`, whatever the key: nothing issued); `conflicts[]` = `{index, id, version, current}` (an `item.update` whose `baseVersion` is older than an edit since: not applied). See docs/sync.md, \"Offline semantics\"", body = Object),
         (status = 400, body = ErrorBody), (status = 409, description = "same key still in flight", body = ErrorBody),
         (status = 422, description = "same key, different body", body = ErrorBody),
-        (status = 504, description = "OUTCOME_UNKNOWN: timed out while the work may still complete; retry with the same X-Idempotency-Key", body = ErrorBody)))]
+        (status = 504, description = "OUTCOME_UNKNOWN: timed out while the work may still complete; retry with the same X-Idempotency-Key", body = ErrorBody)),
+    extensions(("x-permission" = json!("session"))),
+)]
 pub async fn sync_v1(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -189,7 +193,9 @@ pub struct PushResponse {
 /// v2 push: each operation applied exactly once, ever (permanent unique (client, opId)).
 #[utoipa::path(post, path = "/v2/sync/push", tag = "sync", security(("bearer" = [])), request_body = PushRequest,
     responses((status = 200, body = PushResponse), (status = 400, body = ErrorBody), (status = 413, description = "more than 1,000 operations", body = ErrorBody),
-        (status = 504, description = "OUTCOME_UNKNOWN: timed out while the work may still complete; retry with the same X-Idempotency-Key", body = ErrorBody)))]
+        (status = 504, description = "OUTCOME_UNKNOWN: timed out while the work may still complete; retry with the same X-Idempotency-Key", body = ErrorBody)),
+    extensions(("x-permission" = json!("session"))),
+)]
 pub async fn push(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -236,7 +242,9 @@ pub struct PullResponse {
 
 /// v2 pull: changes after a cursor (a per-client server sequence), paged, in one snapshot.
 #[utoipa::path(get, path = "/v2/sync/pull", tag = "sync", security(("bearer" = [])), params(PullQuery),
-    responses((status = 200, body = PullResponse), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = PullResponse), (status = 400, body = ErrorBody)),
+    extensions(("x-permission" = json!("session"))),
+)]
 pub async fn pull(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -280,7 +288,9 @@ pub struct RejectedQuery {
 
 /// The owner's list of rejected operations (newest first): nothing rejected vanishes.
 #[utoipa::path(get, path = "/v2/sync/rejected", tag = "sync", security(("bearer" = [])), params(RejectedQuery),
-    responses((status = 200, description = "`rejected: [{_id, opId, entity, kind, reason, payload, deviceTime, createdAt}]`", body = Object), (status = 400, body = ErrorBody)))]
+    responses((status = 200, description = "`rejected: [{_id, opId, entity, kind, reason, payload, deviceTime, createdAt}]`", body = Object), (status = 400, body = ErrorBody)),
+    extensions(("x-permission" = json!("session"))),
+)]
 pub async fn list_rejected(
     State(state): State<AppState>,
     auth: AuthClient,

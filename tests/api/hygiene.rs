@@ -304,9 +304,16 @@ async fn one_active_session_is_an_index_invariant() {
     let r = app
         .db
         .collection::<bson::Document>("devicesessions")
-        .insert_one(doc! { "clientId": cid, "deviceId": "rogue", "isActive": true, "lastSeenAt": now, "createdAt": now, "updatedAt": now })
+        .insert_one(doc! { "clientId": cid, "userId": cid, "deviceId": "rogue", "isActive": true, "lastSeenAt": now, "createdAt": now, "updatedAt": now })
         .await;
-    assert!(r.is_err(), "a second active session must violate the partial unique index");
+    assert!(r.is_err(), "a second active session of the same user must violate the partial unique index");
+    // one active session per USER (issue 15): another user of the shop may be signed in at once
+    let other = app
+        .db
+        .collection::<bson::Document>("devicesessions")
+        .insert_one(doc! { "clientId": cid, "userId": bson::oid::ObjectId::new(), "deviceId": "cashier", "isActive": true, "lastSeenAt": now, "createdAt": now, "updatedAt": now })
+        .await;
+    assert!(other.is_ok(), "{other:?}");
 }
 
 /// An empty body is an empty body whatever its content type: the app's HTTP client (axios)

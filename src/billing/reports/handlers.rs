@@ -164,7 +164,9 @@ pub struct DataResponse {
 /// (The router names this segment `{id}`: it shares its position with B23's invoice id.)
 #[utoipa::path(get, path = "/api/business/invoices/{clientId}", tag = "billing", security(("bearer" = [])),
     params(("clientId" = String, Path, description = "The token's client id"), ListQuery),
-    responses((status = 200, body = InvoicesResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = InvoicesResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
+    extensions(("x-permission" = json!("sales_view"))),
+)]
 pub async fn list_invoices(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -181,7 +183,9 @@ pub async fn list_invoices(
 /// B23: payments of one invoice (oldest first). A foreign or unknown invoice answers 404.
 #[utoipa::path(get, path = "/api/business/invoices/{invoiceId}/payments", tag = "billing", security(("bearer" = [])),
     params(("invoiceId" = String, Path, description = "Invoice id"), ("clientId" = Option<String>, Query, description = "Must be the token's client when sent")),
-    responses((status = 200, body = PaymentsListResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = PaymentsListResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+    extensions(("x-permission" = json!("sales_view"))),
+)]
 pub async fn invoice_payments(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -199,7 +203,9 @@ pub async fn invoice_payments(
 /// invoice populated.
 #[utoipa::path(get, path = "/business/purchase-history/{clientId}", tag = "billing", security(("bearer" = [])),
     params(("clientId" = String, Path), ListQuery),
-    responses((status = 200, body = HistoryResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = HistoryResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
+    extensions(("x-permission" = json!("customers_view"))),
+)]
 pub async fn purchase_history(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -230,7 +236,9 @@ pub async fn purchase_history(
 /// B25: invoices not yet paid in full (incomplete sales included), with `pendingAmount`.
 #[utoipa::path(get, path = "/business/pending-invoices/{clientId}", tag = "billing", security(("bearer" = [])),
     params(("clientId" = String, Path), ListQuery),
-    responses((status = 200, body = PendingResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = PendingResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
+    extensions(("x-permission" = json!("sales_view"))),
+)]
 pub async fn pending_invoices(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -245,7 +253,9 @@ pub async fn pending_invoices(
 /// B26: one customer's unpaid invoices, customer populated.
 #[utoipa::path(get, path = "/business/pending-invoices/{clientId}/{clientCustomerId}", tag = "billing", security(("bearer" = [])),
     params(("clientId" = String, Path), ("clientCustomerId" = String, Path), ListQuery),
-    responses((status = 200, body = PendingResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, description = "Customer not found (or another shop's)", body = ErrorBody)))]
+    responses((status = 200, body = PendingResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, description = "Customer not found (or another shop's)", body = ErrorBody)),
+    extensions(("x-permission" = json!("sales_view"))),
+)]
 pub async fn pending_invoices_of_customer(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -262,7 +272,9 @@ pub async fn pending_invoices_of_customer(
 /// B27: one customer's paid invoices, customer populated.
 #[utoipa::path(get, path = "/business/paid-invoices/{clientId}/{clientCustomerId}", tag = "billing", security(("bearer" = [])),
     params(("clientId" = String, Path), ("clientCustomerId" = String, Path), ListQuery),
-    responses((status = 200, body = InvoicesResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, description = "Customer not found (or another shop's)", body = ErrorBody)))]
+    responses((status = 200, body = InvoicesResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, description = "Customer not found (or another shop's)", body = ErrorBody)),
+    extensions(("x-permission" = json!("sales_view"))),
+)]
 pub async fn paid_invoices_of_customer(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -280,7 +292,9 @@ pub async fn paid_invoices_of_customer(
 /// the whole filter (not just the page).
 #[utoipa::path(get, path = "/business/payment-report/{clientId}", tag = "billing", security(("bearer" = [])),
     params(("clientId" = String, Path), ListQuery),
-    responses((status = 200, body = ReportResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = ReportResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
+    extensions(("x-permission" = json!("sales_view"))),
+)]
 pub async fn payment_report(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -336,7 +350,9 @@ async fn invoice_history_data(
 /// customer answers 404 (v1: 500).
 #[utoipa::path(get, path = "/business/invoice-history/{clientId}/{clientCustomerId}", tag = "billing", security(("bearer" = [])),
     params(("clientId" = String, Path), ("clientCustomerId" = String, Path), ListQuery),
-    responses((status = 200, body = DataResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = DataResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    extensions(("x-permission" = json!("sales_view"))),
+)]
 pub async fn invoice_history_of_customer(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -353,7 +369,9 @@ pub async fn invoice_history_of_customer(
 /// B30: the client's invoice history with analytics (`data`).
 #[utoipa::path(get, path = "/business/invoice-history/{clientId}", tag = "billing", security(("bearer" = [])),
     params(("clientId" = String, Path), ListQuery),
-    responses((status = 200, body = DataResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = DataResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
+    extensions(("x-permission" = json!("sales_view"))),
+)]
 pub async fn invoice_history(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -368,7 +386,9 @@ pub async fn invoice_history(
 /// without a customer (v1 crashed, U19).
 #[utoipa::path(get, path = "/business/payment-history/{clientId}/{invoiceId}", tag = "billing", security(("bearer" = [])),
     params(("clientId" = String, Path), ("invoiceId" = String, Path)),
-    responses((status = 200, body = DataResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = DataResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    extensions(("x-permission" = json!("sales_view"))),
+)]
 pub async fn payment_history_of_invoice(
     State(state): State<AppState>,
     auth: AuthClient,
@@ -397,7 +417,9 @@ pub async fn payment_history_of_invoice(
 /// B32: all payments (oldest first, paged) with their invoice and analytics.
 #[utoipa::path(get, path = "/business/payment-history/{clientId}", tag = "billing", security(("bearer" = [])),
     params(("clientId" = String, Path), ListQuery),
-    responses((status = 200, body = DataResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = DataResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
+    extensions(("x-permission" = json!("sales_view"))),
+)]
 pub async fn payment_history(
     State(state): State<AppState>,
     auth: AuthClient,
