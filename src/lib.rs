@@ -6,12 +6,14 @@
 
 #[cfg(test)]
 mod arb;
+pub mod audit;
 pub mod auth;
 pub mod billing;
 pub mod catalog;
 pub mod changelog;
 pub mod client;
 pub mod config;
+pub mod csv;
 pub mod customer;
 pub mod dashboard;
 pub mod db;
@@ -80,6 +82,7 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> (Router, u
         .merge(dealer::routes())
         .merge(dashboard::routes())
         .merge(sync::routes())
+        .merge(audit::routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_auth));
     let (api, mut doc) =
         OpenApiRouter::with_openapi(openapi::ApiDoc::openapi()).nest("/api", public.merge(protected)).split_for_parts();
