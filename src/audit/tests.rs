@@ -5,7 +5,7 @@
 //! * `src/audit/repo.rs` makes any write but its one `insert_one` (no update, replace, delete,
 //!   find-and-modify, bulk write, drop, `$out`/`$merge` pipeline), or makes more than one insert;
 //! * anywhere in `src/`, a mutating call's statement mentions the audit trail (a handle named
-//!   after it, `audit::repo`, ...);
+//!   after it, `audit::repo`, ...), or a collection is opened by a name that mentions it;
 //! * a migration gives the audit collection a TTL index or an update/drop step.
 
 use std::path::{Path, PathBuf};
@@ -65,6 +65,20 @@ fn problems(rel: &str, src: &str) -> Vec<String> {
     if rel != REPO && src.contains(&quoted) {
         out.push(format!("{rel}: names the audit collection {quoted}; only {REPO} may (call audit::record)"));
     }
+    // opening a collection whose name is built from "audit" (e.g. `format!("audit{}", "log")`)
+    if rel != REPO {
+        let mut from = 0;
+        while let Some(i) = src[from..].find(".collection") {
+            let at = from + i;
+            from = at + 11;
+            let rest = &src[at..];
+            let arg = rest.find('(').and_then(|o| rest[o..].find(')').map(|c| &rest[o..o + c])).unwrap_or("");
+            if arg.to_ascii_lowercase().contains("audit") {
+                let line = src[..at].lines().count();
+                out.push(format!("{rel}:{line}: opens the audit collection ({arg})); only {REPO} may"));
+            }
+        }
+    }
     if rel == REPO {
         for m in MUTATING {
             if src.contains(m) {
@@ -104,11 +118,15 @@ fn problems(rel: &str, src: &str) -> Vec<String> {
 fn the_scanner_flags_writes_to_the_audit_log() {
     let q = format!("\"{NAME}\"");
     // another module opening the collection
-    assert_eq!(problems("src/billing/repo.rs", &format!("db.collection::<Document>({q}).insert_one(d)")).len(), 1);
+    assert_eq!(problems("src/billing/repo.rs", &format!("db.collection::<Document>({q}).insert_one(d)")).len(), 2);
+    assert_eq!(problems("src/billing/repo.rs", &format!("const C: &str = {q};")).len(), 1);
     // a mutating call on a handle named after the trail, anywhere
     let bad = "let audit_coll = audit::repo::handle(db);\naudit_coll\n    .delete_many(doc! {})\n    .await?;";
     assert_eq!(problems("src/staff/service.rs", bad).len(), 1);
     assert_eq!(problems("src/x.rs", "audit_log.find_one_and_update(f, u).await").len(), 1);
+    // a collection name built at run time
+    let built = "let c = db.collection::<Document>(&format!(\"audit{}\", \"log\"));\nlet _ = c.update_one(f, u).await;";
+    assert_eq!(problems("src/catalog/handlers.rs", built).len(), 1);
     // the repository: anything but its insert
     let repo_bad = "coll(db).insert_one(d).await?; coll(db).update_one(f, u).await?;";
     assert_eq!(problems(REPO, repo_bad).len(), 1);
