@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::{
-    audit::model::{Approver, Change, Who},
+    audit::model::{Action, Approver, Change, Who},
     paging::Pagination,
 };
 
@@ -25,8 +25,10 @@ pub struct AuditQuery {
     /// Only entries about this document (`entityId`).
     pub entity_id: Option<String>,
     /// Only entries of this action (snake_case, e.g. `price_changed`).
+    #[param(value_type = Option<Action>)]
     pub action: Option<String>,
     /// `true`: only entries flagged for review; `false`: only unflagged ones.
+    #[param(value_type = Option<bool>)]
     pub flagged: Option<String>,
     /// Page size for JSON (default 100, at most 500).
     pub limit: Option<String>,
@@ -46,6 +48,7 @@ pub struct AuditEntryWire {
     pub at: String,
     pub who: Who,
     /// snake_case action name (see docs/API.md "Audit trail").
+    #[schema(value_type = Action)]
     pub action: String,
     /// The collection the entry is about.
     pub entity: String,

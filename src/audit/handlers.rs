@@ -173,7 +173,7 @@ pub fn entry_csv(d: &Document) -> String {
 /// (India days), `userId`, `entity`, `entityId`, `action`, `flagged`. JSON is paged
 /// (`limit`/`offset`); CSV (`format=csv` or `Accept: text/csv`) streams every matching entry.
 /// Entries are kept at least 72 months and can never be changed or deleted through the API.
-#[utoipa::path(get, path = "/audit", tag = "audit", security(("bearer" = [])), params(AuditQuery),
+#[utoipa::path(get, path = "/audit", operation_id = "audit_list", tag = "audit", security(("bearer" = [])), params(AuditQuery),
     extensions(("x-permission" = json!("audit_view"))),
     responses(
         (status = 200, description = "JSON, or RFC 4180 CSV (streamed; header row first; `changes` as a JSON array) for `format=csv` or `Accept: text/csv`",

@@ -18,6 +18,7 @@ use crate::error::AppError;
 /// adjustment).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = AuditAction)]
 pub enum Action {
     /// A user logged in (a new device session).
     Login,
@@ -146,6 +147,7 @@ impl std::fmt::Display for Action {
 /// device the action came from. `role` is the role's name (`"cashier"`, `"super_admin"`, ...).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = AuditWho)]
 pub struct Who {
     /// The user's id (hex of the `users` document's id; for a failed login of an unknown
     /// phone, whatever identifies the attempt, e.g. the phone number).
@@ -185,6 +187,7 @@ impl Who {
 /// The manager or admin who approved the action (named, never identified by a PIN alone).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = AuditApprover)]
 pub struct Approver {
     pub user_id: String,
     pub name: String,
@@ -201,6 +204,7 @@ impl Approver {
 /// its value before and after (any JSON value; `null` when absent). Money fields keep the
 /// stored unit (integer paise), rates basis points, quantities base units.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(as = AuditChange)]
 pub struct Change {
     pub field: String,
     #[schema(value_type = Object)]
@@ -304,21 +308,22 @@ impl From<EntryError> for AppError {
     }
 }
 
-/// One audit event, ready to record with `audit::record`. Only [`Entry::builder`] makes one,
-/// so an entry whose action needs a reason always has one. Immutable once built.
+/// One audit event, ready to record with `audit::record`. Only [`Entry::builder`] makes one
+/// (the fields are private, even to the rest of the crate), so an entry whose action needs a
+/// reason always has one. Immutable once built; read it with the getters.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
-    pub(crate) id: ObjectId,
-    pub(crate) client_id: ObjectId,
-    pub(crate) at: DateTime,
-    pub(crate) who: Who,
-    pub(crate) action: Action,
-    pub(crate) entity: String,
-    pub(crate) entity_id: Option<String>,
-    pub(crate) changes: Vec<Change>,
-    pub(crate) reason: Option<String>,
-    pub(crate) approver: Option<Approver>,
-    pub(crate) flagged: bool,
+    id: ObjectId,
+    client_id: ObjectId,
+    at: DateTime,
+    who: Who,
+    action: Action,
+    entity: String,
+    entity_id: Option<String>,
+    changes: Vec<Change>,
+    reason: Option<String>,
+    approver: Option<Approver>,
+    flagged: bool,
 }
 
 impl Entry {

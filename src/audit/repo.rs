@@ -35,37 +35,38 @@ pub async fn insert(db: &Database, session: Option<&mut ClientSession>, entry: &
 /// `{_id, clientId, at, who: {userId, name, role, sessionId?, deviceId?}, action, entity,
 /// entityId?, changes: [{field, before, after}], reason?, approver?: {userId, name, role}, flagged}`.
 fn to_document(e: &Entry) -> Document {
-    let mut who = doc! { "userId": &e.who.user_id, "name": &e.who.name, "role": &e.who.role };
-    if let Some(s) = &e.who.session_id {
+    let w = e.who();
+    let mut who = doc! { "userId": &w.user_id, "name": &w.name, "role": &w.role };
+    if let Some(s) = &w.session_id {
         who.insert("sessionId", s);
     }
-    if let Some(d) = &e.who.device_id {
+    if let Some(d) = &w.device_id {
         who.insert("deviceId", d);
     }
     let changes: Vec<Bson> = e
-        .changes
+        .changes()
         .iter()
         .map(|c| Bson::Document(doc! { "field": &c.field, "before": to_bson(&c.before), "after": to_bson(&c.after) }))
         .collect();
     let mut d = doc! {
-        "_id": e.id,
-        "clientId": e.client_id,
-        "at": e.at,
+        "_id": e.id(),
+        "clientId": e.client_id(),
+        "at": e.at(),
         "who": who,
-        "action": e.action.as_str(),
-        "entity": &e.entity,
+        "action": e.action().as_str(),
+        "entity": e.entity(),
     };
-    if let Some(id) = &e.entity_id {
+    if let Some(id) = e.entity_id() {
         d.insert("entityId", id);
     }
     d.insert("changes", changes);
-    if let Some(r) = &e.reason {
+    if let Some(r) = e.reason() {
         d.insert("reason", r);
     }
-    if let Some(a) = &e.approver {
+    if let Some(a) = e.approver() {
         d.insert("approver", doc! { "userId": &a.user_id, "name": &a.name, "role": &a.role });
     }
-    d.insert("flagged", e.flagged);
+    d.insert("flagged", e.flagged());
     d
 }
 

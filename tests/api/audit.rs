@@ -521,3 +521,25 @@ async fn an_entry_commits_or_aborts_with_the_callers_transaction() {
     assert_eq!(d.get_str("action").unwrap(), "settings_changed");
     assert_eq!(d.get_object_id("clientId").unwrap(), c);
 }
+
+/// The route declares the permission the guard reads (`x-permission: audit_view`), its filters
+/// and both answers (JSON and CSV) in the OpenAPI document.
+#[tokio::test]
+async fn the_document_declares_the_route_its_permission_and_filters() {
+    let app = TestApp::spawn().await;
+    let doc = app.get("/api/openapi.json", None).await.body;
+    let op = &doc["paths"]["/api/audit"]["get"];
+    assert_eq!(op["x-permission"], "audit_view", "{op}");
+    assert!(op.get("security").is_some());
+    let params: Vec<&str> = op["parameters"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    for p in ["from", "to", "userId", "entity", "entityId", "action", "flagged", "limit", "offset", "format"] {
+        assert!(params.contains(&p), "{p} missing: {params:?}");
+    }
+    let content = &op["responses"]["200"]["content"];
+    assert!(content.get("application/json").is_some() && content.get("text/csv").is_some(), "{content}");
+    // every action of the enum is documented
+    let actions = &doc["components"]["schemas"]["AuditAction"]["enum"];
+    for a in Action::ALL {
+        assert!(actions.as_array().is_some_and(|v| v.contains(&json!(a.as_str()))), "{a} not in {actions}");
+    }
+}
