@@ -7,12 +7,14 @@
 pub mod access;
 #[cfg(test)]
 mod arb;
+pub mod audit;
 pub mod auth;
 pub mod billing;
 pub mod catalog;
 pub mod changelog;
 pub mod client;
 pub mod config;
+pub mod csv;
 pub mod customer;
 pub mod dashboard;
 pub mod db;
@@ -85,6 +87,7 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> (Router, u
         .merge(dashboard::routes())
         .merge(sync::routes())
         .merge(staff::routes())
+        .merge(audit::routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_auth));
     let (api, mut doc) =
         OpenApiRouter::with_openapi(openapi::ApiDoc::openapi()).nest("/api", public.merge(protected)).split_for_parts();

@@ -47,6 +47,7 @@ impl Modify for SecurityAddon {
         (name = "health"), (name = "otp"), (name = "auth"), (name = "client"), (name = "catalog"), (name = "customers"), (name = "billing"),
         (name = "dealers", description = "Dealers (suppliers), purchase orders, deliveries into stock, dealer bills and payments"),
         (name = "dashboard", description = "Dashboard (H1-H4) and business reports in India time; money in rupees"),
+        (name = "audit", description = "Append-only audit trail: who did what, when, before and after; kept at least 72 months (GST section 36)"),
         (name = "sync", description = "Offline sync: v1 batch made exactly-once with X-Idempotency-Key; v2 push (operations applied exactly once) and pull (per-client sequence cursor). See docs/sync.md"),
     )
 )]

@@ -2,6 +2,9 @@
 //! so both parse a page the same way. (The dealer endpoints page with `limit`/`skip` under
 //! their own contract: `dealer::service::page`.)
 
+use serde::Serialize;
+use utoipa::ToSchema;
+
 use crate::{error::AppResult, validate::Errors};
 
 /// Page size when `limit` is not sent.
@@ -14,6 +17,29 @@ pub const MAX_LIMIT: i64 = 500;
 pub struct Page {
     pub limit: i64,
     pub offset: i64,
+}
+
+/// The `pagination` object of a paged JSON answer: `total` rows matching the filters (not just
+/// this page), the `limit` and `offset` applied, and whether rows follow this page.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Pagination {
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
+    pub has_more: bool,
+}
+
+impl Pagination {
+    /// The pagination of `page` over `total` matching rows.
+    pub fn of(page: Page, total: i64) -> Pagination {
+        Pagination {
+            total,
+            limit: page.limit,
+            offset: page.offset,
+            has_more: page.offset.saturating_add(page.limit) < total,
+        }
+    }
 }
 
 /// `limit` (default 100, at most 500) and `offset` (default 0), parsed as integers: a

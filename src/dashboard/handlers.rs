@@ -11,8 +11,8 @@ use bson::{oid::ObjectId, DateTime, Document};
 use futures::TryStreamExt;
 
 use crate::{
+    csv,
     dashboard::{
-        csv,
         dto::*,
         repo::{self, Window},
     },

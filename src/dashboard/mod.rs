@@ -1,7 +1,6 @@
 //! Dashboard (H1-H4, v1 shapes) and business reports, computed by MongoDB aggregation
 //! pipelines in India time. Definitions of every figure: docs/API.md, "Dashboard and reports".
 
-pub mod csv;
 pub mod dto;
 pub mod handlers;
 pub mod repo;

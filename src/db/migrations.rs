@@ -46,6 +46,7 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0011_change_log_append_only",
         source: include_str!("../../migrations/0011_change_log_append_only.json"),
     },
+    Migration { version: 12, name: "0012_audit", source: include_str!("../../migrations/0012_audit.json") },
     Migration { version: 13, name: "0013_staff", source: include_str!("../../migrations/0013_staff.json") },
 ];
 

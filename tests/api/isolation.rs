@@ -43,6 +43,9 @@ impl Tenant {
             ("invoiceId", self.invoice.clone()),
             ("orderId", self.order.clone()),
             ("paymentId", self.payment.clone()),
+            // audit trail filters (GET /api/audit): the shop's owner and one of its documents
+            ("userId", self.reg.client_id.clone()),
+            ("entityId", self.item.clone()),
         ])
     }
     /// Strings that must never appear in another tenant's answers.

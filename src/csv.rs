@@ -1,5 +1,6 @@
 //! Streamed CSV (RFC 4180): a header row, then one row per document as the driver cursor
-//! yields it, so an export never holds the whole report in memory.
+//! yields it, so an export never holds the whole report in memory. Shared by the dashboard's
+//! reports and the audit trail (`GET /api/audit?format=csv`).
 
 use axum::{
     body::Body,
