@@ -27,6 +27,8 @@ struct Tenant {
     invoice: String,
     order: String,
     payment: String,
+    /// A staff member (an invited cashier) of the shop.
+    staff: String,
     marker: String,
 }
 
@@ -43,9 +45,11 @@ impl Tenant {
             ("invoiceId", self.invoice.clone()),
             ("orderId", self.order.clone()),
             ("paymentId", self.payment.clone()),
-            // audit trail filters (GET /api/audit): the shop's owner and one of its documents
-            ("userId", self.reg.client_id.clone()),
+            // a staff member (staff routes; the audit trail's user filter) and one document
+            ("userId", self.staff.clone()),
             ("entityId", self.item.clone()),
+            // the owner's device session (DELETE /api/staff/sessions/{sessionId})
+            ("sessionId", self.reg.session_id.clone()),
         ])
     }
     /// Strings that must never appear in another tenant's answers.
@@ -61,6 +65,7 @@ impl Tenant {
             self.invoice.clone(),
             self.order.clone(),
             self.payment.clone(),
+            self.staff.clone(),
             self.marker.clone(),
         ]
     }
@@ -113,6 +118,15 @@ async fn seed(app: &TestApp, marker: &str) -> Tenant {
         .await;
     assert_eq!(pay.status, 201, "{}", pay.body);
     let payment = pay.body["payment"]["_id"].as_str().unwrap().to_string();
+    let staff = app
+        .post(
+            "/api/staff",
+            Some(&reg.token),
+            json!({ "phoneNumber": phone(), "firstName": format!("{marker} Cashier"), "employeeId": "CASH01", "role": "cashier" }),
+        )
+        .await;
+    assert_eq!(staff.status, 201, "{}", staff.body);
+    let staff = staff.body["user"]["_id"].as_str().unwrap().to_string();
     Tenant {
         reg,
         group: g,
@@ -124,6 +138,7 @@ async fn seed(app: &TestApp, marker: &str) -> Tenant {
         invoice,
         order,
         payment,
+        staff,
         marker: marker.to_string(),
     }
 }
@@ -410,6 +425,9 @@ const PUBLIC: &[(&str, &str)] = &[
     ("post", "/api/mockotp/send"),
     ("post", "/api/auth/register"),
     ("post", "/api/auth/login"),
+    ("post", "/api/staff/accept"),
+    ("post", "/api/staff/join"),
+    ("post", "/api/staff/login"),
 ];
 
 /// Public routes the router serves outside the document (the document cannot list itself).
