@@ -96,6 +96,18 @@ pub struct SettingsPatch {
     pub customer_fields: Option<CustomerFieldsPatch>,
     pub billing: Option<BillingPatch>,
     pub purchases: Option<PurchasesPatch>,
+    pub staff: Option<StaffPatch>,
+}
+
+/// `clientSettings.staff` of a profile update (issue 15; unsent fields keep their value).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StaffPatch {
+    /// A role's grants and denials for this shop, replacing that role's stored ones (roles not
+    /// sent keep theirs). `super_admin` cannot be changed (400).
+    pub role_grants: Option<std::collections::BTreeMap<crate::access::Role, crate::access::Grants>>,
+    /// Seats: how many different users may be signed in at once, 1-1000; 0 removes the limit.
+    pub max_active_users: Option<u32>,
 }
 
 /// `clientSettings.purchases` of a profile update (unsent fields keep their value).

@@ -60,6 +60,30 @@ pub async fn update(state: &AppState, id: ObjectId, req: UpdateClientRequest) ->
             crate::client::model::check_allowance(&mut e, v);
             set.insert("clientSettings.purchases.overReceiptAllowancePercent", v);
         }
+        if let Some(staff) = &s.staff {
+            for (role, grants) in staff.role_grants.iter().flatten() {
+                if *role == crate::access::Role::SuperAdmin {
+                    e.add("clientSettings.staff.roleGrants.super_admin", "the owner holds every permission");
+                    continue;
+                }
+                match bson::to_bson(grants) {
+                    Ok(b) => {
+                        set.insert(format!("clientSettings.staff.roleGrants.{}", role.as_str()), b);
+                    }
+                    Err(_) => e.add("clientSettings.staff.roleGrants", "cannot be stored"),
+                }
+            }
+            match staff.max_active_users {
+                Some(0) => {
+                    set.insert("clientSettings.staff.maxActiveUsers", bson::Bson::Null);
+                }
+                Some(n) => {
+                    e.check(n <= 1000, "clientSettings.staff.maxActiveUsers", "must be 0 (no limit) to 1000");
+                    set.insert("clientSettings.staff.maxActiveUsers", i64::from(n));
+                }
+                None => {}
+            }
+        }
     }
     if let Some(p) = &req.password {
         let n = p.chars().count();
@@ -81,5 +105,8 @@ pub async fn update(state: &AppState, id: ObjectId, req: UpdateClientRequest) ->
     if set.is_empty() {
         return Err(AppError::validation("body", "nothing to update"));
     }
-    repo::update_fields(&state.db, id, set).await?.ok_or_else(|| AppError::not_found("Client not found"))
+    let updated = repo::update_fields(&state.db, id, set).await?.ok_or_else(|| AppError::not_found("Client not found"));
+    // role grants take effect on the next request (here at once, elsewhere within SESSION_CACHE_MS)
+    state.sessions.forget_client(id);
+    updated
 }

@@ -18,6 +18,7 @@ mod idempotency;
 mod otp;
 mod profile;
 mod robust;
+mod roles;
 mod rules;
 mod security;
 mod sync;
