@@ -42,6 +42,20 @@ pub async fn record(db: &Database, session: Option<&mut ClientSession>, entry: &
     repo::insert(db, session, entry).await
 }
 
+/// The signed-in user of a request, as the audit trail names them (user, role, session).
+pub fn who(auth: &crate::extract::AuthClient) -> Who {
+    Who::new(auth.user.user_id.to_hex(), auth.user.name.clone(), auth.user.role.as_str())
+        .session(auth.session_id.to_hex())
+}
+
+/// Record `entry` on its own, outside any transaction (a login, a staff change already
+/// written). Errors: an entry built without its required reason (400 naming `reason`), the
+/// database's.
+pub async fn note(db: &Database, entry: Result<Entry, EntryError>) -> AppResult<()> {
+    let entry = entry?;
+    record(db, None, &entry).await
+}
+
 /// Routes of this module (behind the auth layer).
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(handlers::list))

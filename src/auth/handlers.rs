@@ -156,6 +156,16 @@ pub async fn login(
     e.finish()?;
     let cred = cred.ok_or_else(|| AppError::validation("otp", "is required"))?;
     let issued = service::login(&state, &phone, cred, &device_id, &ip.0).await?;
+    let who = crate::audit::Who::new(issued.client.id.to_hex(), issued.client.owner_name.clone(), "super_admin")
+        .session(issued.session_id.to_hex())
+        .device(device_id.as_str());
+    crate::audit::note(
+        &state.db,
+        crate::audit::Entry::builder(issued.client.id, who, crate::audit::Action::Login, "devicesessions")
+            .entity_id(issued.session_id.to_hex())
+            .build(),
+    )
+    .await?;
     Ok(Json(LoginResponse {
         success: true,
         message: "Login successful".into(),
@@ -182,6 +192,18 @@ pub async fn logout(
     ApiJson(_req): ApiJson<LogoutRequest>,
 ) -> AppResult<Json<LogoutResponse>> {
     service::logout(&state, auth.client_id, auth.session_id).await?;
+    crate::audit::note(
+        &state.db,
+        crate::audit::Entry::builder(
+            auth.client_id,
+            crate::audit::who(&auth),
+            crate::audit::Action::Logout,
+            "devicesessions",
+        )
+        .entity_id(auth.session_id.to_hex())
+        .build(),
+    )
+    .await?;
     Ok(Json(LogoutResponse {
         success: true,
         message: "Logged out".into(),

@@ -177,7 +177,7 @@ pub async fn update_item(
     ApiJson(req): ApiJson<UpdateItemRequest>,
 ) -> AppResult<Json<ItemResponse>> {
     let id = validate::oid("params.itemId", &item_id)?;
-    let item = service::update_item(&state, auth.client_id, id, req).await?;
+    let item = service::update_item(&state, crate::audit::who(&auth), auth.client_id, id, req).await?;
     Ok(Json(ItemResponse { success: true, item: item.into() }))
 }
 

@@ -161,14 +161,19 @@ pub async fn list_items(
 /// B7: edit an item (deactivated ones too). Route -> [`UpdateItem`] ->
 /// [`decide::update_item`] -> [`repo::apply`] (one transaction; an absolute `stock` is
 /// recorded as an adjustment of the difference).
+///
+/// A price change and a stock change are audited in the same transaction (issue 15): the
+/// entry names `who`, the before and after values (paise, base units); the stock adjustment's
+/// reason is the edit itself (the v1 body has no reason field).
 pub async fn update_item(
     state: &AppState,
+    who: crate::audit::Who,
     client_id: ObjectId,
     id: ObjectId,
     req: UpdateItemRequest,
 ) -> AppResult<ItemDoc> {
     let cmd = UpdateItem::from_request(client_id, id, DateTime::now(), &req)?;
-    db::transaction(&state.client, &(&state.db, cmd), |s, (database, cmd)| {
+    db::transaction(&state.client, &(&state.db, cmd, who), |s, (database, cmd, who)| {
         Box::pin(async move {
             let current = repo::find_item(database, s, cmd.client_id, cmd.id).await?;
             let dealers = cmd.patch.dealer_ids.as_deref().unwrap_or_default();
@@ -176,10 +181,44 @@ pub async fn update_item(
             let plan = decide::update_item(cmd, current.as_ref(), &refs).map_err(Refusal::online)?;
             repo::apply(database, s, &plan).await?;
             // the stored item (the stock primitive stamps its own `updatedAt`)
-            repo::find_item(database, s, cmd.client_id, cmd.id).await?.ok_or_else(not_found_item)
+            let after = repo::find_item(database, s, cmd.client_id, cmd.id).await?.ok_or_else(not_found_item)?;
+            if let Some(before) = &current {
+                audit_edit(database, s, who, before, &after).await?;
+            }
+            Ok(after)
         })
     })
     .await
+}
+
+/// The audit entries of an online item edit, in its transaction: `price_changed` when the price
+/// moved, `stock_adjusted` when the stock was set.
+async fn audit_edit(
+    db: &mongodb::Database,
+    s: &mut mongodb::ClientSession,
+    who: &crate::audit::Who,
+    before: &ItemDoc,
+    after: &ItemDoc,
+) -> AppResult<()> {
+    use crate::audit::{changes_of, record, Action, Entry};
+    let price = changes_of(before, after, &["price", "costPerUnit"]);
+    if !price.is_empty() {
+        let e = Entry::builder(after.client_id, who.clone(), Action::PriceChanged, "items")
+            .entity_id(after.id.to_hex())
+            .changes(price)
+            .build()?;
+        record(db, Some(&mut *s), &e).await?;
+    }
+    let stock = changes_of(before, after, &["stock"]);
+    if !stock.is_empty() {
+        let e = Entry::builder(after.client_id, who.clone(), Action::StockAdjusted, "items")
+            .entity_id(after.id.to_hex())
+            .changes(stock)
+            .reason(format!("stock set by an item edit: {} -> {}", before.stock, after.stock))
+            .build()?;
+        record(db, Some(&mut *s), &e).await?;
+    }
+    Ok(())
 }
 
 /// B8: deactivate an item (idempotent). Route -> [`DeleteItem`] -> [`decide::delete_item`] ->

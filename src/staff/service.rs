@@ -12,6 +12,7 @@ use bson::{doc, oid::ObjectId, DateTime, Document};
 
 use crate::{
     access::{effective, Grants, Role},
+    audit::{self, Action, Entry},
     auth::{
         repo::{self as sessions, ENDED_BY_ADMIN, ENDED_DEACTIVATED},
         service::{new_session, Issued},
@@ -37,6 +38,41 @@ pub struct NewUser {
     pub max_discount_bp: Option<u32>,
     pub permissions: Grants,
     pub profile_image: Option<String>,
+}
+
+/// The user `u` as the audit trail names them (their own sign-in: session and device).
+fn who_user(u: &UserDoc, session: Option<ObjectId>, device: &str) -> audit::Who {
+    let w = audit::Who::new(u.id.to_hex(), u.name(), u.role.as_str()).device(device);
+    match session {
+        Some(s) => w.session(s.to_hex()),
+        None => w,
+    }
+}
+
+/// The fields of a user the audit trail compares (stored names).
+const AUDITED: [&str; 9] =
+    ["role", "status", "permissions", "maxDiscountBp", "firstName", "lastName", "email", "employeeId", "profileImage"];
+
+/// Record a staff change by `by` on `target` (`before` -> `after`).
+async fn audit_change(
+    state: &AppState,
+    by: &AuthClient,
+    action: Action,
+    before: Option<&UserDoc>,
+    after: &UserDoc,
+) -> AppResult<()> {
+    let changes = match before {
+        Some(b) => audit::changes_of(b, after, &AUDITED),
+        None => audit::changes_of(&serde_json::json!({}), &serde_json::to_value(after).unwrap_or_default(), &AUDITED),
+    };
+    audit::note(
+        &state.db,
+        Entry::builder(by.client_id, audit::who(by), action, crate::users::repo::USERS)
+            .entity_id(after.id.to_hex())
+            .changes(changes)
+            .build(),
+    )
+    .await
 }
 
 fn owner_protected() -> AppError {
@@ -106,6 +142,7 @@ pub async fn invite(state: &AppState, by: &AuthClient, new: NewUser) -> AppResul
     check_manage(by, None, Some(new.role))?;
     let u = user_doc(by.client_id, new, Origin::Invited, Some(by.user.user_id));
     users::insert(&state.db, None, &u).await?;
+    audit_change(state, by, Action::StaffInvited, None, &u).await?;
     Ok(u)
 }
 
@@ -166,6 +203,17 @@ pub async fn accept(
     .await?
     .ok_or_else(|| AppError::validation("otp", "invalid or expired OTP"))?;
     let issued = open_session(state, &activated, device_id).await?;
+    let who = who_user(&activated, Some(issued.session_id), device_id);
+    let changes =
+        vec![audit::Change::new("status", serde_json::json!("pending_approval"), serde_json::json!("active"))];
+    audit::note(
+        &state.db,
+        Entry::builder(client_id, who, Action::StaffActivated, crate::users::repo::USERS)
+            .entity_id(activated.id.to_hex())
+            .changes(changes)
+            .build(),
+    )
+    .await?;
     Ok((activated, issued))
 }
 
@@ -208,7 +256,19 @@ pub async fn login(
             let stored = user.as_ref().and_then(|u| u.password_hash.clone());
             if !password::verify(p, stored).await? {
                 if let Some(u) = &user {
-                    users::login_failed(&state.db, u.client_id, u.id, now).await?;
+                    let attempts = users::login_failed(&state.db, u.client_id, u.id, now).await?;
+                    audit::note(
+                        &state.db,
+                        Entry::builder(u.client_id, who_user(u, None, device_id), Action::LoginFailed, "users")
+                            .entity_id(u.id.to_hex())
+                            .changes(vec![audit::Change::new(
+                                "loginAttempts",
+                                serde_json::json!(attempts - 1),
+                                serde_json::json!(attempts),
+                            )])
+                            .build(),
+                    )
+                    .await?;
                 }
                 return Err(invalid_credentials());
             }
@@ -225,6 +285,18 @@ pub async fn login(
         return Err(invalid_credentials());
     }
     let issued = open_session(state, &user, device_id).await?;
+    audit::note(
+        &state.db,
+        Entry::builder(
+            user.client_id,
+            who_user(&user, Some(issued.session_id), device_id),
+            Action::Login,
+            "devicesessions",
+        )
+        .entity_id(issued.session_id.to_hex())
+        .build(),
+    )
+    .await?;
     Ok((user, issued))
 }
 
@@ -318,6 +390,7 @@ pub async fn update(state: &AppState, by: &AuthClient, id: ObjectId, c: Change) 
     }
     let updated = users::update(&state.db, by.client_id, id, cur.version, set).await?.ok_or_else(stale)?;
     state.sessions.forget_client(by.client_id);
+    audit_change(state, by, Action::StaffChanged, Some(&cur), &updated).await?;
     Ok(updated)
 }
 
@@ -362,6 +435,12 @@ pub async fn set_status(
         sessions::end_where(&state.db, by.client_id, None, Some(id), ENDED_DEACTIVATED).await?;
     }
     state.sessions.forget_client(by.client_id);
+    let action = match change {
+        StatusChange::Deactivate => Action::StaffDeactivated,
+        StatusChange::Reactivate => Action::StaffReactivated,
+        StatusChange::Approve => Action::StaffApproved,
+    };
+    audit_change(state, by, action, Some(&cur), &updated).await?;
     Ok(updated)
 }
 
@@ -390,6 +469,13 @@ pub async fn end_session(state: &AppState, by: &AuthClient, id: ObjectId) -> App
     }
     sessions::end_where(&state.db, by.client_id, Some(id), None, ENDED_BY_ADMIN).await?;
     state.sessions.forget_client(by.client_id);
+    audit::note(
+        &state.db,
+        Entry::builder(by.client_id, audit::who(by), Action::SessionEnded, "devicesessions")
+            .entity_id(id.to_hex())
+            .build(),
+    )
+    .await?;
     Ok(())
 }
 

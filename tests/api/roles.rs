@@ -552,3 +552,78 @@ async fn migration_gives_every_shop_its_owner_user_and_keeps_old_tokens() {
     viveka::db::migrations::run(&app.db).await.unwrap();
     assert_eq!(app.count("users", doc! { "clientId": cid }).await, 1);
 }
+
+/// The audit trail records each listed staff action with before and after values: logins and
+/// logouts, failed logins, invitations, role changes, deactivation, session ends, settings and
+/// price changes, stock adjustments (with their reason).
+#[tokio::test]
+async fn audit_entries_for_staff_settings_and_price_actions() {
+    let app = TestApp::spawn().await;
+    let owner = app.register(&phone()).await;
+    let item = crate::billing::seed_item(&app, &owner.client_id, "Lamp", 5000, 5).await;
+    let c = hire(&app, &owner, "cashier", "C1", "c-dev").await;
+    assert_eq!(staff_login(&app, &c.phone, "wrong-pass-x", "c-dev").await.status, 401);
+    let relog = staff_login(&app, &c.phone, "secret-pass-1", "c-dev").await;
+    assert_eq!(relog.status, 200);
+    let ch = app
+        .raw(Method::PATCH, &format!("/api/staff/{}", c.id), Some(&owner.token), Some(&json!({ "role": "manager" })))
+        .await;
+    assert_eq!(ch.status, 200, "{}", ch.body);
+    let session = relog.body["deviceSessionId"].as_str().unwrap();
+    assert_eq!(app.delete(&format!("/api/staff/sessions/{session}"), Some(&owner.token)).await.status, 200);
+    assert_eq!(app.post(&format!("/api/staff/{}/deactivate", c.id), Some(&owner.token), json!({})).await.status, 200);
+    let set = app
+        .put(
+            &format!("/api/client/{}", owner.client_id),
+            Some(&owner.token),
+            json!({ "clientSettings": { "billing": { "requireFullPayment": true } } }),
+        )
+        .await;
+    assert_eq!(set.status, 200, "{}", set.body);
+    let edit = app
+        .put(
+            &format!("/api/business/items/{}/{item}", owner.client_id),
+            Some(&owner.token),
+            json!({ "price": 55.5, "stock": 9 }),
+        )
+        .await;
+    assert_eq!(edit.status, 200, "{}", edit.body);
+
+    let log = app.get("/api/audit?limit=100", Some(&owner.token)).await;
+    assert_eq!(log.status, 200, "{}", log.body);
+    let entries = log.body["entries"].as_array().unwrap_or_else(|| panic!("{}", log.body)).clone();
+    let find = |action: &str| -> Value {
+        entries.iter().find(|e| e["action"] == action).cloned().unwrap_or_else(|| panic!("no {action}: {entries:?}"))
+    };
+    let change = |e: &Value, field: &str| -> (Value, Value) {
+        let c = e["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["field"] == field)
+            .unwrap_or_else(|| panic!("{field} in {e}"));
+        (c["before"].clone(), c["after"].clone())
+    };
+    assert_eq!(find("staff_invited")["who"]["userId"], owner.client_id.as_str());
+    assert_eq!(find("staff_activated")["who"]["userId"], c.id.as_str());
+    assert_eq!(find("login_failed")["who"]["userId"], c.id.as_str());
+    assert_eq!(find("login")["who"]["userId"], c.id.as_str());
+    assert_eq!(change(&find("staff_changed"), "role"), (json!("cashier"), json!("manager")));
+    assert_eq!(find("session_ended")["entityId"], session);
+    assert_eq!(change(&find("staff_deactivated"), "status"), (json!("active"), json!("deactivated")));
+    let settings = find("settings_changed");
+    assert_eq!(settings["who"]["role"], "super_admin");
+    assert!(settings["changes"][0]["field"].as_str().unwrap().starts_with("clientSettings"), "{settings}");
+    assert_eq!(change(&find("price_changed"), "price"), (json!(5000), json!(5550)), "paise before and after");
+    let stock = find("stock_adjusted");
+    assert_eq!(change(&stock, "stock"), (json!(5), json!(9)));
+    assert!(stock["reason"].as_str().unwrap().contains("5 -> 9"), "{stock}");
+    // the owner's logout is the newest entry once made
+    assert_eq!(app.post("/api/auth/logout", Some(&owner.token), json!({})).await.status, 200);
+    let o2 = app.login_otp(&owner.phone, "o2").await;
+    let t2 = o2.body["token"].as_str().unwrap();
+    let newest = app.get("/api/audit?limit=3", Some(t2)).await.body["entries"].clone();
+    let actions: Vec<_> =
+        newest.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap().to_string()).collect();
+    assert_eq!(actions[..2], ["login".to_string(), "logout".to_string()], "{newest}");
+}
