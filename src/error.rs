@@ -32,6 +32,10 @@ pub mod code {
     pub const ACCOUNT_PENDING: &str = "ACCOUNT_PENDING";
     /// Every seat of the shop (`maxActiveUsers`) is signed in.
     pub const SEATS_FULL: &str = "SEATS_FULL";
+    /// The action needs a manager's approval token (issue 15).
+    pub const APPROVAL_REQUIRED: &str = "APPROVAL_REQUIRED";
+    /// The approval token is unknown, used, expired or bound to another action.
+    pub const APPROVAL_INVALID: &str = "APPROVAL_INVALID";
     pub const NOT_FOUND: &str = "NOT_FOUND";
     pub const ROUTE_NOT_FOUND: &str = "ROUTE_NOT_FOUND";
     pub const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";

@@ -36,6 +36,12 @@ pub struct AddCartItemRequest {
     #[schema(value_type = Option<f64>)]
     pub unit_price: Option<Paise>,
     pub quantity: i64,
+    /// Issue 15: a user without the `price_override` permission (a cashier) sets a counter price
+    /// only with an approval token (`POST /api/staff/approvals`) bound to this cart, item,
+    /// price and quantity; 403 `APPROVAL_REQUIRED` without one.
+    pub approval_token: Option<String>,
+    /// Why the counter price differs (recorded in the audit trail).
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -185,6 +191,9 @@ pub struct CartItemWire {
     pub quantity: i64,
     #[schema(value_type = f64)]
     pub line_total: Paise,
+    /// The manager or admin who approved this line's counter price (issue 15), if one did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approved_by: Option<crate::approval::Approver>,
     pub created_at: String,
     #[serde(rename = "__v")]
     pub v: i32,
@@ -230,6 +239,7 @@ impl CartItemWire {
             price_overridden: l.price_overridden,
             quantity: l.quantity,
             line_total: l.line_total().unwrap_or_default(),
+            approved_by: l.approved_by.clone(),
             created_at: wire::iso(l.created_at),
             v: 0,
         }

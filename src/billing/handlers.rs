@@ -137,8 +137,19 @@ pub async fn add_item(
     }
     e.finish()?;
     let (cart_id, item_id) = (cart_id.unwrap_or_default(), item_id.unwrap_or_default());
+    let over = service::Override {
+        may_override: auth.can(crate::access::Permission::PriceOverride),
+        approval_token: req.approval_token.clone(),
+        reason: req
+            .reason
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(|r| crate::validate::cut(r, 500).to_string()),
+        who: crate::audit::who(&auth),
+    };
     let (cart, line) =
-        service::add_item(&state, auth.client_id, cart_id, item_id, req.quantity, req.unit_price).await?;
+        service::add_item(&state, auth.client_id, cart_id, item_id, req.quantity, req.unit_price, over).await?;
     Ok(Json(CartItemResponse { success: true, cart_item: CartItemWire::from_line(&cart.id.to_hex(), &line) }))
 }
 

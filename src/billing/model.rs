@@ -51,6 +51,9 @@ pub struct CartLine {
     pub price_overridden: bool,
     pub quantity: i64,
     pub created_at: DateTime,
+    /// Who approved the counter price of a user without `price_override` (issue 15).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_by: Option<crate::approval::Approver>,
 }
 
 impl CartLine {

@@ -67,6 +67,16 @@ pub async fn create_cart(
     Ok(cart)
 }
 
+/// What a cart line's counter price rests on (issue 15): the user's `price_override`
+/// permission, or an approval token; the user as the audit trail names them; an optional
+/// reason.
+pub struct Override {
+    pub may_override: bool,
+    pub approval_token: Option<String>,
+    pub reason: Option<String>,
+    pub who: crate::audit::Who,
+}
+
 pub async fn add_item(
     state: &AppState,
     client_id: ObjectId,
@@ -74,11 +84,45 @@ pub async fn add_item(
     item_id: ObjectId,
     quantity: i64,
     price: Option<Paise>,
+    over: Override,
 ) -> AppResult<(CartDoc, CartLine)> {
     let item = repo::item_for_cart(&state.db, client_id, item_id)
         .await?
         .ok_or_else(|| AppError::validation("itemId", "is not an active item of this shop"))?;
     let unit = price.unwrap_or(item.price);
+    // a counter price: the user's own right, or a manager's approval bound to this very line
+    let mut approved_by = None;
+    let mut reason = over.reason.clone();
+    if unit != item.price && !over.may_override {
+        let token = over.approval_token.as_deref().ok_or_else(|| {
+            AppError::forbidden(
+                code::APPROVAL_REQUIRED,
+                "A counter price needs a manager's approval (POST /api/staff/approvals) or the price_override permission",
+            )
+        })?;
+        let subject = crate::approval::Subject::PriceOverride { cart_id, item_id, unit_price: unit, quantity };
+        let requester = over.who.user_id.parse::<ObjectId>().unwrap_or_else(|_| ObjectId::from_bytes([0; 12]));
+        let (approver, why) = crate::approval::consume(&state.db, client_id, requester, token, &subject).await?;
+        reason = Some(why);
+        approved_by = Some(approver);
+    }
+    if unit != item.price {
+        let mut e =
+            crate::audit::Entry::builder(client_id, over.who.clone(), crate::audit::Action::PriceOverride, "carts")
+                .entity_id(cart_id.to_hex())
+                .changes(vec![crate::audit::Change::new(
+                    format!("lines.{}.unitPrice", item_id.to_hex()),
+                    serde_json::json!(item.price.as_i64()),
+                    serde_json::json!(unit.as_i64()),
+                )])
+                .reason(
+                    reason.unwrap_or_else(|| format!("counter price set by {} ({})", over.who.name, over.who.role)),
+                );
+        if let Some(a) = &approved_by {
+            e = e.approver(crate::audit::Approver::new(a.user_id.clone(), a.name.clone(), a.role.as_str()));
+        }
+        crate::audit::note(&state.db, e.build()).await?;
+    }
     let line = CartLine {
         id: ObjectId::new(),
         item_id,
@@ -88,6 +132,7 @@ pub async fn add_item(
         price_overridden: unit != item.price,
         quantity,
         created_at: DateTime::now(),
+        approved_by,
     };
     if crate::limits::line_total(unit, quantity).is_none() {
         return Err(AppError::validation("quantity", crate::limits::line_too_large()));

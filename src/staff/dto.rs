@@ -234,3 +234,34 @@ pub struct StaffMessage {
     pub success: bool,
     pub message: String,
 }
+
+/// `POST /api/staff/approvals`: a manager or admin approves, on the requester's device, a
+/// counter price on a cart line (`action: "price_override"`): the approver chooses themselves
+/// (`approverId`) and enters their PIN. The token is bound to exactly this cart, item, unit
+/// price (rupees) and quantity, valid 5 minutes, usable once, by the requester only.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ApprovalRequest {
+    pub approver_id: String,
+    pub pin: String,
+    /// `price_override`.
+    #[schema(example = "price_override")]
+    pub action: String,
+    /// Why (required; kept in the audit trail).
+    pub reason: String,
+    pub cart_id: String,
+    pub item_id: String,
+    #[schema(value_type = f64)]
+    pub unit_price: crate::money::Paise,
+    pub quantity: i64,
+}
+
+/// An issued approval token (shown once).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ApprovalResponse {
+    pub success: bool,
+    pub approval_token: String,
+    pub expires_at: String,
+    pub approver: crate::approval::Approver,
+}

@@ -400,3 +400,50 @@ pub async fn login(
     let eff = service::effective_of(&state, &u).await?;
     Ok(Json(login_response(&u, issued, eff, "Login successful")))
 }
+
+/// A manager or admin approves a cashier's counter price on the cashier's device (issue 15):
+/// one-time token bound to the cart line, valid 5 minutes. Wrong PINs are limited per approver.
+#[utoipa::path(operation_id = "staff_approve_action", post, path = "/staff/approvals", tag = "staff", security(("bearer" = [])), request_body = ApprovalRequest,
+    responses(
+        (status = 201, body = ApprovalResponse),
+        (status = 400, body = ErrorBody),
+        (status = 403, description = "Unknown approver, wrong PIN, no right to approve, or self-approval: one answer", body = ErrorBody),
+        (status = 429, description = "Too many wrong PINs for this approver", body = ErrorBody),
+    ),
+    extensions(("x-permission" = json!("sell"))),
+)]
+pub async fn approve_action(
+    State(state): State<AppState>,
+    auth: AuthClient,
+    ApiJson(req): ApiJson<ApprovalRequest>,
+) -> AppResult<(StatusCode, Json<ApprovalResponse>)> {
+    let mut e = Errors::new();
+    let approver = e.oid("approverId", &req.approver_id);
+    let cart = e.oid("cartId", &req.cart_id);
+    let item = e.oid("itemId", &req.item_id);
+    e.check(req.action == "price_override", "action", "must be price_override");
+    let reason = e.text("reason", &req.reason, 1, 500);
+    e.check(!req.pin.trim().is_empty(), "pin", "is required");
+    e.check(req.quantity > 0, "quantity", "must be a whole number of at least 1");
+    crate::billing::rules::unit_price(&mut e, "unitPrice", Some(req.unit_price));
+    e.finish()?;
+    let (Some(approver), Some(cart_id), Some(item_id)) = (approver, cart, item) else {
+        return Err(crate::error::AppError::validation("approverId", "is not an id"));
+    };
+    let subject = crate::approval::Subject::PriceOverride {
+        cart_id,
+        item_id,
+        unit_price: req.unit_price,
+        quantity: req.quantity,
+    };
+    let issued = service::approve_action(&state, &auth, approver, req.pin.trim().to_string(), subject, &reason).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(ApprovalResponse {
+            success: true,
+            approval_token: issued.token,
+            expires_at: issued.expires_at.try_to_rfc3339_string().unwrap_or_default(),
+            approver: issued.approver,
+        }),
+    ))
+}

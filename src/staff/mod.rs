@@ -24,6 +24,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(handlers::sessions))
         .routes(routes!(handlers::end_session))
         .routes(routes!(handlers::set_pin))
+        .routes(routes!(handlers::approve_action))
         .routes(routes!(handlers::get, handlers::update))
         .routes(routes!(handlers::deactivate))
         .routes(routes!(handlers::reactivate))

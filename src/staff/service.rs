@@ -487,3 +487,45 @@ pub async fn set_pin(state: &AppState, by: &AuthClient, pin: String) -> AppResul
     users::update(&state.db, by.client_id, cur.id, cur.version, doc! { "pinHash": hash }).await?.ok_or_else(stale)?;
     Ok(())
 }
+
+/// Issue an approval (issue 15) asked by the signed-in user `by` from approver `approver_id`
+/// with the approver's PIN; audited as `approval_granted` naming both. See
+/// [`crate::approval::issue`] for the refusals.
+pub async fn approve_action(
+    state: &AppState,
+    by: &AuthClient,
+    approver_id: ObjectId,
+    pin: String,
+    subject: crate::approval::Subject,
+    reason: &str,
+) -> AppResult<crate::approval::Issued> {
+    let shop = clients::access(&state.db, by.client_id).await?.unwrap_or_default();
+    let effective_of = |u: &UserDoc| {
+        if u.origin == Origin::Owner {
+            crate::access::PermSet::all()
+        } else {
+            effective(u.role, shop.staff.role_grants.get(&u.role), &u.permissions)
+        }
+    };
+    let ask = crate::approval::Ask {
+        client_id: by.client_id,
+        requested_by: by.user.user_id,
+        approver_id,
+        pin,
+        subject: &subject,
+        reason,
+    };
+    let issued = crate::approval::issue(&state.db, ask, effective_of).await?;
+    let a = &issued.approver;
+    let (action, _) = subject.action();
+    audit::note(
+        &state.db,
+        Entry::builder(by.client_id, audit::who(by), Action::ApprovalGranted, crate::approval::APPROVALS)
+            .changes(vec![audit::Change::new("action", serde_json::Value::Null, serde_json::json!(action))])
+            .reason(reason)
+            .approver(audit::Approver::new(a.user_id.clone(), a.name.clone(), a.role.as_str()))
+            .build(),
+    )
+    .await?;
+    Ok(issued)
+}

@@ -345,6 +345,7 @@ const NO_SYNCED_WRITES: &[(&str, &str, &str)] = &[
     ("post", "/api/staff/login", "users and sessions only"),
     ("delete", "/api/staff/sessions/{sessionId}", "sessions only"),
     ("put", "/api/staff/me/pin", "users only"),
+    ("post", "/api/staff/approvals", "approvals only"),
     ("post", "/api/auth/register", "a new shop: no synced document yet"),
     ("post", "/api/mockotp/send", "OTP sessions only"),
     ("post", "/api/otp/send", "OTP sessions only"),

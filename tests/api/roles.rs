@@ -627,3 +627,87 @@ async fn audit_entries_for_staff_settings_and_price_actions() {
         newest.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap().to_string()).collect();
     assert_eq!(actions[..2], ["login".to_string(), "logout".to_string()], "{newest}");
 }
+
+/// Approvals: a cashier's counter price needs a manager's one-time approval token, bound to the
+/// exact line (cart, item, price, quantity), used once; the approver is named and recorded on
+/// the line and in the audit trail; wrong PINs are limited.
+#[tokio::test]
+async fn approval_token_is_single_use_and_bound_to_its_line() {
+    let app = TestApp::spawn().await;
+    let owner = app.register(&phone()).await;
+    let item = crate::billing::seed_item(&app, &owner.client_id, "Cable", 10_000, 20).await;
+    let cashier = hire(&app, &owner, "cashier", "C1", "till").await;
+    let other_cashier = hire(&app, &owner, "cashier", "C2", "till-2").await;
+    let manager = hire(&app, &owner, "manager", "M1", "office").await;
+    assert_eq!(app.put("/api/staff/me/pin", Some(&manager.token), json!({ "pin": "4821" })).await.status, 200);
+    assert_eq!(app.put("/api/staff/me/pin", Some(&other_cashier.token), json!({ "pin": "1111" })).await.status, 200);
+    app.put("/api/staff/me/pin", Some(&manager.token), json!({ "pin": "12" })).await.assert_envelope(400);
+    let cart = app.post("/api/business/carts", Some(&cashier.token), json!({})).await.body["cart"]["_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let line = |price: f64, qty: i64, token: Option<&str>| {
+        let mut b = json!({ "cartId": cart, "itemId": item, "unitPrice": price, "quantity": qty });
+        if let Some(t) = token {
+            b["approvalToken"] = json!(t);
+        }
+        b
+    };
+    // the catalog price needs nothing; a counter price needs an approval
+    assert_eq!(app.post("/api/business/carts/add-item", Some(&cashier.token), line(100.0, 1, None)).await.status, 200);
+    let no = app.post("/api/business/carts/add-item", Some(&cashier.token), line(90.0, 2, None)).await;
+    assert_eq!((no.status.as_u16(), no.code()), (403, "APPROVAL_REQUIRED"), "{}", no.body);
+    let ask = |approver: &str, pin: &str, price: f64| {
+        json!({ "approverId": approver, "pin": pin, "action": "price_override", "reason": "old stock, customer bargained",
+                "cartId": cart, "itemId": item, "unitPrice": price, "quantity": 2 })
+    };
+    let wrong = app.post("/api/staff/approvals", Some(&cashier.token), ask(&manager.id, "0000", 90.0)).await;
+    assert_eq!((wrong.status.as_u16(), wrong.code()), (403, "FORBIDDEN"), "{}", wrong.body);
+    let peer = app.post("/api/staff/approvals", Some(&cashier.token), ask(&other_cashier.id, "1111", 90.0)).await;
+    assert_eq!(peer.status, 403, "a cashier cannot approve a counter price: {}", peer.body);
+    let ok = app.post("/api/staff/approvals", Some(&cashier.token), ask(&manager.id, "4821", 90.0)).await;
+    assert_eq!(ok.status, 201, "{}", ok.body);
+    assert_eq!(ok.body["approver"]["userId"], manager.id.as_str());
+    let token = ok.body["approvalToken"].as_str().unwrap().to_string();
+    // bound: another price, another quantity, another requester are refused (and keep it unused)
+    for (who, body) in [
+        (&cashier.token, line(80.0, 2, Some(&token))),
+        (&cashier.token, line(90.0, 3, Some(&token))),
+        (&other_cashier.token, line(90.0, 2, Some(&token))),
+    ] {
+        let r = app.post("/api/business/carts/add-item", Some(who), body).await;
+        assert_eq!((r.status.as_u16(), r.code()), (403, "APPROVAL_INVALID"), "{}", r.body);
+    }
+    let used = app.post("/api/business/carts/add-item", Some(&cashier.token), line(90.0, 2, Some(&token))).await;
+    assert_eq!(used.status, 200, "{}", used.body);
+    assert_eq!(used.body["cartItem"]["approvedBy"]["userId"], manager.id.as_str(), "{}", used.body);
+    assert_eq!(used.body["cartItem"]["priceOverridden"], true);
+    // single use
+    let again = app.post("/api/business/carts/add-item", Some(&cashier.token), line(90.0, 2, Some(&token))).await;
+    assert_eq!((again.status.as_u16(), again.code()), (403, "APPROVAL_INVALID"), "{}", again.body);
+    // a manager sets a counter price on their own right
+    let own = app.post("/api/business/carts/add-item", Some(&manager.token), line(95.0, 1, None)).await;
+    assert_eq!(own.status, 200, "{}", own.body);
+    // audited: the grant and the override name the approver and the reason
+    let log = app.get("/api/audit?action=price_override", Some(&owner.token)).await.body["entries"].clone();
+    let approved = log.as_array().unwrap().iter().find(|e| e["who"]["userId"] == cashier.id.as_str()).unwrap().clone();
+    assert_eq!(approved["approver"]["userId"], manager.id.as_str(), "{approved}");
+    assert_eq!(approved["reason"], "old stock, customer bargained");
+    assert_eq!(
+        app.get("/api/audit?action=approval_granted", Some(&owner.token)).await.body["entries"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    // wrong PINs are limited per approver
+    let mut last = 0;
+    for _ in 0..6 {
+        last = app
+            .post("/api/staff/approvals", Some(&cashier.token), ask(&manager.id, "9999", 90.0))
+            .await
+            .status
+            .as_u16();
+    }
+    assert_eq!(last, 429);
+}

@@ -335,6 +335,7 @@ fn a_cart_must_be_open_and_hold_lines() {
         price_overridden: true,
         quantity: 2,
         created_at: now(),
+        approved_by: None,
     });
     w.cart = Some(cart.clone());
     let plan = w.decide(&cmd).unwrap();

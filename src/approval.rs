@@ -1,0 +1,215 @@
+//! Approvals (issue 15): a manager or admin approves a cashier's action above the cashier's
+//! rights on the cashier's own device, by choosing themselves and entering their PIN (the
+//! approver is named, never found by the PIN alone). The server answers a one-time approval
+//! token bound to that exact action (a SHA-256 of its subject: for a counter price, the cart,
+//! the item, the price in paise and the quantity), valid [`TTL_SECS`], consumed once (a
+//! guarded update), and the approver is recorded on what it approved and in the audit trail.
+//!
+//! Stored in `approvals` (`{clientId, tokenHash, action, subjectHash, requestedBy, approver,
+//! reason, expiresAt (TTL), usedAt}`); the token itself is never stored.
+
+use bson::{doc, oid::ObjectId, DateTime};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::{
+    access::{Permission, Role},
+    error::{code, AppError, AppResult},
+    money::Paise,
+    users::{repo as users, UserStatus},
+};
+
+/// How long an approval token is valid: 5 minutes.
+pub const TTL_SECS: i64 = 300;
+
+/// Wrong PINs allowed per approver in [`PIN_WINDOW`] (counted before the check; a right one is
+/// given back).
+pub const PIN_FAILS: i64 = 5;
+
+/// The window of [`PIN_FAILS`]: 15 minutes.
+pub const PIN_WINDOW: std::time::Duration = std::time::Duration::from_secs(900);
+
+/// The collection.
+pub const APPROVALS: &str = "approvals";
+
+/// What is approved, with exactly what it is bound to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subject {
+    /// A counter price other than the catalog's on a cart line (B15): the cart, the item, the
+    /// unit price in paise and the quantity in base units.
+    PriceOverride { cart_id: ObjectId, item_id: ObjectId, unit_price: Paise, quantity: i64 },
+}
+
+impl Subject {
+    /// The action's name (`price_override`) and the permission an approver must hold.
+    pub fn action(&self) -> (&'static str, Permission) {
+        match self {
+            Subject::PriceOverride { .. } => ("price_override", Permission::PriceOverride),
+        }
+    }
+
+    /// SHA-256 (hex) of the action and its exact subject.
+    pub fn hash(&self) -> String {
+        let text = match self {
+            Subject::PriceOverride { cart_id, item_id, unit_price, quantity } => {
+                format!("price_override|{}|{}|{}|{}", cart_id.to_hex(), item_id.to_hex(), unit_price.as_i64(), quantity)
+            }
+        };
+        hex::encode(Sha256::digest(text.as_bytes()))
+    }
+}
+
+/// The approver as recorded (`{userId, name, role}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Approver {
+    pub user_id: String,
+    pub name: String,
+    pub role: Role,
+}
+
+/// An approval asked for: in shop `client_id`, by `requested_by`, of `approver_id` with their
+/// `pin`, for `subject`, because of `reason`.
+pub struct Ask<'a> {
+    pub client_id: ObjectId,
+    pub requested_by: ObjectId,
+    pub approver_id: ObjectId,
+    pub pin: String,
+    pub subject: &'a Subject,
+    pub reason: &'a str,
+}
+
+/// An issued approval: the token (shown once), its expiry, the approver.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    pub token: String,
+    pub expires_at: DateTime,
+    pub approver: Approver,
+}
+
+fn refused() -> AppError {
+    AppError::forbidden(code::FORBIDDEN, "The approver, their PIN or their right to approve this was not accepted")
+}
+
+/// Issue the approval `ask` describes. Refused (403, one answer for an unknown approver, a
+/// wrong PIN, no PIN set, an inactive approver or one without the action's permission); the
+/// approver cannot be the requester (403); 429 after [`PIN_FAILS`] wrong PINs in
+/// [`PIN_WINDOW`]. `effective` gives a user's effective permissions (the caller knows the
+/// shop's role grants).
+pub async fn issue(
+    db: &mongodb::Database,
+    ask: Ask<'_>,
+    effective: impl Fn(&crate::users::UserDoc) -> crate::access::PermSet,
+) -> AppResult<Issued> {
+    let Ask { client_id, requested_by, approver_id, pin, subject, reason } = ask;
+    if approver_id == requested_by {
+        return Err(AppError::forbidden(code::FORBIDDEN, "An action is approved by someone else"));
+    }
+    let key = format!("approval-pin:{}", approver_id.to_hex());
+    if crate::ratelimit::incr(db, &key, PIN_WINDOW).await? > PIN_FAILS {
+        return Err(AppError::TooManyRequests {
+            message: "Too many wrong PINs for this approver; try again later".into(),
+            retry_after_secs: PIN_WINDOW.as_secs(),
+        });
+    }
+    let approver = users::find(db, client_id, approver_id).await?;
+    let stored = approver.as_ref().and_then(|u| u.pin_hash.clone());
+    if !crate::security::password::verify(pin, stored).await? {
+        return Err(refused());
+    }
+    crate::ratelimit::undo(db, &key, PIN_WINDOW).await?;
+    let approver = approver.ok_or_else(refused)?;
+    let (action, needed) = subject.action();
+    if approver.status != UserStatus::Active || !effective(&approver).contains(needed) {
+        return Err(refused());
+    }
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    let token = hex::encode(bytes);
+    let now = DateTime::now();
+    let expires_at = DateTime::from_millis(now.timestamp_millis() + TTL_SECS * 1000);
+    let who = Approver { user_id: approver.id.to_hex(), name: approver.name(), role: approver.role };
+    db.collection::<bson::Document>(APPROVALS)
+        .insert_one(doc! {
+            "clientId": client_id,
+            "tokenHash": hex::encode(Sha256::digest(token.as_bytes())),
+            "action": action,
+            "subjectHash": subject.hash(),
+            "requestedBy": requested_by,
+            "approver": { "userId": approver.id, "name": &who.name, "role": approver.role.as_str() },
+            "reason": reason,
+            "createdAt": now,
+            "expiresAt": expires_at,
+            "usedAt": bson::Bson::Null,
+        })
+        .await?;
+    Ok(Issued { token, expires_at, approver: who })
+}
+
+/// Consume `token` for `subject`, asked by `requested_by`: exactly once, within its validity,
+/// for this very subject and requester. Returns the approver and the approval's reason. 403
+/// `APPROVAL_INVALID` otherwise (unknown, used, expired, another action or subject).
+pub async fn consume(
+    db: &mongodb::Database,
+    client_id: ObjectId,
+    requested_by: ObjectId,
+    token: &str,
+    subject: &Subject,
+) -> AppResult<(Approver, String)> {
+    let now = DateTime::now();
+    let used = db
+        .collection::<bson::Document>(APPROVALS)
+        .find_one_and_update(
+            doc! {
+                "clientId": client_id,
+                "tokenHash": hex::encode(Sha256::digest(token.trim().as_bytes())),
+                "subjectHash": subject.hash(),
+                "requestedBy": requested_by,
+                "usedAt": bson::Bson::Null,
+                "expiresAt": { "$gt": now },
+            },
+            doc! { "$set": { "usedAt": now } },
+        )
+        .await?
+        .ok_or_else(|| {
+            AppError::forbidden(
+                code::APPROVAL_INVALID,
+                "The approval token is unknown, used, expired, or for another action",
+            )
+        })?;
+    let a = used.get_document("approver").map_err(|_| AppError::internal("approval without approver"))?;
+    let role = a.get_str("role").ok().and_then(|r| Role::ALL.into_iter().find(|x| x.as_str() == r));
+    let approver = Approver {
+        user_id: a.get_object_id("userId").map(|i| i.to_hex()).unwrap_or_default(),
+        name: a.get_str("name").unwrap_or_default().to_string(),
+        role: role.unwrap_or(Role::Manager),
+    };
+    Ok((approver, used.get_str("reason").unwrap_or_default().to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_hash_binds_every_part_of_the_subject() {
+        let base = Subject::PriceOverride {
+            cart_id: ObjectId::from_bytes([1; 12]),
+            item_id: ObjectId::from_bytes([2; 12]),
+            unit_price: Paise::new(5000),
+            quantity: 2,
+        };
+        let Subject::PriceOverride { cart_id, item_id, unit_price, quantity } = base.clone();
+        let variants = [
+            Subject::PriceOverride { cart_id: ObjectId::from_bytes([3; 12]), item_id, unit_price, quantity },
+            Subject::PriceOverride { cart_id, item_id: ObjectId::from_bytes([3; 12]), unit_price, quantity },
+            Subject::PriceOverride { cart_id, item_id, unit_price: Paise::new(5001), quantity },
+            Subject::PriceOverride { cart_id, item_id, unit_price, quantity: 3 },
+        ];
+        for v in variants {
+            assert_ne!(v.hash(), base.hash(), "{v:?}");
+        }
+        assert_eq!(base.hash(), base.clone().hash());
+    }
+}
