@@ -133,6 +133,7 @@ async fn seed(db: &mongodb::Database, client: ObjectId) -> anyhow::Result<()> {
             updated_at: t,
             version: 0,
             stock_warnings: vec![],
+            billed_by: None,
         });
         let methods = ["cash", "upi", "card", "bank", "other"];
         let parts: Vec<i64> = match class {
@@ -154,6 +155,7 @@ async fn seed(db: &mongodb::Database, client: ObjectId) -> anyhow::Result<()> {
                 created_at: pt,
                 updated_at: pt,
                 version: 0,
+                recorded_by: None,
             });
             n_pay += 1;
         }

@@ -167,7 +167,7 @@ pub(super) async fn run_batch(s: &mut ClientSession, ctx: &PushCtx<'_>) -> AppRe
         }
         let step = match &op.action {
             Err(reason) => Err(Fail::Rejected(reason.clone())),
-            Ok(action) => simulate(&mut world, ctx, &ids, &earlier, &failed, action, now),
+            Ok(action) => simulate(&mut world, ctx, op.by.as_ref().unwrap_or(ctx.by), &ids, &earlier, &failed, action, now),
         };
         note(&step, &op.op_id, &mut ids, &mut failed);
         steps.push(Some(step));
@@ -177,7 +177,8 @@ pub(super) async fn run_batch(s: &mut ClientSession, ctx: &PushCtx<'_>) -> AppRe
         let mut progress = false;
         for (op, step) in ctx.ops.iter().zip(steps.iter_mut()) {
             let (Some(Err(Fail::Deferred(_))), Ok(action)) = (&step, &op.action) else { continue };
-            let again = simulate(&mut world, ctx, &ids, &earlier, &failed, action, now);
+            let again =
+                simulate(&mut world, ctx, op.by.as_ref().unwrap_or(ctx.by), &ids, &earlier, &failed, action, now);
             if !matches!(again, Err(Fail::Deferred(_))) {
                 progress = true;
                 note(&again, &op.op_id, &mut ids, &mut failed);
