@@ -16,8 +16,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::{
-    billing::rules,
     access::By,
+    billing::rules,
     catalog::{
         command::ItemPatch,
         rules::{self as catalog_rules, ItemInput},
@@ -554,8 +554,7 @@ pub const BAD_USER: &str = "must be the id of a user of this shop (the user who 
 /// was queued while they were signed in). A user of another shop, or none, rejects that
 /// operation ([`BAD_USER`]); the others go on.
 async fn resolve_users(state: &AppState, client_id: ObjectId, by: &By, ops: &mut [Op]) -> AppResult<()> {
-    let mut wanted: Vec<ObjectId> =
-        ops.iter().filter_map(|o| o.user).filter(|u| *u != by.user_id).collect();
+    let mut wanted: Vec<ObjectId> = ops.iter().filter_map(|o| o.user).filter(|u| *u != by.user_id).collect();
     wanted.sort();
     wanted.dedup();
     let mut known: HashMap<ObjectId, By> = HashMap::new();

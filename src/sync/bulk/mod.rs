@@ -167,7 +167,9 @@ pub(super) async fn run_batch(s: &mut ClientSession, ctx: &PushCtx<'_>) -> AppRe
         }
         let step = match &op.action {
             Err(reason) => Err(Fail::Rejected(reason.clone())),
-            Ok(action) => simulate(&mut world, ctx, op.by.as_ref().unwrap_or(ctx.by), &ids, &earlier, &failed, action, now),
+            Ok(action) => {
+                simulate(&mut world, ctx, op.by.as_ref().unwrap_or(ctx.by), &ids, &earlier, &failed, action, now)
+            }
         };
         note(&step, &op.op_id, &mut ids, &mut failed);
         steps.push(Some(step));
