@@ -214,18 +214,26 @@ impl World {
     }
 }
 
+/// An operation to simulate: its action and who it is recorded as (its `userId`'s user, else
+/// the pushing session's).
+#[derive(Clone, Copy)]
+pub(super) struct Queued<'a> {
+    pub action: &'a Action,
+    pub by: &'a By,
+}
+
 /// Step 2 for one operation: `Ok` with what it answers, or the reason it is rejected (then
 /// nothing was changed).
 pub(super) fn simulate(
     world: &mut World,
     ctx: &PushCtx<'_>,
-    by: &By,
     ids: &HashMap<String, ObjectId>,
     earlier: &HashMap<String, ObjectId>,
     failed: &HashSet<String>,
-    action: &Action,
+    queued: Queued<'_>,
     now: DateTime,
 ) -> Result<Res, Fail> {
+    let Queued { action, by } = queued;
     let client_id = ctx.client_id;
     // a dependency recorded as not applied is final; one not seen yet may still arrive
     let resolve = |r: &Ref| -> Result<ObjectId, Fail> {
