@@ -14,7 +14,7 @@
 
 use bson::{oid::ObjectId, DateTime};
 
-use crate::{billing::model::CartDoc, money::Paise};
+use crate::{access::By, billing::model::CartDoc, money::Paise};
 
 /// One line named by a product list: (index in the request, product id, quantity, the
 /// counter price the customer was charged; `None` = the catalog price).
@@ -68,6 +68,9 @@ pub struct Sale {
     pub kind: &'static str,
     /// How the sale is judged: the shop's settings online, an offline sale's rules otherwise.
     pub options: SaleOptions,
+    /// Who sells (recorded as the invoice's `billedBy`, its first payment's `recordedBy` and
+    /// its stock movements' `by`).
+    pub by: By,
 }
 
 /// The rules a sale is judged by, and where it happened. [`Default`] is an online sale at
@@ -166,4 +169,6 @@ pub struct RecordPayment {
     pub note: String,
     /// When the payment was taken on the device (bounded by the caller); `None` = now.
     pub paid_at: Option<DateTime>,
+    /// Who records it (the payment's `recordedBy`).
+    pub by: By,
 }

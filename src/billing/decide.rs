@@ -304,6 +304,7 @@ pub fn sale(
             reason: Reason::Sale,
             ref_id: Some(inv.id),
             at: now,
+            by: Some(cmd.by.clone()),
         });
     }
     if !short.is_empty() {
@@ -511,6 +512,7 @@ fn build_invoice(d: Draft<'_>) -> InvoiceDoc {
         updated_at: now,
         version: 0,
         stock_warnings: vec![],
+        billed_by: Some(sale.by.clone()),
     }
 }
 
@@ -533,6 +535,7 @@ fn first_payment(
         created_at: now,
         updated_at: now,
         version: 0,
+        recorded_by: inv.billed_by.clone(),
     })
 }
 
@@ -628,6 +631,7 @@ pub fn payment(
         created_at: now,
         updated_at: now,
         version: 0,
+        recorded_by: Some(cmd.by.clone()),
     };
     let mut after = inv.clone();
     // within the total (checked above), so it cannot overflow

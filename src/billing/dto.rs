@@ -5,6 +5,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::{
+    access::ByWire,
     billing::model::{CartDoc, CartLine, InvoiceDoc, PaymentDoc, StockWarning, CART_INVOICED},
     error::{AppError, AppResult},
     money::Paise,
@@ -150,6 +151,10 @@ pub struct ListQuery {
     /// Page size (default 100, at most 500).
     pub limit: Option<String>,
     pub offset: Option<String>,
+    /// Only what this user did (24-hex user id; the owner's is the shop's id): invoices they
+    /// billed (`billedBy.userId`), payments they recorded (`recordedBy.userId`). An unknown or
+    /// foreign id matches nothing. Not applied by the purchase history (B24).
+    pub user_id: Option<String>,
 }
 
 // ---------- responses ----------
@@ -353,6 +358,10 @@ pub struct InvoiceWire {
     pub updated_at: String,
     #[serde(rename = "__v")]
     pub v: i32,
+    /// Who billed it (`{userId, name}`, the name as it was then); absent on invoices written
+    /// before it was recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub billed_by: Option<ByWire>,
 }
 
 impl InvoiceWire {
@@ -404,6 +413,7 @@ impl InvoiceWire {
             created_at: wire::iso(i.created_at),
             updated_at: wire::iso(i.updated_at),
             v: i.version,
+            billed_by: i.billed_by.as_ref().map(ByWire::from),
         }
     }
 }
@@ -429,6 +439,9 @@ pub struct PaymentWire {
     pub updated_at: String,
     #[serde(rename = "__v")]
     pub v: i32,
+    /// Who recorded it (`{userId, name}`); absent on payments written before it was recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recorded_by: Option<ByWire>,
 }
 
 impl From<&PaymentDoc> for PaymentWire {
@@ -445,6 +458,7 @@ impl From<&PaymentDoc> for PaymentWire {
             created_at: wire::iso(p.created_at),
             updated_at: wire::iso(p.updated_at),
             v: p.version,
+            recorded_by: p.recorded_by.as_ref().map(ByWire::from),
         }
     }
 }

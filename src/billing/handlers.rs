@@ -365,6 +365,7 @@ fn build_sale(
         notes,
         kind,
         options: Default::default(),
+        by: auth.by(),
     })
 }
 
@@ -418,6 +419,7 @@ pub async fn pay(
         method,
         note,
         paid_at: None,
+        by: auth.by(),
     };
     let hash = key.as_ref().map(|_| idem::hash("POST /api/business/invoices/pay", &body));
     let st = state.clone();

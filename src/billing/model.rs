@@ -5,7 +5,10 @@ use bson::{oid::ObjectId, DateTime};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::money::{self, Paise};
+use crate::{
+    access::By,
+    money::{self, Paise},
+};
 
 pub const CART_OPEN: &str = "open";
 pub const CART_INVOICED: &str = "invoiced";
@@ -141,6 +144,10 @@ pub struct InvoiceDoc {
     /// issued, for its answer; never stored).
     #[serde(skip)]
     pub stock_warnings: Vec<StockWarning>,
+    /// Who billed it (the signed-in user of the door that wrote it; for a v2 op, the user who
+    /// queued it). Invoices written before it existed have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billed_by: Option<By>,
 }
 
 /// A line of a sale that left its item's stock below zero (the shop allows negative stock,
@@ -200,6 +207,10 @@ pub struct PaymentDoc {
     pub updated_at: DateTime,
     #[serde(rename = "__v", default)]
     pub version: i32,
+    /// Who recorded it (for the payment taken with a sale: who billed the sale). Payments
+    /// written before it existed have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded_by: Option<By>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

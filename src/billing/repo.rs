@@ -453,6 +453,8 @@ pub async fn apply_sale(
             allow_negative: m.below_zero,
             reason: Reason::Sale,
             ref_id: Some(invoice.id),
+            // recorded by the plan's `movements`
+            by: None,
         })
         .collect();
     let moved = stock::move_many(db, s, &guarded).await?;

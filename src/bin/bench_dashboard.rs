@@ -133,6 +133,7 @@ async fn seed(db: &mongodb::Database, client: ObjectId) -> anyhow::Result<()> {
             updated_at: t,
             version: 0,
             stock_warnings: vec![],
+            billed_by: None,
         });
         let methods = ["cash", "upi", "card", "bank", "other"];
         let parts: Vec<i64> = match class {
@@ -154,6 +155,7 @@ async fn seed(db: &mongodb::Database, client: ObjectId) -> anyhow::Result<()> {
                 created_at: pt,
                 updated_at: pt,
                 version: 0,
+                recorded_by: None,
             });
             n_pay += 1;
         }
@@ -336,14 +338,14 @@ async fn main() -> anyhow::Result<()> {
     .await?;
     measure("invoice report JSON page (100 rows + totals, all time)", runs, || async move {
         let rows: Vec<Document> =
-            repo::invoice_rows(dbr, client, Window::default(), Some((100, 0))).await?.try_collect().await?;
-        Ok((rows, repo::invoice_totals(dbr, client, Window::default()).await?))
+            repo::invoice_rows(dbr, client, Window::default(), None, Some((100, 0))).await?.try_collect().await?;
+        Ok((rows, repo::invoice_totals(dbr, client, Window::default(), None).await?))
     })
     .await?;
     measure("payment report JSON page (100 rows + totals, all time)", runs, || async move {
         let rows: Vec<Document> =
-            repo::payment_rows(dbr, client, Window::default(), Some((100, 0))).await?.try_collect().await?;
-        Ok((rows, repo::payment_totals(dbr, client, Window::default()).await?))
+            repo::payment_rows(dbr, client, Window::default(), None, Some((100, 0))).await?.try_collect().await?;
+        Ok((rows, repo::payment_totals(dbr, client, Window::default(), None).await?))
     })
     .await?;
     measure("day book JSON (one day)", runs, || async move {
@@ -354,7 +356,7 @@ async fn main() -> anyhow::Result<()> {
     .await?;
     let csv_runs = (runs / 5).max(3);
     measure("invoice CSV export (this FY, all rows formatted)", csv_runs, || async move {
-        let mut cur = repo::invoice_rows(dbr, client, fy, None).await?;
+        let mut cur = repo::invoice_rows(dbr, client, fy, None, None).await?;
         let mut bytes = 0usize;
         while let Some(d) = cur.try_next().await? {
             bytes += handlers::invoice_csv(&d).len();
@@ -363,7 +365,7 @@ async fn main() -> anyhow::Result<()> {
     })
     .await?;
     measure("payment CSV export (this FY, all rows formatted)", csv_runs, || async move {
-        let mut cur = repo::payment_rows(dbr, client, fy, None).await?;
+        let mut cur = repo::payment_rows(dbr, client, fy, None, None).await?;
         let mut bytes = 0usize;
         while let Some(d) = cur.try_next().await? {
             bytes += handlers::payment_csv(&d).len();

@@ -223,6 +223,7 @@ async fn one(state: &AppState, shops: &[DbShop], sc: &str, w: usize, i: u64, con
                 notes: String::new(),
                 kind: "invoice",
                 options: Default::default(),
+                by: viveka::access::Actor::owner(shop.client, "Owner").by(),
             };
             billing::issue(state, sale).await.map(|_| ()).map_err(|e| format!("issue: {e:?}"))
         }

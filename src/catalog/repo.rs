@@ -241,6 +241,7 @@ async fn move_stock(db: &Database, s: &mut ClientSession, client_id: ObjectId, m
         allow_negative: true,
         reason: m.reason,
         ref_id: None,
+        by: None,
     };
     match stock::apply(db, s, &mv).await? {
         stock::Moved::Done => Ok(()),

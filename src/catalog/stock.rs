@@ -9,7 +9,7 @@ use bson::{doc, oid::ObjectId, DateTime};
 use mongodb::{ClientSession, Database};
 use serde::{Deserialize, Serialize};
 
-use crate::{changelog, error::AppError};
+use crate::{access::By, changelog, error::AppError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -34,6 +34,9 @@ pub struct StockMovement {
     /// The invoice, dealer order, ... that caused it.
     pub ref_id: Option<ObjectId>,
     pub at: DateTime,
+    /// Who moved it. Movements written before it existed have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<By>,
 }
 
 /// Outcome of a guarded decrement.
@@ -88,6 +91,9 @@ pub struct Move {
     pub allow_negative: bool,
     pub reason: Reason,
     pub ref_id: Option<ObjectId>,
+    /// Who moves it (recorded as the movement's `by` by [`apply`]; `None` for moves whose
+    /// records the caller writes itself, [`move_many`]).
+    pub by: Option<By>,
 }
 
 /// Apply `mv` inside the caller's transaction, record it and log the item for the pull. Without `allow_negative`, a
@@ -95,7 +101,7 @@ pub struct Move {
 /// sales can never oversell); and no move takes stock beyond +-`limits::MAX_UNITS`
 /// (`Moved::OutOfRange`, checked in the same filter).
 pub async fn apply(db: &Database, s: &mut ClientSession, mv: &Move) -> Result<Moved, AppError> {
-    let Move { client_id, item_id, delta, reason, ref_id, .. } = mv.clone();
+    let Move { client_id, item_id, delta, reason, ref_id, by, .. } = mv.clone();
     let items = db.collection::<bson::Document>("items");
     let now = DateTime::now();
     let r = items
@@ -105,7 +111,7 @@ pub async fn apply(db: &Database, s: &mut ClientSession, mv: &Move) -> Result<Mo
     if r.matched_count == 0 {
         return refusal(db, s, mv).await;
     }
-    let m = StockMovement { id: ObjectId::new(), client_id, item_id, delta, reason, ref_id, at: now };
+    let m = StockMovement { id: ObjectId::new(), client_id, item_id, delta, reason, ref_id, at: now, by };
     db.collection::<StockMovement>("stockmovements").insert_one(&m).session(&mut *s).await?;
     changelog::append(db, s, client_id, &[(changelog::ITEMS, item_id, false)]).await?;
     Ok(Moved::Done)

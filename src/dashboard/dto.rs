@@ -74,6 +74,10 @@ pub struct ListReportQuery {
     pub offset: Option<String>,
     /// `json` (default) or `csv`.
     pub format: Option<String>,
+    /// Only what this user did (24-hex user id): invoices they billed (`billedBy.userId`),
+    /// payments they recorded (`recordedBy.userId`). An unknown or foreign id matches nothing.
+    #[serde(rename = "userId")]
+    pub user_id: Option<String>,
 }
 
 /// Day book: one India day (`date`, default today) or a `from`/`to` range; `format=json|csv`.

@@ -516,17 +516,23 @@ pub async fn invoice_report(
     ApiQuery(q): ApiQuery<ListReportQuery>,
 ) -> AppResult<Response> {
     let w = window(&q.from, &q.to)?;
+    let user = q
+        .user_id
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+        .map(|u| crate::validate::oid("query.userId", u.trim()))
+        .transpose()?;
     if csv::wants_csv(q.format.as_deref(), &headers)? {
-        let cur = repo::invoice_rows(&state.db, auth.client_id, w, None).await?;
+        let cur = repo::invoice_rows(&state.db, auth.client_id, w, user, None).await?;
         return Ok(csv::stream("invoices.csv", INVOICE_HEADER, cur, invoice_csv));
     }
     let (limit, offset) = json_page(&q.limit, &q.offset)?;
     let (rows, (total, t, p)) = tokio::try_join!(
         async {
-            let cur = repo::invoice_rows(&state.db, auth.client_id, w, Some((limit, offset))).await?;
+            let cur = repo::invoice_rows(&state.db, auth.client_id, w, user, Some((limit, offset))).await?;
             Ok::<Vec<Document>, AppError>(cur.try_collect().await?)
         },
-        repo::invoice_totals(&state.db, auth.client_id, w),
+        repo::invoice_totals(&state.db, auth.client_id, w, user),
     )?;
     Ok(Json(InvoiceReportResponse {
         success: true,
@@ -557,17 +563,23 @@ pub async fn payment_report(
     ApiQuery(q): ApiQuery<ListReportQuery>,
 ) -> AppResult<Response> {
     let w = window(&q.from, &q.to)?;
+    let user = q
+        .user_id
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+        .map(|u| crate::validate::oid("query.userId", u.trim()))
+        .transpose()?;
     if csv::wants_csv(q.format.as_deref(), &headers)? {
-        let cur = repo::payment_rows(&state.db, auth.client_id, w, None).await?;
+        let cur = repo::payment_rows(&state.db, auth.client_id, w, user, None).await?;
         return Ok(csv::stream("payments.csv", PAYMENT_HEADER, cur, payment_csv));
     }
     let (limit, offset) = json_page(&q.limit, &q.offset)?;
     let (rows, (total, amount)) = tokio::try_join!(
         async {
-            let cur = repo::payment_rows(&state.db, auth.client_id, w, Some((limit, offset))).await?;
+            let cur = repo::payment_rows(&state.db, auth.client_id, w, user, Some((limit, offset))).await?;
             Ok::<Vec<Document>, AppError>(cur.try_collect().await?)
         },
-        repo::payment_totals(&state.db, auth.client_id, w),
+        repo::payment_totals(&state.db, auth.client_id, w, user),
     )?;
     Ok(Json(PaymentReportResponse {
         success: true,

@@ -474,15 +474,26 @@ pub async fn dealer_payables(
 }
 
 /// Invoice report rows (oldest first), optionally one page.
+/// The shop's documents, only `user`'s when set (`field`: `billedBy.userId` of invoices,
+/// `recordedBy.userId` of payments).
+fn of_user(client: ObjectId, field: &str, user: Option<ObjectId>) -> Document {
+    let mut d = doc! { "clientId": client };
+    if let Some(u) = user {
+        d.insert(field, u);
+    }
+    d
+}
+
 pub async fn invoice_rows(
     db: &Database,
     client: ObjectId,
     w: Window,
+    user: Option<ObjectId>,
     page: Option<(i64, i64)>,
 ) -> AppResult<Cursor<Document>> {
     let coll = invoices(db);
     let mut find = coll
-        .find(with(doc! { "clientId": client }, w.filter("generatedAt")))
+        .find(with(of_user(client, "billedBy.userId", user), w.filter("generatedAt")))
         .sort(doc! { "generatedAt": 1, "_id": 1 })
         .projection(doc! { "products": 0 });
     if let Some((limit, offset)) = page {
@@ -492,9 +503,14 @@ pub async fn invoice_rows(
 }
 
 /// Count and totals of the invoice report.
-pub async fn invoice_totals(db: &Database, client: ObjectId, w: Window) -> AppResult<(i64, Paise, Paise)> {
+pub async fn invoice_totals(
+    db: &Database,
+    client: ObjectId,
+    w: Window,
+    user: Option<ObjectId>,
+) -> AppResult<(i64, Paise, Paise)> {
     let pipeline = vec![
-        doc! { "$match": with(doc! { "clientId": client }, w.filter("generatedAt")) },
+        doc! { "$match": with(of_user(client, "billedBy.userId", user), w.filter("generatedAt")) },
         doc! { "$group": { "_id": Bson::Null, "n": { "$sum": 1_i64 }, "t": { "$sum": TOTAL }, "p": { "$sum": PAID } } },
     ];
     let d = first(invoices(db).aggregate(pipeline).await?).await?;
@@ -506,10 +522,11 @@ pub async fn payment_rows(
     db: &Database,
     client: ObjectId,
     w: Window,
+    user: Option<ObjectId>,
     page: Option<(i64, i64)>,
 ) -> AppResult<Cursor<Document>> {
     let mut pipeline = vec![
-        doc! { "$match": with(doc! { "clientId": client }, w.filter("paidAt")) },
+        doc! { "$match": with(of_user(client, "recordedBy.userId", user), w.filter("paidAt")) },
         doc! { "$sort": { "paidAt": 1, "_id": 1 } },
     ];
     if let Some((limit, offset)) = page {
@@ -533,9 +550,14 @@ fn invoice_lookup(client: ObjectId) -> Vec<Document> {
     ]
 }
 
-pub async fn payment_totals(db: &Database, client: ObjectId, w: Window) -> AppResult<(i64, Paise)> {
+pub async fn payment_totals(
+    db: &Database,
+    client: ObjectId,
+    w: Window,
+    user: Option<ObjectId>,
+) -> AppResult<(i64, Paise)> {
     let pipeline = vec![
-        doc! { "$match": with(doc! { "clientId": client }, w.filter("paidAt")) },
+        doc! { "$match": with(of_user(client, "recordedBy.userId", user), w.filter("paidAt")) },
         doc! { "$group": { "_id": Bson::Null, "n": { "$sum": 1_i64 }, "a": { "$sum": "$amount" } } },
     ];
     let d = first(payments(db).aggregate(pipeline).await?).await?;

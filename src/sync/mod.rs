@@ -107,22 +107,25 @@ pub async fn sync_v1(
     v1::check_shape(&body)?;
     let batch: v1::V1Batch = from_value(body)?;
     let client_id = auth.client_id;
+    let by = auth.by();
     let device = receipts::device_of(&state, &auth).await?;
     let st = state.clone();
     // detached from the request: a timeout cannot cut the batch half-way (504 OUTCOME_UNKNOWN)
-    crate::http::detached(&state, async move { sync_v1_apply(&st, client_id, device, batch, key, hash).await }).await
+    crate::http::detached(&state, async move { sync_v1_apply(&st, client_id, &by, device, batch, key, hash).await })
+        .await
 }
 
 /// The v1 batch, applied exactly once per `X-Idempotency-Key` (see [`sync_v1`]).
 async fn sync_v1_apply(
     state: &AppState,
     client_id: bson::oid::ObjectId,
+    by: &crate::access::By,
     device: String,
     batch: v1::V1Batch,
     key: Option<String>,
     hash: String,
 ) -> AppResult<Response> {
-    let ctx = v1::prepare(state, client_id, &device, &batch)?;
+    let ctx = v1::prepare(state, client_id, by, &device, &batch)?;
     let Some(key) = key else {
         let _queue = state.shop_locks.lock(&client_id).await;
         let mut rounds = 0;
@@ -205,10 +208,11 @@ pub async fn push(
     let device = receipts::device_of(&state, &auth).await?;
     let st = state.clone();
     let client_id = auth.client_id;
+    let by = auth.by();
     // detached from the request: a timeout cannot cut the push half-way (504 OUTCOME_UNKNOWN;
     // pushing the same operations again answers each `duplicate` with its outcome)
     let results =
-        crate::http::detached(&state, async move { ops::push(&st, client_id, &device, parsed).await }).await?;
+        crate::http::detached(&state, async move { ops::push(&st, client_id, &by, &device, parsed).await }).await?;
     let count = |s: &str| results.iter().filter(|r| r.status == s).count();
     let summary = json!({
         "applied": count("applied"), "duplicate": count("duplicate"), "rejected": count("rejected"),

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::{
+    access::By,
     billing::rules,
     catalog::{
         command::ItemPatch,
@@ -133,6 +134,12 @@ pub struct Op {
     pub device_time: Option<DateTime>,
     /// The action, or why it is rejected before touching anything.
     pub action: Result<Action, String>,
+    /// `userId` sent with the operation: the user of the session that queued it on the
+    /// device (`None`: the pushing session's user).
+    pub user: Option<ObjectId>,
+    /// Who the operation is recorded as (`billedBy`, `recordedBy`, `by`): the user `user`
+    /// names, resolved by [`push`] (`None` until then, or without `user`).
+    pub by: Option<By>,
 }
 
 /// Outcome of one operation in a push answer.
@@ -456,6 +463,8 @@ pub fn parse_ops(raw: &[Value]) -> AppResult<Vec<Op>> {
         let time_raw = obj.get("deviceTime");
         let device_time = time_raw.and_then(Value::as_str).and_then(parse_time);
         let payload = obj.get("payload").cloned().unwrap_or(Value::Object(Default::default()));
+        let user_raw = obj.get("userId");
+        let user = user_raw.and_then(Value::as_str).and_then(|u| ObjectId::parse_str(u.trim()).ok());
         let action = if let Some(f) = crate::validate::control_char_path(v) {
             // the body-wide rule of `ApiJson`, per operation (the others still apply)
             Err(format!("{f}: {}", crate::validate::CONTROL_CHARS))
@@ -464,15 +473,17 @@ pub fn parse_ops(raw: &[Value]) -> AppResult<Vec<Op>> {
         } else if !payload.is_object() {
             Err("payload: must be an object".to_string())
         } else if let Some(k) =
-            obj.keys().find(|k| !matches!(k.as_str(), "opId" | "entity" | "kind" | "payload" | "deviceTime"))
+            obj.keys().find(|k| !matches!(k.as_str(), "opId" | "entity" | "kind" | "payload" | "deviceTime" | "userId"))
         {
             Err(format!("{k}: is not an accepted field"))
+        } else if user_raw.is_some_and(|u| !u.is_null()) && user.is_none() {
+            Err(format!("userId: {BAD_USER}"))
         } else {
             parse_action(&entity, &kind, payload, device_time)
         };
         // kept for the owner's list of rejected operations, cut on a character boundary
         let raw_text = crate::validate::cut(&v.to_string(), 8000).to_string();
-        out.push(Op { op_id, entity, kind, raw: raw_text, device_time, action });
+        out.push(Op { op_id, entity, kind, raw: raw_text, device_time, action, user, by: None });
     }
     e.finish()?;
     Ok(out)
@@ -492,6 +503,8 @@ pub(super) struct PushCtx<'a> {
     pub device_id: &'a str,
     /// Operations already recorded by an earlier push (answered `duplicate`).
     pub skip: &'a HashMap<String, OpRecord>,
+    /// The pushing session's user: who an operation without `userId` is recorded as.
+    pub by: &'a By,
 }
 
 fn is_duplicate_key(e: &AppError) -> bool {
@@ -499,7 +512,14 @@ fn is_duplicate_key(e: &AppError) -> bool {
 }
 
 /// Apply a push (see the module docs). Returns one outcome per operation, in order.
-pub async fn push(state: &AppState, client_id: ObjectId, device_id: &str, ops: Vec<Op>) -> AppResult<Vec<OpOutcome>> {
+pub async fn push(
+    state: &AppState,
+    client_id: ObjectId,
+    by: &By,
+    device_id: &str,
+    mut ops: Vec<Op>,
+) -> AppResult<Vec<OpOutcome>> {
+    resolve_users(state, client_id, by, &mut ops).await?;
     let _queue = state.shop_locks.lock(&client_id).await;
     let mut rounds = 0usize;
     loop {
@@ -515,7 +535,7 @@ pub async fn push(state: &AppState, client_id: ObjectId, device_id: &str, ops: V
             .into_iter()
             .map(|r| (r.op_id.clone(), r))
             .collect();
-        let ctx = PushCtx { state, client_id, ops: &ops, device_id, skip: &skip };
+        let ctx = PushCtx { state, client_id, ops: &ops, device_id, skip: &skip, by };
         match db::transaction(&state.client, &ctx, |s, ctx| Box::pin(bulk::run_batch(s, ctx))).await {
             Ok(out) => return Ok(out),
             // a concurrent push recorded one of these operations (or an online request took
@@ -524,6 +544,38 @@ pub async fn push(state: &AppState, client_id: ObjectId, device_id: &str, ops: V
             Err(e) => return Err(e),
         }
     }
+}
+
+/// Why an operation's `userId` is refused (not a user id of the pushing shop).
+pub const BAD_USER: &str = "must be the id of a user of this shop (the user who queued the operation)";
+
+/// Resolve each operation's `userId` to the user it is recorded as (`Op::by`): the pushing
+/// session's user when it is theirs, else a user of `client_id` (any status: the operation
+/// was queued while they were signed in). A user of another shop, or none, rejects that
+/// operation ([`BAD_USER`]); the others go on.
+async fn resolve_users(state: &AppState, client_id: ObjectId, by: &By, ops: &mut [Op]) -> AppResult<()> {
+    let mut wanted: Vec<ObjectId> = ops.iter().filter_map(|o| o.user).filter(|u| *u != by.user_id).collect();
+    wanted.sort();
+    wanted.dedup();
+    let mut known: HashMap<ObjectId, By> = HashMap::new();
+    known.insert(by.user_id, by.clone());
+    if !wanted.is_empty() {
+        for u in crate::users::repo::find_many(&state.db, client_id, &wanted).await? {
+            known.insert(u.id, By { user_id: u.id, name: u.name() });
+        }
+    }
+    for op in ops.iter_mut() {
+        let Some(u) = op.user else { continue };
+        match known.get(&u) {
+            Some(b) => op.by = Some(b.clone()),
+            None => {
+                if op.action.is_ok() {
+                    op.action = Err(format!("userId: {BAD_USER}"));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The client's rejected operations, newest first, paged by `_id`.

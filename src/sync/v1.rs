@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 use utoipa::ToSchema;
 
 use crate::{
+    access::By,
     billing::{
         command::{CustomerRef, LineSource, RecordPayment, Sale, SaleOptions},
         dto::{InvoiceWire, PaymentWire},
@@ -197,7 +198,7 @@ enum Step {
 }
 
 /// Validate the whole batch up front (400 naming the field; nothing applied).
-fn plan(client_id: ObjectId, b: &V1Batch) -> AppResult<Vec<Step>> {
+fn plan(client_id: ObjectId, by: &By, b: &V1Batch) -> AppResult<Vec<Step>> {
     let mut e = Errors::new();
     let now = DateTime::now();
     let mut steps = Vec::new();
@@ -337,6 +338,7 @@ fn plan(client_id: ObjectId, b: &V1Batch) -> AppResult<Vec<Step>> {
             // an offline sale: always subtracts stock, part payments accepted, and an item
             // deactivated online since the device pulled still sells (issue 14)
             options: SaleOptions::offline(inv.device_time.is_some().then_some(at), device_date, device_ref),
+            by: by.clone(),
         };
         steps.push(Step::Invoice(lines, Box::new(sale)));
     }
@@ -363,6 +365,7 @@ fn plan(client_id: ObjectId, b: &V1Batch) -> AppResult<Vec<Step>> {
             method,
             note,
             paid_at: p.paid_at.is_some().then_some(at),
+            by: by.clone(),
         }));
     }
     e.finish()?;
@@ -382,8 +385,14 @@ pub struct V1Ctx<'a> {
 }
 
 /// Validate the batch (400 naming the field) for `device_id` of `client_id`.
-pub fn prepare<'a>(state: &'a AppState, client_id: ObjectId, device_id: &str, b: &V1Batch) -> AppResult<V1Ctx<'a>> {
-    Ok(V1Ctx { state, client_id, device_id: device_id.to_string(), steps: plan(client_id, b)? })
+pub fn prepare<'a>(
+    state: &'a AppState,
+    client_id: ObjectId,
+    by: &By,
+    device_id: &str,
+    b: &V1Batch,
+) -> AppResult<V1Ctx<'a>> {
+    Ok(V1Ctx { state, client_id, device_id: device_id.to_string(), steps: plan(client_id, by, b)? })
 }
 
 fn prefixed(e: AppError, p: &str) -> AppError {

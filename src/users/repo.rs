@@ -64,6 +64,11 @@ pub async fn ensure_owner(db: &Database, s: Option<&mut ClientSession>, owner: &
     Ok(())
 }
 
+/// The users of shop `client_id` among `ids` (any status; ids of other shops match nothing).
+pub async fn find_many(db: &Database, client_id: ObjectId, ids: &[ObjectId]) -> AppResult<Vec<UserDoc>> {
+    Ok(coll(db).find(doc! { "_id": { "$in": ids }, "clientId": client_id }).await?.try_collect().await?)
+}
+
 /// User `id` of shop `client_id`.
 pub async fn find(db: &Database, client_id: ObjectId, id: ObjectId) -> AppResult<Option<UserDoc>> {
     Ok(coll(db).find_one(doc! { "_id": id, "clientId": client_id }).await?)

@@ -1062,6 +1062,7 @@ async fn past_invoice(
         updated_at: generated,
         version: 0,
         stock_warnings: vec![],
+        billed_by: None,
         device_time: None,
     };
     app.db.collection::<InvoiceDoc>("invoices").insert_one(&inv).await.unwrap();
@@ -1087,6 +1088,7 @@ async fn past_payment(
         created_at: t,
         updated_at: t,
         version: 0,
+        recorded_by: None,
         device_time: None,
     };
     app.db.collection::<viveka::billing::model::PaymentDoc>("payments").insert_one(&p).await.unwrap();

@@ -115,6 +115,7 @@ async fn invoice(
         updated_at: generated,
         version: 0,
         stock_warnings: vec![],
+        billed_by: None,
     };
     app.db.collection::<InvoiceDoc>("invoices").insert_one(&inv).await.unwrap();
     id
@@ -133,6 +134,7 @@ async fn payment(app: &TestApp, client: ObjectId, inv: ObjectId, amount: i64, me
         created_at: t,
         updated_at: t,
         version: 0,
+        recorded_by: None,
     };
     app.db.collection::<PaymentDoc>("payments").insert_one(&pay).await.unwrap();
 }

@@ -899,6 +899,8 @@ async fn snapshot(app: &TestApp, shop: &Registered, ids: &Ids) -> BTreeMap<&'sta
     let movements = read(app, "stockmovements", client).await;
 
     let mut labels: HashMap<ObjectId, String> = HashMap::new();
+    // the owner (whose user id is the shop's id) is who every door records (`billedBy`, ...)
+    labels.insert(client, "the owner".to_string());
     for (k, id) in ids.items.iter().enumerate() {
         if let Ok(id) = ObjectId::parse_str(id) {
             labels.insert(id, format!("item{k}"));

@@ -279,6 +279,7 @@ async fn two_instances_with_clocks_5_minutes_apart_feed_every_change_exactly_onc
                 allow_negative: true,
                 reason: viveka::catalog::stock::Reason::Adjustment,
                 ref_id: None,
+                by: None,
             };
             let moved = viveka::catalog::stock::apply(db, s, &mv).await?;
             assert_eq!(moved, viveka::catalog::stock::Moved::Done);

@@ -22,6 +22,7 @@ mod roles;
 mod rules;
 mod security;
 mod sync;
+mod who;
 
 mod catalog;
 mod customers;

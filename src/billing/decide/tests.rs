@@ -52,6 +52,11 @@ fn customer(name: &str, phone: &str, dues: i64) -> CustomerDoc {
     c
 }
 
+/// A staff cashier of the shop (who sells in these tests).
+fn cashier() -> crate::access::By {
+    crate::access::By { user_id: ObjectId::from_bytes([7; 12]), name: "Asha Rao".into() }
+}
+
 fn products_sale(lines: Vec<(ObjectId, i64, Option<i64>)>, paid: i64) -> Sale {
     Sale {
         client_id: shop(),
@@ -69,6 +74,7 @@ fn products_sale(lines: Vec<(ObjectId, i64, Option<i64>)>, paid: i64) -> Sale {
         notes: String::new(),
         kind: KIND_INVOICE,
         options: SaleOptions::default(),
+        by: cashier(),
     }
 }
 
@@ -201,6 +207,7 @@ fn an_incomplete_sale_has_no_number_until_a_payment_completes_it() {
         method: "upi".into(),
         note: String::new(),
         paid_at: None,
+        by: cashier(),
     };
     let p = payment(&pay, &PaymentInputs { invoice: Some(&plan.invoice) }, later, &mut counter()).unwrap();
     assert_eq!(p.number_in.as_deref(), Some(time::financial_year(later).as_str()));
@@ -231,6 +238,7 @@ fn a_payment_above_what_is_due_or_on_a_settled_invoice_is_refused() {
         method: "cash".into(),
         note: String::new(),
         paid_at: None,
+        by: cashier(),
     };
     let inputs = PaymentInputs { invoice: Some(&plan.invoice) };
     let r = payment(&pay, &inputs, now(), &mut counter()).unwrap_err();
@@ -259,6 +267,7 @@ fn a_payment_dated_before_its_invoice_is_moved_to_the_invoice_time_and_never_aft
         method: "cash".into(),
         note: String::new(),
         paid_at: Some(at),
+        by: cashier(),
     };
     let inputs = PaymentInputs { invoice: Some(&plan.invoice) };
     let later = DateTime::from_millis(now().timestamp_millis() + 2 * hour);
@@ -483,4 +492,26 @@ mod prop {
             }
         }
     }
+}
+
+#[test]
+fn the_seller_is_recorded_on_the_invoice_its_payments_and_movements() {
+    let bulb = item("Bulb", 2500, 10);
+    let plan = World::of(&[&bulb]).decide(&products_sale(vec![(bulb.id, 2, None)], 1000)).unwrap();
+    assert_eq!(plan.invoice.billed_by, Some(cashier()));
+    assert_eq!(plan.first_payment.as_ref().and_then(|p| p.recorded_by.clone()), Some(cashier()));
+    assert!(!plan.movements.is_empty());
+    assert!(plan.movements.iter().all(|m| m.by == Some(cashier())));
+    let other = crate::access::By { user_id: ObjectId::from_bytes([9; 12]), name: "Ravi".into() };
+    let pay = RecordPayment {
+        client_id: shop(),
+        invoice_id: plan.invoice.id,
+        amount: Paise::new(1000),
+        method: "cash".into(),
+        note: String::new(),
+        paid_at: None,
+        by: other.clone(),
+    };
+    let p = payment(&pay, &PaymentInputs { invoice: Some(&plan.invoice) }, now(), &mut counter()).unwrap();
+    assert_eq!(p.payment.recorded_by, Some(other));
 }

@@ -449,6 +449,7 @@ mod tests {
             created_at: t,
             updated_at: t,
             version: 0,
+            recorded_by: None,
         }
     }
 

@@ -56,6 +56,12 @@ fn customer_query(q: &ListQuery) -> AppResult<CustomerMatch> {
     Ok(m)
 }
 
+/// The optional `userId` filter (who billed an invoice, who recorded a payment); 400 when
+/// it is not an id.
+fn user_of(q: &ListQuery) -> AppResult<Option<ObjectId>> {
+    q.user_id.as_deref().filter(|s| !s.trim().is_empty()).map(|u| validate::oid("query.userId", u.trim())).transpose()
+}
+
 /// The customer match of B26/B27: the id in the path (and an optional phone).
 fn customer_of_path(customer: ObjectId, q: &ListQuery) -> AppResult<CustomerMatch> {
     let mut m = CustomerMatch { id: Some(customer), phone: None };
@@ -113,8 +119,9 @@ fn invoices(
     finalized: Option<bool>,
     customer: CustomerMatch,
     generated: Window,
+    billed_by: Option<ObjectId>,
 ) -> InvoiceFilter {
-    InvoiceFilter { client_id, invoices_only, finalized, customer, generated }
+    InvoiceFilter { client_id, invoices_only, finalized, customer, generated, billed_by }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -175,7 +182,7 @@ pub async fn list_invoices(
 ) -> AppResult<Json<InvoicesResponse>> {
     auth.ensure_same(&id)?;
     let page = page(&q)?;
-    let filter = invoices(auth.client_id, true, None, customer_query(&q)?, window(&q)?);
+    let filter = invoices(auth.client_id, true, None, customer_query(&q)?, window(&q)?, user_of(&q)?);
     let list = repo::find_invoices(&state.db, &filter, page).await?;
     Ok(Json(InvoicesResponse { success: true, invoices: populate(&state, auth.client_id, &list).await? }))
 }
@@ -245,7 +252,7 @@ pub async fn pending_invoices(
     ApiPath(_c): ApiPath<String>,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> AppResult<Json<PendingResponse>> {
-    let filter = invoices(auth.client_id, false, Some(false), customer_query(&q)?, window(&q)?);
+    let filter = invoices(auth.client_id, false, Some(false), customer_query(&q)?, window(&q)?, user_of(&q)?);
     let list = repo::find_invoices(&state.db, &filter, page(&q)?).await?;
     Ok(Json(PendingResponse { success: true, pending_invoices: list.iter().map(InvoiceWire::from_doc).collect() }))
 }
@@ -264,7 +271,7 @@ pub async fn pending_invoices_of_customer(
 ) -> AppResult<Json<PendingResponse>> {
     let cust = validate::oid("params.clientCustomerId", &cust)?;
     require_customer(&state, auth.client_id, cust).await?;
-    let filter = invoices(auth.client_id, false, Some(false), customer_of_path(cust, &q)?, window(&q)?);
+    let filter = invoices(auth.client_id, false, Some(false), customer_of_path(cust, &q)?, window(&q)?, user_of(&q)?);
     let list = repo::find_invoices(&state.db, &filter, page(&q)?).await?;
     Ok(Json(PendingResponse { success: true, pending_invoices: populate(&state, auth.client_id, &list).await? }))
 }
@@ -283,7 +290,7 @@ pub async fn paid_invoices_of_customer(
 ) -> AppResult<Json<InvoicesResponse>> {
     let cust = validate::oid("params.clientCustomerId", &cust)?;
     require_customer(&state, auth.client_id, cust).await?;
-    let filter = invoices(auth.client_id, false, Some(true), customer_of_path(cust, &q)?, window(&q)?);
+    let filter = invoices(auth.client_id, false, Some(true), customer_of_path(cust, &q)?, window(&q)?, user_of(&q)?);
     let list = repo::find_invoices(&state.db, &filter, page(&q)?).await?;
     Ok(Json(InvoicesResponse { success: true, invoices: populate(&state, auth.client_id, &list).await? }))
 }
@@ -301,7 +308,7 @@ pub async fn payment_report(
     ApiPath(_c): ApiPath<String>,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> AppResult<Json<ReportResponse>> {
-    let filter = invoices(auth.client_id, false, None, customer_query(&q)?, window(&q)?);
+    let filter = invoices(auth.client_id, false, None, customer_query(&q)?, window(&q)?, user_of(&q)?);
     let (n, total, paid) = repo::totals(&state.db, &filter).await?;
     let list = repo::find_invoices(&state.db, &filter, page(&q)?).await?;
     Ok(Json(ReportResponse {
@@ -327,7 +334,7 @@ async fn invoice_history_data(
         None => customer_query(q)?,
         Some(c) => CustomerMatch { id: Some(c), phone: None },
     };
-    let base = invoices(auth.client_id, true, None, customer, generated);
+    let base = invoices(auth.client_id, true, None, customer, generated, user_of(q)?);
     let listed = InvoiceFilter { finalized: status(q), ..base.clone() };
     let total_rows = repo::count_invoices(&state.db, &listed).await?;
     let list = repo::find_invoices(&state.db, &listed, page).await?;
@@ -427,7 +434,8 @@ pub async fn payment_history(
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> AppResult<Json<DataResponse>> {
     let page = page(&q)?;
-    let mut filter = PaymentFilter { client_id: auth.client_id, paid: window(&q)?, invoice_ids: None };
+    let mut filter =
+        PaymentFilter { client_id: auth.client_id, paid: window(&q)?, invoice_ids: None, recorded_by: user_of(&q)? };
     let customer = customer_query(&q)?;
     if !customer.is_empty() {
         // payments name their invoice, not the customer: the customer's invoices first

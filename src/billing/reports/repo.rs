@@ -59,6 +59,8 @@ pub struct InvoiceFilter {
     pub customer: CustomerMatch,
     /// On `generatedAt`.
     pub generated: Window,
+    /// Only invoices this user billed (`billedBy.userId`), when set.
+    pub billed_by: Option<ObjectId>,
 }
 
 impl InvoiceFilter {
@@ -70,6 +72,7 @@ impl InvoiceFilter {
             finalized: None,
             customer: CustomerMatch::default(),
             generated: Window::default(),
+            billed_by: None,
         }
     }
 
@@ -83,6 +86,9 @@ impl InvoiceFilter {
         }
         f.extend(self.customer.filter());
         f.extend(self.generated.filter("generatedAt"));
+        if let Some(u) = self.billed_by {
+            f.insert("billedBy.userId", u);
+        }
         f
     }
 }
@@ -95,6 +101,8 @@ pub struct PaymentFilter {
     pub paid: Window,
     /// Only payments of these invoices, when set.
     pub invoice_ids: Option<Vec<ObjectId>>,
+    /// Only payments this user recorded (`recordedBy.userId`), when set.
+    pub recorded_by: Option<ObjectId>,
 }
 
 impl PaymentFilter {
@@ -103,6 +111,9 @@ impl PaymentFilter {
         f.extend(self.paid.filter("paidAt"));
         if let Some(ids) = &self.invoice_ids {
             f.insert("invoiceId", doc! { "$in": ids.clone() });
+        }
+        if let Some(u) = self.recorded_by {
+            f.insert("recordedBy.userId", u);
         }
         f
     }

@@ -369,6 +369,7 @@ pub async fn mark_delivered(
                         allow_negative: true,
                         reason: Reason::Purchase,
                         ref_id: Some(c.order),
+                        by: None,
                     };
                     // An item removed from the database entirely cannot receive stock; the
                     // delivery still completes (items are only ever soft-deleted by the API).

@@ -33,7 +33,7 @@ mod write;
 
 use load::load;
 use render::render;
-use simulate::simulate;
+use simulate::{simulate, Queued};
 use write::write;
 
 use std::collections::{HashMap, HashSet};
@@ -167,7 +167,15 @@ pub(super) async fn run_batch(s: &mut ClientSession, ctx: &PushCtx<'_>) -> AppRe
         }
         let step = match &op.action {
             Err(reason) => Err(Fail::Rejected(reason.clone())),
-            Ok(action) => simulate(&mut world, ctx, &ids, &earlier, &failed, action, now),
+            Ok(action) => simulate(
+                &mut world,
+                ctx,
+                &ids,
+                &earlier,
+                &failed,
+                Queued { action, by: op.by.as_ref().unwrap_or(ctx.by) },
+                now,
+            ),
         };
         note(&step, &op.op_id, &mut ids, &mut failed);
         steps.push(Some(step));
@@ -177,7 +185,15 @@ pub(super) async fn run_batch(s: &mut ClientSession, ctx: &PushCtx<'_>) -> AppRe
         let mut progress = false;
         for (op, step) in ctx.ops.iter().zip(steps.iter_mut()) {
             let (Some(Err(Fail::Deferred(_))), Ok(action)) = (&step, &op.action) else { continue };
-            let again = simulate(&mut world, ctx, &ids, &earlier, &failed, action, now);
+            let again = simulate(
+                &mut world,
+                ctx,
+                &ids,
+                &earlier,
+                &failed,
+                Queued { action, by: op.by.as_ref().unwrap_or(ctx.by) },
+                now,
+            );
             if !matches!(again, Err(Fail::Deferred(_))) {
                 progress = true;
                 note(&again, &op.op_id, &mut ids, &mut failed);

@@ -7,6 +7,7 @@ use bson::{oid::ObjectId, DateTime};
 use serde_json::{json, Value};
 
 use crate::{
+    access::By,
     billing::{
         command::{CustomerRef, LineSource, RecordPayment, Sale, SaleOptions, KIND_INVOICE},
         decide::{self, CustomerEffect, PaymentInputs, Refusal, SaleInputs, ShopRules},
@@ -82,7 +83,17 @@ impl World {
         ref_id: Option<ObjectId>,
         now: DateTime,
     ) {
-        self.movements.push(StockMovement { id: ObjectId::new(), client_id, item_id, delta, reason, ref_id, at: now });
+        // item edits' stock moves are not yet attributed (the catalog commands carry no user)
+        self.movements.push(StockMovement {
+            id: ObjectId::new(),
+            client_id,
+            item_id,
+            delta,
+            reason,
+            ref_id,
+            at: now,
+            by: None,
+        });
     }
 
     /// Move stock in memory (the decider checked the bounds); returns the stock after the move.
@@ -203,6 +214,14 @@ impl World {
     }
 }
 
+/// An operation to simulate: its action and who it is recorded as (its `userId`'s user, else
+/// the pushing session's).
+#[derive(Clone, Copy)]
+pub(super) struct Queued<'a> {
+    pub action: &'a Action,
+    pub by: &'a By,
+}
+
 /// Step 2 for one operation: `Ok` with what it answers, or the reason it is rejected (then
 /// nothing was changed).
 pub(super) fn simulate(
@@ -211,9 +230,10 @@ pub(super) fn simulate(
     ids: &HashMap<String, ObjectId>,
     earlier: &HashMap<String, ObjectId>,
     failed: &HashSet<String>,
-    action: &Action,
+    queued: Queued<'_>,
     now: DateTime,
 ) -> Result<Res, Fail> {
+    let Queued { action, by } = queued;
     let client_id = ctx.client_id;
     // a dependency recorded as not applied is final; one not seen yet may still arrive
     let resolve = |r: &Ref| -> Result<ObjectId, Fail> {
@@ -306,6 +326,7 @@ pub(super) fn simulate(
                 notes: a.notes.clone(),
                 kind: KIND_INVOICE,
                 options: SaleOptions::offline(Some(a.at), None, a.device_ref.clone()),
+                by: by.clone(),
             };
             // billing's decider, on the batch's in-memory view (earlier operations included)
             let plan = {
@@ -401,6 +422,7 @@ pub(super) fn simulate(
                 method: method.clone(),
                 note: note.clone(),
                 paid_at: Some(*at),
+                by: by.clone(),
             };
             let inputs = PaymentInputs { invoice: world.invoices.get(&invoice_id).map(|s| &s.doc) };
             let plan = decide::payment(&cmd, &inputs, now, &mut ObjectId::new).map_err(refused)?;

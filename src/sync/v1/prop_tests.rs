@@ -169,7 +169,7 @@ fn check(body: Value) -> Result<Option<usize>, TestCaseError> {
         }
         Err(e) => return Err(TestCaseError::fail(format!("shape error is not a 400: {e:?}"))),
     };
-    match plan(ObjectId::new(), &batch) {
+    match plan(ObjectId::new(), &crate::access::By { user_id: ObjectId::new(), name: "Owner".into() }, &batch) {
         Ok(steps) => {
             for s in &steps {
                 check_step(s).map_err(TestCaseError::fail)?;
@@ -236,5 +236,8 @@ fn a_line_total_past_i64_is_refused_not_wrapped_to_zero() {
         { "itemName": "Big", "quantity": MAX_QUANTITY, "costPerUnit": rupees(MAX_PAISE) }
     ] }] } });
     let batch: V1Batch = from_value(body).map_err(|e| format!("{e:?}")).unwrap_or_default();
-    assert!(matches!(plan(ObjectId::new(), &batch), Err(AppError::Validation(_))));
+    assert!(matches!(
+        plan(ObjectId::new(), &crate::access::By { user_id: ObjectId::new(), name: "Owner".into() }, &batch),
+        Err(AppError::Validation(_))
+    ));
 }

@@ -1,0 +1,299 @@
+//! Who did it (issue 15): every invoice, payment and stock movement names the user who made
+//! it (`billedBy`, `recordedBy`, `by`: `{userId, name}`), whichever door it came through
+//! (online, v1 `/api/sync`, v2 push); a v2 operation may name the user who queued it on the
+//! device (a user of the same shop, else that operation is rejected); the reports filter by
+//! user.
+
+use bson::{doc, oid::ObjectId, Document};
+use futures::TryStreamExt;
+use serde_json::{json, Value};
+
+use crate::helpers::{phone, Registered, TestApp};
+
+/// The owner's name as registered (`helpers::register_with`).
+const OWNER: &str = "Asha Rao";
+
+struct Staff {
+    id: String,
+    token: String,
+}
+
+/// Hire a cashier named `name` in `owner`'s shop (invite, OTP, accept).
+async fn hire(app: &TestApp, owner: &Registered, name: &str, employee: &str) -> Staff {
+    let p = phone();
+    let inv = app
+        .post(
+            "/api/staff",
+            Some(&owner.token),
+            json!({ "phoneNumber": p, "firstName": name, "employeeId": employee, "role": "cashier" }),
+        )
+        .await;
+    assert_eq!(inv.status, 201, "{}", inv.body);
+    let code = app.otp(&p, "staff").await;
+    let acc = app
+        .post(
+            "/api/staff/accept",
+            None,
+            json!({ "clientId": owner.client_id, "phoneNumber": p, "otp": code, "password": "secret-pass-1", "deviceId": format!("dev-{employee}") }),
+        )
+        .await;
+    assert_eq!(acc.status, 200, "{}", acc.body);
+    Staff {
+        id: acc.body["user"]["_id"].as_str().unwrap_or_default().to_string(),
+        token: acc.body["token"].as_str().unwrap_or_default().to_string(),
+    }
+}
+
+async fn item(app: &TestApp, owner: &Registered) -> String {
+    let r =
+        app.post("/api/business/items", Some(&owner.token), json!({ "name": "Bulb", "price": 50, "stock": 100 })).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.body["item"]["_id"].as_str().unwrap_or_default().to_string()
+}
+
+fn oid(s: &str) -> ObjectId {
+    ObjectId::parse_str(s).unwrap_or_default()
+}
+
+async fn all(app: &TestApp, coll: &str, filter: Document) -> Vec<Document> {
+    app.db.collection::<Document>(coll).find(filter).await.unwrap().try_collect().await.unwrap()
+}
+
+/// The stored `{userId, name}` of `field`.
+fn who(d: &Document, field: &str) -> Option<(ObjectId, String)> {
+    let b = d.get_document(field).ok()?;
+    Some((b.get_object_id("userId").ok()?, b.get_str("name").ok()?.to_string()))
+}
+
+/// Every invoice sold to `customer`, its payments and its stock movements name `user`.
+async fn assert_recorded(app: &TestApp, customer: &str, user: &str, name: &str) {
+    let want = Some((oid(user), name.to_string()));
+    let invoices = all(app, "invoices", doc! { "clientCustomerPhone": customer }).await;
+    assert_eq!(invoices.len(), 1, "one sale to {customer}");
+    let inv = &invoices[0];
+    assert_eq!(who(inv, "billedBy"), want, "billedBy of the sale to {customer}");
+    let id = inv.get_object_id("_id").unwrap_or_default();
+    let pays = all(app, "payments", doc! { "invoiceId": id }).await;
+    assert_eq!(pays.len(), 2, "the first payment and a later one for {customer}");
+    for p in &pays {
+        assert_eq!(who(p, "recordedBy"), want, "recordedBy of a payment for {customer}");
+    }
+    let moves = all(app, "stockmovements", doc! { "refId": id }).await;
+    assert_eq!(moves.len(), 1);
+    assert_eq!(who(&moves[0], "by"), want, "by of the stock movement of {customer}'s sale");
+}
+
+/// A device time a minute ago (v2 sales and payments need one).
+fn at() -> String {
+    let now = bson::DateTime::now().timestamp_millis();
+    bson::DateTime::from_millis(now - now % 1000 - 60_000).try_to_rfc3339_string().unwrap_or_default()
+}
+
+fn v2_sale(op: &str, item: &str, customer: &str) -> Value {
+    json!({ "opId": op, "entity": "invoice", "kind": "create", "deviceTime": at(), "payload": {
+        "products": [{ "productId": item, "quantity": 1 }], "paidAmount": 20, "clientCustomerPhone": customer } })
+}
+
+fn v2_pay(op: &str, sale_op: &str) -> Value {
+    json!({ "opId": op, "entity": "payment", "kind": "create", "deviceTime": at(), "payload": { "invoiceOpId": sale_op, "amount": 10, "method": "cash" } })
+}
+
+fn uuid() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// A cashier sells and takes a payment online, through v1 and through v2: each invoice,
+/// payment and stock movement names the cashier (id and name); the owner's sale names the
+/// owner; the online answer carries `billedBy`/`recordedBy` as `{userId: hex, name}`.
+#[tokio::test]
+async fn every_door_records_who_sold_and_who_was_paid() {
+    let app = TestApp::spawn().await;
+    let owner = app.register(&phone()).await;
+    let bulb = item(&app, &owner).await;
+    let cashier = hire(&app, &owner, "Kiran", "CASH01").await;
+    let t = Some(cashier.token.as_str());
+
+    // online
+    let online = phone();
+    let body =
+        json!({ "products": [{ "productId": bulb, "quantity": 1 }], "paidAmount": 20, "clientCustomerPhone": online });
+    let r = app.post("/api/business/invoices/generatewithproducts", t, body).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["invoice"]["billedBy"], json!({ "userId": cashier.id, "name": "Kiran" }));
+    let inv = r.body["invoice"]["_id"].as_str().unwrap_or_default().to_string();
+    let r =
+        app.post("/api/business/invoices/pay", t, json!({ "invoiceId": inv, "amount": 10, "method": "cash" })).await;
+    assert!(r.status.is_success(), "{}", r.body);
+    assert_eq!(r.body["payment"]["recordedBy"], json!({ "userId": cashier.id, "name": "Kiran" }));
+    assert_recorded(&app, &online, &cashier.id, "Kiran").await;
+
+    // v1
+    let v1 = phone();
+    let body = json!({ "invoice": { "create": [{ "clientCustomerPhone": v1, "paidAmount": 20,
+        "products": [{ "productId": bulb, "itemName": "Bulb", "quantity": 1, "costPerUnit": 50 }] }] } });
+    let r = app.post("/api/sync", t, body).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let id =
+        all(&app, "invoices", doc! { "clientCustomerPhone": &v1 }).await[0].get_object_id("_id").unwrap_or_default();
+    let r = app
+        .post(
+            "/api/sync",
+            t,
+            json!({ "payment": { "create": [{ "invoiceId": id.to_hex(), "amount": 10, "method": "cash" }] } }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_recorded(&app, &v1, &cashier.id, "Kiran").await;
+
+    // v2
+    let v2 = phone();
+    let (sale, pay) = (uuid(), uuid());
+    let r = app
+        .post("/api/v2/sync/push", t, json!({ "operations": [v2_sale(&sale, &bulb, &v2), v2_pay(&pay, &sale)] }))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["summary"]["applied"], 2, "{}", r.body);
+    assert_recorded(&app, &v2, &cashier.id, "Kiran").await;
+
+    // the owner's own sale names the owner (the user whose id is the shop's id)
+    let own = phone();
+    let body =
+        json!({ "products": [{ "productId": bulb, "quantity": 1 }], "paidAmount": 20, "clientCustomerPhone": own });
+    let r = app.post("/api/business/invoices/generatewithproducts", Some(&owner.token), body).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let inv = r.body["invoice"]["_id"].as_str().unwrap_or_default().to_string();
+    let r = app
+        .post(
+            "/api/business/invoices/pay",
+            Some(&owner.token),
+            json!({ "invoiceId": inv, "amount": 10, "method": "upi" }),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.body);
+    assert_recorded(&app, &own, &owner.client_id, OWNER).await;
+}
+
+/// A v2 operation's `userId` names the user who queued it: a user of the same shop is
+/// recorded; another shop's user, an unknown id or a malformed one rejects that operation
+/// (with the reason) and writes nothing, while the others of the push apply.
+#[tokio::test]
+async fn a_v2_operation_is_recorded_as_the_user_who_queued_it() {
+    let app = TestApp::spawn().await;
+    let owner = app.register(&phone()).await;
+    let other = app.register(&phone()).await;
+    let bulb = item(&app, &owner).await;
+    let cashier = hire(&app, &owner, "Kiran", "CASH01").await;
+    let foreign = hire(&app, &other, "Meena", "CASH02").await;
+
+    let queued = phone();
+    let (s1, p1) = (uuid(), uuid());
+    let mut sale = v2_sale(&s1, &bulb, &queued);
+    sale["userId"] = json!(cashier.id);
+    let mut pay = v2_pay(&p1, &s1);
+    pay["userId"] = json!(cashier.id);
+    let mut bad = Vec::new();
+    let refused: Vec<(String, String)> =
+        vec![foreign.id.clone(), other.client_id.clone(), ObjectId::new().to_hex(), "not-an-id".into()]
+            .into_iter()
+            .map(|u| (u, phone()))
+            .collect();
+    for (u, customer) in &refused {
+        let mut op = v2_sale(&uuid(), &bulb, customer);
+        op["userId"] = json!(u);
+        bad.push(op);
+    }
+    let mut ops = vec![sale, pay];
+    ops.extend(bad);
+    // pushed by the OWNER's session: the ops queued by the cashier still name the cashier
+    let r = app.post("/api/v2/sync/push", Some(&owner.token), json!({ "operations": ops })).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let results = r.body["results"].as_array().cloned().unwrap_or_default();
+    assert_eq!(results.len(), 6, "{}", r.body);
+    assert_eq!(results[0]["status"], "applied", "{}", r.body);
+    assert_eq!(results[1]["status"], "applied", "{}", r.body);
+    for res in &results[2..] {
+        assert_eq!(res["status"], "rejected", "{}", r.body);
+        assert!(res["reason"].as_str().unwrap_or_default().contains("userId"), "{}", res);
+    }
+    for (_, customer) in &refused {
+        assert_eq!(app.count("invoices", doc! { "clientCustomerPhone": customer }).await, 0);
+    }
+    let inv = &all(&app, "invoices", doc! { "clientCustomerPhone": &queued }).await[0];
+    let pays = all(&app, "payments", doc! { "invoiceId": inv.get_object_id("_id").unwrap_or_default() }).await;
+    assert_eq!(pays.len(), 2);
+    assert_eq!(who(inv, "billedBy"), Some((oid(&cashier.id), "Kiran".to_string())));
+    assert!(pays.iter().all(|p| who(p, "recordedBy") == Some((oid(&cashier.id), "Kiran".to_string()))));
+
+    // without userId: the pushing session's user
+    let own = phone();
+    let r = app
+        .post("/api/v2/sync/push", Some(&owner.token), json!({ "operations": [v2_sale(&uuid(), &bulb, &own)] }))
+        .await;
+    assert_eq!(r.body["summary"]["applied"], 1, "{}", r.body);
+    let inv = &all(&app, "invoices", doc! { "clientCustomerPhone": &own }).await[0];
+    assert_eq!(who(inv, "billedBy"), Some((oid(&owner.client_id), OWNER.to_string())));
+}
+
+fn ids_of(v: &Value, key: &str) -> Vec<String> {
+    v.as_array().map(|a| a.iter().filter_map(|x| x[key].as_str().map(str::to_string)).collect()).unwrap_or_default()
+}
+
+/// `userId` filters the invoice list, the payment history and the dashboard invoice and
+/// payment reports to what that user did; a malformed one is a 400.
+#[tokio::test]
+async fn reports_filter_by_user() {
+    let app = TestApp::spawn().await;
+    let owner = app.register(&phone()).await;
+    let bulb = item(&app, &owner).await;
+    let cashier = hire(&app, &owner, "Kiran", "CASH01").await;
+    let mut made: Vec<(String, String)> = Vec::new(); // (user, invoice)
+    for (token, user) in
+        [(&owner.token, &owner.client_id), (&cashier.token, &cashier.id), (&cashier.token, &cashier.id)]
+    {
+        let body = json!({ "products": [{ "productId": bulb, "quantity": 1 }], "paidAmount": 20 });
+        let r = app.post("/api/business/invoices/generatewithproducts", Some(token), body).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        made.push((user.clone(), r.body["invoice"]["_id"].as_str().unwrap_or_default().to_string()));
+    }
+    let cid = &owner.client_id;
+    let t = Some(owner.token.as_str());
+    for user in [&owner.client_id, &cashier.id] {
+        let mut want: Vec<String> = made.iter().filter(|(u, _)| u == user).map(|(_, i)| i.clone()).collect();
+        want.sort();
+        let sorted = |mut v: Vec<String>| {
+            v.sort();
+            v
+        };
+        let r = app.get(&format!("/api/business/invoices/{cid}?userId={user}"), t).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(sorted(ids_of(&r.body["invoices"], "_id")), want, "invoice list of {user}");
+        let r = app.get(&format!("/api/business/payment-history/{cid}?userId={user}"), t).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let pays = r.body["data"]["payments"].as_array().cloned().unwrap_or_default();
+        assert_eq!(pays.len(), want.len(), "payment history of {user}: {}", r.body);
+        let r = app.get(&format!("/api/dashboard/reports/invoices?userId={user}"), t).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(
+            r.body.to_string().matches("\"invoiceNumber\"").count(),
+            want.len(),
+            "dashboard invoices of {user}: {}",
+            r.body
+        );
+        for (u, i) in &made {
+            assert_eq!(r.body.to_string().contains(i.as_str()), u == user, "dashboard invoices of {user}: {}", r.body);
+        }
+        let r = app.get(&format!("/api/dashboard/reports/payments?userId={user}"), t).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        for (u, i) in &made {
+            assert_eq!(r.body.to_string().contains(i.as_str()), u == user, "dashboard payments of {user}: {}", r.body);
+        }
+    }
+    for path in [
+        format!("/api/business/invoices/{cid}?userId=nope"),
+        format!("/api/business/payment-history/{cid}?userId=nope"),
+        "/api/dashboard/reports/invoices?userId=nope".to_string(),
+        "/api/dashboard/reports/payments?userId=nope".to_string(),
+    ] {
+        assert_eq!(app.get(&path, t).await.status, 400, "{path}");
+    }
+}
