@@ -1,8 +1,9 @@
 """Prepare a schemathesis run against a fresh development server (used by scripts/schemathesis.sh).
 
 Registers two tenants through the API (development mock OTP): A is the tenant every
-generated request runs as; B's token is used only by `POST /api/auth/logout`, so that ending
-a session does not turn the rest of the run into 401s. Creates a little of A's data (group,
+generated request runs as; B's token is used only by `POST /api/auth/logout` and
+`DELETE /api/staff/sessions/{sessionId}`, so that ending a session does not turn the rest of the
+run into 401s. Creates a little of A's data (group,
 items, customer, cart, invoice, dealer, order, payment) and writes the schemathesis config:
 A's token, A's clientId in every `clientId` parameter (path, query, body), and the real ids
 as dictionaries that id parameters (path, query and body) draw from half of the time, so
@@ -194,7 +195,10 @@ for dic, values in ids.items():
 lines += [
     "",
     "[[operations]]",
-    'include-path-regex = "/auth/logout$"',
+    # the operations that end a session run with tenant B's token (ending A's would turn the
+    # rest of the run into 401s): logout, and an admin ending a session, whose id the stateful
+    # phase can take from GET /api/staff/sessions
+    'include-path-regex = "(/auth/logout|/staff/sessions/[{]sessionId[}])$"',
     "[operations.headers]",
     f"Authorization = {q('Bearer ' + logout_token)}",
     "",

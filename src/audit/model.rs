@@ -207,10 +207,16 @@ impl Approver {
 #[schema(as = AuditChange)]
 pub struct Change {
     pub field: String,
-    #[schema(value_type = Object)]
+    #[schema(schema_with = any_value)]
     pub before: Value,
-    #[schema(value_type = Object)]
+    #[schema(schema_with = any_value)]
     pub after: Value,
+}
+
+/// The OpenAPI schema of a field that holds any JSON value (`null`, a number, a string, an
+/// object...).
+fn any_value() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new().schema_type(utoipa::openapi::schema::SchemaType::AnyValue).build()
 }
 
 impl Change {

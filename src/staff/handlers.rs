@@ -115,7 +115,7 @@ fn user_id(v: &str) -> AppResult<ObjectId> {
 /// One user of the shop (404 for another shop's).
 #[utoipa::path(operation_id = "staff_get", get, path = "/staff/{userId}", tag = "staff", security(("bearer" = [])),
     params(("userId" = String, Path)),
-    responses((status = 200, body = StaffResponse), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = StaffResponse), (status = 400, description = "A malformed id", body = ErrorBody), (status = 404, body = ErrorBody)),
     extensions(("x-permission" = json!("staff"))),
 )]
 pub async fn get(
@@ -184,7 +184,7 @@ async fn status(
 /// Deactivate a user: refused from their next request on, every session ended.
 #[utoipa::path(operation_id = "staff_deactivate", post, path = "/staff/{userId}/deactivate", tag = "staff", security(("bearer" = [])),
     params(("userId" = String, Path)),
-    responses((status = 200, body = StaffResponse), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    responses((status = 200, body = StaffResponse), (status = 400, description = "A malformed id", body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     extensions(("x-permission" = json!("staff"))),
 )]
 pub async fn deactivate(
@@ -198,7 +198,7 @@ pub async fn deactivate(
 /// Reactivate a deactivated user.
 #[utoipa::path(operation_id = "staff_reactivate", post, path = "/staff/{userId}/reactivate", tag = "staff", security(("bearer" = [])),
     params(("userId" = String, Path)),
-    responses((status = 200, body = StaffResponse), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    responses((status = 200, body = StaffResponse), (status = 400, description = "A malformed id", body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     extensions(("x-permission" = json!("staff"))),
 )]
 pub async fn reactivate(
@@ -212,7 +212,7 @@ pub async fn reactivate(
 /// Approve a self-registered user (optionally with a role).
 #[utoipa::path(operation_id = "staff_approve", post, path = "/staff/{userId}/approve", tag = "staff", security(("bearer" = [])),
     params(("userId" = String, Path)), request_body = ApproveRequest,
-    responses((status = 200, body = StaffResponse), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    responses((status = 200, body = StaffResponse), (status = 400, description = "A malformed id", body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     extensions(("x-permission" = json!("staff"))),
 )]
 pub async fn approve(
@@ -254,7 +254,7 @@ pub async fn sessions(
 /// End one active session of the shop (its token answers 401 `SESSION_ENDED` from now on).
 #[utoipa::path(operation_id = "staff_end_session", delete, path = "/staff/sessions/{sessionId}", tag = "staff", security(("bearer" = [])),
     params(("sessionId" = String, Path)),
-    responses((status = 200, body = StaffMessage), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = StaffMessage), (status = 400, description = "A malformed id", body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     extensions(("x-permission" = json!("staff"))),
 )]
 pub async fn end_session(
