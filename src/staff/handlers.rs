@@ -101,10 +101,13 @@ pub async fn invite(
     extensions(("x-permission" = json!("staff"))),
 )]
 pub async fn list(State(state): State<AppState>, auth: AuthClient) -> AppResult<Json<StaffListResponse>> {
-    let mut users = Vec::new();
-    for u in crate::users::repo::list(&state.db, auth.client_id).await? {
-        users.push(wire(&state, &u).await?);
-    }
+    // the shop's staff rules are read once for the whole list
+    let shop = crate::client::repo::access(&state.db, auth.client_id).await?.unwrap_or_default();
+    let users = crate::users::repo::list(&state.db, auth.client_id)
+        .await?
+        .iter()
+        .map(|u| UserWire::new(u, service::effective_in(&shop, u).list()))
+        .collect();
     Ok(Json(StaffListResponse { success: true, users }))
 }
 

@@ -129,11 +129,17 @@ fn user_doc(client_id: ObjectId, new: NewUser, origin: Origin, created_by: Optio
 
 /// The effective permissions of `u` in its shop.
 pub async fn effective_of(state: &AppState, u: &UserDoc) -> AppResult<Vec<crate::access::Permission>> {
-    if u.origin == Origin::Owner {
-        return Ok(crate::access::PermSet::all().list());
-    }
     let shop = clients::access(&state.db, u.client_id).await?.unwrap_or_default();
-    Ok(effective(u.role, shop.staff.role_grants.get(&u.role), &u.permissions).list())
+    Ok(effective_in(&shop, u).list())
+}
+
+/// The effective permissions of `u` under its shop's staff rules `shop` (the owner: all).
+pub fn effective_in(shop: &clients::ShopAccess, u: &UserDoc) -> crate::access::PermSet {
+    if u.origin == Origin::Owner {
+        crate::access::PermSet::all()
+    } else {
+        effective(u.role, shop.staff.role_grants.get(&u.role), &u.permissions)
+    }
 }
 
 /// Invite a staff member: a `pending_approval` user of the shop, who activates themselves with
@@ -500,13 +506,7 @@ pub async fn approve_action(
     reason: &str,
 ) -> AppResult<crate::approval::Issued> {
     let shop = clients::access(&state.db, by.client_id).await?.unwrap_or_default();
-    let effective_of = |u: &UserDoc| {
-        if u.origin == Origin::Owner {
-            crate::access::PermSet::all()
-        } else {
-            effective(u.role, shop.staff.role_grants.get(&u.role), &u.permissions)
-        }
-    };
+    let effective_of = |u: &UserDoc| effective_in(&shop, u);
     let ask = crate::approval::Ask {
         client_id: by.client_id,
         requested_by: by.user.user_id,
