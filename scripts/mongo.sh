@@ -10,6 +10,13 @@
 #   scripts/mongo.sh start PORT DBPATH      start (or reuse) mongod on 127.0.0.1:PORT
 #   scripts/mongo.sh stop  PORT DBPATH      stop the mongod started for DBPATH
 #
+# Every test creates and drops its own database (about 30 collections with their indexes), so
+# a suite opens tens of thousands of WiredTiger files within minutes. mongod's default keeps an
+# idle file handle for 10 minutes: a single suite reached the 20,000 open-files limit and
+# mongod died ("Too many open files", CI on 2026-11-29). `start` therefore raises the soft
+# limit to the hard one and has WiredTiger close handles idle for 15 s (WT_FILE_MANAGER
+# overrides that setting).
+#
 # MONGOD_EXTRA_ARGS adds mongod options to `start` (word-split), e.g. the fault tests use
 # "--setParameter transactionLifetimeLimitSeconds=5" so a transaction left open by a
 # SIGKILLed API server releases its locks after 5 s instead of 60 s.
@@ -69,10 +76,13 @@ start() {
       log "port $port is taken by another process; set MONGO_URL or free the port"; exit 1
     fi
     rm -f "$dbpath/mongod.lock"
+    ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
     log "starting mongod on 127.0.0.1:$port (data $dbpath)"
     # shellcheck disable=SC2086 # MONGOD_EXTRA_ARGS is a list of options
     "$MONGOD" --dbpath "$dbpath" --port "$port" --bind_ip 127.0.0.1 --replSet rs0 \
-      --setParameter ttlMonitorSleepSecs=1 --wiredTigerCacheSizeGB 1 ${MONGOD_EXTRA_ARGS:-} \
+      --setParameter ttlMonitorSleepSecs=1 --wiredTigerCacheSizeGB 1 \
+      --wiredTigerEngineConfigString "file_manager=(${WT_FILE_MANAGER:-close_idle_time=15,close_scan_interval=5,close_handle_minimum=250})" \
+      ${MONGOD_EXTRA_ARGS:-} \
       --logpath "$dbpath/mongod.log" --pidfilepath "$pidfile" --fork >/dev/null
   fi
   for _ in $(seq 1 600); do port_open "$port" && break; sleep 0.1; done

@@ -44,6 +44,12 @@ STOP_MONGO=
 cleanup() {
   local rc=$?
   [ -z "${PREFETCH_PID:-}" ] || kill "$PREFETCH_PID" 2>/dev/null || true
+  if [ "$rc" != 0 ] && [ -n "$STOP_MONGO" ] && [ -f "$DBPATH/mongod.log" ]; then
+    # a failed run: what mongod itself reported (errors and fatal assertions), last ones
+    echo "== mongod's errors ($DBPATH/mongod.log, last 20):"
+    grep -E '"s":"(E|F)"' "$DBPATH/mongod.log" | tail -n 20 | cut -c1-600 || true
+    port_open "$MONGO_PORT" || echo "== mongod is not running any more (see the log above)"
+  fi
   [ -z "$STOP_MONGO" ] || scripts/mongo.sh stop "$MONGO_PORT" "$DBPATH" || true
   summary "$rc"
   exit "$rc"
@@ -51,6 +57,8 @@ cleanup() {
 trap cleanup EXIT
 
 mkdir -p .cache
+# A clean checkout (CI) builds everything once: incremental compilation only adds work there.
+if [ -n "${CI:-}" ]; then export CARGO_INCREMENTAL=0; fi
 # Downloads in the background (network-bound), while the CPU compiles.
 prefetch() {
   [ -n "${MONGO_URL:-}" ] || scripts/mongo.sh fetch
