@@ -39,6 +39,11 @@ pub enum Subject {
     /// A counter price other than the catalog's on a cart line (B15): the cart, the item, the
     /// unit price in paise and the quantity in base units.
     PriceOverride { cart_id: ObjectId, item_id: ObjectId, unit_price: Paise, quantity: i64 },
+    /// A whole sale the seller may not make alone (counter prices without `price_override`, a
+    /// bill discount above their cap): its cart (a cart sale) or its product lines in order
+    /// (item, quantity in base units, counter price in paise or `None` = the catalog's), and
+    /// its bill discount in paise. The approver must hold `price_override`.
+    Sale { cart_id: Option<ObjectId>, lines: Vec<(ObjectId, i64, Option<Paise>)>, discount: Paise },
 }
 
 impl Subject {
@@ -46,6 +51,7 @@ impl Subject {
     pub fn action(&self) -> (&'static str, Permission) {
         match self {
             Subject::PriceOverride { .. } => ("price_override", Permission::PriceOverride),
+            Subject::Sale { .. } => ("sale", Permission::PriceOverride),
         }
     }
 
@@ -54,6 +60,14 @@ impl Subject {
         let text = match self {
             Subject::PriceOverride { cart_id, item_id, unit_price, quantity } => {
                 format!("price_override|{}|{}|{}|{}", cart_id.to_hex(), item_id.to_hex(), unit_price.as_i64(), quantity)
+            }
+            Subject::Sale { cart_id, lines, discount } => {
+                let mut t = format!("sale|{}|{}", cart_id.map(|c| c.to_hex()).unwrap_or_default(), discount.as_i64());
+                for (item, qty, price) in lines {
+                    let price = price.map(|p| p.as_i64().to_string()).unwrap_or_else(|| "-".into());
+                    t.push_str(&format!("|{}:{}:{}", item.to_hex(), qty, price));
+                }
+                t
             }
         };
         hex::encode(Sha256::digest(text.as_bytes()))
@@ -200,7 +214,9 @@ mod tests {
             unit_price: Paise::new(5000),
             quantity: 2,
         };
-        let Subject::PriceOverride { cart_id, item_id, unit_price, quantity } = base.clone();
+        let Subject::PriceOverride { cart_id, item_id, unit_price, quantity } = base.clone() else {
+            panic!("the base is a price override")
+        };
         let variants = [
             Subject::PriceOverride { cart_id: ObjectId::from_bytes([3; 12]), item_id, unit_price, quantity },
             Subject::PriceOverride { cart_id, item_id: ObjectId::from_bytes([3; 12]), unit_price, quantity },
@@ -211,5 +227,54 @@ mod tests {
             assert_ne!(v.hash(), base.hash(), "{v:?}");
         }
         assert_eq!(base.hash(), base.clone().hash());
+    }
+
+    #[test]
+    fn a_sale_approval_binds_its_lines_prices_order_cart_and_discount() {
+        let (a, b) = (ObjectId::from_bytes([1; 12]), ObjectId::from_bytes([2; 12]));
+        let base = Subject::Sale {
+            cart_id: None,
+            lines: vec![(a, 2, Some(Paise::new(500))), (b, 1, None)],
+            discount: Paise::new(1000),
+        };
+        let variants = [
+            Subject::Sale {
+                cart_id: None,
+                lines: vec![(a, 2, Some(Paise::new(500))), (b, 1, None)],
+                discount: Paise::new(999),
+            },
+            Subject::Sale {
+                cart_id: None,
+                lines: vec![(a, 3, Some(Paise::new(500))), (b, 1, None)],
+                discount: Paise::new(1000),
+            },
+            Subject::Sale {
+                cart_id: None,
+                lines: vec![(a, 2, Some(Paise::new(499))), (b, 1, None)],
+                discount: Paise::new(1000),
+            },
+            // a catalog price (none sent) is not the same as a price sent
+            Subject::Sale {
+                cart_id: None,
+                lines: vec![(a, 2, Some(Paise::new(500))), (b, 1, Some(Paise::new(0)))],
+                discount: Paise::new(1000),
+            },
+            Subject::Sale {
+                cart_id: None,
+                lines: vec![(b, 1, None), (a, 2, Some(Paise::new(500)))],
+                discount: Paise::new(1000),
+            },
+            Subject::Sale { cart_id: None, lines: vec![(a, 2, Some(Paise::new(500)))], discount: Paise::new(1000) },
+            Subject::Sale {
+                cart_id: Some(a),
+                lines: vec![(a, 2, Some(Paise::new(500))), (b, 1, None)],
+                discount: Paise::new(1000),
+            },
+        ];
+        for v in variants {
+            assert_ne!(v.hash(), base.hash(), "{v:?}");
+        }
+        assert_eq!(base.hash(), base.clone().hash());
+        assert_eq!(base.action(), ("sale", Permission::PriceOverride));
     }
 }

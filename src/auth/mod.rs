@@ -19,7 +19,7 @@ use bson::oid::ObjectId;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
-    access::{effective, Actor, RoutePermissions},
+    access::{Actor, RoutePermissions},
     error::{code, AppError},
     state::AppState,
 };
@@ -89,13 +89,7 @@ pub async fn authenticate(state: &AppState, headers: &axum::http::HeaderMap) -> 
         if u.status != crate::users::UserStatus::Active {
             return Err(AppError::unauthorized(code::SESSION_ENDED, "This user was deactivated by the shop"));
         }
-        Actor {
-            user_id,
-            name: u.name(),
-            role: u.role,
-            grants: effective(u.role, shop.staff.role_grants.get(&u.role), &u.permissions),
-            discount_cap_bp: u.discount_cap_bp(),
-        }
+        u.actor(shop.staff.role_grants.get(&u.role))
     };
     if chrono::Utc::now().timestamp_millis() - session.last_seen_at.timestamp_millis() > 60_000 {
         repo::touch(&state.db, client_id, session_id).await?;

@@ -71,6 +71,45 @@ pub struct Sale {
     /// Who sells (recorded as the invoice's `billedBy`, its first payment's `recordedBy` and
     /// its stock movements' `by`).
     pub by: By,
+    /// What the seller may do without an approval (issue 15): judged by `decide::sale`.
+    pub rights: SellerRights,
+}
+
+/// What a seller may do on a sale without an approval (issue 15's table): a counter price
+/// other than the catalog's (`price_override`), and a bill discount up to `discount_cap_bp`
+/// of the subtotal (basis points; `None` = no cap). Taken from the selling user
+/// ([`SellerRights::of`]); the owner may do everything ([`SellerRights::owner`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SellerRights {
+    /// The seller's role name (`"cashier"`), as the audit trail records it.
+    pub role: String,
+    pub price_override: bool,
+    pub discount_cap_bp: Option<u32>,
+    /// An approval covers this very sale (a consumed approval token of subject
+    /// `approval::Subject::Sale`): nothing is held back, and the approver is recorded.
+    pub approved_by: Option<crate::approval::Approver>,
+}
+
+impl SellerRights {
+    /// The rights of `actor` (their effective permissions and discount cap).
+    pub fn of(actor: &crate::access::Actor) -> SellerRights {
+        SellerRights {
+            role: actor.role.as_str().to_string(),
+            price_override: actor.grants.contains(crate::access::Permission::PriceOverride),
+            discount_cap_bp: actor.discount_cap_bp,
+            approved_by: None,
+        }
+    }
+
+    /// The shop owner's: no limit.
+    pub fn owner() -> SellerRights {
+        SellerRights {
+            role: crate::access::Role::SuperAdmin.as_str().to_string(),
+            price_override: true,
+            discount_cap_bp: None,
+            approved_by: None,
+        }
+    }
 }
 
 /// The rules a sale is judged by, and where it happened. [`Default`] is an online sale at
@@ -95,6 +134,11 @@ pub struct SaleOptions {
     /// deleted online after the device last pulled: the sale happened). Ids that never
     /// belonged to the shop are still refused. Online sales keep `false`.
     pub allow_inactive: bool,
+    /// What happens to a sale that needed an approval the seller did not have (issue 15):
+    /// `false` (online) refuses it, 403 `APPROVAL_REQUIRED`; `true` (offline: the sale already
+    /// happened and money changed hands) applies it, lists why on the invoice
+    /// (`reviewFlags`) and records a flagged `offline_unapproved` audit entry with it.
+    pub flag_unapproved: bool,
 }
 
 impl SaleOptions {
@@ -113,6 +157,7 @@ impl SaleOptions {
             device_date,
             device_ref,
             allow_inactive: true,
+            flag_unapproved: true,
         }
     }
 }

@@ -55,6 +55,10 @@ pub enum Refusal {
     /// 409 `CONFLICT`: the invoice changed between the read and the guarded write (a race
     /// the repository detects; retry).
     InvoiceChanged,
+    /// 403 `APPROVAL_REQUIRED`: an online sale needs an approval the seller does not have
+    /// ([`unapproved`]'s findings); ask one (`POST /api/staff/approvals`, action `sale`) and
+    /// send its `approvalToken`.
+    ApprovalRequired(Vec<String>),
 }
 
 impl Refusal {
@@ -89,6 +93,13 @@ impl From<Refusal> for AppError {
             }
             Refusal::InvoiceNotFound => AppError::bad_request("Payment failed: invoice not found"),
             Refusal::InvoiceChanged => AppError::conflict(code::CONFLICT, "Payment failed: the invoice changed; retry"),
+            Refusal::ApprovalRequired(why) => AppError::forbidden(
+                code::APPROVAL_REQUIRED,
+                format!(
+                    "This sale needs a manager's approval ({}); ask one with POST /api/staff/approvals (action sale) and send its approvalToken",
+                    why.join("; ")
+                ),
+            ),
         }
     }
 }
@@ -177,6 +188,9 @@ pub struct SalePlan {
     pub history: Option<PurchaseHistoryDoc>,
     /// Items of the lines that are deactivated (an offline sale accepted with them: flagged).
     pub inactive: Vec<ObjectId>,
+    /// The flagged audit entry of an offline sale made without an approval it needed
+    /// (written in the sale's transaction).
+    pub audit: Option<crate::audit::Entry>,
 }
 
 impl SalePlan {
@@ -225,6 +239,11 @@ pub fn sale(
     let (lines, subtotal) = price_lines(&wanted, inputs.items, inputs.groups, opts.allow_inactive)?;
     let require_full = opts.require_full.unwrap_or(inputs.shop.require_full_payment && cmd.kind == KIND_INVOICE);
     let total = sale_total(cmd, subtotal, require_full)?;
+    // what the seller could not do alone (issue 15): refused online, flagged offline
+    let flags = if cmd.rights.approved_by.is_some() { vec![] } else { unapproved(cmd, &lines, subtotal) };
+    if !flags.is_empty() && !opts.flag_unapproved {
+        return Err(Refusal::ApprovalRequired(flags));
+    }
 
     // 4. the customer: (as the invoice sees it, None = new else the name to write)
     let known: Option<(CustomerDoc, Option<Option<String>>)> = match cmd.customer_ref(cart) {
@@ -269,6 +288,9 @@ pub fn sale(
         device_ref: opts.device_ref.clone(),
         device_time: opts.device_time,
     });
+
+    let audit = review_entry(cmd, &flags, inv.id, now);
+    inv.review_flags = flags;
 
     // 6. stock: each line in order, from the stock as read
     let below_zero = opts.allow_negative.unwrap_or(inputs.shop.allow_negative_stock);
@@ -344,7 +366,74 @@ pub fn sale(
         customer,
         history,
         inactive,
+        audit,
     })
+}
+
+/// What a sale does that its seller may not do without an approval (issue 15's table), one
+/// text per finding, in line order: a product-list line priced other than the catalog by a
+/// seller without `price_override` (`"price_override: <item> at <price> (catalog <price>)"`,
+/// rupees as the API writes them;
+/// a cart's lines were judged when they were added, with their own approvals), and a bill
+/// discount above the seller's cap (`"discount_over_cap: 5.51 is 5.01 % of 110.00, above the
+/// cap of 5.00 %"`: percent of the subtotal before tax, rounded up to a basis point; integer
+/// arithmetic). Empty when nothing needs an approval.
+pub fn unapproved(cmd: &Sale, lines: &[InvoiceLine], subtotal: Paise) -> Vec<String> {
+    let mut out = Vec::new();
+    if !cmd.rights.price_override && matches!(cmd.lines, crate::billing::command::LineSource::Products(_)) {
+        for l in lines.iter().filter(|l| l.price_overridden) {
+            out.push(format!(
+                "price_override: {} at {} (catalog {})",
+                l.item_name,
+                rupees(i128::from(l.cost_per_unit.as_i64())),
+                rupees(i128::from(l.catalog_price.as_i64()))
+            ));
+        }
+    }
+    if let Some(cap) = cmd.rights.discount_cap_bp {
+        let (d, sub) = (i128::from(cmd.discount.as_i64()), i128::from(subtotal.as_i64()));
+        // discount / subtotal > cap / 10,000, without division (a discount on a 0.00 subtotal
+        // is above any cap)
+        if d > 0 && d * 10_000 > i128::from(cap) * sub {
+            // the share, rounded up to a basis point (so it never reads as the cap itself)
+            let bp = if sub > 0 { (d * 10_000 + sub - 1) / sub } else { 0 };
+            out.push(format!(
+                "discount_over_cap: {} is {} % of {}, above the cap of {} %",
+                rupees(d),
+                rupees(bp),
+                rupees(sub),
+                rupees(i128::from(cap))
+            ));
+        }
+    }
+    out
+}
+
+/// Non-negative paise as rupees with two decimals (`110.00`), for the texts of [`unapproved`].
+fn rupees(p: i128) -> String {
+    format!("{}.{:02}", p / 100, p % 100)
+}
+
+/// The flagged `offline_unapproved` audit entry of an offline sale applied without the
+/// approval it needed (`flags` from [`unapproved`]); `None` when there is nothing to flag.
+fn review_entry(cmd: &Sale, flags: &[String], invoice: ObjectId, now: DateTime) -> Option<crate::audit::Entry> {
+    if flags.is_empty() {
+        return None;
+    }
+    let who = crate::audit::Who::new(cmd.by.user_id.to_hex(), cmd.by.name.clone(), cmd.rights.role.clone());
+    let reason = crate::validate::cut(&flags.join("; "), 440).to_string();
+    crate::audit::Entry::builder(
+        cmd.client_id,
+        who,
+        crate::audit::Action::OfflineUnapproved,
+        crate::changelog::INVOICES,
+    )
+    .entity_id(invoice.to_hex())
+    .at(now)
+    .reason(format!("offline sale applied without approval: {reason}"))
+    .flagged(true)
+    .build()
+    .ok()
 }
 
 /// Every wanted line must be an active item of the client (`items` holds the client's
@@ -513,6 +602,8 @@ fn build_invoice(d: Draft<'_>) -> InvoiceDoc {
         version: 0,
         stock_warnings: vec![],
         billed_by: Some(sale.by.clone()),
+        review_flags: vec![],
+        approved_by: sale.rights.approved_by.clone(),
     }
 }
 

@@ -80,6 +80,11 @@ pub struct GenerateFromCartRequest {
     /// Method of the first payment (default `cash`).
     pub payment_method: Option<String>,
     pub notes: Option<String>,
+    /// An approval of this very sale (`POST /api/staff/approvals`, action `sale`, issue 15):
+    /// needed when the seller may not make it alone (a counter price without the
+    /// `price_override` permission, a bill discount above their cap: 403 `APPROVAL_REQUIRED`
+    /// without it). Used once, and only for the lines, prices and discount it was issued for.
+    pub approval_token: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -120,6 +125,11 @@ pub struct GenerateWithProductsRequest {
     pub notes: Option<String>,
     /// For `/invoices/incomplete-sale`: the cart to record instead of a product list.
     pub cart_id: Option<String>,
+    /// An approval of this very sale (`POST /api/staff/approvals`, action `sale`, issue 15):
+    /// needed when the seller may not make it alone (a counter price without the
+    /// `price_override` permission, a bill discount above their cap: 403 `APPROVAL_REQUIRED`
+    /// without it). Used once, and only for the lines, prices and discount it was issued for.
+    pub approval_token: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -362,6 +372,14 @@ pub struct InvoiceWire {
     /// before it was recorded.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub billed_by: Option<ByWire>,
+    /// Why the owner should review this sale: an offline sale made without an approval it
+    /// needed (`"price_override: ..."`, `"discount_over_cap: ..."`), applied because it
+    /// already happened (issue 15). Absent when there is nothing to review.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub review_flags: Vec<String>,
+    /// The manager or admin who approved the sale (`{userId, name, role}`), when it needed it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approved_by: Option<crate::approval::Approver>,
 }
 
 impl InvoiceWire {
@@ -414,6 +432,8 @@ impl InvoiceWire {
             updated_at: wire::iso(i.updated_at),
             v: i.version,
             billed_by: i.billed_by.as_ref().map(ByWire::from),
+            review_flags: i.review_flags.clone(),
+            approved_by: i.approved_by.clone(),
         }
     }
 }

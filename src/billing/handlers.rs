@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::{
     billing::{
-        command::{CustomerRef, LineSource, RecordPayment, Sale},
+        command::{CustomerRef, LineSource, RecordPayment, Sale, SellerRights},
         dto::*,
         model::{InvoiceDoc, PaymentDoc},
         rules::{self, method, non_negative, quantity},
@@ -47,9 +47,43 @@ fn render_payment(payment: &PaymentDoc, inv: &InvoiceDoc) -> AppResult<String> {
 /// a retry gets the stored first answer (`Idempotent-Replayed: true`), another body 422, a
 /// twin in flight 409. The work runs detached from the request (`http::detached`): a
 /// request timeout cannot cut it, and answers 504 `OUTCOME_UNKNOWN` meanwhile.
+/// An approval token sent with a sale, and who sends it.
+pub(crate) struct Approval {
+    token: Option<String>,
+    requested_by: bson::oid::ObjectId,
+}
+
+impl Approval {
+    fn of(auth: &AuthClient, token: Option<String>) -> Approval {
+        Approval {
+            token: token.map(|t| t.trim().to_string()).filter(|t| !t.is_empty()),
+            requested_by: auth.user.user_id,
+        }
+    }
+
+    /// Consume the token for exactly this sale (`approval::Subject::Sale`) and record its
+    /// approver on the sale; nothing without a token. 403 `APPROVAL_INVALID` when it is not an
+    /// unused, unexpired approval of this very sale by this user. Called only when the sale is
+    /// about to be decided (never for a keyed replay), so a retry does not spend it again; a
+    /// sale refused after it (stock, total) has used it up.
+    async fn apply(&self, state: &AppState, mut sale: Sale) -> AppResult<Sale> {
+        let Some(token) = &self.token else { return Ok(sale) };
+        let (cart_id, lines) = match &sale.lines {
+            LineSource::Cart(c) => (Some(*c), vec![]),
+            LineSource::Products(p) => (None, p.iter().map(|(_, id, q, price)| (*id, *q, *price)).collect()),
+        };
+        let subject = crate::approval::Subject::Sale { cart_id, lines, discount: sale.discount };
+        let (approver, _) =
+            crate::approval::consume(&state.db, sale.client_id, self.requested_by, token, &subject).await?;
+        sale.rights.approved_by = Some(approver);
+        Ok(sale)
+    }
+}
+
 async fn issue_answer(
     state: &AppState,
     sale: Sale,
+    approval: Approval,
     key: Option<String>,
     route: &str,
     body: &Value,
@@ -59,13 +93,15 @@ async fn issue_answer(
     crate::http::detached(state, async move {
         let state = &st;
         let (Some(key), Some(hash)) = (key, hash) else {
+            let sale = approval.apply(state, sale).await?;
             let inv = service::issue(state, sale).await?;
             return Ok((StatusCode::CREATED, Json(InvoiceResponse::of(&inv))).into_response());
         };
         let hook = Keyed { key: &key, hash: &hash, status: 201, render: &render_invoice as &service::RenderInvoice };
         let client_id = sale.client_id;
         let answer = idem::once(state, client_id, &key, &hash, lease_secs(state), 201, || async {
-            let (_, out) = service::issue_keyed(state, sale.clone(), Some(&hook)).await?;
+            let sale = approval.apply(state, sale.clone()).await?;
+            let (_, out) = service::issue_keyed(state, sale, Some(&hook)).await?;
             out.ok_or_else(|| AppError::internal("keyed sale without a response"))
         })
         .await?;
@@ -256,7 +292,8 @@ pub async fn generate(
         notes: &req.notes,
     };
     let sale = build_sale(e, &auth, lines, head, "invoice")?;
-    issue_answer(&state, sale, key, "POST /api/business/invoices/generate", &body).await
+    let approval = Approval::of(&auth, req.approval_token);
+    issue_answer(&state, sale, approval, key, "POST /api/business/invoices/generate", &body).await
 }
 
 fn product_lines(
@@ -301,8 +338,10 @@ pub async fn generate_with_products(
     ApiJson(body): ApiJson<Value>,
 ) -> AppResult<Response> {
     let key = idem::key_from(&headers)?;
-    let sale = products_sale(&auth, from_value(body.clone())?, "invoice")?;
-    issue_answer(&state, sale, key, "POST /api/business/invoices/generatewithproducts", &body).await
+    let req: GenerateWithProductsRequest = from_value(body.clone())?;
+    let approval = Approval::of(&auth, req.approval_token.clone());
+    let sale = products_sale(&auth, req, "invoice")?;
+    issue_answer(&state, sale, approval, key, "POST /api/business/invoices/generatewithproducts", &body).await
 }
 
 fn products_sale(auth: &AuthClient, req: GenerateWithProductsRequest, kind: &'static str) -> AppResult<Sale> {
@@ -366,6 +405,7 @@ fn build_sale(
         kind,
         options: Default::default(),
         by: auth.by(),
+        rights: SellerRights::of(&auth.user),
     })
 }
 
@@ -385,8 +425,10 @@ pub async fn incomplete_sale(
     ApiJson(body): ApiJson<Value>,
 ) -> AppResult<Response> {
     let key = idem::key_from(&headers)?;
-    let sale = products_sale(&auth, from_value(body.clone())?, "incomplete")?;
-    issue_answer(&state, sale, key, "POST /api/business/invoices/incomplete-sale", &body).await
+    let req: GenerateWithProductsRequest = from_value(body.clone())?;
+    let approval = Approval::of(&auth, req.approval_token.clone());
+    let sale = products_sale(&auth, req, "incomplete")?;
+    issue_answer(&state, sale, approval, key, "POST /api/business/invoices/incomplete-sale", &body).await
 }
 
 /// B22: record a payment (0 < amount <= outstanding).

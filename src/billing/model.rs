@@ -148,6 +148,15 @@ pub struct InvoiceDoc {
     /// queued it). Invoices written before it existed have none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub billed_by: Option<By>,
+    /// Why this sale needs the owner's review (issue 15): an offline sale made without an
+    /// approval it needed (a counter price without `price_override`, a discount above the
+    /// seller's cap), applied because it already happened; one text per finding. Also a
+    /// flagged `offline_unapproved` audit entry. Empty (absent) otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub review_flags: Vec<String>,
+    /// Who approved what the seller could not do alone (an approval token of the whole sale).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_by: Option<crate::approval::Approver>,
 }
 
 /// A line of a sale that left its item's stock below zero (the shop allows negative stock,

@@ -383,7 +383,7 @@ pub async fn apply_sale(
     log: Log<'_>,
 ) -> Result<InvoiceDoc, AppError> {
     let changes = plan.changes();
-    let SalePlan { mut invoice, number_in, first_payment, cart, moves, movements, customer, history, .. } = plan;
+    let SalePlan { mut invoice, number_in, first_payment, cart, moves, movements, customer, history, audit, .. } = plan;
     let client_id = invoice.client_id;
     let now = invoice.created_at;
     if let Some(cart) = cart {
@@ -440,6 +440,10 @@ pub async fn apply_sale(
     }
     if let Some(h) = &history {
         histories(db).insert_one(h).session(&mut *s).await?;
+    }
+    if let Some(a) = &audit {
+        // an offline sale made without an approval it needed: flagged for review
+        crate::audit::record(db, Some(&mut *s), a).await?;
     }
     if !movements.is_empty() {
         db.collection::<StockMovement>("stockmovements").insert_many(&movements).session(&mut *s).await?;

@@ -134,6 +134,8 @@ async fn seed(db: &mongodb::Database, client: ObjectId) -> anyhow::Result<()> {
             version: 0,
             stock_warnings: vec![],
             billed_by: None,
+            review_flags: vec![],
+            approved_by: None,
         });
         let methods = ["cash", "upi", "card", "bank", "other"];
         let parts: Vec<i64> = match class {

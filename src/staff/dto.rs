@@ -235,25 +235,42 @@ pub struct StaffMessage {
     pub message: String,
 }
 
-/// `POST /api/staff/approvals`: a manager or admin approves, on the requester's device, a
-/// counter price on a cart line (`action: "price_override"`): the approver chooses themselves
-/// (`approverId`) and enters their PIN. The token is bound to exactly this cart, item, unit
-/// price (rupees) and quantity, valid 5 minutes, usable once, by the requester only.
+/// `POST /api/staff/approvals`: a manager or admin approves, on the requester's device, what
+/// the requester may not do alone; the approver chooses themselves (`approverId`) and enters
+/// their PIN. Valid 5 minutes, usable once, by the requester only, and only for exactly what
+/// it names:
+/// - `action: "price_override"`: a counter price on a cart line: `cartId`, `itemId`,
+///   `unitPrice` (rupees) and `quantity`;
+/// - `action: "sale"`: a whole sale (counter prices without `price_override`, a bill discount
+///   above the seller's cap): its `products` exactly as the sale will send them (or its
+///   `cartId` for a cart sale) and its `totalDiscount` (rupees, default 0); the sale sends the
+///   token as `approvalToken`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ApprovalRequest {
     pub approver_id: String,
     pub pin: String,
-    /// `price_override`.
+    /// `price_override` | `sale`.
     #[schema(example = "price_override")]
     pub action: String,
     /// Why (required; kept in the audit trail).
     pub reason: String,
-    pub cart_id: String,
-    pub item_id: String,
-    #[schema(value_type = f64)]
-    pub unit_price: crate::money::Paise,
-    pub quantity: i64,
+    /// `price_override`: the cart; `sale`: the cart of a cart sale (else send `products`).
+    pub cart_id: Option<String>,
+    /// `price_override`.
+    pub item_id: Option<String>,
+    /// `price_override`.
+    #[schema(value_type = Option<f64>)]
+    pub unit_price: Option<crate::money::Paise>,
+    /// `price_override`.
+    pub quantity: Option<i64>,
+    /// `sale`: the lines as the sale sends them (`productId`, `quantity`, optional
+    /// `costPerUnit`).
+    #[serde(default)]
+    pub products: Vec<crate::billing::dto::ProductLineRequest>,
+    /// `sale`: the bill discount in rupees (default 0).
+    #[schema(value_type = Option<f64>)]
+    pub total_discount: Option<crate::money::Paise>,
 }
 
 /// An issued approval token (shown once).

@@ -422,22 +422,53 @@ pub async fn approve_action(
 ) -> AppResult<(StatusCode, Json<ApprovalResponse>)> {
     let mut e = Errors::new();
     let approver = e.oid("approverId", &req.approver_id);
-    let cart = e.oid("cartId", &req.cart_id);
-    let item = e.oid("itemId", &req.item_id);
-    e.check(req.action == "price_override", "action", "must be price_override");
     let reason = e.text("reason", &req.reason, 1, 500);
     e.check(!req.pin.trim().is_empty(), "pin", "is required");
-    e.check(req.quantity > 0, "quantity", "must be a whole number of at least 1");
-    crate::billing::rules::unit_price(&mut e, "unitPrice", Some(req.unit_price));
-    e.finish()?;
-    let (Some(approver), Some(cart_id), Some(item_id)) = (approver, cart, item) else {
-        return Err(crate::error::AppError::validation("approverId", "is not an id"));
+    let cart = req.cart_id.as_deref().map(str::trim).filter(|c| !c.is_empty()).and_then(|c| e.oid("cartId", c));
+    let subject = match req.action.as_str() {
+        "price_override" => {
+            let item = match req.item_id.as_deref() {
+                Some(i) => e.oid("itemId", i),
+                None => {
+                    e.add("itemId", "is required");
+                    None
+                }
+            };
+            e.check(cart.is_some() || req.cart_id.is_some(), "cartId", "is required");
+            let quantity = req.quantity.unwrap_or(0);
+            e.check(quantity > 0, "quantity", "must be a whole number of at least 1");
+            e.check(req.unit_price.is_some(), "unitPrice", "is required");
+            crate::billing::rules::unit_price(&mut e, "unitPrice", req.unit_price);
+            match (cart, item, req.unit_price) {
+                (Some(cart_id), Some(item_id), Some(unit_price)) => {
+                    Some(crate::approval::Subject::PriceOverride { cart_id, item_id, unit_price, quantity })
+                }
+                _ => None,
+            }
+        }
+        "sale" => {
+            let mut lines = Vec::with_capacity(req.products.len());
+            if cart.is_none() {
+                crate::billing::rules::line_count(&mut e, "products", req.products.len());
+            }
+            for (i, p) in req.products.iter().enumerate() {
+                let id = e.oid(&format!("products[{i}].productId"), p.product_id.as_deref().unwrap_or(""));
+                e.check(p.quantity > 0, &format!("products[{i}].quantity"), "must be a whole number of at least 1");
+                crate::billing::rules::unit_price(&mut e, &format!("products[{i}].costPerUnit"), p.cost_per_unit);
+                lines.extend(id.map(|id| (id, p.quantity, p.cost_per_unit)));
+            }
+            let discount = req.total_discount.unwrap_or(crate::money::Paise::ZERO);
+            crate::limits::amount(&mut e, "totalDiscount", discount);
+            Some(crate::approval::Subject::Sale { cart_id: cart, lines, discount })
+        }
+        _ => {
+            e.add("action", "must be price_override or sale");
+            None
+        }
     };
-    let subject = crate::approval::Subject::PriceOverride {
-        cart_id,
-        item_id,
-        unit_price: req.unit_price,
-        quantity: req.quantity,
+    e.finish()?;
+    let (Some(approver), Some(subject)) = (approver, subject) else {
+        return Err(crate::error::AppError::validation("approverId", "is not an id"));
     };
     let issued = service::approve_action(&state, &auth, approver, req.pin.trim().to_string(), subject, &reason).await?;
     Ok((

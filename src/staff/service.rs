@@ -11,7 +11,7 @@
 use bson::{doc, oid::ObjectId, DateTime, Document};
 
 use crate::{
-    access::{effective, Grants, Role},
+    access::{Grants, Role},
     audit::{self, Action, Entry},
     auth::{
         repo::{self as sessions, ENDED_BY_ADMIN, ENDED_DEACTIVATED},
@@ -135,11 +135,7 @@ pub async fn effective_of(state: &AppState, u: &UserDoc) -> AppResult<Vec<crate:
 
 /// The effective permissions of `u` under its shop's staff rules `shop` (the owner: all).
 pub fn effective_in(shop: &clients::ShopAccess, u: &UserDoc) -> crate::access::PermSet {
-    if u.origin == Origin::Owner {
-        crate::access::PermSet::all()
-    } else {
-        effective(u.role, shop.staff.role_grants.get(&u.role), &u.permissions)
-    }
+    u.actor(shop.staff.role_grants.get(&u.role)).grants
 }
 
 /// Invite a staff member: a `pending_approval` user of the shop, who activates themselves with

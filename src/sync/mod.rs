@@ -107,11 +107,11 @@ pub async fn sync_v1(
     v1::check_shape(&body)?;
     let batch: v1::V1Batch = from_value(body)?;
     let client_id = auth.client_id;
-    let by = auth.by();
+    let actor = auth.user.clone();
     let device = receipts::device_of(&state, &auth).await?;
     let st = state.clone();
     // detached from the request: a timeout cannot cut the batch half-way (504 OUTCOME_UNKNOWN)
-    crate::http::detached(&state, async move { sync_v1_apply(&st, client_id, &by, device, batch, key, hash).await })
+    crate::http::detached(&state, async move { sync_v1_apply(&st, client_id, &actor, device, batch, key, hash).await })
         .await
 }
 
@@ -119,13 +119,13 @@ pub async fn sync_v1(
 async fn sync_v1_apply(
     state: &AppState,
     client_id: bson::oid::ObjectId,
-    by: &crate::access::By,
+    actor: &crate::access::Actor,
     device: String,
     batch: v1::V1Batch,
     key: Option<String>,
     hash: String,
 ) -> AppResult<Response> {
-    let ctx = v1::prepare(state, client_id, by, &device, &batch)?;
+    let ctx = v1::prepare(state, client_id, actor, &device, &batch)?;
     let Some(key) = key else {
         let _queue = state.shop_locks.lock(&client_id).await;
         let mut rounds = 0;
@@ -208,11 +208,11 @@ pub async fn push(
     let device = receipts::device_of(&state, &auth).await?;
     let st = state.clone();
     let client_id = auth.client_id;
-    let by = auth.by();
+    let actor = auth.user.clone();
     // detached from the request: a timeout cannot cut the push half-way (504 OUTCOME_UNKNOWN;
     // pushing the same operations again answers each `duplicate` with its outcome)
     let results =
-        crate::http::detached(&state, async move { ops::push(&st, client_id, &by, &device, parsed).await }).await?;
+        crate::http::detached(&state, async move { ops::push(&st, client_id, &actor, &device, parsed).await }).await?;
     let count = |s: &str| results.iter().filter(|r| r.status == s).count();
     let summary = json!({
         "applied": count("applied"), "duplicate": count("duplicate"), "rejected": count("rejected"),

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::{
-    access::By,
+    access::{Actor, Permission},
     billing::rules,
     catalog::{
         command::ItemPatch,
@@ -137,9 +137,10 @@ pub struct Op {
     /// `userId` sent with the operation: the user of the session that queued it on the
     /// device (`None`: the pushing session's user).
     pub user: Option<ObjectId>,
-    /// Who the operation is recorded as (`billedBy`, `recordedBy`, `by`): the user `user`
-    /// names, resolved by [`push`] (`None` until then, or without `user`).
-    pub by: Option<By>,
+    /// Who the operation is recorded as (`billedBy`, `recordedBy`, `by`) and judged as (their
+    /// permissions at sync, issue 15): the user `user` names, resolved by [`push`] (`None`
+    /// until then, or without `user`: the pushing session's user).
+    pub actor: Option<Actor>,
 }
 
 /// Outcome of one operation in a push answer.
@@ -157,12 +158,16 @@ pub struct OpOutcome {
     /// Server ids/numbers (applied, or the original result of a duplicate); `null` for a
     /// rejected operation. An invoice:
     /// `{id, invoiceNumber, paymentId, totalAmount, stockWarnings[], priceOverrides[],
-    /// inactiveItems[]}` where `stockWarnings` lists the lines that left an item's stock
+    /// inactiveItems[], reviewFlags[]}` where `stockWarnings` lists the lines that left an item's stock
     /// below zero (`{productId, itemName, quantity, stock}`; an offline sale always
     /// subtracts), `priceOverrides` the lines billed at the device's price rather than the
     /// catalog's (`{productId, itemName, price, catalogPrice}`), `inactiveItems` the lines of
     /// items deactivated since the device pulled (`{productId, itemName}`; the sale is
-    /// accepted). A conflict: `{id, version, current}`.
+    /// accepted), `reviewFlags` why the sale needs the owner's review (made without an approval
+    /// it needed, e.g. a counter price by a cashier: applied, and a flagged
+    /// `offline_unapproved` audit entry; issue 15). A conflict: `{id, version, current}`.
+    /// An operation the queued user may not do answers `rejected` with a reason starting
+    /// `FORBIDDEN:`.
     #[schema(value_type = Option<Object>)]
     pub result: Option<Value>,
     pub reason: Option<String>,
@@ -483,7 +488,7 @@ pub fn parse_ops(raw: &[Value]) -> AppResult<Vec<Op>> {
         };
         // kept for the owner's list of rejected operations, cut on a character boundary
         let raw_text = crate::validate::cut(&v.to_string(), 8000).to_string();
-        out.push(Op { op_id, entity, kind, raw: raw_text, device_time, action, user, by: None });
+        out.push(Op { op_id, entity, kind, raw: raw_text, device_time, action, user, actor: None });
     }
     e.finish()?;
     Ok(out)
@@ -503,8 +508,9 @@ pub(super) struct PushCtx<'a> {
     pub device_id: &'a str,
     /// Operations already recorded by an earlier push (answered `duplicate`).
     pub skip: &'a HashMap<String, OpRecord>,
-    /// The pushing session's user: who an operation without `userId` is recorded as.
-    pub by: &'a By,
+    /// The pushing session's user: who an operation without `userId` is recorded as and
+    /// judged as.
+    pub actor: &'a Actor,
 }
 
 fn is_duplicate_key(e: &AppError) -> bool {
@@ -515,11 +521,19 @@ fn is_duplicate_key(e: &AppError) -> bool {
 pub async fn push(
     state: &AppState,
     client_id: ObjectId,
-    by: &By,
+    actor: &Actor,
     device_id: &str,
     mut ops: Vec<Op>,
 ) -> AppResult<Vec<OpOutcome>> {
-    resolve_users(state, client_id, by, &mut ops).await?;
+    resolve_users(state, client_id, actor, &mut ops).await?;
+    for op in ops.iter_mut() {
+        let who = op.actor.as_ref().unwrap_or(actor);
+        if let Ok(a) = &op.action {
+            if let Err(why) = permitted(who, a) {
+                op.action = Err(why);
+            }
+        }
+    }
     let _queue = state.shop_locks.lock(&client_id).await;
     let mut rounds = 0usize;
     loop {
@@ -535,7 +549,7 @@ pub async fn push(
             .into_iter()
             .map(|r| (r.op_id.clone(), r))
             .collect();
-        let ctx = PushCtx { state, client_id, ops: &ops, device_id, skip: &skip, by };
+        let ctx = PushCtx { state, client_id, ops: &ops, device_id, skip: &skip, actor };
         match db::transaction(&state.client, &ctx, |s, ctx| Box::pin(bulk::run_batch(s, ctx))).await {
             Ok(out) => return Ok(out),
             // a concurrent push recorded one of these operations (or an online request took
@@ -549,25 +563,27 @@ pub async fn push(
 /// Why an operation's `userId` is refused (not a user id of the pushing shop).
 pub const BAD_USER: &str = "must be the id of a user of this shop (the user who queued the operation)";
 
-/// Resolve each operation's `userId` to the user it is recorded as (`Op::by`): the pushing
-/// session's user when it is theirs, else a user of `client_id` (any status: the operation
-/// was queued while they were signed in). A user of another shop, or none, rejects that
-/// operation ([`BAD_USER`]); the others go on.
-async fn resolve_users(state: &AppState, client_id: ObjectId, by: &By, ops: &mut [Op]) -> AppResult<()> {
-    let mut wanted: Vec<ObjectId> = ops.iter().filter_map(|o| o.user).filter(|u| *u != by.user_id).collect();
+/// Resolve each operation's `userId` to the user it is recorded and judged as (`Op::actor`):
+/// the pushing session's user when it is theirs, else a user of `client_id` (any status: the
+/// operation was queued while they were signed in) with their role and grants as they are at
+/// sync. A user of another shop, or none, rejects that operation ([`BAD_USER`]); the others go
+/// on.
+async fn resolve_users(state: &AppState, client_id: ObjectId, actor: &Actor, ops: &mut [Op]) -> AppResult<()> {
+    let mut wanted: Vec<ObjectId> = ops.iter().filter_map(|o| o.user).filter(|u| *u != actor.user_id).collect();
     wanted.sort();
     wanted.dedup();
-    let mut known: HashMap<ObjectId, By> = HashMap::new();
-    known.insert(by.user_id, by.clone());
+    let mut known: HashMap<ObjectId, Actor> = HashMap::new();
+    known.insert(actor.user_id, actor.clone());
     if !wanted.is_empty() {
+        let shop = crate::client::repo::access(&state.db, client_id).await?.unwrap_or_default();
         for u in crate::users::repo::find_many(&state.db, client_id, &wanted).await? {
-            known.insert(u.id, By { user_id: u.id, name: u.name() });
+            known.insert(u.id, u.actor(shop.staff.role_grants.get(&u.role)));
         }
     }
     for op in ops.iter_mut() {
         let Some(u) = op.user else { continue };
         match known.get(&u) {
-            Some(b) => op.by = Some(b.clone()),
+            Some(a) => op.actor = Some(a.clone()),
             None => {
                 if op.action.is_ok() {
                     op.action = Err(format!("userId: {BAD_USER}"));
@@ -576,6 +592,42 @@ async fn resolve_users(state: &AppState, client_id: ObjectId, by: &By, ops: &mut
         }
     }
     Ok(())
+}
+
+/// The permission a synced action needs, as its online route declares it (issue 15): an
+/// item's creation `items_create`; an edit `items_manage`, or `stock_adjust` when it only
+/// moves stock (`stockDelta`); a deletion `items_manage`; a customer's creation or edit and a
+/// sale or payment `sell`; a customer's deletion `customers_manage`.
+pub fn needs(action: &Action) -> Permission {
+    match action {
+        Action::ItemCreate(_) => Permission::ItemsCreate,
+        Action::ItemUpdate { patch, stock_delta, .. } if patch.is_empty() && *stock_delta != 0 => {
+            Permission::StockAdjust
+        }
+        Action::ItemUpdate { .. } | Action::ItemDelete(_) => Permission::ItemsManage,
+        Action::CustomerCreate { .. } | Action::CustomerUpdate { .. } => Permission::Sell,
+        Action::CustomerDelete(_) => Permission::CustomersManage,
+        Action::InvoiceCreate(_) | Action::PaymentCreate { .. } => Permission::Sell,
+    }
+}
+
+/// Whether `actor` may do `action` at sync (their permissions now, not when it was queued:
+/// a revoked right stops at the next sync). `Err` is the operation's `rejected` reason,
+/// `"FORBIDDEN: ..."`, naming the user, their role and the permission. What only needed an
+/// approval is not refused here: a sale that needed one is applied and flagged
+/// (`billing::command::SaleOptions::flag_unapproved`).
+pub fn permitted(actor: &Actor, action: &Action) -> Result<(), String> {
+    let p = needs(action);
+    if actor.grants.contains(p) {
+        Ok(())
+    } else {
+        Err(format!(
+            "FORBIDDEN: {} ({}) does not have the permission {} this operation needs",
+            actor.name,
+            actor.role.as_str(),
+            p.as_str()
+        ))
+    }
 }
 
 /// The client's rejected operations, newest first, paged by `_id`.

@@ -8,9 +8,9 @@ use serde_json::{json, Value};
 use utoipa::ToSchema;
 
 use crate::{
-    access::By,
+    access::{Actor, Permission},
     billing::{
-        command::{CustomerRef, LineSource, RecordPayment, Sale, SaleOptions},
+        command::{CustomerRef, LineSource, RecordPayment, Sale, SaleOptions, SellerRights},
         dto::{InvoiceWire, PaymentWire},
         model::{InvoiceDoc, PaymentDoc, PurchaseHistoryDoc},
         repo as billing_repo, rules,
@@ -190,6 +190,12 @@ pub fn check_shape(body: &Value) -> AppResult<()> {
 }
 
 enum Step {
+    /// An entry the syncing user may not make (issue 15): not applied, listed in `forbidden`.
+    Forbidden {
+        section: &'static str,
+        index: usize,
+        permission: Permission,
+    },
     ItemCreate(CreateItem),
     ItemUpdate(UpdateItem),
     ItemDelete(DeleteItem),
@@ -197,12 +203,23 @@ enum Step {
     Pay(RecordPayment),
 }
 
-/// Validate the whole batch up front (400 naming the field; nothing applied).
-fn plan(client_id: ObjectId, by: &By, b: &V1Batch) -> AppResult<Vec<Step>> {
+/// Validate the whole batch up front (400 naming the field; nothing applied). An entry the
+/// syncing user may not make (their permissions now: `sync::ops::needs` names the same
+/// permission for the same action) becomes [`Step::Forbidden`]: the rest applies. A sale
+/// that only needed an approval is applied and flagged (`SaleOptions::flag_unapproved`).
+fn plan(client_id: ObjectId, actor: &Actor, b: &V1Batch) -> AppResult<Vec<Step>> {
     let mut e = Errors::new();
     let now = DateTime::now();
+    let by = &actor.by();
     let mut steps = Vec::new();
+    let denied = |section: &'static str, index: usize, permission: Permission| {
+        (!actor.grants.contains(permission)).then_some(Step::Forbidden { section, index, permission })
+    };
     for (i, c) in b.item.create.iter().enumerate() {
+        if let Some(f) = denied("item.create", i, Permission::ItemsCreate) {
+            steps.push(f);
+            continue;
+        }
         let input = ItemInput {
             name: Some(&c.name),
             price: Some(c.price),
@@ -216,6 +233,10 @@ fn plan(client_id: ObjectId, by: &By, b: &V1Batch) -> AppResult<Vec<Step>> {
         steps.push(Step::ItemCreate(CreateItem { client_id, id: ObjectId::new(), item, dealer_ids: vec![], now }));
     }
     for (i, u) in b.item.update.iter().enumerate() {
+        if let Some(f) = denied("item.update", i, Permission::ItemsManage) {
+            steps.push(f);
+            continue;
+        }
         let prefix = format!("item.update[{i}].");
         let id = e.oid(&format!("{prefix}_id"), &u.id);
         let input = ItemInput {
@@ -240,10 +261,18 @@ fn plan(client_id: ObjectId, by: &By, b: &V1Batch) -> AppResult<Vec<Step>> {
         }));
     }
     for (i, d) in b.item.delete.iter().enumerate() {
+        if let Some(f) = denied("item.delete", i, Permission::ItemsManage) {
+            steps.push(f);
+            continue;
+        }
         let id = e.oid(&format!("item.delete[{i}]"), d);
         steps.push(Step::ItemDelete(DeleteItem { client_id, id: id.unwrap_or_default(), now }));
     }
     for (i, inv) in b.invoice.create.iter().enumerate() {
+        if let Some(f) = denied("invoice.create", i, Permission::Sell) {
+            steps.push(f);
+            continue;
+        }
         let f = |x: &str| format!("invoice.create[{i}].{x}");
         rules::line_count(&mut e, &f("products"), inv.products.len());
         let mut lines = Vec::new();
@@ -339,10 +368,15 @@ fn plan(client_id: ObjectId, by: &By, b: &V1Batch) -> AppResult<Vec<Step>> {
             // deactivated online since the device pulled still sells (issue 14)
             options: SaleOptions::offline(inv.device_time.is_some().then_some(at), device_date, device_ref),
             by: by.clone(),
+            rights: SellerRights::of(actor),
         };
         steps.push(Step::Invoice(lines, Box::new(sale)));
     }
     for (i, p) in b.payment.create.iter().enumerate() {
+        if let Some(f) = denied("payment.create", i, Permission::Sell) {
+            steps.push(f);
+            continue;
+        }
         let f = |x: &str| format!("payment.create[{i}].{x}");
         let invoice_id = e.oid(&f("invoiceId"), &p.invoice_id);
         rules::payment_amount(&mut e, &f("amount"), p.amount);
@@ -388,11 +422,11 @@ pub struct V1Ctx<'a> {
 pub fn prepare<'a>(
     state: &'a AppState,
     client_id: ObjectId,
-    by: &By,
+    actor: &Actor,
     device_id: &str,
     b: &V1Batch,
 ) -> AppResult<V1Ctx<'a>> {
-    Ok(V1Ctx { state, client_id, device_id: device_id.to_string(), steps: plan(client_id, by, b)? })
+    Ok(V1Ctx { state, client_id, device_id: device_id.to_string(), steps: plan(client_id, actor, b)? })
 }
 
 fn prefixed(e: AppError, p: &str) -> AppError {
@@ -412,7 +446,10 @@ fn prefixed(e: AppError, p: &str) -> AppError {
 /// productId, itemName}` (sold after being deactivated online), `duplicates[]` =
 /// `{index, deviceRef, invoiceId, invoiceNumber}` (a sale already billed under that device
 /// reference: nothing issued), `conflicts[]` = `{index, id, version, current}` (an item
-/// update based on an older `baseVersion`: not applied).
+/// update based on an older `baseVersion`: not applied), `forbidden[]` = `{entry, permission,
+/// reason}` (an entry the syncing user may not make, e.g. `item.update[0]` by a cashier: not
+/// applied, the rest is), `reviewFlags[]` = `{invoiceId, reviewFlags}` (a sale applied without
+/// an approval it needed: flagged for the owner's review, issue 15).
 pub async fn run(s: &mut ClientSession, ctx: &V1Ctx<'_>) -> AppResult<Value> {
     let mut ap = Applier::new(ctx.state, ctx.client_id);
     let (mut ic, mut iu, mut idl, mut inv_ids, mut pay_ids) = (vec![], vec![], vec![], vec![], vec![]);
@@ -420,8 +457,22 @@ pub async fn run(s: &mut ClientSession, ctx: &V1Ctx<'_>) -> AppResult<Value> {
     let (mut overrides, mut inactive, mut duplicates, mut conflicts): (Vec<Value>, Vec<Value>, Vec<Value>, Vec<Value>) =
         (vec![], vec![], vec![], vec![]);
     let (mut ui, mut di, mut vi, mut pi) = (0, 0, 0, 0);
+    let (mut forbidden, mut review): (Vec<Value>, Vec<Value>) = (vec![], vec![]);
     for step in &ctx.steps {
         match step {
+            Step::Forbidden { section, index, permission } => {
+                match *section {
+                    "item.update" => ui += 1,
+                    "item.delete" => di += 1,
+                    "invoice.create" => vi += 1,
+                    "payment.create" => pi += 1,
+                    _ => {}
+                }
+                forbidden.push(json!({
+                    "entry": format!("{section}[{index}]"), "permission": permission.as_str(),
+                    "reason": format!("FORBIDDEN: this user does not have the permission {} this entry needs", permission.as_str()),
+                }));
+            }
             Step::ItemCreate(cmd) => {
                 let p = format!("item.create[{}]", ic.len());
                 ic.push(ap.create_item(s, cmd).await.map_err(|e| prefixed(e, &p))?.id.to_hex());
@@ -518,6 +569,9 @@ pub async fn run(s: &mut ClientSession, ctx: &V1Ctx<'_>) -> AppResult<Value> {
                         "invoiceId": inv.id.to_hex(), "productId": id.to_hex(), "itemName": name,
                     }));
                 }
+                if !inv.review_flags.is_empty() {
+                    review.push(json!({ "invoiceId": inv.id.to_hex(), "reviewFlags": inv.review_flags }));
+                }
                 inv_ids.push(inv.id.to_hex());
             }
             Step::Pay(pm) => {
@@ -546,6 +600,8 @@ pub async fn run(s: &mut ClientSession, ctx: &V1Ctx<'_>) -> AppResult<Value> {
         "inactiveItems": inactive,
         "duplicates": duplicates,
         "conflicts": conflicts,
+        "forbidden": forbidden,
+        "reviewFlags": review,
         "data": data,
         "truncated": truncated,
         "dataLimit": V1_DATA_CAP,

@@ -137,4 +137,24 @@ impl UserDoc {
     pub fn discount_cap_bp(&self) -> Option<u32> {
         self.max_discount_bp.or(self.role.default_discount_cap_bp())
     }
+
+    /// The user as an [`crate::access::Actor`] under their shop's grants for their role
+    /// (`shop_grants`: `clientSettings.staff.roleGrants.<role>`): the owner holds every
+    /// permission and no discount cap, a staff member the [`crate::access::effective`] set and
+    /// [`UserDoc::discount_cap_bp`]. The one rule the request guard (`auth`), the staff answers
+    /// and the sync checks (each queued operation judged by its own user) share (issue 15).
+    pub fn actor(&self, shop_grants: Option<&crate::access::Grants>) -> crate::access::Actor {
+        if self.origin == Origin::Owner {
+            let mut a = crate::access::Actor::owner(self.client_id, &self.name());
+            a.user_id = self.id;
+            return a;
+        }
+        crate::access::Actor {
+            user_id: self.id,
+            name: self.name(),
+            role: self.role,
+            grants: crate::access::effective(self.role, shop_grants, &self.permissions),
+            discount_cap_bp: self.discount_cap_bp(),
+        }
+    }
 }

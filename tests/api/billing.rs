@@ -1063,6 +1063,8 @@ async fn past_invoice(
         version: 0,
         stock_warnings: vec![],
         billed_by: None,
+        review_flags: vec![],
+        approved_by: None,
         device_time: None,
     };
     app.db.collection::<InvoiceDoc>("invoices").insert_one(&inv).await.unwrap();

@@ -116,6 +116,8 @@ async fn invoice(
         version: 0,
         stock_warnings: vec![],
         billed_by: None,
+        review_flags: vec![],
+        approved_by: None,
     };
     app.db.collection::<InvoiceDoc>("invoices").insert_one(&inv).await.unwrap();
     id

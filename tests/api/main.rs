@@ -20,6 +20,7 @@ mod profile;
 mod robust;
 mod roles;
 mod rules;
+mod sale_rights;
 mod security;
 mod sync;
 mod who;

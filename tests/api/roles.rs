@@ -14,15 +14,15 @@ use viveka::access::{Grants, Permission, Role};
 use crate::helpers::{phone, Registered, TestApp};
 
 /// A signed-in staff member.
-struct Staff {
-    id: String,
-    phone: String,
-    token: String,
-    session: String,
+pub(crate) struct Staff {
+    pub(crate) id: String,
+    pub(crate) phone: String,
+    pub(crate) token: String,
+    pub(crate) session: String,
 }
 
 /// Invite a user of `role` as the owner, then accept with an OTP and a password on `device`.
-async fn hire(app: &TestApp, owner: &Registered, role: &str, employee: &str, device: &str) -> Staff {
+pub(crate) async fn hire(app: &TestApp, owner: &Registered, role: &str, employee: &str, device: &str) -> Staff {
     let p = phone();
     let inv = app
         .post(

@@ -75,6 +75,7 @@ fn products_sale(lines: Vec<(ObjectId, i64, Option<i64>)>, paid: i64) -> Sale {
         kind: KIND_INVOICE,
         options: SaleOptions::default(),
         by: cashier(),
+        rights: crate::billing::command::SellerRights::owner(),
     }
 }
 
@@ -514,4 +515,72 @@ fn the_seller_is_recorded_on_the_invoice_its_payments_and_movements() {
     };
     let p = payment(&pay, &PaymentInputs { invoice: Some(&plan.invoice) }, now(), &mut counter()).unwrap();
     assert_eq!(p.payment.recorded_by, Some(other));
+}
+
+/// A cashier's rights: no counter prices, discounts up to 5 %.
+fn cashier_rights() -> crate::billing::command::SellerRights {
+    crate::billing::command::SellerRights {
+        role: "cashier".into(),
+        price_override: false,
+        discount_cap_bp: Some(500),
+        approved_by: None,
+    }
+}
+
+#[test]
+fn a_cashiers_counter_price_or_discount_above_the_cap_needs_an_approval_online_and_is_flagged_offline() {
+    // Rs 55 bulb x 2 = Rs 110 subtotal; the cashier's cap is 5 % = Rs 5.50
+    let bulb = item("Bulb", 5500, 20);
+    let w = World::of(&[&bulb]);
+    let mut at_catalog = products_sale(vec![(bulb.id, 2, None)], 0);
+    at_catalog.rights = cashier_rights();
+    // at the catalog price and within the cap (5.50 is exactly 5 %): nothing to approve
+    at_catalog.discount = Paise::new(550);
+    let plan = w.decide(&at_catalog).unwrap();
+    assert!(plan.invoice.review_flags.is_empty() && plan.audit.is_none());
+    // one paisa above the cap: refused online, 403 APPROVAL_REQUIRED naming the discount
+    let mut over = at_catalog.clone();
+    over.discount = Paise::new(551);
+    match w.decide(&over) {
+        Err(Refusal::ApprovalRequired(why)) => {
+            assert_eq!(why, vec!["discount_over_cap: 5.51 is 5.01 % of 110.00, above the cap of 5.00 %".to_string()])
+        }
+        other => panic!("expected ApprovalRequired, got {other:?}"),
+    }
+    let err = AppError::from(Refusal::ApprovalRequired(vec!["x".into()]));
+    assert_eq!(err.status(), axum::http::StatusCode::FORBIDDEN);
+    // a counter price without price_override: refused online too
+    let mut priced = products_sale(vec![(bulb.id, 2, Some(5000))], 0);
+    priced.rights = cashier_rights();
+    match w.decide(&priced) {
+        Err(Refusal::ApprovalRequired(why)) => {
+            assert_eq!(why, vec!["price_override: Bulb at 50.00 (catalog 55.00)".to_string()])
+        }
+        other => panic!("expected ApprovalRequired, got {other:?}"),
+    }
+    // offline (it already happened): applied, flagged on the invoice and in a flagged audit entry
+    priced.options = SaleOptions::offline(None, None, None);
+    priced.discount = Paise::new(1000);
+    let plan = w.decide(&priced).unwrap();
+    assert_eq!(plan.invoice.review_flags.len(), 2, "{:?}", plan.invoice.review_flags);
+    assert_eq!(plan.invoice.total_amount, Paise::new(9000));
+    let audit = plan.audit.expect("a flagged audit entry");
+    assert!(audit.flagged());
+    assert_eq!(audit.action(), crate::audit::Action::OfflineUnapproved);
+    assert_eq!(audit.entity_id(), Some(plan.invoice.id.to_hex().as_str()));
+    assert_eq!(audit.who().role, "cashier");
+    // an approval of the sale: nothing refused, nothing flagged, the approver recorded
+    let mut approved = products_sale(vec![(bulb.id, 2, Some(5000))], 0);
+    approved.rights = cashier_rights();
+    approved.discount = Paise::new(2000);
+    let approver =
+        crate::approval::Approver { user_id: "m1".into(), name: "Meena".into(), role: crate::access::Role::Manager };
+    approved.rights.approved_by = Some(approver.clone());
+    let plan = w.decide(&approved).unwrap();
+    assert!(plan.invoice.review_flags.is_empty() && plan.audit.is_none());
+    assert_eq!(plan.invoice.approved_by, Some(approver));
+    // the owner: any price, any discount
+    let mut owner = products_sale(vec![(bulb.id, 2, Some(100))], 0);
+    owner.discount = Paise::new(200);
+    assert!(w.decide(&owner).unwrap().invoice.review_flags.is_empty());
 }

@@ -133,6 +133,8 @@ struct World {
     /// This device's references already billed (earlier pushes and this one) -> invoice.
     billed: HashMap<String, ObjectId>,
     device_sales: Vec<DeviceSale>,
+    /// Audit entries of the batch (offline sales applied without an approval they needed).
+    audits: Vec<crate::audit::Entry>,
 }
 
 /// Apply the batch (inside the push transaction). One outcome per operation, in order.
@@ -173,7 +175,7 @@ pub(super) async fn run_batch(s: &mut ClientSession, ctx: &PushCtx<'_>) -> AppRe
                 &ids,
                 &earlier,
                 &failed,
-                Queued { action, by: op.by.as_ref().unwrap_or(ctx.by) },
+                Queued { action, actor: op.actor.as_ref().unwrap_or(ctx.actor) },
                 now,
             ),
         };
@@ -191,7 +193,7 @@ pub(super) async fn run_batch(s: &mut ClientSession, ctx: &PushCtx<'_>) -> AppRe
                 &ids,
                 &earlier,
                 &failed,
-                Queued { action, by: op.by.as_ref().unwrap_or(ctx.by) },
+                Queued { action, actor: op.actor.as_ref().unwrap_or(ctx.actor) },
                 now,
             );
             if !matches!(again, Err(Fail::Deferred(_))) {

@@ -17,6 +17,7 @@ pub(super) fn render(world: &World, res: &Res) -> Value {
                 "stockWarnings": warnings,
                 "priceOverrides": flags["priceOverrides"],
                 "inactiveItems": flags["inactiveItems"],
+                "reviewFlags": inv.map(|i| i.review_flags.clone()).unwrap_or_default(),
             })
         }
         Res::Duplicate(id) => {

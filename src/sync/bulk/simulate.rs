@@ -7,9 +7,9 @@ use bson::{oid::ObjectId, DateTime};
 use serde_json::{json, Value};
 
 use crate::{
-    access::By,
+    access::Actor,
     billing::{
-        command::{CustomerRef, LineSource, RecordPayment, Sale, SaleOptions, KIND_INVOICE},
+        command::{CustomerRef, LineSource, RecordPayment, Sale, SaleOptions, SellerRights, KIND_INVOICE},
         decide::{self, CustomerEffect, PaymentInputs, Refusal, SaleInputs, ShopRules},
         model::InvoiceDoc,
     },
@@ -214,12 +214,12 @@ impl World {
     }
 }
 
-/// An operation to simulate: its action and who it is recorded as (its `userId`'s user, else
-/// the pushing session's).
+/// An operation to simulate: its action and who it is recorded and judged as (its `userId`'s
+/// user, else the pushing session's).
 #[derive(Clone, Copy)]
 pub(super) struct Queued<'a> {
     pub action: &'a Action,
-    pub by: &'a By,
+    pub actor: &'a Actor,
 }
 
 /// Step 2 for one operation: `Ok` with what it answers, or the reason it is rejected (then
@@ -233,7 +233,8 @@ pub(super) fn simulate(
     queued: Queued<'_>,
     now: DateTime,
 ) -> Result<Res, Fail> {
-    let Queued { action, by } = queued;
+    let Queued { action, actor } = queued;
+    let by = &actor.by();
     let client_id = ctx.client_id;
     // a dependency recorded as not applied is final; one not seen yet may still arrive
     let resolve = |r: &Ref| -> Result<ObjectId, Fail> {
@@ -327,6 +328,7 @@ pub(super) fn simulate(
                 kind: KIND_INVOICE,
                 options: SaleOptions::offline(Some(a.at), None, a.device_ref.clone()),
                 by: by.clone(),
+                rights: SellerRights::of(actor),
             };
             // billing's decider, on the batch's in-memory view (earlier operations included)
             let plan = {
@@ -366,6 +368,7 @@ pub(super) fn simulate(
                 world.move_stock(m.item, m.delta);
             }
             world.movements.extend(plan.movements);
+            world.audits.extend(plan.audit);
             match plan.customer {
                 Some(CustomerEffect::New(doc)) => {
                     let c = doc.id;

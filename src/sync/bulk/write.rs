@@ -59,6 +59,9 @@ pub(super) async fn write(s: &mut ClientSession, ctx: &PushCtx<'_>, world: &mut 
         billing_repo::histories(db).insert_many(&world.histories).session(&mut *s).await?;
     }
     receipts::record(ctx.state, s, &world.device_sales).await?;
+    for a in &world.audits {
+        crate::audit::record(db, Some(&mut *s), a).await?;
+    }
 
     // existing items: the fields sent, and stock by its delta
     for (id, it) in world.items.iter().filter(|(_, i)| !i.new && !i.folded.is_empty()) {

@@ -126,6 +126,7 @@ fn mutate(batch: &mut Value, list: &str, pick: usize, key: &str, v: Value) {
 /// What `run` relies on for a planned step.
 fn check_step(s: &Step) -> Result<(), String> {
     let ok = match s {
+        Step::Forbidden { .. } => false,
         Step::ItemCreate(c) => {
             let n = &c.item;
             !n.price.is_negative()
@@ -169,7 +170,7 @@ fn check(body: Value) -> Result<Option<usize>, TestCaseError> {
         }
         Err(e) => return Err(TestCaseError::fail(format!("shape error is not a 400: {e:?}"))),
     };
-    match plan(ObjectId::new(), &crate::access::By { user_id: ObjectId::new(), name: "Owner".into() }, &batch) {
+    match plan(ObjectId::new(), &crate::access::Actor::owner(ObjectId::new(), "Owner"), &batch) {
         Ok(steps) => {
             for s in &steps {
                 check_step(s).map_err(TestCaseError::fail)?;
@@ -237,7 +238,7 @@ fn a_line_total_past_i64_is_refused_not_wrapped_to_zero() {
     ] }] } });
     let batch: V1Batch = from_value(body).map_err(|e| format!("{e:?}")).unwrap_or_default();
     assert!(matches!(
-        plan(ObjectId::new(), &crate::access::By { user_id: ObjectId::new(), name: "Owner".into() }, &batch),
+        plan(ObjectId::new(), &crate::access::Actor::owner(ObjectId::new(), "Owner"), &batch),
         Err(AppError::Validation(_))
     ));
 }
