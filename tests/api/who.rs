@@ -2,7 +2,10 @@
 //! it (`billedBy`, `recordedBy`, `by`: `{userId, name}`), whichever door it came through
 //! (online, v1 `/api/sync`, v2 push); a v2 operation may name the user who queued it on the
 //! device (a user of the same shop, else that operation is rejected); the reports filter by
-//! user.
+//! user. Dealer orders and dealer payments name who created them (`createdBy`), a delivery
+//! who received it (`deliveryAudit.receivedBy`), and every stock movement (opening stock,
+//! adjustment, goods received) who moved it (`by`). The cashier's day-closing report is in
+//! `day_closing`.
 
 use bson::{doc, oid::ObjectId, Document};
 use futures::TryStreamExt;
@@ -13,19 +16,24 @@ use crate::helpers::{phone, Registered, TestApp};
 /// The owner's name as registered (`helpers::register_with`).
 const OWNER: &str = "Asha Rao";
 
-struct Staff {
-    id: String,
-    token: String,
+pub(crate) struct Staff {
+    pub(crate) id: String,
+    pub(crate) token: String,
 }
 
 /// Hire a cashier named `name` in `owner`'s shop (invite, OTP, accept).
 async fn hire(app: &TestApp, owner: &Registered, name: &str, employee: &str) -> Staff {
+    hire_as(app, owner, "cashier", name, employee).await
+}
+
+/// Hire a `role` named `name` in `owner`'s shop (invite, OTP, accept) and sign them in.
+pub(crate) async fn hire_as(app: &TestApp, owner: &Registered, role: &str, name: &str, employee: &str) -> Staff {
     let p = phone();
     let inv = app
         .post(
             "/api/staff",
             Some(&owner.token),
-            json!({ "phoneNumber": p, "firstName": name, "employeeId": employee, "role": "cashier" }),
+            json!({ "phoneNumber": p, "firstName": name, "employeeId": employee, "role": role }),
         )
         .await;
     assert_eq!(inv.status, 201, "{}", inv.body);
@@ -296,4 +304,108 @@ async fn reports_filter_by_user() {
     ] {
         assert_eq!(app.get(&path, t).await.status, 400, "{path}");
     }
+}
+
+/// The stored `by` of the stock movements of `item` with `reason`, oldest first.
+async fn moved_by(app: &TestApp, item: &str, reason: &str) -> Vec<Option<(ObjectId, String)>> {
+    let moves = all(app, "stockmovements", doc! { "itemId": oid(item), "reason": reason }).await;
+    moves.iter().map(|m| who(m, "by")).collect()
+}
+
+/// Staff, not the owner, run the stock and dealer side: a stock keeper creates an item with
+/// opening stock, places a dealer order and receives it; a manager sets the stock and pays
+/// the dealer (plain and with an idempotency key). Each document names the acting user:
+/// `createdBy` on the order and the payments (stored and answered, also when read back),
+/// `deliveryAudit.receivedBy` on the delivered order, `by` on the opening-stock, adjustment
+/// and purchase movements. A document written before the field existed reads fine without it.
+#[tokio::test]
+async fn stock_and_dealer_documents_record_the_acting_staff_user() {
+    let app = TestApp::spawn().await;
+    let owner = app.register(&phone()).await;
+    let cid = owner.client_id.clone();
+    let keeper = hire_as(&app, &owner, "stock_keeper", "Ravi", "SK01").await;
+    let manager = hire_as(&app, &owner, "manager", "Meena", "MGR01").await;
+    let (tk, tm) = (Some(keeper.token.as_str()), Some(manager.token.as_str()));
+    let ravi = json!({ "userId": keeper.id, "name": "Ravi" });
+    let meena = json!({ "userId": manager.id, "name": "Meena" });
+    let stored = |id: &str, name: &str| Some((oid(id), name.to_string()));
+
+    let r = app.post("/api/dealer", Some(&owner.token), json!({ "clientId": cid, "name": "Sharma Traders" })).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let dealer = r.body["dealer"]["_id"].as_str().unwrap_or_default().to_string();
+
+    // opening stock by the stock keeper, an adjustment by the manager
+    let r = app
+        .post("/api/business/items", tk, json!({ "name": "Fan", "price": 1200, "stock": 7, "dealerIds": [dealer] }))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let fan = r.body["item"]["_id"].as_str().unwrap_or_default().to_string();
+    let r = app.put(&format!("/api/business/items/{cid}/{fan}"), tm, json!({ "stock": 10 })).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        moved_by(&app, &fan, "adjustment").await,
+        vec![stored(&keeper.id, "Ravi"), stored(&manager.id, "Meena")],
+        "opening stock, then the manager's adjustment"
+    );
+
+    // the order and its delivery by the stock keeper
+    let r = app
+        .post("/api/dealer/orders", tk, json!({ "clientId": cid, "dealerId": dealer, "items": [{ "itemId": fan, "quantity": 5 }] }))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["order"]["createdBy"], ravi);
+    let order = r.body["order"]["_id"].as_str().unwrap_or_default().to_string();
+    let r = app
+        .post(
+            &format!("/api/dealer/orders/{order}/mark-delivered"),
+            tk,
+            json!({ "clientId": cid, "totalAmount": 500, "deliveredBy": "Sharma's driver" }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["order"]["deliveryAudit"]["receivedBy"], ravi);
+    assert_eq!(r.body["order"]["deliveryAudit"]["deliveredBy"], "Sharma's driver", "the free text is kept");
+    assert_eq!(r.body["order"]["createdBy"], ravi);
+    assert_eq!(moved_by(&app, &fan, "purchase").await, vec![stored(&keeper.id, "Ravi")]);
+    let o = &all(&app, "dealerorders", doc! { "_id": oid(&order) }).await[0];
+    assert_eq!(who(o, "createdBy"), stored(&keeper.id, "Ravi"));
+    assert_eq!(o.get_document("deliveryAudit").ok().and_then(|d| who(d, "receivedBy")), stored(&keeper.id, "Ravi"));
+
+    // payments by the manager: plain, then keyed (the recorded answer carries it too)
+    let body = json!({ "clientId": cid, "dealerId": dealer, "orderId": order, "amount": 200, "method": "upi" });
+    let r = app.post("/api/dealer/payments", tm, body.clone()).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["payment"]["createdBy"], meena);
+    let key = uuid();
+    let first = crate::helpers::post_keyed(&app.http, &app.base, "/api/dealer/payments", &manager.token, &key, &body).await;
+    assert_eq!(first.status, 201, "{}", first.body);
+    assert_eq!(first.body["payment"]["createdBy"], meena);
+    let again = crate::helpers::post_keyed(&app.http, &app.base, "/api/dealer/payments", &manager.token, &key, &body).await;
+    assert_eq!(again.body, first.body, "the replayed answer names the same user");
+    let pays = all(&app, "dealerpayments", doc! { "orderId": oid(&order) }).await;
+    assert_eq!(pays.len(), 2);
+    for p in &pays {
+        assert_eq!(who(p, "createdBy"), stored(&manager.id, "Meena"));
+    }
+
+    // read back: the order and payments as listed
+    let r = app.get(&format!("/api/dealer/orders/{order}?clientId={cid}"), Some(&owner.token)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!((&r.body["order"]["createdBy"], &r.body["order"]["deliveryAudit"]["receivedBy"]), (&ravi, &ravi));
+    let r = app.get(&format!("/api/dealer/{cid}/{dealer}/payments"), Some(&owner.token)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let listed = r.body["payments"].as_array().cloned().unwrap_or_default();
+    assert_eq!(listed.len(), 2, "{}", r.body);
+    assert!(listed.iter().all(|p| p["createdBy"] == meena), "{}", r.body);
+
+    // a document from before: no field stored, none answered, still a 200
+    app.db
+        .collection::<Document>("dealerorders")
+        .update_one(doc! { "_id": oid(&order) }, doc! { "$unset": { "createdBy": "", "deliveryAudit.receivedBy": "" } })
+        .await
+        .unwrap();
+    let r = app.get(&format!("/api/dealer/orders/{order}?clientId={cid}"), Some(&owner.token)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body["order"].get("createdBy").is_none(), "{}", r.body);
+    assert!(r.body["order"]["deliveryAudit"].get("receivedBy").is_none(), "{}", r.body);
 }
