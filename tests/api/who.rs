@@ -409,3 +409,47 @@ async fn stock_and_dealer_documents_record_the_acting_staff_user() {
     assert!(r.body["order"].get("createdBy").is_none(), "{}", r.body);
     assert!(r.body["order"]["deliveryAudit"].get("receivedBy").is_none(), "{}", r.body);
 }
+
+/// The sync doors attribute item stock moves too: opening stock of an item created through
+/// v1 `/api/sync` and v2 push by a stock keeper names the stock keeper; a v2 `stockDelta`
+/// edit names the user of the push.
+#[tokio::test]
+async fn sync_item_stock_moves_record_who_moved_them() {
+    let app = TestApp::spawn().await;
+    let owner = app.register(&phone()).await;
+    let keeper = hire_as(&app, &owner, "stock_keeper", "Ravi", "SK01").await;
+    let tk = Some(keeper.token.as_str());
+    let r = app.post("/api/sync", tk, json!({ "item": { "create": [{ "name": "Tape", "price": 30, "stock": 3 }] } })).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = app
+        .post(
+            "/api/v2/sync/push",
+            tk,
+            json!({ "operations": [{ "opId": uuid(), "entity": "item", "kind": "create", "deviceTime": at(), "payload": { "name": "Glue", "price": 40, "stock": 4 } }] }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let id_of = |name: &'static str| {
+        let app = &app;
+        async move {
+            all(app, "items", doc! { "name": name }).await[0].get_object_id("_id").unwrap_or_default().to_hex()
+        }
+    };
+    let (tape, glue) = (id_of("Tape").await, id_of("Glue").await);
+    let ravi = Some((oid(&keeper.id), "Ravi".to_string()));
+    assert_eq!(moved_by(&app, &tape, "adjustment").await, vec![ravi.clone()], "v1 opening stock");
+    assert_eq!(moved_by(&app, &glue, "adjustment").await, vec![ravi.clone()], "v2 opening stock");
+    let r = app
+        .post(
+            "/api/v2/sync/push",
+            Some(&owner.token),
+            json!({ "operations": [{ "opId": uuid(), "entity": "item", "kind": "update", "deviceTime": at(), "payload": { "id": glue, "stockDelta": 2 } }] }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        moved_by(&app, &glue, "adjustment").await,
+        vec![ravi, Some((oid(&owner.client_id), OWNER.to_string()))],
+        "v2 stockDelta by the owner"
+    );
+}
