@@ -293,7 +293,8 @@ pub async fn groups(db: &Database, client: ObjectId, w: Window, user: Option<Obj
     let mut out = Vec::with_capacity(i.len() + p.len());
     for d in &i {
         let (name, at) = last_name(d);
-        let figures = ClosingFigures { invoices: int(d, "n"), sales: Paise::new(int(d, "sales")), ..Default::default() };
+        let figures =
+            ClosingFigures { invoices: int(d, "n"), sales: Paise::new(int(d, "sales")), ..Default::default() };
         out.push(Group { user: user_of(d), name, at, figures });
     }
     for d in &p {
@@ -324,13 +325,8 @@ const HEADER: [&str; 13] = [
 ];
 
 fn csv_record(date: &str, user: &str, name: &str, f: &ClosingFigures) -> String {
-    let mut fields = vec![
-        csv::field(date),
-        csv::field(user),
-        csv::field(name),
-        f.invoices.to_string(),
-        csv::rupees(f.sales),
-    ];
+    let mut fields =
+        vec![csv::field(date), csv::field(user), csv::field(name), f.invoices.to_string(), csv::rupees(f.sales)];
     fields.extend(f.collections.values().into_iter().map(csv::rupees));
     fields.extend([f.payments.to_string(), csv::rupees(f.collected), csv::rupees(f.refunds)]);
     csv::record(&fields)
@@ -457,12 +453,15 @@ mod tests {
     #[test]
     fn csv_has_a_row_per_user_and_the_total() {
         let a = ObjectId::new();
-        let (rows, total) = fold(vec![sale(Some(a), "Kiran, K", 1, 1, 12_345), paid(Some(a), "Kiran, K", 1, "cash", 5)])
-            .unwrap();
+        let (rows, total) =
+            fold(vec![sale(Some(a), "Kiran, K", 1, 1, 12_345), paid(Some(a), "Kiran, K", 1, "cash", 5)]).unwrap();
         let body = to_csv("2026-11-20", &rows, &total);
         let lines: Vec<&str> = body.split("\r\n").collect();
         assert_eq!(lines[0], HEADER.join(","));
-        assert_eq!(lines[1], format!("2026-11-20,{},\"Kiran, K\",1,123.45,0.05,0.00,0.00,0.00,0.00,1,0.05,0.00", a.to_hex()));
+        assert_eq!(
+            lines[1],
+            format!("2026-11-20,{},\"Kiran, K\",1,123.45,0.05,0.00,0.00,0.00,0.00,1,0.05,0.00", a.to_hex())
+        );
         assert_eq!(lines[2], "2026-11-20,,Shop total,1,123.45,0.05,0.00,0.00,0.00,0.00,1,0.05,0.00");
         assert_eq!(lines[3], "", "CRLF-terminated");
     }

@@ -380,7 +380,8 @@ pub async fn create_payment(
         // as for sales: the lease need not outlive the request bound by much
         let lease = (state.config.request_timeout.as_secs() as i64 + 5).min(idem::LEASE_SECS);
         let answer = idem::once(&state, client, &key, &hash, lease, 201, || async {
-            let (_, out) = service::create_payment_keyed(&state, client, by.clone(), req.clone(), Some((&key, &hash))).await?;
+            let (_, out) =
+                service::create_payment_keyed(&state, client, by.clone(), req.clone(), Some((&key, &hash))).await?;
             out.ok_or_else(|| AppError::internal("keyed dealer payment without a response"))
         })
         .await?;

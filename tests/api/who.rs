@@ -350,7 +350,11 @@ async fn stock_and_dealer_documents_record_the_acting_staff_user() {
 
     // the order and its delivery by the stock keeper
     let r = app
-        .post("/api/dealer/orders", tk, json!({ "clientId": cid, "dealerId": dealer, "items": [{ "itemId": fan, "quantity": 5 }] }))
+        .post(
+            "/api/dealer/orders",
+            tk,
+            json!({ "clientId": cid, "dealerId": dealer, "items": [{ "itemId": fan, "quantity": 5 }] }),
+        )
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.body["order"]["createdBy"], ravi);
@@ -377,10 +381,12 @@ async fn stock_and_dealer_documents_record_the_acting_staff_user() {
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.body["payment"]["createdBy"], meena);
     let key = uuid();
-    let first = crate::helpers::post_keyed(&app.http, &app.base, "/api/dealer/payments", &manager.token, &key, &body).await;
+    let first =
+        crate::helpers::post_keyed(&app.http, &app.base, "/api/dealer/payments", &manager.token, &key, &body).await;
     assert_eq!(first.status, 201, "{}", first.body);
     assert_eq!(first.body["payment"]["createdBy"], meena);
-    let again = crate::helpers::post_keyed(&app.http, &app.base, "/api/dealer/payments", &manager.token, &key, &body).await;
+    let again =
+        crate::helpers::post_keyed(&app.http, &app.base, "/api/dealer/payments", &manager.token, &key, &body).await;
     assert_eq!(again.body, first.body, "the replayed answer names the same user");
     let pays = all(&app, "dealerpayments", doc! { "orderId": oid(&order) }).await;
     assert_eq!(pays.len(), 2);
@@ -419,7 +425,8 @@ async fn sync_item_stock_moves_record_who_moved_them() {
     let owner = app.register(&phone()).await;
     let keeper = hire_as(&app, &owner, "stock_keeper", "Ravi", "SK01").await;
     let tk = Some(keeper.token.as_str());
-    let r = app.post("/api/sync", tk, json!({ "item": { "create": [{ "name": "Tape", "price": 30, "stock": 3 }] } })).await;
+    let r =
+        app.post("/api/sync", tk, json!({ "item": { "create": [{ "name": "Tape", "price": 30, "stock": 3 }] } })).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let r = app
         .post(
@@ -431,9 +438,7 @@ async fn sync_item_stock_moves_record_who_moved_them() {
     assert_eq!(r.status, 200, "{}", r.body);
     let id_of = |name: &'static str| {
         let app = &app;
-        async move {
-            all(app, "items", doc! { "name": name }).await[0].get_object_id("_id").unwrap_or_default().to_hex()
-        }
+        async move { all(app, "items", doc! { "name": name }).await[0].get_object_id("_id").unwrap_or_default().to_hex() }
     };
     let (tape, glue) = (id_of("Tape").await, id_of("Glue").await);
     let ravi = Some((oid(&keeper.id), "Ravi".to_string()));
@@ -464,9 +469,18 @@ fn ist(local: &str) -> bson::DateTime {
 
 /// Sell `qty` of `item` at India time `at` as `token`, paying `paid` by `method`; checks the
 /// invoice total is `total` rupees (worked by hand) and returns the invoice id.
-async fn sell_at(app: &TestApp, token: &str, at: &str, item: &str, qty: i64, total: f64, paid: f64, method: &str) -> String {
+async fn sell_at(
+    app: &TestApp,
+    token: &str,
+    at: &str,
+    item: &str,
+    qty: i64,
+    total: f64,
+    (paid, method): (f64, &str),
+) -> String {
     app.state.clock.pin(Some(ist(at)));
-    let body = json!({ "products": [{ "productId": item, "quantity": qty }], "paidAmount": paid, "paymentMethod": method });
+    let body =
+        json!({ "products": [{ "productId": item, "quantity": qty }], "paidAmount": paid, "paymentMethod": method });
     let r = app.post("/api/business/invoices/generatewithproducts", Some(token), body).await;
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.body["invoice"]["totalAmount"].as_f64(), Some(total), "{}", r.body);
@@ -476,7 +490,11 @@ async fn sell_at(app: &TestApp, token: &str, at: &str, item: &str, qty: i64, tot
 async fn pay_at(app: &TestApp, token: &str, at: &str, invoice: &str, amount: f64, method: &str) {
     app.state.clock.pin(Some(ist(at)));
     let r = app
-        .post("/api/business/invoices/pay", Some(token), json!({ "invoiceId": invoice, "amount": amount, "method": method }))
+        .post(
+            "/api/business/invoices/pay",
+            Some(token),
+            json!({ "invoiceId": invoice, "amount": amount, "method": method }),
+        )
         .await;
     assert!(r.status.is_success(), "{}", r.body);
 }
@@ -509,21 +527,23 @@ async fn worked_example(app: &TestApp) -> Shop {
     let owner = app.register(&phone()).await;
     let kiran = hire(app, &owner, "Kiran", "CASH01").await;
     let meena = hire_as(app, &owner, "manager", "Meena", "MGR01").await;
-    let r = app.post("/api/business/items", Some(&owner.token), json!({ "name": "Bulb", "price": 50, "stock": 100 })).await;
+    let r =
+        app.post("/api/business/items", Some(&owner.token), json!({ "name": "Bulb", "price": 50, "stock": 100 })).await;
     assert_eq!(r.status, 201, "{}", r.body);
     let bulb = r.body["item"]["_id"].as_str().unwrap_or_default().to_string();
-    let r =
-        app.post("/api/business/items", Some(&owner.token), json!({ "name": "Fan", "price": 1234.5, "stock": 10 })).await;
+    let r = app
+        .post("/api/business/items", Some(&owner.token), json!({ "name": "Fan", "price": 1234.5, "stock": 10 }))
+        .await;
     assert_eq!(r.status, 201, "{}", r.body);
     let fan = r.body["item"]["_id"].as_str().unwrap_or_default().to_string();
     let (k, m, o) = (kiran.token.as_str(), meena.token.as_str(), owner.token.as_str());
 
-    sell_at(app, k, "2026-11-20T10:00", &bulb, 2, 100.0, 100.0, "cash").await;
-    let fan_sale = sell_at(app, m, "2026-11-20T11:00", &fan, 1, 1234.5, 1000.0, "upi").await;
-    let credit = sell_at(app, o, "2026-11-20T12:00", &bulb, 1, 50.0, 0.0, "cash").await;
+    sell_at(app, k, "2026-11-20T10:00", &bulb, 2, 100.0, (100.0, "cash")).await;
+    let fan_sale = sell_at(app, m, "2026-11-20T11:00", &fan, 1, 1234.5, (1000.0, "upi")).await;
+    let credit = sell_at(app, o, "2026-11-20T12:00", &bulb, 1, 50.0, (0.0, "cash")).await;
     pay_at(app, k, "2026-11-20T15:00", &credit, 30.0, "card").await;
     pay_at(app, m, "2026-11-20T23:59", &fan_sale, 200.0, "bank").await;
-    sell_at(app, k, "2026-11-21T00:05", &bulb, 3, 150.0, 150.0, "upi").await;
+    sell_at(app, k, "2026-11-21T00:05", &bulb, 3, 150.0, (150.0, "upi")).await;
     pay_at(app, o, "2026-11-21T09:00", &fan_sale, 34.5, "cash").await;
     pay_at(app, k, "2026-11-21T10:00", &credit, 20.0, "cash").await;
     app.state.clock.pin(Some(ist("2026-11-21T10:30")));
@@ -558,7 +578,9 @@ async fn day_closing_known_answer_over_two_india_days() {
     let users = r.body["users"].as_array().cloned().unwrap_or_default();
     let who: Vec<(String, String)> = users
         .iter()
-        .map(|u| (u["userId"].as_str().unwrap_or_default().to_string(), u["name"].as_str().unwrap_or_default().to_string()))
+        .map(|u| {
+            (u["userId"].as_str().unwrap_or_default().to_string(), u["name"].as_str().unwrap_or_default().to_string())
+        })
         .collect();
     assert_eq!(
         who,

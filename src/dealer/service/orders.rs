@@ -43,12 +43,7 @@ struct NewOrder {
 
 /// D8: lines checked and the number drawn in one transaction with the insert. `by` (the
 /// signed-in user) is recorded as the order's `createdBy`.
-pub async fn create_order(
-    state: &AppState,
-    client: ObjectId,
-    by: By,
-    r: CreateOrderRequest,
-) -> AppResult<OrderDoc> {
+pub async fn create_order(state: &AppState, client: ObjectId, by: By, r: CreateOrderRequest) -> AppResult<OrderDoc> {
     let mut e = Errors::new();
     check_client(&mut e, &r.client_id);
     let dealer = required_oid(&mut e, "dealerId", &r.dealer_id);
