@@ -76,6 +76,18 @@ pub fn stream(filename: &str, header_row: &[&str], cursor: Cursor<Document>, row
     res
 }
 
+/// A small report already built in memory (`body`, CSV records) as a `text/csv` attachment
+/// named `filename`, with the same headers as [`stream`].
+pub fn attachment(filename: &str, body: String) -> Response {
+    let mut res = body.into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    res
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,7 @@
 use bson::{oid::ObjectId, DateTime};
 
 use crate::{
+    access::By,
     catalog::{
         dto::{CreateItemRequest, UpdateItemRequest},
         model::ItemDoc,
@@ -138,6 +139,9 @@ pub struct CreateItem {
     /// Its dealers (online only; sync sends none).
     pub dealer_ids: Vec<ObjectId>,
     pub now: DateTime,
+    /// Who creates it: the `by` of its opening-stock movement (issue 15). `None`: not
+    /// attributed.
+    pub by: Option<By>,
 }
 
 /// Edit an item (B7; v1 `item.update[]`; v2 `item.update`).
@@ -150,6 +154,9 @@ pub struct UpdateItem {
     /// The item's `__v` the device last saw (`baseVersion`; `None`: applied as sent).
     pub base: Option<i32>,
     pub now: DateTime,
+    /// Who edits it: the `by` of the stock adjustment it makes (issue 15). `None`: not
+    /// attributed.
+    pub by: Option<By>,
 }
 
 /// Deactivate an item (B8; v1 `item.delete[]`; v2 `item.delete`): it stays readable in old
@@ -162,8 +169,14 @@ pub struct DeleteItem {
 }
 
 impl CreateItem {
-    /// From the B5 body (400 naming each bad field).
-    pub fn from_request(client_id: ObjectId, id: ObjectId, now: DateTime, req: &CreateItemRequest) -> AppResult<Self> {
+    /// From the B5 body (400 naming each bad field); `by` is the signed-in user.
+    pub fn from_request(
+        client_id: ObjectId,
+        id: ObjectId,
+        now: DateTime,
+        by: By,
+        req: &CreateItemRequest,
+    ) -> AppResult<Self> {
         let mut e = Errors::new();
         let input = ItemInput {
             name: Some(&req.name),
@@ -177,13 +190,20 @@ impl CreateItem {
         let item = rules::new_item(&mut e, "", &input);
         let dealer_ids = rules::dealer_ids(&mut e, req.dealer_ids.as_deref().unwrap_or_default());
         e.finish()?;
-        Ok(CreateItem { client_id, id, item, dealer_ids, now })
+        Ok(CreateItem { client_id, id, item, dealer_ids, now, by: Some(by) })
     }
 }
 
 impl UpdateItem {
-    /// From the B7 body (400 naming each bad field). The online route sends no base version.
-    pub fn from_request(client_id: ObjectId, id: ObjectId, now: DateTime, req: &UpdateItemRequest) -> AppResult<Self> {
+    /// From the B7 body (400 naming each bad field); `by` is the signed-in user. The online
+    /// route sends no base version.
+    pub fn from_request(
+        client_id: ObjectId,
+        id: ObjectId,
+        now: DateTime,
+        by: By,
+        req: &UpdateItemRequest,
+    ) -> AppResult<Self> {
         let mut e = Errors::new();
         let input = ItemInput {
             name: req.name.as_deref(),
@@ -198,6 +218,6 @@ impl UpdateItem {
         patch.dealer_ids = req.dealer_ids.as_ref().map(|d| rules::dealer_ids(&mut e, d));
         e.finish()?;
         let stock = stock.map_or(StockChange::Keep, StockChange::To);
-        Ok(UpdateItem { client_id, id, patch, stock, base: None, now })
+        Ok(UpdateItem { client_id, id, patch, stock, base: None, now, by: Some(by) })
     }
 }

@@ -7,6 +7,7 @@
 use bson::oid::ObjectId;
 
 use crate::{
+    access::By,
     catalog::{
         command::{CreateItem, DeleteItem, ItemPatch, StockChange, UpdateItem},
         model::ItemDoc,
@@ -99,11 +100,12 @@ pub struct StockMove {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ItemPlan {
     /// Insert `item` (its `stock` is the opening stock) and record the opening stock as an
-    /// adjustment.
-    Insert { item: ItemDoc, opening: Option<StockMove> },
-    /// `$set` the fields of `patch`, bump `__v`, move stock; guarded by the version decided
-    /// on (`version`). `after` is the item once applied.
-    Update { version: i32, patch: ItemPatch, stock: Option<StockMove>, after: ItemDoc },
+    /// adjustment, moved `by` the command's user.
+    Insert { item: ItemDoc, opening: Option<StockMove>, by: Option<By> },
+    /// `$set` the fields of `patch`, bump `__v`, move stock (recorded as moved `by` the
+    /// command's user); guarded by the version decided on (`version`). `after` is the item
+    /// once applied.
+    Update { version: i32, patch: ItemPatch, stock: Option<StockMove>, after: ItemDoc, by: Option<By> },
     /// Set `isActive: false` and bump `__v`, guarded by `version`; logged as a delete.
     Deactivate { version: i32, after: ItemDoc },
 }
@@ -114,6 +116,14 @@ impl ItemPlan {
         match self {
             ItemPlan::Insert { item, .. } => item,
             ItemPlan::Update { after, .. } | ItemPlan::Deactivate { after, .. } => after,
+        }
+    }
+
+    /// Who its stock movement is recorded as moved by (`None`: not attributed, or no move).
+    pub fn by(&self) -> Option<&By> {
+        match self {
+            ItemPlan::Insert { by, .. } | ItemPlan::Update { by, .. } => by.as_ref(),
+            ItemPlan::Deactivate { .. } => None,
         }
     }
 
@@ -142,7 +152,7 @@ pub fn create_item(cmd: &CreateItem, refs: &Refs) -> Result<ItemPlan, Refusal> {
         delta: cmd.item.stock,
         reason: Reason::Adjustment,
     });
-    Ok(ItemPlan::Insert { item, opening })
+    Ok(ItemPlan::Insert { item, opening, by: cmd.by.clone() })
 }
 
 /// An edit: the item must be the shop's (deactivated ones too), its group and dealers the
@@ -173,7 +183,7 @@ pub fn update_item(cmd: &UpdateItem, current: Option<&ItemDoc>, refs: &Refs) -> 
     after.version = current.version.saturating_add(1);
     after.updated_at = cmd.now;
     let stock = (delta != 0).then_some(StockMove { item_id: current.id, delta, reason: Reason::Adjustment });
-    Ok(ItemPlan::Update { version: current.version, patch: cmd.patch.clone(), stock, after })
+    Ok(ItemPlan::Update { version: current.version, patch: cmd.patch.clone(), stock, after, by: cmd.by.clone() })
 }
 
 /// A delete deactivates (idempotent: an inactive item is deactivated again); the item must be
@@ -249,7 +259,7 @@ mod tests {
     }
 
     fn edit(id: ObjectId, patch: ItemPatch, stock: StockChange, base: Option<i32>) -> UpdateItem {
-        UpdateItem { client_id: ObjectId::new(), id, patch, stock, base, now: DateTime::from_millis(1000) }
+        UpdateItem { client_id: ObjectId::new(), id, patch, stock, base, now: DateTime::from_millis(1000), by: None }
     }
 
     fn price(p: i64) -> ItemPatch {
@@ -292,8 +302,10 @@ mod tests {
             item: new_item(12),
             dealer_ids: vec![],
             now: DateTime::from_millis(7),
+            by: Some(By { user_id: ObjectId::new(), name: "Kiran".into() }),
         };
-        let Ok(ItemPlan::Insert { item, opening }) = create_item(&cmd, &Refs::OK) else { panic!() };
+        let Ok(ItemPlan::Insert { item, opening, by }) = create_item(&cmd, &Refs::OK) else { panic!() };
+        assert_eq!(by, cmd.by, "the opening stock is moved by the command's user");
         assert_eq!((item.id, item.stock, item.version, item.is_active), (id, 12, 0, true));
         assert_eq!(item.created_at, DateTime::from_millis(7), "the command's time, not the clock's");
         assert_eq!(opening, Some(StockMove { item_id: id, delta: 12, reason: Reason::Adjustment }));
@@ -304,11 +316,11 @@ mod tests {
     #[test]
     fn an_absolute_stock_becomes_an_adjustment_of_the_difference() {
         let cur = item(0);
-        let Ok(ItemPlan::Update { stock, after, version, .. }) =
-            update_item(&edit(cur.id, ItemPatch::default(), StockChange::To(2), None), Some(&cur), &Refs::OK)
-        else {
-            panic!()
-        };
+        let who = By { user_id: ObjectId::new(), name: "Kiran".into() };
+        let cmd = UpdateItem { by: Some(who.clone()), ..edit(cur.id, ItemPatch::default(), StockChange::To(2), None) };
+        let Ok(plan @ ItemPlan::Update { .. }) = update_item(&cmd, Some(&cur), &Refs::OK) else { panic!() };
+        assert_eq!(plan.by(), Some(&who), "the adjustment is moved by the command's user");
+        let ItemPlan::Update { stock, after, version, .. } = plan else { panic!() };
         assert_eq!(stock, Some(StockMove { item_id: cur.id, delta: -3, reason: Reason::Adjustment }));
         assert_eq!((after.stock, after.version, version), (2, 1, 0));
         let r =

@@ -128,7 +128,7 @@ pub async fn create_item(
     auth: AuthClient,
     ApiJson(req): ApiJson<CreateItemRequest>,
 ) -> AppResult<(StatusCode, Json<ItemResponse>)> {
-    let item = service::create_item(&state, auth.client_id, req).await?;
+    let item = service::create_item(&state, auth.client_id, auth.by(), req).await?;
     Ok((StatusCode::CREATED, Json(ItemResponse { success: true, item: item.into() })))
 }
 
@@ -177,7 +177,7 @@ pub async fn update_item(
     ApiJson(req): ApiJson<UpdateItemRequest>,
 ) -> AppResult<Json<ItemResponse>> {
     let id = validate::oid("params.itemId", &item_id)?;
-    let item = service::update_item(&state, crate::audit::who(&auth), auth.client_id, id, req).await?;
+    let item = service::update_item(&state, crate::audit::who(&auth), auth.by(), auth.client_id, id, req).await?;
     Ok(Json(ItemResponse { success: true, item: item.into() }))
 }
 

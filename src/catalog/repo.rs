@@ -9,6 +9,7 @@ use mongodb::{
 };
 
 use crate::{
+    access::By,
     catalog::{
         command::ItemPatch,
         decide::{Folded, ItemPlan, Refs, StockMove},
@@ -232,8 +233,15 @@ fn changed_meanwhile() -> AppError {
     AppError::conflict(code::CONFLICT, "The item changed meanwhile; please retry")
 }
 
-/// Apply a stock move of a plan through the shared primitive (guarded, recorded).
-async fn move_stock(db: &Database, s: &mut ClientSession, client_id: ObjectId, m: &StockMove) -> Result<(), AppError> {
+/// Apply a stock move of a plan through the shared primitive (guarded, recorded as moved
+/// `by` the plan's user).
+async fn move_stock(
+    db: &Database,
+    s: &mut ClientSession,
+    client_id: ObjectId,
+    m: &StockMove,
+    by: Option<&By>,
+) -> Result<(), AppError> {
     let mv = stock::Move {
         client_id,
         item_id: m.item_id,
@@ -241,7 +249,7 @@ async fn move_stock(db: &Database, s: &mut ClientSession, client_id: ObjectId, m
         allow_negative: true,
         reason: m.reason,
         ref_id: None,
-        by: None,
+        by: by.cloned(),
     };
     match stock::apply(db, s, &mv).await? {
         stock::Moved::Done => Ok(()),
@@ -261,15 +269,15 @@ pub async fn write(
     let after = plan.after();
     let (client_id, id) = (after.client_id, after.id);
     match plan {
-        ItemPlan::Insert { item, opening } => {
+        ItemPlan::Insert { item, opening, .. } => {
             // opening stock enters through the shared primitive, so it is recorded too
             let doc = ItemDoc { stock: 0, ..item.clone() };
             insert_item(db, s, &doc).await?;
             if let Some(m) = opening {
-                move_stock(db, s, client_id, m).await?;
+                move_stock(db, s, client_id, m, plan.by()).await?;
             }
         }
-        ItemPlan::Update { version, patch, stock, after } => {
+        ItemPlan::Update { version, patch, stock, after, .. } => {
             let mut set = patch_set(patch);
             set.insert("updatedAt", after.updated_at);
             let r = items(db)
@@ -283,7 +291,7 @@ pub async fn write(
                 return Err(changed_meanwhile());
             }
             if let Some(m) = stock {
-                move_stock(db, s, client_id, m).await?;
+                move_stock(db, s, client_id, m, plan.by()).await?;
             }
         }
         ItemPlan::Deactivate { version, after } => {

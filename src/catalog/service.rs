@@ -92,9 +92,15 @@ pub async fn delete_group(state: &AppState, client_id: ObjectId, id: ObjectId) -
 
 /// B5: create an item. Route -> [`CreateItem`] -> [`decide::create_item`] -> [`repo::apply`]
 /// (one transaction: the group and dealers are checked in it, opening stock is recorded, the
-/// change log gets the item).
-pub async fn create_item(state: &AppState, client_id: ObjectId, req: CreateItemRequest) -> AppResult<ItemDoc> {
-    let cmd = CreateItem::from_request(client_id, ObjectId::new(), DateTime::now(), &req)?;
+/// change log gets the item). `by` (the signed-in user) is the `by` of the opening-stock
+/// movement.
+pub async fn create_item(
+    state: &AppState,
+    client_id: ObjectId,
+    by: crate::access::By,
+    req: CreateItemRequest,
+) -> AppResult<ItemDoc> {
+    let cmd = CreateItem::from_request(client_id, ObjectId::new(), DateTime::now(), by, &req)?;
     db::transaction(&state.client, &(&state.db, cmd), |s, (database, cmd)| {
         Box::pin(async move {
             let refs = repo::load_refs(database, s, cmd.client_id, cmd.item.group_id, &cmd.dealer_ids).await?;
@@ -164,15 +170,17 @@ pub async fn list_items(
 ///
 /// A price change and a stock change are audited in the same transaction (issue 15): the
 /// entry names `who`, the before and after values (paise, base units); the stock adjustment's
-/// reason is the edit itself (the v1 body has no reason field).
+/// reason is the edit itself (the v1 body has no reason field). `by` (the signed-in user) is
+/// the `by` of the stock adjustment.
 pub async fn update_item(
     state: &AppState,
     who: crate::audit::Who,
+    by: crate::access::By,
     client_id: ObjectId,
     id: ObjectId,
     req: UpdateItemRequest,
 ) -> AppResult<ItemDoc> {
-    let cmd = UpdateItem::from_request(client_id, id, DateTime::now(), &req)?;
+    let cmd = UpdateItem::from_request(client_id, id, DateTime::now(), by, &req)?;
     db::transaction(&state.client, &(&state.db, cmd, who), |s, (database, cmd, who)| {
         Box::pin(async move {
             let current = repo::find_item(database, s, cmd.client_id, cmd.id).await?;

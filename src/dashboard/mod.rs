@@ -1,6 +1,7 @@
 //! Dashboard (H1-H4, v1 shapes) and business reports, computed by MongoDB aggregation
 //! pipelines in India time. Definitions of every figure: docs/API.md, "Dashboard and reports".
 
+pub mod closing;
 pub mod dto;
 pub mod handlers;
 pub mod repo;
@@ -25,4 +26,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(handlers::invoice_report))
         .routes(routes!(handlers::payment_report))
         .routes(routes!(handlers::day_book))
+        .routes(routes!(closing::day_closing))
 }

@@ -189,7 +189,7 @@ pub async fn create_order(
     auth: AuthClient,
     ApiJson(req): ApiJson<CreateOrderRequest>,
 ) -> AppResult<(StatusCode, Json<OrderResponse>)> {
-    let o = service::create_order(&state, auth.client_id, req).await?;
+    let o = service::create_order(&state, auth.client_id, auth.by(), req).await?;
     Ok((StatusCode::CREATED, Json(OrderResponse { success: true, order: o.into() })))
 }
 
@@ -287,7 +287,7 @@ pub async fn mark_delivered(
     ApiJson(req): ApiJson<MarkDeliveredRequest>,
 ) -> AppResult<Json<OrderResponse>> {
     let order = service::path_id("orderId", &order)?;
-    let o = service::mark_delivered(&state, auth.client_id, order, req).await?;
+    let o = service::mark_delivered(&state, auth.client_id, order, auth.by(), req).await?;
     Ok(Json(OrderResponse { success: true, order: o.into() }))
 }
 
@@ -367,11 +367,12 @@ pub async fn create_payment(
     let req: CreatePaymentRequest = from_value(body.clone())?;
     let hash = key.as_ref().map(|_| idem::hash("POST /api/dealer/payments", &body));
     let client = auth.client_id;
+    let by = auth.by();
     let st = state.clone();
     crate::http::detached(&state, async move {
         let state = st;
         let (Some(key), Some(hash)) = (key, hash) else {
-            let p = service::create_payment(&state, client, req).await?;
+            let p = service::create_payment(&state, client, by, req).await?;
             return Ok(
                 (StatusCode::CREATED, Json(PaymentResponse { success: true, payment: p.into() })).into_response()
             );
@@ -379,7 +380,8 @@ pub async fn create_payment(
         // as for sales: the lease need not outlive the request bound by much
         let lease = (state.config.request_timeout.as_secs() as i64 + 5).min(idem::LEASE_SECS);
         let answer = idem::once(&state, client, &key, &hash, lease, 201, || async {
-            let (_, out) = service::create_payment_keyed(&state, client, req.clone(), Some((&key, &hash))).await?;
+            let (_, out) =
+                service::create_payment_keyed(&state, client, by.clone(), req.clone(), Some((&key, &hash))).await?;
             out.ok_or_else(|| AppError::internal("keyed dealer payment without a response"))
         })
         .await?;

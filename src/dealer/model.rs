@@ -4,7 +4,10 @@
 use bson::{oid::ObjectId, DateTime};
 use serde::{Deserialize, Serialize};
 
-use crate::money::{self, Paise};
+use crate::{
+    access::By,
+    money::{self, Paise},
+};
 
 pub const DEALERS: &str = "dealers";
 pub const ORDERS: &str = "dealerorders";
@@ -79,9 +82,15 @@ pub mod opt_paise {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct DeliveryAudit {
+    /// Free text sent with the delivery (who brought the goods; the dealer's person).
     pub delivered_by: String,
     pub delivery_note: String,
     pub delivered_at: Option<DateTime>,
+    /// The signed-in user who received the goods into stock (issue 15, "who did it"); the
+    /// stock movements of the delivery carry the same `by`. Deliveries recorded before it
+    /// existed have none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub received_by: Option<By>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -121,6 +130,10 @@ pub struct OrderDoc {
     pub updated_at: DateTime,
     #[serde(rename = "__v", default)]
     pub version: i32,
+    /// Who placed the order (issue 15, "who did it": the signed-in user, name as it was
+    /// then). Orders placed before it existed have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<By>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -161,6 +174,10 @@ pub struct PaymentDoc {
     pub updated_at: DateTime,
     #[serde(rename = "__v", default)]
     pub version: i32,
+    /// Who recorded the payment to the dealer (issue 15, "who did it"). Payments recorded
+    /// before it existed have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<By>,
 }
 
 /// Payment state of an order (D19, D20).

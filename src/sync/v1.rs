@@ -230,7 +230,14 @@ fn plan(client_id: ObjectId, actor: &Actor, b: &V1Batch) -> AppResult<Vec<Step>>
             group_id: c.group_id.as_deref().map(Some),
         };
         let item = catalog_rules::new_item(&mut e, &format!("item.create[{i}]."), &input);
-        steps.push(Step::ItemCreate(CreateItem { client_id, id: ObjectId::new(), item, dealer_ids: vec![], now }));
+        steps.push(Step::ItemCreate(CreateItem {
+            client_id,
+            id: ObjectId::new(),
+            item,
+            dealer_ids: vec![],
+            now,
+            by: Some(by.clone()),
+        }));
     }
     for (i, u) in b.item.update.iter().enumerate() {
         if let Some(f) = denied("item.update", i, Permission::ItemsManage) {
@@ -258,6 +265,7 @@ fn plan(client_id: ObjectId, actor: &Actor, b: &V1Batch) -> AppResult<Vec<Step>>
             stock: StockChange::Keep,
             base: u.base_version,
             now,
+            by: Some(by.clone()),
         }));
     }
     for (i, d) in b.item.delete.iter().enumerate() {
@@ -533,6 +541,7 @@ pub async fn run(s: &mut ClientSession, ctx: &V1Ctx<'_>) -> AppResult<Value> {
                                 item: n,
                                 dealer_ids: vec![],
                                 now: DateTime::now(),
+                                by: Some(sale.by.clone()),
                             };
                             let item = ap.create_item(s, &cmd).await.map_err(|e| prefixed(e, &p))?;
                             ic.push(item.id.to_hex());

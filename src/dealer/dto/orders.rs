@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::{
+    access::ByWire,
     dealer::model::{LineDoc, OrderDoc},
     money::Paise,
     wire,
@@ -12,9 +13,14 @@ use crate::{
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DeliveryAuditWire {
+    /// Free text sent with the delivery (who brought the goods).
     pub delivered_by: String,
     pub delivery_note: String,
     pub delivered_at: Option<String>,
+    /// The signed-in user who received the goods into stock (`{userId, name}`); absent
+    /// before delivery and on deliveries recorded before it existed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub received_by: Option<ByWire>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -45,6 +51,10 @@ pub struct OrderWire {
     pub updated_at: String,
     #[serde(rename = "__v")]
     pub v: i32,
+    /// Who placed the order (`{userId, name}`, the name as it was then); absent on orders
+    /// placed before it was recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<ByWire>,
 }
 
 impl From<OrderDoc> for OrderWire {
@@ -68,10 +78,12 @@ impl From<OrderDoc> for OrderWire {
                 delivered_by: o.delivery_audit.delivered_by,
                 delivery_note: o.delivery_audit.delivery_note,
                 delivered_at: o.delivery_audit.delivered_at.map(wire::iso),
+                received_by: o.delivery_audit.received_by.as_ref().map(ByWire::from),
             },
             created_at: wire::iso(o.created_at),
             updated_at: wire::iso(o.updated_at),
             v: o.version,
+            created_by: o.created_by.as_ref().map(ByWire::from),
         }
     }
 }

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::{dealer::model::PaymentDoc, money::Paise, wire};
+use crate::{access::ByWire, dealer::model::PaymentDoc, money::Paise, wire};
 
 use super::LineWire;
 
@@ -27,6 +27,10 @@ pub struct PaymentWire {
     pub updated_at: String,
     #[serde(rename = "__v")]
     pub v: i32,
+    /// Who recorded it (`{userId, name}`, the name as it was then); absent on payments
+    /// recorded before it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<ByWire>,
 }
 
 impl From<PaymentDoc> for PaymentWire {
@@ -44,6 +48,7 @@ impl From<PaymentDoc> for PaymentWire {
             created_at: wire::iso(p.created_at),
             updated_at: wire::iso(p.updated_at),
             v: p.version,
+            created_by: p.created_by.as_ref().map(ByWire::from),
         }
     }
 }

@@ -8,6 +8,7 @@ use chrono::Datelike;
 use mongodb::Database;
 
 use crate::{
+    access::By,
     catalog::stock::{self, Move, Moved, Reason},
     db,
     dealer::{dto::*, model::*, repo},
@@ -37,10 +38,12 @@ struct NewOrder {
     urgent: bool,
     counter: String,
     fy: String,
+    by: By,
 }
 
-/// D8: lines checked and the number drawn in one transaction with the insert.
-pub async fn create_order(state: &AppState, client: ObjectId, r: CreateOrderRequest) -> AppResult<OrderDoc> {
+/// D8: lines checked and the number drawn in one transaction with the insert. `by` (the
+/// signed-in user) is recorded as the order's `createdBy`.
+pub async fn create_order(state: &AppState, client: ObjectId, by: By, r: CreateOrderRequest) -> AppResult<OrderDoc> {
     let mut e = Errors::new();
     check_client(&mut e, &r.client_id);
     let dealer = required_oid(&mut e, "dealerId", &r.dealer_id);
@@ -87,6 +90,7 @@ pub async fn create_order(state: &AppState, client: ObjectId, r: CreateOrderRequ
         urgent: r.is_urgent.unwrap_or(false),
         counter,
         fy,
+        by,
     };
     db::transaction(&state.client, &ctx, |s, c| {
         Box::pin(async move {
@@ -129,6 +133,7 @@ pub async fn create_order(state: &AppState, client: ObjectId, r: CreateOrderRequ
                 created_at: now,
                 updated_at: now,
                 version: 0,
+                created_by: Some(c.by.clone()),
             };
             let lines: Vec<LineDoc> = c
                 .lines
@@ -201,6 +206,9 @@ struct Delivery {
     now: DateTime,
     /// The shop's `clientSettings.purchases.overReceiptAllowancePercent`.
     allowance_percent: i64,
+    /// Who receives the goods: the order's `deliveryAudit.receivedBy` and the `by` of every
+    /// stock movement of the delivery.
+    by: By,
 }
 
 /// The most units a line may still receive: the ordered quantity plus the shop's
@@ -214,11 +222,13 @@ pub fn receivable(ordered: i64, already: i64, allowance_percent: i64) -> Option<
 /// D12: pending -> delivered exactly once. The guarded status change, every line's stock
 /// increment (with its stock movement) and the line's received quantity commit together or
 /// not at all; a racing second delivery conflicts, retries, and then finds the order
-/// delivered (400).
+/// delivered (400). `by` (the signed-in user) is recorded as `deliveryAudit.receivedBy` and
+/// as the `by` of each stock movement.
 pub async fn mark_delivered(
     state: &AppState,
     client: ObjectId,
     order: ObjectId,
+    by: By,
     r: MarkDeliveredRequest,
 ) -> AppResult<OrderDoc> {
     let mut e = Errors::new();
@@ -266,6 +276,7 @@ pub async fn mark_delivered(
         delivered_by,
         delivery_note,
         received,
+        by,
     };
     db::transaction(&state.client, &ctx, |s, c| {
         Box::pin(async move {
@@ -335,7 +346,10 @@ pub async fn mark_delivered(
             let now = c.now;
             let mut set = doc! {
                 "deliveredAt": now, "updatedAt": now,
-                "deliveryAudit": { "deliveredBy": &c.delivered_by, "deliveryNote": &c.delivery_note, "deliveredAt": now },
+                "deliveryAudit": {
+                    "deliveredBy": &c.delivered_by, "deliveryNote": &c.delivery_note, "deliveredAt": now,
+                    "receivedBy": { "userId": c.by.user_id, "name": &c.by.name },
+                },
             };
             if let Some(t) = c.total {
                 set.insert("totalAmount", t.as_i64());
@@ -369,7 +383,7 @@ pub async fn mark_delivered(
                         allow_negative: true,
                         reason: Reason::Purchase,
                         ref_id: Some(c.order),
-                        by: None,
+                        by: Some(c.by.clone()),
                     };
                     // An item removed from the database entirely cannot receive stock; the
                     // delivery still completes (items are only ever soft-deleted by the API).

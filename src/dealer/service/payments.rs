@@ -4,6 +4,7 @@ use bson::{oid::ObjectId, DateTime};
 use mongodb::Database;
 
 use crate::{
+    access::By,
     db,
     dealer::{dto::*, model::*, repo},
     error::{AppError, AppResult},
@@ -26,8 +27,14 @@ struct NewPayment<'a> {
 
 /// D15: with an `orderId`, the guarded `$inc` of the order's `paidAmount` and the payment
 /// insert commit together, so concurrent payments can never pay an order beyond its total.
-pub async fn create_payment(state: &AppState, client: ObjectId, r: CreatePaymentRequest) -> AppResult<PaymentDoc> {
-    create_payment_keyed(state, client, r, None).await.map(|(p, _)| p)
+/// `by` (the signed-in user) is recorded as the payment's `createdBy`.
+pub async fn create_payment(
+    state: &AppState,
+    client: ObjectId,
+    by: By,
+    r: CreatePaymentRequest,
+) -> AppResult<PaymentDoc> {
+    create_payment_keyed(state, client, by, r, None).await.map(|(p, _)| p)
 }
 
 /// [`create_payment`]; with `keyed` = (`X-Idempotency-Key`, `idem::hash` of the request) the
@@ -36,6 +43,7 @@ pub async fn create_payment(state: &AppState, client: ObjectId, r: CreatePayment
 pub async fn create_payment_keyed(
     state: &AppState,
     client: ObjectId,
+    by: By,
     r: CreatePaymentRequest,
     keyed: Option<(&str, &str)>,
 ) -> AppResult<(PaymentDoc, Option<String>)> {
@@ -73,6 +81,7 @@ pub async fn create_payment_keyed(
         created_at: now,
         updated_at: now,
         version: 0,
+        created_by: Some(by),
     };
     let ctx = NewPayment { state, db: state.db.clone(), payment, keyed };
     db::transaction(&state.client, &ctx, |s, c| {

@@ -80,19 +80,19 @@ impl World {
         item_id: ObjectId,
         delta: i64,
         reason: Reason,
-        ref_id: Option<ObjectId>,
+        by: Option<By>,
         now: DateTime,
     ) {
-        // item edits' stock moves are not yet attributed (the catalog commands carry no user)
+        // an item command's stock move (no document caused it), moved by the op's user
         self.movements.push(StockMovement {
             id: ObjectId::new(),
             client_id,
             item_id,
             delta,
             reason,
-            ref_id,
+            ref_id: None,
             at: now,
-            by: None,
+            by,
         });
     }
 
@@ -123,7 +123,7 @@ impl World {
             ItemPlan::Deactivate { .. } => None,
         };
         if let Some(m) = moved {
-            self.movement(client_id, m.item_id, m.delta, m.reason, None, now);
+            self.movement(client_id, m.item_id, m.delta, m.reason, plan.by().cloned(), now);
         }
         match self.items.get_mut(&id) {
             Some(slot) => {
@@ -253,14 +253,21 @@ pub(super) fn simulate(
     };
     match action {
         Action::ItemCreate(n) => {
-            let cmd = CreateItem { client_id, id: ObjectId::new(), item: n.clone(), dealer_ids: vec![], now };
+            let cmd = CreateItem {
+                client_id,
+                id: ObjectId::new(),
+                item: n.clone(),
+                dealer_ids: vec![],
+                now,
+                by: Some(by.clone()),
+            };
             let plan = catalog_decide::create_item(&cmd, &world.item_refs(n.group_id)).map_err(item_refusal)?;
             Ok(Res::Id(world.fold_item(client_id, plan, now)))
         }
         Action::ItemUpdate { target, patch, stock_delta, base } => {
             let id = resolve(target)?;
             let stock = StockChange::Delta(*stock_delta);
-            let cmd = UpdateItem { client_id, id, patch: patch.clone(), stock, base: *base, now };
+            let cmd = UpdateItem { client_id, id, patch: patch.clone(), stock, base: *base, now, by: Some(by.clone()) };
             let current = world.items.get(&id).map(|s| &s.doc);
             let plan =
                 catalog_decide::update_item(&cmd, current, &world.item_refs(patch.group())).map_err(item_refusal)?;
