@@ -7,7 +7,7 @@ use bson::{oid::ObjectId, DateTime};
 use serde_json::{json, Value};
 
 use crate::{
-    access::Actor,
+    access::{Actor, By},
     billing::{
         command::{CustomerRef, LineSource, RecordPayment, Sale, SaleOptions, SellerRights, KIND_INVOICE},
         decide::{self, CustomerEffect, PaymentInputs, Refusal, SaleInputs, ShopRules},
