@@ -10,6 +10,7 @@ pub mod approval;
 mod arb;
 pub mod audit;
 pub mod auth;
+pub mod barcode;
 pub mod billing;
 pub mod catalog;
 pub mod changelog;

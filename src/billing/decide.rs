@@ -59,6 +59,23 @@ pub enum Refusal {
     /// ([`unapproved`]'s findings); ask one (`POST /api/staff/approvals`, action `sale`) and
     /// send its `approvalToken`.
     ApprovalRequired(Vec<String>),
+    /// 400 `MRP_EXCEEDED`: the unit price charged on `line` (`products[i]`, `cart line n`)
+    /// exceeds the item's MRP (Legal Metrology: no sale above the declared retail price).
+    MrpExceeded { line: String, price: Paise, mrp: Paise },
+}
+
+/// The code of [`Refusal::MrpExceeded`].
+pub const MRP_EXCEEDED: &str = "MRP_EXCEEDED";
+
+/// The unit price charged on a line (the counter price, else the catalog price) must not
+/// exceed the item's MRP when it has one (issue 16; Legal Metrology). Loose goods without an
+/// MRP are not checked. Today the comparison is of the unit price as charged; the
+/// tax-inclusive comparison comes with the tax codes (issue 17).
+pub fn within_mrp(line: &str, unit: Paise, item: &ItemDoc) -> Result<(), Refusal> {
+    match item.details.mrp {
+        Some(mrp) if unit > mrp => Err(Refusal::MrpExceeded { line: line.to_string(), price: unit, mrp }),
+        _ => Ok(()),
+    }
 }
 
 impl Refusal {
@@ -99,6 +116,10 @@ impl From<Refusal> for AppError {
                     "This sale needs a manager's approval ({}); ask one with POST /api/staff/approvals (action sale) and send its approvalToken",
                     why.join("; ")
                 ),
+            ),
+            Refusal::MrpExceeded { line, price, mrp } => AppError::bad_request_code(
+                MRP_EXCEEDED,
+                format!("{line}: the unit price {price} exceeds the MRP {mrp}"),
             ),
         }
     }
@@ -454,7 +475,7 @@ pub fn check_items(wanted: &[Wanted], items: &HashMap<ObjectId, ItemDoc>, allow_
 }
 
 /// Price the lines ([`check_items`] first): the counter price when given, else the catalog
-/// price; the group name is snapshotted. Returns the lines and the subtotal (checked
+/// price, never above the item's MRP ([`within_mrp`]); the group name is snapshotted. Returns the lines and the subtotal (checked
 /// arithmetic). A line above `limits::MAX_LINE` or a subtotal above `limits::MAX_INVOICE`
 /// is refused.
 pub fn price_lines(
@@ -469,6 +490,7 @@ pub fn price_lines(
     for (label, id, qty, price) in wanted {
         let item = items.get(id).ok_or_else(|| Refusal::field(label, "is not an active item of this shop"))?;
         let unit = price.unwrap_or(item.price);
+        within_mrp(label.trim_end_matches(".productId"), unit, item)?;
         let line_total = crate::limits::line_total(unit, *qty)
             .ok_or_else(|| Refusal::field(label, crate::limits::line_too_large()))?;
         subtotal = subtotal.checked_add(line_total).filter(|t| *t <= crate::limits::MAX_INVOICE).ok_or_else(|| {

@@ -90,6 +90,7 @@ pub async fn add_item(
         .await?
         .ok_or_else(|| AppError::validation("itemId", "is not an active item of this shop"))?;
     let unit = price.unwrap_or(item.price);
+    decide::within_mrp("unitPrice", unit, &item).map_err(AppError::from)?;
     // a counter price: the user's own right, or a manager's approval bound to this very line
     let mut approved_by = None;
     let mut reason = over.reason.clone();

@@ -34,6 +34,8 @@ pub struct ItemPatch {
     pub group_id: Option<Option<ObjectId>>,
     /// The item's dealers (online only); `Some(vec![])` clears them.
     pub dealer_ids: Option<Vec<ObjectId>>,
+    /// Codes, attributes and MRP sent (issue 16).
+    pub details: rules::DetailsPatch,
 }
 
 impl ItemPatch {
@@ -66,6 +68,7 @@ impl ItemPatch {
         );
         check(self.group_id.is_some(), self.group_id == Some(item.group_id), "groupId");
         check(self.dealer_ids.is_some(), self.dealer_ids.as_ref() == Some(&item.dealer_ids), "dealerIds");
+        out.extend(self.details.differing(&item.details));
         out
     }
 
@@ -92,6 +95,7 @@ impl ItemPatch {
         if let Some(v) = &self.dealer_ids {
             item.dealer_ids = v.clone();
         }
+        self.details.apply_to(&mut item.details);
     }
 
     /// Fold a later edit into this one (a field sent later wins), as one combined write.
@@ -108,6 +112,7 @@ impl ItemPatch {
         take(&mut self.description, &later.description);
         take(&mut self.group_id, &later.group_id);
         take(&mut self.dealer_ids, &later.dealer_ids);
+        self.details.merge(&later.details);
     }
 
     /// The group the edit names (to check it is one of the shop's).
@@ -178,7 +183,9 @@ impl CreateItem {
         req: &CreateItemRequest,
     ) -> AppResult<Self> {
         let mut e = Errors::new();
+        let details = req.details_in();
         let input = ItemInput {
+            details: Some(&details),
             name: Some(&req.name),
             price: Some(req.price),
             stock: req.stock,
@@ -205,7 +212,9 @@ impl UpdateItem {
         req: &UpdateItemRequest,
     ) -> AppResult<Self> {
         let mut e = Errors::new();
+        let details = req.details_in();
         let input = ItemInput {
+            details: Some(&details),
             name: req.name.as_deref(),
             price: req.price,
             stock: req.stock,

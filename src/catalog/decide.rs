@@ -18,17 +18,20 @@ use crate::{
 };
 
 /// What the loader found of the references a command names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refs {
     /// The group named is one of the shop's (true when none is named).
     pub group_found: bool,
     /// How many of the dealers named are the shop's.
     pub dealers_found: usize,
+    /// Code keys ([`crate::barcode::key`]) the command's SKU/barcode would take that another
+    /// item of the shop already holds (as its SKU or its barcode): `(key, holder)`.
+    pub codes_held: Vec<(String, ObjectId)>,
 }
 
 impl Refs {
     /// Every reference resolved (or none named).
-    pub const OK: Refs = Refs { group_found: true, dealers_found: 0 };
+    pub const OK: Refs = Refs { group_found: true, dealers_found: 0, codes_held: Vec::new() };
 }
 
 /// A stale edit of an item (not applied): the shared [`crate::changelog::Conflict`].
@@ -46,6 +49,11 @@ pub enum Refusal {
     StockOutOfRange(&'static str),
     /// See [`Conflict`].
     Conflict(Box<Conflict>),
+    /// The SKU or barcode (as sent) already names another item of the shop (one code never
+    /// names two items, whichever field holds it).
+    DuplicateCode(String),
+    /// The selling price would exceed the item's MRP (Legal Metrology).
+    PriceAboveMrp { price: crate::money::Paise, mrp: crate::money::Paise },
 }
 
 impl Refusal {
@@ -83,6 +91,10 @@ impl Refusal {
             }
             Refusal::StockOutOfRange(field) => crate::limits::stock_out_of_range(field),
             Refusal::Conflict(c) => AppError::conflict(code::CONFLICT, c.reason()),
+            Refusal::DuplicateCode(c) => duplicate_code(&c),
+            Refusal::PriceAboveMrp { price, mrp } => {
+                AppError::validation("price", format!("{price} must not exceed the MRP {mrp}"))
+            }
         }
     }
 }
@@ -133,6 +145,41 @@ impl ItemPlan {
     }
 }
 
+/// 409 `DUPLICATE`: the code already names another item (also what a write answers when the
+/// unique index `uniq_client_code` refuses it in a race).
+pub fn duplicate_code(code: &str) -> AppError {
+    AppError::conflict(code::DUPLICATE, format!("The code {code} already names another item of this shop"))
+}
+
+/// The item's codes and MRP after a write: `codes` recomputed from the SKU and barcode (and
+/// put into `patch`, when one is given and the codes were sent, so the write stores them);
+/// refused when a key is held by another item or the price exceeds the MRP.
+fn settle_details(after: &mut ItemDoc, patch: Option<&mut ItemPatch>, refs: &Refs) -> Result<(), Refusal> {
+    after.details.codes = after.details.code_keys();
+    for k in &after.details.codes {
+        if refs.codes_held.iter().any(|(held, holder)| held == k && *holder != after.id) {
+            let shown = [&after.details.sku, &after.details.barcode]
+                .into_iter()
+                .flatten()
+                .find(|c| crate::barcode::key(c) == *k)
+                .cloned()
+                .unwrap_or_else(|| k.clone());
+            return Err(Refusal::DuplicateCode(shown));
+        }
+    }
+    if let Some(mrp) = after.details.mrp {
+        if after.price > mrp {
+            return Err(Refusal::PriceAboveMrp { price: after.price, mrp });
+        }
+    }
+    if let Some(p) = patch {
+        if p.details.touches_codes() {
+            p.details.codes = Some(after.details.codes.clone());
+        }
+    }
+    Ok(())
+}
+
 fn check_refs(group: Option<ObjectId>, dealers: &[ObjectId], refs: &Refs) -> Result<(), Refusal> {
     let group = group.is_some() && !refs.group_found;
     let dealers = !dealers.is_empty() && refs.dealers_found != dealers.len();
@@ -142,11 +189,13 @@ fn check_refs(group: Option<ObjectId>, dealers: &[ObjectId], refs: &Refs) -> Res
     Ok(())
 }
 
-/// A new item: its group and dealers must be the shop's; opening stock is an adjustment.
+/// A new item: its group and dealers must be the shop's; its SKU and barcode name no other
+/// item; its price does not exceed its MRP; opening stock is an adjustment.
 pub fn create_item(cmd: &CreateItem, refs: &Refs) -> Result<ItemPlan, Refusal> {
     check_refs(cmd.item.group_id, &cmd.dealer_ids, refs)?;
     let mut item = cmd.item.doc(cmd.id, cmd.client_id, cmd.item.stock, cmd.now);
     item.dealer_ids = cmd.dealer_ids.clone();
+    settle_details(&mut item, None, refs)?;
     let opening = (cmd.item.stock != 0).then_some(StockMove {
         item_id: cmd.id,
         delta: cmd.item.stock,
@@ -157,6 +206,7 @@ pub fn create_item(cmd: &CreateItem, refs: &Refs) -> Result<ItemPlan, Refusal> {
 
 /// An edit: the item must be the shop's (deactivated ones too), its group and dealers the
 /// shop's; an edit based on an older version whose fields changed since is a [`Conflict`];
+/// its SKU and barcode name no other item and the price stays within the MRP (issue 16);
 /// stock stays within +-`limits::MAX_UNITS`. Every edit bumps `__v`.
 pub fn update_item(cmd: &UpdateItem, current: Option<&ItemDoc>, refs: &Refs) -> Result<ItemPlan, Refusal> {
     let current = current.ok_or(Refusal::NotFound)?;
@@ -178,12 +228,14 @@ pub fn update_item(cmd: &UpdateItem, current: Option<&ItemDoc>, refs: &Refs) -> 
     };
     let stock = crate::limits::stock_after(current.stock, delta).ok_or(Refusal::StockOutOfRange(field))?;
     let mut after = current.clone();
-    cmd.patch.apply_to(&mut after);
+    let mut patch = cmd.patch.clone();
+    patch.apply_to(&mut after);
+    settle_details(&mut after, Some(&mut patch), refs)?;
     after.stock = stock;
     after.version = current.version.saturating_add(1);
     after.updated_at = cmd.now;
     let stock = (delta != 0).then_some(StockMove { item_id: current.id, delta, reason: Reason::Adjustment });
-    Ok(ItemPlan::Update { version: current.version, patch: cmd.patch.clone(), stock, after, by: cmd.by.clone() })
+    Ok(ItemPlan::Update { version: current.version, patch, stock, after, by: cmd.by.clone() })
 }
 
 /// A delete deactivates (idempotent: an inactive item is deactivated again); the item must be
@@ -255,6 +307,7 @@ mod tests {
             unit: "nos".into(),
             group_id: None,
             description: String::new(),
+            details: Default::default(),
         }
     }
 
@@ -334,10 +387,10 @@ mod tests {
         let g = ObjectId::new();
         let patch =
             ItemPatch { group_id: Some(Some(g)), dealer_ids: Some(vec![ObjectId::new()]), ..Default::default() };
-        let refs = Refs { group_found: false, dealers_found: 0 };
+        let refs = Refs { group_found: false, dealers_found: 0, codes_held: vec![] };
         let r = update_item(&edit(cur.id, patch.clone(), StockChange::Keep, None), Some(&cur), &refs);
         assert_eq!(r, Err(Refusal::UnknownRefs { group: true, dealers: true }));
-        let ok = Refs { group_found: true, dealers_found: 1 };
+        let ok = Refs { group_found: true, dealers_found: 1, codes_held: vec![] };
         assert!(update_item(&edit(cur.id, patch, StockChange::Keep, None), Some(&cur), &ok).is_ok());
         assert_eq!(update_item(&edit(cur.id, price(1), StockChange::Keep, None), None, &ok), Err(Refusal::NotFound));
         let del = DeleteItem { client_id: cur.client_id, id: cur.id, now: DateTime::from_millis(1) };

@@ -4,7 +4,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::{
-    catalog::model::{ItemDoc, ItemGroupDoc},
+    catalog::{
+        model::{BarcodeType, ItemDoc, ItemGroupDoc},
+        rules::DetailsIn,
+    },
     money::Paise,
     wire,
 };
@@ -118,6 +121,30 @@ pub struct ItemWire {
     pub updated_at: String,
     #[serde(rename = "__v")]
     pub v: i32,
+    /// Issue 16 (each absent when the item has none, so an item without them reads as before).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub barcode: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub barcode_type: Option<BarcodeType>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub color: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extra: Option<std::collections::BTreeMap<String, String>>,
+    /// Maximum retail price, rupees.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<f64>, example = 7)]
+    pub mrp: Option<Paise>,
+    /// Only when true.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub has_expiry: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image_url: Option<String>,
 }
 
 impl From<ItemDoc> for ItemWire {
@@ -138,6 +165,16 @@ impl From<ItemDoc> for ItemWire {
             created_at: wire::iso(i.created_at),
             updated_at: wire::iso(i.updated_at),
             v: i.version,
+            sku: i.details.sku,
+            barcode: i.details.barcode,
+            barcode_type: i.details.barcode_type,
+            color: i.details.color,
+            size: i.details.size,
+            line_type: i.details.line_type,
+            extra: (!i.details.extra.is_empty()).then_some(i.details.extra),
+            mrp: i.details.mrp,
+            has_expiry: i.details.has_expiry.then_some(true),
+            image_url: i.details.image_url,
         }
     }
 }
@@ -182,6 +219,63 @@ pub struct CreateItemRequest {
     /// Dealers of this shop (no duplicates).
     pub dealer_ids: Option<Vec<String>>,
     pub description: Option<String>,
+    /// Stock-keeping unit: 1-40 letters, digits and `- _ . /`, unique per shop (leading zeros kept; null clears). Issue 16.
+    #[serde(default, deserialize_with = "wire::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub sku: Option<Option<String>>,
+    /// The barcode as printed (leading zeros kept), unique per shop; a 12-digit UPC-A and its 13-digit EAN form are one code. Null clears.
+    #[serde(default, deserialize_with = "wire::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub barcode: Option<Option<String>>,
+    /// `gtin` (the GS1 check digit is enforced) or `shop` (letters and digits, no check); default: `gtin` when the check digit holds, else `shop`. Only with `barcode`.
+    #[serde(default, deserialize_with = "wire::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub barcode_type: Option<Option<String>>,
+    /// At most 50 characters (null or blank clears).
+    #[serde(default, deserialize_with = "wire::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub color: Option<Option<String>>,
+    /// At most 50 characters (null or blank clears).
+    #[serde(default, deserialize_with = "wire::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub size: Option<Option<String>>,
+    /// Ruling or type (e.g. `single line`), at most 50 characters.
+    #[serde(default, deserialize_with = "wire::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub line_type: Option<Option<String>>,
+    /// Free-form attributes: at most 20, keys 1-30 characters, values at most 100.
+    #[serde(default, deserialize_with = "wire::double_option")]
+    #[schema(value_type = Option<Object>, nullable)]
+    pub extra: Option<Option<std::collections::BTreeMap<String, String>>>,
+    /// Maximum retail price in rupees (> 0); `price` may not exceed it, nor may any sale line. Null: no MRP (loose goods).
+    #[serde(default, deserialize_with = "wire::double_option")]
+    #[schema(value_type = Option<f64>, nullable)]
+    pub mrp: Option<Option<Paise>>,
+    /// The item's stock expires (batches come with issue 16's batch work).
+    #[serde(default, deserialize_with = "wire::non_null")]
+    pub has_expiry: Option<bool>,
+    /// An http(s) URL, at most 500 characters.
+    #[serde(default, deserialize_with = "wire::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub image_url: Option<Option<String>>,
+}
+
+impl CreateItemRequest {
+    /// The code, attribute and MRP fields sent (issue 16), for `catalog::rules::details`.
+    pub fn details_in(&self) -> DetailsIn {
+        DetailsIn {
+            sku: self.sku.clone(),
+            barcode: self.barcode.clone(),
+            barcode_type: self.barcode_type.clone(),
+            color: self.color.clone(),
+            size: self.size.clone(),
+            line_type: self.line_type.clone(),
+            extra: self.extra.clone(),
+            mrp: self.mrp.clone(),
+            has_expiry: self.has_expiry.clone(),
+            image_url: self.image_url.clone(),
+        }
+    }
 }
 
 /// B7: only the catalog fields. `groupId: null` ungroups, `dealerIds: []` clears.
@@ -208,6 +302,63 @@ pub struct UpdateItemRequest {
     pub group_id: Option<Option<String>>,
     #[serde(default, deserialize_with = "wire::non_null")]
     pub dealer_ids: Option<Vec<String>>,
+    /// Stock-keeping unit: 1-40 letters, digits and `- _ . /`, unique per shop (leading zeros kept; null clears). Issue 16.
+    #[serde(default, deserialize_with = "wire::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub sku: Option<Option<String>>,
+    /// The barcode as printed (leading zeros kept), unique per shop; a 12-digit UPC-A and its 13-digit EAN form are one code. Null clears.
+    #[serde(default, deserialize_with = "wire::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub barcode: Option<Option<String>>,
+    /// `gtin` (the GS1 check digit is enforced) or `shop` (letters and digits, no check); default: `gtin` when the check digit holds, else `shop`. Only with `barcode`.
+    #[serde(default, deserialize_with = "wire::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub barcode_type: Option<Option<String>>,
+    /// At most 50 characters (null or blank clears).
+    #[serde(default, deserialize_with = "wire::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub color: Option<Option<String>>,
+    /// At most 50 characters (null or blank clears).
+    #[serde(default, deserialize_with = "wire::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub size: Option<Option<String>>,
+    /// Ruling or type (e.g. `single line`), at most 50 characters.
+    #[serde(default, deserialize_with = "wire::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub line_type: Option<Option<String>>,
+    /// Free-form attributes: at most 20, keys 1-30 characters, values at most 100.
+    #[serde(default, deserialize_with = "wire::double_option")]
+    #[schema(value_type = Option<Object>, nullable)]
+    pub extra: Option<Option<std::collections::BTreeMap<String, String>>>,
+    /// Maximum retail price in rupees (> 0); `price` may not exceed it, nor may any sale line. Null: no MRP (loose goods).
+    #[serde(default, deserialize_with = "wire::double_option")]
+    #[schema(value_type = Option<f64>, nullable)]
+    pub mrp: Option<Option<Paise>>,
+    /// The item's stock expires (batches come with issue 16's batch work).
+    #[serde(default, deserialize_with = "wire::non_null")]
+    pub has_expiry: Option<bool>,
+    /// An http(s) URL, at most 500 characters.
+    #[serde(default, deserialize_with = "wire::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub image_url: Option<Option<String>>,
+}
+
+impl UpdateItemRequest {
+    /// The code, attribute and MRP fields sent (issue 16), for `catalog::rules::details`.
+    pub fn details_in(&self) -> DetailsIn {
+        DetailsIn {
+            sku: self.sku.clone(),
+            barcode: self.barcode.clone(),
+            barcode_type: self.barcode_type.clone(),
+            color: self.color.clone(),
+            size: self.size.clone(),
+            line_type: self.line_type.clone(),
+            extra: self.extra.clone(),
+            mrp: self.mrp.clone(),
+            has_expiry: self.has_expiry.clone(),
+            image_url: self.image_url.clone(),
+        }
+    }
 }
 
 /// B6 query. Without `limit` the whole (filtered) list is returned, as in v1.
@@ -227,4 +378,36 @@ pub struct ListItemsQuery {
     pub limit: Option<u32>,
     /// `nextCursor` of the previous page.
     pub cursor: Option<String>,
+}
+
+/// `GET /api/business/items/lookup` query.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct LookupQuery {
+    /// A scanned or typed SKU or barcode (1-40 characters, leading zeros count), or a
+    /// weighed-goods label of the shop's `clientSettings.catalog.scaleLabel` layout.
+    pub code: Option<String>,
+}
+
+/// What a weighed-goods label says.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LabelWire {
+    /// The item code printed in the label (the item's SKU or barcode).
+    #[schema(example = "0002")]
+    pub item_code: String,
+    /// The amount printed on the label, rupees.
+    #[schema(value_type = f64, example = 19.4)]
+    pub amount: Paise,
+}
+
+/// The item a code names; `label` only when the code was a weighed-goods label.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LookupResponse {
+    pub success: bool,
+    pub item: ItemWire,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<LabelWire>,
 }

@@ -7,7 +7,8 @@ use crate::{
     catalog::{
         dto::{
             CreateGroupRequest, CreateItemRequest, GroupDeletedResponse, ItemDeletedResponse, ItemGroupResponse,
-            ItemGroupsResponse, ItemResponse, ItemsResponse, ListItemsQuery, UpdateGroupRequest, UpdateItemRequest,
+            ItemGroupsResponse, ItemResponse, ItemsResponse, LabelWire, ListItemsQuery, LookupQuery, LookupResponse,
+            UpdateGroupRequest, UpdateItemRequest,
         },
         service,
     },
@@ -204,4 +205,31 @@ pub async fn delete_item(
     let id = validate::oid("params.itemId", &item_id)?;
     service::delete_item(&state, auth.client_id, id).await?;
     Ok(Json(ItemDeletedResponse { success: true, message: "Item deleted".into() }))
+}
+
+/// Find the item a scanned or typed code names (scan-to-bill; issue 16): its SKU or barcode
+/// (a 12-digit UPC-A and its 13-digit EAN form are one code; leading zeros count; never an
+/// internal id), or a weighed-goods label of the shop's `clientSettings.catalog.scaleLabel`
+/// layout (then `label` carries the printed amount). One indexed read.
+#[utoipa::path(get, path = "/business/items/lookup", tag = "catalog", security(("bearer" = [])),
+    params(LookupQuery),
+    responses(
+        (status = 200, description = "The item (and the label's reading)", body = LookupResponse),
+        (status = 400, description = "code missing, blank or longer than 40 characters", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 404, description = "No item of this shop has this code", body = ErrorBody),
+    ),
+    extensions(("x-permission" = json!("catalog_view"))),
+)]
+pub async fn lookup_item(
+    State(state): State<AppState>,
+    auth: AuthClient,
+    ApiQuery(q): ApiQuery<LookupQuery>,
+) -> AppResult<Json<LookupResponse>> {
+    let found = service::lookup(&state, auth.client_id, q.code.as_deref().unwrap_or("")).await?;
+    Ok(Json(LookupResponse {
+        success: true,
+        item: found.item.into(),
+        label: found.label.map(|l| LabelWire { item_code: l.item_code, amount: l.amount }),
+    }))
 }

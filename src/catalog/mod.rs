@@ -29,5 +29,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(handlers::update_group, handlers::delete_group))
         .routes(routes!(handlers::create_item))
         .routes(routes!(handlers::list_items))
+        .routes(routes!(handlers::lookup_item))
         .routes(routes!(handlers::update_item, handlers::delete_item))
 }

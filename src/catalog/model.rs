@@ -51,6 +51,87 @@ pub struct ItemDoc {
     pub updated_at: DateTime,
     #[serde(rename = "__v", default)]
     pub version: i32,
+    /// Codes, attributes and MRP (issue 16), stored as top-level fields; all absent on an
+    /// item that uses none of them.
+    #[serde(flatten)]
+    pub details: ItemDetails,
+}
+
+/// How a barcode is checked: `gtin` (EAN-13, UPC-A, EAN-8, GTIN-14: the GS1 check digit is
+/// enforced) or `shop` (a shop-made code: letters and digits, no check digit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum BarcodeType {
+    Gtin,
+    Shop,
+}
+
+/// The codes, attributes and MRP of an item (issue 16). Each field is absent (or `false` /
+/// empty) on an item that does not use it, so such an item's document and wire are as before.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemDetails {
+    /// Stock-keeping unit, unique per shop (by its [`crate::barcode::key`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+    /// The barcode as printed (leading zeros kept), unique per shop (by its key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub barcode: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub barcode_type: Option<BarcodeType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<String>,
+    /// Ruling of a notebook (single line, four line, ...), or any line/type attribute.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line_type: Option<String>,
+    /// Free-form attributes (short strings).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub extra: std::collections::BTreeMap<String, String>,
+    /// Maximum retail price in paise (Legal Metrology): no sale above it.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_paise")]
+    pub mrp: Option<Paise>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub has_expiry: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_url: Option<String>,
+    /// The normalised keys of `sku` and `barcode` ([`crate::barcode::key`]): the field the
+    /// partial unique index `uniq_client_code` (migration 0014) and the lookup use, so one
+    /// code never names two items, whichever field holds it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub codes: Vec<String>,
+}
+
+impl ItemDetails {
+    /// The keys of its SKU and barcode (deduplicated), the value of `codes`.
+    pub fn code_keys(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for c in [&self.sku, &self.barcode].into_iter().flatten() {
+            let k = crate::barcode::key(c);
+            if !out.contains(&k) {
+                out.push(k);
+            }
+        }
+        out
+    }
+}
+
+/// `Option<Paise>` as plain `i64` paise (or null) in the database.
+mod opt_paise {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::money::Paise;
+
+    pub fn serialize<S: Serializer>(p: &Option<Paise>, s: S) -> Result<S::Ok, S::Error> {
+        match p {
+            Some(p) => s.serialize_i64(p.as_i64()),
+            None => s.serialize_none(),
+        }
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Paise>, D::Error> {
+        Ok(Option::<i64>::deserialize(d)?.map(Paise::new))
+    }
 }
 
 fn default_low_stock() -> i64 {

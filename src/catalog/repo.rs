@@ -130,7 +130,7 @@ pub async fn count_dealers(
 }
 
 pub async fn insert_item(db: &Database, s: &mut ClientSession, item: &ItemDoc) -> Result<(), AppError> {
-    items(db).insert_one(item).session(s).await?;
+    items(db).insert_one(item).session(s).await.map_err(code_taken)?;
     Ok(())
 }
 
@@ -184,14 +184,45 @@ pub async fn list_items(
 
 // ---------------------------------------------------------------- the write path
 
+/// The items of the shop holding any of these code keys: `(key, holder)` (one indexed read on
+/// `uniq_client_code`).
+pub async fn code_holders(
+    db: &Database,
+    s: &mut ClientSession,
+    client_id: ObjectId,
+    keys: &[String],
+) -> Result<Vec<(String, ObjectId)>, AppError> {
+    if keys.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut cur = items(db)
+        .clone_with_type::<Document>()
+        .find(doc! { "clientId": client_id, "codes": { "$in": keys } })
+        .projection(doc! { "_id": 1, "codes": 1 })
+        .session(&mut *s)
+        .await?;
+    let mut out = Vec::new();
+    while let Some(d) = cur.next(&mut *s).await.transpose()? {
+        let Ok(id) = d.get_object_id("_id") else { continue };
+        for c in d.get_array("codes").into_iter().flatten().filter_map(Bson::as_str) {
+            if keys.iter().any(|k| k == c) {
+                out.push((c.to_string(), id));
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Load what an item command names besides the item (inside the caller's transaction):
-/// whether `group` is one of the shop's, how many of `dealers` are its dealers.
+/// whether `group` is one of the shop's, how many of `dealers` are its dealers, which items
+/// already hold the code keys it sets (`codes`).
 pub async fn load_refs(
     db: &Database,
     s: &mut ClientSession,
     client_id: ObjectId,
     group: Option<ObjectId>,
     dealers: &[ObjectId],
+    codes: &[String],
 ) -> Result<Refs, AppError> {
     let group_found = match group {
         Some(g) => group_exists(db, &mut *s, client_id, g).await?,
@@ -199,7 +230,8 @@ pub async fn load_refs(
     };
     let dealers_found =
         if dealers.is_empty() { 0 } else { count_dealers(db, &mut *s, client_id, dealers).await? as usize };
-    Ok(Refs { group_found, dealers_found })
+    let codes_held = code_holders(db, &mut *s, client_id, codes).await?;
+    Ok(Refs { group_found, dealers_found, codes_held })
 }
 
 /// The `$set` of the fields an edit sends (stored names; money in paise).
@@ -226,7 +258,57 @@ pub fn patch_set(p: &ItemPatch) -> Document {
     if let Some(v) = &p.dealer_ids {
         set.insert("dealerIds", v.clone());
     }
+    details_set(&p.details, &mut set);
     set
+}
+
+/// The stored fields of the code/attribute/MRP edits (a cleared field is set to null, an
+/// emptied `codes` to `[]`, which the partial index `uniq_client_code` leaves out).
+fn details_set(d: &crate::catalog::rules::DetailsPatch, set: &mut Document) {
+    let opt = |v: &Option<String>| v.as_deref().map_or(Bson::Null, |s| Bson::String(s.to_string()));
+    if let Some(v) = &d.sku {
+        set.insert("sku", opt(v));
+    }
+    if let Some(v) = &d.barcode {
+        set.insert("barcode", v.as_ref().map_or(Bson::Null, |b| Bson::String(b.0.clone())));
+        let kind = v.as_ref().map(|b| bson::to_bson(&b.1).unwrap_or(Bson::Null)).unwrap_or(Bson::Null);
+        set.insert("barcodeType", kind);
+    }
+    if let Some(v) = &d.color {
+        set.insert("color", opt(v));
+    }
+    if let Some(v) = &d.size {
+        set.insert("size", opt(v));
+    }
+    if let Some(v) = &d.line_type {
+        set.insert("lineType", opt(v));
+    }
+    if let Some(v) = &d.extra {
+        let m: Document = v.iter().map(|(k, v)| (k.clone(), Bson::String(v.clone()))).collect();
+        set.insert("extra", m);
+    }
+    if let Some(v) = d.mrp {
+        set.insert("mrp", v.map_or(Bson::Null, |p| Bson::Int64(p.as_i64())));
+    }
+    if let Some(v) = d.has_expiry {
+        set.insert("hasExpiry", v);
+    }
+    if let Some(v) = &d.image_url {
+        set.insert("imageUrl", opt(v));
+    }
+    if let Some(v) = &d.codes {
+        set.insert("codes", v.clone());
+    }
+}
+
+/// A write the unique index `uniq_client_code` refused (a race the loader could not see):
+/// 409 `DUPLICATE`; any other error as it is.
+pub fn code_taken(e: mongodb::error::Error) -> AppError {
+    if is_duplicate_key(&e) {
+        AppError::conflict(code::DUPLICATE, "The SKU or barcode already names another item of this shop")
+    } else {
+        e.into()
+    }
 }
 
 fn changed_meanwhile() -> AppError {
@@ -286,7 +368,8 @@ pub async fn write(
                     doc! { "$set": set, "$inc": { "__v": 1 } },
                 )
                 .session(&mut *s)
-                .await?;
+                .await
+                .map_err(code_taken)?;
             if r.matched_count != 1 {
                 return Err(changed_meanwhile());
             }
@@ -322,7 +405,7 @@ pub async fn apply(db: &Database, s: &mut ClientSession, plan: &ItemPlan) -> Res
 /// caller's movements).
 pub async fn insert_many(db: &Database, s: &mut ClientSession, new: &[&ItemDoc]) -> Result<(), AppError> {
     if !new.is_empty() {
-        items(db).insert_many(new.iter().copied()).session(s).await?;
+        items(db).insert_many(new.iter().copied()).session(s).await.map_err(code_taken)?;
     }
     Ok(())
 }
@@ -344,6 +427,31 @@ pub async fn write_folded(
     }
     set.insert("updatedAt", now);
     let update = doc! { "$set": set, "$inc": { "stock": f.stock_delta, "__v": f.edits } };
-    let r = items(db).update_one(doc! { "_id": id, "clientId": client_id }, update).session(s).await?;
+    let r =
+        items(db).update_one(doc! { "_id": id, "clientId": client_id }, update).session(s).await.map_err(code_taken)?;
     Ok(r.matched_count == 1)
+}
+
+// ---------------------------------------------------------------- lookup by code
+
+/// The items of the shop holding any of `keys` (at most 2 keys; one indexed read on
+/// `uniq_client_code`). Active and deactivated items alike (a deactivated item keeps its
+/// codes; the answer says `isActive`).
+pub async fn find_by_codes(db: &Database, client_id: ObjectId, keys: &[String]) -> Result<Vec<ItemDoc>, AppError> {
+    let filter = doc! { "clientId": client_id, "codes": { "$in": keys } };
+    Ok(items(db).find(filter).limit(keys.len() as i64).await?.try_collect().await?)
+}
+
+/// The shop's weighed-goods label layout (`clientSettings.catalog.scaleLabel`), if set.
+pub async fn scale_label_layout(db: &Database, client_id: ObjectId) -> Result<Option<String>, AppError> {
+    let d = db
+        .collection::<Document>("clients")
+        .find_one(doc! { "_id": client_id })
+        .projection(doc! { "clientSettings.catalog.scaleLabel": 1 })
+        .await?;
+    Ok(d.as_ref()
+        .and_then(|d| d.get_document("clientSettings").ok())
+        .and_then(|s| s.get_document("catalog").ok())
+        .and_then(|c| c.get_str("scaleLabel").ok())
+        .map(str::to_string))
 }

@@ -11,7 +11,7 @@ use bson::{oid::ObjectId, DateTime};
 use crate::{
     catalog::{
         command::ItemPatch,
-        model::{ItemDoc, UNITS},
+        model::{BarcodeType, ItemDetails, ItemDoc, UNITS},
     },
     money::Paise,
     validate::Errors,
@@ -87,6 +87,8 @@ pub struct ItemInput<'a> {
     pub description: Option<&'a str>,
     /// `Some(None)` (JSON null) or `Some(Some(""))`: no group.
     pub group_id: Option<Option<&'a str>>,
+    /// Codes, attributes and MRP (issue 16); `None`: none of them sent.
+    pub details: Option<&'a DetailsIn>,
 }
 
 /// A new item, checked by [`new_item`] (the group's existence is checked when applied).
@@ -99,6 +101,8 @@ pub struct NewItem {
     pub unit: String,
     pub group_id: Option<ObjectId>,
     pub description: String,
+    /// Codes, attributes and MRP (`codes` filled by the decider).
+    pub details: ItemDetails,
 }
 
 impl NewItem {
@@ -119,6 +123,7 @@ impl NewItem {
             created_at: now,
             updated_at: now,
             version: 0,
+            details: self.details.clone(),
         }
     }
 }
@@ -151,6 +156,11 @@ pub fn new_item(e: &mut Errors, prefix: &str, i: &ItemInput<'_>) -> NewItem {
         unit: unit(e, prefix, i.unit.unwrap_or(DEFAULT_UNIT)),
         group_id: group_ref(e, prefix, i.group_id).flatten(),
         description: i.description.map(|d| description(e, prefix, d)).unwrap_or_default(),
+        details: {
+            let mut d = ItemDetails::default();
+            details(e, prefix, i.details.unwrap_or(&DetailsIn::default())).apply_to(&mut d);
+            d
+        },
     }
 }
 
@@ -184,6 +194,7 @@ pub fn item_edit(e: &mut Errors, prefix: &str, i: &ItemInput<'_>) -> ItemEdit {
     out.patch.unit = i.unit.map(|u| unit(e, prefix, u));
     out.patch.description = i.description.map(|d| description(e, prefix, d));
     out.patch.group_id = group_ref(e, prefix, i.group_id);
+    out.patch.details = i.details.map(|d| details(e, prefix, d)).unwrap_or_default();
     out
 }
 
@@ -203,5 +214,246 @@ pub fn dealer_ids(e: &mut Errors, ids: &[String]) -> Vec<ObjectId> {
     if ids.len() > 100 {
         e.add("dealerIds", "must have at most 100 entries");
     }
+    out
+}
+
+// ---------------------------------------------------------------- codes, attributes, MRP
+
+/// Colour, size and line type: at most 50 characters (blank clears).
+pub const ATTRIBUTE_MAX: usize = 50;
+/// `extra`: at most 20 entries, keys 1-30 characters, values at most 100.
+pub const EXTRA_MAX: (usize, usize, usize) = (20, 30, 100);
+/// `imageUrl`: an http(s) URL of at most 500 characters.
+pub const IMAGE_URL_MAX: usize = 500;
+
+/// The code, attribute and MRP fields of an item as one path received them (issue 16):
+/// `None` = not sent, `Some(None)` = JSON null (cleared on an edit). Every door builds one of
+/// these from its own wire type and [`details`] checks it.
+#[derive(Debug, Default, Clone)]
+pub struct DetailsIn {
+    pub sku: Option<Option<String>>,
+    pub barcode: Option<Option<String>>,
+    /// `gtin` or `shop`; only with `barcode`.
+    pub barcode_type: Option<Option<String>>,
+    pub color: Option<Option<String>>,
+    pub size: Option<Option<String>>,
+    pub line_type: Option<Option<String>>,
+    pub extra: Option<Option<std::collections::BTreeMap<String, String>>>,
+    /// Rupees on the wire, paise here.
+    pub mrp: Option<Option<Paise>>,
+    pub has_expiry: Option<bool>,
+    pub image_url: Option<Option<String>>,
+}
+
+/// The checked fields of [`DetailsIn`] (`None` = not sent; `Some(None)` = cleared).
+/// `codes` is not sent by anyone: the decider fills it (the new keys) when `sku` or `barcode`
+/// change.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DetailsPatch {
+    pub sku: Option<Option<String>>,
+    pub barcode: Option<Option<(String, BarcodeType)>>,
+    pub color: Option<Option<String>>,
+    pub size: Option<Option<String>>,
+    pub line_type: Option<Option<String>>,
+    pub extra: Option<std::collections::BTreeMap<String, String>>,
+    pub mrp: Option<Option<Paise>>,
+    pub has_expiry: Option<bool>,
+    pub image_url: Option<Option<String>>,
+    pub codes: Option<Vec<String>>,
+}
+
+impl DetailsPatch {
+    /// Whether the SKU or the barcode is sent (the item's code keys change).
+    pub fn touches_codes(&self) -> bool {
+        self.sku.is_some() || self.barcode.is_some()
+    }
+
+    /// The keys of the SKU and barcode it sets (to find the items already holding them).
+    pub fn sent_keys(&self) -> Vec<String> {
+        let sku = self.sku.iter().flatten().map(|c| crate::barcode::key(c));
+        let barcode = self.barcode.iter().flatten().map(|b| crate::barcode::key(&b.0));
+        sku.chain(barcode).collect()
+    }
+
+    /// Write the fields sent into `d` (in memory); `codes` is recomputed by the caller.
+    pub fn apply_to(&self, d: &mut ItemDetails) {
+        if let Some(v) = &self.sku {
+            d.sku.clone_from(v);
+        }
+        if let Some(v) = &self.barcode {
+            d.barcode = v.as_ref().map(|b| b.0.clone());
+            d.barcode_type = v.as_ref().map(|b| b.1);
+        }
+        if let Some(v) = &self.color {
+            d.color.clone_from(v);
+        }
+        if let Some(v) = &self.size {
+            d.size.clone_from(v);
+        }
+        if let Some(v) = &self.line_type {
+            d.line_type.clone_from(v);
+        }
+        if let Some(v) = &self.extra {
+            d.extra.clone_from(v);
+        }
+        if let Some(v) = self.mrp {
+            d.mrp = v;
+        }
+        if let Some(v) = self.has_expiry {
+            d.has_expiry = v;
+        }
+        if let Some(v) = &self.image_url {
+            d.image_url.clone_from(v);
+        }
+        if let Some(v) = &self.codes {
+            d.codes.clone_from(v);
+        }
+    }
+
+    /// The stored names of the fields sent whose value differs from `d`'s.
+    pub fn differing(&self, d: &ItemDetails) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        let mut after = d.clone();
+        self.apply_to(&mut after);
+        let pairs: [(bool, bool, &'static str); 9] = [
+            (self.sku.is_some(), after.sku == d.sku, "sku"),
+            (self.barcode.is_some(), after.barcode == d.barcode && after.barcode_type == d.barcode_type, "barcode"),
+            (self.color.is_some(), after.color == d.color, "color"),
+            (self.size.is_some(), after.size == d.size, "size"),
+            (self.line_type.is_some(), after.line_type == d.line_type, "lineType"),
+            (self.extra.is_some(), after.extra == d.extra, "extra"),
+            (self.mrp.is_some(), after.mrp == d.mrp, "mrp"),
+            (self.has_expiry.is_some(), after.has_expiry == d.has_expiry, "hasExpiry"),
+            (self.image_url.is_some(), after.image_url == d.image_url, "imageUrl"),
+        ];
+        for (sent, same, f) in pairs {
+            if sent && !same {
+                out.push(f);
+            }
+        }
+        out
+    }
+
+    /// Fold a later edit into this one (a field sent later wins).
+    pub fn merge(&mut self, later: &DetailsPatch) {
+        fn take<T: Clone>(into: &mut Option<T>, later: &Option<T>) {
+            if later.is_some() {
+                into.clone_from(later);
+            }
+        }
+        take(&mut self.sku, &later.sku);
+        take(&mut self.barcode, &later.barcode);
+        take(&mut self.color, &later.color);
+        take(&mut self.size, &later.size);
+        take(&mut self.line_type, &later.line_type);
+        take(&mut self.extra, &later.extra);
+        take(&mut self.mrp, &later.mrp);
+        take(&mut self.has_expiry, &later.has_expiry);
+        take(&mut self.image_url, &later.image_url);
+        take(&mut self.codes, &later.codes);
+    }
+}
+
+fn attribute(e: &mut Errors, field: &str, v: &Option<Option<String>>) -> Option<Option<String>> {
+    v.as_ref().map(|v| {
+        let t = e.text(field, v.as_deref().unwrap_or(""), 0, ATTRIBUTE_MAX);
+        (!t.is_empty()).then_some(t)
+    })
+}
+
+/// Check the code, attribute and MRP fields (issue 16), the same on every door:
+/// - `sku`: 1-40 letters, digits and `- _ . /` (leading zeros kept; null or blank clears);
+/// - `barcode`: with `barcodeType` `gtin` the GS1 check digit of an EAN-13, UPC-A, EAN-8 or
+///   GTIN-14 must hold; `shop` is 1-40 letters and digits with no check; without a type, a
+///   code with a valid GTIN check digit is a `gtin`, any other a `shop` code. `barcodeType`
+///   is only accepted with `barcode`;
+/// - `color`, `size`, `lineType`: at most 50 characters; `extra`: at most 20 entries, keys
+///   1-30 characters, values at most 100; `imageUrl`: an http(s) URL of at most 500;
+/// - `mrp`: rupees, above 0 and at most Rs 1 crore (null clears). That the price does not
+///   exceed it is checked by the decider (it knows the item's current price and MRP).
+///
+/// Uniqueness (one code never names two items) is the decider's and MongoDB's.
+pub fn details(e: &mut Errors, prefix: &str, d: &DetailsIn) -> DetailsPatch {
+    let mut out = DetailsPatch::default();
+    let code = |e: &mut Errors, field: &str, v: &Option<Option<String>>, strict: bool| {
+        v.as_ref().map(|v| match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => None,
+            Some(c) => match crate::barcode::check_code(c, strict) {
+                Ok(()) => Some(c.to_string()),
+                Err(m) => {
+                    e.add(&at(prefix, field), m);
+                    None
+                }
+            },
+        })
+    };
+    out.sku = code(e, "sku", &d.sku, false);
+    let kind = match d.barcode_type.as_ref().map(|t| t.as_deref().map(str::trim)) {
+        None | Some(None) | Some(Some("")) => None,
+        Some(Some("gtin")) => Some(BarcodeType::Gtin),
+        Some(Some("shop")) => Some(BarcodeType::Shop),
+        Some(Some(_)) => {
+            e.add(&at(prefix, "barcodeType"), "must be gtin or shop");
+            None
+        }
+    };
+    if d.barcode_type.is_some() && d.barcode.is_none() {
+        e.add(&at(prefix, "barcodeType"), "is only accepted with barcode");
+    }
+    out.barcode = d.barcode.as_ref().map(|b| {
+        let c = b.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
+        let kind = kind.unwrap_or(if crate::barcode::is_valid_gtin(c) { BarcodeType::Gtin } else { BarcodeType::Shop });
+        let ok = match kind {
+            BarcodeType::Gtin if !crate::barcode::is_valid_gtin(c) => Err(
+                "is not a valid GTIN (EAN-13, UPC-A, EAN-8 or GTIN-14 with its check digit); send barcodeType shop for a shop-made code"
+                    .to_string(),
+            ),
+            BarcodeType::Gtin => Ok(()),
+            BarcodeType::Shop => crate::barcode::check_code(c, true),
+        };
+        match ok {
+            Ok(()) => Some((c.to_string(), kind)),
+            Err(m) => {
+                e.add(&at(prefix, "barcode"), m);
+                None
+            }
+        }
+    });
+    out.color = attribute(e, &at(prefix, "color"), &d.color);
+    out.size = attribute(e, &at(prefix, "size"), &d.size);
+    out.line_type = attribute(e, &at(prefix, "lineType"), &d.line_type);
+    out.extra = d.extra.as_ref().map(|m| {
+        let m = m.clone().unwrap_or_default();
+        if m.len() > EXTRA_MAX.0 {
+            e.add(&at(prefix, "extra"), format!("must have at most {} entries", EXTRA_MAX.0));
+        }
+        let mut clean = std::collections::BTreeMap::new();
+        for (k, v) in &m {
+            let key = e.text(&at(prefix, &format!("extra.{k}")), k, 1, EXTRA_MAX.1);
+            let val = e.text(&at(prefix, &format!("extra.{k}")), v, 0, EXTRA_MAX.2);
+            clean.insert(key, val);
+        }
+        clean
+    });
+    out.mrp = d.mrp.map(|m| {
+        if let Some(p) = m {
+            if !p.is_positive() {
+                e.add(&at(prefix, "mrp"), "must be above 0 (send null for loose goods without an MRP)");
+            }
+            crate::limits::price(e, &at(prefix, "mrp"), p);
+        }
+        m
+    });
+    out.has_expiry = d.has_expiry;
+    out.image_url = d.image_url.as_ref().map(|u| {
+        let u = u.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
+        if u.chars().count() > IMAGE_URL_MAX
+            || !(u.starts_with("https://") || u.starts_with("http://"))
+            || u.chars().any(char::is_whitespace)
+        {
+            e.add(&at(prefix, "imageUrl"), format!("must be an http(s) URL of at most {IMAGE_URL_MAX} characters"));
+        }
+        Some(u.to_string())
+    });
     out
 }

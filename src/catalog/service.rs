@@ -103,7 +103,15 @@ pub async fn create_item(
     let cmd = CreateItem::from_request(client_id, ObjectId::new(), DateTime::now(), by, &req)?;
     db::transaction(&state.client, &(&state.db, cmd), |s, (database, cmd)| {
         Box::pin(async move {
-            let refs = repo::load_refs(database, s, cmd.client_id, cmd.item.group_id, &cmd.dealer_ids).await?;
+            let refs = repo::load_refs(
+                database,
+                s,
+                cmd.client_id,
+                cmd.item.group_id,
+                &cmd.dealer_ids,
+                &cmd.item.details.code_keys(),
+            )
+            .await?;
             let plan = decide::create_item(cmd, &refs).map_err(Refusal::online)?;
             repo::apply(database, s, &plan).await?;
             Ok(plan.after().clone())
@@ -185,7 +193,9 @@ pub async fn update_item(
         Box::pin(async move {
             let current = repo::find_item(database, s, cmd.client_id, cmd.id).await?;
             let dealers = cmd.patch.dealer_ids.as_deref().unwrap_or_default();
-            let refs = repo::load_refs(database, s, cmd.client_id, cmd.patch.group(), dealers).await?;
+            let refs =
+                repo::load_refs(database, s, cmd.client_id, cmd.patch.group(), dealers, &cmd.patch.details.sent_keys())
+                    .await?;
             let plan = decide::update_item(cmd, current.as_ref(), &refs).map_err(Refusal::online)?;
             repo::apply(database, s, &plan).await?;
             // the stored item (the stock primitive stamps its own `updatedAt`)
@@ -241,4 +251,51 @@ pub async fn delete_item(state: &AppState, client_id: ObjectId, id: ObjectId) ->
         })
     })
     .await
+}
+
+/// What `GET /api/business/items/lookup` found: the item, and when the code was a weighed-goods
+/// label, what the label says.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub item: ItemDoc,
+    pub label: Option<crate::barcode::ScaleLabel>,
+}
+
+/// Find the item a scanned or typed code names (the scan-to-bill path): its SKU or barcode
+/// (by [`crate::barcode::key`]: a 12-digit UPC-A finds its 13-digit EAN form and back;
+/// leading zeros count), never an internal id. A 13-digit code starting with 2 that reads as
+/// a label of the shop's `clientSettings.catalog.scaleLabel` layout also finds the item whose
+/// code is the label's item code, with the label's amount; an item's own code wins over a
+/// label reading. One indexed read of `items` (plus the shop's layout for a label-shaped
+/// code). 400 `query.code` when blank or longer than 40 characters; 404 when no item has it.
+pub async fn lookup(state: &AppState, client_id: ObjectId, code: &str) -> AppResult<Found> {
+    let code = code.trim();
+    if code.is_empty() || code.chars().count() > crate::barcode::CODE_MAX {
+        return Err(AppError::validation(
+            "query.code",
+            format!("must be 1 to {} characters", crate::barcode::CODE_MAX),
+        ));
+    }
+    let direct = crate::barcode::key(code);
+    let mut keys = vec![direct.clone()];
+    let mut label = None;
+    if code.len() == 13 && code.starts_with('2') && code.bytes().all(|b| b.is_ascii_digit()) {
+        if let Some(layout) = repo::scale_label_layout(&state.db, client_id).await? {
+            if let Some(l) = crate::barcode::ScaleLayout::parse(&layout).ok().and_then(|l| l.read(code)) {
+                let k = crate::barcode::key(&l.item_code);
+                if k != direct {
+                    keys.push(k);
+                }
+                label = Some(l);
+            }
+        }
+    }
+    let found = repo::find_by_codes(&state.db, client_id, &keys).await?;
+    if let Some(item) = found.iter().find(|i| i.details.codes.contains(&direct)) {
+        return Ok(Found { item: item.clone(), label: None });
+    }
+    match (found.into_iter().next(), label) {
+        (Some(item), Some(l)) => Ok(Found { item, label: Some(l) }),
+        _ => Err(AppError::not_found("No item has this code")),
+    }
 }

@@ -47,6 +47,30 @@ pub struct ClientSettings {
     pub billing: BillingSettings,
     pub purchases: PurchaseSettings,
     pub staff: StaffSettings,
+    /// Catalog preferences (issue 16); absent when default.
+    #[serde(skip_serializing_if = "CatalogSettings::is_default")]
+    pub catalog: CatalogSettings,
+}
+
+/// Catalog preferences of a shop (issue 16).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CatalogSettings {
+    /// The layout of the shop scale's weighed-goods labels (EAN-13 starting with 2), e.g.
+    /// `20-IIII-V-PPPPP-C`: the prefix digits, `I` the item's shop code, `V` the price check
+    /// digit (optional), `P` the price in paise, `C` the EAN-13 check digit
+    /// (`crate::barcode::ScaleLayout`). `GET /api/business/items/lookup` reads such a label
+    /// as the item with that code and the printed amount. Absent: no scale labels.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "20-IIII-V-PPPPP-C")]
+    pub scale_label: Option<String>,
+}
+
+impl CatalogSettings {
+    /// Nothing set.
+    pub fn is_default(&self) -> bool {
+        *self == CatalogSettings::default()
+    }
 }
 
 /// Staff rules of a shop (issue 15).
@@ -80,6 +104,11 @@ impl ClientSettings {
     /// The range checks of the settings (register and profile update).
     pub fn check(&self, e: &mut crate::validate::Errors) {
         check_allowance(e, self.purchases.over_receipt_allowance_percent);
+        if let Some(l) = &self.catalog.scale_label {
+            if let Err(m) = crate::barcode::ScaleLayout::parse(l) {
+                e.add("clientSettings.catalog.scaleLabel", m);
+            }
+        }
     }
 }
 

@@ -20,7 +20,7 @@ use crate::{
     billing::rules,
     catalog::{
         command::ItemPatch,
-        rules::{self as catalog_rules, ItemInput},
+        rules::{self as catalog_rules, DetailsIn, ItemInput},
     },
     customer::rules::{self as customer_rules, OptionalInput},
     db,
@@ -191,6 +191,54 @@ struct ItemP {
     group_id: Option<String>,
     description: Option<String>,
     base_version: Option<i32>,
+    /// Stock-keeping unit: 1-40 letters, digits and `- _ . /`, unique per shop (leading zeros kept; null clears). Issue 16.
+    #[serde(default, deserialize_with = "crate::wire::double_option")]
+    sku: Option<Option<String>>,
+    /// The barcode as printed (leading zeros kept), unique per shop; a 12-digit UPC-A and its 13-digit EAN form are one code. Null clears.
+    #[serde(default, deserialize_with = "crate::wire::double_option")]
+    barcode: Option<Option<String>>,
+    /// `gtin` (the GS1 check digit is enforced) or `shop` (letters and digits, no check); default: `gtin` when the check digit holds, else `shop`. Only with `barcode`.
+    #[serde(default, deserialize_with = "crate::wire::double_option")]
+    barcode_type: Option<Option<String>>,
+    /// At most 50 characters (null or blank clears).
+    #[serde(default, deserialize_with = "crate::wire::double_option")]
+    color: Option<Option<String>>,
+    /// At most 50 characters (null or blank clears).
+    #[serde(default, deserialize_with = "crate::wire::double_option")]
+    size: Option<Option<String>>,
+    /// Ruling or type (e.g. `single line`), at most 50 characters.
+    #[serde(default, deserialize_with = "crate::wire::double_option")]
+    line_type: Option<Option<String>>,
+    /// Free-form attributes: at most 20, keys 1-30 characters, values at most 100.
+    #[serde(default, deserialize_with = "crate::wire::double_option")]
+    extra: Option<Option<std::collections::BTreeMap<String, String>>>,
+    /// Maximum retail price in rupees (> 0); `price` may not exceed it, nor may any sale line. Null: no MRP (loose goods).
+    #[serde(default, deserialize_with = "crate::wire::double_option")]
+    mrp: Option<Option<Paise>>,
+    /// The item's stock expires (batches come with issue 16's batch work).
+    #[serde(default, deserialize_with = "crate::wire::non_null")]
+    has_expiry: Option<bool>,
+    /// An http(s) URL, at most 500 characters.
+    #[serde(default, deserialize_with = "crate::wire::double_option")]
+    image_url: Option<Option<String>>,
+}
+
+impl ItemP {
+    /// The code, attribute and MRP fields sent (issue 16), for `catalog::rules::details`.
+    fn details_in(&self) -> DetailsIn {
+        DetailsIn {
+            sku: self.sku.clone(),
+            barcode: self.barcode.clone(),
+            barcode_type: self.barcode_type.clone(),
+            color: self.color.clone(),
+            size: self.size.clone(),
+            line_type: self.line_type.clone(),
+            extra: self.extra.clone(),
+            mrp: self.mrp.clone(),
+            has_expiry: self.has_expiry.clone(),
+            image_url: self.image_url.clone(),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -297,8 +345,9 @@ pub fn parse_time(s: &str) -> Option<DateTime> {
     chrono::DateTime::parse_from_rfc3339(s.trim()).ok().map(|t| DateTime::from_chrono(t.with_timezone(&chrono::Utc)))
 }
 
-fn item_input(p: &ItemP) -> ItemInput<'_> {
+fn item_input<'a>(p: &'a ItemP, details: &'a DetailsIn) -> ItemInput<'a> {
     ItemInput {
+        details: Some(details),
         name: p.name.as_deref(),
         price: p.price,
         stock: p.stock,
@@ -315,7 +364,8 @@ fn parse_action(entity: &str, kind: &str, payload: Value, device_time: Option<Da
     let action = match (entity, kind) {
         ("item", "create") => {
             let p: ItemP = from_value(payload).map_err(joined)?;
-            Action::ItemCreate(catalog_rules::new_item(&mut e, "", &item_input(&p)))
+            let d = p.details_in();
+            Action::ItemCreate(catalog_rules::new_item(&mut e, "", &item_input(&p, &d)))
         }
         ("item", "update") => {
             let p: ItemP = from_value(payload).map_err(joined)?;
@@ -323,7 +373,8 @@ fn parse_action(entity: &str, kind: &str, payload: Value, device_time: Option<Da
             if p.stock.is_some() {
                 e.add("stock", "is never overwritten by sync; send stockDelta (a signed change)");
             }
-            let edit = catalog_rules::item_edit(&mut e, "", &item_input(&p));
+            let d = p.details_in();
+            let edit = catalog_rules::item_edit(&mut e, "", &item_input(&p, &d));
             let stock_delta = p.stock_delta.unwrap_or(0);
             crate::limits::delta(&mut e, "stockDelta", stock_delta);
             std::mem::take(&mut e).finish().map_err(joined)?;

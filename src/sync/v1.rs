@@ -19,7 +19,7 @@ use crate::{
         command::{CreateItem, DeleteItem, StockChange, UpdateItem},
         dto::{ItemGroupWire, ItemWire},
         model::{ItemDoc, ItemGroupDoc},
-        rules::{self as catalog_rules, ItemInput},
+        rules::{self as catalog_rules, DetailsIn, ItemInput},
     },
     customer::{dto::CustomerWire, model::CustomerDoc},
     error::{AppError, AppResult},
@@ -72,6 +72,63 @@ pub struct V1ItemCreate {
     pub unit: Option<String>,
     pub group_id: Option<String>,
     pub description: Option<String>,
+    /// Stock-keeping unit: 1-40 letters, digits and `- _ . /`, unique per shop (leading zeros kept; null clears). Issue 16.
+    #[serde(default, deserialize_with = "crate::wire::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub sku: Option<Option<String>>,
+    /// The barcode as printed (leading zeros kept), unique per shop; a 12-digit UPC-A and its 13-digit EAN form are one code. Null clears.
+    #[serde(default, deserialize_with = "crate::wire::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub barcode: Option<Option<String>>,
+    /// `gtin` (the GS1 check digit is enforced) or `shop` (letters and digits, no check); default: `gtin` when the check digit holds, else `shop`. Only with `barcode`.
+    #[serde(default, deserialize_with = "crate::wire::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub barcode_type: Option<Option<String>>,
+    /// At most 50 characters (null or blank clears).
+    #[serde(default, deserialize_with = "crate::wire::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub color: Option<Option<String>>,
+    /// At most 50 characters (null or blank clears).
+    #[serde(default, deserialize_with = "crate::wire::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub size: Option<Option<String>>,
+    /// Ruling or type (e.g. `single line`), at most 50 characters.
+    #[serde(default, deserialize_with = "crate::wire::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub line_type: Option<Option<String>>,
+    /// Free-form attributes: at most 20, keys 1-30 characters, values at most 100.
+    #[serde(default, deserialize_with = "crate::wire::double_option")]
+    #[schema(value_type = Option<Object>, nullable)]
+    pub extra: Option<Option<std::collections::BTreeMap<String, String>>>,
+    /// Maximum retail price in rupees (> 0); `price` may not exceed it, nor may any sale line. Null: no MRP (loose goods).
+    #[serde(default, deserialize_with = "crate::wire::double_option")]
+    #[schema(value_type = Option<f64>, nullable)]
+    pub mrp: Option<Option<Paise>>,
+    /// The item's stock expires (batches come with issue 16's batch work).
+    #[serde(default, deserialize_with = "crate::wire::non_null")]
+    pub has_expiry: Option<bool>,
+    /// An http(s) URL, at most 500 characters.
+    #[serde(default, deserialize_with = "crate::wire::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub image_url: Option<Option<String>>,
+}
+
+impl V1ItemCreate {
+    /// The code, attribute and MRP fields sent (issue 16), for `catalog::rules::details`.
+    pub fn details_in(&self) -> DetailsIn {
+        DetailsIn {
+            sku: self.sku.clone(),
+            barcode: self.barcode.clone(),
+            barcode_type: self.barcode_type.clone(),
+            color: self.color.clone(),
+            size: self.size.clone(),
+            line_type: self.line_type.clone(),
+            extra: self.extra.clone(),
+            mrp: self.mrp.clone(),
+            has_expiry: self.has_expiry.clone(),
+            image_url: self.image_url.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -88,10 +145,67 @@ pub struct V1ItemUpdate {
     pub unit: Option<String>,
     pub group_id: Option<String>,
     pub description: Option<String>,
+    /// Stock-keeping unit: 1-40 letters, digits and `- _ . /`, unique per shop (leading zeros kept; null clears). Issue 16.
+    #[serde(default, deserialize_with = "crate::wire::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub sku: Option<Option<String>>,
+    /// The barcode as printed (leading zeros kept), unique per shop; a 12-digit UPC-A and its 13-digit EAN form are one code. Null clears.
+    #[serde(default, deserialize_with = "crate::wire::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub barcode: Option<Option<String>>,
+    /// `gtin` (the GS1 check digit is enforced) or `shop` (letters and digits, no check); default: `gtin` when the check digit holds, else `shop`. Only with `barcode`.
+    #[serde(default, deserialize_with = "crate::wire::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub barcode_type: Option<Option<String>>,
+    /// At most 50 characters (null or blank clears).
+    #[serde(default, deserialize_with = "crate::wire::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub color: Option<Option<String>>,
+    /// At most 50 characters (null or blank clears).
+    #[serde(default, deserialize_with = "crate::wire::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub size: Option<Option<String>>,
+    /// Ruling or type (e.g. `single line`), at most 50 characters.
+    #[serde(default, deserialize_with = "crate::wire::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub line_type: Option<Option<String>>,
+    /// Free-form attributes: at most 20, keys 1-30 characters, values at most 100.
+    #[serde(default, deserialize_with = "crate::wire::double_option")]
+    #[schema(value_type = Option<Object>, nullable)]
+    pub extra: Option<Option<std::collections::BTreeMap<String, String>>>,
+    /// Maximum retail price in rupees (> 0); `price` may not exceed it, nor may any sale line. Null: no MRP (loose goods).
+    #[serde(default, deserialize_with = "crate::wire::double_option")]
+    #[schema(value_type = Option<f64>, nullable)]
+    pub mrp: Option<Option<Paise>>,
+    /// The item's stock expires (batches come with issue 16's batch work).
+    #[serde(default, deserialize_with = "crate::wire::non_null")]
+    pub has_expiry: Option<bool>,
+    /// An http(s) URL, at most 500 characters.
+    #[serde(default, deserialize_with = "crate::wire::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub image_url: Option<Option<String>>,
     /// The item's `__v` the device last saw (optional, additive). When the item was edited
     /// since and a field sent differs from its current value, the update is not applied and
     /// is listed in `conflicts` (the rest of the batch applies). Without it: applied as sent.
     pub base_version: Option<i32>,
+}
+
+impl V1ItemUpdate {
+    /// The code, attribute and MRP fields sent (issue 16), for `catalog::rules::details`.
+    pub fn details_in(&self) -> DetailsIn {
+        DetailsIn {
+            sku: self.sku.clone(),
+            barcode: self.barcode.clone(),
+            barcode_type: self.barcode_type.clone(),
+            color: self.color.clone(),
+            size: self.size.clone(),
+            line_type: self.line_type.clone(),
+            extra: self.extra.clone(),
+            mrp: self.mrp.clone(),
+            has_expiry: self.has_expiry.clone(),
+            image_url: self.image_url.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -220,7 +334,9 @@ fn plan(client_id: ObjectId, actor: &Actor, b: &V1Batch) -> AppResult<Vec<Step>>
             steps.push(f);
             continue;
         }
+        let details = c.details_in();
         let input = ItemInput {
+            details: Some(&details),
             name: Some(&c.name),
             price: Some(c.price),
             stock: c.stock,
@@ -246,7 +362,9 @@ fn plan(client_id: ObjectId, actor: &Actor, b: &V1Batch) -> AppResult<Vec<Step>>
         }
         let prefix = format!("item.update[{i}].");
         let id = e.oid(&format!("{prefix}_id"), &u.id);
+        let details = u.details_in();
         let input = ItemInput {
+            details: Some(&details),
             name: u.name.as_deref(),
             price: u.price,
             // checked like online (a negative count is refused), then ignored: sync never
@@ -534,6 +652,7 @@ pub async fn run(s: &mut ClientSession, ctx: &V1Ctx<'_>) -> AppResult<Value> {
                                 unit: "nos".into(),
                                 group_id: None,
                                 description: String::new(),
+                                details: Default::default(),
                             };
                             let cmd = CreateItem {
                                 client_id: ctx.client_id,

@@ -27,6 +27,7 @@ pub async fn seed_item(app: &TestApp, client: &str, name: &str, price: i64, stoc
         created_at: now,
         updated_at: now,
         version: 0,
+        details: Default::default(),
     };
     app.db.collection::<ItemDoc>("items").insert_one(&item).await.unwrap();
     item.id.to_hex()

@@ -30,6 +30,7 @@ async fn item(app: &TestApp, client: &str, name: &str, stock: i64, low: i64, dea
         created_at: now,
         updated_at: now,
         version: 0,
+        details: Default::default(),
     };
     app.db.collection::<ItemDoc>("items").insert_one(&it).await.unwrap();
     it.id.to_hex()

@@ -43,7 +43,36 @@ fn item(name: &str, price: i64, stock: i64) -> ItemDoc {
         created_at: now(),
         updated_at: now(),
         version: 0,
+        details: Default::default(),
     }
+}
+
+/// Issue 16 known answer: a pen with MRP Rs 7 sold at Rs 8 is refused (naming the line); at
+/// Rs 7, or at its catalog price within the MRP, it passes; an item without an MRP is not
+/// checked.
+#[test]
+fn a_line_above_the_mrp_is_refused_naming_the_line() {
+    let mut pen = item("Pen", 700, 10);
+    pen.details.mrp = Some(Paise::new(700));
+    let loose = item("Rice", 5000, 10);
+    let items: HashMap<ObjectId, ItemDoc> = [(pen.id, pen.clone()), (loose.id, loose.clone())].into();
+    let groups = HashMap::new();
+    let line = |i: usize, id: ObjectId, p: Option<i64>| (format!("products[{i}].productId"), id, 1, p.map(Paise::new));
+    let r = price_lines(&[line(0, loose.id, Some(99_999)), line(1, pen.id, Some(800))], &items, &groups, false);
+    assert_eq!(
+        r.clone().err(),
+        Some(Refusal::MrpExceeded { line: "products[1]".into(), price: Paise::new(800), mrp: Paise::new(700) })
+    );
+    let e = AppError::from(r.unwrap_err());
+    assert_eq!((e.status().as_u16(), e.code()), (400, MRP_EXCEEDED));
+    assert!(e.to_string().starts_with("products[1]: "), "{e}");
+    assert!(price_lines(&[line(0, pen.id, Some(700))], &items, &groups, false).is_ok());
+    assert!(price_lines(&[line(0, pen.id, None)], &items, &groups, false).is_ok());
+    // the catalog price itself above the MRP (an MRP lowered by a raw write) is refused too
+    let mut dear = pen.clone();
+    dear.price = Paise::new(900);
+    let items: HashMap<ObjectId, ItemDoc> = [(dear.id, dear)].into();
+    assert!(matches!(price_lines(&[line(0, pen.id, None)], &items, &groups, false), Err(Refusal::MrpExceeded { .. })));
 }
 
 fn customer(name: &str, phone: &str, dues: i64) -> CustomerDoc {

@@ -31,6 +31,9 @@ struct Wanted<'a> {
     customer_ids: Vec<ObjectId>,
     phones: Vec<String>,
     groups: Vec<ObjectId>,
+    /// The code keys item creates and edits set (their holders are loaded, so the decider
+    /// sees every item that already holds one).
+    codes: Vec<String>,
 }
 
 fn wanted<'a>(ctx: &'a PushCtx<'_>) -> Wanted<'a> {
@@ -38,10 +41,14 @@ fn wanted<'a>(ctx: &'a PushCtx<'_>) -> Wanted<'a> {
     for op in ctx.ops.iter().filter(|o| !ctx.skip.contains_key(&o.op_id)) {
         let Ok(action) = &op.action else { continue };
         match action {
-            Action::ItemCreate(n) => w.groups.extend(n.group_id),
+            Action::ItemCreate(n) => {
+                w.groups.extend(n.group_id);
+                w.codes.extend(n.details.code_keys());
+            }
             Action::ItemUpdate { target, patch, .. } => {
                 w.items.push((target, true));
                 w.groups.extend(patch.group());
+                w.codes.extend(patch.details.sent_keys());
             }
             Action::ItemDelete(target) => w.items.push((target, true)),
             Action::CustomerCreate { phone, .. } => w.phones.push(phone.clone()),
@@ -156,6 +163,12 @@ pub(super) async fn load(s: &mut ClientSession, ctx: &PushCtx<'_>) -> AppResult<
             find_all(s, db.collection::<ItemDoc>(ITEMS), doc! { "_id": { "$in": ids }, "clientId": client_id }).await?
         {
             world.items.insert(doc.id, ItemSlot { doc, new: false, folded: Default::default() });
+        }
+    }
+    if !w.codes.is_empty() {
+        let filter = doc! { "clientId": client_id, "codes": { "$in": &w.codes } };
+        for doc in find_all(s, db.collection::<ItemDoc>(ITEMS), filter).await? {
+            world.items.entry(doc.id).or_insert(ItemSlot { doc, new: false, folded: Default::default() });
         }
     }
 

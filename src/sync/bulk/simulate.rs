@@ -106,9 +106,19 @@ impl World {
         Some(slot.doc.stock)
     }
 
-    /// What the catalog decider needs to know of the group a command names.
-    fn item_refs(&self, group: Option<ObjectId>) -> catalog_decide::Refs {
-        catalog_decide::Refs { group_found: group.is_none_or(|g| self.groups.contains_key(&g)), dealers_found: 0 }
+    /// What the catalog decider needs to know of the group a command names and of the items
+    /// (loaded or created in this push) already holding the code keys it sets.
+    fn item_refs(&self, group: Option<ObjectId>, codes: &[String]) -> catalog_decide::Refs {
+        let codes_held = self
+            .items
+            .values()
+            .flat_map(|s| s.doc.details.codes.iter().filter(|c| codes.contains(c)).map(|c| (c.clone(), s.doc.id)))
+            .collect();
+        catalog_decide::Refs {
+            group_found: group.is_none_or(|g| self.groups.contains_key(&g)),
+            dealers_found: 0,
+            codes_held,
+        }
     }
 
     /// Fold an item plan into the batch: the document as it now is, the edits and stock
@@ -261,7 +271,8 @@ pub(super) fn simulate(
                 now,
                 by: Some(by.clone()),
             };
-            let plan = catalog_decide::create_item(&cmd, &world.item_refs(n.group_id)).map_err(item_refusal)?;
+            let plan = catalog_decide::create_item(&cmd, &world.item_refs(n.group_id, &n.details.code_keys()))
+                .map_err(item_refusal)?;
             Ok(Res::Id(world.fold_item(client_id, plan, now)))
         }
         Action::ItemUpdate { target, patch, stock_delta, base } => {
@@ -270,7 +281,8 @@ pub(super) fn simulate(
             let cmd = UpdateItem { client_id, id, patch: patch.clone(), stock, base: *base, now, by: Some(by.clone()) };
             let current = world.items.get(&id).map(|s| &s.doc);
             let plan =
-                catalog_decide::update_item(&cmd, current, &world.item_refs(patch.group())).map_err(item_refusal)?;
+                catalog_decide::update_item(&cmd, current, &world.item_refs(patch.group(), &patch.details.sent_keys()))
+                    .map_err(item_refusal)?;
             Ok(Res::Id(world.fold_item(client_id, plan, now)))
         }
         Action::ItemDelete(target) => {
