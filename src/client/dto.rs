@@ -97,6 +97,18 @@ pub struct SettingsPatch {
     pub billing: Option<BillingPatch>,
     pub purchases: Option<PurchasesPatch>,
     pub staff: Option<StaffPatch>,
+    pub catalog: Option<CatalogPatch>,
+}
+
+/// `clientSettings.catalog` of a profile update (issue 16; unsent fields keep their value).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CatalogPatch {
+    /// The weighed-goods label layout, e.g. `20-IIII-V-PPPPP-C` (see `CatalogSettings`); null
+    /// removes it.
+    #[serde(default, deserialize_with = "crate::wire::double_option")]
+    #[schema(value_type = Option<String>, nullable, example = "20-IIII-V-PPPPP-C")]
+    pub scale_label: Option<Option<String>>,
 }
 
 /// `clientSettings.staff` of a profile update (issue 15; unsent fields keep their value).

@@ -60,6 +60,19 @@ pub async fn update(state: &AppState, id: ObjectId, req: UpdateClientRequest) ->
             crate::client::model::check_allowance(&mut e, v);
             set.insert("clientSettings.purchases.overReceiptAllowancePercent", v);
         }
+        if let Some(layout) = s.catalog.as_ref().and_then(|c| c.scale_label.as_ref()) {
+            match layout.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
+                None => {
+                    set.insert("clientSettings.catalog.scaleLabel", bson::Bson::Null);
+                }
+                Some(l) => {
+                    if let Err(m) = crate::barcode::ScaleLayout::parse(l) {
+                        e.add("clientSettings.catalog.scaleLabel", m);
+                    }
+                    set.insert("clientSettings.catalog.scaleLabel", l);
+                }
+            }
+        }
         if let Some(staff) = &s.staff {
             for (role, grants) in staff.role_grants.iter().flatten() {
                 if *role == crate::access::Role::SuperAdmin {

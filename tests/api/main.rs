@@ -26,6 +26,7 @@ mod sync;
 mod who;
 
 mod catalog;
+mod codes;
 mod customers;
 mod isolation;
 mod newcomer;
