@@ -144,10 +144,15 @@ fn flow() -> Vec<Step> {
             .eq("b.item.stock", "10")
             .eq("b.item.groupId", "pm.collectionVariables.get(\"groupId\")")
             .capture(&[("itemId", "b.item._id")]),
-        step("Create an item (Spark plug, 150.50, 100 in stock)", "post", "/api/business/items", 201)
-            .body(json!({ "clientId": cid, "name": "Spark plug", "price": 150.5, "stock": 100, "unit": "pcs" }))
+        step("Create an item (Spark plug, 150.50, MRP 175, a UPC-A barcode, 100 in stock)", "post", "/api/business/items", 201)
+            .body(json!({ "clientId": cid, "name": "Spark plug", "price": 150.5, "stock": 100, "unit": "pcs",
+                "sku": "SPK-150", "barcode": "036000291452", "mrp": 175 }))
             .eq("b.item.price", "150.5")
+            .eq("b.item.barcodeType", "\"gtin\"")
             .capture(&[("itemId2", "b.item._id")]),
+        step("Scan to bill: find the Spark plug by the EAN-13 form of its barcode", "get", "/api/business/items/lookup", 200)
+            .query(&[("code", "0036000291452")])
+            .eq("b.item._id", "pm.collectionVariables.get(\"itemId2\")"),
         step("List the items", "get", "/api/business/items/{clientId}", 200).eq("b.items.length", "2"),
         step("Create a customer (sent as phone, answered as phoneNumber)", "post", "/api/business/client-customers", 201)
             .body(json!({ "clientId": cid, "phone": "{{customerPhone}}", "name": "Ravi Kumar" }))
