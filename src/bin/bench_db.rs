@@ -6,6 +6,8 @@
 //! - `READ`: the session check (`auth::authenticate`: token, device session, client) and the
 //!   item list (`catalog::service::list_items`, 50 items decoded into `ItemDoc`);
 //! - `READRAW`: the session check and the same find, kept as raw BSON (no decoding);
+//! - `LOOKUP`: the session check and the scan-to-bill lookup (`catalog::service::lookup`: one
+//!   indexed read on `uniq_client_code`) of a random item's SKU (issue 16);
 //! - `CHECKOUT1` / `CHECKOUT32`: the session check and `billing::service::issue` (the whole
 //!   checkout transaction: settings, items, groups, customer, payment, dues, history, guarded
 //!   stock updates, counter, invoice, commit) on one shop / over 32 shops.
@@ -17,7 +19,7 @@
 //! export CARGO_TARGET_DIR=/work/main/target MONGO_URL='mongodb://127.0.0.1:27400/?replicaSet=rs0'
 //! cargo build --release --bin bench_db
 //! $CARGO_TARGET_DIR/release/bench_db [--secs 10] [--conc 8,32] [--mongod-pid PID] \
-//!     [--scenarios READ,READRAW,CHECKOUT1,CHECKOUT32]
+//!     [--scenarios READ,READRAW,LOOKUP,CHECKOUT1,CHECKOUT32]
 //! ```
 
 use std::{sync::Arc, time::Duration};
@@ -52,7 +54,8 @@ struct DbShop {
 async fn main() -> anyhow::Result<()> {
     let (mut secs, mut warmup, mut conc, mut shops_n) = (10u64, 1u64, vec![8usize, 32], 32usize);
     let mut mongod_pid: Option<u32> = None;
-    let mut scenarios: Vec<String> = ["READ", "READRAW", "CHECKOUT1", "CHECKOUT32"].map(String::from).to_vec();
+    let mut scenarios: Vec<String> =
+        ["READ", "READRAW", "LOOKUP", "CHECKOUT1", "CHECKOUT32"].map(String::from).to_vec();
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
         let mut v = || it.next().ok_or_else(|| anyhow!("{k} needs a value"));
@@ -63,11 +66,11 @@ async fn main() -> anyhow::Result<()> {
             "--shops" => shops_n = v()?.parse()?,
             "--mongod-pid" => mongod_pid = Some(v()?.parse()?),
             "--scenarios" => scenarios = parse_list::<String>(&v()?)?.into_iter().map(|s| s.to_uppercase()).collect(),
-            other => bail!("unknown argument {other}: [--secs N] [--warmup N] [--conc 8,32] [--shops 32] [--mongod-pid PID] [--scenarios READ,READRAW,CHECKOUT1,CHECKOUT32]"),
+            other => bail!("unknown argument {other}: [--secs N] [--warmup N] [--conc 8,32] [--shops 32] [--mongod-pid PID] [--scenarios READ,READRAW,LOOKUP,CHECKOUT1,CHECKOUT32]"),
         }
     }
     for s in &scenarios {
-        if !["READ", "READRAW", "CHECKOUT1", "CHECKOUT32"].contains(&s.as_str()) {
+        if !["READ", "READRAW", "LOOKUP", "CHECKOUT1", "CHECKOUT32"].contains(&s.as_str()) {
             bail!("unknown scenario {s}");
         }
     }
@@ -117,6 +120,22 @@ async fn main() -> anyhow::Result<()> {
             headers,
             shop: s,
         });
+    }
+    if scenarios.iter().any(|s| s == "LOOKUP") {
+        // every item gets a SKU (stored as the item write path stores it: `sku` and its key)
+        for s in &shops {
+            for (i, id) in s.items.iter().enumerate() {
+                let sku = lookup_code(i);
+                state
+                    .db
+                    .collection::<bson::Document>("items")
+                    .update_one(
+                        doc! { "_id": id },
+                        doc! { "$set": { "sku": &sku, "codes": [viveka::barcode::key(&sku)] } },
+                    )
+                    .await?;
+            }
+        }
     }
     let shops = Arc::new(shops);
     let ids: Vec<String> = shops.iter().map(|s| s.shop.client_id.clone()).collect();
@@ -189,6 +208,15 @@ async fn one(state: &AppState, shops: &[DbShop], sc: &str, w: usize, i: u64, con
             }
             Ok(())
         }
+        "LOOKUP" => {
+            let i = rand::thread_rng().gen_range(0..shop.items.len());
+            let found =
+                catalog::lookup(state, auth.client_id, &lookup_code(i)).await.map_err(|e| format!("lookup: {e:?}"))?;
+            if found.item.id != shop.items[i] {
+                return Err(format!("lookup of item {i} found {}", found.item.id));
+            }
+            Ok(())
+        }
         "READRAW" => {
             let docs: Vec<RawDocumentBuf> = state
                 .db
@@ -229,4 +257,9 @@ async fn one(state: &AppState, shops: &[DbShop], sc: &str, w: usize, i: u64, con
             billing::issue(state, sale).await.map(|_| ()).map_err(|e| format!("issue: {e:?}"))
         }
     }
+}
+
+/// The SKU the `LOOKUP` scenario gives the i-th item of every shop (leading zeros kept).
+fn lookup_code(i: usize) -> String {
+    format!("00{i:04}")
 }
