@@ -401,6 +401,46 @@ mod tests {
     }
 
     #[test]
+    fn a_code_held_by_another_item_or_a_price_above_the_mrp_is_refused() {
+        let cur = item(0);
+        let other = ObjectId::new();
+        let held = |k: &str, by: ObjectId| Refs { codes_held: vec![(k.to_string(), by)], ..Refs::OK };
+        let sku = |c: &str| ItemPatch {
+            details: crate::catalog::rules::DetailsPatch { sku: Some(Some(c.into())), ..Default::default() },
+            ..Default::default()
+        };
+        // the UPC-A form of a code another item holds as its EAN-13: refused, named as sent
+        let r = update_item(
+            &edit(cur.id, sku("036000291452"), StockChange::Keep, None),
+            Some(&cur),
+            &held("0036000291452", other),
+        );
+        assert_eq!(r, Err(Refusal::DuplicateCode("036000291452".into())));
+        // held by the item itself: fine, and the plan stores the key
+        let Ok(ItemPlan::Update { patch, after, .. }) = update_item(
+            &edit(cur.id, sku("036000291452"), StockChange::Keep, None),
+            Some(&cur),
+            &held("0036000291452", cur.id),
+        ) else {
+            panic!()
+        };
+        assert_eq!(patch.details.codes, Some(vec!["0036000291452".to_string()]));
+        assert_eq!(after.details.codes, vec!["0036000291452".to_string()]);
+        // MRP: a price edit above it, or an MRP below the price, is refused
+        let mut with_mrp = cur.clone();
+        with_mrp.details.mrp = Some(Paise::new(6000));
+        let r = update_item(&edit(cur.id, price(6001), StockChange::Keep, None), Some(&with_mrp), &Refs::OK);
+        assert_eq!(r, Err(Refusal::PriceAboveMrp { price: Paise::new(6001), mrp: Paise::new(6000) }));
+        let lower = ItemPatch {
+            details: crate::catalog::rules::DetailsPatch { mrp: Some(Some(Paise::new(5000))), ..Default::default() },
+            ..Default::default()
+        };
+        let r = update_item(&edit(cur.id, lower, StockChange::Keep, None), Some(&cur), &Refs::OK);
+        assert!(matches!(r, Err(Refusal::PriceAboveMrp { .. })), "price 55.00 above a new MRP of 50.00: {r:?}");
+        assert!(update_item(&edit(cur.id, price(6000), StockChange::Keep, None), Some(&with_mrp), &Refs::OK).is_ok());
+    }
+
+    #[test]
     fn folded_edits_keep_the_latest_field_and_count_every_edit() {
         let cur = item(0);
         let mut f = Folded::default();

@@ -197,7 +197,7 @@ pub async fn code_holders(
     }
     let mut cur = items(db)
         .clone_with_type::<Document>()
-        .find(doc! { "clientId": client_id, "codes": { "$in": keys } })
+        .find(code_filter(client_id, keys))
         .projection(doc! { "_id": 1, "codes": 1 })
         .session(&mut *s)
         .await?;
@@ -438,8 +438,15 @@ pub async fn write_folded(
 /// `uniq_client_code`). Active and deactivated items alike (a deactivated item keeps its
 /// codes; the answer says `isActive`).
 pub async fn find_by_codes(db: &Database, client_id: ObjectId, keys: &[String]) -> Result<Vec<ItemDoc>, AppError> {
-    let filter = doc! { "clientId": client_id, "codes": { "$in": keys } };
-    Ok(items(db).find(filter).limit(keys.len() as i64).await?.try_collect().await?)
+    Ok(items(db).find(code_filter(client_id, keys)).limit(keys.len() as i64).await?.try_collect().await?)
+}
+
+/// The items of the shop holding any of `keys`: the filter of every read by code, served by
+/// the partial index `uniq_client_code` (a test explains it). The `$type` clause repeats the
+/// index's partial filter: without it the planner cannot use a partial index and scans the
+/// shop's items.
+pub fn code_filter(client_id: ObjectId, keys: &[String]) -> Document {
+    doc! { "clientId": client_id, "codes": { "$in": keys, "$type": "string" } }
 }
 
 /// The shop's weighed-goods label layout (`clientSettings.catalog.scaleLabel`), if set.

@@ -292,6 +292,17 @@ async fn lookup_finds_by_sku_or_barcode_and_never_by_an_internal_id() {
         let res = lookup(&app, &r, miss).await;
         assert_eq!(res.status, 404, "{miss}: {}", res.body);
     }
+    // one indexed read: the lookup's filter is served by uniq_client_code, one document examined
+    let filter = viveka::catalog::repo::code_filter(ObjectId::parse_str(&r.client_id).unwrap(), &["22".to_string()]);
+    let plan = app
+        .db
+        .run_command(doc! { "explain": { "find": "items", "filter": filter }, "verbosity": "executionStats" })
+        .await
+        .unwrap();
+    let text = plan.to_string();
+    assert!(text.contains("uniq_client_code") && text.contains("IXSCAN"), "{text}");
+    let stats = plan.get_document("executionStats").unwrap();
+    assert_eq!(stats.get_i32("totalDocsExamined").unwrap(), 1, "{stats}");
     // an item's id ending in 22 is not found by the shop code 22 (only the item holding 22 is)
     let lookup_22 = lookup(&app, &r, "22").await;
     assert_eq!(lookup_22.body["item"]["name"], "Shop 22");

@@ -166,7 +166,7 @@ pub(super) async fn load(s: &mut ClientSession, ctx: &PushCtx<'_>) -> AppResult<
         }
     }
     if !w.codes.is_empty() {
-        let filter = doc! { "clientId": client_id, "codes": { "$in": &w.codes } };
+        let filter = crate::catalog::repo::code_filter(client_id, &w.codes);
         for doc in find_all(s, db.collection::<ItemDoc>(ITEMS), filter).await? {
             world.items.entry(doc.id).or_insert(ItemSlot { doc, new: false, folded: Default::default() });
         }
