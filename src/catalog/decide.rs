@@ -117,7 +117,7 @@ pub enum ItemPlan {
     /// `$set` the fields of `patch`, bump `__v`, move stock (recorded as moved `by` the
     /// command's user); guarded by the version decided on (`version`). `after` is the item
     /// once applied.
-    Update { version: i32, patch: ItemPatch, stock: Option<StockMove>, after: ItemDoc, by: Option<By> },
+    Update { version: i32, patch: Box<ItemPatch>, stock: Option<StockMove>, after: ItemDoc, by: Option<By> },
     /// Set `isActive: false` and bump `__v`, guarded by `version`; logged as a delete.
     Deactivate { version: i32, after: ItemDoc },
 }
@@ -235,7 +235,7 @@ pub fn update_item(cmd: &UpdateItem, current: Option<&ItemDoc>, refs: &Refs) -> 
     after.version = current.version.saturating_add(1);
     after.updated_at = cmd.now;
     let stock = (delta != 0).then_some(StockMove { item_id: current.id, delta, reason: Reason::Adjustment });
-    Ok(ItemPlan::Update { version: current.version, patch, stock, after, by: cmd.by.clone() })
+    Ok(ItemPlan::Update { version: current.version, patch: Box::new(patch), stock, after, by: cmd.by.clone() })
 }
 
 /// A delete deactivates (idempotent: an inactive item is deactivated again); the item must be

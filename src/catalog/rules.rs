@@ -374,20 +374,17 @@ fn attribute(e: &mut Errors, field: &str, v: &Option<Option<String>>) -> Option<
 ///
 /// Uniqueness (one code never names two items) is the decider's and MongoDB's.
 pub fn details(e: &mut Errors, prefix: &str, d: &DetailsIn) -> DetailsPatch {
-    let mut out = DetailsPatch::default();
-    let code = |e: &mut Errors, field: &str, v: &Option<Option<String>>, strict: bool| {
-        v.as_ref().map(|v| match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            None => None,
-            Some(c) => match crate::barcode::check_code(c, strict) {
-                Ok(()) => Some(c.to_string()),
-                Err(m) => {
-                    e.add(&at(prefix, field), m);
-                    None
-                }
-            },
-        })
-    };
-    out.sku = code(e, "sku", &d.sku, false);
+    let sku = d.sku.as_ref().map(|v| match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(c) => match crate::barcode::check_code(c, false) {
+            Ok(()) => Some(c.to_string()),
+            Err(m) => {
+                e.add(&at(prefix, "sku"), m);
+                None
+            }
+        },
+    });
+    let mut out = DetailsPatch { sku, ..Default::default() };
     let kind = match d.barcode_type.as_ref().map(|t| t.as_deref().map(str::trim)) {
         None | Some(None) | Some(Some("")) => None,
         Some(Some("gtin")) => Some(BarcodeType::Gtin),
@@ -435,15 +432,13 @@ pub fn details(e: &mut Errors, prefix: &str, d: &DetailsIn) -> DetailsPatch {
         }
         clean
     });
-    out.mrp = d.mrp.map(|m| {
-        if let Some(p) = m {
-            if !p.is_positive() {
-                e.add(&at(prefix, "mrp"), "must be above 0 (send null for loose goods without an MRP)");
-            }
-            crate::limits::price(e, &at(prefix, "mrp"), p);
+    if let Some(Some(p)) = d.mrp {
+        if !p.is_positive() {
+            e.add(&at(prefix, "mrp"), "must be above 0 (send null for loose goods without an MRP)");
         }
-        m
-    });
+        crate::limits::price(e, &at(prefix, "mrp"), p);
+    }
+    out.mrp = d.mrp;
     out.has_expiry = d.has_expiry;
     out.image_url = d.image_url.as_ref().map(|u| {
         let u = u.as_deref().map(str::trim).filter(|s| !s.is_empty())?;

@@ -234,8 +234,8 @@ impl ItemP {
             size: self.size.clone(),
             line_type: self.line_type.clone(),
             extra: self.extra.clone(),
-            mrp: self.mrp.clone(),
-            has_expiry: self.has_expiry.clone(),
+            mrp: self.mrp,
+            has_expiry: self.has_expiry,
             image_url: self.image_url.clone(),
         }
     }
