@@ -343,7 +343,7 @@ async fn a_cashier_lists_only_their_own_sales_of_today() {
     };
     let r = app.get(&path, Some(&kiran.token)).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(ids(&r), [mine.clone()], "{}", r.body);
+    assert_eq!(ids(&r), vec![mine.clone()], "{}", r.body);
     let today = bson::DateTime::now();
     let today =
         chrono::DateTime::from_timestamp_millis(today.timestamp_millis() + 19_800_000).unwrap().format("%Y-%m-%d");
