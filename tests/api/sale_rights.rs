@@ -268,28 +268,17 @@ async fn an_online_sale_needing_an_approval_is_refused_until_one_covers_it() {
         assert_eq!((r.status.as_u16(), r.code()), (403, "APPROVAL_INVALID"), "{}", r.body);
     }
     let key = uuid();
-    let sold = post_keyed(
-        &app.http,
-        &app.base,
-        "/api/business/invoices/generatewithproducts",
-        &cashier.token,
-        &key,
-        &with(15.0, 95.0),
-    )
-    .await;
+    let approved_sale = with(15.0, 95.0);
+    let keyed = || {
+        let path = "/api/business/invoices/generatewithproducts";
+        post_keyed(&app.http, &app.base, path, &cashier.token, &key, &approved_sale)
+    };
+    let sold = keyed().await;
     assert_eq!(sold.status, 201, "{}", sold.body);
     assert_eq!(sold.body["invoice"]["approvedBy"]["userId"], manager.id.as_str(), "{}", sold.body);
     assert_eq!(sold.body["invoice"]["totalAmount"], 175);
     // a keyed retry replays the answer (the token is not spent twice)
-    let replay = post_keyed(
-        &app.http,
-        &app.base,
-        "/api/business/invoices/generatewithproducts",
-        &cashier.token,
-        &key,
-        &with(15.0, 95.0),
-    )
-    .await;
+    let replay = keyed().await;
     assert_eq!(replay.status, 201, "{}", replay.body);
     assert_eq!(replay.body["invoice"]["_id"], sold.body["invoice"]["_id"]);
     // a new sale with the used token: refused
