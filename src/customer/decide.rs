@@ -280,7 +280,7 @@ mod tests {
         );
         assert_eq!((after.email_id.as_str(), after.version, version), ("ravi@example.in", 1, 0));
         // a disabled field is ignored
-        let gst = OptionalInput { gst_no: Some("29ABCDE1234F1Z5".into()), ..Default::default() };
+        let gst = OptionalInput { gst_no: Some("29ABCDE1234F1ZW".into()), ..Default::default() };
         assert!(matches!(create_customer(&create(None, gst), &ALL, Some(&c)), Ok(CustomerPlan::Unchanged(_))));
     }
 

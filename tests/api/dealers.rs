@@ -95,7 +95,7 @@ async fn procurement_flow_to_the_paisa_summary_and_timeline_agree() {
     assert_eq!(res.status, 201, "{}", res.body);
     let d = &res.body["dealer"];
     assert_eq!(d["phoneNumber"], "9890011111");
-    assert_eq!(d["gstin"], "23AAAAA1111A1Z1");
+    assert_eq!(d["gstin"], "23AAAAA1111A1Z4");
     assert_eq!(
         d["bankDetails"],
         json!({ "bankName": "Axis Bank", "accountNo": "123456789012", "ifsc": "UTIB0001234" })
