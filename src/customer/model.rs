@@ -2,6 +2,7 @@
 
 use bson::{oid::ObjectId, DateTime};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::money::{self, Paise};
 
@@ -32,6 +33,92 @@ pub struct CustomerDoc {
     pub updated_at: DateTime,
     #[serde(rename = "__v", default)]
     pub version: i32,
+    /// `individual` (default), `school`, `office` or `business` (seed 004; [`CUSTOMER_TYPES`]).
+    #[serde(default = "default_customer_type")]
+    pub customer_type: String,
+    /// Where invoices are addressed; its `state` decides the place of supply (issue 17).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing_address: Option<Address>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipping_address: Option<Address>,
+    /// Whom to speak to at a school, office or business.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_person: Option<ContactPerson>,
+    /// `active` (default) or `inactive`: a customer with documents is deactivated, never
+    /// deleted (GST records are kept 72 months; issue 16).
+    #[serde(default = "default_status")]
+    pub status: String,
+}
+
+/// The kinds of customer (seed 004 `customerType`); the first is the default.
+pub const CUSTOMER_TYPES: [&str; 4] = ["individual", "school", "office", "business"];
+/// The statuses of a customer; the first is the default.
+pub const STATUSES: [&str; 2] = ["active", "inactive"];
+
+fn default_customer_type() -> String {
+    CUSTOMER_TYPES[0].to_string()
+}
+
+fn default_status() -> String {
+    STATUSES[0].to_string()
+}
+
+/// A postal address (stored, answered and sent in this shape; every field optional, `''` when
+/// not given). `state` is the GST state code (`"27"`, see [`crate::states`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Address {
+    /// At most 200 characters.
+    #[serde(default)]
+    pub line1: String,
+    /// At most 200 characters.
+    #[serde(default)]
+    pub line2: String,
+    /// At most 100 characters.
+    #[serde(default)]
+    pub city: String,
+    /// GST state code, two digits (`"27"` Maharashtra); a state's name is accepted on input
+    /// and stored as its code.
+    #[serde(default)]
+    #[schema(example = "27")]
+    pub state: String,
+    /// Six digits, not starting with 0.
+    #[serde(default)]
+    #[schema(example = "411001")]
+    pub pincode: String,
+}
+
+impl Address {
+    /// No field given (an address sent empty clears the stored one).
+    pub fn is_empty(&self) -> bool {
+        self.line1.is_empty()
+            && self.line2.is_empty()
+            && self.city.is_empty()
+            && self.state.is_empty()
+            && self.pincode.is_empty()
+    }
+}
+
+/// A contact person (every field optional, `''` when not given).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ContactPerson {
+    /// At most 100 characters.
+    #[serde(default)]
+    pub name: String,
+    /// A phone number, stored normalised (digits).
+    #[serde(default)]
+    pub phone: String,
+    /// An email address.
+    #[serde(default)]
+    pub email: String,
+}
+
+impl ContactPerson {
+    /// No field given.
+    pub fn is_empty(&self) -> bool {
+        self.name.is_empty() && self.phone.is_empty() && self.email.is_empty()
+    }
 }
 
 impl CustomerDoc {
@@ -51,6 +138,11 @@ impl CustomerDoc {
             created_at: now,
             updated_at: now,
             version: 0,
+            customer_type: default_customer_type(),
+            billing_address: None,
+            shipping_address: None,
+            contact_person: None,
+            status: default_status(),
         }
     }
 }

@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::{
     billing::repo as billing_repo,
     catalog::model::{ItemDoc, ItemGroupDoc},
-    customer::model::CustomerDoc,
+    customer::{model::CustomerDoc, repo as customer_repo},
     error::AppResult,
     sync::{
         apply::{CUSTOMERS, ITEMS},
@@ -182,8 +182,25 @@ pub(super) async fn load(s: &mut ClientSession, ctx: &PushCtx<'_>) -> AppResult<
             world.phones.insert(doc.phone_number.clone(), doc.id);
             world.customers.insert(
                 doc.id,
-                CustomerSlot { doc, new: false, folded: Default::default(), dues: 0, purchased: false, deleted: false },
+                CustomerSlot {
+                    doc,
+                    new: false,
+                    folded: Default::default(),
+                    dues: 0,
+                    purchased: false,
+                    deleted: false,
+                    has_documents: false,
+                },
             );
+        }
+        // a delete of a customer with documents deactivates it (customer::decide::delete_customer)
+        if ctx.ops.iter().any(|o| matches!(o.action, Ok(Action::CustomerDelete(_)))) {
+            let ids: Vec<ObjectId> = world.customers.keys().copied().collect();
+            for id in customer_repo::with_documents(db, s, client_id, &ids).await? {
+                if let Some(slot) = world.customers.get_mut(&id) {
+                    slot.has_documents = true;
+                }
+            }
         }
     }
 

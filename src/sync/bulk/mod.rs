@@ -71,6 +71,8 @@ struct CustomerSlot {
     dues: i64,
     purchased: bool,
     deleted: bool,
+    /// An invoice names the customer (stored, or created by this push): a delete deactivates.
+    has_documents: bool,
 }
 
 struct InvoiceSlot {

@@ -162,6 +162,7 @@ impl World {
                     dues: 0,
                     purchased: false,
                     deleted: false,
+                    has_documents: false,
                 };
                 self.customers.insert(id, slot);
             }
@@ -303,8 +304,10 @@ pub(super) fn simulate(
         Action::CustomerDelete(target) => {
             let id = resolve(target)?;
             let cmd = DeleteCustomer { client_id, id, now };
-            let current = world.customers.get(&id).filter(|c| !c.deleted).map(|c| &c.doc);
-            let plan = customer_decide::delete_customer(&cmd, current).map_err(customer_refusal)?;
+            let slot = world.customers.get(&id).filter(|c| !c.deleted);
+            let documents = slot.is_some_and(|c| c.has_documents || c.purchased);
+            let plan =
+                customer_decide::delete_customer(&cmd, slot.map(|c| &c.doc), documents).map_err(customer_refusal)?;
             Ok(Res::Id(world.fold_customer(plan)))
         }
         Action::InvoiceCreate(a) => {
@@ -390,6 +393,7 @@ pub(super) fn simulate(
                             dues: 0,
                             purchased: false,
                             deleted: false,
+                            has_documents: true,
                         },
                     );
                 }
