@@ -5,6 +5,7 @@
 //! on `127.0.0.1:0`.
 
 pub mod access;
+pub mod address;
 pub mod approval;
 #[cfg(test)]
 mod arb;

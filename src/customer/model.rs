@@ -2,8 +2,8 @@
 
 use bson::{oid::ObjectId, DateTime};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
+pub use crate::address::{Address, ContactPerson};
 use crate::money::{self, Paise};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -61,64 +61,6 @@ fn default_customer_type() -> String {
 
 fn default_status() -> String {
     STATUSES[0].to_string()
-}
-
-/// A postal address (stored, answered and sent in this shape; every field optional, `''` when
-/// not given). `state` is the GST state code (`"27"`, see [`crate::states`]).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Address {
-    /// At most 200 characters.
-    #[serde(default)]
-    pub line1: String,
-    /// At most 200 characters.
-    #[serde(default)]
-    pub line2: String,
-    /// At most 100 characters.
-    #[serde(default)]
-    pub city: String,
-    /// GST state code, two digits (`"27"` Maharashtra); a state's name is accepted on input
-    /// and stored as its code.
-    #[serde(default)]
-    #[schema(example = "27")]
-    pub state: String,
-    /// Six digits, not starting with 0.
-    #[serde(default)]
-    #[schema(example = "411001")]
-    pub pincode: String,
-}
-
-impl Address {
-    /// No field given (an address sent empty clears the stored one).
-    pub fn is_empty(&self) -> bool {
-        self.line1.is_empty()
-            && self.line2.is_empty()
-            && self.city.is_empty()
-            && self.state.is_empty()
-            && self.pincode.is_empty()
-    }
-}
-
-/// A contact person (every field optional, `''` when not given).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ContactPerson {
-    /// At most 100 characters.
-    #[serde(default)]
-    pub name: String,
-    /// A phone number, stored normalised (digits).
-    #[serde(default)]
-    pub phone: String,
-    /// An email address.
-    #[serde(default)]
-    pub email: String,
-}
-
-impl ContactPerson {
-    /// No field given.
-    pub fn is_empty(&self) -> bool {
-        self.name.is_empty() && self.phone.is_empty() && self.email.is_empty()
-    }
 }
 
 impl CustomerDoc {

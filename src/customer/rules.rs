@@ -19,6 +19,7 @@
 //!   ([`gstin_state`], checked by the decider on the customer as it will be stored).
 
 use crate::{
+    address,
     client::model::CustomerFields,
     customer::model::{Address, ContactPerson, CustomerDoc, CUSTOMER_TYPES, STATUSES},
     states,
@@ -88,60 +89,12 @@ pub struct Profile {
     pub status: Option<String>,
 }
 
-/// Longest address line (characters).
-pub const LINE_MAX: usize = 200;
-/// Longest city or contact name (characters).
-pub const CITY_MAX: usize = 100;
-
 fn one_of(e: &mut Errors, field: &str, v: &str, allowed: &[&str]) -> String {
     let t = v.trim().to_ascii_lowercase();
     if !allowed.contains(&t.as_str()) {
         e.add(field, format!("must be one of {}", allowed.join(", ")));
     }
     t
-}
-
-/// An address as sent, checked: see the module's rules. `None` when every field is empty.
-pub fn address(e: &mut Errors, field: &str, a: &Address) -> Option<Address> {
-    let state_in = a.state.trim();
-    let state = if state_in.is_empty() {
-        String::new()
-    } else if states::is_address_state(state_in) {
-        state_in.to_string()
-    } else if let Some((code, _)) =
-        states::STATES.iter().find(|(c, n)| n.eq_ignore_ascii_case(state_in) && states::is_address_state(c))
-    {
-        code.to_string()
-    } else {
-        e.add(&format!("{field}.state"), "must be a GST state code (01-38) or a state's name");
-        String::new()
-    };
-    let pincode = a.pincode.trim().to_string();
-    if !pincode.is_empty() {
-        let b = pincode.as_bytes();
-        if b.len() != 6 || !b.iter().all(u8::is_ascii_digit) || b[0] == b'0' {
-            e.add(&format!("{field}.pincode"), "must be six digits, not starting with 0");
-        }
-    }
-    let out = Address {
-        line1: e.text(&format!("{field}.line1"), &a.line1, 0, LINE_MAX),
-        line2: e.text(&format!("{field}.line2"), &a.line2, 0, LINE_MAX),
-        city: e.text(&format!("{field}.city"), &a.city, 0, CITY_MAX),
-        state,
-        pincode,
-    };
-    (!out.is_empty()).then_some(out)
-}
-
-/// A contact person as sent, checked. `None` when every field is empty.
-pub fn contact(e: &mut Errors, field: &str, c: &ContactPerson) -> Option<ContactPerson> {
-    let phone = c.phone.trim();
-    let out = ContactPerson {
-        name: e.text(&format!("{field}.name"), &c.name, 0, CITY_MAX),
-        phone: if phone.is_empty() { String::new() } else { e.phone(&format!("{field}.phone"), phone) },
-        email: e.email(&format!("{field}.email"), &c.email),
-    };
-    (!out.is_empty()).then_some(out)
 }
 
 /// The profile fields sent, checked (`prefix` is put before each field name).
@@ -151,9 +104,9 @@ pub fn profile(e: &mut Errors, prefix: &str, p: &ProfileInput) -> Profile {
             .customer_type
             .as_deref()
             .map(|t| one_of(e, &format!("{prefix}customerType"), t, &CUSTOMER_TYPES)),
-        billing_address: p.billing_address.as_ref().map(|a| address(e, &format!("{prefix}billingAddress"), a)),
-        shipping_address: p.shipping_address.as_ref().map(|a| address(e, &format!("{prefix}shippingAddress"), a)),
-        contact_person: p.contact_person.as_ref().map(|c| contact(e, &format!("{prefix}contactPerson"), c)),
+        billing_address: p.billing_address.as_ref().map(|a| address::check(e, &format!("{prefix}billingAddress"), a)),
+        shipping_address: p.shipping_address.as_ref().map(|a| address::check(e, &format!("{prefix}shippingAddress"), a)),
+        contact_person: p.contact_person.as_ref().map(|c| address::check_contact(e, &format!("{prefix}contactPerson"), c)),
         status: p.status.as_deref().map(|t| one_of(e, &format!("{prefix}status"), t, &STATUSES)),
     }
 }
