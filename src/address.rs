@@ -112,4 +112,3 @@ pub fn check_contact(e: &mut Errors, field: &str, c: &ContactPerson) -> Option<C
     };
     (!out.is_empty()).then_some(out)
 }
-

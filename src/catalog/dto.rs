@@ -103,6 +103,9 @@ pub struct ItemWire {
     pub product_id: String,
     pub client_id: String,
     pub group_id: Option<String>,
+    /// The item's brand (`/api/business/brands`); absent when none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub brand_id: Option<String>,
     pub name: String,
     /// Rupees, at most two decimals.
     #[schema(value_type = f64, example = 2500)]
@@ -127,6 +130,7 @@ impl From<ItemDoc> for ItemWire {
             product_id: i.id.to_hex(),
             client_id: i.client_id.to_hex(),
             group_id: i.group_id.map(|g| g.to_hex()),
+            brand_id: i.brand_id.map(|b| b.to_hex()),
             name: i.name,
             price: i.price,
             dealer_ids: i.dealer_ids.iter().map(|d| d.to_hex()).collect(),
@@ -182,6 +186,8 @@ pub struct CreateItemRequest {
     /// Dealers of this shop (no duplicates).
     pub dealer_ids: Option<Vec<String>>,
     pub description: Option<String>,
+    /// A brand of this shop, or null.
+    pub brand_id: Option<String>,
 }
 
 /// B7: only the catalog fields. `groupId: null` ungroups, `dealerIds: []` clears.
@@ -208,6 +214,10 @@ pub struct UpdateItemRequest {
     pub group_id: Option<Option<String>>,
     #[serde(default, deserialize_with = "wire::non_null")]
     pub dealer_ids: Option<Vec<String>>,
+    /// A brand of this shop; `null` clears it.
+    #[serde(default, deserialize_with = "wire::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub brand_id: Option<Option<String>>,
 }
 
 /// B6 query. Without `limit` the whole (filtered) list is returned, as in v1.
@@ -217,6 +227,10 @@ pub struct UpdateItemRequest {
 pub struct ListItemsQuery {
     /// Only the items of this group.
     pub group_id: Option<String>,
+    /// Only the items of this brand.
+    pub brand_id: Option<String>,
+    /// Only the items of the brands of this company.
+    pub company_id: Option<String>,
     /// `true` (default), `false` (deleted items only) or `all`.
     pub is_active: Option<String>,
     /// Case-insensitive name search (substring).

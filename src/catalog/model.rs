@@ -31,6 +31,9 @@ pub struct ItemDoc {
     pub client_id: ObjectId,
     #[serde(default)]
     pub group_id: Option<ObjectId>,
+    /// One of the shop's brands (`catalog::brand`); absent when none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brand_id: Option<ObjectId>,
     pub name: String,
     /// Unit price in paise.
     #[serde(with = "money::db")]

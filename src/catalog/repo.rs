@@ -149,6 +149,8 @@ pub struct ItemFilter {
     /// `None` = active and inactive.
     pub is_active: Option<bool>,
     pub group_id: Option<ObjectId>,
+    /// Only items naming one of these brands (`brandId`, or the brands of `companyId`).
+    pub brand_ids: Option<Vec<ObjectId>>,
     /// Already regex-escaped pattern (case-insensitive).
     pub name_pattern: Option<String>,
     /// Only items after this id (cursor paging, ascending `_id`).
@@ -167,6 +169,9 @@ pub async fn list_items(
     }
     if let Some(g) = f.group_id {
         filter.insert("groupId", g);
+    }
+    if let Some(b) = &f.brand_ids {
+        filter.insert("brandId", doc! { "$in": b });
     }
     if let Some(p) = &f.name_pattern {
         filter.insert("name", doc! { "$regex": p, "$options": "i" });
@@ -191,15 +196,21 @@ pub async fn load_refs(
     s: &mut ClientSession,
     client_id: ObjectId,
     group: Option<ObjectId>,
+    brand: Option<ObjectId>,
     dealers: &[ObjectId],
 ) -> Result<Refs, AppError> {
     let group_found = match group {
         Some(g) => group_exists(db, &mut *s, client_id, g).await?,
         None => true,
     };
+    // the brand is written (`usedAt`), so a concurrent delete of it conflicts with this write
+    let brand_found = match brand {
+        Some(b) => crate::catalog::brand::repo::touch_brands(db, &mut *s, client_id, &[b]).await? == 1,
+        None => true,
+    };
     let dealers_found =
         if dealers.is_empty() { 0 } else { count_dealers(db, &mut *s, client_id, dealers).await? as usize };
-    Ok(Refs { group_found, dealers_found })
+    Ok(Refs { group_found, brand_found, dealers_found })
 }
 
 /// The `$set` of the fields an edit sends (stored names; money in paise).
@@ -219,6 +230,9 @@ pub fn patch_set(p: &ItemPatch) -> Document {
     }
     if let Some(v) = &p.description {
         set.insert("description", v.as_str());
+    }
+    if let Some(v) = p.brand_id {
+        set.insert("brandId", v.map_or(Bson::Null, Bson::ObjectId));
     }
     if let Some(v) = p.group_id {
         set.insert("groupId", v.map_or(Bson::Null, Bson::ObjectId));

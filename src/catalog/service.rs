@@ -103,7 +103,9 @@ pub async fn create_item(
     let cmd = CreateItem::from_request(client_id, ObjectId::new(), DateTime::now(), by, &req)?;
     db::transaction(&state.client, &(&state.db, cmd), |s, (database, cmd)| {
         Box::pin(async move {
-            let refs = repo::load_refs(database, s, cmd.client_id, cmd.item.group_id, &cmd.dealer_ids).await?;
+            let refs =
+                repo::load_refs(database, s, cmd.client_id, cmd.item.group_id, cmd.item.brand_id, &cmd.dealer_ids)
+                    .await?;
             let plan = decide::create_item(cmd, &refs).map_err(Refusal::online)?;
             repo::apply(database, s, &plan).await?;
             Ok(plan.after().clone())
@@ -150,7 +152,19 @@ pub async fn list_items(
     if q.limit == Some(0) {
         e.add("query.limit", "must be at least 1");
     }
+    let brand = q.brand_id.as_deref().map(str::trim).filter(|b| !b.is_empty()).and_then(|b| e.oid("query.brandId", b));
+    let company =
+        q.company_id.as_deref().map(str::trim).filter(|c| !c.is_empty()).and_then(|c| e.oid("query.companyId", c));
     e.finish()?;
+    // brandId and companyId together: the brand, if it is one of the company's
+    f.brand_ids = match (brand, company) {
+        (None, None) => None,
+        (Some(b), None) => Some(vec![b]),
+        (b, Some(c)) => {
+            let of = crate::catalog::brand::repo::brand_ids_of(&state.db, client_id, c).await?;
+            Some(of.into_iter().filter(|x| b.is_none_or(|b| b == *x)).collect())
+        }
+    };
     match q.limit {
         None => Ok((repo::list_items(&state.db, client_id, &f, None).await?, None)),
         Some(l) => {
@@ -185,7 +199,8 @@ pub async fn update_item(
         Box::pin(async move {
             let current = repo::find_item(database, s, cmd.client_id, cmd.id).await?;
             let dealers = cmd.patch.dealer_ids.as_deref().unwrap_or_default();
-            let refs = repo::load_refs(database, s, cmd.client_id, cmd.patch.group(), dealers).await?;
+            let refs =
+                repo::load_refs(database, s, cmd.client_id, cmd.patch.group(), cmd.patch.brand(), dealers).await?;
             let plan = decide::update_item(cmd, current.as_ref(), &refs).map_err(Refusal::online)?;
             repo::apply(database, s, &plan).await?;
             // the stored item (the stock primitive stamps its own `updatedAt`)

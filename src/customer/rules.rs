@@ -105,8 +105,14 @@ pub fn profile(e: &mut Errors, prefix: &str, p: &ProfileInput) -> Profile {
             .as_deref()
             .map(|t| one_of(e, &format!("{prefix}customerType"), t, &CUSTOMER_TYPES)),
         billing_address: p.billing_address.as_ref().map(|a| address::check(e, &format!("{prefix}billingAddress"), a)),
-        shipping_address: p.shipping_address.as_ref().map(|a| address::check(e, &format!("{prefix}shippingAddress"), a)),
-        contact_person: p.contact_person.as_ref().map(|c| address::check_contact(e, &format!("{prefix}contactPerson"), c)),
+        shipping_address: p
+            .shipping_address
+            .as_ref()
+            .map(|a| address::check(e, &format!("{prefix}shippingAddress"), a)),
+        contact_person: p
+            .contact_person
+            .as_ref()
+            .map(|c| address::check_contact(e, &format!("{prefix}contactPerson"), c)),
         status: p.status.as_deref().map(|t| one_of(e, &format!("{prefix}status"), t, &STATUSES)),
     }
 }

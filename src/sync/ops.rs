@@ -192,6 +192,7 @@ struct ItemP {
     low_stock_quantity: Option<i64>,
     unit: Option<String>,
     group_id: Option<String>,
+    brand_id: Option<String>,
     description: Option<String>,
     base_version: Option<i32>,
 }
@@ -332,6 +333,7 @@ fn item_input(p: &ItemP) -> ItemInput<'_> {
         unit: p.unit.as_deref(),
         description: p.description.as_deref(),
         group_id: p.group_id.as_deref().map(Some),
+        brand_id: p.brand_id.as_deref().map(Some),
     }
 }
 

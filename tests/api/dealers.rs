@@ -19,6 +19,7 @@ async fn item(app: &TestApp, client: &str, name: &str, stock: i64, low: i64, dea
         id: ObjectId::new(),
         client_id: oid(client),
         group_id: None,
+        brand_id: None,
         name: name.into(),
         price: Paise::new(1000),
         stock,

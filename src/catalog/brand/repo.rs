@@ -35,7 +35,12 @@ pub async fn insert_company(db: &Database, c: &CompanyDoc) -> Result<(), AppErro
 
 /// The shop's companies by name.
 pub async fn list_companies(db: &Database, client_id: ObjectId) -> Result<Vec<CompanyDoc>, AppError> {
-    Ok(companies(db).find(doc! { "clientId": client_id }).sort(doc! { "nameKey": 1, "_id": 1 }).await?.try_collect().await?)
+    Ok(companies(db)
+        .find(doc! { "clientId": client_id })
+        .sort(doc! { "nameKey": 1, "_id": 1 })
+        .await?
+        .try_collect()
+        .await?)
 }
 
 pub async fn find_company(db: &Database, client_id: ObjectId, id: ObjectId) -> Result<Option<CompanyDoc>, AppError> {
@@ -59,7 +64,12 @@ pub async fn update_company(
 
 /// Mark the shop's company `id` as referenced now (`usedAt`), inside the caller's transaction:
 /// a concurrent delete of it then conflicts with this transaction. `false`: not the shop's.
-pub async fn touch_company(db: &Database, s: &mut ClientSession, client_id: ObjectId, id: ObjectId) -> Result<bool, AppError> {
+pub async fn touch_company(
+    db: &Database,
+    s: &mut ClientSession,
+    client_id: ObjectId,
+    id: ObjectId,
+) -> Result<bool, AppError> {
     let r = companies(db)
         .update_one(doc! { "_id": id, "clientId": client_id }, doc! { "$set": { "usedAt": DateTime::now() } })
         .session(s)
@@ -69,7 +79,12 @@ pub async fn touch_company(db: &Database, s: &mut ClientSession, client_id: Obje
 
 /// Delete the company unless a brand names it (inside the caller's transaction). `Ok(None)`:
 /// not the shop's; `Ok(Some(n))`: `n` brands name it, nothing deleted when `n > 0`.
-pub async fn delete_company(db: &Database, s: &mut ClientSession, client_id: ObjectId, id: ObjectId) -> Result<Option<u64>, AppError> {
+pub async fn delete_company(
+    db: &Database,
+    s: &mut ClientSession,
+    client_id: ObjectId,
+    id: ObjectId,
+) -> Result<Option<u64>, AppError> {
     // write the company first: a concurrent brand create touching it conflicts with us
     let r = companies(db)
         .update_one(doc! { "_id": id, "clientId": client_id }, doc! { "$inc": { "__v": 1 } })
@@ -91,7 +106,11 @@ pub async fn insert_brand(db: &Database, s: &mut ClientSession, b: &BrandDoc) ->
 }
 
 /// The shop's brands by name (of one company when `company` is given).
-pub async fn list_brands(db: &Database, client_id: ObjectId, company: Option<ObjectId>) -> Result<Vec<BrandDoc>, AppError> {
+pub async fn list_brands(
+    db: &Database,
+    client_id: ObjectId,
+    company: Option<ObjectId>,
+) -> Result<Vec<BrandDoc>, AppError> {
     let mut filter = doc! { "clientId": client_id };
     if let Some(c) = company {
         filter.insert("companyId", c);
@@ -129,7 +148,12 @@ pub async fn update_brand(
 /// Mark the shop's brands `ids` as referenced now (`usedAt`), inside the caller's transaction
 /// (an item write naming them): a concurrent delete of one conflicts with this transaction.
 /// Returns how many of `ids` are the shop's brands.
-pub async fn touch_brands(db: &Database, s: &mut ClientSession, client_id: ObjectId, ids: &[ObjectId]) -> Result<u64, AppError> {
+pub async fn touch_brands(
+    db: &Database,
+    s: &mut ClientSession,
+    client_id: ObjectId,
+    ids: &[ObjectId],
+) -> Result<u64, AppError> {
     if ids.is_empty() {
         return Ok(0);
     }
@@ -146,7 +170,12 @@ pub async fn touch_brands(db: &Database, s: &mut ClientSession, client_id: Objec
 /// Delete the brand unless an item names it (inside the caller's transaction). `Ok(None)`: not
 /// the shop's; `Ok(Some(n))`: `n` items (deactivated ones too) name it, nothing deleted when
 /// `n > 0`.
-pub async fn delete_brand(db: &Database, s: &mut ClientSession, client_id: ObjectId, id: ObjectId) -> Result<Option<u64>, AppError> {
+pub async fn delete_brand(
+    db: &Database,
+    s: &mut ClientSession,
+    client_id: ObjectId,
+    id: ObjectId,
+) -> Result<Option<u64>, AppError> {
     let r = brands(db)
         .update_one(doc! { "_id": id, "clientId": client_id }, doc! { "$inc": { "__v": 1 } })
         .session(&mut *s)

@@ -193,7 +193,12 @@ pub async fn get_brand(state: &AppState, client_id: ObjectId, id: ObjectId) -> A
 }
 
 /// Edit a brand (a new `companyId` must be one of the shop's companies).
-pub async fn update_brand(state: &AppState, client_id: ObjectId, id: ObjectId, req: UpdateBrandRequest) -> AppResult<BrandDoc> {
+pub async fn update_brand(
+    state: &AppState,
+    client_id: ObjectId,
+    id: ObjectId,
+    req: UpdateBrandRequest,
+) -> AppResult<BrandDoc> {
     let mut e = Errors::new();
     let mut set = Document::new();
     if let Some(n) = &req.name {
@@ -209,16 +214,20 @@ pub async fn update_brand(state: &AppState, client_id: ObjectId, id: ObjectId, r
         set.insert("description", rules::description(&mut e, "", d));
     }
     e.finish()?;
-    db::transaction(&state.client, &(&state.db, client_id, id, company, set), |s, (database, client_id, id, company, set)| {
-        Box::pin(async move {
-            if let Some(c) = company {
-                if !repo::touch_company(database, s, *client_id, *c).await? {
-                    return Err(AppError::validation("companyId", "no such company"));
+    db::transaction(
+        &state.client,
+        &(&state.db, client_id, id, company, set),
+        |s, (database, client_id, id, company, set)| {
+            Box::pin(async move {
+                if let Some(c) = company {
+                    if !repo::touch_company(database, s, *client_id, *c).await? {
+                        return Err(AppError::validation("companyId", "no such company"));
+                    }
                 }
-            }
-            repo::update_brand(database, s, *client_id, *id, set.clone()).await?.ok_or_else(brand_not_found)
-        })
-    })
+                repo::update_brand(database, s, *client_id, *id, set.clone()).await?.ok_or_else(brand_not_found)
+            })
+        },
+    )
     .await
 }
 
@@ -237,4 +246,3 @@ pub async fn delete_brand(state: &AppState, client_id: ObjectId, id: ObjectId) -
     }
     Ok(())
 }
-

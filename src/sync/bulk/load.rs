@@ -31,6 +31,7 @@ struct Wanted<'a> {
     customer_ids: Vec<ObjectId>,
     phones: Vec<String>,
     groups: Vec<ObjectId>,
+    brands: Vec<ObjectId>,
 }
 
 fn wanted<'a>(ctx: &'a PushCtx<'_>) -> Wanted<'a> {
@@ -38,10 +39,14 @@ fn wanted<'a>(ctx: &'a PushCtx<'_>) -> Wanted<'a> {
     for op in ctx.ops.iter().filter(|o| !ctx.skip.contains_key(&o.op_id)) {
         let Ok(action) = &op.action else { continue };
         match action {
-            Action::ItemCreate(n) => w.groups.extend(n.group_id),
+            Action::ItemCreate(n) => {
+                w.groups.extend(n.group_id);
+                w.brands.extend(n.brand_id);
+            }
             Action::ItemUpdate { target, patch, .. } => {
                 w.items.push((target, true));
                 w.groups.extend(patch.group());
+                w.brands.extend(patch.brand());
             }
             Action::ItemDelete(target) => w.items.push((target, true)),
             Action::CustomerCreate { phone, .. } => w.phones.push(phone.clone()),
@@ -201,6 +206,16 @@ pub(super) async fn load(s: &mut ClientSession, ctx: &PushCtx<'_>) -> AppResult<
                     slot.has_documents = true;
                 }
             }
+        }
+    }
+
+    if !w.brands.is_empty() {
+        let ids: Vec<ObjectId> = w.brands.iter().copied().collect::<HashSet<_>>().into_iter().collect();
+        // written (`usedAt`) in the push's transaction, so a concurrent delete conflicts
+        crate::catalog::brand::repo::touch_brands(db, s, client_id, &ids).await?;
+        let filter = doc! { "_id": { "$in": ids }, "clientId": client_id };
+        for b in find_all(s, crate::catalog::brand::repo::brands(db), filter).await? {
+            world.brands.insert(b.id);
         }
     }
 
