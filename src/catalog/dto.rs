@@ -18,6 +18,9 @@ pub struct ItemGroupWire {
     pub client_id: String,
     pub name: String,
     pub description: String,
+    /// The main category of a sub category; absent for a main category.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<String>,
     pub created_at: String,
     pub updated_at: String,
     #[serde(rename = "__v")]
@@ -31,6 +34,7 @@ impl From<ItemGroupDoc> for ItemGroupWire {
             client_id: g.client_id.to_hex(),
             name: g.name,
             description: g.description,
+            parent_id: g.parent_id.map(|p| p.to_hex()),
             created_at: wire::iso(g.created_at),
             updated_at: wire::iso(g.updated_at),
             v: g.version,
@@ -80,6 +84,9 @@ pub struct CreateGroupRequest {
     #[schema(example = "Engine Parts")]
     pub name: String,
     pub description: Option<String>,
+    /// Makes this a sub category of that main category of the shop (two levels: the parent
+    /// must have no parent itself; 400 naming `parentId` otherwise).
+    pub parent_id: Option<String>,
 }
 
 /// B3. An empty body only bumps `updatedAt`.
@@ -91,6 +98,11 @@ pub struct UpdateGroupRequest {
     pub name: Option<String>,
     #[serde(default, deserialize_with = "wire::non_null")]
     pub description: Option<String>,
+    /// A main category of the shop (this group becomes its sub category; a group that has
+    /// sub categories cannot), or `null` (this group becomes a main category).
+    #[serde(default, deserialize_with = "wire::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub parent_id: Option<Option<String>>,
 }
 
 /// An item as the app reads it: the document plus `productId` (= `_id`). Money in rupees.

@@ -17,6 +17,10 @@ pub struct ItemGroupDoc {
     pub name: String,
     #[serde(default)]
     pub description: String,
+    /// The main category of a sub category (two levels: a parent never has a parent itself);
+    /// absent for a main category (issue 16).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<ObjectId>,
     pub created_at: DateTime,
     pub updated_at: DateTime,
     #[serde(rename = "__v", default)]

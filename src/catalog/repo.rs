@@ -41,9 +41,38 @@ fn group_conflict(e: mongodb::error::Error) -> AppError {
     }
 }
 
-pub async fn insert_group(db: &Database, g: &ItemGroupDoc) -> Result<(), AppError> {
-    groups(db).insert_one(g).await.map_err(group_conflict)?;
+pub async fn insert_group(db: &Database, s: &mut ClientSession, g: &ItemGroupDoc) -> Result<(), AppError> {
+    groups(db).insert_one(g).session(s).await.map_err(group_conflict)?;
     Ok(())
+}
+
+/// Whether `id` is a main category of the shop (a group without a parent), checked by writing
+/// it (`usedAt`) inside the caller's transaction, so a concurrent delete of it, or its move
+/// under another group, conflicts with this transaction.
+pub async fn touch_main_group(
+    db: &Database,
+    s: &mut ClientSession,
+    client_id: ObjectId,
+    id: ObjectId,
+) -> Result<bool, AppError> {
+    let r = groups(db)
+        .update_one(
+            doc! { "_id": id, "clientId": client_id, "parentId": { "$in": [Bson::Null] } },
+            doc! { "$set": { "usedAt": DateTime::now() } },
+        )
+        .session(s)
+        .await?;
+    Ok(r.matched_count == 1)
+}
+
+/// How many sub categories the group `id` has (inside the caller's transaction).
+pub async fn count_subgroups(
+    db: &Database,
+    s: &mut ClientSession,
+    client_id: ObjectId,
+    id: ObjectId,
+) -> Result<u64, AppError> {
+    Ok(groups(db).count_documents(doc! { "clientId": client_id, "parentId": id }).session(s).await?)
 }
 
 pub async fn list_groups(db: &Database, client_id: ObjectId) -> Result<Vec<ItemGroupDoc>, AppError> {
@@ -58,6 +87,7 @@ pub async fn list_groups(db: &Database, client_id: ObjectId) -> Result<Vec<ItemG
 /// `$set` validated fields (plus `updatedAt`); `None` when the group is not this client's.
 pub async fn update_group(
     db: &Database,
+    s: &mut ClientSession,
     client_id: ObjectId,
     id: ObjectId,
     mut set: Document,
@@ -66,6 +96,7 @@ pub async fn update_group(
     groups(db)
         .find_one_and_update(doc! { "_id": id, "clientId": client_id }, doc! { "$set": set, "$inc": { "__v": 1 } })
         .return_document(ReturnDocument::After)
+        .session(s)
         .await
         .map_err(group_conflict)
 }
