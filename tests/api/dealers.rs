@@ -87,7 +87,7 @@ async fn procurement_flow_to_the_paisa_summary_and_timeline_agree() {
             json!({
                 "clientId": r.client_id, "name": "Sharma Distributors", "contactPerson": "Rajesh",
                 "phoneNumber": "+91 98900-11111", "email": "rajesh@sharma.example.com", "address": "45 Industrial Area",
-                "logoUrl": "", "gstin": "23aaaaa1111a1z1", "paymentTermsDays": 15,
+                "logoUrl": "", "gstin": "23aaaaa1111a1z4", "paymentTermsDays": 15,
                 "bankDetails": { "bankName": "Axis Bank", "accountNo": "1234 5678 9012", "ifsc": "utib0001234" },
                 "isActive": false, "unknownKey": 1
             }),
