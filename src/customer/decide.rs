@@ -76,7 +76,7 @@ pub enum CustomerPlan {
     /// A new customer.
     Insert(CustomerDoc),
     /// `$set` the fields of `patch`, bump `__v`, guarded by `version`; `after` once applied.
-    Update { version: i32, patch: CustomerPatch, after: CustomerDoc },
+    Update { version: i32, patch: Box<CustomerPatch>, after: CustomerDoc },
     /// A known phone and nothing new to store: nothing written.
     Unchanged(CustomerDoc),
     /// Delete for real (guarded: no dues); logged as a delete.
@@ -183,7 +183,7 @@ fn edit(current: &CustomerDoc, patch: CustomerPatch, now: bson::DateTime) -> Cus
     patch.apply_to(&mut after);
     after.version = current.version.saturating_add(1);
     after.updated_at = now;
-    CustomerPlan::Update { version: current.version, patch, after }
+    CustomerPlan::Update { version: current.version, patch: Box::new(patch), after }
 }
 
 /// An edit of the name and the enabled optional fields (`''` clears one; nothing is required).
@@ -322,7 +322,7 @@ mod tests {
             panic!()
         };
         assert_eq!(
-            patch,
+            *patch,
             CustomerPatch { name: Some("Ravi K".into()), address: Some("5 Park St".into()), ..Default::default() }
         );
         assert_eq!((after.email_id.as_str(), after.version, version), ("ravi@example.in", 1, 0));
