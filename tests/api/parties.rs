@@ -536,3 +536,61 @@ async fn a_dealer_carries_its_contact_persons_number_and_email() {
     assert_eq!(r.status, 400, "{}", r.body);
     assert!(r.errors().contains("contactPersonNo") && r.errors().contains("contactPersonEmail"), "{}", r.body);
 }
+
+#[tokio::test]
+async fn an_items_brand_is_checked_alike_online_in_v1_and_in_a_v2_push() {
+    let app = TestApp::spawn().await;
+    let reg = app.register(&phone()).await;
+    let other = app.register(&phone()).await;
+    let mine = brand(&app, &reg, "Natraj", &company(&app, &reg, "Hindustan Pencils").await).await;
+    let foreign = brand(&app, &other, "Faber", &company(&app, &other, "Faber-Castell").await).await;
+    let cid = ObjectId::parse_str(&reg.client_id).unwrap();
+    for bad in [foreign.clone(), ObjectId::new().to_hex()] {
+        let on = app
+            .post("/api/business/items", Some(&reg.token), json!({ "name": "Pen", "price": 5, "brandId": bad }))
+            .await;
+        assert_eq!(on.status, 400, "{}", on.body);
+        assert!(on.errors().contains("brandId"), "{}", on.body);
+        let v1 = app
+            .post(
+                "/api/sync",
+                Some(&reg.token),
+                json!({ "item": { "create": [{ "name": "Pen", "price": 5, "brandId": bad }] } }),
+            )
+            .await;
+        assert_eq!(v1.status, 400, "{}", v1.body);
+        assert!(v1.errors().contains("brandId"), "{}", v1.body);
+        let v2 = push(
+            &app,
+            &reg,
+            json!([{ "opId": uuid(), "entity": "item", "kind": "create", "deviceTime": now_iso(),
+                     "payload": { "name": "Pen", "price": 5, "brandId": bad } }]),
+        )
+        .await;
+        assert_eq!(v2["results"][0]["status"], "rejected", "{v2}");
+        assert!(v2["results"][0]["reason"].as_str().unwrap_or_default().contains("brandId"), "{v2}");
+        assert_eq!(app.count("items", doc! { "clientId": cid }).await, 0, "nothing written for {bad}");
+    }
+    // the shop's own brand is stored on every path
+    let v1 = app
+        .post(
+            "/api/sync",
+            Some(&reg.token),
+            json!({ "item": { "create": [{ "name": "Pen v1", "price": 5, "brandId": mine }] } }),
+        )
+        .await;
+    assert_eq!(v1.status, 200, "{}", v1.body);
+    let v2 = push(
+        &app,
+        &reg,
+        json!([{ "opId": uuid(), "entity": "item", "kind": "create", "deviceTime": now_iso(),
+                 "payload": { "name": "Pen v2", "price": 5, "brandId": mine } }]),
+    )
+    .await;
+    assert_eq!(v2["results"][0]["status"], "applied", "{v2}");
+    let b = ObjectId::parse_str(&mine).unwrap();
+    assert_eq!(app.count("items", doc! { "clientId": cid, "brandId": b }).await, 2);
+    // and the brand is now in use
+    let r = app.delete(&format!("/api/business/brands/{mine}"), Some(&reg.token)).await;
+    assert_eq!(r.status.as_u16(), 409, "{}", r.body);
+}
