@@ -594,3 +594,40 @@ async fn an_items_brand_is_checked_alike_online_in_v1_and_in_a_v2_push() {
     let r = app.delete(&format!("/api/business/brands/{mine}"), Some(&reg.token)).await;
     assert_eq!(r.status.as_u16(), 409, "{}", r.body);
 }
+
+/// The write-skew case: a brand delete racing item creates that name it. Whatever the order,
+/// no item may be left naming a deleted brand (the delete and the reference conflict).
+#[tokio::test]
+async fn a_brand_delete_racing_item_creates_never_leaves_an_item_naming_a_deleted_brand() {
+    let app = TestApp::spawn().await;
+    let reg = app.register(&phone()).await;
+    let co = company(&app, &reg, "Hindustan Pencils").await;
+    for round in 0..5 {
+        let b = brand(&app, &reg, &format!("Brand {round}"), &co).await;
+        let creates = (0..8).map(|i| {
+            app.post(
+                "/api/business/items",
+                Some(&reg.token),
+                json!({ "name": format!("Pencil {round}-{i}"), "price": 5, "brandId": b }),
+            )
+        });
+        let path = format!("/api/business/brands/{b}");
+        let delete = app.delete(&path, Some(&reg.token));
+        let (made, gone) = futures::join!(futures::future::join_all(creates), delete);
+        let bid = ObjectId::parse_str(&b).unwrap();
+        let naming = app.count("items", doc! { "brandId": bid }).await;
+        let brand_left = app.count("brands", doc! { "_id": bid }).await;
+        let created = made.iter().filter(|r| r.status == 201).count() as u64;
+        assert_eq!(naming, created, "round {round}");
+        match gone.status.as_u16() {
+            200 => assert_eq!((brand_left, naming), (0, 0), "round {round}: deleted while {naming} items name it"),
+            409 => assert_eq!(brand_left, 1, "round {round}"),
+            s => panic!("round {round}: delete answered {s} {}", gone.body),
+        }
+        // a create that lost to the delete is a 400 naming brandId, never a dangling reference
+        for r in made.iter().filter(|r| r.status != 201) {
+            assert_eq!(r.status.as_u16(), 400, "{}", r.body);
+            assert!(r.errors().contains("brandId"), "{}", r.body);
+        }
+    }
+}
