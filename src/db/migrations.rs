@@ -48,6 +48,7 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration { version: 12, name: "0012_audit", source: include_str!("../../migrations/0012_audit.json") },
     Migration { version: 13, name: "0013_staff", source: include_str!("../../migrations/0013_staff.json") },
+    Migration { version: 15, name: "0015_parties", source: include_str!("../../migrations/0015_parties.json") },
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -64,7 +64,9 @@ impl<'a> Applier<'a> {
     /// is not the shop's.
     pub async fn create_item(&mut self, s: &mut ClientSession, cmd: &CreateItem) -> AppResult<ItemDoc> {
         let db = &self.state.db;
-        let refs = catalog_repo::load_refs(db, s, self.client_id, cmd.item.group_id, &cmd.dealer_ids).await?;
+        let refs =
+            catalog_repo::load_refs(db, s, self.client_id, cmd.item.group_id, cmd.item.brand_id, &cmd.dealer_ids)
+                .await?;
         let plan = decide::create_item(cmd, &refs).map_err(Refusal::synced)?;
         self.changed.push(catalog_repo::write(db, s, &plan).await?);
         Ok(plan.after().clone())
@@ -80,7 +82,7 @@ impl<'a> Applier<'a> {
     ) -> AppResult<Result<ItemDoc, Box<decide::Conflict>>> {
         let db = &self.state.db;
         let current = catalog_repo::find_item(db, s, self.client_id, cmd.id).await?;
-        let refs = catalog_repo::load_refs(db, s, self.client_id, cmd.patch.group(), &[]).await?;
+        let refs = catalog_repo::load_refs(db, s, self.client_id, cmd.patch.group(), cmd.patch.brand(), &[]).await?;
         let plan = match decide::update_item(cmd, current.as_ref(), &refs) {
             Ok(p) => p,
             Err(Refusal::Conflict(c)) => return Ok(Err(c)),

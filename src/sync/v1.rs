@@ -72,6 +72,8 @@ pub struct V1ItemCreate {
     pub unit: Option<String>,
     pub group_id: Option<String>,
     pub description: Option<String>,
+    /// A brand of this shop (optional, additive; issue 16).
+    pub brand_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -88,6 +90,8 @@ pub struct V1ItemUpdate {
     pub unit: Option<String>,
     pub group_id: Option<String>,
     pub description: Option<String>,
+    /// A brand of this shop (optional, additive; `""` clears it).
+    pub brand_id: Option<String>,
     /// The item's `__v` the device last saw (optional, additive). When the item was edited
     /// since and a field sent differs from its current value, the update is not applied and
     /// is listed in `conflicts` (the rest of the batch applies). Without it: applied as sent.
@@ -228,6 +232,7 @@ fn plan(client_id: ObjectId, actor: &Actor, b: &V1Batch) -> AppResult<Vec<Step>>
             unit: c.unit.as_deref(),
             description: c.description.as_deref(),
             group_id: c.group_id.as_deref().map(Some),
+            brand_id: c.brand_id.as_deref().map(Some),
         };
         let item = catalog_rules::new_item(&mut e, &format!("item.create[{i}]."), &input);
         steps.push(Step::ItemCreate(CreateItem {
@@ -256,6 +261,7 @@ fn plan(client_id: ObjectId, actor: &Actor, b: &V1Batch) -> AppResult<Vec<Step>>
             unit: u.unit.as_deref(),
             description: u.description.as_deref(),
             group_id: u.group_id.as_deref().map(Some),
+            brand_id: u.brand_id.as_deref().map(Some),
         };
         let edit = catalog_rules::item_edit(&mut e, &prefix, &input);
         steps.push(Step::ItemUpdate(UpdateItem {
@@ -533,6 +539,7 @@ pub async fn run(s: &mut ClientSession, ctx: &V1Ctx<'_>) -> AppResult<Value> {
                                 low_stock_quantity: 5,
                                 unit: "nos".into(),
                                 group_id: None,
+                                brand_id: None,
                                 description: String::new(),
                             };
                             let cmd = CreateItem {

@@ -29,3 +29,4 @@ mod catalog;
 mod customers;
 mod isolation;
 mod newcomer;
+mod parties;

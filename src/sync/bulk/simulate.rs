@@ -107,8 +107,12 @@ impl World {
     }
 
     /// What the catalog decider needs to know of the group a command names.
-    fn item_refs(&self, group: Option<ObjectId>) -> catalog_decide::Refs {
-        catalog_decide::Refs { group_found: group.is_none_or(|g| self.groups.contains_key(&g)), dealers_found: 0 }
+    fn item_refs(&self, group: Option<ObjectId>, brand: Option<ObjectId>) -> catalog_decide::Refs {
+        catalog_decide::Refs {
+            group_found: group.is_none_or(|g| self.groups.contains_key(&g)),
+            brand_found: brand.is_none_or(|b| self.brands.contains(&b)),
+            dealers_found: 0,
+        }
     }
 
     /// Fold an item plan into the batch: the document as it now is, the edits and stock
@@ -162,6 +166,7 @@ impl World {
                     dues: 0,
                     purchased: false,
                     deleted: false,
+                    has_documents: false,
                 };
                 self.customers.insert(id, slot);
             }
@@ -261,7 +266,8 @@ pub(super) fn simulate(
                 now,
                 by: Some(by.clone()),
             };
-            let plan = catalog_decide::create_item(&cmd, &world.item_refs(n.group_id)).map_err(item_refusal)?;
+            let plan =
+                catalog_decide::create_item(&cmd, &world.item_refs(n.group_id, n.brand_id)).map_err(item_refusal)?;
             Ok(Res::Id(world.fold_item(client_id, plan, now)))
         }
         Action::ItemUpdate { target, patch, stock_delta, base } => {
@@ -269,8 +275,8 @@ pub(super) fn simulate(
             let stock = StockChange::Delta(*stock_delta);
             let cmd = UpdateItem { client_id, id, patch: patch.clone(), stock, base: *base, now, by: Some(by.clone()) };
             let current = world.items.get(&id).map(|s| &s.doc);
-            let plan =
-                catalog_decide::update_item(&cmd, current, &world.item_refs(patch.group())).map_err(item_refusal)?;
+            let plan = catalog_decide::update_item(&cmd, current, &world.item_refs(patch.group(), patch.brand()))
+                .map_err(item_refusal)?;
             Ok(Res::Id(world.fold_item(client_id, plan, now)))
         }
         Action::ItemDelete(target) => {
@@ -303,8 +309,10 @@ pub(super) fn simulate(
         Action::CustomerDelete(target) => {
             let id = resolve(target)?;
             let cmd = DeleteCustomer { client_id, id, now };
-            let current = world.customers.get(&id).filter(|c| !c.deleted).map(|c| &c.doc);
-            let plan = customer_decide::delete_customer(&cmd, current).map_err(customer_refusal)?;
+            let slot = world.customers.get(&id).filter(|c| !c.deleted);
+            let documents = slot.is_some_and(|c| c.has_documents || c.purchased);
+            let plan =
+                customer_decide::delete_customer(&cmd, slot.map(|c| &c.doc), documents).map_err(customer_refusal)?;
             Ok(Res::Id(world.fold_customer(plan)))
         }
         Action::InvoiceCreate(a) => {
@@ -390,6 +398,7 @@ pub(super) fn simulate(
                             dues: 0,
                             purchased: false,
                             deleted: false,
+                            has_documents: true,
                         },
                     );
                 }
