@@ -67,7 +67,11 @@ pub fn stream(filename: &str, header_row: &[&str], cursor: Cursor<Document>, row
         }
     });
     let body = Body::from_stream(stream::once(async move { Ok::<_, std::io::Error>(head) }).chain(rows));
-    let mut res = body.into_response();
+    as_attachment(filename, body.into_response())
+}
+
+/// `res` as a `text/csv` attachment named `filename`.
+fn as_attachment(filename: &str, mut res: Response) -> Response {
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
@@ -79,13 +83,7 @@ pub fn stream(filename: &str, header_row: &[&str], cursor: Cursor<Document>, row
 /// A small report already built in memory (`body`, CSV records) as a `text/csv` attachment
 /// named `filename`, with the same headers as [`stream`].
 pub fn attachment(filename: &str, body: String) -> Response {
-    let mut res = body.into_response();
-    let h = res.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    res
+    as_attachment(filename, body.into_response())
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! on `127.0.0.1:0`.
 
 pub mod access;
+pub mod address;
 pub mod approval;
 #[cfg(test)]
 mod arb;
@@ -23,6 +24,7 @@ pub mod db;
 pub mod dealer;
 pub mod error;
 pub mod extract;
+pub mod gstin;
 pub mod health;
 pub mod http;
 pub mod idem;
@@ -36,6 +38,7 @@ pub mod ratelimit;
 pub mod security;
 pub mod staff;
 pub mod state;
+pub mod states;
 pub mod sync;
 pub mod telemetry;
 pub mod time;

@@ -158,18 +158,9 @@ pub fn phone_field(field: &str, input: &str) -> Result<String, AppError> {
     normalize_phone(input).map_err(|m| AppError::validation(field, m))
 }
 
-/// GSTIN: 2 digits (state), 5 letters + 4 digits + 1 letter (PAN), 1 of `[1-9A-Z]` (entity),
-/// a literal `Z`, 1 of `[0-9A-Z]` (check character).
+/// GSTIN: the format, the state code and the mod-36 check character ([`crate::gstin::parse`]).
 pub fn is_gstin(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 15
-        && b[..2].iter().all(u8::is_ascii_digit)
-        && b[2..7].iter().all(u8::is_ascii_uppercase)
-        && b[7..11].iter().all(u8::is_ascii_digit)
-        && b[11].is_ascii_uppercase()
-        && (b[12].is_ascii_uppercase() || (b'1'..=b'9').contains(&b[12]))
-        && b[13] == b'Z'
-        && (b[14].is_ascii_uppercase() || b[14].is_ascii_digit())
+    crate::gstin::is_valid(s)
 }
 
 /// RFC 5322-ish email check (validator's HTML5 rule) that also requires a dot in the domain.
@@ -251,8 +242,10 @@ impl Errors {
     /// GSTIN, or empty.
     pub fn gstin(&mut self, field: &str, v: &str) -> String {
         let t = v.trim().to_ascii_uppercase();
-        if !t.is_empty() && !is_gstin(&t) {
-            self.add(field, "must be a valid 15-character GSTIN");
+        if !t.is_empty() {
+            if let Err(why) = crate::gstin::parse(&t) {
+                self.add(field, why);
+            }
         }
         t
     }
@@ -416,8 +409,9 @@ mod tests {
 
     #[test]
     fn formats() {
-        assert!(is_gstin("18AADCA1111K1Z5"));
-        assert!(!is_gstin("18AADCA1111K1X5"));
+        assert!(is_gstin("18AADCA1111K1Z3"));
+        assert!(!is_gstin("18AADCA1111K1Z5"));
+        assert!(!is_gstin("18AADCA1111K1X3"));
         assert!(is_email("a.b@example.co.in"));
         assert!(!is_email("a@b"));
         assert!(is_url("https://example.com/logo.png"));

@@ -32,6 +32,8 @@ pub struct ItemPatch {
     pub description: Option<String>,
     /// `Some(None)`: no group any more.
     pub group_id: Option<Option<ObjectId>>,
+    /// `Some(None)`: no brand any more.
+    pub brand_id: Option<Option<ObjectId>>,
     /// The item's dealers (online only); `Some(vec![])` clears them.
     pub dealer_ids: Option<Vec<ObjectId>>,
     /// Codes, attributes and MRP sent (issue 16).
@@ -67,6 +69,7 @@ impl ItemPatch {
             "description",
         );
         check(self.group_id.is_some(), self.group_id == Some(item.group_id), "groupId");
+        check(self.brand_id.is_some(), self.brand_id == Some(item.brand_id), "brandId");
         check(self.dealer_ids.is_some(), self.dealer_ids.as_ref() == Some(&item.dealer_ids), "dealerIds");
         out.extend(self.details.differing(&item.details));
         out
@@ -92,6 +95,9 @@ impl ItemPatch {
         if let Some(v) = self.group_id {
             item.group_id = v;
         }
+        if let Some(v) = self.brand_id {
+            item.brand_id = v;
+        }
         if let Some(v) = &self.dealer_ids {
             item.dealer_ids = v.clone();
         }
@@ -111,6 +117,7 @@ impl ItemPatch {
         take(&mut self.unit, &later.unit);
         take(&mut self.description, &later.description);
         take(&mut self.group_id, &later.group_id);
+        take(&mut self.brand_id, &later.brand_id);
         take(&mut self.dealer_ids, &later.dealer_ids);
         self.details.merge(&later.details);
     }
@@ -118,6 +125,11 @@ impl ItemPatch {
     /// The group the edit names (to check it is one of the shop's).
     pub fn group(&self) -> Option<ObjectId> {
         self.group_id.flatten()
+    }
+
+    /// The brand the edit names (to check it is one of the shop's).
+    pub fn brand(&self) -> Option<ObjectId> {
+        self.brand_id.flatten()
     }
 }
 
@@ -193,6 +205,7 @@ impl CreateItem {
             unit: req.unit.as_deref(),
             description: req.description.as_deref(),
             group_id: req.group_id.as_deref().map(Some),
+            brand_id: req.brand_id.as_deref().map(Some),
         };
         let item = rules::new_item(&mut e, "", &input);
         let dealer_ids = rules::dealer_ids(&mut e, req.dealer_ids.as_deref().unwrap_or_default());
@@ -222,6 +235,7 @@ impl UpdateItem {
             unit: req.unit.as_deref(),
             description: req.description.as_deref(),
             group_id: req.group_id.as_ref().map(|g| g.as_deref()),
+            brand_id: req.brand_id.as_ref().map(|b| b.as_deref()),
         };
         let rules::ItemEdit { mut patch, stock } = rules::item_edit(&mut e, "", &input);
         patch.dealer_ids = req.dealer_ids.as_ref().map(|d| rules::dealer_ids(&mut e, d));

@@ -21,6 +21,9 @@ pub struct ItemGroupWire {
     pub client_id: String,
     pub name: String,
     pub description: String,
+    /// The main category of a sub category; absent for a main category.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<String>,
     pub created_at: String,
     pub updated_at: String,
     #[serde(rename = "__v")]
@@ -34,6 +37,7 @@ impl From<ItemGroupDoc> for ItemGroupWire {
             client_id: g.client_id.to_hex(),
             name: g.name,
             description: g.description,
+            parent_id: g.parent_id.map(|p| p.to_hex()),
             created_at: wire::iso(g.created_at),
             updated_at: wire::iso(g.updated_at),
             v: g.version,
@@ -83,6 +87,9 @@ pub struct CreateGroupRequest {
     #[schema(example = "Engine Parts")]
     pub name: String,
     pub description: Option<String>,
+    /// Makes this a sub category of that main category of the shop (two levels: the parent
+    /// must have no parent itself; 400 naming `parentId` otherwise).
+    pub parent_id: Option<String>,
 }
 
 /// B3. An empty body only bumps `updatedAt`.
@@ -94,6 +101,11 @@ pub struct UpdateGroupRequest {
     pub name: Option<String>,
     #[serde(default, deserialize_with = "wire::non_null")]
     pub description: Option<String>,
+    /// A main category of the shop (this group becomes its sub category; a group that has
+    /// sub categories cannot), or `null` (this group becomes a main category).
+    #[serde(default, deserialize_with = "wire::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub parent_id: Option<Option<String>>,
 }
 
 /// An item as the app reads it: the document plus `productId` (= `_id`). Money in rupees.
@@ -106,6 +118,9 @@ pub struct ItemWire {
     pub product_id: String,
     pub client_id: String,
     pub group_id: Option<String>,
+    /// The item's brand (`/api/business/brands`); absent when none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub brand_id: Option<String>,
     pub name: String,
     /// Rupees, at most two decimals.
     #[schema(value_type = f64, example = 2500)]
@@ -154,6 +169,7 @@ impl From<ItemDoc> for ItemWire {
             product_id: i.id.to_hex(),
             client_id: i.client_id.to_hex(),
             group_id: i.group_id.map(|g| g.to_hex()),
+            brand_id: i.brand_id.map(|b| b.to_hex()),
             name: i.name,
             price: i.price,
             dealer_ids: i.dealer_ids.iter().map(|d| d.to_hex()).collect(),
@@ -219,6 +235,8 @@ pub struct CreateItemRequest {
     /// Dealers of this shop (no duplicates).
     pub dealer_ids: Option<Vec<String>>,
     pub description: Option<String>,
+    /// A brand of this shop, or null.
+    pub brand_id: Option<String>,
     /// Stock-keeping unit: 1-40 letters, digits and `- _ . /`, unique per shop (leading zeros kept; null clears). Issue 16.
     #[serde(default, deserialize_with = "wire::double_option")]
     #[schema(value_type = Option<String>, nullable)]
@@ -302,6 +320,10 @@ pub struct UpdateItemRequest {
     pub group_id: Option<Option<String>>,
     #[serde(default, deserialize_with = "wire::non_null")]
     pub dealer_ids: Option<Vec<String>>,
+    /// A brand of this shop; `null` clears it.
+    #[serde(default, deserialize_with = "wire::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub brand_id: Option<Option<String>>,
     /// Stock-keeping unit: 1-40 letters, digits and `- _ . /`, unique per shop (leading zeros kept; null clears). Issue 16.
     #[serde(default, deserialize_with = "wire::double_option")]
     #[schema(value_type = Option<String>, nullable)]
@@ -368,6 +390,10 @@ impl UpdateItemRequest {
 pub struct ListItemsQuery {
     /// Only the items of this group.
     pub group_id: Option<String>,
+    /// Only the items of this brand.
+    pub brand_id: Option<String>,
+    /// Only the items of the brands of this company.
+    pub company_id: Option<String>,
     /// `true` (default), `false` (deleted items only) or `all`.
     pub is_active: Option<String>,
     /// Case-insensitive name search (substring).

@@ -17,6 +17,10 @@ pub struct ItemGroupDoc {
     pub name: String,
     #[serde(default)]
     pub description: String,
+    /// The main category of a sub category (two levels: a parent never has a parent itself);
+    /// absent for a main category (issue 16).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<ObjectId>,
     pub created_at: DateTime,
     pub updated_at: DateTime,
     #[serde(rename = "__v", default)]
@@ -31,6 +35,9 @@ pub struct ItemDoc {
     pub client_id: ObjectId,
     #[serde(default)]
     pub group_id: Option<ObjectId>,
+    /// One of the shop's brands (`catalog::brand`); absent when none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brand_id: Option<ObjectId>,
     pub name: String,
     /// Unit price in paise.
     #[serde(with = "money::db")]

@@ -41,9 +41,38 @@ fn group_conflict(e: mongodb::error::Error) -> AppError {
     }
 }
 
-pub async fn insert_group(db: &Database, g: &ItemGroupDoc) -> Result<(), AppError> {
-    groups(db).insert_one(g).await.map_err(group_conflict)?;
+pub async fn insert_group(db: &Database, s: &mut ClientSession, g: &ItemGroupDoc) -> Result<(), AppError> {
+    groups(db).insert_one(g).session(s).await.map_err(group_conflict)?;
     Ok(())
+}
+
+/// Whether `id` is a main category of the shop (a group without a parent), checked by writing
+/// it (`usedAt`) inside the caller's transaction, so a concurrent delete of it, or its move
+/// under another group, conflicts with this transaction.
+pub async fn touch_main_group(
+    db: &Database,
+    s: &mut ClientSession,
+    client_id: ObjectId,
+    id: ObjectId,
+) -> Result<bool, AppError> {
+    let r = groups(db)
+        .update_one(
+            doc! { "_id": id, "clientId": client_id, "parentId": { "$in": [Bson::Null] } },
+            doc! { "$set": { "usedAt": DateTime::now() } },
+        )
+        .session(s)
+        .await?;
+    Ok(r.matched_count == 1)
+}
+
+/// How many sub categories the group `id` has (inside the caller's transaction).
+pub async fn count_subgroups(
+    db: &Database,
+    s: &mut ClientSession,
+    client_id: ObjectId,
+    id: ObjectId,
+) -> Result<u64, AppError> {
+    Ok(groups(db).count_documents(doc! { "clientId": client_id, "parentId": id }).session(s).await?)
 }
 
 pub async fn list_groups(db: &Database, client_id: ObjectId) -> Result<Vec<ItemGroupDoc>, AppError> {
@@ -58,6 +87,7 @@ pub async fn list_groups(db: &Database, client_id: ObjectId) -> Result<Vec<ItemG
 /// `$set` validated fields (plus `updatedAt`); `None` when the group is not this client's.
 pub async fn update_group(
     db: &Database,
+    s: &mut ClientSession,
     client_id: ObjectId,
     id: ObjectId,
     mut set: Document,
@@ -66,6 +96,7 @@ pub async fn update_group(
     groups(db)
         .find_one_and_update(doc! { "_id": id, "clientId": client_id }, doc! { "$set": set, "$inc": { "__v": 1 } })
         .return_document(ReturnDocument::After)
+        .session(s)
         .await
         .map_err(group_conflict)
 }
@@ -149,6 +180,8 @@ pub struct ItemFilter {
     /// `None` = active and inactive.
     pub is_active: Option<bool>,
     pub group_id: Option<ObjectId>,
+    /// Only items naming one of these brands (`brandId`, or the brands of `companyId`).
+    pub brand_ids: Option<Vec<ObjectId>>,
     /// Already regex-escaped pattern (case-insensitive).
     pub name_pattern: Option<String>,
     /// Only items after this id (cursor paging, ascending `_id`).
@@ -167,6 +200,9 @@ pub async fn list_items(
     }
     if let Some(g) = f.group_id {
         filter.insert("groupId", g);
+    }
+    if let Some(b) = &f.brand_ids {
+        filter.insert("brandId", doc! { "$in": b });
     }
     if let Some(p) = &f.name_pattern {
         filter.insert("name", doc! { "$regex": p, "$options": "i" });
@@ -221,6 +257,7 @@ pub async fn load_refs(
     s: &mut ClientSession,
     client_id: ObjectId,
     group: Option<ObjectId>,
+    brand: Option<ObjectId>,
     dealers: &[ObjectId],
     codes: &[String],
 ) -> Result<Refs, AppError> {
@@ -228,10 +265,15 @@ pub async fn load_refs(
         Some(g) => group_exists(db, &mut *s, client_id, g).await?,
         None => true,
     };
+    // the brand is written (`usedAt`), so a concurrent delete of it conflicts with this write
+    let brand_found = match brand {
+        Some(b) => crate::catalog::brand::repo::touch_brands(db, &mut *s, client_id, &[b]).await? == 1,
+        None => true,
+    };
     let dealers_found =
         if dealers.is_empty() { 0 } else { count_dealers(db, &mut *s, client_id, dealers).await? as usize };
     let codes_held = code_holders(db, &mut *s, client_id, codes).await?;
-    Ok(Refs { group_found, dealers_found, codes_held })
+    Ok(Refs { group_found, brand_found, dealers_found, codes_held })
 }
 
 /// The `$set` of the fields an edit sends (stored names; money in paise).
@@ -251,6 +293,9 @@ pub fn patch_set(p: &ItemPatch) -> Document {
     }
     if let Some(v) = &p.description {
         set.insert("description", v.as_str());
+    }
+    if let Some(v) = p.brand_id {
+        set.insert("brandId", v.map_or(Bson::Null, Bson::ObjectId));
     }
     if let Some(v) = p.group_id {
         set.insert("groupId", v.map_or(Bson::Null, Bson::ObjectId));

@@ -76,6 +76,16 @@ pub fn group_ref(e: &mut Errors, prefix: &str, v: Option<Option<&str>>) -> Optio
     }
 }
 
+/// `brandId` as sent, like [`group_ref`] (whether it is one of the shop's brands is checked
+/// when applied: `catalog::brand::repo::touch_brands`).
+pub fn brand_ref(e: &mut Errors, prefix: &str, v: Option<Option<&str>>) -> Option<Option<ObjectId>> {
+    match v.map(|b| b.map(str::trim)) {
+        None => None,
+        Some(None) | Some(Some("")) => Some(None),
+        Some(Some(b)) => Some(e.oid(&at(prefix, "brandId"), b)),
+    }
+}
+
 /// The catalog fields of an item as one path received them (`None` = not sent).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct ItemInput<'a> {
@@ -87,6 +97,8 @@ pub struct ItemInput<'a> {
     pub description: Option<&'a str>,
     /// `Some(None)` (JSON null) or `Some(Some(""))`: no group.
     pub group_id: Option<Option<&'a str>>,
+    /// As `group_id`, for the brand (`brandId`).
+    pub brand_id: Option<Option<&'a str>>,
     /// Codes, attributes and MRP (issue 16); `None`: none of them sent.
     pub details: Option<&'a DetailsIn>,
 }
@@ -100,6 +112,7 @@ pub struct NewItem {
     pub low_stock_quantity: i64,
     pub unit: String,
     pub group_id: Option<ObjectId>,
+    pub brand_id: Option<ObjectId>,
     pub description: String,
     /// Codes, attributes and MRP (`codes` filled by the decider).
     pub details: ItemDetails,
@@ -112,6 +125,7 @@ impl NewItem {
             id,
             client_id,
             group_id: self.group_id,
+            brand_id: self.brand_id,
             name: self.name.clone(),
             price: self.price,
             stock,
@@ -155,6 +169,7 @@ pub fn new_item(e: &mut Errors, prefix: &str, i: &ItemInput<'_>) -> NewItem {
         low_stock_quantity: low,
         unit: unit(e, prefix, i.unit.unwrap_or(DEFAULT_UNIT)),
         group_id: group_ref(e, prefix, i.group_id).flatten(),
+        brand_id: brand_ref(e, prefix, i.brand_id).flatten(),
         description: i.description.map(|d| description(e, prefix, d)).unwrap_or_default(),
         details: {
             let mut d = ItemDetails::default();
@@ -194,6 +209,7 @@ pub fn item_edit(e: &mut Errors, prefix: &str, i: &ItemInput<'_>) -> ItemEdit {
     out.patch.unit = i.unit.map(|u| unit(e, prefix, u));
     out.patch.description = i.description.map(|d| description(e, prefix, d));
     out.patch.group_id = group_ref(e, prefix, i.group_id);
+    out.patch.brand_id = brand_ref(e, prefix, i.brand_id);
     out.patch.details = i.details.map(|d| details(e, prefix, d)).unwrap_or_default();
     out
 }

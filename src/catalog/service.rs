@@ -30,10 +30,20 @@ fn not_found_item() -> AppError {
 
 // ---------------------------------------------------------------- item groups
 
+fn no_main_category() -> AppError {
+    AppError::validation("parentId", "is not a main category of this shop (two levels: main and sub category)")
+}
+
+/// B1: a group; with `parentId` a sub category of that main category (one transaction that
+/// writes the parent, so its concurrent delete or move conflicts).
 pub async fn create_group(state: &AppState, client_id: ObjectId, req: CreateGroupRequest) -> AppResult<ItemGroupDoc> {
     let mut e = Errors::new();
     let name = rules::group_name(&mut e, "", &req.name);
     let description = req.description.as_deref().map(|d| rules::description(&mut e, "", d)).unwrap_or_default();
+    let parent_id = match req.parent_id.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(p) => e.oid("parentId", p),
+    };
     e.finish()?;
     let now = DateTime::now();
     let g = ItemGroupDoc {
@@ -41,11 +51,22 @@ pub async fn create_group(state: &AppState, client_id: ObjectId, req: CreateGrou
         client_id,
         name,
         description,
+        parent_id,
         created_at: now,
         updated_at: now,
         version: 0,
     };
-    repo::insert_group(&state.db, &g).await?;
+    db::transaction(&state.client, &(&state.db, &g), |s, (database, g)| {
+        Box::pin(async move {
+            if let Some(p) = g.parent_id {
+                if !repo::touch_main_group(database, s, g.client_id, p).await? {
+                    return Err(no_main_category());
+                }
+            }
+            repo::insert_group(database, s, g).await
+        })
+    })
+    .await?;
     Ok(g)
 }
 
@@ -67,8 +88,40 @@ pub async fn update_group(
     if let Some(d) = &req.description {
         set.insert("description", rules::description(&mut e, "", d));
     }
+    // `null` or `''`: a main category; else one of the shop's main categories
+    let parent = match req.parent_id.as_ref().map(|p| p.as_deref().map(str::trim)) {
+        None => None,
+        Some(None) | Some(Some("")) => Some(None),
+        Some(Some(p)) => Some(e.oid("parentId", p)),
+    };
+    if let Some(p) = parent {
+        set.insert("parentId", p.map_or(bson::Bson::Null, bson::Bson::ObjectId));
+        if p == Some(id) {
+            e.add("parentId", "cannot be the group itself");
+        }
+    }
     e.finish()?;
-    repo::update_group(&state.db, client_id, id, set).await?.ok_or_else(not_found_group)
+    db::transaction(
+        &state.client,
+        &(&state.db, client_id, id, parent, set),
+        |s, (database, client_id, id, parent, set)| {
+            Box::pin(async move {
+                if let Some(Some(p)) = parent {
+                    if !repo::touch_main_group(database, s, *client_id, *p).await? {
+                        return Err(no_main_category());
+                    }
+                    if repo::count_subgroups(database, s, *client_id, *id).await? > 0 {
+                        return Err(AppError::validation(
+                            "parentId",
+                            "this group has sub categories, so it cannot become one (two levels only)",
+                        ));
+                    }
+                }
+                repo::update_group(database, s, *client_id, *id, set.clone()).await?.ok_or_else(not_found_group)
+            })
+        },
+    )
+    .await
 }
 
 /// Delete the group and ungroup its items in one transaction; returns how many items were ungrouped.
@@ -76,6 +129,13 @@ pub async fn delete_group(state: &AppState, client_id: ObjectId, id: ObjectId) -
     let ctx = (state.db.clone(), client_id, id);
     db::transaction(&state.client, &ctx, |s, (database, client_id, id)| {
         Box::pin(async move {
+            let subs = repo::count_subgroups(database, s, *client_id, *id).await?;
+            if subs > 0 {
+                return Err(AppError::conflict(
+                    crate::error::code::CONFLICT,
+                    format!("Item group not deleted: it has {subs} sub categories; delete or move them first"),
+                ));
+            }
             let ungrouped = repo::delete_group(database, s, *client_id, *id).await?.ok_or_else(not_found_group)?;
             // the ungrouped items changed (`groupId`): logged for the pull in this transaction
             if !ungrouped.is_empty() {
@@ -108,6 +168,7 @@ pub async fn create_item(
                 s,
                 cmd.client_id,
                 cmd.item.group_id,
+                cmd.item.brand_id,
                 &cmd.dealer_ids,
                 &cmd.item.details.code_keys(),
             )
@@ -158,7 +219,19 @@ pub async fn list_items(
     if q.limit == Some(0) {
         e.add("query.limit", "must be at least 1");
     }
+    let brand = q.brand_id.as_deref().map(str::trim).filter(|b| !b.is_empty()).and_then(|b| e.oid("query.brandId", b));
+    let company =
+        q.company_id.as_deref().map(str::trim).filter(|c| !c.is_empty()).and_then(|c| e.oid("query.companyId", c));
     e.finish()?;
+    // brandId and companyId together: the brand, if it is one of the company's
+    f.brand_ids = match (brand, company) {
+        (None, None) => None,
+        (Some(b), None) => Some(vec![b]),
+        (b, Some(c)) => {
+            let of = crate::catalog::brand::repo::brand_ids_of(&state.db, client_id, c).await?;
+            Some(of.into_iter().filter(|x| b.is_none_or(|b| b == *x)).collect())
+        }
+    };
     match q.limit {
         None => Ok((repo::list_items(&state.db, client_id, &f, None).await?, None)),
         Some(l) => {
@@ -193,9 +266,16 @@ pub async fn update_item(
         Box::pin(async move {
             let current = repo::find_item(database, s, cmd.client_id, cmd.id).await?;
             let dealers = cmd.patch.dealer_ids.as_deref().unwrap_or_default();
-            let refs =
-                repo::load_refs(database, s, cmd.client_id, cmd.patch.group(), dealers, &cmd.patch.details.sent_keys())
-                    .await?;
+            let refs = repo::load_refs(
+                database,
+                s,
+                cmd.client_id,
+                cmd.patch.group(),
+                cmd.patch.brand(),
+                dealers,
+                &cmd.patch.details.sent_keys(),
+            )
+            .await?;
             let plan = decide::update_item(cmd, current.as_ref(), &refs).map_err(Refusal::online)?;
             repo::apply(database, s, &plan).await?;
             // the stored item (the stock primitive stamps its own `updatedAt`)

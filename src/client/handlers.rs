@@ -28,30 +28,8 @@ async fn update_impl(
     req: UpdateClientRequest,
 ) -> AppResult<Json<ClientResponse>> {
     validate::oid("params.clientId", &client_id)?;
-    let before = service::get(&state, auth.client_id).await?;
-    let c = service::update(&state, auth.client_id, req).await?;
-    // settings changes are audited (issue 15): the profile and settings fields that changed
-    let fields =
-        ["ownerName", "businessName", "shopName", "location", "city", "state", "gstin", "profileUrl", "clientSettings"];
-    let mut changes = crate::audit::changes_of(&before, &c, &fields);
-    if before.password_hash != c.password_hash {
-        changes.push(crate::audit::Change::new("password", serde_json::json!("(set)"), serde_json::json!("(changed)")));
-    }
-    if !changes.is_empty() {
-        crate::audit::note(
-            &state.db,
-            crate::audit::Entry::builder(
-                auth.client_id,
-                crate::audit::who(&auth),
-                crate::audit::Action::SettingsChanged,
-                "clients",
-            )
-            .entity_id(auth.client_id.to_hex())
-            .changes(changes)
-            .build(),
-        )
-        .await?;
-    }
+    // settings changes are audited in the same transaction (issue 15)
+    let c = service::update(&state, auth.client_id, req, crate::audit::who(&auth)).await?;
     Ok(Json(ClientResponse { success: true, client: c.into() }))
 }
 

@@ -63,3 +63,24 @@ pub async fn update_fields(db: &Database, id: ObjectId, mut set: Document) -> Re
         .return_document(mongodb::options::ReturnDocument::After)
         .await?)
 }
+
+/// [`update_fields`] inside the caller's transaction, returning the shop before and after
+/// (`None`: no such shop), for the settings audit entry written in the same transaction.
+pub async fn update_fields_in(
+    db: &Database,
+    s: &mut ClientSession,
+    id: ObjectId,
+    mut set: Document,
+) -> Result<Option<(ClientDoc, ClientDoc)>, AppError> {
+    set.insert("updatedAt", DateTime::now());
+    let shops = coll(db);
+    let Some(before) = shops.find_one(doc! { "_id": id }).session(&mut *s).await? else {
+        return Ok(None);
+    };
+    let after = shops
+        .find_one_and_update(doc! { "_id": id }, doc! { "$set": set, "$inc": { "__v": 1 } })
+        .return_document(mongodb::options::ReturnDocument::After)
+        .session(&mut *s)
+        .await?;
+    Ok(after.map(|a| (before, a)))
+}

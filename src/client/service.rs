@@ -14,7 +14,19 @@ pub async fn get(state: &AppState, id: ObjectId) -> AppResult<ClientDoc> {
     repo::find_by_id(&state.db, id).await?.ok_or_else(|| AppError::not_found("Client not found"))
 }
 
-pub async fn update(state: &AppState, id: ObjectId, req: UpdateClientRequest) -> AppResult<ClientDoc> {
+/// The profile and settings fields whose changes the audit trail records.
+const AUDITED: [&str; 9] =
+    ["ownerName", "businessName", "shopName", "location", "city", "state", "gstin", "profileUrl", "clientSettings"];
+
+/// Update the shop's profile and settings as `who`; the changed fields are recorded as one
+/// `settings_changed` audit entry in the same transaction (issue 15; a password change is
+/// recorded without its values).
+pub async fn update(
+    state: &AppState,
+    id: ObjectId,
+    req: UpdateClientRequest,
+    who: crate::audit::Who,
+) -> AppResult<ClientDoc> {
     let mut e = Errors::new();
     let mut set = Document::new();
     if let Some(v) = &req.owner_name {
@@ -118,7 +130,33 @@ pub async fn update(state: &AppState, id: ObjectId, req: UpdateClientRequest) ->
     if set.is_empty() {
         return Err(AppError::validation("body", "nothing to update"));
     }
-    let updated = repo::update_fields(&state.db, id, set).await?.ok_or_else(|| AppError::not_found("Client not found"));
+    let ctx = (state.db.clone(), id, set, who);
+    let updated = crate::db::transaction(&state.client, &ctx, |s, (database, id, set, who)| {
+        Box::pin(async move {
+            let Some((before, after)) = repo::update_fields_in(database, s, *id, set.clone()).await? else {
+                return Ok(None);
+            };
+            let mut changes = crate::audit::changes_of(&before, &after, &AUDITED);
+            if before.password_hash != after.password_hash {
+                changes.push(crate::audit::Change::new(
+                    "password",
+                    serde_json::json!("(set)"),
+                    serde_json::json!("(changed)"),
+                ));
+            }
+            if !changes.is_empty() {
+                let entry =
+                    crate::audit::Entry::builder(*id, who.clone(), crate::audit::Action::SettingsChanged, "clients")
+                        .entity_id(id.to_hex())
+                        .changes(changes)
+                        .build()?;
+                crate::audit::record(database, Some(&mut *s), &entry).await?;
+            }
+            Ok(Some(after))
+        })
+    })
+    .await
+    .and_then(|u| u.ok_or_else(|| AppError::not_found("Client not found")));
     // role grants take effect on the next request (here at once, elsewhere within SESSION_CACHE_MS)
     state.sessions.forget_client(id);
     updated

@@ -10,7 +10,7 @@ use crate::{
     customer::{
         dto::{CreateCustomerRequest, UpdateCustomerRequest},
         model::CustomerDoc,
-        rules::{self, OptionalInput},
+        rules::{self, OptionalInput, Profile, ProfileInput},
     },
     error::AppResult,
     validate::Errors,
@@ -23,6 +23,8 @@ pub struct CustomerPatch {
     pub address: Option<String>,
     pub email_id: Option<String>,
     pub gst_no: Option<String>,
+    /// The profile fields written (issue 16).
+    pub profile: Profile,
 }
 
 impl CustomerPatch {
@@ -53,7 +55,25 @@ impl CustomerPatch {
 
     /// The stored names of the fields written whose value differs from `c`'s.
     pub fn differing(&self, c: &CustomerDoc) -> Vec<&'static str> {
-        self.pairs(c).into_iter().filter(|(_, sent, cur)| sent.is_some_and(|s| s != *cur)).map(|(f, _, _)| f).collect()
+        let mut out: Vec<&'static str> = self
+            .pairs(c)
+            .into_iter()
+            .filter(|(_, sent, cur)| sent.is_some_and(|s| s != *cur))
+            .map(|(f, _, _)| f)
+            .collect();
+        let p = &self.profile;
+        for (f, differs) in [
+            ("customerType", p.customer_type.as_ref().is_some_and(|v| *v != c.customer_type)),
+            ("billingAddress", p.billing_address.as_ref().is_some_and(|v| *v != c.billing_address)),
+            ("shippingAddress", p.shipping_address.as_ref().is_some_and(|v| *v != c.shipping_address)),
+            ("contactPerson", p.contact_person.as_ref().is_some_and(|v| *v != c.contact_person)),
+            ("status", p.status.as_ref().is_some_and(|v| *v != c.status)),
+        ] {
+            if differs {
+                out.push(f);
+            }
+        }
+        out
     }
 
     /// Only the fields whose value differs from `c`'s.
@@ -64,6 +84,14 @@ impl CustomerPatch {
                 out.set(f, s.clone());
             }
         }
+        let p = &self.profile;
+        out.profile = Profile {
+            customer_type: p.customer_type.clone().filter(|v| *v != c.customer_type),
+            billing_address: p.billing_address.clone().filter(|v| *v != c.billing_address),
+            shipping_address: p.shipping_address.clone().filter(|v| *v != c.shipping_address),
+            contact_person: p.contact_person.clone().filter(|v| *v != c.contact_person),
+            status: p.status.clone().filter(|v| *v != c.status),
+        };
         out
     }
 
@@ -79,6 +107,27 @@ impl CustomerPatch {
                 into.clone_from(v);
             }
         }
+        let p = &self.profile;
+        if let Some(v) = &p.customer_type {
+            c.customer_type.clone_from(v);
+        }
+        if let Some(v) = &p.billing_address {
+            c.billing_address.clone_from(v);
+        }
+        if let Some(v) = &p.shipping_address {
+            c.shipping_address.clone_from(v);
+        }
+        if let Some(v) = &p.contact_person {
+            c.contact_person.clone_from(v);
+        }
+        if let Some(v) = &p.status {
+            c.status.clone_from(v);
+        }
+    }
+
+    /// Whether the edit writes a field the GSTIN-state rule reads (`gstNo`, `billingAddress`).
+    pub fn touches_gstin_state(&self) -> bool {
+        self.gst_no.is_some() || self.profile.billing_address.is_some()
     }
 
     /// Fold a later edit into this one (a field written later wins).
@@ -92,6 +141,22 @@ impl CustomerPatch {
             if v.is_some() {
                 into.clone_from(v);
             }
+        }
+        let (p, into) = (&later.profile, &mut self.profile);
+        if p.customer_type.is_some() {
+            into.customer_type.clone_from(&p.customer_type);
+        }
+        if p.billing_address.is_some() {
+            into.billing_address.clone_from(&p.billing_address);
+        }
+        if p.shipping_address.is_some() {
+            into.shipping_address.clone_from(&p.shipping_address);
+        }
+        if p.contact_person.is_some() {
+            into.contact_person.clone_from(&p.contact_person);
+        }
+        if p.status.is_some() {
+            into.status.clone_from(&p.status);
         }
     }
 }
@@ -125,7 +190,8 @@ pub struct UpdateCustomer {
     pub now: DateTime,
 }
 
-/// Delete a customer for real (B13; v2 `customer.delete`), refused while they owe money.
+/// Delete a customer (B13; v2 `customer.delete`), refused while they owe money; a customer with
+/// documents (invoices, hence payments) is deactivated instead (`status: inactive`).
 #[derive(Debug, Clone)]
 pub struct DeleteCustomer {
     pub client_id: ObjectId,
@@ -145,7 +211,14 @@ impl CreateCustomer {
         let phone = e.phone("phone", &req.phone);
         let name = rules::create_name(&mut e, "name", req.name.as_deref());
         e.finish()?;
-        let extra = OptionalInput { address: req.address, email_id: req.email_id, gst_no: req.gst_no };
+        let profile = ProfileInput {
+            customer_type: req.customer_type,
+            billing_address: req.billing_address,
+            shipping_address: req.shipping_address,
+            contact_person: req.contact_person,
+            status: req.status,
+        };
+        let extra = OptionalInput { address: req.address, email_id: req.email_id, gst_no: req.gst_no, profile };
         Ok(CreateCustomer { client_id, id, phone, name, extra, now })
     }
 }
@@ -161,7 +234,14 @@ impl UpdateCustomer {
         let mut e = Errors::new();
         let name = req.name.as_deref().map(|n| rules::name(&mut e, "name", n));
         e.finish()?;
-        let extra = OptionalInput { address: req.address, email_id: req.email_id, gst_no: req.gst_no };
+        let profile = ProfileInput {
+            customer_type: req.customer_type,
+            billing_address: req.billing_address,
+            shipping_address: req.shipping_address,
+            contact_person: req.contact_person,
+            status: req.status,
+        };
+        let extra = OptionalInput { address: req.address, email_id: req.email_id, gst_no: req.gst_no, profile };
         Ok(UpdateCustomer { client_id, id, name, extra, base: None, now })
     }
 }

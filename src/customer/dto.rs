@@ -3,7 +3,11 @@
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::{customer::model::CustomerDoc, money::Paise, wire};
+use crate::{
+    customer::model::{Address, ContactPerson, CustomerDoc},
+    money::Paise,
+    wire,
+};
 
 /// A customer as the app reads it. `outstandingBalance` is in rupees.
 #[derive(Debug, Serialize, ToSchema)]
@@ -27,6 +31,13 @@ pub struct CustomerWire {
     pub updated_at: String,
     #[serde(rename = "__v")]
     pub v: i32,
+    /// `individual`, `school`, `office` or `business` (issue 16).
+    pub customer_type: String,
+    pub billing_address: Option<Address>,
+    pub shipping_address: Option<Address>,
+    pub contact_person: Option<ContactPerson>,
+    /// `active` or `inactive` (a deleted customer with documents is kept inactive).
+    pub status: String,
 }
 
 impl From<CustomerDoc> for CustomerWire {
@@ -45,6 +56,11 @@ impl From<CustomerDoc> for CustomerWire {
             created_at: wire::iso(c.created_at),
             updated_at: wire::iso(c.updated_at),
             v: c.version,
+            customer_type: c.customer_type,
+            billing_address: c.billing_address,
+            shipping_address: c.shipping_address,
+            contact_person: c.contact_person,
+            status: c.status,
         }
     }
 }
@@ -89,7 +105,11 @@ pub struct CustomersResponse {
 #[serde(rename_all = "camelCase")]
 pub struct CustomerDeletedResponse {
     pub success: bool,
+    /// `Customer deleted` (v1 text, also when the customer was deactivated).
     pub message: String,
+    /// `true` when the customer has documents and was deactivated (`status: inactive`) instead
+    /// of deleted (GST records are kept; issue 16).
+    pub deactivated: bool,
 }
 
 /// B9: get-or-create by phone. The optional fields follow `clientSettings.customerFields`
@@ -109,8 +129,16 @@ pub struct CreateCustomerRequest {
     pub address: Option<String>,
     /// A valid email or `''`.
     pub email_id: Option<String>,
-    /// A valid GSTIN or `''`.
+    /// A valid GSTIN (checked with its check character) or `''`; with a billing state, its
+    /// first two digits must be that state's code.
     pub gst_no: Option<String>,
+    /// `individual` (default), `school`, `office` or `business`.
+    pub customer_type: Option<String>,
+    pub billing_address: Option<Address>,
+    pub shipping_address: Option<Address>,
+    pub contact_person: Option<ContactPerson>,
+    /// `active` (default) or `inactive`.
+    pub status: Option<String>,
 }
 
 /// B12: the phone cannot change (`phone` is accepted and ignored, as v1). Enabled optional
@@ -130,6 +158,18 @@ pub struct UpdateCustomerRequest {
     pub email_id: Option<String>,
     #[serde(default, deserialize_with = "wire::non_null")]
     pub gst_no: Option<String>,
+    #[serde(default, deserialize_with = "wire::non_null")]
+    pub customer_type: Option<String>,
+    /// An address with every field `''` clears the stored one.
+    #[serde(default, deserialize_with = "wire::non_null")]
+    pub billing_address: Option<Address>,
+    #[serde(default, deserialize_with = "wire::non_null")]
+    pub shipping_address: Option<Address>,
+    #[serde(default, deserialize_with = "wire::non_null")]
+    pub contact_person: Option<ContactPerson>,
+    /// `active` or `inactive` (reactivates a deactivated customer).
+    #[serde(default, deserialize_with = "wire::non_null")]
+    pub status: Option<String>,
 }
 
 /// B10 query. Without `limit` the whole list is returned, as in v1.
@@ -145,4 +185,8 @@ pub struct ListCustomersQuery {
     pub limit: Option<u32>,
     /// `nextCursor` of the previous page.
     pub cursor: Option<String>,
+    /// Only customers of this status (`active`, `inactive`); all when absent.
+    pub status: Option<String>,
+    /// Only customers of this type (`individual`, `school`, `office`, `business`).
+    pub customer_type: Option<String>,
 }

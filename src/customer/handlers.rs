@@ -118,7 +118,9 @@ pub async fn update_customer(
     Ok(Json(CustomerResponse { success: true, client_customer: c.into() }))
 }
 
-/// B13: delete a customer for real (refused while they owe money).
+/// B13: delete a customer (refused while they owe money). A customer with documents
+/// (invoices) is deactivated instead (`status: inactive`, answered `deactivated: true` with the
+/// v1 text); one without is deleted for real.
 #[utoipa::path(delete, path = "/business/client-customers/{clientId}/{clientCustomerId}", tag = "customers",
     security(("bearer" = [])),
     params(
@@ -126,7 +128,7 @@ pub async fn update_customer(
         ("clientCustomerId" = String, Path, description = "Customer id"),
     ),
     responses(
-        (status = 200, description = "Deleted", body = CustomerDeletedResponse),
+        (status = 200, description = "Deleted, or deactivated when the customer has documents (`deactivated`)", body = CustomerDeletedResponse),
         (status = 400, description = "Malformed id", body = ErrorBody),
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "Another client's id", body = ErrorBody),
@@ -141,6 +143,6 @@ pub async fn delete_customer(
     ApiPath((_client_id, customer_id)): ApiPath<(String, String)>,
 ) -> AppResult<Json<CustomerDeletedResponse>> {
     let id = validate::oid("params.clientCustomerId", &customer_id)?;
-    service::delete(&state, auth.client_id, id).await?;
-    Ok(Json(CustomerDeletedResponse { success: true, message: "Customer deleted".into() }))
+    let deactivated = service::delete(&state, auth.client_id, id).await?;
+    Ok(Json(CustomerDeletedResponse { success: true, message: "Customer deleted".into(), deactivated }))
 }

@@ -3,6 +3,7 @@
 use bson::{oid::ObjectId, DateTime};
 use serde::{Deserialize, Serialize};
 
+pub use crate::address::{Address, ContactPerson};
 use crate::money::{self, Paise};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -32,6 +33,34 @@ pub struct CustomerDoc {
     pub updated_at: DateTime,
     #[serde(rename = "__v", default)]
     pub version: i32,
+    /// `individual` (default), `school`, `office` or `business` (seed 004; [`CUSTOMER_TYPES`]).
+    #[serde(default = "default_customer_type")]
+    pub customer_type: String,
+    /// Where invoices are addressed; its `state` decides the place of supply (issue 17).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing_address: Option<Address>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipping_address: Option<Address>,
+    /// Whom to speak to at a school, office or business.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_person: Option<ContactPerson>,
+    /// `active` (default) or `inactive`: a customer with documents is deactivated, never
+    /// deleted (GST records are kept 72 months; issue 16).
+    #[serde(default = "default_status")]
+    pub status: String,
+}
+
+/// The kinds of customer (seed 004 `customerType`); the first is the default.
+pub const CUSTOMER_TYPES: [&str; 4] = ["individual", "school", "office", "business"];
+/// The statuses of a customer; the first is the default.
+pub const STATUSES: [&str; 2] = ["active", "inactive"];
+
+fn default_customer_type() -> String {
+    CUSTOMER_TYPES[0].to_string()
+}
+
+fn default_status() -> String {
+    STATUSES[0].to_string()
 }
 
 impl CustomerDoc {
@@ -51,6 +80,11 @@ impl CustomerDoc {
             created_at: now,
             updated_at: now,
             version: 0,
+            customer_type: default_customer_type(),
+            billing_address: None,
+            shipping_address: None,
+            contact_person: None,
+            status: default_status(),
         }
     }
 }

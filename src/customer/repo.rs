@@ -82,7 +82,59 @@ pub fn patch_set(p: &CustomerPatch) -> Document {
             set.insert(k, v.as_str());
         }
     }
+    let pr = &p.profile;
+    for (k, v) in [("customerType", &pr.customer_type), ("status", &pr.status)] {
+        if let Some(v) = v {
+            set.insert(k, v.as_str());
+        }
+    }
+    let bson_of = |v: Option<Bson>| v.unwrap_or(Bson::Null);
+    if let Some(a) = &pr.billing_address {
+        set.insert("billingAddress", bson_of(a.as_ref().and_then(|a| bson::to_bson(a).ok())));
+    }
+    if let Some(a) = &pr.shipping_address {
+        set.insert("shippingAddress", bson_of(a.as_ref().and_then(|a| bson::to_bson(a).ok())));
+    }
+    if let Some(c) = &pr.contact_person {
+        set.insert("contactPerson", bson_of(c.as_ref().and_then(|c| bson::to_bson(c).ok())));
+    }
     set
+}
+
+/// Whether the customer has documents: an invoice of the shop names them (payments belong to
+/// invoices). One indexed read (`client_customer_generatedAt`), inside the caller's
+/// transaction. Decides between a real delete and a deactivation.
+pub async fn has_documents(
+    db: &Database,
+    s: &mut ClientSession,
+    client_id: ObjectId,
+    id: ObjectId,
+) -> Result<bool, AppError> {
+    let found = db
+        .collection::<Document>(changelog::INVOICES)
+        .find_one(doc! { "clientId": client_id, "clientCustomerId": id })
+        .projection(doc! { "_id": 1 })
+        .session(s)
+        .await?;
+    Ok(found.is_some())
+}
+
+/// The customers of `ids` that have documents (see [`has_documents`]); one read.
+pub async fn with_documents(
+    db: &Database,
+    s: &mut ClientSession,
+    client_id: ObjectId,
+    ids: &[ObjectId],
+) -> Result<Vec<ObjectId>, AppError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let found = db
+        .collection::<Document>(changelog::INVOICES)
+        .distinct("clientCustomerId", doc! { "clientId": client_id, "clientCustomerId": { "$in": ids } })
+        .session(s)
+        .await?;
+    Ok(found.into_iter().filter_map(|b| b.as_object_id()).collect())
 }
 
 /// The text of a create that lost a race for the phone to a concurrent one (retry).

@@ -8,8 +8,23 @@
 //! * the optional fields `address` (at most 500 characters), `emailId` (an email or `''`),
 //!   `gstNo` (a GSTIN or `''`) follow the shop's `customerFields`: an enabled field is stored
 //!   and required (non-empty) when a customer is created; a disabled one is ignored.
+//! * the profile (issue 16, always stored, never required): `customerType` (individual,
+//!   school, office, business), `billingAddress` / `shippingAddress` (`{line1, line2, city,
+//!   state, pincode}`: lines at most 200 characters, city 100, `state` a GST state code or a
+//!   state's name, stored as the code, `pincode` six digits not starting with 0; an address
+//!   sent with every field empty clears it), `contactPerson` (`{name, phone, email}`: name at
+//!   most 100 characters, phone a phone number, email an email), `status` (active, inactive).
+//! * `gstNo` is checked with its mod-36 check character ([`crate::gstin`]); when the customer
+//!   has a GSTIN and a billing state, the GSTIN's first two digits must be that state's code
+//!   ([`gstin_state`], checked by the decider on the customer as it will be stored).
 
-use crate::{client::model::CustomerFields, validate::Errors};
+use crate::{
+    address,
+    client::model::CustomerFields,
+    customer::model::{Address, ContactPerson, CustomerDoc, CUSTOMER_TYPES, STATUSES},
+    states,
+    validate::Errors,
+};
 
 /// Customer names: 2 to 100 characters (trimmed).
 pub const NAME_LEN: (usize, usize) = (2, 100);
@@ -35,12 +50,89 @@ pub struct OptionalInput {
     pub address: Option<String>,
     pub email_id: Option<String>,
     pub gst_no: Option<String>,
+    /// The profile fields (not governed by `customerFields`).
+    pub profile: ProfileInput,
 }
 
 impl OptionalInput {
     /// Nothing was sent.
     pub fn is_empty(&self) -> bool {
-        self.address.is_none() && self.email_id.is_none() && self.gst_no.is_none()
+        self.address.is_none() && self.email_id.is_none() && self.gst_no.is_none() && self.profile.is_empty()
+    }
+}
+
+/// The profile fields of a customer as sent (`None` = not sent); issue 16.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProfileInput {
+    pub customer_type: Option<String>,
+    pub billing_address: Option<Address>,
+    pub shipping_address: Option<Address>,
+    pub contact_person: Option<ContactPerson>,
+    pub status: Option<String>,
+}
+
+impl ProfileInput {
+    /// Nothing was sent.
+    pub fn is_empty(&self) -> bool {
+        *self == ProfileInput::default()
+    }
+}
+
+/// The profile fields sent, checked and normalised (`None` = not written). An address or
+/// contact person `Some(None)` clears the stored one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Profile {
+    pub customer_type: Option<String>,
+    pub billing_address: Option<Option<Address>>,
+    pub shipping_address: Option<Option<Address>>,
+    pub contact_person: Option<Option<ContactPerson>>,
+    pub status: Option<String>,
+}
+
+fn one_of(e: &mut Errors, field: &str, v: &str, allowed: &[&str]) -> String {
+    let t = v.trim().to_ascii_lowercase();
+    if !allowed.contains(&t.as_str()) {
+        e.add(field, format!("must be one of {}", allowed.join(", ")));
+    }
+    t
+}
+
+/// The profile fields sent, checked (`prefix` is put before each field name).
+pub fn profile(e: &mut Errors, prefix: &str, p: &ProfileInput) -> Profile {
+    Profile {
+        customer_type: p
+            .customer_type
+            .as_deref()
+            .map(|t| one_of(e, &format!("{prefix}customerType"), t, &CUSTOMER_TYPES)),
+        billing_address: p.billing_address.as_ref().map(|a| address::check(e, &format!("{prefix}billingAddress"), a)),
+        shipping_address: p
+            .shipping_address
+            .as_ref()
+            .map(|a| address::check(e, &format!("{prefix}shippingAddress"), a)),
+        contact_person: p
+            .contact_person
+            .as_ref()
+            .map(|c| address::check_contact(e, &format!("{prefix}contactPerson"), c)),
+        status: p.status.as_deref().map(|t| one_of(e, &format!("{prefix}status"), t, &STATUSES)),
+    }
+}
+
+/// The GSTIN-state rule on a customer as it will be stored: with a GSTIN and a billing state,
+/// the GSTIN's first two digits must be the state's code (400 naming `gstNo`). A customer
+/// without either passes (the place of supply then falls back as issue 17 says).
+pub fn gstin_state(e: &mut Errors, prefix: &str, c: &CustomerDoc) {
+    let state = c.billing_address.as_ref().map(|a| a.state.as_str()).unwrap_or("");
+    let gst_state = c.gst_no.get(..2).unwrap_or("");
+    if !gst_state.is_empty() && !state.is_empty() && gst_state != state {
+        e.add(
+            &format!("{prefix}gstNo"),
+            format!(
+                "its state code {} does not match billingAddress.state {} ({})",
+                gst_state,
+                state,
+                states::name(state).unwrap_or("unknown")
+            ),
+        );
     }
 }
 

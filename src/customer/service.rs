@@ -1,7 +1,7 @@
 //! Business rules of the shop's customers: get-or-create by phone, the optional fields
 //! governed by `clientSettings.customerFields`, search and paging, real deletes.
 
-use bson::{doc, oid::ObjectId, DateTime};
+use bson::{doc, oid::ObjectId, Bson, DateTime};
 
 use crate::{
     client::{model::CustomerFields, repo as clients},
@@ -9,7 +9,7 @@ use crate::{
         command::{CreateCustomer, DeleteCustomer, UpdateCustomer},
         decide::{self, Refusal},
         dto::{CreateCustomerRequest, ListCustomersQuery, UpdateCustomerRequest},
-        model::CustomerDoc,
+        model::{CustomerDoc, CUSTOMER_TYPES, STATUSES},
         repo,
     },
     db,
@@ -109,7 +109,33 @@ pub async fn list(
     if q.limit == Some(0) {
         e.add("query.limit", "must be at least 1");
     }
+    let mut and = Vec::new();
+    if let Some(st) = q.status.as_deref() {
+        if !STATUSES.contains(&st) {
+            e.add("query.status", format!("must be one of {}", STATUSES.join(", ")));
+        }
+        // customers stored before issue 16 carry no status: they are active
+        and.push(if st == STATUSES[0] {
+            doc! { "status": { "$ne": STATUSES[1] } }
+        } else {
+            doc! { "status": st }
+        });
+    }
+    if let Some(t) = q.customer_type.as_deref() {
+        if !CUSTOMER_TYPES.contains(&t) {
+            e.add("query.customerType", format!("must be one of {}", CUSTOMER_TYPES.join(", ")));
+        }
+        and.push(if t == CUSTOMER_TYPES[0] {
+            doc! { "customerType": { "$in": [t, Bson::Null] } }
+        } else {
+            doc! { "customerType": t }
+        });
+    }
     e.finish()?;
+    if !and.is_empty() {
+        and.extend(filter.take());
+        filter = Some(doc! { "$and": and });
+    }
     match q.limit {
         None => Ok((repo::list(&state.db, client_id, filter, None, None).await?, None)),
         Some(l) => {
@@ -167,16 +193,23 @@ pub async fn update(
     .await
 }
 
-/// B13: a real delete; refused (409) while the customer owes money. Route ->
-/// [`DeleteCustomer`] -> [`decide::delete_customer`] -> [`repo::apply`], which logs the
-/// tombstone in the same transaction (an online delete must reach offline devices too).
-pub async fn delete(state: &AppState, client_id: ObjectId, id: ObjectId) -> AppResult<()> {
+/// B13: refused (409) while the customer owes money; a customer with documents is deactivated
+/// (`status: inactive`), one without is deleted for real. Route -> [`DeleteCustomer`] ->
+/// [`decide::delete_customer`] -> [`repo::apply`], which logs the tombstone (or the edit) in
+/// the same transaction (an online delete must reach offline devices too). Returns whether
+/// the customer was kept (deactivated).
+pub async fn delete(state: &AppState, client_id: ObjectId, id: ObjectId) -> AppResult<bool> {
     let cmd = DeleteCustomer { client_id, id, now: DateTime::now() };
     db::transaction(&state.client, &(&state.db, cmd), |s, (database, cmd)| {
         Box::pin(async move {
             let current = repo::load(database, s, cmd.client_id, cmd.id).await?;
-            let plan = decide::delete_customer(cmd, current.as_ref()).map_err(Refusal::online)?;
-            repo::apply(database, s, &plan).await
+            let documents = match &current {
+                Some(c) => repo::has_documents(database, s, cmd.client_id, c.id).await?,
+                None => false,
+            };
+            let plan = decide::delete_customer(cmd, current.as_ref(), documents).map_err(Refusal::online)?;
+            repo::apply(database, s, &plan).await?;
+            Ok(!matches!(plan, decide::CustomerPlan::Delete(_)))
         })
     })
     .await

@@ -48,7 +48,8 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration { version: 12, name: "0012_audit", source: include_str!("../../migrations/0012_audit.json") },
     Migration { version: 13, name: "0013_staff", source: include_str!("../../migrations/0013_staff.json") },
-    Migration { version: 15, name: "0015_item_codes", source: include_str!("../../migrations/0015_item_codes.json") },
+    Migration { version: 15, name: "0015_parties", source: include_str!("../../migrations/0015_parties.json") },
+    Migration { version: 16, name: "0016_item_codes", source: include_str!("../../migrations/0016_item_codes.json") },
 ];
 
 #[derive(Debug, thiserror::Error)]

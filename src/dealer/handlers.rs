@@ -10,6 +10,7 @@ use axum::{
 use serde_json::Value;
 
 use crate::{
+    access::Permission,
     dealer::{dto::*, service},
     error::{AppError, AppResult},
     extract::{from_value, ApiJson, ApiPath, ApiQuery, AuthClient},
@@ -190,7 +191,10 @@ pub async fn create_order(
     ApiJson(req): ApiJson<CreateOrderRequest>,
 ) -> AppResult<(StatusCode, Json<OrderResponse>)> {
     let o = service::create_order(&state, auth.client_id, auth.by(), req).await?;
-    Ok((StatusCode::CREATED, Json(OrderResponse { success: true, order: o.into() })))
+    Ok((
+        StatusCode::CREATED,
+        Json(OrderResponse { success: true, order: OrderWire::shown(o, auth.can(Permission::CostView)) }),
+    ))
 }
 
 /// D9: the dealer's orders, newest first
@@ -212,7 +216,10 @@ pub async fn dealer_orders(
 ) -> AppResult<Json<OrdersResponse>> {
     let dealer = service::path_id("dealerId", &dealer)?;
     let os = service::dealer_orders(&state, auth.client_id, dealer).await?;
-    Ok(Json(OrdersResponse { success: true, orders: os.into_iter().map(Into::into).collect() }))
+    Ok(Json(OrdersResponse {
+        success: true,
+        orders: os.into_iter().map(|o| OrderWire::shown(o, auth.can(Permission::CostView))).collect(),
+    }))
 }
 
 /// D10: an order with its lines
@@ -237,7 +244,7 @@ pub async fn get_order(
     let (o, lines) = service::order_with_lines(&state, auth.client_id, order).await?;
     Ok(Json(OrderWithLinesResponse {
         success: true,
-        order: o.into(),
+        order: OrderWire::shown(o, auth.can(Permission::CostView)),
         items: lines.into_iter().map(Into::into).collect(),
     }))
 }
@@ -263,7 +270,7 @@ pub async fn cancel_order(
 ) -> AppResult<Json<OrderResponse>> {
     let order = service::path_id("orderId", &order)?;
     let o = service::cancel_order(&state, auth.client_id, order, req).await?;
-    Ok(Json(OrderResponse { success: true, order: o.into() }))
+    Ok(Json(OrderResponse { success: true, order: OrderWire::shown(o, auth.can(Permission::CostView)) }))
 }
 
 /// D12: receive the order into stock (exactly once)
@@ -288,7 +295,7 @@ pub async fn mark_delivered(
 ) -> AppResult<Json<OrderResponse>> {
     let order = service::path_id("orderId", &order)?;
     let o = service::mark_delivered(&state, auth.client_id, order, auth.by(), req).await?;
-    Ok(Json(OrderResponse { success: true, order: o.into() }))
+    Ok(Json(OrderResponse { success: true, order: OrderWire::shown(o, auth.can(Permission::CostView)) }))
 }
 
 /// D13: set the dealer's bill total and/or due date
@@ -312,7 +319,7 @@ pub async fn set_total(
 ) -> AppResult<Json<OrderResponse>> {
     let order = service::path_id("orderId", &order)?;
     let o = service::set_total(&state, auth.client_id, order, req).await?;
-    Ok(Json(OrderResponse { success: true, order: o.into() }))
+    Ok(Json(OrderResponse { success: true, order: OrderWire::shown(o, auth.can(Permission::CostView)) }))
 }
 
 /// D14: payments of an order
@@ -325,7 +332,7 @@ pub async fn set_total(
         (status = 403, description = "clientId is not the token's client", body = ErrorBody),
         (status = 404, description = "Missing or another client's id", body = ErrorBody),
     ),
-    extensions(("x-permission" = json!("dealers_view"))),
+    extensions(("x-permission" = json!("cost_view"))),
 )]
 pub async fn order_payments(
     State(state): State<AppState>,
@@ -400,7 +407,7 @@ pub async fn create_payment(
         (status = 403, description = "clientId is not the token's client", body = ErrorBody),
         (status = 404, description = "Missing or another client's id", body = ErrorBody),
     ),
-    extensions(("x-permission" = json!("dealers_view"))),
+    extensions(("x-permission" = json!("cost_view"))),
 )]
 pub async fn dealer_payments(
     State(state): State<AppState>,
@@ -422,7 +429,7 @@ pub async fn dealer_payments(
         (status = 403, description = "clientId is not the token's client", body = ErrorBody),
         (status = 404, description = "Missing or another client's id", body = ErrorBody),
     ),
-    extensions(("x-permission" = json!("dealers_view"))),
+    extensions(("x-permission" = json!("cost_view"))),
 )]
 pub async fn all_payments(
     State(state): State<AppState>,
@@ -443,7 +450,7 @@ pub async fn all_payments(
         (status = 403, description = "clientId is not the token's client", body = ErrorBody),
         (status = 404, description = "Missing or another client's id", body = ErrorBody),
     ),
-    extensions(("x-permission" = json!("dealers_view"))),
+    extensions(("x-permission" = json!("cost_view"))),
 )]
 pub async fn get_payment(
     State(state): State<AppState>,
@@ -466,7 +473,7 @@ pub async fn get_payment(
         (status = 403, description = "clientId is not the token's client", body = ErrorBody),
         (status = 404, description = "Missing or another client's id", body = ErrorBody),
     ),
-    extensions(("x-permission" = json!("dealers_view"))),
+    extensions(("x-permission" = json!("cost_view"))),
 )]
 pub async fn order_payment_status(
     State(state): State<AppState>,
@@ -487,7 +494,7 @@ pub async fn order_payment_status(
         (status = 403, description = "clientId is not the token's client", body = ErrorBody),
         (status = 404, description = "Missing or another client's id", body = ErrorBody),
     ),
-    extensions(("x-permission" = json!("dealers_view"))),
+    extensions(("x-permission" = json!("cost_view"))),
 )]
 pub async fn payment_details(
     State(state): State<AppState>,
@@ -509,7 +516,7 @@ pub async fn payment_details(
         (status = 403, description = "clientId is not the token's client", body = ErrorBody),
         (status = 404, description = "Missing or another client's id", body = ErrorBody),
     ),
-    extensions(("x-permission" = json!("dealers_view"))),
+    extensions(("x-permission" = json!("cost_view"))),
 )]
 pub async fn dealer_summary(
     State(state): State<AppState>,
@@ -529,7 +536,7 @@ pub async fn dealer_summary(
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "clientId is not the token's client", body = ErrorBody),
     ),
-    extensions(("x-permission" = json!("dealers_view"))),
+    extensions(("x-permission" = json!("cost_view"))),
 )]
 pub async fn all_transactions(
     State(state): State<AppState>,
@@ -550,7 +557,7 @@ pub async fn all_transactions(
         (status = 403, description = "clientId is not the token's client", body = ErrorBody),
         (status = 404, description = "Missing or another client's id", body = ErrorBody),
     ),
-    extensions(("x-permission" = json!("dealers_view"))),
+    extensions(("x-permission" = json!("cost_view"))),
 )]
 pub async fn dealer_transactions(
     State(state): State<AppState>,

@@ -37,8 +37,15 @@ pub struct DealerDoc {
     pub id: ObjectId,
     pub client_id: ObjectId,
     pub name: String,
+    /// The contact person's name (seed 004 `contactPersonName`).
     #[serde(default)]
     pub contact_person: String,
+    /// The contact person's own number (seed 004 `contactPersonNo`), normalised digits or `''`.
+    #[serde(default)]
+    pub contact_person_no: String,
+    /// The contact person's own email, or `''`.
+    #[serde(default)]
+    pub contact_person_email: String,
     #[serde(default)]
     pub phone_number: String,
     #[serde(default)]

@@ -53,25 +53,48 @@ fn who_user(u: &UserDoc, session: Option<ObjectId>, device: &str) -> audit::Who 
 const AUDITED: [&str; 9] =
     ["role", "status", "permissions", "maxDiscountBp", "firstName", "lastName", "email", "employeeId", "profileImage"];
 
-/// Record a staff change by `by` on `target` (`before` -> `after`).
-async fn audit_change(
-    state: &AppState,
-    by: &AuthClient,
+/// The audit entry of a staff change by `who` in shop `client_id` on `after` (`before` ->
+/// `after`; `None` before: a new user).
+fn change_entry(
+    client_id: ObjectId,
+    who: &audit::Who,
     action: Action,
     before: Option<&UserDoc>,
     after: &UserDoc,
-) -> AppResult<()> {
+) -> AppResult<Entry> {
     let changes = match before {
         Some(b) => audit::changes_of(b, after, &AUDITED),
         None => audit::changes_of(&serde_json::json!({}), &serde_json::to_value(after).unwrap_or_default(), &AUDITED),
     };
-    audit::note(
-        &state.db,
-        Entry::builder(by.client_id, audit::who(by), action, crate::users::repo::USERS)
-            .entity_id(after.id.to_hex())
-            .changes(changes)
-            .build(),
-    )
+    Ok(Entry::builder(client_id, who.clone(), action, crate::users::repo::USERS)
+        .entity_id(after.id.to_hex())
+        .changes(changes)
+        .build()?)
+}
+
+/// Apply `set` to user `cur` (guarded by its version: `None` when it changed meanwhile) and
+/// record `action` by `by` in the audit trail, in one transaction (issue 15: the entry commits
+/// with the change it describes, or neither does).
+async fn update_audited(
+    state: &AppState,
+    by: &AuthClient,
+    cur: &UserDoc,
+    set: bson::Document,
+    action: Action,
+) -> AppResult<Option<UserDoc>> {
+    let ctx = (state.db.clone(), by.client_id, cur.clone(), set, audit::who(by), action);
+    db::transaction(&state.client, &ctx, |s, (database, client_id, cur, set, who, action)| {
+        Box::pin(async move {
+            let Some(updated) =
+                users::update_in(database, Some(&mut *s), *client_id, cur.id, cur.version, set.clone()).await?
+            else {
+                return Ok(None);
+            };
+            let entry = change_entry(*client_id, who, *action, Some(cur), &updated)?;
+            audit::record(database, Some(&mut *s), &entry).await?;
+            Ok(Some(updated))
+        })
+    })
     .await
 }
 
@@ -143,8 +166,15 @@ pub fn effective_in(shop: &clients::ShopAccess, u: &UserDoc) -> crate::access::P
 pub async fn invite(state: &AppState, by: &AuthClient, new: NewUser) -> AppResult<UserDoc> {
     check_manage(by, None, Some(new.role))?;
     let u = user_doc(by.client_id, new, Origin::Invited, Some(by.user.user_id));
-    users::insert(&state.db, None, &u).await?;
-    audit_change(state, by, Action::StaffInvited, None, &u).await?;
+    let entry = change_entry(by.client_id, &audit::who(by), Action::StaffInvited, None, &u)?;
+    let ctx = (state.db.clone(), u.clone(), entry);
+    db::transaction(&state.client, &ctx, |s, (database, u, entry)| {
+        Box::pin(async move {
+            users::insert(database, Some(&mut *s), u).await?;
+            audit::record(database, Some(&mut *s), entry).await
+        })
+    })
+    .await?;
     Ok(u)
 }
 
@@ -390,9 +420,8 @@ pub async fn update(state: &AppState, by: &AuthClient, id: ObjectId, c: Change) 
     if set.is_empty() {
         return Ok(cur);
     }
-    let updated = users::update(&state.db, by.client_id, id, cur.version, set).await?.ok_or_else(stale)?;
+    let updated = update_audited(state, by, &cur, set, Action::StaffChanged).await?.ok_or_else(stale)?;
     state.sessions.forget_client(by.client_id);
-    audit_change(state, by, Action::StaffChanged, Some(&cur), &updated).await?;
     Ok(updated)
 }
 
@@ -432,17 +461,16 @@ pub async fn set_status(
     if let Some(r) = role {
         set.insert("role", r.as_str());
     }
-    let updated = users::update(&state.db, by.client_id, id, cur.version, set).await?.ok_or_else(stale)?;
-    if change == StatusChange::Deactivate {
-        sessions::end_where(&state.db, by.client_id, None, Some(id), ENDED_DEACTIVATED).await?;
-    }
-    state.sessions.forget_client(by.client_id);
     let action = match change {
         StatusChange::Deactivate => Action::StaffDeactivated,
         StatusChange::Reactivate => Action::StaffReactivated,
         StatusChange::Approve => Action::StaffApproved,
     };
-    audit_change(state, by, action, Some(&cur), &updated).await?;
+    let updated = update_audited(state, by, &cur, set, action).await?.ok_or_else(stale)?;
+    if change == StatusChange::Deactivate {
+        sessions::end_where(&state.db, by.client_id, None, Some(id), ENDED_DEACTIVATED).await?;
+    }
+    state.sessions.forget_client(by.client_id);
     Ok(updated)
 }
 

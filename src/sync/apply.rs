@@ -69,6 +69,7 @@ impl<'a> Applier<'a> {
             s,
             self.client_id,
             cmd.item.group_id,
+            cmd.item.brand_id,
             &cmd.dealer_ids,
             &cmd.item.details.code_keys(),
         )
@@ -88,9 +89,16 @@ impl<'a> Applier<'a> {
     ) -> AppResult<Result<ItemDoc, Box<decide::Conflict>>> {
         let db = &self.state.db;
         let current = catalog_repo::find_item(db, s, self.client_id, cmd.id).await?;
-        let refs =
-            catalog_repo::load_refs(db, s, self.client_id, cmd.patch.group(), &[], &cmd.patch.details.sent_keys())
-                .await?;
+        let refs = catalog_repo::load_refs(
+            db,
+            s,
+            self.client_id,
+            cmd.patch.group(),
+            cmd.patch.brand(),
+            &[],
+            &cmd.patch.details.sent_keys(),
+        )
+        .await?;
         let plan = match decide::update_item(cmd, current.as_ref(), &refs) {
             Ok(p) => p,
             Err(Refusal::Conflict(c)) => return Ok(Err(c)),

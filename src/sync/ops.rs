@@ -22,7 +22,10 @@ use crate::{
         command::ItemPatch,
         rules::{self as catalog_rules, DetailsIn, ItemInput},
     },
-    customer::rules::{self as customer_rules, OptionalInput},
+    customer::{
+        model::{Address, ContactPerson},
+        rules::{self as customer_rules, OptionalInput, ProfileInput},
+    },
     db,
     error::{AppError, AppResult},
     extract::from_value,
@@ -189,6 +192,7 @@ struct ItemP {
     low_stock_quantity: Option<i64>,
     unit: Option<String>,
     group_id: Option<String>,
+    brand_id: Option<String>,
     description: Option<String>,
     base_version: Option<i32>,
     /// Stock-keeping unit: 1-40 letters, digits and `- _ . /`, unique per shop (leading zeros kept; null clears). Issue 16.
@@ -251,7 +255,30 @@ struct CustomerP {
     address: Option<String>,
     email_id: Option<String>,
     gst_no: Option<String>,
+    customer_type: Option<String>,
+    billing_address: Option<Address>,
+    shipping_address: Option<Address>,
+    contact_person: Option<ContactPerson>,
+    status: Option<String>,
     base_version: Option<i32>,
+}
+
+impl CustomerP {
+    /// The optional and profile fields (checked by `customer::rules` in the decider).
+    fn extra(&mut self) -> OptionalInput {
+        OptionalInput {
+            address: self.address.take(),
+            email_id: self.email_id.take(),
+            gst_no: self.gst_no.take(),
+            profile: ProfileInput {
+                customer_type: self.customer_type.take(),
+                billing_address: self.billing_address.take(),
+                shipping_address: self.shipping_address.take(),
+                contact_person: self.contact_person.take(),
+                status: self.status.take(),
+            },
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -355,6 +382,7 @@ fn item_input<'a>(p: &'a ItemP, details: &'a DetailsIn) -> ItemInput<'a> {
         unit: p.unit.as_deref(),
         description: p.description.as_deref(),
         group_id: p.group_id.as_deref().map(Some),
+        brand_id: p.brand_id.as_deref().map(Some),
     }
 }
 
@@ -389,24 +417,20 @@ fn parse_action(entity: &str, kind: &str, payload: Value, device_time: Option<Da
             Action::ItemDelete(reference(&mut e, "id", &p.id, &p.item_op_id).ok_or_else(|| e.0.join("; "))?)
         }
         ("customer", "create") => {
-            let p: CustomerP = from_value(payload).map_err(joined)?;
+            let mut p: CustomerP = from_value(payload).map_err(joined)?;
             let phone = e.phone("phoneNumber", p.phone_number.as_deref().unwrap_or(""));
             let name = customer_rules::create_name(&mut e, "name", p.name.as_deref());
-            Action::CustomerCreate {
-                phone,
-                name,
-                extra: OptionalInput { address: p.address, email_id: p.email_id, gst_no: p.gst_no },
-            }
+            Action::CustomerCreate { phone, name, extra: p.extra() }
         }
         ("customer", "update") => {
-            let p: CustomerP = from_value(payload).map_err(joined)?;
+            let mut p: CustomerP = from_value(payload).map_err(joined)?;
             let target = reference(&mut e, "id", &p.id, &p.customer_op_id);
             let name = p.name.as_deref().map(|n| customer_rules::name(&mut e, "name", n));
             if p.phone_number.is_some() {
                 e.add("phoneNumber", "cannot be changed (it identifies the customer)");
             }
             std::mem::take(&mut e).finish().map_err(joined)?;
-            let extra = OptionalInput { address: p.address, email_id: p.email_id, gst_no: p.gst_no };
+            let extra = p.extra();
             if name.is_none() && extra.is_empty() {
                 return Err("payload: nothing to update".into());
             }

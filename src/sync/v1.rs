@@ -72,6 +72,8 @@ pub struct V1ItemCreate {
     pub unit: Option<String>,
     pub group_id: Option<String>,
     pub description: Option<String>,
+    /// A brand of this shop (optional, additive; issue 16).
+    pub brand_id: Option<String>,
     /// Stock-keeping unit: 1-40 letters, digits and `- _ . /`, unique per shop (leading zeros kept; null clears). Issue 16.
     #[serde(default, deserialize_with = "crate::wire::double_option")]
     #[schema(value_type = Option<String>, nullable)]
@@ -145,6 +147,8 @@ pub struct V1ItemUpdate {
     pub unit: Option<String>,
     pub group_id: Option<String>,
     pub description: Option<String>,
+    /// A brand of this shop (optional, additive; `""` clears it).
+    pub brand_id: Option<String>,
     /// Stock-keeping unit: 1-40 letters, digits and `- _ . /`, unique per shop (leading zeros kept; null clears). Issue 16.
     #[serde(default, deserialize_with = "crate::wire::double_option")]
     #[schema(value_type = Option<String>, nullable)]
@@ -344,6 +348,7 @@ fn plan(client_id: ObjectId, actor: &Actor, b: &V1Batch) -> AppResult<Vec<Step>>
             unit: c.unit.as_deref(),
             description: c.description.as_deref(),
             group_id: c.group_id.as_deref().map(Some),
+            brand_id: c.brand_id.as_deref().map(Some),
         };
         let item = catalog_rules::new_item(&mut e, &format!("item.create[{i}]."), &input);
         steps.push(Step::ItemCreate(CreateItem {
@@ -374,6 +379,7 @@ fn plan(client_id: ObjectId, actor: &Actor, b: &V1Batch) -> AppResult<Vec<Step>>
             unit: u.unit.as_deref(),
             description: u.description.as_deref(),
             group_id: u.group_id.as_deref().map(Some),
+            brand_id: u.brand_id.as_deref().map(Some),
         };
         let edit = catalog_rules::item_edit(&mut e, &prefix, &input);
         steps.push(Step::ItemUpdate(UpdateItem {
@@ -651,6 +657,7 @@ pub async fn run(s: &mut ClientSession, ctx: &V1Ctx<'_>) -> AppResult<Value> {
                                 low_stock_quantity: 5,
                                 unit: "nos".into(),
                                 group_id: None,
+                                brand_id: None,
                                 description: String::new(),
                                 details: Default::default(),
                             };

@@ -109,17 +109,34 @@ pub async fn update(
     client_id: ObjectId,
     id: ObjectId,
     version: i32,
+    set: Document,
+) -> AppResult<Option<UserDoc>> {
+    update_in(db, None, client_id, id, version, set).await
+}
+
+/// [`update`], inside the caller's transaction when `s` is given (a staff change and its audit
+/// entry commit together).
+pub async fn update_in(
+    db: &Database,
+    s: Option<&mut ClientSession>,
+    client_id: ObjectId,
+    id: ObjectId,
+    version: i32,
     mut set: Document,
 ) -> AppResult<Option<UserDoc>> {
     set.insert("updatedAt", DateTime::now());
-    coll(db)
+    let users = coll(db);
+    let q = users
         .find_one_and_update(
             doc! { "_id": id, "clientId": client_id, "__v": version },
             doc! { "$set": set, "$inc": { "__v": 1 } },
         )
-        .return_document(ReturnDocument::After)
-        .await
-        .map_err(|e| duplicate(&e).unwrap_or_else(|| e.into()))
+        .return_document(ReturnDocument::After);
+    let r = match s {
+        Some(s) => q.session(s).await,
+        None => q.await,
+    };
+    r.map_err(|e| duplicate(&e).unwrap_or_else(|| e.into()))
 }
 
 /// A failed password login of user `id`: count it, and lock the user for [`LOCK_SECS`] when it

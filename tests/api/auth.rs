@@ -18,7 +18,7 @@ async fn register_creates_client_and_logs_in() {
             None,
             json!({
                 "phoneNumber": format!("+91 {p}"), "otp": code, "ownerName": "Asha Rao", "businessName": "Rao Auto Spares",
-                "shopName": "Rao Spares", "city": "Pune", "state": "Maharashtra", "gstin": "27AADCA1111K1Z5",
+                "shopName": "Rao Spares", "city": "Pune", "state": "Maharashtra", "gstin": "27AADCA1111K1Z4",
                 "profileUrl": "https://example.com/logo.png", "deviceId": "pixel-7"
             }),
         )
@@ -31,7 +31,7 @@ async fn register_creates_client_and_logs_in() {
     }
     let cid = ObjectId::parse_str(r.body["clientId"].as_str().unwrap()).unwrap();
     let c = app.db.collection::<bson::Document>("clients").find_one(doc! { "_id": cid }).await.unwrap().unwrap();
-    assert_eq!(c.get_str("gstin").unwrap(), "27AADCA1111K1Z5");
+    assert_eq!(c.get_str("gstin").unwrap(), "27AADCA1111K1Z4");
     assert_eq!(c.get_str("city").unwrap(), "Pune");
     assert!(!c
         .get_document("clientSettings")

@@ -16,6 +16,7 @@ pub async fn seed_item(app: &TestApp, client: &str, name: &str, price: i64, stoc
         id: ObjectId::new(),
         client_id: ObjectId::parse_str(client).unwrap(),
         group_id: None,
+        brand_id: None,
         name: name.to_string(),
         price: Paise::new(price),
         stock,

@@ -19,6 +19,7 @@ async fn item(app: &TestApp, client: &str, name: &str, stock: i64, low: i64, dea
         id: ObjectId::new(),
         client_id: oid(client),
         group_id: None,
+        brand_id: None,
         name: name.into(),
         price: Paise::new(1000),
         stock,
@@ -87,7 +88,7 @@ async fn procurement_flow_to_the_paisa_summary_and_timeline_agree() {
             json!({
                 "clientId": r.client_id, "name": "Sharma Distributors", "contactPerson": "Rajesh",
                 "phoneNumber": "+91 98900-11111", "email": "rajesh@sharma.example.com", "address": "45 Industrial Area",
-                "logoUrl": "", "gstin": "23aaaaa1111a1z1", "paymentTermsDays": 15,
+                "logoUrl": "", "gstin": "23aaaaa1111a1z4", "paymentTermsDays": 15,
                 "bankDetails": { "bankName": "Axis Bank", "accountNo": "1234 5678 9012", "ifsc": "utib0001234" },
                 "isActive": false, "unknownKey": 1
             }),
@@ -96,7 +97,7 @@ async fn procurement_flow_to_the_paisa_summary_and_timeline_agree() {
     assert_eq!(res.status, 201, "{}", res.body);
     let d = &res.body["dealer"];
     assert_eq!(d["phoneNumber"], "9890011111");
-    assert_eq!(d["gstin"], "23AAAAA1111A1Z1");
+    assert_eq!(d["gstin"], "23AAAAA1111A1Z4");
     assert_eq!(
         d["bankDetails"],
         json!({ "bankName": "Axis Bank", "accountNo": "123456789012", "ifsc": "UTIB0001234" })

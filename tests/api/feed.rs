@@ -355,6 +355,12 @@ const NO_SYNCED_WRITES: &[(&str, &str, &str)] = &[
     ("put", "/api/auth/client/{clientId}", "the shop's profile (clients)"),
     ("put", "/api/client/{clientId}", "the shop's profile (clients)"),
     ("post", "/api/readytosync", "answers whether the shop may sync; writes nothing synced"),
+    ("post", "/api/business/companies", "companies are not synced (issue 16)"),
+    ("put", "/api/business/companies/{companyId}", "companies are not synced"),
+    ("delete", "/api/business/companies/{companyId}", "companies are not synced (refused while a brand names it)"),
+    ("post", "/api/business/brands", "brands are not synced (issue 16)"),
+    ("put", "/api/business/brands/{brandId}", "brands are not synced"),
+    ("delete", "/api/business/brands/{brandId}", "brands are not synced (refused while an item names it)"),
 ];
 
 /// Issue 14, item 2, the generalising check: every mutating route of the OpenAPI document is

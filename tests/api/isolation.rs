@@ -29,6 +29,8 @@ struct Tenant {
     payment: String,
     /// A staff member (an invited cashier) of the shop.
     staff: String,
+    company: String,
+    brand: String,
     marker: String,
 }
 
@@ -50,6 +52,9 @@ impl Tenant {
             ("entityId", self.item.clone()),
             // the owner's device session (DELETE /api/staff/sessions/{sessionId})
             ("sessionId", self.reg.session_id.clone()),
+            // companies and brands (issue 16)
+            ("companyId", self.company.clone()),
+            ("brandId", self.brand.clone()),
         ])
     }
     /// Strings that must never appear in another tenant's answers.
@@ -66,6 +71,8 @@ impl Tenant {
             self.order.clone(),
             self.payment.clone(),
             self.staff.clone(),
+            self.company.clone(),
+            self.brand.clone(),
             self.marker.clone(),
         ]
     }
@@ -127,6 +134,19 @@ async fn seed(app: &TestApp, marker: &str) -> Tenant {
         .await;
     assert_eq!(staff.status, 201, "{}", staff.body);
     let staff = staff.body["user"]["_id"].as_str().unwrap().to_string();
+    let co =
+        app.post("/api/business/companies", Some(&reg.token), json!({ "name": format!("{marker} Company") })).await;
+    assert_eq!(co.status, 201, "{}", co.body);
+    let company = co.body["company"]["_id"].as_str().unwrap().to_string();
+    let br = app
+        .post(
+            "/api/business/brands",
+            Some(&reg.token),
+            json!({ "name": format!("{marker} Brand"), "companyId": company }),
+        )
+        .await;
+    assert_eq!(br.status, 201, "{}", br.body);
+    let brand = br.body["brand"]["_id"].as_str().unwrap().to_string();
     Tenant {
         reg,
         group: g,
@@ -139,6 +159,8 @@ async fn seed(app: &TestApp, marker: &str) -> Tenant {
         order,
         payment,
         staff,
+        company,
+        brand,
         marker: marker.to_string(),
     }
 }

@@ -30,3 +30,4 @@ mod codes;
 mod customers;
 mod isolation;
 mod newcomer;
+mod parties;

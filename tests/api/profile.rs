@@ -50,7 +50,7 @@ async fn profile_update_merges_settings_and_ignores_phone() {
             &path,
             Some(&reg.token),
             json!({
-                "shopName": "New Shop", "city": "", "gstin": "27AADCA1111K1Z5", "phoneNumber": "9000000000",
+                "shopName": "New Shop", "city": "", "gstin": "27AADCA1111K1Z4", "phoneNumber": "9000000000",
                 "clientSettings": { "customerFields": { "address": true }, "billing": { "allowNegativeStock": true } }
             }),
         )

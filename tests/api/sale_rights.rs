@@ -268,28 +268,17 @@ async fn an_online_sale_needing_an_approval_is_refused_until_one_covers_it() {
         assert_eq!((r.status.as_u16(), r.code()), (403, "APPROVAL_INVALID"), "{}", r.body);
     }
     let key = uuid();
-    let sold = post_keyed(
-        &app.http,
-        &app.base,
-        "/api/business/invoices/generatewithproducts",
-        &cashier.token,
-        &key,
-        &with(15.0, 95.0),
-    )
-    .await;
+    let approved_sale = with(15.0, 95.0);
+    let keyed = || {
+        let path = "/api/business/invoices/generatewithproducts";
+        post_keyed(&app.http, &app.base, path, &cashier.token, &key, &approved_sale)
+    };
+    let sold = keyed().await;
     assert_eq!(sold.status, 201, "{}", sold.body);
     assert_eq!(sold.body["invoice"]["approvedBy"]["userId"], manager.id.as_str(), "{}", sold.body);
     assert_eq!(sold.body["invoice"]["totalAmount"], 175);
     // a keyed retry replays the answer (the token is not spent twice)
-    let replay = post_keyed(
-        &app.http,
-        &app.base,
-        "/api/business/invoices/generatewithproducts",
-        &cashier.token,
-        &key,
-        &with(15.0, 95.0),
-    )
-    .await;
+    let replay = keyed().await;
     assert_eq!(replay.status, 201, "{}", replay.body);
     assert_eq!(replay.body["invoice"]["_id"], sold.body["invoice"]["_id"]);
     // a new sale with the used token: refused
@@ -305,4 +294,115 @@ async fn an_online_sale_needing_an_approval_is_refused_until_one_covers_it() {
     // the owner: no cap
     let r = app.post("/api/business/invoices/generatewithproducts", Some(&owner.token), body(19.0, Some(10.0))).await;
     assert_eq!(r.status, 201, "{}", r.body);
+}
+
+/// A cashier (no `sales_view`) lists only the invoices they billed today (India); asking for
+/// another user's or another day's is 403; the owner lists them all.
+#[tokio::test]
+async fn a_cashier_lists_only_their_own_sales_of_today() {
+    let app = TestApp::spawn().await;
+    let owner = app.register(&phone()).await;
+    let bulb = crate::billing::seed_item(&app, &owner.client_id, "Bulb", 5_500, 50).await;
+    let kiran = hire(&app, &owner, "cashier", "C1", "till").await;
+    let meena = hire(&app, &owner, "cashier", "C2", "till-2").await;
+    let sell = |token: String| {
+        let app = &app;
+        let bulb = bulb.clone();
+        async move {
+            let body = json!({ "products": [{ "productId": bulb, "quantity": 1 }], "paidAmount": 55 });
+            let r = app.post("/api/business/invoices/generatewithproducts", Some(&token), body).await;
+            assert_eq!(r.status, 201, "{}", r.body);
+            r.body["invoice"]["_id"].as_str().unwrap().to_string()
+        }
+    };
+    let mine = sell(kiran.token.clone()).await;
+    sell(meena.token.clone()).await;
+    sell(owner.token.clone()).await;
+    // Kiran's sale of yesterday, synced now (its date is the device's)
+    let yesterday = bson::DateTime::from_millis(bson::DateTime::now().timestamp_millis() - 86_400_000);
+    let mut old =
+        op("invoice", "create", json!({ "products": [{ "productId": bulb, "quantity": 1 }], "paidAmount": 55 }));
+    old["deviceTime"] = json!(yesterday.try_to_rfc3339_string().unwrap());
+    let r = app.post("/api/v2/sync/push", Some(&kiran.token), json!({ "operations": [old] })).await;
+    assert_eq!(statuses(&r.body), ["applied"], "{}", r.body);
+
+    let path = format!("/api/business/invoices/{}", owner.client_id);
+    let ids = |r: &crate::helpers::Resp| -> Vec<String> {
+        r.body["invoices"].as_array().unwrap().iter().map(|i| i["_id"].as_str().unwrap().to_string()).collect()
+    };
+    let r = app.get(&path, Some(&kiran.token)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(ids(&r), vec![mine.clone()], "{}", r.body);
+    let today = bson::DateTime::now();
+    let today =
+        chrono::DateTime::from_timestamp_millis(today.timestamp_millis() + 19_800_000).unwrap().format("%Y-%m-%d");
+    let r = app.get(&format!("{path}?from={today}&to={today}&userId={}", kiran.id), Some(&kiran.token)).await;
+    assert_eq!(ids(&r), [mine], "{}", r.body);
+    for q in
+        [format!("?userId={}", meena.id), "?from=2026-01-01".to_string(), format!("?to={today}&startDate=2025-04-01")]
+    {
+        let r = app.get(&format!("{path}{q}"), Some(&kiran.token)).await;
+        assert_eq!((r.status.as_u16(), r.code()), (403, "FORBIDDEN"), "{q}: {}", r.body);
+    }
+    let r = app.get(&path, Some(&owner.token)).await;
+    assert_eq!(ids(&r).len(), 4, "{}", r.body);
+}
+
+/// What a shop pays its dealers is cost: a stock keeper places orders and sees them without
+/// `totalAmount`/`paidAmount`, and is refused the dealer payment and summary routes
+/// (`cost_view`); the accountant and the owner see the amounts.
+#[tokio::test]
+async fn a_stock_keeper_sees_dealer_orders_without_their_cost() {
+    let app = TestApp::spawn().await;
+    let owner = app.register(&phone()).await;
+    let pen = crate::billing::seed_item(&app, &owner.client_id, "Pen", 500, 10).await;
+    let keeper = hire(&app, &owner, "stock_keeper", "S1", "store").await;
+    let accountant = hire(&app, &owner, "accountant", "A1", "desk").await;
+    let d = app.post("/api/dealer", Some(&owner.token), json!({ "name": "Shree Traders" })).await;
+    assert_eq!(d.status, 201, "{}", d.body);
+    let dealer = d.body["dealer"]["_id"].as_str().unwrap().to_string();
+    // the dealer supplies the pen
+    let oid = |s: &str| bson::oid::ObjectId::parse_str(s).unwrap();
+    app.db
+        .collection::<bson::Document>("items")
+        .update_one(doc! { "_id": oid(&pen) }, doc! { "$set": { "dealerIds": [oid(&dealer)] } })
+        .await
+        .unwrap();
+    let o = app
+        .post(
+            "/api/dealer/orders",
+            Some(&keeper.token),
+            json!({ "dealerId": dealer, "items": [{ "itemId": pen, "quantity": 100 }] }),
+        )
+        .await;
+    assert_eq!(o.status, 201, "{}", o.body);
+    let order = o.body["order"]["_id"].as_str().unwrap().to_string();
+    let total =
+        app.put(&format!("/api/dealer/orders/{order}/total"), Some(&owner.token), json!({ "totalAmount": 350 })).await;
+    assert_eq!(total.status, 200, "{}", total.body);
+    let path = format!("/api/dealer/orders/{order}");
+    let seen = app.get(&path, Some(&keeper.token)).await;
+    assert_eq!(seen.status, 200, "{}", seen.body);
+    assert_eq!(
+        (seen.body["order"]["totalAmount"].clone(), seen.body["order"]["paidAmount"].clone()),
+        (Value::Null, Value::Null)
+    );
+    assert_eq!(seen.body["order"]["orderNumber"], o.body["order"]["orderNumber"]);
+    for who in [&accountant.token, &owner.token] {
+        let r = app.get(&path, Some(who)).await;
+        assert_eq!(
+            (r.body["order"]["totalAmount"].clone(), r.body["order"]["paidAmount"].clone()),
+            (json!(350), json!(0)),
+            "{}",
+            r.body
+        );
+    }
+    for p in [
+        format!("/api/dealer/{}/payments/all", owner.client_id),
+        format!("/api/dealer/{}/{dealer}/summary", owner.client_id),
+    ] {
+        let r = app.get(&p, Some(&keeper.token)).await;
+        assert_eq!((r.status.as_u16(), r.code()), (403, "FORBIDDEN"), "{p}: {}", r.body);
+        assert_eq!(app.get(&p, Some(&accountant.token)).await.status, 200, "{p}");
+    }
 }

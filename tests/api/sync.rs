@@ -640,7 +640,9 @@ async fn v2_push_applies_operations_in_order_with_the_billing_rules() {
     assert!(inv.get_bool("isFinalized").unwrap());
     assert_eq!(inv.get_i32("__v").unwrap(), 2, "one version per payment after the sale");
     assert_eq!(app.count("purchasehistories", doc! { "invoiceId": inv_id }).await, 1);
-    assert_eq!(app.count("clientcustomers", doc! { "clientId": cid }).await, 0);
+    // issue 16: a customer with invoices is deactivated, never deleted (GST records are kept)
+    assert_eq!(app.count("clientcustomers", doc! { "clientId": cid }).await, 1);
+    assert_eq!(app.count("clientcustomers", doc! { "clientId": cid, "status": "inactive" }).await, 1);
     let paid: i64 = {
         use futures::TryStreamExt;
         let ps: Vec<Document> = app

@@ -32,6 +32,7 @@ fn item(name: &str, price: i64, stock: i64) -> ItemDoc {
         id: ObjectId::new(),
         client_id: shop(),
         group_id: None,
+        brand_id: None,
         name: name.into(),
         price: Paise::new(price),
         stock,

@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 use utoipa::ToSchema;
 
 use crate::{
+    access::Permission,
     billing::{
         dto::{InvoiceWire, ListQuery, PaymentWire},
         model::InvoiceDoc,
@@ -22,7 +23,7 @@ use crate::{
     openapi::ErrorBody,
     paging::{self, Page},
     state::AppState,
-    validate,
+    time, validate,
     window::Window,
     wire,
 };
@@ -60,6 +61,23 @@ fn customer_query(q: &ListQuery) -> AppResult<CustomerMatch> {
 /// it is not an id.
 fn user_of(q: &ListQuery) -> AppResult<Option<ObjectId>> {
     q.user_id.as_deref().filter(|s| !s.trim().is_empty()).map(|u| validate::oid("query.userId", u.trim())).transpose()
+}
+
+/// The invoice list of a user without `sales_view` (issue 15's table: a cashier sees "own
+/// sales today"): the invoices they billed on India day `today` (`YYYY-MM-DD`). Asking for
+/// another user (`userId`) or another day (`from`/`to` other than `today`) is 403 `FORBIDDEN`
+/// rather than a silently narrower answer.
+fn own_sales_today(auth: &AuthClient, q: &ListQuery, today: String) -> AppResult<(Window, Option<ObjectId>)> {
+    let asked = user_of(q)?;
+    let dates = [&q.from, &q.start_date, &q.to, &q.end_date];
+    let other_day = dates.iter().filter_map(|d| d.as_deref()).map(str::trim).any(|d| !d.is_empty() && d != today);
+    if asked.is_some_and(|u| u != auth.user.user_id) || other_day {
+        return Err(AppError::forbidden(
+            crate::error::code::FORBIDDEN,
+            "Without sales_view only your own sales of today can be listed",
+        ));
+    }
+    Ok((Window::parse(Some(&today), Some(&today))?, Some(auth.user.user_id)))
 }
 
 /// The customer match of B26/B27: the id in the path (and an optional phone).
@@ -169,10 +187,12 @@ pub struct DataResponse {
 
 /// B21: the client's invoices, newest first, customers populated; `from`/`to`, paging.
 /// (The router names this segment `{id}`: it shares its position with B23's invoice id.)
+/// A user without `sales_view` (a cashier, issue 15: "own sales today") sees only the
+/// invoices they billed today (India): see [`own_sales_today`].
 #[utoipa::path(get, path = "/api/business/invoices/{clientId}", tag = "billing", security(("bearer" = [])),
     params(("clientId" = String, Path, description = "The token's client id"), ListQuery),
-    responses((status = 200, body = InvoicesResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
-    extensions(("x-permission" = json!("sales_view"))),
+    responses((status = 200, body = InvoicesResponse), (status = 400, body = ErrorBody), (status = 403, description = "Another shop's id; or, without sales_view, another user's sales or another day", body = ErrorBody)),
+    extensions(("x-permission" = json!("sell"))),
 )]
 pub async fn list_invoices(
     State(state): State<AppState>,
@@ -182,7 +202,12 @@ pub async fn list_invoices(
 ) -> AppResult<Json<InvoicesResponse>> {
     auth.ensure_same(&id)?;
     let page = page(&q)?;
-    let filter = invoices(auth.client_id, true, None, customer_query(&q)?, window(&q)?, user_of(&q)?);
+    let (window, user) = if auth.can(Permission::SalesView) {
+        (window(&q)?, user_of(&q)?)
+    } else {
+        own_sales_today(&auth, &q, time::ist_date_string(state.clock.now()))?
+    };
+    let filter = invoices(auth.client_id, true, None, customer_query(&q)?, window, user);
     let list = repo::find_invoices(&state.db, &filter, page).await?;
     Ok(Json(InvoicesResponse { success: true, invoices: populate(&state, auth.client_id, &list).await? }))
 }

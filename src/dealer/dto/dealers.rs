@@ -18,6 +18,10 @@ pub struct DealerWire {
     pub client_id: String,
     pub name: String,
     pub contact_person: String,
+    /// The contact person's number (digits) or `''` (issue 16).
+    pub contact_person_no: String,
+    /// The contact person's email or `''` (issue 16).
+    pub contact_person_email: String,
     pub phone_number: String,
     pub email: String,
     pub address: String,
@@ -39,6 +43,8 @@ impl From<DealerDoc> for DealerWire {
             client_id: d.client_id.to_hex(),
             name: d.name,
             contact_person: d.contact_person,
+            contact_person_no: d.contact_person_no,
+            contact_person_email: d.contact_person_email,
             phone_number: d.phone_number,
             email: d.email,
             address: d.address,
@@ -147,7 +153,14 @@ pub struct DealerRequest {
     /// 2-100 characters; unique (case-insensitively) among the client's active dealers.
     #[schema(example = "Sharma Distributors")]
     pub name: Option<String>,
+    /// The contact person's name, at most 100 characters (`contactPersonName` is accepted as
+    /// an alias, seed 004).
+    #[serde(alias = "contactPersonName")]
     pub contact_person: Option<String>,
+    /// The contact person's number: a phone (normalised to digits) or `''`.
+    pub contact_person_no: Option<String>,
+    /// The contact person's email or `''`.
+    pub contact_person_email: Option<String>,
     /// Phone (normalised to digits) or `''`.
     pub phone_number: Option<String>,
     /// Email or `''`.

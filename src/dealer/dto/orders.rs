@@ -40,9 +40,10 @@ pub struct OrderWire {
     /// The dealer's bill in rupees, `null` until set.
     #[schema(value_type = Option<f64>)]
     pub total_amount: Option<Paise>,
-    /// Sum of the payments against this order, in rupees.
-    #[schema(value_type = f64)]
-    pub paid_amount: Paise,
+    /// Sum of the payments against this order, in rupees. `null` for a user without
+    /// `cost_view` (with `totalAmount`: what the shop pays its dealer is cost, issue 15).
+    #[schema(value_type = Option<f64>)]
+    pub paid_amount: Option<Paise>,
     pub due_date: Option<String>,
     pub delivered_at: Option<String>,
     pub cancelled_at: Option<String>,
@@ -55,6 +56,20 @@ pub struct OrderWire {
     /// placed before it was recorded.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by: Option<ByWire>,
+}
+
+impl OrderWire {
+    /// The order as `user` may see it: without `cost_view` (a stock keeper places and receives
+    /// orders but does not see costs, issue 15's table) `totalAmount` and `paidAmount` are
+    /// `null`.
+    pub fn shown(o: OrderDoc, cost_view: bool) -> OrderWire {
+        let mut w = OrderWire::from(o);
+        if !cost_view {
+            w.total_amount = None;
+            w.paid_amount = None;
+        }
+        w
+    }
 }
 
 impl From<OrderDoc> for OrderWire {
@@ -70,7 +85,7 @@ impl From<OrderDoc> for OrderWire {
             notes: o.notes,
             pdf_url: o.pdf_url,
             total_amount: o.total_amount,
-            paid_amount: o.paid_amount,
+            paid_amount: Some(o.paid_amount),
             due_date: o.due_date.map(wire::iso),
             delivered_at: o.delivered_at.map(wire::iso),
             cancelled_at: o.cancelled_at.map(wire::iso),

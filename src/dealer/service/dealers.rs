@@ -19,6 +19,8 @@ use super::{check_client, dealer_of, not_found};
 struct DealerFields {
     name: Option<String>,
     contact_person: Option<String>,
+    contact_person_no: Option<String>,
+    contact_person_email: Option<String>,
     phone_number: Option<String>,
     email: Option<String>,
     address: Option<String>,
@@ -49,6 +51,10 @@ fn dealer_fields(e: &mut Errors, r: &DealerRequest) -> DealerFields {
         f.phone_number = Some(if p.trim().is_empty() { String::new() } else { e.phone("phoneNumber", p) });
     }
     f.email = r.email.as_deref().map(|v| e.email("email", v));
+    if let Some(p) = &r.contact_person_no {
+        f.contact_person_no = Some(if p.trim().is_empty() { String::new() } else { e.phone("contactPersonNo", p) });
+    }
+    f.contact_person_email = r.contact_person_email.as_deref().map(|v| e.email("contactPersonEmail", v));
     f.logo_url = r.logo_url.as_deref().map(|v| e.url("logoUrl", v));
     f.gstin = r.gstin.as_deref().map(|v| e.gstin("gstin", v));
     if let Some(d) = r.payment_terms_days {
@@ -91,6 +97,8 @@ pub async fn create_dealer(state: &AppState, client: ObjectId, r: DealerRequest)
         client_id: client,
         name: f.name.unwrap_or_default(),
         contact_person: f.contact_person.unwrap_or_default(),
+        contact_person_no: f.contact_person_no.unwrap_or_default(),
+        contact_person_email: f.contact_person_email.unwrap_or_default(),
         phone_number: f.phone_number.unwrap_or_default(),
         email: f.email.unwrap_or_default(),
         address: f.address.unwrap_or_default(),
@@ -130,6 +138,8 @@ pub async fn update_dealer(
     let pairs = [
         ("name", f.name),
         ("contactPerson", f.contact_person),
+        ("contactPersonNo", f.contact_person_no),
+        ("contactPersonEmail", f.contact_person_email),
         ("phoneNumber", f.phone_number),
         ("email", f.email),
         ("address", f.address),

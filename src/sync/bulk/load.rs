@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::{
     billing::repo as billing_repo,
     catalog::model::{ItemDoc, ItemGroupDoc},
-    customer::model::CustomerDoc,
+    customer::{model::CustomerDoc, repo as customer_repo},
     error::AppResult,
     sync::{
         apply::{CUSTOMERS, ITEMS},
@@ -31,6 +31,7 @@ struct Wanted<'a> {
     customer_ids: Vec<ObjectId>,
     phones: Vec<String>,
     groups: Vec<ObjectId>,
+    brands: Vec<ObjectId>,
     /// The code keys item creates and edits set (their holders are loaded, so the decider
     /// sees every item that already holds one).
     codes: Vec<String>,
@@ -43,11 +44,13 @@ fn wanted<'a>(ctx: &'a PushCtx<'_>) -> Wanted<'a> {
         match action {
             Action::ItemCreate(n) => {
                 w.groups.extend(n.group_id);
+                w.brands.extend(n.brand_id);
                 w.codes.extend(n.details.code_keys());
             }
             Action::ItemUpdate { target, patch, .. } => {
                 w.items.push((target, true));
                 w.groups.extend(patch.group());
+                w.brands.extend(patch.brand());
                 w.codes.extend(patch.details.sent_keys());
             }
             Action::ItemDelete(target) => w.items.push((target, true)),
@@ -195,8 +198,35 @@ pub(super) async fn load(s: &mut ClientSession, ctx: &PushCtx<'_>) -> AppResult<
             world.phones.insert(doc.phone_number.clone(), doc.id);
             world.customers.insert(
                 doc.id,
-                CustomerSlot { doc, new: false, folded: Default::default(), dues: 0, purchased: false, deleted: false },
+                CustomerSlot {
+                    doc,
+                    new: false,
+                    folded: Default::default(),
+                    dues: 0,
+                    purchased: false,
+                    deleted: false,
+                    has_documents: false,
+                },
             );
+        }
+        // a delete of a customer with documents deactivates it (customer::decide::delete_customer)
+        if ctx.ops.iter().any(|o| matches!(o.action, Ok(Action::CustomerDelete(_)))) {
+            let ids: Vec<ObjectId> = world.customers.keys().copied().collect();
+            for id in customer_repo::with_documents(db, s, client_id, &ids).await? {
+                if let Some(slot) = world.customers.get_mut(&id) {
+                    slot.has_documents = true;
+                }
+            }
+        }
+    }
+
+    if !w.brands.is_empty() {
+        let ids: Vec<ObjectId> = w.brands.iter().copied().collect::<HashSet<_>>().into_iter().collect();
+        // written (`usedAt`) in the push's transaction, so a concurrent delete conflicts
+        crate::catalog::brand::repo::touch_brands(db, s, client_id, &ids).await?;
+        let filter = doc! { "_id": { "$in": ids }, "clientId": client_id };
+        for b in find_all(s, crate::catalog::brand::repo::brands(db), filter).await? {
+            world.brands.insert(b.id);
         }
     }
 

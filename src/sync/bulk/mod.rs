@@ -71,6 +71,8 @@ struct CustomerSlot {
     dues: i64,
     purchased: bool,
     deleted: bool,
+    /// An invoice names the customer (stored, or created by this push): a delete deactivates.
+    has_documents: bool,
 }
 
 struct InvoiceSlot {
@@ -116,6 +118,9 @@ struct World {
     items: HashMap<ObjectId, ItemSlot>,
     new_items: Vec<ObjectId>,
     groups: HashMap<ObjectId, String>,
+    /// The shop's brands the push's items name (touched in its transaction: a concurrent
+    /// delete of one conflicts with the push).
+    brands: HashSet<ObjectId>,
     customers: HashMap<ObjectId, CustomerSlot>,
     new_customers: Vec<ObjectId>,
     phones: HashMap<String, ObjectId>,

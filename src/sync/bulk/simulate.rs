@@ -106,9 +106,9 @@ impl World {
         Some(slot.doc.stock)
     }
 
-    /// What the catalog decider needs to know of the group a command names and of the items
-    /// (loaded or created in this push) already holding the code keys it sets.
-    fn item_refs(&self, group: Option<ObjectId>, codes: &[String]) -> catalog_decide::Refs {
+    /// What the catalog decider needs to know of the group and brand a command names and of
+    /// the items (loaded or created in this push) already holding the code keys it sets.
+    fn item_refs(&self, group: Option<ObjectId>, brand: Option<ObjectId>, codes: &[String]) -> catalog_decide::Refs {
         let codes_held = self
             .items
             .values()
@@ -116,6 +116,7 @@ impl World {
             .collect();
         catalog_decide::Refs {
             group_found: group.is_none_or(|g| self.groups.contains_key(&g)),
+            brand_found: brand.is_none_or(|b| self.brands.contains(&b)),
             dealers_found: 0,
             codes_held,
         }
@@ -172,6 +173,7 @@ impl World {
                     dues: 0,
                     purchased: false,
                     deleted: false,
+                    has_documents: false,
                 };
                 self.customers.insert(id, slot);
             }
@@ -271,8 +273,9 @@ pub(super) fn simulate(
                 now,
                 by: Some(by.clone()),
             };
-            let plan = catalog_decide::create_item(&cmd, &world.item_refs(n.group_id, &n.details.code_keys()))
-                .map_err(item_refusal)?;
+            let plan =
+                catalog_decide::create_item(&cmd, &world.item_refs(n.group_id, n.brand_id, &n.details.code_keys()))
+                    .map_err(item_refusal)?;
             Ok(Res::Id(world.fold_item(client_id, plan, now)))
         }
         Action::ItemUpdate { target, patch, stock_delta, base } => {
@@ -280,9 +283,12 @@ pub(super) fn simulate(
             let stock = StockChange::Delta(*stock_delta);
             let cmd = UpdateItem { client_id, id, patch: patch.clone(), stock, base: *base, now, by: Some(by.clone()) };
             let current = world.items.get(&id).map(|s| &s.doc);
-            let plan =
-                catalog_decide::update_item(&cmd, current, &world.item_refs(patch.group(), &patch.details.sent_keys()))
-                    .map_err(item_refusal)?;
+            let plan = catalog_decide::update_item(
+                &cmd,
+                current,
+                &world.item_refs(patch.group(), patch.brand(), &patch.details.sent_keys()),
+            )
+            .map_err(item_refusal)?;
             Ok(Res::Id(world.fold_item(client_id, plan, now)))
         }
         Action::ItemDelete(target) => {
@@ -315,8 +321,10 @@ pub(super) fn simulate(
         Action::CustomerDelete(target) => {
             let id = resolve(target)?;
             let cmd = DeleteCustomer { client_id, id, now };
-            let current = world.customers.get(&id).filter(|c| !c.deleted).map(|c| &c.doc);
-            let plan = customer_decide::delete_customer(&cmd, current).map_err(customer_refusal)?;
+            let slot = world.customers.get(&id).filter(|c| !c.deleted);
+            let documents = slot.is_some_and(|c| c.has_documents || c.purchased);
+            let plan =
+                customer_decide::delete_customer(&cmd, slot.map(|c| &c.doc), documents).map_err(customer_refusal)?;
             Ok(Res::Id(world.fold_customer(plan)))
         }
         Action::InvoiceCreate(a) => {
@@ -402,6 +410,7 @@ pub(super) fn simulate(
                             dues: 0,
                             purchased: false,
                             deleted: false,
+                            has_documents: true,
                         },
                     );
                 }
