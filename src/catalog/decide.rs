@@ -54,6 +54,8 @@ pub enum Refusal {
     /// The SKU or barcode (as sent) already names another item of the shop (one code never
     /// names two items, whichever field holds it).
     DuplicateCode(String),
+    /// The `tax` edit leaves a rate period inconsistent (the reason; issue 16).
+    BadTax(String),
     /// The selling price would exceed the item's MRP (Legal Metrology).
     PriceAboveMrp { price: crate::money::Paise, mrp: crate::money::Paise },
 }
@@ -97,6 +99,7 @@ impl Refusal {
             Refusal::StockOutOfRange(field) => crate::limits::stock_out_of_range(field),
             Refusal::Conflict(c) => AppError::conflict(code::CONFLICT, c.reason()),
             Refusal::DuplicateCode(c) => duplicate_code(&c),
+            Refusal::BadTax(m) => AppError::validation("tax", m),
             Refusal::PriceAboveMrp { price, mrp } => {
                 AppError::validation("price", format!("{price} must not exceed the MRP {mrp}"))
             }
@@ -240,6 +243,14 @@ pub fn update_item(cmd: &UpdateItem, current: Option<&ItemDoc>, refs: &Refs) -> 
     let stock = crate::limits::stock_after(current.stock, delta).ok_or(Refusal::StockOutOfRange(field))?;
     let mut after = current.clone();
     let mut patch = cmd.patch.clone();
+    if let Some(edit) = &patch.details.tax {
+        let today = crate::time::ist_date_string(cmd.now);
+        let code = match edit {
+            None => None,
+            Some(t) => Some(t.apply(current.details.tax.as_ref(), &today).map_err(Refusal::BadTax)?),
+        };
+        patch.details.tax_set = Some(code);
+    }
     patch.apply_to(&mut after);
     settle_details(&mut after, Some(&mut patch), refs)?;
     after.stock = stock;

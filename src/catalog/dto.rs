@@ -24,6 +24,9 @@ pub struct ItemGroupWire {
     /// The main category of a sub category; absent for a main category.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parent_id: Option<String>,
+    /// The default tax code of the category's items that have none of their own (issue 16).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tax: Option<crate::catalog::tax::TaxWire>,
     pub created_at: String,
     pub updated_at: String,
     #[serde(rename = "__v")]
@@ -38,6 +41,10 @@ impl From<ItemGroupDoc> for ItemGroupWire {
             name: g.name,
             description: g.description,
             parent_id: g.parent_id.map(|p| p.to_hex()),
+            tax: g.tax.as_ref().map(|t| {
+                let today = crate::time::ist_date_string(bson::DateTime::now());
+                crate::catalog::tax::TaxWire::new(t, crate::catalog::tax::TaxSource::Category, &today)
+            }),
             created_at: wire::iso(g.created_at),
             updated_at: wire::iso(g.updated_at),
             v: g.version,
@@ -90,6 +97,9 @@ pub struct CreateGroupRequest {
     /// Makes this a sub category of that main category of the shop (two levels: the parent
     /// must have no parent itself; 400 naming `parentId` otherwise).
     pub parent_id: Option<String>,
+    /// The default tax code of the category's items that have none of their own (issue 16),
+    /// as on an item.
+    pub tax: Option<crate::catalog::tax::TaxIn>,
 }
 
 /// B3. An empty body only bumps `updatedAt`.
@@ -106,6 +116,10 @@ pub struct UpdateGroupRequest {
     #[serde(default, deserialize_with = "wire::double_option")]
     #[schema(value_type = Option<String>, nullable)]
     pub parent_id: Option<Option<String>>,
+    /// The default tax code of the category's items (issue 16); null removes it.
+    #[serde(default, deserialize_with = "wire::double_option")]
+    #[schema(value_type = Option<crate::catalog::tax::TaxIn>, nullable)]
+    pub tax: Option<Option<crate::catalog::tax::TaxIn>>,
 }
 
 /// An item as the app reads it: the document plus `productId` (= `_id`). Money in rupees.
@@ -160,6 +174,9 @@ pub struct ItemWire {
     pub has_expiry: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub image_url: Option<String>,
+    /// GST codes (issue 16): the item's own, else its category's default (`source`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tax: Option<crate::catalog::tax::TaxWire>,
 }
 
 impl From<ItemDoc> for ItemWire {
@@ -191,7 +208,49 @@ impl From<ItemDoc> for ItemWire {
             mrp: i.details.mrp,
             has_expiry: i.details.has_expiry.then_some(true),
             image_url: i.details.image_url,
+            tax: i.details.tax.as_ref().map(|t| {
+                let today = crate::time::ist_date_string(bson::DateTime::now());
+                crate::catalog::tax::TaxWire::new(t, crate::catalog::tax::TaxSource::Item, &today)
+            }),
         }
+    }
+}
+
+/// The category default tax codes of a shop: each group's id with its own code and its main
+/// category's id (loaded by `catalog::service::category_taxes`).
+#[derive(Debug, Default)]
+pub struct CategoryTaxes(
+    pub Vec<(bson::oid::ObjectId, Option<crate::catalog::tax::TaxCode>, Option<bson::oid::ObjectId>)>,
+);
+
+impl CategoryTaxes {
+    fn code(
+        &self,
+        id: bson::oid::ObjectId,
+    ) -> Option<(&Option<crate::catalog::tax::TaxCode>, Option<bson::oid::ObjectId>)> {
+        self.0.iter().find(|g| g.0 == id).map(|g| (&g.1, g.2))
+    }
+
+    /// The tax code an item without its own takes: its category's default, else its main
+    /// category's (`catalog::tax::effective`).
+    pub fn for_group(&self, group: Option<bson::oid::ObjectId>) -> Option<&crate::catalog::tax::TaxCode> {
+        let (own, parent) = self.code(group?)?;
+        let main = parent.and_then(|p| self.code(p)).and_then(|(t, _)| t.as_ref());
+        crate::catalog::tax::effective(None, own.as_ref(), main).map(|(t, _)| t)
+    }
+}
+
+impl ItemWire {
+    /// The item as answered, with its category's default tax code (`source: category`) when it
+    /// has none of its own.
+    pub fn with_categories(item: ItemDoc, cats: &CategoryTaxes) -> ItemWire {
+        let inherited = if item.details.tax.is_none() { cats.for_group(item.group_id).cloned() } else { None };
+        let mut w = ItemWire::from(item);
+        if let Some(t) = inherited {
+            let today = crate::time::ist_date_string(bson::DateTime::now());
+            w.tax = Some(crate::catalog::tax::TaxWire::new(&t, crate::catalog::tax::TaxSource::Category, &today));
+        }
+        w
     }
 }
 
@@ -276,6 +335,10 @@ pub struct CreateItemRequest {
     #[serde(default, deserialize_with = "wire::double_option")]
     #[schema(value_type = Option<String>, nullable)]
     pub image_url: Option<Option<String>>,
+    /// GST codes (issue 16): `{hsnCode, uqc, taxability, gstRate, cessRate, effectiveFrom}` or `{rates: [...]}`; null removes the item's own code.
+    #[serde(default, deserialize_with = "crate::wire::double_option")]
+    #[schema(value_type = Option<crate::catalog::tax::TaxIn>, nullable)]
+    pub tax: Option<Option<crate::catalog::tax::TaxIn>>,
 }
 
 impl CreateItemRequest {
@@ -292,6 +355,7 @@ impl CreateItemRequest {
             mrp: self.mrp,
             has_expiry: self.has_expiry,
             image_url: self.image_url.clone(),
+            tax: self.tax.clone(),
         }
     }
 }
@@ -363,6 +427,10 @@ pub struct UpdateItemRequest {
     #[serde(default, deserialize_with = "wire::double_option")]
     #[schema(value_type = Option<String>, nullable)]
     pub image_url: Option<Option<String>>,
+    /// GST codes (issue 16): `{hsnCode, uqc, taxability, gstRate, cessRate, effectiveFrom}` or `{rates: [...]}`; null removes the item's own code.
+    #[serde(default, deserialize_with = "crate::wire::double_option")]
+    #[schema(value_type = Option<crate::catalog::tax::TaxIn>, nullable)]
+    pub tax: Option<Option<crate::catalog::tax::TaxIn>>,
 }
 
 impl UpdateItemRequest {
@@ -379,6 +447,7 @@ impl UpdateItemRequest {
             mrp: self.mrp,
             has_expiry: self.has_expiry,
             image_url: self.image_url.clone(),
+            tax: self.tax.clone(),
         }
     }
 }

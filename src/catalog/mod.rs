@@ -17,6 +17,7 @@ pub mod repo;
 pub mod rules;
 pub mod service;
 pub mod stock;
+pub mod tax;
 
 use utoipa_axum::{router::OpenApiRouter, routes};
 

@@ -84,6 +84,16 @@ pub async fn list_groups(db: &Database, client_id: ObjectId) -> Result<Vec<ItemG
     Ok(cur.try_collect().await?)
 }
 
+/// One of the client's groups, read in the caller's transaction.
+pub async fn find_group(
+    db: &Database,
+    s: &mut ClientSession,
+    client_id: ObjectId,
+    id: ObjectId,
+) -> Result<Option<ItemGroupDoc>, AppError> {
+    Ok(groups(db).find_one(doc! { "_id": id, "clientId": client_id }).session(s).await?)
+}
+
 /// `$set` validated fields (plus `updatedAt`); `None` when the group is not this client's.
 pub async fn update_group(
     db: &Database,
@@ -344,6 +354,14 @@ fn details_set(d: &crate::catalog::rules::DetailsPatch, set: &mut Document) {
     if let Some(v) = &d.codes {
         set.insert("codes", v.clone());
     }
+    if let Some(v) = &d.tax_set {
+        set.insert("tax", tax_bson(v.as_ref()));
+    }
+}
+
+/// A tax code as stored (`null` for none).
+pub fn tax_bson(t: Option<&crate::catalog::tax::TaxCode>) -> Bson {
+    t.and_then(|t| bson::to_bson(t).ok()).unwrap_or(Bson::Null)
 }
 
 /// A write the unique index `uniq_client_code` refused (a race the loader could not see):

@@ -225,6 +225,9 @@ struct ItemP {
     /// An http(s) URL, at most 500 characters.
     #[serde(default, deserialize_with = "crate::wire::double_option")]
     image_url: Option<Option<String>>,
+    /// GST codes (issue 16): `{hsnCode, uqc, taxability, gstRate, cessRate, effectiveFrom}` or `{rates: [...]}`; null removes the item's own code.
+    #[serde(default, deserialize_with = "crate::wire::double_option")]
+    tax: Option<Option<crate::catalog::tax::TaxIn>>,
 }
 
 impl ItemP {
@@ -241,6 +244,7 @@ impl ItemP {
             mrp: self.mrp,
             has_expiry: self.has_expiry,
             image_url: self.image_url.clone(),
+            tax: self.tax.clone(),
         }
     }
 }
