@@ -42,7 +42,8 @@ fn group_conflict(e: mongodb::error::Error) -> AppError {
 }
 
 pub async fn insert_group(db: &Database, s: &mut ClientSession, g: &ItemGroupDoc) -> Result<(), AppError> {
-    groups(db).insert_one(g).session(s).await.map_err(group_conflict)?;
+    groups(db).insert_one(g).session(&mut *s).await.map_err(group_conflict)?;
+    crate::changelog::append(db, s, g.client_id, &[(crate::changelog::GROUPS, g.id, false)]).await?;
     Ok(())
 }
 
@@ -103,12 +104,16 @@ pub async fn update_group(
     mut set: Document,
 ) -> Result<Option<ItemGroupDoc>, AppError> {
     set.insert("updatedAt", DateTime::now());
-    groups(db)
+    let g = groups(db)
         .find_one_and_update(doc! { "_id": id, "clientId": client_id }, doc! { "$set": set, "$inc": { "__v": 1 } })
         .return_document(ReturnDocument::After)
-        .session(s)
+        .session(&mut *s)
         .await
-        .map_err(group_conflict)
+        .map_err(group_conflict)?;
+    if g.is_some() {
+        crate::changelog::append(db, s, client_id, &[(crate::changelog::GROUPS, id, false)]).await?;
+    }
+    Ok(g)
 }
 
 pub async fn group_exists(
@@ -133,6 +138,7 @@ pub async fn delete_group(
     if r.deleted_count == 0 {
         return Ok(None);
     }
+    crate::changelog::append(db, s, client_id, &[(crate::changelog::GROUPS, id, true)]).await?;
     let filter = doc! { "clientId": client_id, "groupId": id };
     let mut cur = items(db)
         .clone_with_type::<Document>()
