@@ -174,9 +174,13 @@ pub struct ItemWire {
     pub has_expiry: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub image_url: Option<String>,
-    /// GST codes (issue 16): the item's own, else its category's default (`source`).
+    /// GST codes (issue 16): the item's own, else its product's, else its category's default
+    /// (`source`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tax: Option<crate::catalog::tax::TaxWire>,
+    /// The product this item is a variant of (issue 16); absent for a standalone item.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variant_of: Option<String>,
 }
 
 impl From<ItemDoc> for ItemWire {
@@ -212,43 +216,58 @@ impl From<ItemDoc> for ItemWire {
                 let today = crate::time::ist_date_string(bson::DateTime::now());
                 crate::catalog::tax::TaxWire::new(t, crate::catalog::tax::TaxSource::Item, &today)
             }),
+            variant_of: i.details.variant_of.map(|v| v.to_hex()),
         }
     }
 }
 
-/// The category default tax codes of a shop: each group's id with its own code and its main
-/// category's id (loaded by `catalog::service::category_taxes`).
+/// Where items without their own tax code take one from (loaded by
+/// `catalog::service::tax_defaults` for a page of items): the products they are variants of
+/// (id, code, category) and the shop's categories (id, default code, main category).
 #[derive(Debug, Default)]
-pub struct CategoryTaxes(
-    pub Vec<(bson::oid::ObjectId, Option<crate::catalog::tax::TaxCode>, Option<bson::oid::ObjectId>)>,
-);
+pub struct TaxDefaults {
+    pub products: Vec<(bson::oid::ObjectId, Option<crate::catalog::tax::TaxCode>, Option<bson::oid::ObjectId>)>,
+    pub groups: Vec<(bson::oid::ObjectId, Option<crate::catalog::tax::TaxCode>, Option<bson::oid::ObjectId>)>,
+}
 
-impl CategoryTaxes {
-    fn code(
+impl TaxDefaults {
+    fn group(
         &self,
         id: bson::oid::ObjectId,
     ) -> Option<(&Option<crate::catalog::tax::TaxCode>, Option<bson::oid::ObjectId>)> {
-        self.0.iter().find(|g| g.0 == id).map(|g| (&g.1, g.2))
+        self.groups.iter().find(|g| g.0 == id).map(|g| (&g.1, g.2))
     }
 
-    /// The tax code an item without its own takes: its category's default, else its main
-    /// category's (`catalog::tax::effective`).
+    /// A category's default: its own, else its main category's (`catalog::tax::effective`).
     pub fn for_group(&self, group: Option<bson::oid::ObjectId>) -> Option<&crate::catalog::tax::TaxCode> {
-        let (own, parent) = self.code(group?)?;
-        let main = parent.and_then(|p| self.code(p)).and_then(|(t, _)| t.as_ref());
+        let (own, parent) = self.group(group?)?;
+        let main = parent.and_then(|p| self.group(p)).and_then(|(t, _)| t.as_ref());
         crate::catalog::tax::effective(None, own.as_ref(), main).map(|(t, _)| t)
+    }
+
+    /// The code an item takes when it has none of its own: its product's (a variant), else its
+    /// category's (the item's own category, else its product's).
+    pub fn for_item(&self, item: &ItemDoc) -> Option<(&crate::catalog::tax::TaxCode, crate::catalog::tax::TaxSource)> {
+        use crate::catalog::tax::TaxSource;
+        let product = item.details.variant_of.and_then(|v| self.products.iter().find(|p| p.0 == v));
+        if let Some(t) = product.and_then(|p| p.1.as_ref()) {
+            return Some((t, TaxSource::Product));
+        }
+        let group = item.group_id.or(product.and_then(|p| p.2));
+        self.for_group(group).map(|t| (t, TaxSource::Category))
     }
 }
 
 impl ItemWire {
-    /// The item as answered, with its category's default tax code (`source: category`) when it
-    /// has none of its own.
-    pub fn with_categories(item: ItemDoc, cats: &CategoryTaxes) -> ItemWire {
-        let inherited = if item.details.tax.is_none() { cats.for_group(item.group_id).cloned() } else { None };
+    /// The item as answered; without a tax code of its own, with its product's or category's
+    /// (`tax.source` says which).
+    pub fn with_defaults(item: ItemDoc, defaults: &TaxDefaults) -> ItemWire {
+        let inherited =
+            if item.details.tax.is_none() { defaults.for_item(&item).map(|(t, src)| (t.clone(), src)) } else { None };
         let mut w = ItemWire::from(item);
-        if let Some(t) = inherited {
+        if let Some((t, src)) = inherited {
             let today = crate::time::ist_date_string(bson::DateTime::now());
-            w.tax = Some(crate::catalog::tax::TaxWire::new(&t, crate::catalog::tax::TaxSource::Category, &today));
+            w.tax = Some(crate::catalog::tax::TaxWire::new(&t, src, &today));
         }
         w
     }
@@ -339,6 +358,10 @@ pub struct CreateItemRequest {
     #[serde(default, deserialize_with = "crate::wire::double_option")]
     #[schema(value_type = Option<crate::catalog::tax::TaxIn>, nullable)]
     pub tax: Option<Option<crate::catalog::tax::TaxIn>>,
+    /// The product this item is a variant of (a product of this shop; null or blank: standalone). Issue 16.
+    #[serde(default, deserialize_with = "crate::wire::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub variant_of: Option<Option<String>>,
 }
 
 impl CreateItemRequest {
@@ -356,6 +379,7 @@ impl CreateItemRequest {
             has_expiry: self.has_expiry,
             image_url: self.image_url.clone(),
             tax: self.tax.clone(),
+            variant_of: self.variant_of.clone(),
         }
     }
 }
@@ -431,6 +455,10 @@ pub struct UpdateItemRequest {
     #[serde(default, deserialize_with = "crate::wire::double_option")]
     #[schema(value_type = Option<crate::catalog::tax::TaxIn>, nullable)]
     pub tax: Option<Option<crate::catalog::tax::TaxIn>>,
+    /// The product this item is a variant of (a product of this shop; null or blank: standalone). Issue 16.
+    #[serde(default, deserialize_with = "crate::wire::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub variant_of: Option<Option<String>>,
 }
 
 impl UpdateItemRequest {
@@ -448,6 +476,7 @@ impl UpdateItemRequest {
             has_expiry: self.has_expiry,
             image_url: self.image_url.clone(),
             tax: self.tax.clone(),
+            variant_of: self.variant_of.clone(),
         }
     }
 }

@@ -152,8 +152,8 @@ pub async fn list_items(
 ) -> AppResult<Json<ItemsResponse>> {
     validate::oid("params.clientId", &client_id)?;
     let (items, next_cursor) = service::list_items(&state, auth.client_id, q).await?;
-    let cats = service::category_taxes(&state, auth.client_id, &items).await?;
-    let items = items.into_iter().map(|i| ItemWire::with_categories(i, &cats)).collect();
+    let defaults = service::tax_defaults(&state, auth.client_id, &items).await?;
+    let items = items.into_iter().map(|i| ItemWire::with_defaults(i, &defaults)).collect();
     Ok(Json(ItemsResponse { success: true, items, next_cursor }))
 }
 
@@ -229,10 +229,10 @@ pub async fn lookup_item(
     ApiQuery(q): ApiQuery<LookupQuery>,
 ) -> AppResult<Json<LookupResponse>> {
     let found = service::lookup(&state, auth.client_id, q.code.as_deref().unwrap_or("")).await?;
-    let cats = service::category_taxes(&state, auth.client_id, std::slice::from_ref(&found.item)).await?;
+    let defaults = service::tax_defaults(&state, auth.client_id, std::slice::from_ref(&found.item)).await?;
     Ok(Json(LookupResponse {
         success: true,
-        item: ItemWire::with_categories(found.item, &cats),
+        item: ItemWire::with_defaults(found.item, &defaults),
         label: found.label.map(|l| LabelWire { item_code: l.item_code, amount: l.amount }),
     }))
 }

@@ -13,6 +13,7 @@ pub mod decide;
 pub mod dto;
 pub mod handlers;
 pub mod model;
+pub mod product;
 pub mod repo;
 pub mod rules;
 pub mod service;
@@ -34,4 +35,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(handlers::lookup_item))
         .routes(routes!(handlers::update_item, handlers::delete_item))
         .merge(brand::routes())
+        .merge(product::routes())
 }

@@ -115,6 +115,9 @@ pub struct ItemDetails {
     /// when the item has none of its own (its category's default applies).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tax: Option<crate::catalog::tax::TaxCode>,
+    /// The product this item is a variant of (`catalog::product`); absent for a standalone item.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant_of: Option<ObjectId>,
 }
 
 impl ItemDetails {

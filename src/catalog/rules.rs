@@ -269,6 +269,8 @@ pub struct DetailsIn {
     pub image_url: Option<Option<String>>,
     /// The `tax` object (`Some(None)`: null, the item's own tax code removed).
     pub tax: Option<Option<crate::catalog::tax::TaxIn>>,
+    /// `variantOf`: a product id (`Some(None)` or blank: standalone).
+    pub variant_of: Option<Option<String>>,
 }
 
 /// The checked fields of [`DetailsIn`] (`None` = not sent; `Some(None)` = cleared).
@@ -291,12 +293,19 @@ pub struct DetailsPatch {
     pub tax: Option<Option<crate::catalog::tax::TaxEdit>>,
     /// The tax code to store (`Some(None)`: none), filled by the decider, written by the repo.
     pub tax_set: Option<Option<crate::catalog::tax::TaxCode>>,
+    /// The product named (`Some(None)`: standalone again).
+    pub variant_of: Option<Option<ObjectId>>,
 }
 
 impl DetailsPatch {
     /// Whether the SKU or the barcode is sent (the item's code keys change).
     pub fn touches_codes(&self) -> bool {
         self.sku.is_some() || self.barcode.is_some()
+    }
+
+    /// The product an edit names (to check it is one of the shop's).
+    pub fn product(&self) -> Option<ObjectId> {
+        self.variant_of.flatten()
     }
 
     /// The keys of the SKU and barcode it sets (to find the items already holding them).
@@ -342,6 +351,9 @@ impl DetailsPatch {
         if let Some(v) = &self.tax_set {
             d.tax.clone_from(v);
         }
+        if let Some(v) = self.variant_of {
+            d.variant_of = v;
+        }
     }
 
     /// The stored names of the fields sent whose value differs from `d`'s.
@@ -362,7 +374,7 @@ impl DetailsPatch {
                 t.apply(d.tax.as_ref(), last).ok().as_ref() != d.tax.as_ref()
             }
         };
-        let pairs: [(bool, bool, &'static str); 10] = [
+        let pairs: [(bool, bool, &'static str); 11] = [
             (self.sku.is_some(), after.sku == d.sku, "sku"),
             (self.barcode.is_some(), after.barcode == d.barcode && after.barcode_type == d.barcode_type, "barcode"),
             (self.color.is_some(), after.color == d.color, "color"),
@@ -373,6 +385,7 @@ impl DetailsPatch {
             (self.has_expiry.is_some(), after.has_expiry == d.has_expiry, "hasExpiry"),
             (self.image_url.is_some(), after.image_url == d.image_url, "imageUrl"),
             (tax_changes, false, "tax"),
+            (self.variant_of.is_some(), after.variant_of == d.variant_of, "variantOf"),
         ];
         for (sent, same, f) in pairs {
             if sent && !same {
@@ -401,6 +414,7 @@ impl DetailsPatch {
         take(&mut self.codes, &later.codes);
         take(&mut self.tax, &later.tax);
         take(&mut self.tax_set, &later.tax_set);
+        take(&mut self.variant_of, &later.variant_of);
     }
 }
 
@@ -490,6 +504,10 @@ pub fn details(e: &mut Errors, prefix: &str, d: &DetailsIn) -> DetailsPatch {
     }
     out.mrp = d.mrp;
     out.has_expiry = d.has_expiry;
+    out.variant_of = d.variant_of.as_ref().map(|v| match v.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(id) => e.oid(&at(prefix, "variantOf"), id),
+    });
     out.tax = d.tax.as_ref().map(|t| t.as_ref().map(|t| crate::catalog::tax::check(e, prefix, t)));
     out.image_url = d.image_url.as_ref().map(|u| {
         let u = u.as_deref().map(str::trim).filter(|s| !s.is_empty())?;

@@ -79,21 +79,30 @@ pub async fn create_group(state: &AppState, client_id: ObjectId, req: CreateGrou
     Ok(g)
 }
 
-/// The category defaults `items` may take their tax code from: nothing is read when every item
-/// has its own code or no category.
-pub async fn category_taxes(
+/// What `items` without their own tax code take one from (their products and the shop's
+/// categories); nothing is read when every item has its own code, or no product and no
+/// category.
+pub async fn tax_defaults(
     state: &AppState,
     client_id: ObjectId,
     items: &[ItemDoc],
-) -> AppResult<crate::catalog::dto::CategoryTaxes> {
-    if items.iter().all(|i| i.details.tax.is_some() || i.group_id.is_none()) {
-        return Ok(Default::default());
+) -> AppResult<crate::catalog::dto::TaxDefaults> {
+    let bare: Vec<&ItemDoc> = items.iter().filter(|i| i.details.tax.is_none()).collect();
+    let mut ids: Vec<ObjectId> = bare.iter().filter_map(|i| i.details.variant_of).collect();
+    ids.sort();
+    ids.dedup();
+    let products = crate::catalog::product::repo::find_many(&state.db, client_id, &ids).await?;
+    let mut out = crate::catalog::dto::TaxDefaults {
+        products: products.into_iter().map(|p| (p.id, p.tax, p.group_id)).collect(),
+        groups: Vec::new(),
+    };
+    if bare.iter().any(|i| i.group_id.is_some()) || out.products.iter().any(|p| p.2.is_some()) {
+        let groups = repo::list_groups(&state.db, client_id).await?;
+        if groups.iter().any(|g| g.tax.is_some()) {
+            out.groups = groups.into_iter().map(|g| (g.id, g.tax, g.parent_id)).collect();
+        }
     }
-    let groups = repo::list_groups(&state.db, client_id).await?;
-    if groups.iter().all(|g| g.tax.is_none()) {
-        return Ok(Default::default());
-    }
-    Ok(crate::catalog::dto::CategoryTaxes(groups.into_iter().map(|g| (g.id, g.tax, g.parent_id)).collect()))
+    Ok(out)
 }
 
 pub async fn list_groups(state: &AppState, client_id: ObjectId) -> AppResult<Vec<ItemGroupDoc>> {
@@ -225,16 +234,7 @@ pub async fn create_item(
     let cmd = CreateItem::from_request(client_id, ObjectId::new(), DateTime::now(), by, &req)?;
     db::transaction(&state.client, &(&state.db, cmd), |s, (database, cmd)| {
         Box::pin(async move {
-            let refs = repo::load_refs(
-                database,
-                s,
-                cmd.client_id,
-                cmd.item.group_id,
-                cmd.item.brand_id,
-                &cmd.dealer_ids,
-                &cmd.item.details.code_keys(),
-            )
-            .await?;
+            let refs = repo::load_refs(database, s, cmd.client_id, &repo::Named::of_create(cmd)).await?;
             let plan = decide::create_item(cmd, &refs).map_err(Refusal::online)?;
             repo::apply(database, s, &plan).await?;
             Ok(plan.after().clone())
@@ -327,17 +327,7 @@ pub async fn update_item(
     db::transaction(&state.client, &(&state.db, cmd, who), |s, (database, cmd, who)| {
         Box::pin(async move {
             let current = repo::find_item(database, s, cmd.client_id, cmd.id).await?;
-            let dealers = cmd.patch.dealer_ids.as_deref().unwrap_or_default();
-            let refs = repo::load_refs(
-                database,
-                s,
-                cmd.client_id,
-                cmd.patch.group(),
-                cmd.patch.brand(),
-                dealers,
-                &cmd.patch.details.sent_keys(),
-            )
-            .await?;
+            let refs = repo::load_refs(database, s, cmd.client_id, &repo::Named::of_update(cmd)).await?;
             let plan = decide::update_item(cmd, current.as_ref(), &refs).map_err(Refusal::online)?;
             repo::apply(database, s, &plan).await?;
             // the stored item (the stock primitive stamps its own `updatedAt`)

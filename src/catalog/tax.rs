@@ -159,12 +159,15 @@ impl TaxCode {
 pub enum TaxSource {
     /// The item's own.
     Item,
+    /// Its product's (the item is a variant, `variantOf`).
+    Product,
     /// Its category's default (the sub category's, else the main category's).
     Category,
 }
 
 /// The tax code that applies to an item: its own, else its sub category's default, else its
-/// main category's. `None` when none of them has one.
+/// main category's. `None` when none of them has one. (A variant's product code comes between
+/// its own and the category's: `catalog::dto::CategoryTaxes::for_item`.)
 pub fn effective<'a>(
     own: Option<&'a TaxCode>,
     category: Option<&'a TaxCode>,

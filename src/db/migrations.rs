@@ -55,6 +55,7 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0020_pull_catalog",
         source: include_str!("../../migrations/0020_pull_catalog.json"),
     },
+    Migration { version: 21, name: "0021_products", source: include_str!("../../migrations/0021_products.json") },
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -30,8 +30,9 @@ use crate::{
         },
         dto::{ItemGroupWire, ItemWire},
         model::{ItemDoc, ItemGroupDoc},
+        product::{dto::ProductWire, model::ProductDoc},
     },
-    changelog::{counter_key, BRANDS, COMPANIES, CUSTOMERS, GROUPS, INVOICES, ITEMS, PAYMENTS},
+    changelog::{counter_key, BRANDS, COMPANIES, CUSTOMERS, GROUPS, INVOICES, ITEMS, PAYMENTS, PRODUCTS},
     customer::{dto::CustomerWire, model::CustomerDoc},
     db,
     error::AppResult,
@@ -161,6 +162,15 @@ async fn read_page(
                 let mut c = db.collection::<BrandDoc>(BRANDS).find(filter).session(&mut *s).await?;
                 while let Some(d) = c.next(&mut *s).await.transpose()? {
                     docs.insert((BRANDS.into(), d.id), serde_json::to_value(BrandWire::from(d)).unwrap_or(Value::Null));
+                }
+            }
+            PRODUCTS => {
+                let mut c = db.collection::<ProductDoc>(PRODUCTS).find(filter).session(&mut *s).await?;
+                while let Some(d) = c.next(&mut *s).await.transpose()? {
+                    docs.insert(
+                        (PRODUCTS.into(), d.id),
+                        serde_json::to_value(ProductWire::from(d)).unwrap_or(Value::Null),
+                    );
                 }
             }
             COMPANIES => {

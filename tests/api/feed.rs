@@ -12,7 +12,8 @@ use serde_json::{json, Value};
 use crate::helpers::{phone, post_keyed, Registered, TestApp};
 
 /// The synced collections (issue 16 added item groups, brands and companies).
-const SYNCED: [&str; 7] = ["items", "clientcustomers", "invoices", "payments", "itemgroups", "brands", "companies"];
+const SYNCED: [&str; 8] =
+    ["items", "clientcustomers", "invoices", "payments", "itemgroups", "brands", "companies", "products"];
 
 fn uuid() -> String {
     uuid::Uuid::new_v4().to_string()
@@ -468,6 +469,33 @@ async fn every_mutating_route_that_changes_a_synced_document_feeds_the_pull() {
     let refused = app.delete(&format!("/api/business/companies/{company}"), Some(&t)).await;
     assert_eq!(refused.status, 409, "{}", refused.body);
     dev.pull_and_check(&app, &r, "a refused company delete").await;
+    // a product (issue 16) naming the brand, the item its variant
+    let pr = step!(
+        "post",
+        "/api/business/products",
+        app.post("/api/business/products", Some(&t), json!({ "name": "Bulb family", "brandId": brand })).await
+    );
+    let product = pr.body["product"]["_id"].as_str().unwrap().to_string();
+    step!(
+        "put",
+        "/api/business/products/{productId}",
+        app.put(&format!("/api/business/products/{product}"), Some(&t), json!({ "tax": { "gstRate": 18 } })).await
+    );
+    let variant =
+        app.put(&format!("/api/business/items/{cid}/{bulb}"), Some(&t), json!({ "variantOf": product })).await;
+    assert_eq!(variant.status, 200, "{}", variant.body);
+    dev.pull_and_check(&app, &r, "an item becomes a variant").await;
+    let refused = app.delete(&format!("/api/business/products/{product}"), Some(&t)).await;
+    assert_eq!(refused.status, 409, "{}", refused.body);
+    dev.pull_and_check(&app, &r, "a refused product delete").await;
+    let standalone =
+        app.put(&format!("/api/business/items/{cid}/{bulb}"), Some(&t), json!({ "variantOf": null })).await;
+    assert_eq!(standalone.status, 200, "{}", standalone.body);
+    step!(
+        "delete",
+        "/api/business/products/{productId}",
+        app.delete(&format!("/api/business/products/{product}"), Some(&t)).await
+    );
     let unnamed = app.put(&format!("/api/business/items/{cid}/{bulb}"), Some(&t), json!({ "brandId": null })).await;
     assert_eq!(unnamed.status, 200, "{}", unnamed.body);
     dev.pull_and_check(&app, &r, "the item's brand cleared").await;

@@ -31,4 +31,5 @@ mod customers;
 mod isolation;
 mod newcomer;
 mod parties;
+mod products;
 mod taxcodes;

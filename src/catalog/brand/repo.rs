@@ -198,11 +198,12 @@ pub async fn delete_brand(
     if r.matched_count == 0 {
         return Ok(None);
     }
-    let n = db
+    let items = db
         .collection::<Document>("items")
         .count_documents(doc! { "clientId": client_id, "brandId": id })
         .session(&mut *s)
         .await?;
+    let n = items + crate::catalog::product::repo::count_naming(db, s, client_id, "brandId", id).await?;
     if n == 0 {
         brands(db).delete_one(doc! { "_id": id, "clientId": client_id }).session(&mut *s).await?;
     }

@@ -249,7 +249,7 @@ pub async fn delete_brand(state: &AppState, client_id: ObjectId, id: ObjectId) -
     if n > 0 {
         return Err(AppError::conflict(
             code::CONFLICT,
-            format!("Brand not deleted: {n} item(s) name it; change their brand first"),
+            format!("Brand not deleted: {n} item(s) or product(s) name it; change their brand first"),
         ));
     }
     Ok(())
