@@ -309,9 +309,14 @@ async fn main() -> anyhow::Result<()> {
         Ok(repo::summary(dbr, client, w).await?)
     })
     .await?;
-    measure("H3 top items (all time)", runs, || async move { Ok(repo::top_items_all(dbr, client, 5).await?) }).await?;
-    measure("H3 top items (this FY, live)", runs, || async move { Ok(repo::top_items_in(dbr, client, fy, 5).await?) })
+    measure("H3 top items (all time)", runs, || async move { Ok(repo::top_items_all(dbr, client, 5, None).await?) })
         .await?;
+    measure(
+        "H3 top items (this FY, live)",
+        runs,
+        || async move { Ok(repo::top_items_in(dbr, client, fy, 5, None).await?) },
+    )
+    .await?;
     measure("periods (today/week/month/FY)", runs, || async move {
         let w = time::week_start(today);
         let wk = Window { from: Some(time::ist_midnight(w)), to: month.to };

@@ -212,12 +212,38 @@ pub struct ItemFilter {
     /// `None` = active and inactive.
     pub is_active: Option<bool>,
     pub group_id: Option<ObjectId>,
-    /// Only items naming one of these brands (`brandId`, or the brands of `companyId`).
+    /// Only items of these brands (`brandId`, or the brands of `companyId`): naming one, or
+    /// without a brand of their own and a variant of one of `brand_products` (issue 16).
     pub brand_ids: Option<Vec<ObjectId>>,
+    /// The products of `brand_ids` (their variants take the product's brand).
+    pub brand_products: Vec<ObjectId>,
     /// Already regex-escaped pattern (case-insensitive).
     pub name_pattern: Option<String>,
     /// Only items after this id (cursor paging, ascending `_id`).
     pub after: Option<ObjectId>,
+}
+
+/// The items of brands `brands`: naming one, or with no brand of their own and a variant of
+/// one of `products` (the brands' products).
+pub fn brand_scope(brands: &[ObjectId], products: &[ObjectId]) -> Vec<Document> {
+    let mut or = vec![doc! { "brandId": { "$in": brands } }];
+    if !products.is_empty() {
+        or.push(doc! { "brandId": { "$in": [Bson::Null] }, "variantOf": { "$in": products } });
+    }
+    or
+}
+
+/// The ids of the items of brands `brands` ([`brand_scope`]), for reports filtered by brand.
+pub async fn item_ids_of_brands(
+    db: &Database,
+    client_id: ObjectId,
+    brands: &[ObjectId],
+    products: &[ObjectId],
+) -> Result<Vec<ObjectId>, AppError> {
+    let filter = doc! { "clientId": client_id, "$or": brand_scope(brands, products) };
+    let docs: Vec<Document> =
+        items(db).clone_with_type::<Document>().find(filter).projection(doc! { "_id": 1 }).await?.try_collect().await?;
+    Ok(docs.iter().filter_map(|d| d.get_object_id("_id").ok()).collect())
 }
 
 pub async fn list_items(
@@ -234,7 +260,7 @@ pub async fn list_items(
         filter.insert("groupId", g);
     }
     if let Some(b) = &f.brand_ids {
-        filter.insert("brandId", doc! { "$in": b });
+        filter.insert("$or", brand_scope(b, &f.brand_products));
     }
     if let Some(p) = &f.name_pattern {
         filter.insert("name", doc! { "$regex": p, "$options": "i" });

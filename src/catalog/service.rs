@@ -79,6 +79,39 @@ pub async fn create_group(state: &AppState, client_id: ObjectId, req: CreateGrou
     Ok(g)
 }
 
+/// The brands a `brandId` / `companyId` filter means (the brand; the company's brands; both:
+/// the brand if it is the company's) and their products, whose variants without a brand of
+/// their own belong to them. `None` when neither is given.
+pub async fn brand_scope(
+    state: &AppState,
+    client_id: ObjectId,
+    brand: Option<ObjectId>,
+    company: Option<ObjectId>,
+) -> AppResult<Option<(Vec<ObjectId>, Vec<ObjectId>)>> {
+    let brands = match (brand, company) {
+        (None, None) => return Ok(None),
+        (Some(b), None) => vec![b],
+        (b, Some(c)) => {
+            let of = crate::catalog::brand::repo::brand_ids_of(&state.db, client_id, c).await?;
+            of.into_iter().filter(|x| b.is_none_or(|b| b == *x)).collect()
+        }
+    };
+    let products = crate::catalog::product::repo::ids_of_brands(&state.db, client_id, &brands).await?;
+    Ok(Some((brands, products)))
+}
+
+/// The ids of the items a `brandId` / `companyId` filter means ([`brand_scope`]); `None` when
+/// neither is given (reports filtered by brand).
+pub async fn items_of_brand(
+    state: &AppState,
+    client_id: ObjectId,
+    brand: Option<ObjectId>,
+    company: Option<ObjectId>,
+) -> AppResult<Option<Vec<ObjectId>>> {
+    let Some((brands, products)) = brand_scope(state, client_id, brand, company).await? else { return Ok(None) };
+    Ok(Some(repo::item_ids_of_brands(&state.db, client_id, &brands, &products).await?))
+}
+
 /// What `items` without their own tax code take one from (their products and the shop's
 /// categories); nothing is read when every item has its own code, or no product and no
 /// category.
@@ -285,15 +318,10 @@ pub async fn list_items(
     let company =
         q.company_id.as_deref().map(str::trim).filter(|c| !c.is_empty()).and_then(|c| e.oid("query.companyId", c));
     e.finish()?;
-    // brandId and companyId together: the brand, if it is one of the company's
-    f.brand_ids = match (brand, company) {
-        (None, None) => None,
-        (Some(b), None) => Some(vec![b]),
-        (b, Some(c)) => {
-            let of = crate::catalog::brand::repo::brand_ids_of(&state.db, client_id, c).await?;
-            Some(of.into_iter().filter(|x| b.is_none_or(|b| b == *x)).collect())
-        }
-    };
+    if let Some((brands, products)) = brand_scope(state, client_id, brand, company).await? {
+        f.brand_ids = Some(brands);
+        f.brand_products = products;
+    }
     match q.limit {
         None => Ok((repo::list_items(&state.db, client_id, &f, None).await?, None)),
         Some(l) => {

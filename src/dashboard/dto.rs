@@ -31,10 +31,16 @@ pub struct TrendsQuery {
 /// H3: `limit` 1-50 (default 5); optional `from`/`to` on `generatedAt`.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(rename_all = "camelCase")]
+#[into_params(rename_all = "camelCase")]
 pub struct TopItemsQuery {
     pub limit: Option<String>,
     pub from: Option<String>,
     pub to: Option<String>,
+    /// Only the items of this brand (issue 16; with its products' variants).
+    pub brand_id: Option<String>,
+    /// Only the items of this company's brands (with `brandId`: that brand, if the company's).
+    pub company_id: Option<String>,
 }
 
 /// H4: `months` as H2, `limit` as H3.

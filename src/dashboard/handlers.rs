@@ -65,11 +65,17 @@ fn month_rows(rows: Vec<(chrono::NaiveDate, Paise)>) -> Vec<MonthSales> {
         .collect()
 }
 
-async fn top_items(state: &AppState, client: ObjectId, w: Window, limit: i64) -> AppResult<Vec<TopItem>> {
+async fn top_items(
+    state: &AppState,
+    client: ObjectId,
+    w: Window,
+    limit: i64,
+    only: Option<&[ObjectId]>,
+) -> AppResult<Vec<TopItem>> {
     if w.is_open() {
-        repo::top_items_all(&state.db, client, limit).await
+        repo::top_items_all(&state.db, client, limit, only).await
     } else {
-        repo::top_items_in(&state.db, client, w, limit).await
+        repo::top_items_in(&state.db, client, w, limit, only).await
     }
 }
 
@@ -84,7 +90,7 @@ pub async fn dashboard_data(
     repo::refresh_rollups(&state.db, client).await?;
     let ((summary, trends), top_items) = tokio::try_join!(
         repo::summary_and_trends(&state.db, client, months as i32),
-        top_items(state, client, Window::default(), limit),
+        top_items(state, client, Window::default(), limit, None),
     )?;
     Ok(DashboardResponse { success: true, summary, sales_trends: month_rows(trends), top_items })
 }
@@ -141,7 +147,14 @@ pub async fn top_items_handler(
 ) -> AppResult<Json<Vec<TopItem>>> {
     let limit = int_param("limit", q.limit.as_deref(), 1, 50, LIMIT_DEFAULT)?;
     let w = window(&q.from, &q.to)?;
-    Ok(Json(top_items(&state, auth.client_id, w, limit).await?))
+    let mut e = crate::validate::Errors::new();
+    let id = |e: &mut crate::validate::Errors, f: &str, v: &Option<String>| {
+        v.as_deref().map(str::trim).filter(|v| !v.is_empty()).and_then(|v| e.oid(f, v))
+    };
+    let (brand, company) = (id(&mut e, "query.brandId", &q.brand_id), id(&mut e, "query.companyId", &q.company_id));
+    e.finish()?;
+    let only = crate::catalog::service::items_of_brand(&state, auth.client_id, brand, company).await?;
+    Ok(Json(top_items(&state, auth.client_id, w, limit, only.as_deref()).await?))
 }
 
 /// H4: combined dashboard.

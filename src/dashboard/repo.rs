@@ -95,6 +95,11 @@ fn item_key() -> Bson {
     Bson::Document(doc! { "$ifNull": ["$products.productId", "$products.itemName"] })
 }
 
+/// Keep only the grouped rows of these items (a brand filter; rows keyed by item id).
+fn only_items(only: Option<&[ObjectId]>) -> Option<Document> {
+    only.map(|ids| doc! { "$match": { "_id": { "$in": ids } } })
+}
+
 /// Sorting and shaping of grouped item rows `{_id, name:{at, n}, quantity, amount}`.
 fn top_tail(limit: i64) -> Vec<Document> {
     vec![doc! { "$sort": { "amount": -1, "quantity": -1, "_id": 1 } }, doc! { "$limit": limit }]
@@ -122,7 +127,13 @@ fn line_stages() -> Vec<Document> {
 }
 
 /// H3 over a `from`/`to` window: live over the invoices of the window.
-pub async fn top_items_in(db: &Database, client: ObjectId, w: Window, limit: i64) -> AppResult<Vec<TopItem>> {
+pub async fn top_items_in(
+    db: &Database,
+    client: ObjectId,
+    w: Window,
+    limit: i64,
+    only: Option<&[ObjectId]>,
+) -> AppResult<Vec<TopItem>> {
     let mut pipeline = vec![doc! { "$match": with(doc! { "clientId": client }, w.filter("generatedAt")) }];
     pipeline.extend(line_stages());
     pipeline.push(doc! { "$group": {
@@ -131,6 +142,7 @@ pub async fn top_items_in(db: &Database, client: ObjectId, w: Window, limit: i64
         "quantity": { "$sum": "$products.quantity" },
         "amount": { "$sum": "$products.lineTotal" },
     } });
+    pipeline.extend(only_items(only));
     pipeline.extend(top_tail(limit));
     let rows: Vec<Document> = invoices(db).aggregate(pipeline).await?.try_collect().await?;
     Ok(top_rows(rows))
@@ -282,7 +294,12 @@ pub async fn summary_and_trends(
 
 /// H3 over all time: the rollup of finished months plus the live tail of newer invoices,
 /// summed by one pipeline (`$unionWith`).
-pub async fn top_items_all(db: &Database, client: ObjectId, limit: i64) -> AppResult<Vec<TopItem>> {
+pub async fn top_items_all(
+    db: &Database,
+    client: ObjectId,
+    limit: i64,
+    only: Option<&[ObjectId]>,
+) -> AppResult<Vec<TopItem>> {
     let boundary = refresh_rollups(db, client).await?;
     let mut live = vec![doc! { "$match": { "clientId": client, "_id": { "$gte": boundary } } }];
     live.extend(line_stages());
@@ -303,6 +320,7 @@ pub async fn top_items_all(db: &Database, client: ObjectId, limit: i64) -> AppRe
             "amount": { "$sum": "$amount" },
         } },
     ];
+    pipeline.extend(only_items(only));
     pipeline.extend(top_tail(limit));
     let rows: Vec<Document> =
         db.collection::<Document>("dashitemrollups").aggregate(pipeline).await?.try_collect().await?;

@@ -248,3 +248,81 @@ async fn a_category_delete_ungroups_products_and_the_pull_carries_them() {
     assert!(changes.iter().any(|c| c["collection"] == "products" && c["doc"]["groupId"].is_null()), "{}", pull.body);
     assert!(changes.iter().any(|c| c["collection"] == "itemGroups" && c["op"] == "delete"), "{}", pull.body);
 }
+
+/// A brand or company filter means the items of its brands: naming one, or variants without a
+/// brand of their own of a product that names one; on the item list and on the top-items report.
+#[tokio::test]
+async fn brand_filters_reach_variants_through_their_product() {
+    let app = TestApp::spawn().await;
+    let r = app.register(&phone()).await;
+    let co = post_ok(&app, &r, "/api/business/companies", json!({ "name": "Hindustan Pencils" })).await["company"]
+        ["_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let nataraj = post_ok(&app, &r, "/api/business/brands", json!({ "name": "Nataraj", "companyId": co })).await
+        ["brand"]["_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let other_co =
+        post_ok(&app, &r, "/api/business/companies", json!({ "name": "Faber" })).await["company"]["_id"].clone();
+    let faber = post_ok(&app, &r, "/api/business/brands", json!({ "name": "Faber-Castell", "companyId": other_co }))
+        .await["brand"]["_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let product = post_ok(&app, &r, "/api/business/products", json!({ "name": "Nataraj 621", "brandId": nataraj }))
+        .await["product"]["_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut ids = Vec::new();
+    for body in [
+        json!({ "name": "Nataraj 621 HB", "price": 5, "stock": 50, "variantOf": product }),
+        json!({ "name": "Nataraj eraser", "price": 3, "stock": 50, "brandId": nataraj }),
+        // a variant with a brand of its own belongs to that brand only
+        json!({ "name": "621 special", "price": 7, "stock": 50, "variantOf": product, "brandId": faber }),
+        json!({ "name": "Loose thread", "price": 2, "stock": 50 }),
+    ] {
+        ids.push(post_ok(&app, &r, "/api/business/items", body).await["item"]["_id"].as_str().unwrap().to_string());
+    }
+    let names = |v: &Value, key: &str, field: &str| -> Vec<String> {
+        let mut n: Vec<String> =
+            v[key].as_array().unwrap().iter().map(|i| i[field].as_str().unwrap().to_string()).collect();
+        n.sort();
+        n
+    };
+    for q in [format!("brandId={nataraj}"), format!("companyId={co}")] {
+        let list = app.get(&format!("/api/business/items/{}?{q}", r.client_id), Some(&r.token)).await;
+        assert_eq!(names(&list.body, "items", "name"), ["Nataraj 621 HB", "Nataraj eraser"], "{q}: {}", list.body);
+    }
+    let list = app.get(&format!("/api/business/items/{}?brandId={faber}", r.client_id), Some(&r.token)).await;
+    assert_eq!(names(&list.body, "items", "name"), ["621 special"], "{}", list.body);
+
+    // sell one of each, then the report by brand
+    let products: Vec<Value> = ids.iter().map(|i| json!({ "productId": i, "quantity": 2 })).collect();
+    let sale = app
+        .post(
+            "/api/business/invoices/generatewithproducts",
+            Some(&r.token),
+            json!({ "products": products, "paidAmount": 34 }),
+        )
+        .await;
+    assert_eq!(sale.status, 201, "{}", sale.body);
+    let top = app.get(&format!("/api/dashboard/top-items?brandId={nataraj}&limit=10"), Some(&r.token)).await;
+    assert_eq!(top.status, 200, "{}", top.body);
+    let mut got: Vec<(String, f64)> = top
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["itemName"].as_str().unwrap().to_string(), t["amount"].as_f64().unwrap()))
+        .collect();
+    got.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(got, [("Nataraj 621 HB".to_string(), 10.0), ("Nataraj eraser".to_string(), 6.0)], "{}", top.body);
+    let all = app.get("/api/dashboard/top-items?limit=10", Some(&r.token)).await;
+    assert_eq!(all.body.as_array().unwrap().len(), 4, "{}", all.body);
+    let bad = app.get("/api/dashboard/top-items?brandId=zz", Some(&r.token)).await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+}

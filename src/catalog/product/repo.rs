@@ -54,6 +54,21 @@ fn regex_escape(s: &str) -> String {
     out
 }
 
+/// The ids of the shop's products of brands `brands`.
+pub async fn ids_of_brands(db: &Database, client_id: ObjectId, brands: &[ObjectId]) -> Result<Vec<ObjectId>, AppError> {
+    if brands.is_empty() {
+        return Ok(vec![]);
+    }
+    let docs: Vec<Document> = products(db)
+        .clone_with_type::<Document>()
+        .find(doc! { "clientId": client_id, "brandId": { "$in": brands } })
+        .projection(doc! { "_id": 1 })
+        .await?
+        .try_collect()
+        .await?;
+    Ok(docs.iter().filter_map(|d| d.get_object_id("_id").ok()).collect())
+}
+
 /// One of the shop's products (outside a transaction).
 pub async fn find(db: &Database, client_id: ObjectId, id: ObjectId) -> Result<Option<ProductDoc>, AppError> {
     Ok(products(db).find_one(doc! { "_id": id, "clientId": client_id }).await?)
