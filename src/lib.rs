@@ -24,6 +24,7 @@ pub mod db;
 pub mod dealer;
 pub mod error;
 pub mod extract;
+pub mod gst;
 pub mod gstin;
 pub mod health;
 pub mod http;
