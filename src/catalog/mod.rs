@@ -17,6 +17,7 @@ pub mod repo;
 pub mod rules;
 pub mod service;
 pub mod stock;
+pub mod unit;
 
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -33,4 +34,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(handlers::lookup_item))
         .routes(routes!(handlers::update_item, handlers::delete_item))
         .merge(brand::routes())
+        .merge(unit::routes())
 }

@@ -23,8 +23,12 @@ use crate::{
         dto::{InvoiceWire, PaymentWire},
         model::{InvoiceDoc, PaymentDoc},
     },
-    catalog::{dto::ItemWire, model::ItemDoc},
-    changelog::{counter_key, CUSTOMERS, INVOICES, ITEMS, PAYMENTS},
+    catalog::{
+        dto::ItemWire,
+        model::ItemDoc,
+        unit::{dto::UnitWire, UnitDoc},
+    },
+    changelog::{counter_key, CUSTOMERS, INVOICES, ITEMS, PAYMENTS, UNITS},
     customer::{dto::CustomerWire, model::CustomerDoc},
     db,
     error::AppResult,
@@ -139,6 +143,12 @@ async fn read_page(
                         (PAYMENTS.into(), d.id),
                         serde_json::to_value(PaymentWire::from(&d)).unwrap_or(Value::Null),
                     );
+                }
+            }
+            UNITS => {
+                let mut c = db.collection::<UnitDoc>(UNITS).find(filter).session(&mut *s).await?;
+                while let Some(d) = c.next(&mut *s).await.transpose()? {
+                    docs.insert((UNITS.into(), d.id), serde_json::to_value(UnitWire::from(d)).unwrap_or(Value::Null));
                 }
             }
             _ => {}

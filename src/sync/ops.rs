@@ -241,6 +241,7 @@ impl ItemP {
             mrp: self.mrp,
             has_expiry: self.has_expiry,
             image_url: self.image_url.clone(),
+            ..Default::default()
         }
     }
 }

@@ -129,6 +129,7 @@ impl V1ItemCreate {
             mrp: self.mrp,
             has_expiry: self.has_expiry,
             image_url: self.image_url.clone(),
+            ..Default::default()
         }
     }
 }
@@ -208,6 +209,7 @@ impl V1ItemUpdate {
             mrp: self.mrp,
             has_expiry: self.has_expiry,
             image_url: self.image_url.clone(),
+            ..Default::default()
         }
     }
 }

@@ -119,6 +119,8 @@ impl World {
             brand_found: brand.is_none_or(|b| self.brands.contains(&b)),
             dealers_found: 0,
             codes_held,
+            // packing units are declared online only (issue 16): a push names none
+            units: vec![],
         }
     }
 
