@@ -358,6 +358,7 @@ pub(super) fn simulate(
                 options: SaleOptions::offline(Some(a.at), None, a.device_ref.clone()),
                 by: by.clone(),
                 rights: SellerRights::of(actor),
+                units: a.units.clone(),
             };
             // billing's decider, on the batch's in-memory view (earlier operations included)
             let plan = {
