@@ -298,7 +298,10 @@ pub async fn generate(
 
 /// The packing units the lines name (issue 16), by line index: `unitId` a 24-hex id (400
 /// naming `products[i].unitId` otherwise); whether the item sells in it is the decider's.
-fn line_units(e: &mut Errors, products: &[ProductLineRequest]) -> std::collections::BTreeMap<usize, bson::oid::ObjectId> {
+fn line_units(
+    e: &mut Errors,
+    products: &[ProductLineRequest],
+) -> std::collections::BTreeMap<usize, bson::oid::ObjectId> {
     let mut out = std::collections::BTreeMap::new();
     for (i, p) in products.iter().enumerate() {
         if let Some(u) = p.unit_id.as_deref().map(str::trim).filter(|u| !u.is_empty()) {

@@ -171,8 +171,9 @@ fn settle_details(after: &mut ItemDoc, mut patch: Option<&mut ItemPatch>, refs: 
     // packing units (issue 16): resolved against the shop's units when declared or changed
     let touched = patch.as_ref().is_none_or(|p| p.details.touches_units());
     if touched {
-        let units = crate::catalog::unit::resolve_item_units(after.details.base_unit_id, &after.details.units, &refs.units)
-            .map_err(Refusal::Units)?;
+        let units =
+            crate::catalog::unit::resolve_item_units(after.details.base_unit_id, &after.details.units, &refs.units)
+                .map_err(Refusal::Units)?;
         after.details.units = units;
         if let Some(p) = patch.as_deref_mut() {
             p.details.units = Some(after.details.units.clone());
@@ -209,11 +210,8 @@ fn settle_details(after: &mut ItemDoc, mut patch: Option<&mut ItemPatch>, refs: 
 /// own, else factor x the MRP), with checked arithmetic.
 fn check_units(item: &ItemDoc) -> Result<(), Refusal> {
     let mut errors = Vec::new();
-    let mut seen: Vec<String> = [&item.details.sku, &item.details.barcode]
-        .into_iter()
-        .flatten()
-        .map(|c| crate::barcode::key(c))
-        .collect();
+    let mut seen: Vec<String> =
+        [&item.details.sku, &item.details.barcode].into_iter().flatten().map(|c| crate::barcode::key(c)).collect();
     for (i, u) in item.details.units.iter().enumerate() {
         if let Some(b) = &u.barcode {
             let k = crate::barcode::key(b);

@@ -164,7 +164,7 @@ pub struct ItemWire {
     /// counts in.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub base_unit_id: Option<String>,
-    /// The units the item sells in, base unit first.
+    /// The units the item sells in, as declared (the base unit added last when not declared).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub units: Option<Vec<crate::catalog::unit::dto::ItemUnitWire>>,
     /// The stock in units, largest first (`"22 BOX 7 PCS"`); only on an item with units.
@@ -311,8 +311,8 @@ pub struct CreateItemRequest {
     #[schema(value_type = Option<String>, nullable)]
     pub base_unit_id: Option<Option<String>>,
     /// Packing units: the units the item sells in (each counting in `baseUnitId`), with the
-    /// item's own price, MRP and barcode of one such unit; the base unit is added when not
-    /// listed. Null or `[]` clears.
+    /// item's own price, MRP and barcode of one such unit; the base unit is added (last)
+    /// when not listed. Null or `[]` clears.
     #[serde(default, deserialize_with = "wire::double_option")]
     #[schema(value_type = Option<Vec<crate::catalog::unit::dto::ItemUnitRequest>>, nullable)]
     pub units: Option<Option<Vec<crate::catalog::unit::dto::ItemUnitRequest>>>,
@@ -411,8 +411,8 @@ pub struct UpdateItemRequest {
     #[schema(value_type = Option<String>, nullable)]
     pub base_unit_id: Option<Option<String>>,
     /// Packing units: the units the item sells in (each counting in `baseUnitId`), with the
-    /// item's own price, MRP and barcode of one such unit; the base unit is added when not
-    /// listed. Null or `[]` clears.
+    /// item's own price, MRP and barcode of one such unit; the base unit is added (last)
+    /// when not listed. Null or `[]` clears.
     #[serde(default, deserialize_with = "wire::double_option")]
     #[schema(value_type = Option<Vec<crate::catalog::unit::dto::ItemUnitRequest>>, nullable)]
     pub units: Option<Option<Vec<crate::catalog::unit::dto::ItemUnitRequest>>>,

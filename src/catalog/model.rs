@@ -112,7 +112,7 @@ pub struct ItemDetails {
     /// absent for an item without packing units.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_unit_id: Option<ObjectId>,
-    /// The units the item is sold in, its base unit first (factor 1), each with a snapshot of
+    /// The units the item is sold in, as declared, its base unit (factor 1) among them, each with a snapshot of
     /// the unit's name and factor and the item's own price, MRP and barcode of it; empty for an
     /// item without packing units.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

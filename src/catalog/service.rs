@@ -174,7 +174,8 @@ pub async fn create_item(
             )
             .await?;
             let d = &cmd.item.details;
-            let unit_ids: Vec<ObjectId> = d.base_unit_id.iter().copied().chain(d.units.iter().map(|u| u.unit_id)).collect();
+            let unit_ids: Vec<ObjectId> =
+                d.base_unit_id.iter().copied().chain(d.units.iter().map(|u| u.unit_id)).collect();
             refs.units = crate::catalog::unit::repo::touch(database, s, cmd.client_id, &unit_ids).await?;
             let plan = decide::create_item(cmd, &refs).map_err(Refusal::online)?;
             repo::apply(database, s, &plan).await?;
@@ -283,7 +284,9 @@ pub async fn update_item(
             if cmd.patch.details.touches_units() {
                 let mut unit_ids = cmd.patch.details.unit_ids();
                 if let Some(c) = &current {
-                    unit_ids.extend(c.details.base_unit_id.iter().copied().chain(c.details.units.iter().map(|u| u.unit_id)));
+                    unit_ids.extend(
+                        c.details.base_unit_id.iter().copied().chain(c.details.units.iter().map(|u| u.unit_id)),
+                    );
                 }
                 refs.units = crate::catalog::unit::repo::touch(database, s, cmd.client_id, &unit_ids).await?;
             }

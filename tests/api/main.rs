@@ -31,3 +31,4 @@ mod customers;
 mod isolation;
 mod newcomer;
 mod parties;
+mod units;

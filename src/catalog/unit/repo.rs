@@ -28,8 +28,12 @@ pub async fn insert(db: &Database, s: &mut ClientSession, u: &UnitDoc) -> Result
 
 /// The shop's units, base units first, then by name.
 pub async fn list(db: &Database, client_id: ObjectId) -> Result<Vec<UnitDoc>, AppError> {
-    let mut all: Vec<UnitDoc> =
-        units(db).find(doc! { "clientId": client_id }).sort(doc! { "nameKey": 1, "_id": 1 }).await?.try_collect().await?;
+    let mut all: Vec<UnitDoc> = units(db)
+        .find(doc! { "clientId": client_id })
+        .sort(doc! { "nameKey": 1, "_id": 1 })
+        .await?
+        .try_collect()
+        .await?;
     all.sort_by_key(|u| u.base_unit_id.is_some());
     Ok(all)
 }
@@ -49,7 +53,8 @@ pub async fn find_outside(db: &Database, client_id: ObjectId, id: ObjectId) -> R
 
 /// The shop's units among `ids`, marked as referenced now (`usedAt`) inside the caller's
 /// transaction (an item write naming them): a concurrent factor change or delete of one
-/// conflicts with this transaction. Ids that are not the shop's units are left out.
+/// conflicts with this transaction. Ids that are not the shop's units are left out. The units
+/// are synced, so the touch is logged like any write of them (the change-log rule).
 pub async fn touch(
     db: &Database,
     s: &mut ClientSession,
@@ -65,6 +70,10 @@ pub async fn touch(
     let mut out = Vec::new();
     while let Some(u) = cur.next(&mut *s).await.transpose()? {
         out.push(u);
+    }
+    let rows: Vec<_> = out.iter().map(|u| (crate::changelog::UNITS, u.id, false)).collect();
+    if !rows.is_empty() {
+        crate::changelog::append(db, s, client_id, &rows).await?;
     }
     Ok(out)
 }

@@ -46,7 +46,8 @@ pub async fn create(state: &AppState, client_id: ObjectId, req: CreateUnitReques
     let uqc = check_uqc(&mut e, &req.uqc);
     let factor = req.conversion_factor.unwrap_or(1);
     check_factor(&mut e, factor);
-    let base = req.base_unit_id.as_deref().map(str::trim).filter(|b| !b.is_empty()).and_then(|b| e.oid("baseUnitId", b));
+    let base =
+        req.base_unit_id.as_deref().map(str::trim).filter(|b| !b.is_empty()).and_then(|b| e.oid("baseUnitId", b));
     if req.base_unit_id.as_deref().is_some_and(|b| !b.trim().is_empty()) && base.is_none() && e.is_empty() {
         e.add("baseUnitId", "is not an id");
     }
