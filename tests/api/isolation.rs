@@ -31,6 +31,8 @@ struct Tenant {
     staff: String,
     company: String,
     brand: String,
+    /// A packing unit (issue 16).
+    unit: String,
     marker: String,
 }
 
@@ -55,6 +57,8 @@ impl Tenant {
             // companies and brands (issue 16)
             ("companyId", self.company.clone()),
             ("brandId", self.brand.clone()),
+            // packing units (issue 16)
+            ("unitId", self.unit.clone()),
         ])
     }
     /// Strings that must never appear in another tenant's answers.
@@ -147,6 +151,11 @@ async fn seed(app: &TestApp, marker: &str) -> Tenant {
         .await;
     assert_eq!(br.status, 201, "{}", br.body);
     let brand = br.body["brand"]["_id"].as_str().unwrap().to_string();
+    let un = app
+        .post("/api/business/units", Some(&reg.token), json!({ "name": format!("{marker} Unit"), "uqc": "PCS" }))
+        .await;
+    assert_eq!(un.status, 201, "{}", un.body);
+    let unit = un.body["unit"]["_id"].as_str().unwrap().to_string();
     Tenant {
         reg,
         group: g,
@@ -161,6 +170,7 @@ async fn seed(app: &TestApp, marker: &str) -> Tenant {
         staff,
         company,
         brand,
+        unit,
         marker: marker.to_string(),
     }
 }
