@@ -107,6 +107,45 @@ mod tests {
     }
 
     #[test]
+    fn the_shared_pricer_bills_the_pen_at_105_with_unit_snapshots_and_checks_each_units_mrp() {
+        use std::collections::HashMap;
+        let (pcs, bx) = (unit("PCS", 1, None), unit("BOX", 10, Some(4500)));
+        let mut item = pen(vec![bx.clone(), pcs.clone()]);
+        let items = HashMap::from([(item.id, item.clone())]);
+        let wanted = vec![
+            ("products[0].productId".to_string(), item.id, 2, None),
+            ("products[1].productId".to_string(), item.id, 3, None),
+        ];
+        let (lines, subtotal) = crate::billing::decide::price_lines_in_units(
+            &wanted,
+            &[Some(bx.unit_id), None],
+            &items,
+            &HashMap::new(),
+            false,
+        )
+        .unwrap();
+        assert_eq!(subtotal, Paise::new(10_500));
+        assert_eq!(lines.iter().map(|l| l.base_units()).sum::<i64>(), 23);
+        assert_eq!((lines[0].base_quantity, lines[0].line_total), (Some(20), Paise::new(9000)));
+        assert_eq!((lines[1].unit.clone(), lines[1].base_quantity), (None, None), "a plain line stays plain");
+        // MRP Rs 4.40 a piece: the box at Rs 45 exceeds its MRP of Rs 44 (10 x 4.40)
+        item.details.mrp = Some(Paise::new(440));
+        item.price = Paise::new(400);
+        let items = HashMap::from([(item.id, item)]);
+        let r = crate::billing::decide::price_lines_in_units(
+            &wanted[..1],
+            &[Some(bx.unit_id)],
+            &items,
+            &HashMap::new(),
+            false,
+        );
+        assert_eq!(
+            r.map(|_| ()),
+            Err(Refusal::MrpExceeded { line: "products[0]".into(), price: Paise::new(4500), mrp: Paise::new(4400) })
+        );
+    }
+
+    #[test]
     fn a_unit_the_item_does_not_declare_is_not_sold() {
         let item = pen(vec![unit("PCS", 1, None)]);
         let other = ObjectId::new();
