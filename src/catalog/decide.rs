@@ -290,6 +290,15 @@ pub fn update_item(cmd: &UpdateItem, current: Option<&ItemDoc>, refs: &Refs) -> 
         StockChange::To(n) => (n.checked_sub(current.stock).ok_or(Refusal::StockOutOfRange("stock"))?, "stock"),
     };
     let stock = crate::limits::stock_after(current.stock, delta).ok_or(Refusal::StockOutOfRange(field))?;
+    // the stock counts in the base unit: another base unit would silently mean other goods
+    if let (Some(Some(new)), Some(old)) = (cmd.patch.details.base_unit_id, current.details.base_unit_id) {
+        if new != old && current.stock != 0 {
+            return Err(Refusal::Units(vec![format!(
+                "baseUnitId: cannot change while the item has stock ({} in its base unit); bring the stock to 0 first",
+                current.stock
+            )]));
+        }
+    }
     let mut after = current.clone();
     let mut patch = cmd.patch.clone();
     patch.apply_to(&mut after);
@@ -381,6 +390,20 @@ mod tests {
 
     fn price(p: i64) -> ItemPatch {
         ItemPatch { price: Some(Paise::new(p)), ..Default::default() }
+    }
+
+    #[test]
+    fn the_base_unit_of_an_item_with_stock_does_not_change() {
+        let mut cur = item(0);
+        cur.details.base_unit_id = Some(ObjectId::new());
+        let mut patch = ItemPatch::default();
+        patch.details.base_unit_id = Some(Some(ObjectId::new()));
+        let r = update_item(&edit(cur.id, patch.clone(), StockChange::Keep, None), Some(&cur), &Refs::OK);
+        assert!(matches!(&r, Err(Refusal::Units(v)) if v[0].starts_with("baseUnitId: cannot change")), "{r:?}");
+        // with no stock it may (then resolved against the shop's units: here none, so refused as unknown)
+        cur.stock = 0;
+        let r = update_item(&edit(cur.id, patch, StockChange::Keep, None), Some(&cur), &Refs::OK);
+        assert!(matches!(&r, Err(Refusal::Units(v)) if v[0].contains("is not a base unit")), "{r:?}");
     }
 
     #[test]
