@@ -13,10 +13,12 @@ pub mod decide;
 pub mod dto;
 pub mod handlers;
 pub mod model;
+pub mod product;
 pub mod repo;
 pub mod rules;
 pub mod service;
 pub mod stock;
+pub mod tax;
 pub mod unit;
 
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -35,4 +37,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(handlers::update_item, handlers::delete_item))
         .merge(brand::routes())
         .merge(unit::routes())
+        .merge(product::routes())
 }

@@ -21,6 +21,9 @@ pub struct ItemGroupDoc {
     /// absent for a main category (issue 16).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_id: Option<ObjectId>,
+    /// The default tax code of the category's items that have none of their own (issue 16).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax: Option<crate::catalog::tax::TaxCode>,
     pub created_at: DateTime,
     pub updated_at: DateTime,
     #[serde(rename = "__v", default)]
@@ -117,6 +120,13 @@ pub struct ItemDetails {
     /// item without packing units.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub units: Vec<crate::catalog::unit::ItemUnit>,
+    /// GST codes: HSN, UQC and the effective-dated rates ([`crate::catalog::tax`]); absent
+    /// when the item has none of its own (its category's default applies).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax: Option<crate::catalog::tax::TaxCode>,
+    /// The product this item is a variant of (`catalog::product`); absent for a standalone item.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant_of: Option<ObjectId>,
 }
 
 impl ItemDetails {

@@ -173,7 +173,15 @@ pub fn new_item(e: &mut Errors, prefix: &str, i: &ItemInput<'_>) -> NewItem {
         description: i.description.map(|d| description(e, prefix, d)).unwrap_or_default(),
         details: {
             let mut d = ItemDetails::default();
-            details(e, prefix, i.details.unwrap_or(&DetailsIn::default())).apply_to(&mut d);
+            let mut patch = details(e, prefix, i.details.unwrap_or(&DetailsIn::default()));
+            // a new item's tax code depends on nothing stored: settled here
+            if let Some(Some(t)) = &patch.tax {
+                match t.apply(None, crate::catalog::tax::GST_START) {
+                    Ok(code) => patch.tax_set = Some(Some(code)),
+                    Err(m) => e.add(&at(prefix, "tax"), m),
+                }
+            }
+            patch.apply_to(&mut d);
             d
         },
     }
@@ -263,6 +271,10 @@ pub struct DetailsIn {
     pub base_unit_id: Option<Option<String>>,
     /// Packing units: the units the item sells in (null or `[]` clears).
     pub units: Option<Option<Vec<crate::catalog::unit::dto::ItemUnitRequest>>>,
+    /// The `tax` object (`Some(None)`: null, the item's own tax code removed).
+    pub tax: Option<Option<crate::catalog::tax::TaxIn>>,
+    /// `variantOf`: a product id (`Some(None)` or blank: standalone).
+    pub variant_of: Option<Option<String>>,
 }
 
 /// The checked fields of [`DetailsIn`] (`None` = not sent; `Some(None)` = cleared).
@@ -285,6 +297,13 @@ pub struct DetailsPatch {
     /// The units declared (`unitId`, price, MRP, barcode checked; name and factor filled by
     /// the decider from the shop's units, `catalog::unit::resolve_item_units`).
     pub units: Option<Vec<crate::catalog::unit::ItemUnit>>,
+    /// The checked `tax` object (`Some(None)`: removed); resolved against the item's current
+    /// code by the decider into `tax_set`.
+    pub tax: Option<Option<crate::catalog::tax::TaxEdit>>,
+    /// The tax code to store (`Some(None)`: none), filled by the decider, written by the repo.
+    pub tax_set: Option<Option<crate::catalog::tax::TaxCode>>,
+    /// The product named (`Some(None)`: standalone again).
+    pub variant_of: Option<Option<ObjectId>>,
 }
 
 impl DetailsPatch {
@@ -302,6 +321,11 @@ impl DetailsPatch {
     pub fn unit_ids(&self) -> Vec<ObjectId> {
         let base = self.base_unit_id.iter().flatten().copied();
         base.chain(self.units.iter().flatten().map(|u| u.unit_id)).collect()
+    }
+
+    /// The product an edit names (to check it is one of the shop's).
+    pub fn product(&self) -> Option<ObjectId> {
+        self.variant_of.flatten()
     }
 
     /// The keys of the SKU and barcode it sets (to find the items already holding them).
@@ -351,6 +375,12 @@ impl DetailsPatch {
         if let Some(v) = &self.units {
             d.units.clone_from(v);
         }
+        if let Some(v) = &self.tax_set {
+            d.tax.clone_from(v);
+        }
+        if let Some(v) = self.variant_of {
+            d.variant_of = v;
+        }
     }
 
     /// The stored names of the fields sent whose value differs from `d`'s.
@@ -358,7 +388,20 @@ impl DetailsPatch {
         let mut out = Vec::new();
         let mut after = d.clone();
         self.apply_to(&mut after);
-        let pairs: [(bool, bool, &'static str); 11] = [
+        let tax_changes = match &self.tax {
+            None => false,
+            Some(None) => d.tax.is_some(),
+            // what a rate change sent without a date would do to the period in force last
+            Some(Some(t)) => {
+                let last = d
+                    .tax
+                    .as_ref()
+                    .and_then(|c| c.rates.last())
+                    .map_or(crate::catalog::tax::GST_START, |p| p.from.as_str());
+                t.apply(d.tax.as_ref(), last).ok().as_ref() != d.tax.as_ref()
+            }
+        };
+        let pairs: [(bool, bool, &'static str); 13] = [
             (self.base_unit_id.is_some(), after.base_unit_id == d.base_unit_id, "baseUnitId"),
             (self.units.is_some(), after.units == d.units, "units"),
             (self.sku.is_some(), after.sku == d.sku, "sku"),
@@ -370,6 +413,8 @@ impl DetailsPatch {
             (self.mrp.is_some(), after.mrp == d.mrp, "mrp"),
             (self.has_expiry.is_some(), after.has_expiry == d.has_expiry, "hasExpiry"),
             (self.image_url.is_some(), after.image_url == d.image_url, "imageUrl"),
+            (tax_changes, false, "tax"),
+            (self.variant_of.is_some(), after.variant_of == d.variant_of, "variantOf"),
         ];
         for (sent, same, f) in pairs {
             if sent && !same {
@@ -398,6 +443,9 @@ impl DetailsPatch {
         take(&mut self.codes, &later.codes);
         take(&mut self.base_unit_id, &later.base_unit_id);
         take(&mut self.units, &later.units);
+        take(&mut self.tax, &later.tax);
+        take(&mut self.tax_set, &later.tax_set);
+        take(&mut self.variant_of, &later.variant_of);
     }
 }
 
@@ -487,6 +535,11 @@ pub fn details(e: &mut Errors, prefix: &str, d: &DetailsIn) -> DetailsPatch {
     }
     out.mrp = d.mrp;
     out.has_expiry = d.has_expiry;
+    out.variant_of = d.variant_of.as_ref().map(|v| match v.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(id) => e.oid(&at(prefix, "variantOf"), id),
+    });
+    out.tax = d.tax.as_ref().map(|t| t.as_ref().map(|t| crate::catalog::tax::check(e, prefix, t)));
     out.image_url = d.image_url.as_ref().map(|u| {
         let u = u.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
         if u.chars().count() > IMAGE_URL_MAX

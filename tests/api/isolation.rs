@@ -31,6 +31,7 @@ struct Tenant {
     staff: String,
     company: String,
     brand: String,
+    product: String,
     /// A packing unit (issue 16).
     unit: String,
     marker: String,
@@ -57,6 +58,7 @@ impl Tenant {
             // companies and brands (issue 16)
             ("companyId", self.company.clone()),
             ("brandId", self.brand.clone()),
+            ("productId", self.product.clone()),
             // packing units (issue 16)
             ("unitId", self.unit.clone()),
         ])
@@ -77,6 +79,7 @@ impl Tenant {
             self.staff.clone(),
             self.company.clone(),
             self.brand.clone(),
+            self.product.clone(),
             self.marker.clone(),
         ]
     }
@@ -151,6 +154,15 @@ async fn seed(app: &TestApp, marker: &str) -> Tenant {
         .await;
     assert_eq!(br.status, 201, "{}", br.body);
     let brand = br.body["brand"]["_id"].as_str().unwrap().to_string();
+    let pr = app
+        .post(
+            "/api/business/products",
+            Some(&reg.token),
+            json!({ "name": format!("{marker} Product"), "brandId": brand }),
+        )
+        .await;
+    assert_eq!(pr.status, 201, "{}", pr.body);
+    let product = pr.body["product"]["_id"].as_str().unwrap().to_string();
     let un = app
         .post("/api/business/units", Some(&reg.token), json!({ "name": format!("{marker} Unit"), "uqc": "PCS" }))
         .await;
@@ -170,6 +182,7 @@ async fn seed(app: &TestApp, marker: &str) -> Tenant {
         staff,
         company,
         brand,
+        product,
         unit,
         marker: marker.to_string(),
     }

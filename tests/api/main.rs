@@ -31,4 +31,6 @@ mod customers;
 mod isolation;
 mod newcomer;
 mod parties;
+mod products;
+mod taxcodes;
 mod units;

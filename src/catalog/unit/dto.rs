@@ -69,7 +69,7 @@ pub struct CreateUnitRequest {
     /// 1-30 characters, unique per shop ignoring case and spacing.
     #[schema(example = "BOX")]
     pub name: String,
-    /// One of the GST UQC codes (`catalog::unit::UQC`), any case.
+    /// One of the GST UQC codes (`catalog::tax::UQC`), any case.
     #[schema(example = "BOX")]
     pub uqc: String,
     /// Integer >= 1 (at most 1,000,000); must be 1 (or absent) for a base unit. Default 1.

@@ -26,24 +26,16 @@ use crate::{money::Paise, state::AppState};
 /// The collection of units.
 pub const UNITS: &str = "units";
 
-/// The GST Unit Quantity Codes (UQC) of the GST portal's list (GSTR-1 HSN summary), the one
-/// list every module checks a unit code against (the tax work reuses it).
-pub const UQC: &[&str] = &[
-    "BAG", "BAL", "BDL", "BKL", "BOU", "BOX", "BTL", "BUN", "CAN", "CBM", "CCM", "CMS", "CTN", "DOZ", "DRM", "GGK",
-    "GMS", "GRS", "GYD", "KGS", "KLR", "KME", "LTR", "MLT", "MTR", "MTS", "NOS", "OTH", "PAC", "PCS", "PRS", "QTL",
-    "ROL", "SET", "SQF", "SQM", "SQY", "TBS", "TGM", "THD", "TON", "TUB", "UGS", "UNT", "YDS",
-];
-
 /// The largest conversion factor (base units in one unit).
 pub const MAX_FACTOR: i64 = 1_000_000;
 
 /// Unit names: 1 to 30 characters (trimmed), unique per shop ignoring case and spacing.
 pub const NAME_LEN: (usize, usize) = (1, 30);
 
-/// The UQC `code` normalised (trimmed, upper case) when it is one of [`UQC`].
+/// The UQC `code` normalised (trimmed, upper case) when it is a GST unit quantity code: the
+/// one list is `catalog::tax::UQC` (shared with the items' tax codes).
 pub fn uqc(code: &str) -> Option<String> {
-    let c = code.trim().to_ascii_uppercase();
-    UQC.contains(&c.as_str()).then_some(c)
+    crate::catalog::tax::uqc(code).map(str::to_string)
 }
 
 /// A shop's unit (collection `units`).
@@ -56,7 +48,7 @@ pub struct UnitDoc {
     pub name: String,
     /// `catalog::brand::model::name_key` of `name`: unique per shop (index `uniq_client_nameKey`).
     pub name_key: String,
-    /// One of [`UQC`].
+    /// A GST unit quantity code (`catalog::tax::UQC`).
     pub uqc: String,
     /// Base units in one of this unit (1 for a base unit).
     pub conversion_factor: i64,

@@ -1,5 +1,5 @@
 //! Rules of units: names 1-30 characters, unique per shop ignoring case and spacing; `uqc` one
-//! of [`crate::catalog::unit::UQC`]; a base unit has factor 1; a derived unit counts in a base
+//! of `crate::catalog::tax::UQC`; a base unit has factor 1; a derived unit counts in a base
 //! unit of the shop; a factor in use never changes and a unit in use is never deleted (409
 //! [`UNIT_IN_USE`]). Every write appends its change-log row (`units`) in its transaction.
 
