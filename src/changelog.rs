@@ -38,6 +38,8 @@ pub const INVOICES: &str = "invoices";
 /// Synced collection: payments.
 pub const PAYMENTS: &str = "payments";
 
+/// Synced collection: the shop's packing units (issue 16).
+pub const UNITS: &str = "units";
 /// Synced collection: item groups (main and sub categories, issue 16).
 pub const GROUPS: &str = "itemgroups";
 /// Synced collection: brands (issue 16).
@@ -52,7 +54,7 @@ pub const PRODUCTS: &str = "products";
 pub type Change = (&'static str, ObjectId, bool);
 
 /// Every synced collection (the pull serves these; each write to one is logged).
-pub const SYNCED: [&str; 8] = [ITEMS, CUSTOMERS, INVOICES, PAYMENTS, GROUPS, BRANDS, COMPANIES, PRODUCTS];
+pub const SYNCED: [&str; 9] = [ITEMS, CUSTOMERS, INVOICES, PAYMENTS, GROUPS, BRANDS, COMPANIES, PRODUCTS, UNITS];
 
 /// The change-log collection.
 pub const LOG: &str = "syncchanges";

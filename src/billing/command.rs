@@ -73,6 +73,10 @@ pub struct Sale {
     pub by: By,
     /// What the seller may do without an approval (issue 15): judged by `decide::sale`.
     pub rights: SellerRights,
+    /// The packing unit of a product-list line (issue 16), by the line's index in the request
+    /// (the first field of [`ProductLine`]); a line not listed sells in the base unit. Unused
+    /// for a cart.
+    pub units: std::collections::BTreeMap<usize, ObjectId>,
 }
 
 /// What a seller may do on a sale without an approval (issue 15's table): a counter price
@@ -187,6 +191,15 @@ impl Sale {
             LineSource::Products(p) => {
                 p.iter().map(|(i, id, q, price)| (format!("products[{i}].productId"), *id, *q, *price)).collect()
             }
+        }
+    }
+
+    /// The packing unit of each line of [`Sale::wanted`], in the same order (`None`: a plain
+    /// line; a cart's lines are all plain).
+    pub fn line_units(&self) -> Vec<Option<ObjectId>> {
+        match &self.lines {
+            LineSource::Cart(_) => vec![],
+            LineSource::Products(p) => p.iter().map(|(i, ..)| self.units.get(i).copied()).collect(),
         }
     }
 

@@ -62,6 +62,9 @@ pub enum Refusal {
     /// 400 `MRP_EXCEEDED`: the unit price charged on `line` (`products[i]`, `cart line n`)
     /// exceeds the item's MRP (Legal Metrology: no sale above the declared retail price).
     MrpExceeded { line: String, price: Paise, mrp: Paise },
+    /// 400 `UNIT_NOT_SOLD`: `line` names a packing unit (`unit`, as sent) that `item` is not
+    /// sold in (issue 16; a foreign or unknown unit id alike).
+    UnitNotSold { line: String, unit: String, item: String },
 }
 
 /// The code of [`Refusal::MrpExceeded`].
@@ -109,6 +112,10 @@ impl From<Refusal> for AppError {
             Refusal::MrpExceeded { line, price, mrp } => AppError::bad_request_code(
                 MRP_EXCEEDED,
                 format!("{line}: the unit price {price} exceeds the MRP {mrp}"),
+            ),
+            Refusal::UnitNotSold { line, unit, item } => AppError::bad_request_code(
+                units::UNIT_NOT_SOLD,
+                format!("{line}.unitId: {item} is not sold in the unit {unit}"),
             ),
         }
     }
@@ -244,9 +251,10 @@ pub fn sale(
         crate::billing::command::LineSource::Products(_) => None,
     };
     let wanted = cmd.wanted(cart);
+    let units = cmd.line_units();
 
     // 2. priced from the catalog, 3. the total computed by the server
-    let (lines, subtotal) = price_lines(&wanted, inputs.items, inputs.groups, opts.allow_inactive)?;
+    let (lines, subtotal) = price_lines_in_units(&wanted, &units, inputs.items, inputs.groups, opts.allow_inactive)?;
     let require_full = opts.require_full.unwrap_or(inputs.shop.require_full_payment && cmd.kind == KIND_INVOICE);
     let total = sale_total(cmd, subtotal, require_full)?;
     // what the seller could not do alone (issue 15): refused online, flagged offline
@@ -323,8 +331,10 @@ pub fn sale(
     let (mut moves, mut movements, mut short, mut inactive) = (vec![], vec![], vec![], vec![]);
     for l in &inv.products {
         let Some(item) = l.product_id.and_then(|p| inputs.items.get(&p)) else { continue };
+        // the stock moves in base units (a line sold in a packing unit: quantity x factor)
+        let qty = l.base_units();
         let before = level.get(&item.id).copied().unwrap_or(item.stock);
-        let after = crate::limits::stock_after(before, -l.quantity)
+        let after = crate::limits::stock_after(before, -qty)
             .ok_or_else(|| refused(crate::limits::stock_out_of_range(&l.item_name)))?;
         if after < 0 {
             if !below_zero {
@@ -333,7 +343,7 @@ pub fn sale(
                 inv.stock_warnings.push(StockWarning {
                     product_id: item.id.to_hex(),
                     item_name: l.item_name.clone(),
-                    quantity: l.quantity,
+                    quantity: qty,
                     stock: after,
                 });
             }
@@ -342,12 +352,12 @@ pub fn sale(
         if !item.is_active && !inactive.contains(&item.id) {
             inactive.push(item.id);
         }
-        moves.push(StockMove { item: item.id, delta: -l.quantity, below_zero });
+        moves.push(StockMove { item: item.id, delta: -qty, below_zero });
         movements.push(StockMovement {
             id: ids(),
             client_id: cmd.client_id,
             item_id: item.id,
-            delta: -l.quantity,
+            delta: -qty,
             reason: Reason::Sale,
             ref_id: Some(inv.id),
             at: now,
@@ -405,13 +415,29 @@ pub fn price_lines(
     groups: &HashMap<ObjectId, String>,
     allow_inactive: bool,
 ) -> Result<(Vec<InvoiceLine>, Paise), Refusal> {
+    price_lines_in_units(wanted, &[], items, groups, allow_inactive)
+}
+
+/// [`price_lines`] for lines that may sell in packing units (issue 16): `units[k]` is the
+/// unit of `wanted[k]` (`None` or absent: a plain line). Each line goes through
+/// [`units::sold_in`]: priced at the counter price, else the unit's catalog price; checked
+/// against the unit's MRP; recording the unit snapshot and the base quantity.
+pub fn price_lines_in_units(
+    wanted: &[Wanted],
+    units: &[Option<ObjectId>],
+    items: &HashMap<ObjectId, ItemDoc>,
+    groups: &HashMap<ObjectId, String>,
+    allow_inactive: bool,
+) -> Result<(Vec<InvoiceLine>, Paise), Refusal> {
     check_items(wanted, items, allow_inactive)?;
     let mut lines = Vec::with_capacity(wanted.len());
     let mut subtotal = Paise::ZERO;
-    for (label, id, qty, price) in wanted {
+    for (k, (label, id, qty, price)) in wanted.iter().enumerate() {
         let item = items.get(id).ok_or_else(|| Refusal::field(label, "is not an active item of this shop"))?;
-        let unit = price.unwrap_or(item.price);
-        within_mrp(label.trim_end_matches(".productId"), unit, item)?;
+        let line = label.trim_end_matches(".productId");
+        let sold = units::sold_in(line, item, units.get(k).copied().flatten(), *qty)?;
+        let unit = price.unwrap_or(sold.price);
+        within_mrp_of(line, unit, sold.mrp)?;
         let line_total = crate::limits::line_total(unit, *qty)
             .ok_or_else(|| Refusal::field(label, crate::limits::line_too_large()))?;
         subtotal = subtotal.checked_add(line_total).filter(|t| *t <= crate::limits::MAX_INVOICE).ok_or_else(|| {
@@ -424,8 +450,10 @@ pub fn price_lines(
             cost_per_unit: unit,
             quantity: *qty,
             line_total,
-            price_overridden: unit != item.price,
-            catalog_price: item.price,
+            price_overridden: unit != sold.price,
+            catalog_price: sold.price,
+            base_quantity: sold.unit.is_some().then_some(sold.base_quantity),
+            unit: sold.unit,
         });
     }
     Ok((lines, subtotal))
@@ -696,8 +724,9 @@ pub fn payment(
 }
 
 mod checks;
+pub mod units;
 use checks::review_entry;
-pub use checks::{check_items, unapproved, within_mrp};
+pub use checks::{check_items, unapproved, within_mrp, within_mrp_of};
 
 #[cfg(test)]
 mod tests;

@@ -100,6 +100,10 @@ pub struct ProductLineRequest {
     /// `catalogPrice` beside it. Omitted: the catalog price.
     #[schema(value_type = Option<f64>)]
     pub cost_per_unit: Option<Paise>,
+    /// Sell in one of the item's packing units (issue 16): `quantity` and `costPerUnit` count
+    /// in it, the stock moves by quantity x factor, the catalog price is the unit's (else
+    /// factor x the item's). A unit the item does not sell in: 400 `UNIT_NOT_SOLD`.
+    pub unit_id: Option<String>,
 }
 
 /// B20: invoice from a product list (no cart).
@@ -304,6 +308,21 @@ pub struct InvoiceLineWire {
     /// The catalog price when the line was sold (0 on invoices stored before it was kept).
     #[schema(value_type = f64)]
     pub catalog_price: Paise,
+    /// Issue 16, only on a line sold in a packing unit: the unit (snapshot when sold);
+    /// `quantity` and `costPerUnit` count in it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "BOX")]
+    pub unit_name: Option<String>,
+    /// Base units in one unit sold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = 10)]
+    pub factor: Option<i64>,
+    /// `quantity x factor`: the base units the stock moved by.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = 20)]
+    pub base_quantity: Option<i64>,
 }
 
 /// Documentation only: what `clientCustomerId` of an invoice holds.
@@ -421,6 +440,10 @@ impl InvoiceWire {
                     line_total: l.line_total,
                     price_overridden: l.price_overridden,
                     catalog_price: l.catalog_price,
+                    unit_id: l.unit.as_ref().map(|u| u.unit_id.to_hex()),
+                    unit_name: l.unit.as_ref().map(|u| u.unit_name.clone()),
+                    factor: l.unit.as_ref().map(|u| u.factor),
+                    base_quantity: l.base_quantity,
                 })
                 .collect(),
             notes: i.notes.clone(),

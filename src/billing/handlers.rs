@@ -296,6 +296,23 @@ pub async fn generate(
     issue_answer(&state, sale, approval, key, "POST /api/business/invoices/generate", &body).await
 }
 
+/// The packing units the lines name (issue 16), by line index: `unitId` a 24-hex id (400
+/// naming `products[i].unitId` otherwise); whether the item sells in it is the decider's.
+fn line_units(
+    e: &mut Errors,
+    products: &[ProductLineRequest],
+) -> std::collections::BTreeMap<usize, bson::oid::ObjectId> {
+    let mut out = std::collections::BTreeMap::new();
+    for (i, p) in products.iter().enumerate() {
+        if let Some(u) = p.unit_id.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+            if let Some(id) = e.oid(&format!("products[{i}].unitId"), u) {
+                out.insert(i, id);
+            }
+        }
+    }
+    out
+}
+
 fn product_lines(
     e: &mut Errors,
     products: &[ProductLineRequest],
@@ -350,6 +367,7 @@ fn products_sale(auth: &AuthClient, req: GenerateWithProductsRequest, kind: &'st
         Some(c) if kind == "incomplete" && req.products.is_empty() => e.oid("cartId", c).map(LineSource::Cart),
         _ => Some(LineSource::Products(product_lines(&mut e, &req.products))),
     };
+    let units = line_units(&mut e, &req.products);
     let head = SaleHead {
         customer_id: &req.client_customer_id,
         phone: &req.client_customer_phone,
@@ -361,7 +379,9 @@ fn products_sale(auth: &AuthClient, req: GenerateWithProductsRequest, kind: &'st
         method: &req.payment_method,
         notes: &req.notes,
     };
-    build_sale(e, auth, lines, head, kind)
+    let mut sale = build_sale(e, auth, lines, head, kind)?;
+    sale.units = units;
+    Ok(sale)
 }
 
 /// The customer and money fields every sale request carries.
@@ -406,6 +426,7 @@ fn build_sale(
         options: Default::default(),
         by: auth.by(),
         rights: SellerRights::of(&auth.user),
+        units: Default::default(),
     })
 }
 

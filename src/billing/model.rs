@@ -192,6 +192,32 @@ pub struct InvoiceLine {
     /// stored before it existed read 0.
     #[serde(with = "money::db", default)]
     pub catalog_price: Paise,
+    /// The packing unit the line sold in (issue 16): a snapshot of the unit when sold; absent
+    /// on a plain line (sold in the item's base unit). `quantity` and `costPerUnit` count in
+    /// this unit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<LineUnit>,
+    /// The quantity in base units (`quantity x factor`): what the stock moved by. Absent on a
+    /// plain line (= `quantity`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_quantity: Option<i64>,
+}
+
+/// The snapshot of the packing unit a sale line sold in (issue 16).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LineUnit {
+    pub unit_id: ObjectId,
+    pub unit_name: String,
+    /// Base units in one unit sold.
+    pub factor: i64,
+}
+
+impl InvoiceLine {
+    /// The base units the line moved (its `baseQuantity`, else its `quantity`).
+    pub fn base_units(&self) -> i64 {
+        self.base_quantity.unwrap_or(self.quantity)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -31,12 +31,21 @@ pub struct Refs {
     /// Code keys ([`crate::barcode::key`]) the command's SKU/barcode would take that another
     /// item of the shop already holds (as its SKU or its barcode): `(key, holder)`.
     pub codes_held: Vec<(String, ObjectId)>,
+    /// The shop's packing units among those the item names (base and declared, issue 16);
+    /// a unit named but absent here is not the shop's.
+    pub units: Vec<crate::catalog::unit::UnitDoc>,
 }
 
 impl Refs {
     /// Every reference resolved (or none named).
-    pub const OK: Refs =
-        Refs { group_found: true, brand_found: true, product_found: true, dealers_found: 0, codes_held: Vec::new() };
+    pub const OK: Refs = Refs {
+        group_found: true,
+        brand_found: true,
+        product_found: true,
+        dealers_found: 0,
+        codes_held: Vec::new(),
+        units: Vec::new(),
+    };
 }
 
 /// A stale edit of an item (not applied): the shared [`crate::changelog::Conflict`].
@@ -61,6 +70,9 @@ pub enum Refusal {
     BadTax(String),
     /// The selling price would exceed the item's MRP (Legal Metrology).
     PriceAboveMrp { price: crate::money::Paise, mrp: crate::money::Paise },
+    /// The packing units declared are not the shop's, do not count in the item's base unit,
+    /// or are priced above their MRP (issue 16): one `"<field>: <problem>"` each.
+    Units(Vec<String>),
 }
 
 impl Refusal {
@@ -109,6 +121,7 @@ impl Refusal {
             Refusal::PriceAboveMrp { price, mrp } => {
                 AppError::validation("price", format!("{price} must not exceed the MRP {mrp}"))
             }
+            Refusal::Units(v) => AppError::Validation(v),
         }
     }
 }
@@ -168,7 +181,19 @@ pub fn duplicate_code(code: &str) -> AppError {
 /// The item's codes and MRP after a write: `codes` recomputed from the SKU and barcode (and
 /// put into `patch`, when one is given and the codes were sent, so the write stores them);
 /// refused when a key is held by another item or the price exceeds the MRP.
-fn settle_details(after: &mut ItemDoc, patch: Option<&mut ItemPatch>, refs: &Refs) -> Result<(), Refusal> {
+fn settle_details(after: &mut ItemDoc, mut patch: Option<&mut ItemPatch>, refs: &Refs) -> Result<(), Refusal> {
+    // packing units (issue 16): resolved against the shop's units when declared or changed
+    let touched = patch.as_ref().is_none_or(|p| p.details.touches_units());
+    if touched {
+        let units =
+            crate::catalog::unit::resolve_item_units(after.details.base_unit_id, &after.details.units, &refs.units)
+                .map_err(Refusal::Units)?;
+        after.details.units = units;
+        if let Some(p) = patch.as_deref_mut() {
+            p.details.units = Some(after.details.units.clone());
+        }
+    }
+    check_units(after)?;
     after.details.codes = after.details.code_keys();
     for k in &after.details.codes {
         if refs.codes_held.iter().any(|(held, holder)| held == k && *holder != after.id) {
@@ -192,6 +217,38 @@ fn settle_details(after: &mut ItemDoc, patch: Option<&mut ItemPatch>, refs: &Ref
         }
     }
     Ok(())
+}
+
+/// The units of an item, whoever changed: a unit's barcode is not another code of the same
+/// item, and a unit's price (its own, else factor x the price) does not exceed its MRP (its
+/// own, else factor x the MRP), with checked arithmetic.
+fn check_units(item: &ItemDoc) -> Result<(), Refusal> {
+    let mut errors = Vec::new();
+    let mut seen: Vec<String> =
+        [&item.details.sku, &item.details.barcode].into_iter().flatten().map(|c| crate::barcode::key(c)).collect();
+    for (i, u) in item.details.units.iter().enumerate() {
+        if let Some(b) = &u.barcode {
+            let k = crate::barcode::key(b);
+            if seen.contains(&k) {
+                errors.push(format!("units[{i}].barcode: {b} is already a code of this item"));
+            }
+            seen.push(k);
+        }
+        let price = u.price_of(item.price);
+        let mrp = u.mrp_of(item.details.mrp);
+        match (price, mrp) {
+            (None, _) | (_, Err(())) => errors.push(format!("units[{i}]: the price or MRP of {} is too large", u.name)),
+            (Some(p), Ok(Some(m))) if p > m => {
+                errors.push(format!("units[{i}].price: {p} of one {} must not exceed its MRP {m}", u.name))
+            }
+            _ => {}
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Refusal::Units(errors))
+    }
 }
 
 fn check_refs(
@@ -255,6 +312,15 @@ pub fn update_item(cmd: &UpdateItem, current: Option<&ItemDoc>, refs: &Refs) -> 
         StockChange::To(n) => (n.checked_sub(current.stock).ok_or(Refusal::StockOutOfRange("stock"))?, "stock"),
     };
     let stock = crate::limits::stock_after(current.stock, delta).ok_or(Refusal::StockOutOfRange(field))?;
+    // the stock counts in the base unit: another base unit would silently mean other goods
+    if let (Some(Some(new)), Some(old)) = (cmd.patch.details.base_unit_id, current.details.base_unit_id) {
+        if new != old && current.stock != 0 {
+            return Err(Refusal::Units(vec![format!(
+                "baseUnitId: cannot change while the item has stock ({} in its base unit); bring the stock to 0 first",
+                current.stock
+            )]));
+        }
+    }
     let mut after = current.clone();
     let mut patch = cmd.patch.clone();
     if let Some(edit) = &patch.details.tax {
@@ -354,6 +420,20 @@ mod tests {
 
     fn price(p: i64) -> ItemPatch {
         ItemPatch { price: Some(Paise::new(p)), ..Default::default() }
+    }
+
+    #[test]
+    fn the_base_unit_of_an_item_with_stock_does_not_change() {
+        let mut cur = item(0);
+        cur.details.base_unit_id = Some(ObjectId::new());
+        let mut patch = ItemPatch::default();
+        patch.details.base_unit_id = Some(Some(ObjectId::new()));
+        let r = update_item(&edit(cur.id, patch.clone(), StockChange::Keep, None), Some(&cur), &Refs::OK);
+        assert!(matches!(&r, Err(Refusal::Units(v)) if v[0].starts_with("baseUnitId: cannot change")), "{r:?}");
+        // with no stock it may (then resolved against the shop's units: here none, so refused as unknown)
+        cur.stock = 0;
+        let r = update_item(&edit(cur.id, patch, StockChange::Keep, None), Some(&cur), &Refs::OK);
+        assert!(matches!(&r, Err(Refusal::Units(v)) if v[0].contains("is not a base unit")), "{r:?}");
     }
 
     #[test]

@@ -174,6 +174,17 @@ pub struct ItemWire {
     pub has_expiry: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub image_url: Option<String>,
+    /// Packing units (issue 16; absent on an item without them): the base unit `stock`
+    /// counts in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base_unit_id: Option<String>,
+    /// The units the item sells in, as declared (the base unit added last when not declared).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub units: Option<Vec<crate::catalog::unit::dto::ItemUnitWire>>,
+    /// The stock in units, largest first (`"22 BOX 7 PCS"`); only on an item with units.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "22 BOX 7 PCS")]
+    pub stock_display: Option<String>,
     /// GST codes (issue 16): the item's own, else its product's, else its category's default
     /// (`source`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -212,6 +223,24 @@ impl From<ItemDoc> for ItemWire {
             mrp: i.details.mrp,
             has_expiry: i.details.has_expiry.then_some(true),
             image_url: i.details.image_url,
+            base_unit_id: i.details.base_unit_id.map(|b| b.to_hex()),
+            stock_display: (!i.details.units.is_empty())
+                .then(|| crate::catalog::unit::stock_display(i.stock, &i.details.units)),
+            units: (!i.details.units.is_empty()).then(|| {
+                i.details
+                    .units
+                    .iter()
+                    .map(|u| crate::catalog::unit::dto::ItemUnitWire {
+                        unit_id: u.unit_id.to_hex(),
+                        name: u.name.clone(),
+                        factor: u.factor,
+                        price: u.price,
+                        effective_price: u.price_of(i.price).unwrap_or(Paise::ZERO),
+                        mrp: u.mrp,
+                        barcode: u.barcode.clone(),
+                    })
+                    .collect()
+            }),
             tax: i.details.tax.as_ref().map(|t| {
                 let today = crate::time::ist_date_string(bson::DateTime::now());
                 crate::catalog::tax::TaxWire::new(t, crate::catalog::tax::TaxSource::Item, &today)
@@ -354,6 +383,17 @@ pub struct CreateItemRequest {
     #[serde(default, deserialize_with = "wire::double_option")]
     #[schema(value_type = Option<String>, nullable)]
     pub image_url: Option<Option<String>>,
+    /// Packing units (issue 16): the base unit `stock` counts in, one of the shop's base units
+    /// (`/api/business/units`); required with `units`. Null clears (only without units).
+    #[serde(default, deserialize_with = "wire::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub base_unit_id: Option<Option<String>>,
+    /// Packing units: the units the item sells in (each counting in `baseUnitId`), with the
+    /// item's own price, MRP and barcode of one such unit; the base unit is added (last)
+    /// when not listed. Null or `[]` clears.
+    #[serde(default, deserialize_with = "wire::double_option")]
+    #[schema(value_type = Option<Vec<crate::catalog::unit::dto::ItemUnitRequest>>, nullable)]
+    pub units: Option<Option<Vec<crate::catalog::unit::dto::ItemUnitRequest>>>,
     /// GST codes (issue 16): `{hsnCode, uqc, taxability, gstRate, cessRate, effectiveFrom}` or `{rates: [...]}`; null removes the item's own code.
     #[serde(default, deserialize_with = "crate::wire::double_option")]
     #[schema(value_type = Option<crate::catalog::tax::TaxIn>, nullable)]
@@ -378,6 +418,8 @@ impl CreateItemRequest {
             mrp: self.mrp,
             has_expiry: self.has_expiry,
             image_url: self.image_url.clone(),
+            base_unit_id: self.base_unit_id.clone(),
+            units: self.units.clone(),
             tax: self.tax.clone(),
             variant_of: self.variant_of.clone(),
         }
@@ -451,6 +493,17 @@ pub struct UpdateItemRequest {
     #[serde(default, deserialize_with = "wire::double_option")]
     #[schema(value_type = Option<String>, nullable)]
     pub image_url: Option<Option<String>>,
+    /// Packing units (issue 16): the base unit `stock` counts in, one of the shop's base units
+    /// (`/api/business/units`); required with `units`. Null clears (only without units).
+    #[serde(default, deserialize_with = "wire::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub base_unit_id: Option<Option<String>>,
+    /// Packing units: the units the item sells in (each counting in `baseUnitId`), with the
+    /// item's own price, MRP and barcode of one such unit; the base unit is added (last)
+    /// when not listed. Null or `[]` clears.
+    #[serde(default, deserialize_with = "wire::double_option")]
+    #[schema(value_type = Option<Vec<crate::catalog::unit::dto::ItemUnitRequest>>, nullable)]
+    pub units: Option<Option<Vec<crate::catalog::unit::dto::ItemUnitRequest>>>,
     /// GST codes (issue 16): `{hsnCode, uqc, taxability, gstRate, cessRate, effectiveFrom}` or `{rates: [...]}`; null removes the item's own code.
     #[serde(default, deserialize_with = "crate::wire::double_option")]
     #[schema(value_type = Option<crate::catalog::tax::TaxIn>, nullable)]
@@ -475,6 +528,8 @@ impl UpdateItemRequest {
             mrp: self.mrp,
             has_expiry: self.has_expiry,
             image_url: self.image_url.clone(),
+            base_unit_id: self.base_unit_id.clone(),
+            units: self.units.clone(),
             tax: self.tax.clone(),
             variant_of: self.variant_of.clone(),
         }
@@ -534,4 +589,22 @@ pub struct LookupResponse {
     pub item: ItemWire,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<LabelWire>,
+    /// Only when the code was the barcode of one of the item's packing units (issue 16).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit: Option<LookupUnitWire>,
+}
+
+/// The packing unit a scanned barcode names: bill `unitId` on the sale line.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LookupUnitWire {
+    pub unit_id: String,
+    #[schema(example = "BOX")]
+    pub name: String,
+    /// Base units in one of it.
+    #[schema(example = 10)]
+    pub factor: i64,
+    /// The price of one such unit, rupees (its own, else factor x the item's price).
+    #[schema(value_type = f64, example = 45)]
+    pub price: Paise,
 }

@@ -212,7 +212,9 @@ pub async fn delete_item(
 /// Find the item a scanned or typed code names (scan-to-bill; issue 16): its SKU or barcode
 /// (a 12-digit UPC-A and its 13-digit EAN form are one code; leading zeros count; never an
 /// internal id), or a weighed-goods label of the shop's `clientSettings.catalog.scaleLabel`
-/// layout (then `label` carries the printed amount). One indexed read.
+/// layout (then `label` carries the printed amount), or the barcode of one of an item's packing
+/// units (then `unit` says which unit, its factor and price: a carton scanned bills a carton).
+/// One indexed read.
 #[utoipa::path(get, path = "/business/items/lookup", tag = "catalog", security(("bearer" = [])),
     params(LookupQuery),
     responses(
@@ -229,9 +231,16 @@ pub async fn lookup_item(
     ApiQuery(q): ApiQuery<LookupQuery>,
 ) -> AppResult<Json<LookupResponse>> {
     let found = service::lookup(&state, auth.client_id, q.code.as_deref().unwrap_or("")).await?;
+    let unit = found.unit.as_ref().map(|u| crate::catalog::dto::LookupUnitWire {
+        unit_id: u.unit_id.to_hex(),
+        name: u.name.clone(),
+        factor: u.factor,
+        price: u.price_of(found.item.price).unwrap_or_default(),
+    });
     let defaults = service::tax_defaults(&state, auth.client_id, std::slice::from_ref(&found.item)).await?;
     Ok(Json(LookupResponse {
         success: true,
+        unit,
         item: ItemWire::with_defaults(found.item, &defaults),
         label: found.label.map(|l| LabelWire { item_code: l.item_code, amount: l.amount }),
     }))

@@ -19,6 +19,7 @@ pub mod rules;
 pub mod service;
 pub mod stock;
 pub mod tax;
+pub mod unit;
 
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -35,5 +36,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(handlers::lookup_item))
         .routes(routes!(handlers::update_item, handlers::delete_item))
         .merge(brand::routes())
+        .merge(unit::routes())
         .merge(product::routes())
 }

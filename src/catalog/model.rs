@@ -111,6 +111,15 @@ pub struct ItemDetails {
     /// code never names two items, whichever field holds it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub codes: Vec<String>,
+    /// The unit the item's `stock` counts in (a base unit of the shop, `catalog::unit`);
+    /// absent for an item without packing units.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_unit_id: Option<ObjectId>,
+    /// The units the item is sold in, as declared, its base unit (factor 1) among them, each with a snapshot of
+    /// the unit's name and factor and the item's own price, MRP and barcode of it; empty for an
+    /// item without packing units.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub units: Vec<crate::catalog::unit::ItemUnit>,
     /// GST codes: HSN, UQC and the effective-dated rates ([`crate::catalog::tax`]); absent
     /// when the item has none of its own (its category's default applies).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -121,10 +130,12 @@ pub struct ItemDetails {
 }
 
 impl ItemDetails {
-    /// The keys of its SKU and barcode (deduplicated), the value of `codes`.
+    /// The keys of its SKU, barcode and its units' barcodes (deduplicated), the value of
+    /// `codes`.
     pub fn code_keys(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
-        for c in [&self.sku, &self.barcode].into_iter().flatten() {
+        let units = self.units.iter().filter_map(|u| u.barcode.as_ref());
+        for c in [&self.sku, &self.barcode].into_iter().flatten().chain(units) {
             let k = crate::barcode::key(c);
             if !out.contains(&k) {
                 out.push(k);
@@ -135,7 +146,7 @@ impl ItemDetails {
 }
 
 /// `Option<Paise>` as plain `i64` paise (or null) in the database.
-mod opt_paise {
+pub(crate) mod opt_paise {
     use serde::{Deserialize, Deserializer, Serializer};
 
     use crate::money::Paise;

@@ -369,7 +369,8 @@ pub async fn load_refs(
     let dealers_found =
         if dealers.is_empty() { 0 } else { count_dealers(db, &mut *s, client_id, dealers).await? as usize };
     let codes_held = code_holders(db, &mut *s, client_id, codes).await?;
-    Ok(Refs { group_found, brand_found, product_found, dealers_found, codes_held })
+    // packing units are loaded by the caller that declares them (`catalog::unit::repo::touch`)
+    Ok(Refs { group_found, brand_found, product_found, dealers_found, codes_held, units: vec![] })
 }
 
 /// The `$set` of the fields an edit sends (stored names; money in paise).
@@ -439,6 +440,12 @@ fn details_set(d: &crate::catalog::rules::DetailsPatch, set: &mut Document) {
     }
     if let Some(v) = &d.codes {
         set.insert("codes", v.clone());
+    }
+    if let Some(v) = d.base_unit_id {
+        set.insert("baseUnitId", v.map_or(Bson::Null, Bson::ObjectId));
+    }
+    if let Some(v) = &d.units {
+        set.insert("units", bson::to_bson(v).unwrap_or_else(|_| Bson::Array(vec![])));
     }
     if let Some(v) = &d.tax_set {
         set.insert("tax", tax_bson(v.as_ref()));

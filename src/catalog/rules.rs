@@ -267,6 +267,10 @@ pub struct DetailsIn {
     pub mrp: Option<Option<Paise>>,
     pub has_expiry: Option<bool>,
     pub image_url: Option<Option<String>>,
+    /// Packing units (issue 16): the base unit's id (null clears).
+    pub base_unit_id: Option<Option<String>>,
+    /// Packing units: the units the item sells in (null or `[]` clears).
+    pub units: Option<Option<Vec<crate::catalog::unit::dto::ItemUnitRequest>>>,
     /// The `tax` object (`Some(None)`: null, the item's own tax code removed).
     pub tax: Option<Option<crate::catalog::tax::TaxIn>>,
     /// `variantOf`: a product id (`Some(None)` or blank: standalone).
@@ -288,6 +292,11 @@ pub struct DetailsPatch {
     pub has_expiry: Option<bool>,
     pub image_url: Option<Option<String>>,
     pub codes: Option<Vec<String>>,
+    /// `Some(None)`: no base unit any more.
+    pub base_unit_id: Option<Option<ObjectId>>,
+    /// The units declared (`unitId`, price, MRP, barcode checked; name and factor filled by
+    /// the decider from the shop's units, `catalog::unit::resolve_item_units`).
+    pub units: Option<Vec<crate::catalog::unit::ItemUnit>>,
     /// The checked `tax` object (`Some(None)`: removed); resolved against the item's current
     /// code by the decider into `tax_set`.
     pub tax: Option<Option<crate::catalog::tax::TaxEdit>>,
@@ -300,7 +309,18 @@ pub struct DetailsPatch {
 impl DetailsPatch {
     /// Whether the SKU or the barcode is sent (the item's code keys change).
     pub fn touches_codes(&self) -> bool {
-        self.sku.is_some() || self.barcode.is_some()
+        self.sku.is_some() || self.barcode.is_some() || self.units.is_some()
+    }
+
+    /// Whether the base unit or the units are sent (the decider resolves them again).
+    pub fn touches_units(&self) -> bool {
+        self.base_unit_id.is_some() || self.units.is_some()
+    }
+
+    /// The ids of the units it names (base and declared), to load them.
+    pub fn unit_ids(&self) -> Vec<ObjectId> {
+        let base = self.base_unit_id.iter().flatten().copied();
+        base.chain(self.units.iter().flatten().map(|u| u.unit_id)).collect()
     }
 
     /// The product an edit names (to check it is one of the shop's).
@@ -312,7 +332,8 @@ impl DetailsPatch {
     pub fn sent_keys(&self) -> Vec<String> {
         let sku = self.sku.iter().flatten().map(|c| crate::barcode::key(c));
         let barcode = self.barcode.iter().flatten().map(|b| crate::barcode::key(&b.0));
-        sku.chain(barcode).collect()
+        let units = self.units.iter().flatten().filter_map(|u| u.barcode.as_deref()).map(crate::barcode::key);
+        sku.chain(barcode).chain(units).collect()
     }
 
     /// Write the fields sent into `d` (in memory); `codes` is recomputed by the caller.
@@ -348,6 +369,12 @@ impl DetailsPatch {
         if let Some(v) = &self.codes {
             d.codes.clone_from(v);
         }
+        if let Some(v) = self.base_unit_id {
+            d.base_unit_id = v;
+        }
+        if let Some(v) = &self.units {
+            d.units.clone_from(v);
+        }
         if let Some(v) = &self.tax_set {
             d.tax.clone_from(v);
         }
@@ -374,7 +401,9 @@ impl DetailsPatch {
                 t.apply(d.tax.as_ref(), last).ok().as_ref() != d.tax.as_ref()
             }
         };
-        let pairs: [(bool, bool, &'static str); 11] = [
+        let pairs: [(bool, bool, &'static str); 13] = [
+            (self.base_unit_id.is_some(), after.base_unit_id == d.base_unit_id, "baseUnitId"),
+            (self.units.is_some(), after.units == d.units, "units"),
             (self.sku.is_some(), after.sku == d.sku, "sku"),
             (self.barcode.is_some(), after.barcode == d.barcode && after.barcode_type == d.barcode_type, "barcode"),
             (self.color.is_some(), after.color == d.color, "color"),
@@ -412,6 +441,8 @@ impl DetailsPatch {
         take(&mut self.has_expiry, &later.has_expiry);
         take(&mut self.image_url, &later.image_url);
         take(&mut self.codes, &later.codes);
+        take(&mut self.base_unit_id, &later.base_unit_id);
+        take(&mut self.units, &later.units);
         take(&mut self.tax, &later.tax);
         take(&mut self.tax_set, &later.tax_set);
         take(&mut self.variant_of, &later.variant_of);
@@ -519,5 +550,58 @@ pub fn details(e: &mut Errors, prefix: &str, d: &DetailsIn) -> DetailsPatch {
         }
         Some(u.to_string())
     });
+    out.base_unit_id = d.base_unit_id.as_ref().map(|b| match b.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(b) => e.oid(&at(prefix, "baseUnitId"), b),
+    });
+    out.units = d.units.as_ref().map(|u| item_units(e, prefix, u.as_deref().unwrap_or_default()));
+    out
+}
+
+/// The most units an item declares.
+pub const UNITS_MAX: usize = 10;
+
+/// Check the units an item declares (issue 16): `unitId` a 24-hex id, `price` and `mrp`
+/// rupees within the catalog limits (`mrp` above 0), `barcode` a GTIN with its check digit or
+/// a shop code of letters and digits; at most [`UNITS_MAX`]. Whether the units are the shop's
+/// and count in the item's base unit is the decider's (`catalog::unit::resolve_item_units`).
+pub fn item_units(
+    e: &mut Errors,
+    prefix: &str,
+    units: &[crate::catalog::unit::dto::ItemUnitRequest],
+) -> Vec<crate::catalog::unit::ItemUnit> {
+    if units.len() > UNITS_MAX {
+        e.add(&at(prefix, "units"), format!("must have at most {UNITS_MAX} entries"));
+    }
+    let mut out = Vec::with_capacity(units.len());
+    for (i, u) in units.iter().enumerate() {
+        let f = |x: &str| at(prefix, &format!("units[{i}].{x}"));
+        let id = e.oid(&f("unitId"), u.unit_id.trim());
+        if let Some(p) = u.price {
+            crate::limits::price(e, &f("price"), p);
+        }
+        if let Some(m) = u.mrp {
+            if !m.is_positive() {
+                e.add(&f("mrp"), "must be above 0");
+            }
+            crate::limits::price(e, &f("mrp"), m);
+        }
+        let barcode = u.barcode.as_deref().map(str::trim).filter(|b| !b.is_empty()).map(|b| {
+            if !crate::barcode::is_valid_gtin(b) {
+                if let Err(m) = crate::barcode::check_code(b, true) {
+                    e.add(&f("barcode"), m);
+                }
+            }
+            b.to_string()
+        });
+        out.push(crate::catalog::unit::ItemUnit {
+            unit_id: id.unwrap_or_default(),
+            name: String::new(),
+            factor: 1,
+            price: u.price,
+            mrp: u.mrp,
+            barcode,
+        });
+    }
     out
 }

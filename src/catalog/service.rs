@@ -267,7 +267,11 @@ pub async fn create_item(
     let cmd = CreateItem::from_request(client_id, ObjectId::new(), DateTime::now(), by, &req)?;
     db::transaction(&state.client, &(&state.db, cmd), |s, (database, cmd)| {
         Box::pin(async move {
-            let refs = repo::load_refs(database, s, cmd.client_id, &repo::Named::of_create(cmd)).await?;
+            let mut refs = repo::load_refs(database, s, cmd.client_id, &repo::Named::of_create(cmd)).await?;
+            let d = &cmd.item.details;
+            let unit_ids: Vec<ObjectId> =
+                d.base_unit_id.iter().copied().chain(d.units.iter().map(|u| u.unit_id)).collect();
+            refs.units = crate::catalog::unit::repo::touch(database, s, cmd.client_id, &unit_ids).await?;
             let plan = decide::create_item(cmd, &refs).map_err(Refusal::online)?;
             repo::apply(database, s, &plan).await?;
             Ok(plan.after().clone())
@@ -355,7 +359,17 @@ pub async fn update_item(
     db::transaction(&state.client, &(&state.db, cmd, who), |s, (database, cmd, who)| {
         Box::pin(async move {
             let current = repo::find_item(database, s, cmd.client_id, cmd.id).await?;
-            let refs = repo::load_refs(database, s, cmd.client_id, &repo::Named::of_update(cmd)).await?;
+            let mut refs = repo::load_refs(database, s, cmd.client_id, &repo::Named::of_update(cmd)).await?;
+            // packing units: the units named, and the item's own when only one side changes
+            if cmd.patch.details.touches_units() {
+                let mut unit_ids = cmd.patch.details.unit_ids();
+                if let Some(c) = &current {
+                    unit_ids.extend(
+                        c.details.base_unit_id.iter().copied().chain(c.details.units.iter().map(|u| u.unit_id)),
+                    );
+                }
+                refs.units = crate::catalog::unit::repo::touch(database, s, cmd.client_id, &unit_ids).await?;
+            }
             let plan = decide::update_item(cmd, current.as_ref(), &refs).map_err(Refusal::online)?;
             repo::apply(database, s, &plan).await?;
             // the stored item (the stock primitive stamps its own `updatedAt`)
@@ -429,6 +443,8 @@ pub async fn delete_item(state: &AppState, client_id: ObjectId, id: ObjectId) ->
 pub struct Found {
     pub item: ItemDoc,
     pub label: Option<crate::barcode::ScaleLabel>,
+    /// The packing unit whose own barcode the code is (issue 16).
+    pub unit: Option<crate::catalog::unit::ItemUnit>,
 }
 
 /// Find the item a scanned or typed code names (the scan-to-bill path): its SKU or barcode
@@ -462,10 +478,12 @@ pub async fn lookup(state: &AppState, client_id: ObjectId, code: &str) -> AppRes
     }
     let found = repo::find_by_codes(&state.db, client_id, &keys).await?;
     if let Some(item) = found.iter().find(|i| i.details.codes.contains(&direct)) {
-        return Ok(Found { item: item.clone(), label: None });
+        let unit =
+            item.details.units.iter().find(|u| u.barcode.as_deref().map(crate::barcode::key) == Some(direct.clone()));
+        return Ok(Found { item: item.clone(), label: None, unit: unit.cloned() });
     }
     match (found.into_iter().next(), label) {
-        (Some(item), Some(l)) => Ok(Found { item, label: Some(l) }),
+        (Some(item), Some(l)) => Ok(Found { item, label: Some(l), unit: None }),
         _ => Err(AppError::not_found("No item has this code")),
     }
 }

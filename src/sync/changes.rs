@@ -31,8 +31,9 @@ use crate::{
         dto::{ItemGroupWire, ItemWire},
         model::{ItemDoc, ItemGroupDoc},
         product::{dto::ProductWire, model::ProductDoc},
+        unit::{dto::UnitWire, UnitDoc},
     },
-    changelog::{counter_key, BRANDS, COMPANIES, CUSTOMERS, GROUPS, INVOICES, ITEMS, PAYMENTS, PRODUCTS},
+    changelog::{counter_key, BRANDS, COMPANIES, CUSTOMERS, GROUPS, INVOICES, ITEMS, PAYMENTS, PRODUCTS, UNITS},
     customer::{dto::CustomerWire, model::CustomerDoc},
     db,
     error::AppResult,
@@ -147,6 +148,12 @@ async fn read_page(
                         (PAYMENTS.into(), d.id),
                         serde_json::to_value(PaymentWire::from(&d)).unwrap_or(Value::Null),
                     );
+                }
+            }
+            UNITS => {
+                let mut c = db.collection::<UnitDoc>(UNITS).find(filter).session(&mut *s).await?;
+                while let Some(d) = c.next(&mut *s).await.transpose()? {
+                    docs.insert((UNITS.into(), d.id), serde_json::to_value(UnitWire::from(d)).unwrap_or(Value::Null));
                 }
             }
             GROUPS => {

@@ -115,6 +115,8 @@ pub enum Action {
 #[derive(Debug, Clone)]
 pub struct InvoiceAction {
     pub lines: Vec<(Ref, i64, Option<Paise>)>,
+    /// The packing unit of a line (issue 16), by its index in `lines`.
+    pub units: std::collections::BTreeMap<usize, ObjectId>,
     pub customer_id: Option<ObjectId>,
     pub phone: Option<String>,
     pub name: Option<String>,
@@ -249,6 +251,7 @@ impl ItemP {
             image_url: self.image_url.clone(),
             tax: self.tax.clone(),
             variant_of: self.variant_of.clone(),
+            ..Default::default()
         }
     }
 }
@@ -296,6 +299,8 @@ struct LineP {
     product_op_id: Option<String>,
     quantity: i64,
     cost_per_unit: Option<Paise>,
+    /// Issue 16: the packing unit of the line.
+    unit_id: Option<String>,
     #[allow(dead_code)]
     item_name: Option<String>,
     #[allow(dead_code)]
@@ -453,7 +458,13 @@ fn parse_action(entity: &str, kind: &str, payload: Value, device_time: Option<Da
             let at = bounded_time(device_time.ok_or("deviceTime: is required for a sale")?, now)?;
             rules::line_count(&mut e, "products", p.products.len());
             let mut lines = Vec::new();
+            let mut units = std::collections::BTreeMap::new();
             for (i, l) in p.products.iter().enumerate() {
+                if let Some(u) = l.unit_id.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+                    if let Some(id) = e.oid(&format!("products[{i}].unitId"), u) {
+                        units.insert(lines.len(), id);
+                    }
+                }
                 rules::quantity(&mut e, &format!("products[{i}].quantity"), l.quantity);
                 rules::unit_price(&mut e, &format!("products[{i}].costPerUnit"), l.cost_per_unit);
                 if let Some(r) = reference(&mut e, &format!("products[{i}].productId"), &l.product_id, &l.product_op_id)
@@ -483,6 +494,7 @@ fn parse_action(entity: &str, kind: &str, payload: Value, device_time: Option<Da
             let device_ref = rules::device_ref(&mut e, "deviceRef", &p.device_ref);
             Action::InvoiceCreate(Box::new(InvoiceAction {
                 lines,
+                units,
                 customer_id,
                 phone,
                 name,

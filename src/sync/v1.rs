@@ -139,6 +139,7 @@ impl V1ItemCreate {
             image_url: self.image_url.clone(),
             tax: self.tax.clone(),
             variant_of: self.variant_of.clone(),
+            ..Default::default()
         }
     }
 }
@@ -228,6 +229,7 @@ impl V1ItemUpdate {
             image_url: self.image_url.clone(),
             tax: self.tax.clone(),
             variant_of: self.variant_of.clone(),
+            ..Default::default()
         }
     }
 }
@@ -247,6 +249,10 @@ pub struct V1Line {
     pub quantity: i64,
     #[schema(value_type = f64)]
     pub cost_per_unit: Paise,
+    /// Issue 16: sell in one of the item's packing units (`quantity` and `costPerUnit` count
+    /// in it; the stock moves by quantity x factor). A unit the item does not sell in fails
+    /// the batch (400 `UNIT_NOT_SOLD` naming the entry).
+    pub unit_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -428,9 +434,15 @@ fn plan(client_id: ObjectId, actor: &Actor, b: &V1Batch) -> AppResult<Vec<Step>>
         let f = |x: &str| format!("invoice.create[{i}].{x}");
         rules::line_count(&mut e, &f("products"), inv.products.len());
         let mut lines = Vec::new();
+        let mut units = std::collections::BTreeMap::new();
         let mut subtotal = Paise::ZERO;
         for (j, l) in inv.products.iter().enumerate() {
             let g = |x: &str| format!("invoice.create[{i}].products[{j}].{x}");
+            if let Some(u) = l.unit_id.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+                if let Some(id) = e.oid(&g("unitId"), u) {
+                    units.insert(j, id);
+                }
+            }
             rules::quantity(&mut e, &g("quantity"), l.quantity);
             rules::unit_price(&mut e, &g("costPerUnit"), Some(l.cost_per_unit));
             let pid = l.product_id.as_deref().filter(|p| !p.trim().is_empty()).and_then(|p| e.oid(&g("productId"), p));
@@ -521,6 +533,7 @@ fn plan(client_id: ObjectId, actor: &Actor, b: &V1Batch) -> AppResult<Vec<Step>>
             options: SaleOptions::offline(inv.device_time.is_some().then_some(at), device_date, device_ref),
             by: by.clone(),
             rights: SellerRights::of(actor),
+            units,
         };
         steps.push(Step::Invoice(lines, Box::new(sale)));
     }

@@ -11,9 +11,9 @@ use serde_json::{json, Value};
 
 use crate::helpers::{phone, post_keyed, Registered, TestApp};
 
-/// The synced collections (issue 16 added item groups, brands and companies).
-const SYNCED: [&str; 8] =
-    ["items", "clientcustomers", "invoices", "payments", "itemgroups", "brands", "companies", "products"];
+/// The synced collections (issue 16 added item groups, brands, companies, products and units).
+const SYNCED: [&str; 9] =
+    ["items", "clientcustomers", "invoices", "payments", "itemgroups", "brands", "companies", "products", "units"];
 
 fn uuid() -> String {
     uuid::Uuid::new_v4().to_string()
@@ -405,6 +405,19 @@ async fn every_mutating_route_that_changes_a_synced_document_feeds_the_pull() {
         app.post("/api/business/item-groups", Some(&t), json!({ "clientId": cid, "name": "Lights" })).await
     );
     let group = g.body["itemGroup"]["_id"].as_str().unwrap().to_string();
+    // packing units are synced (issue 16): each write feeds the pull
+    let u = step!(
+        "post",
+        "/api/business/units",
+        app.post("/api/business/units", Some(&t), json!({ "name": "PCS", "uqc": "PCS" })).await
+    );
+    let unit = u.body["unit"]["_id"].as_str().unwrap().to_string();
+    step!(
+        "put",
+        "/api/business/units/{unitId}",
+        app.put(&format!("/api/business/units/{unit}"), Some(&t), json!({ "name": "Pieces" })).await
+    );
+    step!("delete", "/api/business/units/{unitId}", app.delete(&format!("/api/business/units/{unit}"), Some(&t)).await);
     let i = step!(
         "post",
         "/api/business/items",

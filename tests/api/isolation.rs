@@ -32,6 +32,8 @@ struct Tenant {
     company: String,
     brand: String,
     product: String,
+    /// A packing unit (issue 16).
+    unit: String,
     marker: String,
 }
 
@@ -57,6 +59,8 @@ impl Tenant {
             ("companyId", self.company.clone()),
             ("brandId", self.brand.clone()),
             ("productId", self.product.clone()),
+            // packing units (issue 16)
+            ("unitId", self.unit.clone()),
         ])
     }
     /// Strings that must never appear in another tenant's answers.
@@ -159,6 +163,11 @@ async fn seed(app: &TestApp, marker: &str) -> Tenant {
         .await;
     assert_eq!(pr.status, 201, "{}", pr.body);
     let product = pr.body["product"]["_id"].as_str().unwrap().to_string();
+    let un = app
+        .post("/api/business/units", Some(&reg.token), json!({ "name": format!("{marker} Unit"), "uqc": "PCS" }))
+        .await;
+    assert_eq!(un.status, 201, "{}", un.body);
+    let unit = un.body["unit"]["_id"].as_str().unwrap().to_string();
     Tenant {
         reg,
         group: g,
@@ -174,6 +183,7 @@ async fn seed(app: &TestApp, marker: &str) -> Tenant {
         company,
         brand,
         product,
+        unit,
         marker: marker.to_string(),
     }
 }

@@ -33,3 +33,4 @@ mod newcomer;
 mod parties;
 mod products;
 mod taxcodes;
+mod units;

@@ -18,7 +18,13 @@ use crate::{
 /// MRP are not checked. Today the comparison is of the unit price as charged; the
 /// tax-inclusive comparison comes with the tax codes (issue 17).
 pub fn within_mrp(line: &str, unit: Paise, item: &ItemDoc) -> Result<(), Refusal> {
-    match item.details.mrp {
+    within_mrp_of(line, unit, item.details.mrp)
+}
+
+/// [`within_mrp`] against the MRP of the unit sold (issue 16: a packing unit's own MRP, else
+/// factor x the item's; `billing::decide::units::sold_in`); `None`: loose goods, not checked.
+pub fn within_mrp_of(line: &str, unit: Paise, mrp: Option<Paise>) -> Result<(), Refusal> {
+    match mrp {
         Some(mrp) if unit > mrp => Err(Refusal::MrpExceeded { line: line.to_string(), price: unit, mrp }),
         _ => Ok(()),
     }

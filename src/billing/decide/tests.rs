@@ -106,6 +106,7 @@ fn products_sale(lines: Vec<(ObjectId, i64, Option<i64>)>, paid: i64) -> Sale {
         options: SaleOptions::default(),
         by: cashier(),
         rights: crate::billing::command::SellerRights::owner(),
+        units: Default::default(),
     }
 }
 

@@ -126,6 +126,8 @@ impl World {
             product_found: product.is_none_or(|p| self.products.contains(&p)),
             dealers_found: 0,
             codes_held,
+            // packing units are declared online only (issue 16): a push names none
+            units: vec![],
         }
     }
 
@@ -365,6 +367,7 @@ pub(super) fn simulate(
                 options: SaleOptions::offline(Some(a.at), None, a.device_ref.clone()),
                 by: by.clone(),
                 rights: SellerRights::of(actor),
+                units: a.units.clone(),
             };
             // billing's decider, on the batch's in-memory view (earlier operations included)
             let plan = {
