@@ -38,11 +38,14 @@ pub const INVOICES: &str = "invoices";
 /// Synced collection: payments.
 pub const PAYMENTS: &str = "payments";
 
+/// Synced collection: lots of `hasExpiry` items (issue 16, `catalog::batch`).
+pub const BATCHES: &str = "batches";
+
 /// One change of a transaction: (synced collection, document id, deleted).
 pub type Change = (&'static str, ObjectId, bool);
 
 /// Every synced collection (the pull serves these; each write to one is logged).
-pub const SYNCED: [&str; 4] = [ITEMS, CUSTOMERS, INVOICES, PAYMENTS];
+pub const SYNCED: [&str; 5] = [ITEMS, CUSTOMERS, INVOICES, PAYMENTS, BATCHES];
 
 /// The change-log collection.
 pub const LOG: &str = "syncchanges";

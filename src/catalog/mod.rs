@@ -7,6 +7,7 @@
 //! transaction; the only BSON). A v2 push folds the plans into its in-memory batch instead
 //! (`sync::bulk`) and writes them together.
 
+pub mod batch;
 pub mod brand;
 pub mod command;
 pub mod decide;
@@ -33,4 +34,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(handlers::lookup_item))
         .routes(routes!(handlers::update_item, handlers::delete_item))
         .merge(brand::routes())
+        .merge(batch::handlers::routes())
 }
