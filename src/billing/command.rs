@@ -73,6 +73,9 @@ pub struct Sale {
     pub by: By,
     /// What the seller may do without an approval (issue 15): judged by `decide::sale`.
     pub rights: SellerRights,
+    /// The batch a product line names (`batchNo`, issue 16), indexed by the line's index in
+    /// the request ([`ProductLine`]`.0`); empty or `None` = first-expiring-first-out.
+    pub batch_nos: Vec<Option<String>>,
 }
 
 /// What a seller may do on a sale without an approval (issue 15's table): a counter price
@@ -185,6 +188,16 @@ impl Sale {
                 .unwrap_or_default(),
             LineSource::Products(p) => {
                 p.iter().map(|(i, id, q, price)| (format!("products[{i}].productId"), *id, *q, *price)).collect()
+            }
+        }
+    }
+
+    /// The batch named by the `k`-th line of [`Sale::wanted`] (cart lines name none).
+    pub fn batch_of(&self, k: usize) -> Option<&str> {
+        match &self.lines {
+            LineSource::Cart(_) => None,
+            LineSource::Products(p) => {
+                p.get(k).and_then(|(i, ..)| self.batch_nos.get(*i)).and_then(|b| b.as_deref())
             }
         }
     }

@@ -100,6 +100,10 @@ pub struct ProductLineRequest {
     /// `catalogPrice` beside it. Omitted: the catalog price.
     #[schema(value_type = Option<f64>)]
     pub cost_per_unit: Option<Paise>,
+    /// For a `hasExpiry` item (issue 16): sell from this batch (ignoring case) first; absent =
+    /// first-expiring-first-out by the bill's date. 400 `BATCH_NOT_FOUND` when the item has no
+    /// such batch, 400 `BATCH_EXPIRED` when it expired and the shop does not allow selling it.
+    pub batch_no: Option<String>,
 }
 
 /// B20: invoice from a product list (no cart).
@@ -304,6 +308,10 @@ pub struct InvoiceLineWire {
     /// The catalog price when the line was sold (0 on invoices stored before it was kept).
     #[schema(value_type = f64)]
     pub catalog_price: Paise,
+    /// `hasExpiry` items only (issue 16): the lots the units came from
+    /// (`{batchNo, expiryDate, quantity}`; `batchNo: null` = units no lot covered).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub allocations: Vec<crate::catalog::batch::Allocation>,
 }
 
 /// Documentation only: what `clientCustomerId` of an invoice holds.
@@ -421,6 +429,7 @@ impl InvoiceWire {
                     line_total: l.line_total,
                     price_overridden: l.price_overridden,
                     catalog_price: l.catalog_price,
+                    allocations: l.allocations.clone(),
                 })
                 .collect(),
             notes: i.notes.clone(),

@@ -350,6 +350,12 @@ fn products_sale(auth: &AuthClient, req: GenerateWithProductsRequest, kind: &'st
         Some(c) if kind == "incomplete" && req.products.is_empty() => e.oid("cartId", c).map(LineSource::Cart),
         _ => Some(LineSource::Products(product_lines(&mut e, &req.products))),
     };
+    let batch_nos: Vec<Option<String>> = req
+        .products
+        .iter()
+        .enumerate()
+        .map(|(i, p)| crate::catalog::batch::line_batch(&mut e, &format!("products[{i}].batchNo"), &p.batch_no))
+        .collect();
     let head = SaleHead {
         customer_id: &req.client_customer_id,
         phone: &req.client_customer_phone,
@@ -361,7 +367,9 @@ fn products_sale(auth: &AuthClient, req: GenerateWithProductsRequest, kind: &'st
         method: &req.payment_method,
         notes: &req.notes,
     };
-    build_sale(e, auth, lines, head, kind)
+    let mut sale = build_sale(e, auth, lines, head, kind)?;
+    sale.batch_nos = batch_nos;
+    Ok(sale)
 }
 
 /// The customer and money fields every sale request carries.
@@ -406,6 +414,7 @@ fn build_sale(
         options: Default::default(),
         by: auth.by(),
         rights: SellerRights::of(&auth.user),
+        batch_nos: vec![],
     })
 }
 

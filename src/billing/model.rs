@@ -192,6 +192,11 @@ pub struct InvoiceLine {
     /// stored before it existed read 0.
     #[serde(with = "money::db", default)]
     pub catalog_price: Paise,
+    /// Where the units came from, for a `hasExpiry` item (issue 16): the lots taken
+    /// (first-expiring-first-out by the bill's date, or the named batch) and the units no lot
+    /// covered (`batchNo: null`). Empty for other items.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allocations: Vec<crate::catalog::batch::Allocation>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

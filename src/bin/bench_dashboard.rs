@@ -87,6 +87,7 @@ async fn seed(db: &mongodb::Database, client: ObjectId) -> anyhow::Result<()> {
                     line_total: Paise::new(p.2 * q),
                     price_overridden: false,
                     catalog_price: Paise::ZERO,
+                    allocations: vec![],
                 }
             })
             .collect();

@@ -24,7 +24,7 @@ use crate::{
         model::{InvoiceDoc, PaymentDoc},
     },
     catalog::{dto::ItemWire, model::ItemDoc},
-    changelog::{counter_key, CUSTOMERS, INVOICES, ITEMS, PAYMENTS},
+    changelog::{counter_key, BATCHES, CUSTOMERS, INVOICES, ITEMS, PAYMENTS},
     customer::{dto::CustomerWire, model::CustomerDoc},
     db,
     error::AppResult,
@@ -138,6 +138,15 @@ async fn read_page(
                     docs.insert(
                         (PAYMENTS.into(), d.id),
                         serde_json::to_value(PaymentWire::from(&d)).unwrap_or(Value::Null),
+                    );
+                }
+            }
+            BATCHES => {
+                // the lots of hasExpiry items (issue 16): `collection: "batches"`
+                for b in crate::catalog::batch::repo::by_ids(db, s, client_id, list).await? {
+                    docs.insert(
+                        (BATCHES.into(), b.id),
+                        serde_json::to_value(crate::catalog::batch::BatchWire::from(&b)).unwrap_or(Value::Null),
                     );
                 }
             }

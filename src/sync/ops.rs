@@ -115,6 +115,8 @@ pub enum Action {
 #[derive(Debug, Clone)]
 pub struct InvoiceAction {
     pub lines: Vec<(Ref, i64, Option<Paise>)>,
+    /// The batch each product line names (`batchNo`, issue 16), by line index.
+    pub batch_nos: Vec<Option<String>>,
     pub customer_id: Option<ObjectId>,
     pub phone: Option<String>,
     pub name: Option<String>,
@@ -292,6 +294,8 @@ struct LineP {
     item_name: Option<String>,
     #[allow(dead_code)]
     item_group: Option<String>,
+    /// The batch sold (issue 16).
+    batch_no: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -445,7 +449,9 @@ fn parse_action(entity: &str, kind: &str, payload: Value, device_time: Option<Da
             let at = bounded_time(device_time.ok_or("deviceTime: is required for a sale")?, now)?;
             rules::line_count(&mut e, "products", p.products.len());
             let mut lines = Vec::new();
+            let mut batch_nos = Vec::new();
             for (i, l) in p.products.iter().enumerate() {
+                batch_nos.push(crate::catalog::batch::line_batch(&mut e, &format!("products[{i}].batchNo"), &l.batch_no));
                 rules::quantity(&mut e, &format!("products[{i}].quantity"), l.quantity);
                 rules::unit_price(&mut e, &format!("products[{i}].costPerUnit"), l.cost_per_unit);
                 if let Some(r) = reference(&mut e, &format!("products[{i}].productId"), &l.product_id, &l.product_op_id)
@@ -475,6 +481,7 @@ fn parse_action(entity: &str, kind: &str, payload: Value, device_time: Option<Da
             let device_ref = rules::device_ref(&mut e, "deviceRef", &p.device_ref);
             Action::InvoiceCreate(Box::new(InvoiceAction {
                 lines,
+                batch_nos,
                 customer_id,
                 phone,
                 name,

@@ -227,6 +227,8 @@ pub struct V1Line {
     pub quantity: i64,
     #[schema(value_type = f64)]
     pub cost_per_unit: Paise,
+    /// For a `hasExpiry` item (issue 16): sell from this batch first (as online B20).
+    pub batch_no: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -408,9 +410,11 @@ fn plan(client_id: ObjectId, actor: &Actor, b: &V1Batch) -> AppResult<Vec<Step>>
         let f = |x: &str| format!("invoice.create[{i}].{x}");
         rules::line_count(&mut e, &f("products"), inv.products.len());
         let mut lines = Vec::new();
+        let mut batch_nos = Vec::new();
         let mut subtotal = Paise::ZERO;
         for (j, l) in inv.products.iter().enumerate() {
             let g = |x: &str| format!("invoice.create[{i}].products[{j}].{x}");
+            batch_nos.push(crate::catalog::batch::line_batch(&mut e, &g("batchNo"), &l.batch_no));
             rules::quantity(&mut e, &g("quantity"), l.quantity);
             rules::unit_price(&mut e, &g("costPerUnit"), Some(l.cost_per_unit));
             let pid = l.product_id.as_deref().filter(|p| !p.trim().is_empty()).and_then(|p| e.oid(&g("productId"), p));
@@ -501,6 +505,7 @@ fn plan(client_id: ObjectId, actor: &Actor, b: &V1Batch) -> AppResult<Vec<Step>>
             options: SaleOptions::offline(inv.device_time.is_some().then_some(at), device_date, device_ref),
             by: by.clone(),
             rights: SellerRights::of(actor),
+            batch_nos,
         };
         steps.push(Step::Invoice(lines, Box::new(sale)));
     }

@@ -75,6 +75,7 @@ async fn invoice(
             line_total: Paise::new(l.2 * l.3),
             price_overridden: false,
             catalog_price: Paise::ZERO,
+            allocations: vec![],
         })
         .collect();
     assert_eq!(products.iter().map(|l| l.line_total.as_i64()).sum::<i64>(), total, "fixture {number} adds up");

@@ -106,6 +106,7 @@ fn products_sale(lines: Vec<(ObjectId, i64, Option<i64>)>, paid: i64) -> Sale {
         options: SaleOptions::default(),
         by: cashier(),
         rights: crate::billing::command::SellerRights::owner(),
+        batch_nos: vec![],
     }
 }
 
@@ -119,6 +120,7 @@ struct World {
     customer: Option<CustomerDoc>,
     cart: Option<CartDoc>,
     shop: ShopRules,
+    lots: crate::catalog::batch::Lots,
 }
 
 impl World {
@@ -129,6 +131,7 @@ impl World {
             customer: None,
             cart: None,
             shop: ShopRules { allow_negative_stock: true, require_full_payment: false },
+            lots: Default::default(),
         }
     }
     fn decide(&self, cmd: &Sale) -> Result<SalePlan, Refusal> {
@@ -138,6 +141,7 @@ impl World {
             groups: &self.groups,
             customer: self.customer.as_ref(),
             shop: self.shop,
+            lots: &self.lots,
         };
         sale(cmd, &inputs, now(), &mut counter())
     }

@@ -81,6 +81,15 @@ pub fn check_batch_no(e: &mut crate::validate::Errors, field: &str, v: &str) -> 
     Some(t.to_string())
 }
 
+/// The batch a sale line names (`batchNo`): absent or blank = none (first-expiring-first-out);
+/// else checked by [`check_batch_no`]. The one rule of the three sale doors.
+pub fn line_batch(e: &mut crate::validate::Errors, field: &str, v: &Option<String>) -> Option<String> {
+    match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => check_batch_no(e, field, s),
+    }
+}
+
 /// Check an expiry date (`YYYY-MM-DD`).
 pub fn check_expiry(e: &mut crate::validate::Errors, field: &str, v: &str) -> Option<NaiveDate> {
     let d = crate::time::parse_date(v.trim());
@@ -192,6 +201,15 @@ pub fn put_back(lots: &[BatchDoc], batch_no: &str, qty: i64) -> Option<(ObjectId
     let key = batch_key(batch_no);
     let lot = lots.iter().find(|l| l.batch_key == key)?;
     Some((lot.id, lot.quantity.checked_add(qty.max(0))?))
+}
+
+/// The lots a sale is decided on: the shop's lots of the sale's `hasExpiry` items (any
+/// quantity, as read in the sale's transaction or the push's in-memory view) and the shop's
+/// `clientSettings.catalog.allowExpiredSale`.
+#[derive(Debug, Clone, Default)]
+pub struct Lots {
+    pub by_item: std::collections::HashMap<ObjectId, Vec<BatchDoc>>,
+    pub allow_expired: bool,
 }
 
 /// A batch as the app reads it (item answers, the v2 pull, the near-expiry report).
