@@ -5,6 +5,7 @@
 mod helpers;
 
 mod audit;
+mod batches;
 mod auth;
 mod billing;
 mod dashboard;
