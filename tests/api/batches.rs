@@ -26,9 +26,13 @@ fn days_from_today(n: i64) -> String {
 
 /// A hasExpiry item of the shop (Rs 10, stock 0).
 async fn expiring_item(app: &TestApp, r: &Registered, name: &str) -> String {
-    let res = app
-        .post("/api/business/items", Some(&r.token), json!({ "name": name, "price": 10, "stock": 0, "hasExpiry": true }))
-        .await;
+    expiring_item_of(app, r, name, json!([])).await
+}
+
+/// A hasExpiry item supplied by `dealers`.
+async fn expiring_item_of(app: &TestApp, r: &Registered, name: &str, dealers: Value) -> String {
+    let body = json!({ "name": name, "price": 10, "stock": 0, "hasExpiry": true, "dealerIds": dealers });
+    let res = app.post("/api/business/items", Some(&r.token), body).await;
     assert_eq!(res.status, 201, "{}", res.body);
     res.body["item"]["_id"].as_str().unwrap().to_string()
 }
@@ -199,41 +203,41 @@ async fn an_expired_batch_by_name_is_refused_unless_the_shop_allows_it() {
     assert_eq!(sell_online(&app, &r, &item, 1, Some("OLD-1")).await.code(), "BATCH_EXPIRED");
 }
 
-/// An offline bill of 20 October pushed on 31 October takes the lot it would have taken on
-/// the 20th (a lot expiring on the 25th), while a bill of the 31st skips that lot. The same
-/// through v1 `/api/sync` (its deviceTime dates the bill).
+/// An offline bill made 11 days ago and pushed today takes the lot it would have taken that
+/// day (a lot that expired 6 days ago, still good on the bill's date), while a bill of today
+/// skips that lot (issue 16's example: a bill of 20 October synced on 31 October; the pure
+/// FEFO test works those very dates). The same through v1 `/api/sync` (its deviceTime dates
+/// the bill).
 #[tokio::test]
 async fn an_offline_bill_takes_the_lots_of_its_own_date() {
     let app = TestApp::spawn().await;
     let r = app.register(&phone()).await;
     let item = expiring_item(&app, &r, "Insulin").await;
-    lot_in(&app, &r, &item, "OCT25", "2026-10-25", 4).await;
-    lot_in(&app, &r, &item, "DEC31", "2026-12-31", 10).await;
-    // the server's today: 31 October, 12:00 India time
-    let synced = DateTime::parse_rfc3339_str("2026-10-31T06:30:00Z").unwrap();
-    let sold = DateTime::parse_rfc3339_str("2026-10-20T06:30:00Z").unwrap();
-    app.state.clock.pin(Some(synced));
+    lot_in(&app, &r, &item, "EARLY", &days_from_today(-6), 4).await;
+    lot_in(&app, &r, &item, "LATER", &days_from_today(30), 10).await;
+    let now = app.state.clock.now();
+    let sold = DateTime::from_millis(now.timestamp_millis() - 11 * 86_400_000);
 
     let res = sell_v2(&app, &r, &item, 3, None, sold).await;
     assert_eq!(res["status"], "applied", "{res}");
     let line = first_line(&app, &r, res["result"]["id"].as_str().unwrap()).await;
-    assert_eq!(allocations(&line), pairs(&[("OCT25", 3)]), "{line}");
-    let res = sell_v2(&app, &r, &item, 2, None, synced).await;
+    assert_eq!(allocations(&line), pairs(&[("EARLY", 3)]), "{line}");
+    let res = sell_v2(&app, &r, &item, 2, None, now).await;
     let line = first_line(&app, &r, res["result"]["id"].as_str().unwrap()).await;
-    assert_eq!(allocations(&line), pairs(&[("DEC31", 2)]), "on the 31st the lot of the 25th is expired");
+    assert_eq!(allocations(&line), pairs(&[("LATER", 2)]), "today the early lot is expired");
 
     let res = sell_v1(&app, &r, &item, 1, None, Some(sold)).await;
     assert_eq!(res.status, 200, "{}", res.body);
     let id = res.body["synced"]["invoicesCreated"][0].as_str().unwrap().to_string();
-    assert_eq!(allocations(&first_line(&app, &r, &id).await), pairs(&[("OCT25", 1)]));
+    assert_eq!(allocations(&first_line(&app, &r, &id).await), pairs(&[("EARLY", 1)]));
     let mut left = lots(&app, &r, &item).await;
     left.sort();
-    assert_eq!(left, pairs(&[("DEC31", 8), ("OCT25", 0)]));
+    assert_eq!(left, pairs(&[("EARLY", 0), ("LATER", 8)]));
     // an offline sale is never refused for lot quantities: what the lots lack is unbatched
     let res = sell_v2(&app, &r, &item, 20, None, sold).await;
     assert_eq!(res["status"], "applied", "{res}");
     let line = first_line(&app, &r, res["result"]["id"].as_str().unwrap()).await;
-    assert_eq!(allocations(&line), pairs(&[("DEC31", 8), ("-", 12)]));
+    assert_eq!(allocations(&line), pairs(&[("LATER", 8), ("-", 12)]));
     assert_eq!(app.stock_of(&item).await, 14 - 3 - 2 - 1 - 20);
 }
 
@@ -302,9 +306,9 @@ async fn the_three_doors_apply_the_same_batch_rules() {
 async fn a_delivery_with_batches_creates_lots() {
     let app = TestApp::spawn().await;
     let r = app.register(&phone()).await;
-    let item = expiring_item(&app, &r, "Antiseptic").await;
     let dealer = app.post("/api/dealer", Some(&r.token), json!({ "clientId": r.client_id, "name": "Medi Dist" })).await;
     let dealer = dealer.body["dealer"]["_id"].as_str().unwrap().to_string();
+    let item = expiring_item_of(&app, &r, "Antiseptic", json!([dealer])).await;
     let mut orders = Vec::new();
     for _ in 0..3 {
         let o = app
