@@ -196,9 +196,7 @@ impl Sale {
     pub fn batch_of(&self, k: usize) -> Option<&str> {
         match &self.lines {
             LineSource::Cart(_) => None,
-            LineSource::Products(p) => {
-                p.get(k).and_then(|(i, ..)| self.batch_nos.get(*i)).and_then(|b| b.as_deref())
-            }
+            LineSource::Products(p) => p.get(k).and_then(|(i, ..)| self.batch_nos.get(*i)).and_then(|b| b.as_deref()),
         }
     }
 

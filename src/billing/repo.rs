@@ -406,7 +406,17 @@ pub async fn apply_sale(
 ) -> Result<InvoiceDoc, AppError> {
     let changes = plan.changes();
     let SalePlan {
-        mut invoice, number_in, first_payment, cart, moves, movements, customer, history, audit, batch_takes, ..
+        mut invoice,
+        number_in,
+        first_payment,
+        cart,
+        moves,
+        movements,
+        customer,
+        history,
+        audit,
+        batch_takes,
+        ..
     } = plan;
     let client_id = invoice.client_id;
     let now = invoice.created_at;

@@ -451,7 +451,11 @@ fn parse_action(entity: &str, kind: &str, payload: Value, device_time: Option<Da
             let mut lines = Vec::new();
             let mut batch_nos = Vec::new();
             for (i, l) in p.products.iter().enumerate() {
-                batch_nos.push(crate::catalog::batch::line_batch(&mut e, &format!("products[{i}].batchNo"), &l.batch_no));
+                batch_nos.push(crate::catalog::batch::line_batch(
+                    &mut e,
+                    &format!("products[{i}].batchNo"),
+                    &l.batch_no,
+                ));
                 rules::quantity(&mut e, &format!("products[{i}].quantity"), l.quantity);
                 rules::unit_price(&mut e, &format!("products[{i}].costPerUnit"), l.cost_per_unit);
                 if let Some(r) = reference(&mut e, &format!("products[{i}].productId"), &l.product_id, &l.product_op_id)

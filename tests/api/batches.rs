@@ -92,7 +92,14 @@ async fn sell_online(app: &TestApp, r: &Registered, item: &str, qty: i64, batch:
     .await
 }
 
-async fn sell_v1(app: &TestApp, r: &Registered, item: &str, qty: i64, batch: Option<&str>, at: Option<DateTime>) -> Resp {
+async fn sell_v1(
+    app: &TestApp,
+    r: &Registered,
+    item: &str,
+    qty: i64,
+    batch: Option<&str>,
+    at: Option<DateTime>,
+) -> Resp {
     let mut line = json!({ "productId": item, "itemName": "x", "quantity": qty, "costPerUnit": 10 });
     if let Some(b) = batch {
         line["batchNo"] = json!(b);
@@ -163,7 +170,8 @@ async fn an_online_sale_takes_lots_first_expiring_first_out() {
     let stored = first_line(&app, &r, res.body["invoice"]["_id"].as_str().unwrap()).await;
     assert_eq!(allocations(&stored), pairs(&[("SOON", 3), ("LATE", 5), ("-", 2)]));
     // an item without hasExpiry records no allocations and refuses a batch name
-    let plain = app.post("/api/business/items", Some(&r.token), json!({ "name": "Pen", "price": 10, "stock": 5 })).await;
+    let plain =
+        app.post("/api/business/items", Some(&r.token), json!({ "name": "Pen", "price": 10, "stock": 5 })).await;
     let plain = plain.body["item"]["_id"].as_str().unwrap().to_string();
     let res = sell_online(&app, &r, &plain, 1, None).await;
     assert_eq!(res.status, 201, "{}", res.body);
@@ -272,7 +280,12 @@ async fn the_three_doors_apply_the_same_batch_rules() {
                 }
                 let x = sell_v1(&app, &r, &item, 1, Some("X"), None).await;
                 let u = sell_v1(&app, &r, &item, 1, Some("Q"), None).await;
-                (lines[0].clone(), lines[1].clone(), format!("{} {}", x.status, x.body), format!("{} {}", u.status, u.body))
+                (
+                    lines[0].clone(),
+                    lines[1].clone(),
+                    format!("{} {}", x.status, x.body),
+                    format!("{} {}", u.status, u.body),
+                )
             }
             _ => {
                 let mut lines = Vec::new();
@@ -321,17 +334,35 @@ async fn a_delivery_with_batches_creates_lots() {
         assert_eq!(o.status, 201, "{}", o.body);
         orders.push(o.body["order"]["_id"].as_str().unwrap().to_string());
     }
-    let res = deliver(&app, &r, &orders[0], json!({ "itemId": item, "receivedQuantity": 6, "batchNo": "AB-7", "expiryDate": "2027-03-31" })).await;
+    let res = deliver(
+        &app,
+        &r,
+        &orders[0],
+        json!({ "itemId": item, "receivedQuantity": 6, "batchNo": "AB-7", "expiryDate": "2027-03-31" }),
+    )
+    .await;
     assert_eq!(res.status, 200, "{}", res.body);
     // another expiry for the same batch is refused, nothing received
-    let res = deliver(&app, &r, &orders[1], json!({ "itemId": item, "receivedQuantity": 4, "batchNo": "ab-7", "expiryDate": "2027-04-30" })).await;
+    let res = deliver(
+        &app,
+        &r,
+        &orders[1],
+        json!({ "itemId": item, "receivedQuantity": 4, "batchNo": "ab-7", "expiryDate": "2027-04-30" }),
+    )
+    .await;
     res.assert_envelope(400);
     assert_eq!(app.stock_of(&item).await, 6, "the refused delivery moved nothing");
     // batchNo without expiryDate is a field error
     let res = deliver(&app, &r, &orders[1], json!({ "itemId": item, "receivedQuantity": 4, "batchNo": "ab-7" })).await;
     res.assert_envelope(400);
     assert!(res.errors().contains("items[0].expiryDate"), "{}", res.body);
-    let res = deliver(&app, &r, &orders[1], json!({ "itemId": item, "receivedQuantity": 4, "batchNo": "ab-7", "expiryDate": "2027-03-31" })).await;
+    let res = deliver(
+        &app,
+        &r,
+        &orders[1],
+        json!({ "itemId": item, "receivedQuantity": 4, "batchNo": "ab-7", "expiryDate": "2027-03-31" }),
+    )
+    .await;
     assert_eq!(res.status, 200, "{}", res.body);
     // an old app sends no batch: unbatched stock
     let res = deliver(&app, &r, &orders[2], json!({ "itemId": item, "receivedQuantity": 5 })).await;

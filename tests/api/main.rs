@@ -5,8 +5,8 @@
 mod helpers;
 
 mod audit;
-mod batches;
 mod auth;
+mod batches;
 mod billing;
 mod dashboard;
 mod dates;

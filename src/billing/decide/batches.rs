@@ -39,18 +39,22 @@ pub(super) fn allocate(
         let Some(item) = line.product_id.and_then(|p| inputs.items.get(&p)) else { continue };
         if !item.details.has_expiry {
             if let Some(b) = named {
-                return Err(Refusal::BatchNotFound { line: format!("{label}.batchNo"), batch_no: b.trim().to_string() });
+                return Err(Refusal::BatchNotFound {
+                    line: format!("{label}.batchNo"),
+                    batch_no: b.trim().to_string(),
+                });
             }
             continue;
         }
         let lots = inputs.lots.by_item.get(&item.id).map(Vec::as_slice).unwrap_or_default();
         let rest = left.entry(item.id).or_insert_with(|| lots.iter().map(|l| l.quantity).collect());
-        let chosen = fefo(lots, rest, line.quantity, bill_date, named, inputs.lots.allow_expired).map_err(|p| match p {
-            Pick::NotFound(b) => Refusal::BatchNotFound { line: format!("{label}.batchNo"), batch_no: b },
-            Pick::Expired { batch_no, expiry_date } => {
-                Refusal::BatchExpired { line: format!("{label}.batchNo"), batch_no, expiry_date }
-            }
-        })?;
+        let chosen =
+            fefo(lots, rest, line.quantity, bill_date, named, inputs.lots.allow_expired).map_err(|p| match p {
+                Pick::NotFound(b) => Refusal::BatchNotFound { line: format!("{label}.batchNo"), batch_no: b },
+                Pick::Expired { batch_no, expiry_date } => {
+                    Refusal::BatchExpired { line: format!("{label}.batchNo"), batch_no, expiry_date }
+                }
+            })?;
         let mut alloc = Vec::with_capacity(chosen.taken.len() + 1);
         for (i, q) in &chosen.taken {
             let lot = &lots[*i];

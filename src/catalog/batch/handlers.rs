@@ -206,7 +206,9 @@ pub async fn adjust_batch(
         crate::limits::amount(&mut e, "mrp", m);
     }
     e.finish()?;
-    let (Some(batch_no), Some(expiry)) = (batch_no, expiry) else { return Err(AppError::validation("batchNo", "invalid")) };
+    let (Some(batch_no), Some(expiry)) = (batch_no, expiry) else {
+        return Err(AppError::validation("batchNo", "invalid"));
+    };
     let ctx = Adjust {
         db: state.db.clone(),
         client: auth.client_id,

@@ -63,7 +63,10 @@ pub async fn take(db: &Database, s: &mut ClientSession, client_id: ObjectId, tak
             .session(&mut *s)
             .await?;
         if r.matched_count != 1 {
-            return Err(AppError::conflict(crate::error::code::CONFLICT, "A batch's quantity changed meanwhile; retry"));
+            return Err(AppError::conflict(
+                crate::error::code::CONFLICT,
+                "A batch's quantity changed meanwhile; retry",
+            ));
         }
     }
     Ok(())
@@ -106,7 +109,10 @@ pub async fn receive(db: &Database, s: &mut ClientSession, r: &Receive) -> Resul
     }
     let lot = if found.is_none() {
         if r.quantity < 0 {
-            return Err(AppError::bad_request_code(super::BATCH_NOT_FOUND, format!("No batch {} of this item", r.batch_no)));
+            return Err(AppError::bad_request_code(
+                super::BATCH_NOT_FOUND,
+                format!("No batch {} of this item", r.batch_no),
+            ));
         }
         let b = BatchDoc {
             id: ObjectId::new(),
@@ -135,7 +141,10 @@ pub async fn receive(db: &Database, s: &mut ClientSession, r: &Receive) -> Resul
             .session(&mut *s)
             .await?
             .ok_or_else(|| {
-                AppError::conflict("INSUFFICIENT_STOCK", format!("Batch {} holds fewer than {} units", r.batch_no, -r.quantity))
+                AppError::conflict(
+                    "INSUFFICIENT_STOCK",
+                    format!("Batch {} holds fewer than {} units", r.batch_no, -r.quantity),
+                )
             })?
     };
     changelog::append(db, s, r.client_id, &[(changelog::BATCHES, lot.id, false)]).await?;

@@ -454,7 +454,10 @@ async fn receive_lot(
 ) -> AppResult<()> {
     let it = crate::catalog::repo::find_item(&c.db, s, c.client, item).await?;
     if !it.is_some_and(|i| i.details.has_expiry) {
-        return Err(AppError::validation("items", format!("batch {batch_no}: the item does not track expiry (hasExpiry)")));
+        return Err(AppError::validation(
+            "items",
+            format!("batch {batch_no}: the item does not track expiry (hasExpiry)"),
+        ));
     }
     let r = crate::catalog::batch::repo::Receive {
         client_id: c.client,

@@ -399,7 +399,9 @@ pub(super) fn simulate(
             world.movements.extend(plan.movements);
             // the lots the sale took: later sales of the batch see what is left
             for t in plan.batch_takes {
-                if let Some(l) = world.lots.by_item.get_mut(&t.item).and_then(|v| v.iter_mut().find(|l| l.id == t.batch)) {
+                if let Some(l) =
+                    world.lots.by_item.get_mut(&t.item).and_then(|v| v.iter_mut().find(|l| l.id == t.batch))
+                {
                     l.quantity -= t.quantity;
                 }
                 match world.batch_takes.iter_mut().find(|x| x.batch == t.batch) {
