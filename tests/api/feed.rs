@@ -427,7 +427,7 @@ async fn every_mutating_route_that_changes_a_synced_document_feeds_the_pull() {
     let syrup = i.body["item"]["_id"].as_str().unwrap().to_string();
     step!(
         "post",
-        "/api/business/items/{id}/batches",
+        "/api/business/items/{itemId}/batches",
         app.post(
             &format!("/api/business/items/{syrup}/batches"),
             Some(&t),

@@ -120,8 +120,8 @@ pub struct BatchesResponse {
 }
 
 /// The lots of an item (any quantity), by expiry date.
-#[utoipa::path(get, path = "/business/items/{id}/batches", tag = "catalog", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Item id")),
+#[utoipa::path(get, path = "/business/items/{itemId}/batches", tag = "catalog", security(("bearer" = [])),
+    params(("itemId" = String, Path, description = "Item id")),
     responses(
         (status = 200, description = "The item's lots", body = BatchesResponse),
         (status = 400, description = "Malformed id", body = ErrorBody),
@@ -135,7 +135,7 @@ pub async fn item_batches(
     auth: AuthClient,
     ApiPath(id): ApiPath<String>,
 ) -> AppResult<Json<BatchesResponse>> {
-    let id = validate::oid("params.id", &id)?;
+    let id = validate::oid("params.itemId", &id)?;
     if repo::item_names(&state.db, auth.client_id, &[id]).await?.is_empty() {
         return Err(AppError::not_found("Item"));
     }
@@ -176,8 +176,8 @@ struct Adjust {
 
 /// Stock adjustment naming a batch (issue 16): the item's stock and the lot move together
 /// in one transaction (the stock movement is an `adjustment`). Only for `hasExpiry` items.
-#[utoipa::path(post, path = "/business/items/{id}/batches", tag = "catalog", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Item id")),
+#[utoipa::path(post, path = "/business/items/{itemId}/batches", tag = "catalog", security(("bearer" = [])),
+    params(("itemId" = String, Path, description = "Item id")),
     request_body = AdjustBatchRequest,
     responses(
         (status = 201, description = "The lot after the adjustment", body = BatchResponse),
@@ -194,7 +194,7 @@ pub async fn adjust_batch(
     ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<AdjustBatchRequest>,
 ) -> AppResult<(StatusCode, Json<BatchResponse>)> {
-    let item = validate::oid("params.id", &id)?;
+    let item = validate::oid("params.itemId", &id)?;
     let mut e = validate::Errors::new();
     let batch_no = check_batch_no(&mut e, "batchNo", &req.batch_no);
     let expiry = check_expiry(&mut e, "expiryDate", &req.expiry_date);
@@ -231,7 +231,10 @@ pub async fn adjust_batch(
                 .filter(|i| i.is_active)
                 .ok_or_else(|| AppError::not_found("Item"))?;
             if !it.details.has_expiry {
-                return Err(AppError::validation("params.id", "the item does not track expiry (hasExpiry is false)"));
+                return Err(AppError::validation(
+                    "params.itemId",
+                    "the item does not track expiry (hasExpiry is false)",
+                ));
             }
             let lot = repo::receive(&c.db, s, &c.receive).await?;
             let mv = Move {
