@@ -8,7 +8,8 @@
 //! Units no lot covers are taken unbatched (the item's stock rules as today) and recorded as
 //! an allocation with `batchNo: null`. Offline sales are decided the same way: they are
 //! never refused for lot quantities (what the lots lack is unbatched), only for a named batch
-//! that does not exist or is expired where the shop does not allow it.
+//! that does not exist or is expired where the shop does not allow it. A lot taken whose own
+//! MRP is below the line's unit price is refused `MRP_EXCEEDED` (the MRP of the batch sold).
 
 use std::collections::HashMap;
 
@@ -58,6 +59,10 @@ pub(super) fn allocate(
         let mut alloc = Vec::with_capacity(chosen.taken.len() + 1);
         for (i, q) in &chosen.taken {
             let lot = &lots[*i];
+            // the MRP of the batch sold (Legal Metrology), when printed on it
+            if let Some(mrp) = lot.mrp.map(crate::money::Paise::new).filter(|m| line.cost_per_unit > *m) {
+                return Err(Refusal::MrpExceeded { line: label, price: line.cost_per_unit, mrp });
+            }
             rest[*i] -= q;
             alloc.push(Allocation {
                 batch_no: Some(lot.batch_no.clone()),
