@@ -160,6 +160,10 @@ pub struct ItemWire {
     pub has_expiry: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub image_url: Option<String>,
+    /// `hasExpiry` items only, on the list (B6) and the lookup (issue 16): the item's lots
+    /// with units left, by expiry date (see `GET /business/items/{itemId}/batches`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batches: Option<Vec<crate::catalog::batch::BatchWire>>,
 }
 
 impl From<ItemDoc> for ItemWire {
@@ -191,6 +195,7 @@ impl From<ItemDoc> for ItemWire {
             mrp: i.details.mrp,
             has_expiry: i.details.has_expiry.then_some(true),
             image_url: i.details.image_url,
+            batches: None,
         }
     }
 }

@@ -152,7 +152,9 @@ pub async fn list_items(
 ) -> AppResult<Json<ItemsResponse>> {
     validate::oid("params.clientId", &client_id)?;
     let (items, next_cursor) = service::list_items(&state, auth.client_id, q).await?;
-    Ok(Json(ItemsResponse { success: true, items: items.into_iter().map(Into::into).collect(), next_cursor }))
+    let mut items: Vec<crate::catalog::dto::ItemWire> = items.into_iter().map(Into::into).collect();
+    crate::catalog::batch::repo::attach(&state.db, auth.client_id, &mut items).await?;
+    Ok(Json(ItemsResponse { success: true, items, next_cursor }))
 }
 
 /// B7: update the catalog fields of an item (deleted items too).
@@ -227,9 +229,12 @@ pub async fn lookup_item(
     ApiQuery(q): ApiQuery<LookupQuery>,
 ) -> AppResult<Json<LookupResponse>> {
     let found = service::lookup(&state, auth.client_id, q.code.as_deref().unwrap_or("")).await?;
+    let mut item = [found.item.into()];
+    crate::catalog::batch::repo::attach(&state.db, auth.client_id, &mut item).await?;
+    let [item] = item;
     Ok(Json(LookupResponse {
         success: true,
-        item: found.item.into(),
+        item,
         label: found.label.map(|l| LabelWire { item_code: l.item_code, amount: l.amount }),
     }))
 }

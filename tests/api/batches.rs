@@ -176,6 +176,17 @@ async fn an_online_sale_takes_lots_first_expiring_first_out() {
     let res = sell_online(&app, &r, &plain, 1, None).await;
     assert_eq!(res.status, 201, "{}", res.body);
     assert!(res.body["invoice"]["products"][0].get("allocations").is_none(), "{}", res.body);
+    // the item list carries a hasExpiry item's lots with units left, and no key for others
+    let list = app.get(&format!("/api/business/items/{}", r.client_id), Some(&r.token)).await;
+    assert_eq!(list.status, 200, "{}", list.body);
+    let find = |id: &str| list.body["items"].as_array().unwrap().iter().find(|i| i["_id"] == id).cloned().unwrap();
+    let listed = find(&item);
+    assert_eq!(listed["batches"].as_array().map(Vec::len), Some(1), "{listed}");
+    assert_eq!(
+        (listed["batches"][0]["batchNo"].as_str(), listed["batches"][0]["quantity"].as_i64()),
+        (Some("GONE"), Some(10))
+    );
+    assert!(find(&plain).get("batches").is_none(), "v1 shape for other items");
     let res = sell_online(&app, &r, &plain, 1, Some("B1")).await;
     res.assert_envelope(400);
     assert_eq!(res.code(), "BATCH_NOT_FOUND");

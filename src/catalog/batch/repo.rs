@@ -49,6 +49,31 @@ pub async fn of_item(db: &Database, client_id: ObjectId, item: ObjectId) -> Resu
         .await?)
 }
 
+/// Give the `hasExpiry` items among `items` their lots with units left (`batches`; other
+/// items keep none): one read for all of them.
+pub async fn attach(
+    db: &Database,
+    client_id: ObjectId,
+    items: &mut [crate::catalog::dto::ItemWire],
+) -> Result<(), AppError> {
+    let ids: Vec<ObjectId> =
+        items.iter().filter(|i| i.has_expiry == Some(true)).filter_map(|i| ObjectId::parse_str(&i.id).ok()).collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let lots: Vec<BatchDoc> = batches(db)
+        .find(doc! { "clientId": client_id, "itemId": { "$in": &ids }, "quantity": { "$gt": 0_i64 } })
+        .sort(doc! { "expiryDate": 1, "batchKey": 1 })
+        .await?
+        .try_collect()
+        .await?;
+    for it in items.iter_mut().filter(|i| i.has_expiry == Some(true)) {
+        let mine = lots.iter().filter(|l| l.item_id.to_hex() == it.id).map(super::BatchWire::from).collect();
+        it.batches = Some(mine);
+    }
+    Ok(())
+}
+
 /// Apply a sale's lot decrements, each guarded on `quantity >= taken` (a lot never goes
 /// below zero). The sale decided them on its transaction's snapshot, so a guard that fails
 /// means a concurrent writer: 409 `CONFLICT` (the transaction aborts; retry).
