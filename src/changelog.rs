@@ -38,6 +38,16 @@ pub const INVOICES: &str = "invoices";
 /// Synced collection: payments.
 pub const PAYMENTS: &str = "payments";
 
+/// Synced collection: item groups (main and sub categories, issue 16).
+pub const GROUPS: &str = "itemgroups";
+/// Synced collection: brands (issue 16).
+pub const BRANDS: &str = "brands";
+/// Synced collection: companies, the makers brands belong to (issue 16).
+pub const COMPANIES: &str = "companies";
+
+/// Synced collection: products, what the variants (items) of one article share (issue 16).
+pub const PRODUCTS: &str = "products";
+
 /// Synced collection: lots of `hasExpiry` items (issue 16, `catalog::batch`).
 pub const BATCHES: &str = "batches";
 
@@ -45,7 +55,7 @@ pub const BATCHES: &str = "batches";
 pub type Change = (&'static str, ObjectId, bool);
 
 /// Every synced collection (the pull serves these; each write to one is logged).
-pub const SYNCED: [&str; 5] = [ITEMS, CUSTOMERS, INVOICES, PAYMENTS, BATCHES];
+pub const SYNCED: [&str; 9] = [ITEMS, CUSTOMERS, INVOICES, PAYMENTS, GROUPS, BRANDS, COMPANIES, PRODUCTS, BATCHES];
 
 /// The change-log collection.
 pub const LOG: &str = "syncchanges";

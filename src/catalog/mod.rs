@@ -14,10 +14,12 @@ pub mod decide;
 pub mod dto;
 pub mod handlers;
 pub mod model;
+pub mod product;
 pub mod repo;
 pub mod rules;
 pub mod service;
 pub mod stock;
+pub mod tax;
 
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -34,5 +36,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(handlers::lookup_item))
         .routes(routes!(handlers::update_item, handlers::delete_item))
         .merge(brand::routes())
+        .merge(product::routes())
         .merge(batch::handlers::routes())
 }

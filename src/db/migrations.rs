@@ -51,6 +51,12 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 15, name: "0015_parties", source: include_str!("../../migrations/0015_parties.json") },
     Migration { version: 16, name: "0016_item_codes", source: include_str!("../../migrations/0016_item_codes.json") },
     Migration { version: 18, name: "0018_batches", source: include_str!("../../migrations/0018_batches.json") },
+    Migration {
+        version: 20,
+        name: "0020_pull_catalog",
+        source: include_str!("../../migrations/0020_pull_catalog.json"),
+    },
+    Migration { version: 21, name: "0021_products", source: include_str!("../../migrations/0021_products.json") },
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -205,7 +211,7 @@ pub async fn ensure_owner_users(db: &Database) -> Result<u64, crate::error::AppE
 }
 
 /// The synced collections named by `logUnloggedDocuments` (each must be one the change log
-/// knows: `crate::changelog::{ITEMS, CUSTOMERS, INVOICES, PAYMENTS}`).
+/// knows: `crate::changelog::SYNCED`).
 fn log_step(spec: &serde_json::Value) -> Result<Vec<&'static str>, String> {
     let Some(list) = spec.get("logUnloggedDocuments") else { return Ok(vec![]) };
     let list = list.as_array().ok_or("logUnloggedDocuments: not a list")?;
