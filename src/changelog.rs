@@ -50,11 +50,15 @@ pub const COMPANIES: &str = "companies";
 /// Synced collection: products, what the variants (items) of one article share (issue 16).
 pub const PRODUCTS: &str = "products";
 
+/// Synced collection: lots of `hasExpiry` items (issue 16, `catalog::batch`).
+pub const BATCHES: &str = "batches";
+
 /// One change of a transaction: (synced collection, document id, deleted).
 pub type Change = (&'static str, ObjectId, bool);
 
 /// Every synced collection (the pull serves these; each write to one is logged).
-pub const SYNCED: [&str; 9] = [ITEMS, CUSTOMERS, INVOICES, PAYMENTS, GROUPS, BRANDS, COMPANIES, PRODUCTS, UNITS];
+pub const SYNCED: [&str; 10] =
+    [ITEMS, CUSTOMERS, INVOICES, PAYMENTS, GROUPS, BRANDS, COMPANIES, PRODUCTS, UNITS, BATCHES];
 
 /// The change-log collection.
 pub const LOG: &str = "syncchanges";

@@ -77,6 +77,9 @@ pub struct Sale {
     /// (the first field of [`ProductLine`]); a line not listed sells in the base unit. Unused
     /// for a cart.
     pub units: std::collections::BTreeMap<usize, ObjectId>,
+    /// The batch a product line names (`batchNo`, issue 16), indexed by the line's index in
+    /// the request ([`ProductLine`]`.0`); empty or `None` = first-expiring-first-out.
+    pub batch_nos: Vec<Option<String>>,
 }
 
 /// What a seller may do on a sale without an approval (issue 15's table): a counter price
@@ -200,6 +203,14 @@ impl Sale {
         match &self.lines {
             LineSource::Cart(_) => vec![],
             LineSource::Products(p) => p.iter().map(|(i, ..)| self.units.get(i).copied()).collect(),
+        }
+    }
+
+    /// The batch named by the `k`-th line of [`Sale::wanted`] (cart lines name none).
+    pub fn batch_of(&self, k: usize) -> Option<&str> {
+        match &self.lines {
+            LineSource::Cart(_) => None,
+            LineSource::Products(p) => p.get(k).and_then(|(i, ..)| self.batch_nos.get(*i)).and_then(|b| b.as_deref()),
         }
     }
 

@@ -59,6 +59,11 @@ pub enum Refusal {
     /// ([`unapproved`]'s findings); ask one (`POST /api/staff/approvals`, action `sale`) and
     /// send its `approvalToken`.
     ApprovalRequired(Vec<String>),
+    /// 400 `BATCH_EXPIRED` (issue 16): `line` names a batch that expired before the bill's
+    /// date and the shop does not allow selling it (`clientSettings.catalog.allowExpiredSale`).
+    BatchExpired { line: String, batch_no: String, expiry_date: String },
+    /// 400 `BATCH_NOT_FOUND` (issue 16): `line` names a batch its item does not have.
+    BatchNotFound { line: String, batch_no: String },
     /// 400 `MRP_EXCEEDED`: the unit price charged on `line` (`products[i]`, `cart line n`)
     /// exceeds the item's MRP (Legal Metrology: no sale above the declared retail price).
     MrpExceeded { line: String, price: Paise, mrp: Paise },
@@ -109,6 +114,14 @@ impl From<Refusal> for AppError {
                     why.join("; ")
                 ),
             ),
+            Refusal::BatchExpired { line, batch_no, expiry_date } => AppError::bad_request_code(
+                crate::catalog::batch::BATCH_EXPIRED,
+                format!("{line}: batch {batch_no} expired on {expiry_date}; this shop does not sell expired stock"),
+            ),
+            Refusal::BatchNotFound { line, batch_no } => AppError::bad_request_code(
+                crate::catalog::batch::BATCH_NOT_FOUND,
+                format!("{line}: the item has no batch {batch_no}"),
+            ),
             Refusal::MrpExceeded { line, price, mrp } => AppError::bad_request_code(
                 MRP_EXCEEDED,
                 format!("{line}: the unit price {price} exceeds the MRP {mrp}"),
@@ -151,6 +164,9 @@ pub struct SaleInputs<'a> {
     /// (`None` = unknown id, or a phone not yet a customer).
     pub customer: Option<&'a CustomerDoc>,
     pub shop: ShopRules,
+    /// The lots of the lines' `hasExpiry` items and whether an expired one may be sold by
+    /// name (issue 16; empty when no line's item tracks expiry).
+    pub lots: &'a crate::catalog::batch::Lots,
 }
 
 /// One stock change of a plan: `delta` units of `item`. Without `below_zero` the
@@ -200,6 +216,9 @@ pub struct SalePlan {
     pub moves: Vec<StockMove>,
     /// The records of `moves` (`stockmovements`).
     pub movements: Vec<StockMovement>,
+    /// The lot decrements of the lines of `hasExpiry` items (issue 16), applied guarded in
+    /// the sale's transaction (`catalog::batch::repo::take`).
+    pub batch_takes: Vec<crate::catalog::batch::Take>,
     pub customer: Option<CustomerEffect>,
     /// The purchase history row (a finalized sale with a customer).
     pub history: Option<PurchaseHistoryDoc>,
@@ -217,6 +236,7 @@ impl SalePlan {
         out.extend(self.first_payment.as_ref().map(|p| (PAYMENTS, p.id, false)));
         out.extend(self.moves.iter().map(|m| (ITEMS, m.item, false)));
         out.extend(self.customer.as_ref().map(|c| (CUSTOMERS, c.id(), false)));
+        out.extend(self.batch_takes.iter().map(|t| (crate::changelog::BATCHES, t.batch, false)));
         out
     }
 }
@@ -367,6 +387,8 @@ pub fn sale(
     if !short.is_empty() {
         return Err(Refusal::InsufficientStock(short));
     }
+    // 6b. the lots of hasExpiry items: first-expiring-first-out by the bill's date
+    let batch_takes = batches::allocate(cmd, &wanted, &mut inv, inputs)?;
 
     // 7. the customer's dues (the unpaid part) and the purchase history
     let pending = inv.total_amount.checked_sub(inv.paid_amount).unwrap_or_default();
@@ -398,6 +420,7 @@ pub fn sale(
         cart: cart.map(|c| c.id),
         moves,
         movements,
+        batch_takes,
         customer,
         history,
         inactive,
@@ -454,6 +477,7 @@ pub fn price_lines_in_units(
             catalog_price: sold.price,
             base_quantity: sold.unit.is_some().then_some(sold.base_quantity),
             unit: sold.unit,
+            allocations: vec![],
         });
     }
     Ok((lines, subtotal))
@@ -723,6 +747,7 @@ pub fn payment(
     })
 }
 
+mod batches;
 mod checks;
 pub mod units;
 use checks::review_entry;

@@ -104,6 +104,10 @@ pub struct ProductLineRequest {
     /// in it, the stock moves by quantity x factor, the catalog price is the unit's (else
     /// factor x the item's). A unit the item does not sell in: 400 `UNIT_NOT_SOLD`.
     pub unit_id: Option<String>,
+    /// For a `hasExpiry` item (issue 16): sell from this batch (ignoring case) first; absent =
+    /// first-expiring-first-out by the bill's date. 400 `BATCH_NOT_FOUND` when the item has no
+    /// such batch, 400 `BATCH_EXPIRED` when it expired and the shop does not allow selling it.
+    pub batch_no: Option<String>,
 }
 
 /// B20: invoice from a product list (no cart).
@@ -323,6 +327,10 @@ pub struct InvoiceLineWire {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(example = 20)]
     pub base_quantity: Option<i64>,
+    /// `hasExpiry` items only (issue 16): the lots the units came from
+    /// (`{batchNo, expiryDate, quantity}`; `batchNo: null` = units no lot covered).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub allocations: Vec<crate::catalog::batch::Allocation>,
 }
 
 /// Documentation only: what `clientCustomerId` of an invoice holds.
@@ -444,6 +452,7 @@ impl InvoiceWire {
                     unit_name: l.unit.as_ref().map(|u| u.unit_name.clone()),
                     factor: l.unit.as_ref().map(|u| u.factor),
                     base_quantity: l.base_quantity,
+                    allocations: l.allocations.clone(),
                 })
                 .collect(),
             notes: i.notes.clone(),

@@ -368,6 +368,12 @@ fn products_sale(auth: &AuthClient, req: GenerateWithProductsRequest, kind: &'st
         _ => Some(LineSource::Products(product_lines(&mut e, &req.products))),
     };
     let units = line_units(&mut e, &req.products);
+    let batch_nos: Vec<Option<String>> = req
+        .products
+        .iter()
+        .enumerate()
+        .map(|(i, p)| crate::catalog::batch::line_batch(&mut e, &format!("products[{i}].batchNo"), &p.batch_no))
+        .collect();
     let head = SaleHead {
         customer_id: &req.client_customer_id,
         phone: &req.client_customer_phone,
@@ -381,6 +387,7 @@ fn products_sale(auth: &AuthClient, req: GenerateWithProductsRequest, kind: &'st
     };
     let mut sale = build_sale(e, auth, lines, head, kind)?;
     sale.units = units;
+    sale.batch_nos = batch_nos;
     Ok(sale)
 }
 
@@ -427,6 +434,7 @@ fn build_sale(
         by: auth.by(),
         rights: SellerRights::of(&auth.user),
         units: Default::default(),
+        batch_nos: vec![],
     })
 }
 

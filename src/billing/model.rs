@@ -201,6 +201,11 @@ pub struct InvoiceLine {
     /// plain line (= `quantity`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_quantity: Option<i64>,
+    /// Where the units came from, for a `hasExpiry` item (issue 16): the lots taken
+    /// (first-expiring-first-out by the bill's date, or the named batch) and the units no lot
+    /// covered (`batchNo: null`). Empty for other items.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allocations: Vec<crate::catalog::batch::Allocation>,
 }
 
 /// The snapshot of the packing unit a sale line sold in (issue 16).

@@ -325,6 +325,8 @@ pub struct LoadedSale {
     pub groups: HashMap<ObjectId, String>,
     pub customer: Option<CustomerDoc>,
     pub shop: ShopRules,
+    /// The lots of the lines' `hasExpiry` items and the shop's `allowExpiredSale` (issue 16).
+    pub lots: crate::catalog::batch::Lots,
 }
 
 impl LoadedSale {
@@ -336,6 +338,7 @@ impl LoadedSale {
             groups: &self.groups,
             customer: self.customer.as_ref(),
             shop: self.shop,
+            lots: &self.lots,
         }
     }
 }
@@ -366,7 +369,26 @@ pub async fn load_for_sale(db: &Database, s: &mut ClientSession, sale: &Sale) ->
             customers(db).find_one(doc! { "clientId": client_id, "phoneNumber": phone }).session(&mut *s).await?
         }
     };
-    Ok(LoadedSale { cart, items, groups, customer, shop })
+    let lots = load_lots(db, s, client_id, &items).await?;
+    Ok(LoadedSale { cart, items, groups, customer, shop, lots })
+}
+
+/// The lots of the `hasExpiry` items among `items` and the shop's `allowExpiredSale` (read
+/// only when a line's item tracks expiry), in the caller's transaction.
+pub async fn load_lots(
+    db: &Database,
+    s: &mut ClientSession,
+    client_id: ObjectId,
+    items: &HashMap<ObjectId, ItemDoc>,
+) -> Result<crate::catalog::batch::Lots, AppError> {
+    let expiring: Vec<ObjectId> = items.values().filter(|i| i.details.has_expiry).map(|i| i.id).collect();
+    if expiring.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(crate::catalog::batch::Lots {
+        by_item: crate::catalog::batch::repo::for_items(db, s, client_id, &expiring).await?,
+        allow_expired: client_settings(db, client_id).await?.catalog.allow_expired_sale,
+    })
 }
 
 /// Apply a decided sale in the caller's transaction, the contended writes last: claim the
@@ -383,7 +405,19 @@ pub async fn apply_sale(
     log: Log<'_>,
 ) -> Result<InvoiceDoc, AppError> {
     let changes = plan.changes();
-    let SalePlan { mut invoice, number_in, first_payment, cart, moves, movements, customer, history, audit, .. } = plan;
+    let SalePlan {
+        mut invoice,
+        number_in,
+        first_payment,
+        cart,
+        moves,
+        movements,
+        customer,
+        history,
+        audit,
+        batch_takes,
+        ..
+    } = plan;
     let client_id = invoice.client_id;
     let now = invoice.created_at;
     if let Some(cart) = cart {
@@ -480,6 +514,8 @@ pub async fn apply_sale(
     if !short.is_empty() {
         return Err(Refusal::InsufficientStock(short).into());
     }
+    // the lots of hasExpiry items, each guarded on what it holds
+    crate::catalog::batch::repo::take(db, s, client_id, &batch_takes).await?;
     if let Some(fy) = number_in {
         let seq = reserve_seq(db, s, &number_key(client_id, &fy), 1).await?;
         decide::number(&mut invoice, &fy, seq);

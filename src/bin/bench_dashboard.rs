@@ -89,6 +89,7 @@ async fn seed(db: &mongodb::Database, client: ObjectId) -> anyhow::Result<()> {
                     catalog_price: Paise::ZERO,
                     unit: None,
                     base_quantity: None,
+                    allocations: vec![],
                 }
             })
             .collect();

@@ -254,6 +254,7 @@ async fn one(state: &AppState, shops: &[DbShop], sc: &str, w: usize, i: u64, con
                 by: viveka::access::Actor::owner(shop.client, "Owner").by(),
                 rights: viveka::billing::command::SellerRights::owner(),
                 units: Default::default(),
+                batch_nos: vec![],
             };
             billing::issue(state, sale).await.map(|_| ()).map_err(|e| format!("issue: {e:?}"))
         }

@@ -192,6 +192,10 @@ pub struct ItemWire {
     /// The product this item is a variant of (issue 16); absent for a standalone item.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub variant_of: Option<String>,
+    /// `hasExpiry` items only, on the list (B6) and the lookup (issue 16): the item's lots
+    /// with units left, by expiry date (see `GET /business/items/{itemId}/batches`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batches: Option<Vec<crate::catalog::batch::BatchWire>>,
 }
 
 impl From<ItemDoc> for ItemWire {
@@ -246,6 +250,7 @@ impl From<ItemDoc> for ItemWire {
                 crate::catalog::tax::TaxWire::new(t, crate::catalog::tax::TaxSource::Item, &today)
             }),
             variant_of: i.details.variant_of.map(|v| v.to_hex()),
+            batches: None,
         }
     }
 }

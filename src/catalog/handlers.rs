@@ -153,7 +153,8 @@ pub async fn list_items(
     validate::oid("params.clientId", &client_id)?;
     let (items, next_cursor) = service::list_items(&state, auth.client_id, q).await?;
     let defaults = service::tax_defaults(&state, auth.client_id, &items).await?;
-    let items = items.into_iter().map(|i| ItemWire::with_defaults(i, &defaults)).collect();
+    let mut items: Vec<ItemWire> = items.into_iter().map(|i| ItemWire::with_defaults(i, &defaults)).collect();
+    crate::catalog::batch::repo::attach(&state.db, auth.client_id, &mut items).await?;
     Ok(Json(ItemsResponse { success: true, items, next_cursor }))
 }
 
@@ -238,10 +239,13 @@ pub async fn lookup_item(
         price: u.price_of(found.item.price).unwrap_or_default(),
     });
     let defaults = service::tax_defaults(&state, auth.client_id, std::slice::from_ref(&found.item)).await?;
+    let mut item = [ItemWire::with_defaults(found.item, &defaults)];
+    crate::catalog::batch::repo::attach(&state.db, auth.client_id, &mut item).await?;
+    let [item] = item;
     Ok(Json(LookupResponse {
         success: true,
         unit,
-        item: ItemWire::with_defaults(found.item, &defaults),
+        item,
         label: found.label.map(|l| LabelWire { item_code: l.item_code, amount: l.amount }),
     }))
 }

@@ -7,6 +7,7 @@
 //! transaction; the only BSON). A v2 push folds the plans into its in-memory batch instead
 //! (`sync::bulk`) and writes them together.
 
+pub mod batch;
 pub mod brand;
 pub mod command;
 pub mod decide;
@@ -38,4 +39,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(brand::routes())
         .merge(unit::routes())
         .merge(product::routes())
+        .merge(batch::handlers::routes())
 }

@@ -109,6 +109,8 @@ pub struct CatalogPatch {
     #[serde(default, deserialize_with = "crate::wire::double_option")]
     #[schema(value_type = Option<String>, nullable, example = "20-IIII-V-PPPPP-C")]
     pub scale_label: Option<Option<String>>,
+    /// Allow selling a batch that has expired when a line names it (see `CatalogSettings`).
+    pub allow_expired_sale: Option<bool>,
 }
 
 /// `clientSettings.staff` of a profile update (issue 15; unsent fields keep their value).

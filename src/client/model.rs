@@ -64,6 +64,11 @@ pub struct CatalogSettings {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(example = "20-IIII-V-PPPPP-C")]
     pub scale_label: Option<String>,
+    /// Let a sale line name an expired batch (`batchNo`) and sell it; otherwise such a line
+    /// is refused (400 `BATCH_EXPIRED`). An expired batch is never picked automatically
+    /// either way (issue 16).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub allow_expired_sale: bool,
 }
 
 impl CatalogSettings {

@@ -85,6 +85,9 @@ pub async fn update(
                 }
             }
         }
+        if let Some(v) = s.catalog.as_ref().and_then(|c| c.allow_expired_sale) {
+            set.insert("clientSettings.catalog.allowExpiredSale", v);
+        }
         if let Some(staff) = &s.staff {
             for (role, grants) in staff.role_grants.iter().flatten() {
                 if *role == crate::access::Role::SuperAdmin {

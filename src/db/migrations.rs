@@ -51,6 +51,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 15, name: "0015_parties", source: include_str!("../../migrations/0015_parties.json") },
     Migration { version: 16, name: "0016_item_codes", source: include_str!("../../migrations/0016_item_codes.json") },
     Migration { version: 17, name: "0017_units", source: include_str!("../../migrations/0017_units.json") },
+    Migration { version: 18, name: "0018_batches", source: include_str!("../../migrations/0018_batches.json") },
     Migration {
         version: 20,
         name: "0020_pull_catalog",

@@ -33,7 +33,9 @@ use crate::{
         product::{dto::ProductWire, model::ProductDoc},
         unit::{dto::UnitWire, UnitDoc},
     },
-    changelog::{counter_key, BRANDS, COMPANIES, CUSTOMERS, GROUPS, INVOICES, ITEMS, PAYMENTS, PRODUCTS, UNITS},
+    changelog::{
+        counter_key, BATCHES, BRANDS, COMPANIES, CUSTOMERS, GROUPS, INVOICES, ITEMS, PAYMENTS, PRODUCTS, UNITS,
+    },
     customer::{dto::CustomerWire, model::CustomerDoc},
     db,
     error::AppResult,
@@ -154,6 +156,15 @@ async fn read_page(
                 let mut c = db.collection::<UnitDoc>(UNITS).find(filter).session(&mut *s).await?;
                 while let Some(d) = c.next(&mut *s).await.transpose()? {
                     docs.insert((UNITS.into(), d.id), serde_json::to_value(UnitWire::from(d)).unwrap_or(Value::Null));
+                }
+            }
+            BATCHES => {
+                // the lots of hasExpiry items (issue 16): `collection: "batches"`
+                for b in crate::catalog::batch::repo::by_ids(db, s, client_id, list).await? {
+                    docs.insert(
+                        (BATCHES.into(), b.id),
+                        serde_json::to_value(crate::catalog::batch::BatchWire::from(&b)).unwrap_or(Value::Null),
+                    );
                 }
             }
             GROUPS => {

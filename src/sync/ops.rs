@@ -117,6 +117,8 @@ pub struct InvoiceAction {
     pub lines: Vec<(Ref, i64, Option<Paise>)>,
     /// The packing unit of a line (issue 16), by its index in `lines`.
     pub units: std::collections::BTreeMap<usize, ObjectId>,
+    /// The batch each product line names (`batchNo`, issue 16), by line index.
+    pub batch_nos: Vec<Option<String>>,
     pub customer_id: Option<ObjectId>,
     pub phone: Option<String>,
     pub name: Option<String>,
@@ -305,6 +307,8 @@ struct LineP {
     item_name: Option<String>,
     #[allow(dead_code)]
     item_group: Option<String>,
+    /// The batch sold (issue 16).
+    batch_no: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -458,6 +462,7 @@ fn parse_action(entity: &str, kind: &str, payload: Value, device_time: Option<Da
             let at = bounded_time(device_time.ok_or("deviceTime: is required for a sale")?, now)?;
             rules::line_count(&mut e, "products", p.products.len());
             let mut lines = Vec::new();
+            let mut batch_nos = Vec::new();
             let mut units = std::collections::BTreeMap::new();
             for (i, l) in p.products.iter().enumerate() {
                 if let Some(u) = l.unit_id.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
@@ -465,6 +470,11 @@ fn parse_action(entity: &str, kind: &str, payload: Value, device_time: Option<Da
                         units.insert(lines.len(), id);
                     }
                 }
+                batch_nos.push(crate::catalog::batch::line_batch(
+                    &mut e,
+                    &format!("products[{i}].batchNo"),
+                    &l.batch_no,
+                ));
                 rules::quantity(&mut e, &format!("products[{i}].quantity"), l.quantity);
                 rules::unit_price(&mut e, &format!("products[{i}].costPerUnit"), l.cost_per_unit);
                 if let Some(r) = reference(&mut e, &format!("products[{i}].productId"), &l.product_id, &l.product_op_id)
@@ -495,6 +505,7 @@ fn parse_action(entity: &str, kind: &str, payload: Value, device_time: Option<Da
             Action::InvoiceCreate(Box::new(InvoiceAction {
                 lines,
                 units,
+                batch_nos,
                 customer_id,
                 phone,
                 name,

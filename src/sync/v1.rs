@@ -253,6 +253,8 @@ pub struct V1Line {
     /// in it; the stock moves by quantity x factor). A unit the item does not sell in fails
     /// the batch (400 `UNIT_NOT_SOLD` naming the entry).
     pub unit_id: Option<String>,
+    /// For a `hasExpiry` item (issue 16): sell from this batch first (as online B20).
+    pub batch_no: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -434,6 +436,7 @@ fn plan(client_id: ObjectId, actor: &Actor, b: &V1Batch) -> AppResult<Vec<Step>>
         let f = |x: &str| format!("invoice.create[{i}].{x}");
         rules::line_count(&mut e, &f("products"), inv.products.len());
         let mut lines = Vec::new();
+        let mut batch_nos = Vec::new();
         let mut units = std::collections::BTreeMap::new();
         let mut subtotal = Paise::ZERO;
         for (j, l) in inv.products.iter().enumerate() {
@@ -443,6 +446,7 @@ fn plan(client_id: ObjectId, actor: &Actor, b: &V1Batch) -> AppResult<Vec<Step>>
                     units.insert(j, id);
                 }
             }
+            batch_nos.push(crate::catalog::batch::line_batch(&mut e, &g("batchNo"), &l.batch_no));
             rules::quantity(&mut e, &g("quantity"), l.quantity);
             rules::unit_price(&mut e, &g("costPerUnit"), Some(l.cost_per_unit));
             let pid = l.product_id.as_deref().filter(|p| !p.trim().is_empty()).and_then(|p| e.oid(&g("productId"), p));
@@ -534,6 +538,7 @@ fn plan(client_id: ObjectId, actor: &Actor, b: &V1Batch) -> AppResult<Vec<Step>>
             by: by.clone(),
             rights: SellerRights::of(actor),
             units,
+            batch_nos,
         };
         steps.push(Step::Invoice(lines, Box::new(sale)));
     }

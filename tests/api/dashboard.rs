@@ -77,6 +77,7 @@ async fn invoice(
             catalog_price: Paise::ZERO,
             unit: None,
             base_quantity: None,
+            allocations: vec![],
         })
         .collect();
     assert_eq!(products.iter().map(|l| l.line_total.as_i64()).sum::<i64>(), total, "fixture {number} adds up");

@@ -11,9 +11,20 @@ use serde_json::{json, Value};
 
 use crate::helpers::{phone, post_keyed, Registered, TestApp};
 
-/// The synced collections (issue 16 added item groups, brands, companies, products and units).
-const SYNCED: [&str; 9] =
-    ["items", "clientcustomers", "invoices", "payments", "itemgroups", "brands", "companies", "products", "units"];
+/// The synced collections (issue 16 added item groups, brands, companies, products, units and
+/// batches).
+const SYNCED: [&str; 10] = [
+    "items",
+    "clientcustomers",
+    "invoices",
+    "payments",
+    "itemgroups",
+    "brands",
+    "companies",
+    "products",
+    "units",
+    "batches",
+];
 
 fn uuid() -> String {
     uuid::Uuid::new_v4().to_string()
@@ -126,6 +137,7 @@ fn check_form(change: &Value, now: &HashMap<(String, String), Document>) {
                 assert_eq!((change["doc"]["paidAmount"].as_f64().unwrap() * 100.0).round() as i64, paid, "{change}");
             }
             "clientCustomers" => assert_eq!(change["doc"]["name"], d.get_str("name").unwrap(), "{change}"),
+            "batches" => assert_eq!(change["doc"]["quantity"], json!(d.get_i64("quantity").unwrap()), "{change}"),
             _ => {}
         }
     }
@@ -431,6 +443,25 @@ async fn every_mutating_route_that_changes_a_synced_document_feeds_the_pull() {
     let bulb = i.body["item"]["_id"].as_str().unwrap().to_string();
     let i = app.post("/api/business/items", Some(&t), json!({ "clientId": cid, "name": "Tube", "price": 120 })).await;
     let tube = i.body["item"]["_id"].as_str().unwrap().to_string();
+    // a lot of a hasExpiry item (issue 16): a synced `batches` document
+    let i = app
+        .post(
+            "/api/business/items",
+            Some(&t),
+            json!({ "clientId": cid, "name": "Syrup", "price": 40, "hasExpiry": true }),
+        )
+        .await;
+    let syrup = i.body["item"]["_id"].as_str().unwrap().to_string();
+    step!(
+        "post",
+        "/api/business/items/{itemId}/batches",
+        app.post(
+            &format!("/api/business/items/{syrup}/batches"),
+            Some(&t),
+            json!({ "batchNo": "S1", "expiryDate": "2099-12-31", "quantity": 5 })
+        )
+        .await
+    );
     dev.pull_and_check(&app, &r, "second item").await;
     step!(
         "put",
@@ -671,7 +702,8 @@ async fn every_mutating_route_that_changes_a_synced_document_feeds_the_pull() {
     // sync: a v1 batch and a v2 push with every kind they take
     let v1 = json!({
         "item": { "create": [{ "name": "Fan", "price": 900, "stock": 3 }], "update": [{ "_id": tube, "price": 125 }] },
-        "invoice": { "create": [{ "products": [{ "productId": bulb, "itemName": "Bulb", "quantity": 1, "costPerUnit": 55 }], "paidAmount": 55, "deviceTime": now() }] },
+        "invoice": { "create": [{ "products": [{ "productId": bulb, "itemName": "Bulb", "quantity": 1, "costPerUnit": 55 },
+            { "productId": syrup, "itemName": "Syrup", "quantity": 1, "costPerUnit": 40 }], "paidAmount": 95, "deviceTime": now() }] },
         "payment": { "create": [{ "invoiceId": inc, "amount": 1 }] },
     });
     step!("post", "/api/sync", post_keyed(&app.http, &app.base, "/api/sync", &t, &uuid(), &v1).await);

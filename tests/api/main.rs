@@ -6,6 +6,7 @@ mod helpers;
 
 mod audit;
 mod auth;
+mod batches;
 mod billing;
 mod dashboard;
 mod dates;

@@ -162,6 +162,15 @@ pub struct ReceivedInput {
     pub item_id: Option<String>,
     /// Whole units received, 0-1000000 (default: the ordered quantity).
     pub received_quantity: Option<i64>,
+    /// The lot received (issue 16; `hasExpiry` items only), with `expiryDate`: the units go
+    /// into this batch (created, or added to when the item has it, ignoring case). Absent:
+    /// unbatched stock (older apps).
+    pub batch_no: Option<String>,
+    /// `YYYY-MM-DD`, required with `batchNo` (and equal to the lot's when it exists).
+    pub expiry_date: Option<String>,
+    /// Rupees printed on the lot (a new lot only).
+    #[schema(value_type = Option<f64>)]
+    pub mrp: Option<Paise>,
 }
 
 /// D12

@@ -202,6 +202,8 @@ struct Delivery {
     delivery_note: String,
     /// (lineId | itemId, received quantity, field name)
     received: Vec<(Option<ObjectId>, Option<ObjectId>, i64, String)>,
+    /// The lot of each `received` entry (same index): (batchNo, expiryDate, mrp paise).
+    lots: Vec<Option<(String, String, Option<i64>)>>,
     /// The delivery time (the state's clock): `deliveredAt` and the start of payment terms.
     now: DateTime,
     /// The shop's `clientSettings.purchases.overReceiptAllowancePercent`.
@@ -240,8 +242,10 @@ pub async fn mark_delivered(
     let delivered_by = e.opt_text("deliveredBy", &r.delivered_by, 0, 100).unwrap_or_default();
     let delivery_note = e.opt_text("deliveryNote", &r.delivery_note, 0, 1000).unwrap_or_default();
     let mut received = Vec::new();
+    let mut lots = Vec::new();
     for (i, x) in r.items.iter().flatten().enumerate() {
         let field = format!("items[{i}]");
+        lots.push(received_lot(&mut e, &field, x));
         let line = opt_oid(&mut e, &format!("{field}.lineId"), &x.line_id);
         let item = opt_oid(&mut e, &format!("{field}.itemId"), &x.item_id);
         if x.line_id.is_none() == x.item_id.is_none() {
@@ -276,6 +280,7 @@ pub async fn mark_delivered(
         delivered_by,
         delivery_note,
         received,
+        lots,
         by,
     };
     db::transaction(&state.client, &ctx, |s, c| {
@@ -293,8 +298,9 @@ pub async fn mark_delivered(
             }
             // Resolve the received quantities to lines.
             let mut qty: HashMap<ObjectId, (i64, &str)> = HashMap::new();
+            let mut lot_of: HashMap<ObjectId, &(String, String, Option<i64>)> = HashMap::new();
             let mut e = Errors::new();
-            for (line, item, q, field) in &c.received {
+            for (k, (line, item, q, field)) in c.received.iter().enumerate() {
                 let target = match (line, item) {
                     (Some(l), _) => lines.iter().find(|x| x.id == *l).map(|x| x.id),
                     (None, Some(it)) => {
@@ -312,6 +318,9 @@ pub async fn mark_delivered(
                     Some(id) => {
                         if qty.insert(id, (*q, field.as_str())).is_some() {
                             e.add(field, "line listed twice");
+                        }
+                        if let Some(Some(lot)) = c.lots.get(k) {
+                            lot_of.insert(id, lot);
                         }
                     }
                 }
@@ -396,12 +405,72 @@ pub async fn mark_delivered(
                         }
                         Moved::Done | Moved::Insufficient => {}
                     }
+                    if let Some((batch_no, expiry_date, mrp)) = lot_of.get(&l.id) {
+                        receive_lot(s, c, l.item_id, q, batch_no, expiry_date, *mrp).await?;
+                    }
                 }
             }
             Ok(updated)
         })
     })
     .await
+}
+
+/// The lot of a received line (`batchNo` with `expiryDate`, optional `mrp`), checked.
+fn received_lot(e: &mut Errors, field: &str, x: &ReceivedInput) -> Option<(String, String, Option<i64>)> {
+    let no = crate::catalog::batch::line_batch(e, &format!("{field}.batchNo"), &x.batch_no);
+    let expiry = x.expiry_date.as_deref().map(str::trim).filter(|d| !d.is_empty());
+    match (no, expiry) {
+        (None, None) => None,
+        (Some(no), Some(d)) => {
+            let d = crate::catalog::batch::check_expiry(e, &format!("{field}.expiryDate"), d)?;
+            if let Some(m) = x.mrp {
+                crate::limits::amount(e, &format!("{field}.mrp"), m);
+            }
+            Some((no, d.format("%Y-%m-%d").to_string(), x.mrp.map(|m| m.as_i64())))
+        }
+        (Some(_), None) => {
+            e.add(&format!("{field}.expiryDate"), "is required with batchNo");
+            None
+        }
+        (None, Some(_)) => {
+            if x.batch_no.as_deref().is_none_or(|b| b.trim().is_empty()) {
+                e.add(&format!("{field}.batchNo"), "is required with expiryDate");
+            }
+            None
+        }
+    }
+}
+
+/// Put `q` received units of `item` into its lot (issue 16): only a `hasExpiry` item has lots.
+async fn receive_lot(
+    s: &mut mongodb::ClientSession,
+    c: &Delivery,
+    item: ObjectId,
+    q: i64,
+    batch_no: &str,
+    expiry_date: &str,
+    mrp: Option<i64>,
+) -> AppResult<()> {
+    let it = crate::catalog::repo::find_item(&c.db, s, c.client, item).await?;
+    if !it.is_some_and(|i| i.details.has_expiry) {
+        return Err(AppError::validation(
+            "items",
+            format!("batch {batch_no}: the item does not track expiry (hasExpiry)"),
+        ));
+    }
+    let r = crate::catalog::batch::repo::Receive {
+        client_id: c.client,
+        item_id: item,
+        batch_no: batch_no.to_string(),
+        expiry_date: expiry_date.to_string(),
+        quantity: q,
+        mrp,
+        by: Some(c.by.clone()),
+        now: c.now,
+    };
+    crate::catalog::batch::repo::receive(&c.db, s, &r).await?;
+    Ok(())
 }
 
 /// D13: bill total and/or due date while pending or delivered (not cancelled). The total may

@@ -179,6 +179,26 @@ pub(super) async fn load(s: &mut ClientSession, ctx: &PushCtx<'_>) -> AppResult<
         }
     }
 
+    // the lots of the sold items (issue 16): FEFO runs on them in memory
+    let sold: Vec<ObjectId> = ctx
+        .ops
+        .iter()
+        .filter(|o| !ctx.skip.contains_key(&o.op_id))
+        .filter_map(|o| match &o.action {
+            Ok(Action::InvoiceCreate(a)) => Some(a.lines.iter().filter_map(|(r, _, _)| id_of(r)).collect::<Vec<_>>()),
+            _ => None,
+        })
+        .flatten()
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    if !sold.is_empty() {
+        world.lots.by_item = crate::catalog::batch::repo::for_items(db, s, client_id, &sold).await?;
+        if !world.lots.by_item.is_empty() {
+            world.lots.allow_expired = billing_repo::client_settings(db, client_id).await?.catalog.allow_expired_sale;
+        }
+    }
+
     let mut invoice_ids: HashSet<ObjectId> = w.invoices.iter().filter_map(|r| id_of(r)).collect();
     invoice_ids.extend(world.billed.values().copied());
     let mut customer_ids: HashSet<ObjectId> = w.customers.iter().filter_map(|r| id_of(r)).collect();

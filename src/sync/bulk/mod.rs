@@ -142,6 +142,11 @@ struct World {
     device_sales: Vec<DeviceSale>,
     /// Audit entries of the batch (offline sales applied without an approval they needed).
     audits: Vec<crate::audit::Entry>,
+    /// The lots of the sold items (their quantities as the batch's sales took them) and the
+    /// shop's `allowExpiredSale` (issue 16).
+    lots: crate::catalog::batch::Lots,
+    /// The lot decrements of the batch's sales, written guarded (`catalog::batch::repo::take`).
+    batch_takes: Vec<crate::catalog::batch::Take>,
 }
 
 /// Apply the batch (inside the push transaction). One outcome per operation, in order.

@@ -368,6 +368,7 @@ pub(super) fn simulate(
                 by: by.clone(),
                 rights: SellerRights::of(actor),
                 units: a.units.clone(),
+                batch_nos: a.batch_nos.clone(),
             };
             // billing's decider, on the batch's in-memory view (earlier operations included)
             let plan = {
@@ -389,6 +390,7 @@ pub(super) fn simulate(
                     groups: &world.groups,
                     customer,
                     shop: ShopRules::default(),
+                    lots: &world.lots,
                 };
                 decide::sale(&sale, &inputs, now, &mut ObjectId::new).map_err(refused)?
             };
@@ -407,6 +409,18 @@ pub(super) fn simulate(
                 world.move_stock(m.item, m.delta);
             }
             world.movements.extend(plan.movements);
+            // the lots the sale took: later sales of the batch see what is left
+            for t in plan.batch_takes {
+                if let Some(l) =
+                    world.lots.by_item.get_mut(&t.item).and_then(|v| v.iter_mut().find(|l| l.id == t.batch))
+                {
+                    l.quantity -= t.quantity;
+                }
+                match world.batch_takes.iter_mut().find(|x| x.batch == t.batch) {
+                    Some(x) => x.quantity += t.quantity,
+                    None => world.batch_takes.push(t),
+                }
+            }
             world.audits.extend(plan.audit);
             match plan.customer {
                 Some(CustomerEffect::New(doc)) => {

@@ -63,6 +63,9 @@ pub(super) async fn write(s: &mut ClientSession, ctx: &PushCtx<'_>, world: &mut 
         crate::audit::record(db, Some(&mut *s), a).await?;
     }
 
+    // the lots the sales took (issue 16), each guarded on what it holds
+    crate::catalog::batch::repo::take(db, s, client_id, &world.batch_takes).await?;
+
     // existing items: the fields sent, and stock by its delta
     for (id, it) in world.items.iter().filter(|(_, i)| !i.new && !i.folded.is_empty()) {
         if !catalog_repo::write_folded(db, s, client_id, *id, &it.folded, now).await? {
