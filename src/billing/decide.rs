@@ -337,6 +337,7 @@ pub fn sale(
             ref_id: Some(inv.id),
             at: now,
             by: Some(cmd.by.clone()),
+            note: None,
         });
     }
     if !short.is_empty() {

@@ -50,6 +50,11 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 13, name: "0013_staff", source: include_str!("../../migrations/0013_staff.json") },
     Migration { version: 15, name: "0015_parties", source: include_str!("../../migrations/0015_parties.json") },
     Migration { version: 16, name: "0016_item_codes", source: include_str!("../../migrations/0016_item_codes.json") },
+    Migration {
+        version: 19,
+        name: "0019_stock_ledger",
+        source: include_str!("../../migrations/0019_stock_ledger.json"),
+    },
 ];
 
 #[derive(Debug, thiserror::Error)]
