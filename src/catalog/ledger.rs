@@ -547,8 +547,8 @@ mod tests {
         .unwrap();
         assert_eq!((t.opening, t.total_in, t.total_out, t.closing), (10, 5, 4, 11));
         let reasons: Vec<Reason> = t.by_reason.iter().map(|r| r.reason).collect();
-        assert_eq!(reasons, [Reason::Sale, Reason::Purchase, Reason::Damaged], "declared order");
-        assert_eq!(t.by_reason[0], ReasonTotal { reason: Reason::Sale, units_in: 0, units_out: 3 });
+        assert_eq!(reasons, [Reason::Purchase, Reason::Sale, Reason::Damaged], "declared order");
+        assert_eq!(t.by_reason[1], ReasonTotal { reason: Reason::Sale, units_in: 0, units_out: 3 });
     }
 
     #[test]

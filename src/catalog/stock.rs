@@ -24,14 +24,14 @@ use crate::{access::By, changelog, error::AppError, validate::Errors};
 #[serde(rename_all = "camelCase")]
 #[schema(as = StockReason)]
 pub enum Reason {
-    /// An invoice line (delta < 0).
-    Sale,
-    /// Goods a customer brought back (delta > 0; issue 18).
-    Return,
-    /// A dealer order delivered into stock (delta > 0).
-    Purchase,
     /// The stock an item was created with.
     Opening,
+    /// A dealer order delivered into stock (delta > 0).
+    Purchase,
+    /// Goods a customer brought back (delta > 0; issue 18).
+    Return,
+    /// An invoice line (delta < 0).
+    Sale,
     /// Adjustment: damaged goods written off.
     Damaged,
     /// Adjustment: goods lost.
@@ -55,12 +55,12 @@ impl Reason {
     /// The pre-issue-16 name of a manual adjustment: the same kind as [`Reason::Other`].
     pub const Adjustment: Reason = Reason::Other;
 
-    /// Every reason, in declaration order.
+    /// Every reason, in declaration order (the order of a ledger's `byReason`).
     pub const ALL: [Reason; 11] = [
-        Reason::Sale,
-        Reason::Return,
-        Reason::Purchase,
         Reason::Opening,
+        Reason::Purchase,
+        Reason::Return,
+        Reason::Sale,
         Reason::Damaged,
         Reason::Lost,
         Reason::Stolen,
