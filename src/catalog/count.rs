@@ -34,6 +34,7 @@ pub const MAX_LINES: usize = 500;
 /// One counted item.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = StockCountLineRequest)]
 pub struct CountLineRequest {
     pub item_id: String,
     /// Base units found on the shelf (a whole number, 0 or more).
@@ -43,6 +44,7 @@ pub struct CountLineRequest {
 /// `POST /business/stock/counts`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = StockCountRequest)]
 pub struct CountRequest {
     /// 1 to 500 lines, each item at most once.
     pub lines: Vec<CountLineRequest>,
@@ -65,6 +67,7 @@ pub struct CountsQuery {
 /// One line of a stored count.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = StockCountLine)]
 pub struct CountLine {
     #[schema(value_type = String)]
     pub item_id: ObjectId,
@@ -94,6 +97,7 @@ pub struct CountDoc {
 /// A count as answered.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = StockCountWire)]
 pub struct CountWire {
     #[serde(rename = "_id")]
     pub id: String,
@@ -109,6 +113,7 @@ pub struct CountWire {
 /// A count line as answered (`itemId` as hex).
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = StockCountLineWire)]
 pub struct CountLineWire {
     pub item_id: String,
     pub name: String,
@@ -142,6 +147,7 @@ impl From<&CountDoc> for CountWire {
 
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = StockCountResponse)]
 pub struct CountResponse {
     pub success: bool,
     pub count: CountWire,
@@ -149,6 +155,7 @@ pub struct CountResponse {
 
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = StockCountsResponse)]
 pub struct CountsResponse {
     pub success: bool,
     pub counts: Vec<CountWire>,

@@ -62,6 +62,7 @@ pub struct LedgerQuery {
 /// (negative deltas, as a positive number), base units.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = StockReasonTotal)]
 pub struct ReasonTotal {
     pub reason: Reason,
     #[serde(rename = "in")]
@@ -73,6 +74,7 @@ pub struct ReasonTotal {
 /// One movement of the ledger.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = StockLedgerMovement)]
 pub struct LedgerMovement {
     #[serde(rename = "_id")]
     pub id: String,
@@ -94,6 +96,7 @@ pub struct LedgerMovement {
 /// The item a ledger is about.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = StockLedgerItem)]
 pub struct LedgerItem {
     #[serde(rename = "_id")]
     pub id: String,
@@ -107,6 +110,7 @@ pub struct LedgerItem {
 /// `closing = opening + totalIn - totalOut`.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = StockLedgerResponse)]
 pub struct LedgerResponse {
     pub success: bool,
     pub item: LedgerItem,
@@ -143,6 +147,7 @@ pub struct SummaryQuery {
 /// One item's stock at the end of the date.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = StockSummaryRow)]
 pub struct SummaryRow {
     #[serde(rename = "_id")]
     pub id: String,
@@ -164,6 +169,7 @@ pub struct SummaryRow {
 /// The shop's stock at the end of `at`: items created by then, by name.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = StockSummaryResponse)]
 pub struct SummaryResponse {
     pub success: bool,
     pub at: String,
