@@ -538,3 +538,41 @@ async fn stock_reasons_are_accepted_and_refused_alike_online_and_in_a_push() {
     assert_eq!(l["movements"].as_array().unwrap().last().unwrap()["reason"], "other");
     assert!(by_reason(&l).keys().all(|k| k != "adjustment"), "{l}");
 }
+
+/// An offline sale leaves the ledger on the bill's date, not the sync's: a v1 and a v2 sale
+/// made 30 hours ago and synced now are in the ledger of their own India date.
+#[tokio::test]
+async fn an_offline_sale_is_in_the_ledger_of_its_bill_date() {
+    let app = TestApp::spawn().await;
+    let shop = app.register(&phone()).await;
+    let t = Some(shop.token.as_str());
+    let item = legacy_item(&app, &shop.client_id, "Compass", 10, at("2025-06-01T06:00:00Z")).await;
+    let now = DateTime::now().timestamp_millis();
+    let sold = DateTime::from_millis(now - now % 1000 - 30 * 3_600_000);
+    let when = sold.try_to_rfc3339_string().unwrap();
+    let body = json!({ "invoice": { "create": [{ "deviceTime": when,
+        "products": [{ "productId": item, "itemName": "Compass", "quantity": 2, "costPerUnit": 12.5 }] }] } });
+    let r = app.post("/api/sync", t, body).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let op = json!({ "opId": uuid(), "entity": "invoice", "kind": "create", "deviceTime": when,
+        "payload": { "products": [{ "productId": item, "quantity": 3 }], "paidAmount": 0, "totalTax": 0,
+            "totalDiscount": 0, "method": "cash", "deviceRef": "OFF-1" } });
+    let r = app.post("/api/v2/sync/push", t, json!({ "operations": [op] })).await;
+    assert_eq!(r.body["results"][0]["status"], "applied", "{}", r.body);
+    assert_eq!(app.stock_of(&item).await, 5);
+
+    let day = viveka::time::ist_date_string(sold);
+    let l = ledger(&app, &shop, &item, &format!("from={day}&to={day}")).await;
+    assert_eq!((l["opening"].as_i64(), l["closing"].as_i64()), (Some(10), Some(5)), "{l}");
+    assert_eq!(by_reason(&l), BTreeMap::from([("sale".to_string(), (0, 5))]));
+    for m in l["movements"].as_array().unwrap() {
+        assert_eq!(m["at"].as_str(), Some(viveka::wire::iso(sold).as_str()), "{m}");
+    }
+    let today = viveka::time::ist_date_string(DateTime::now());
+    let l = ledger(&app, &shop, &item, &format!("from={today}&to={today}")).await;
+    assert_eq!(
+        (l["opening"].as_i64(), l["closing"].as_i64(), l["movements"].as_array().map(Vec::len)),
+        (Some(5), Some(5), Some(0)),
+        "{l}"
+    );
+}
