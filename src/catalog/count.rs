@@ -46,6 +46,9 @@ pub struct CountLineRequest {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schema(as = StockCountRequest)]
 pub struct CountRequest {
+    /// Optional; must be the token's client (403 otherwise), as on the other catalog bodies.
+    #[serde(default)]
+    pub client_id: Option<String>,
     /// 1 to 500 lines, each item at most once.
     pub lines: Vec<CountLineRequest>,
     /// Up to 200 characters, one line (recorded on the count, its movements and the audit entry).

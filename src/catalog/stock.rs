@@ -1,5 +1,9 @@
-//! Stock moves only by deltas, atomically, and every move is recorded in `stockmovements`
-//! (sale, purchase delivery, adjustment, sync). Shared by billing, dealers and sync.
+//! Stock moves only by deltas (or, for a physical count, by a set guarded on the stock it was
+//! compared with: [`set_counted`]), atomically, and every move is recorded in
+//! `stockmovements` with its [`Reason`] (opening stock, purchase delivery, return, sale, the
+//! adjustment kinds of GST rule 56(2), count correction), its user and its note, in the same
+//! transaction: `catalog::ledger` computes any past stock level back from the current one.
+//! Shared by billing, dealers, counts and sync.
 //!
 //! Every applied move also logs its item in the change log ([`crate::changelog::append`]) in
 //! the caller's transaction, so every stock change (an online sale, a dealer delivery, a
