@@ -38,11 +38,21 @@ pub const INVOICES: &str = "invoices";
 /// Synced collection: payments.
 pub const PAYMENTS: &str = "payments";
 
+/// Synced collection: item groups (main and sub categories, issue 16).
+pub const GROUPS: &str = "itemgroups";
+/// Synced collection: brands (issue 16).
+pub const BRANDS: &str = "brands";
+/// Synced collection: companies, the makers brands belong to (issue 16).
+pub const COMPANIES: &str = "companies";
+
+/// Synced collection: products, what the variants (items) of one article share (issue 16).
+pub const PRODUCTS: &str = "products";
+
 /// One change of a transaction: (synced collection, document id, deleted).
 pub type Change = (&'static str, ObjectId, bool);
 
 /// Every synced collection (the pull serves these; each write to one is logged).
-pub const SYNCED: [&str; 4] = [ITEMS, CUSTOMERS, INVOICES, PAYMENTS];
+pub const SYNCED: [&str; 8] = [ITEMS, CUSTOMERS, INVOICES, PAYMENTS, GROUPS, BRANDS, COMPANIES, PRODUCTS];
 
 /// The change-log collection.
 pub const LOG: &str = "syncchanges";

@@ -131,8 +131,9 @@ pub struct SaleOptions {
     /// The device's own reference for the sale, kept on the invoice.
     pub device_ref: Option<String>,
     /// Accept lines of items that exist but are deactivated (an offline sale of an item
-    /// deleted online after the device last pulled: the sale happened). Ids that never
-    /// belonged to the shop are still refused. Online sales keep `false`.
+    /// deleted online after the device last pulled: the sale happened), and bill a customer
+    /// deactivated meanwhile (issue 16). Ids that never belonged to the shop are still
+    /// refused. Online sales keep `false`: 400 naming the line, or the customer field.
     pub allow_inactive: bool,
     /// What happens to a sale that needed an approval the seller did not have (issue 15):
     /// `false` (online) refuses it, 403 `APPROVAL_REQUIRED`; `true` (offline: the sale already

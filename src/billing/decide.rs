@@ -283,6 +283,21 @@ pub fn sale(
         },
     };
 
+    // an inactive customer (issue 16) is not billed online; an offline sale already happened
+    if let Some((c, _)) = &known {
+        if c.status == "inactive" && !opts.allow_inactive {
+            let field = if matches!(cmd.customer_ref(cart), CustomerRef::Id(_)) {
+                "clientCustomerId"
+            } else {
+                "clientCustomerPhone"
+            };
+            return Err(Refusal::field(
+                field,
+                "is an inactive customer of this shop; set their status to active to bill them",
+            ));
+        }
+    }
+
     // 5. the invoice, dated when the sale happened (never later than `now`)
     let at = sale_time(opts.device_time, opts.device_date, now);
     let mut inv = build_invoice(Draft {

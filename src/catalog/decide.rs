@@ -24,6 +24,8 @@ pub struct Refs {
     pub group_found: bool,
     /// The brand named is one of the shop's (true when none is named).
     pub brand_found: bool,
+    /// The product named (`variantOf`) is one of the shop's (true when none is named).
+    pub product_found: bool,
     /// How many of the dealers named are the shop's.
     pub dealers_found: usize,
     /// Code keys ([`crate::barcode::key`]) the command's SKU/barcode would take that another
@@ -33,7 +35,8 @@ pub struct Refs {
 
 impl Refs {
     /// Every reference resolved (or none named).
-    pub const OK: Refs = Refs { group_found: true, brand_found: true, dealers_found: 0, codes_held: Vec::new() };
+    pub const OK: Refs =
+        Refs { group_found: true, brand_found: true, product_found: true, dealers_found: 0, codes_held: Vec::new() };
 }
 
 /// A stale edit of an item (not applied): the shared [`crate::changelog::Conflict`].
@@ -46,7 +49,7 @@ pub enum Refusal {
     NotFound,
     /// `groupId` is not one of the shop's groups and/or a `dealerIds` entry is not one of its
     /// dealers.
-    UnknownRefs { group: bool, dealers: bool, brand: bool },
+    UnknownRefs { group: bool, dealers: bool, brand: bool, product: bool },
     /// The stock change would take the count beyond +-`limits::MAX_UNITS` (the field named).
     StockOutOfRange(&'static str),
     /// See [`Conflict`].
@@ -54,6 +57,8 @@ pub enum Refusal {
     /// The SKU or barcode (as sent) already names another item of the shop (one code never
     /// names two items, whichever field holds it).
     DuplicateCode(String),
+    /// The `tax` edit leaves a rate period inconsistent (the reason; issue 16).
+    BadTax(String),
     /// The selling price would exceed the item's MRP (Legal Metrology).
     PriceAboveMrp { price: crate::money::Paise, mrp: crate::money::Paise },
 }
@@ -81,8 +86,11 @@ impl Refusal {
     fn common(self) -> AppError {
         match self {
             Refusal::NotFound => AppError::not_found("Item not found"),
-            Refusal::UnknownRefs { group, dealers, brand } => {
+            Refusal::UnknownRefs { group, dealers, brand, product } => {
                 let mut v = Vec::new();
+                if product {
+                    v.push("variantOf: no such product".to_string());
+                }
                 if brand {
                     v.push("brandId: no such brand".to_string());
                 }
@@ -97,6 +105,7 @@ impl Refusal {
             Refusal::StockOutOfRange(field) => crate::limits::stock_out_of_range(field),
             Refusal::Conflict(c) => AppError::conflict(code::CONFLICT, c.reason()),
             Refusal::DuplicateCode(c) => duplicate_code(&c),
+            Refusal::BadTax(m) => AppError::validation("tax", m),
             Refusal::PriceAboveMrp { price, mrp } => {
                 AppError::validation("price", format!("{price} must not exceed the MRP {mrp}"))
             }
@@ -192,14 +201,16 @@ fn settle_details(after: &mut ItemDoc, patch: Option<&mut ItemPatch>, refs: &Ref
 fn check_refs(
     group: Option<ObjectId>,
     brand: Option<ObjectId>,
+    product: Option<ObjectId>,
     dealers: &[ObjectId],
     refs: &Refs,
 ) -> Result<(), Refusal> {
     let group = group.is_some() && !refs.group_found;
     let brand = brand.is_some() && !refs.brand_found;
+    let product = product.is_some() && !refs.product_found;
     let dealers = !dealers.is_empty() && refs.dealers_found != dealers.len();
-    if group || dealers || brand {
-        return Err(Refusal::UnknownRefs { group, dealers, brand });
+    if group || dealers || brand || product {
+        return Err(Refusal::UnknownRefs { group, dealers, brand, product });
     }
     Ok(())
 }
@@ -207,7 +218,7 @@ fn check_refs(
 /// A new item: its group and dealers must be the shop's; its SKU and barcode name no other
 /// item; its price does not exceed its MRP; opening stock is an `opening` movement.
 pub fn create_item(cmd: &CreateItem, refs: &Refs) -> Result<ItemPlan, Refusal> {
-    check_refs(cmd.item.group_id, cmd.item.brand_id, &cmd.dealer_ids, refs)?;
+    check_refs(cmd.item.group_id, cmd.item.brand_id, cmd.item.details.variant_of, &cmd.dealer_ids, refs)?;
     let mut item = cmd.item.doc(cmd.id, cmd.client_id, cmd.item.stock, cmd.now);
     item.dealer_ids = cmd.dealer_ids.clone();
     settle_details(&mut item, None, refs)?;
@@ -226,7 +237,13 @@ pub fn create_item(cmd: &CreateItem, refs: &Refs) -> Result<ItemPlan, Refusal> {
 /// stock stays within +-`limits::MAX_UNITS`. Every edit bumps `__v`.
 pub fn update_item(cmd: &UpdateItem, current: Option<&ItemDoc>, refs: &Refs) -> Result<ItemPlan, Refusal> {
     let current = current.ok_or(Refusal::NotFound)?;
-    check_refs(cmd.patch.group(), cmd.patch.brand(), cmd.patch.dealer_ids.as_deref().unwrap_or_default(), refs)?;
+    check_refs(
+        cmd.patch.group(),
+        cmd.patch.brand(),
+        cmd.patch.details.product(),
+        cmd.patch.dealer_ids.as_deref().unwrap_or_default(),
+        refs,
+    )?;
     let fields = changelog::stale(current.version, cmd.base, || cmd.patch.differing(current));
     if !fields.is_empty() {
         return Err(Refusal::Conflict(Box::new(Conflict {
@@ -245,6 +262,14 @@ pub fn update_item(cmd: &UpdateItem, current: Option<&ItemDoc>, refs: &Refs) -> 
     let stock = crate::limits::stock_after(current.stock, delta).ok_or(Refusal::StockOutOfRange(field))?;
     let mut after = current.clone();
     let mut patch = cmd.patch.clone();
+    if let Some(edit) = &patch.details.tax {
+        let today = crate::time::ist_date_string(cmd.now);
+        let code = match edit {
+            None => None,
+            Some(t) => Some(t.apply(current.details.tax.as_ref(), &today).map_err(Refusal::BadTax)?),
+        };
+        patch.details.tax_set = Some(code);
+    }
     patch.apply_to(&mut after);
     settle_details(&mut after, Some(&mut patch), refs)?;
     after.stock = stock;
@@ -418,10 +443,10 @@ mod tests {
         let g = ObjectId::new();
         let patch =
             ItemPatch { group_id: Some(Some(g)), dealer_ids: Some(vec![ObjectId::new()]), ..Default::default() };
-        let refs = Refs { group_found: false, brand_found: true, dealers_found: 0, codes_held: vec![] };
+        let refs = Refs { group_found: false, ..Refs::OK };
         let r = update_item(&edit(cur.id, patch.clone(), StockChange::Keep, None), Some(&cur), &refs);
-        assert_eq!(r, Err(Refusal::UnknownRefs { group: true, dealers: true, brand: false }));
-        let ok = Refs { group_found: true, brand_found: true, dealers_found: 1, codes_held: vec![] };
+        assert_eq!(r, Err(Refusal::UnknownRefs { group: true, dealers: true, brand: false, product: false }));
+        let ok = Refs { dealers_found: 1, ..Refs::OK };
         assert!(update_item(&edit(cur.id, patch, StockChange::Keep, None), Some(&cur), &ok).is_ok());
         assert_eq!(update_item(&edit(cur.id, price(1), StockChange::Keep, None), None, &ok), Err(Refusal::NotFound));
         let del = DeleteItem { client_id: cur.client_id, id: cur.id, now: DateTime::from_millis(1) };

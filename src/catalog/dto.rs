@@ -24,6 +24,9 @@ pub struct ItemGroupWire {
     /// The main category of a sub category; absent for a main category.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parent_id: Option<String>,
+    /// The default tax code of the category's items that have none of their own (issue 16).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tax: Option<crate::catalog::tax::TaxWire>,
     pub created_at: String,
     pub updated_at: String,
     #[serde(rename = "__v")]
@@ -38,6 +41,10 @@ impl From<ItemGroupDoc> for ItemGroupWire {
             name: g.name,
             description: g.description,
             parent_id: g.parent_id.map(|p| p.to_hex()),
+            tax: g.tax.as_ref().map(|t| {
+                let today = crate::time::ist_date_string(bson::DateTime::now());
+                crate::catalog::tax::TaxWire::new(t, crate::catalog::tax::TaxSource::Category, &today)
+            }),
             created_at: wire::iso(g.created_at),
             updated_at: wire::iso(g.updated_at),
             v: g.version,
@@ -90,6 +97,9 @@ pub struct CreateGroupRequest {
     /// Makes this a sub category of that main category of the shop (two levels: the parent
     /// must have no parent itself; 400 naming `parentId` otherwise).
     pub parent_id: Option<String>,
+    /// The default tax code of the category's items that have none of their own (issue 16),
+    /// as on an item.
+    pub tax: Option<crate::catalog::tax::TaxIn>,
 }
 
 /// B3. An empty body only bumps `updatedAt`.
@@ -106,6 +116,10 @@ pub struct UpdateGroupRequest {
     #[serde(default, deserialize_with = "wire::double_option")]
     #[schema(value_type = Option<String>, nullable)]
     pub parent_id: Option<Option<String>>,
+    /// The default tax code of the category's items (issue 16); null removes it.
+    #[serde(default, deserialize_with = "wire::double_option")]
+    #[schema(value_type = Option<crate::catalog::tax::TaxIn>, nullable)]
+    pub tax: Option<Option<crate::catalog::tax::TaxIn>>,
 }
 
 /// An item as the app reads it: the document plus `productId` (= `_id`). Money in rupees.
@@ -160,6 +174,13 @@ pub struct ItemWire {
     pub has_expiry: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub image_url: Option<String>,
+    /// GST codes (issue 16): the item's own, else its product's, else its category's default
+    /// (`source`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tax: Option<crate::catalog::tax::TaxWire>,
+    /// The product this item is a variant of (issue 16); absent for a standalone item.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variant_of: Option<String>,
 }
 
 impl From<ItemDoc> for ItemWire {
@@ -191,7 +212,64 @@ impl From<ItemDoc> for ItemWire {
             mrp: i.details.mrp,
             has_expiry: i.details.has_expiry.then_some(true),
             image_url: i.details.image_url,
+            tax: i.details.tax.as_ref().map(|t| {
+                let today = crate::time::ist_date_string(bson::DateTime::now());
+                crate::catalog::tax::TaxWire::new(t, crate::catalog::tax::TaxSource::Item, &today)
+            }),
+            variant_of: i.details.variant_of.map(|v| v.to_hex()),
         }
+    }
+}
+
+/// Where items without their own tax code take one from (loaded by
+/// `catalog::service::tax_defaults` for a page of items): the products they are variants of
+/// (id, code, category) and the shop's categories (id, default code, main category).
+#[derive(Debug, Default)]
+pub struct TaxDefaults {
+    pub products: Vec<(bson::oid::ObjectId, Option<crate::catalog::tax::TaxCode>, Option<bson::oid::ObjectId>)>,
+    pub groups: Vec<(bson::oid::ObjectId, Option<crate::catalog::tax::TaxCode>, Option<bson::oid::ObjectId>)>,
+}
+
+impl TaxDefaults {
+    fn group(
+        &self,
+        id: bson::oid::ObjectId,
+    ) -> Option<(&Option<crate::catalog::tax::TaxCode>, Option<bson::oid::ObjectId>)> {
+        self.groups.iter().find(|g| g.0 == id).map(|g| (&g.1, g.2))
+    }
+
+    /// A category's default: its own, else its main category's (`catalog::tax::effective`).
+    pub fn for_group(&self, group: Option<bson::oid::ObjectId>) -> Option<&crate::catalog::tax::TaxCode> {
+        let (own, parent) = self.group(group?)?;
+        let main = parent.and_then(|p| self.group(p)).and_then(|(t, _)| t.as_ref());
+        crate::catalog::tax::effective(None, own.as_ref(), main).map(|(t, _)| t)
+    }
+
+    /// The code an item takes when it has none of its own: its product's (a variant), else its
+    /// category's (the item's own category, else its product's).
+    pub fn for_item(&self, item: &ItemDoc) -> Option<(&crate::catalog::tax::TaxCode, crate::catalog::tax::TaxSource)> {
+        use crate::catalog::tax::TaxSource;
+        let product = item.details.variant_of.and_then(|v| self.products.iter().find(|p| p.0 == v));
+        if let Some(t) = product.and_then(|p| p.1.as_ref()) {
+            return Some((t, TaxSource::Product));
+        }
+        let group = item.group_id.or(product.and_then(|p| p.2));
+        self.for_group(group).map(|t| (t, TaxSource::Category))
+    }
+}
+
+impl ItemWire {
+    /// The item as answered; without a tax code of its own, with its product's or category's
+    /// (`tax.source` says which).
+    pub fn with_defaults(item: ItemDoc, defaults: &TaxDefaults) -> ItemWire {
+        let inherited =
+            if item.details.tax.is_none() { defaults.for_item(&item).map(|(t, src)| (t.clone(), src)) } else { None };
+        let mut w = ItemWire::from(item);
+        if let Some((t, src)) = inherited {
+            let today = crate::time::ist_date_string(bson::DateTime::now());
+            w.tax = Some(crate::catalog::tax::TaxWire::new(&t, src, &today));
+        }
+        w
     }
 }
 
@@ -276,6 +354,14 @@ pub struct CreateItemRequest {
     #[serde(default, deserialize_with = "wire::double_option")]
     #[schema(value_type = Option<String>, nullable)]
     pub image_url: Option<Option<String>>,
+    /// GST codes (issue 16): `{hsnCode, uqc, taxability, gstRate, cessRate, effectiveFrom}` or `{rates: [...]}`; null removes the item's own code.
+    #[serde(default, deserialize_with = "crate::wire::double_option")]
+    #[schema(value_type = Option<crate::catalog::tax::TaxIn>, nullable)]
+    pub tax: Option<Option<crate::catalog::tax::TaxIn>>,
+    /// The product this item is a variant of (a product of this shop; null or blank: standalone). Issue 16.
+    #[serde(default, deserialize_with = "crate::wire::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub variant_of: Option<Option<String>>,
 }
 
 impl CreateItemRequest {
@@ -292,6 +378,8 @@ impl CreateItemRequest {
             mrp: self.mrp,
             has_expiry: self.has_expiry,
             image_url: self.image_url.clone(),
+            tax: self.tax.clone(),
+            variant_of: self.variant_of.clone(),
         }
     }
 }
@@ -370,6 +458,14 @@ pub struct UpdateItemRequest {
     #[serde(default, deserialize_with = "wire::double_option")]
     #[schema(value_type = Option<String>, nullable)]
     pub image_url: Option<Option<String>>,
+    /// GST codes (issue 16): `{hsnCode, uqc, taxability, gstRate, cessRate, effectiveFrom}` or `{rates: [...]}`; null removes the item's own code.
+    #[serde(default, deserialize_with = "crate::wire::double_option")]
+    #[schema(value_type = Option<crate::catalog::tax::TaxIn>, nullable)]
+    pub tax: Option<Option<crate::catalog::tax::TaxIn>>,
+    /// The product this item is a variant of (a product of this shop; null or blank: standalone). Issue 16.
+    #[serde(default, deserialize_with = "crate::wire::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub variant_of: Option<Option<String>>,
 }
 
 impl UpdateItemRequest {
@@ -386,6 +482,8 @@ impl UpdateItemRequest {
             mrp: self.mrp,
             has_expiry: self.has_expiry,
             image_url: self.image_url.clone(),
+            tax: self.tax.clone(),
+            variant_of: self.variant_of.clone(),
         }
     }
 }

@@ -7,8 +7,8 @@ use crate::{
     catalog::{
         dto::{
             CreateGroupRequest, CreateItemRequest, GroupDeletedResponse, ItemDeletedResponse, ItemGroupResponse,
-            ItemGroupsResponse, ItemResponse, ItemsResponse, LabelWire, ListItemsQuery, LookupQuery, LookupResponse,
-            UpdateGroupRequest, UpdateItemRequest,
+            ItemGroupsResponse, ItemResponse, ItemWire, ItemsResponse, LabelWire, ListItemsQuery, LookupQuery,
+            LookupResponse, UpdateGroupRequest, UpdateItemRequest,
         },
         service,
     },
@@ -84,7 +84,7 @@ pub async fn update_group(
     ApiJson(req): ApiJson<UpdateGroupRequest>,
 ) -> AppResult<Json<ItemGroupResponse>> {
     let id = validate::oid("params.groupId", &group_id)?;
-    let g = service::update_group(&state, auth.client_id, id, req).await?;
+    let g = service::update_group(&state, crate::audit::who(&auth), auth.client_id, id, req).await?;
     Ok(Json(ItemGroupResponse { success: true, item_group: g.into() }))
 }
 
@@ -152,7 +152,9 @@ pub async fn list_items(
 ) -> AppResult<Json<ItemsResponse>> {
     validate::oid("params.clientId", &client_id)?;
     let (items, next_cursor) = service::list_items(&state, auth.client_id, q).await?;
-    Ok(Json(ItemsResponse { success: true, items: items.into_iter().map(Into::into).collect(), next_cursor }))
+    let defaults = service::tax_defaults(&state, auth.client_id, &items).await?;
+    let items = items.into_iter().map(|i| ItemWire::with_defaults(i, &defaults)).collect();
+    Ok(Json(ItemsResponse { success: true, items, next_cursor }))
 }
 
 /// B7: update the catalog fields of an item (deleted items too).
@@ -227,9 +229,10 @@ pub async fn lookup_item(
     ApiQuery(q): ApiQuery<LookupQuery>,
 ) -> AppResult<Json<LookupResponse>> {
     let found = service::lookup(&state, auth.client_id, q.code.as_deref().unwrap_or("")).await?;
+    let defaults = service::tax_defaults(&state, auth.client_id, std::slice::from_ref(&found.item)).await?;
     Ok(Json(LookupResponse {
         success: true,
-        item: found.item.into(),
+        item: ItemWire::with_defaults(found.item, &defaults),
         label: found.label.map(|l| LabelWire { item_code: l.item_code, amount: l.amount }),
     }))
 }

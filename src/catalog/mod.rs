@@ -16,10 +16,12 @@ pub mod dto;
 pub mod handlers;
 pub mod ledger;
 pub mod model;
+pub mod product;
 pub mod repo;
 pub mod rules;
 pub mod service;
 pub mod stock;
+pub mod tax;
 
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -39,4 +41,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(ledger::stock_summary))
         .routes(routes!(count::create_count, count::get_counts))
         .merge(brand::routes())
+        .merge(product::routes())
 }

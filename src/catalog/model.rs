@@ -21,6 +21,9 @@ pub struct ItemGroupDoc {
     /// absent for a main category (issue 16).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_id: Option<ObjectId>,
+    /// The default tax code of the category's items that have none of their own (issue 16).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax: Option<crate::catalog::tax::TaxCode>,
     pub created_at: DateTime,
     pub updated_at: DateTime,
     #[serde(rename = "__v", default)]
@@ -108,6 +111,13 @@ pub struct ItemDetails {
     /// code never names two items, whichever field holds it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub codes: Vec<String>,
+    /// GST codes: HSN, UQC and the effective-dated rates ([`crate::catalog::tax`]); absent
+    /// when the item has none of its own (its category's default applies).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax: Option<crate::catalog::tax::TaxCode>,
+    /// The product this item is a variant of (`catalog::product`); absent for a standalone item.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant_of: Option<ObjectId>,
 }
 
 impl ItemDetails {

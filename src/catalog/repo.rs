@@ -42,7 +42,8 @@ fn group_conflict(e: mongodb::error::Error) -> AppError {
 }
 
 pub async fn insert_group(db: &Database, s: &mut ClientSession, g: &ItemGroupDoc) -> Result<(), AppError> {
-    groups(db).insert_one(g).session(s).await.map_err(group_conflict)?;
+    groups(db).insert_one(g).session(&mut *s).await.map_err(group_conflict)?;
+    crate::changelog::append(db, s, g.client_id, &[(crate::changelog::GROUPS, g.id, false)]).await?;
     Ok(())
 }
 
@@ -84,6 +85,31 @@ pub async fn list_groups(db: &Database, client_id: ObjectId) -> Result<Vec<ItemG
     Ok(cur.try_collect().await?)
 }
 
+/// The variants of product `product` (items naming it with `variantOf`), by name; active ones
+/// unless `all`.
+pub async fn variants_of(
+    db: &Database,
+    client_id: ObjectId,
+    product: ObjectId,
+    all: bool,
+) -> Result<Vec<ItemDoc>, AppError> {
+    let mut filter = doc! { "clientId": client_id, "variantOf": product };
+    if !all {
+        filter.insert("isActive", true);
+    }
+    Ok(items(db).find(filter).sort(doc! { "name": 1, "_id": 1 }).await?.try_collect().await?)
+}
+
+/// One of the client's groups, read in the caller's transaction.
+pub async fn find_group(
+    db: &Database,
+    s: &mut ClientSession,
+    client_id: ObjectId,
+    id: ObjectId,
+) -> Result<Option<ItemGroupDoc>, AppError> {
+    Ok(groups(db).find_one(doc! { "_id": id, "clientId": client_id }).session(s).await?)
+}
+
 /// `$set` validated fields (plus `updatedAt`); `None` when the group is not this client's.
 pub async fn update_group(
     db: &Database,
@@ -93,12 +119,16 @@ pub async fn update_group(
     mut set: Document,
 ) -> Result<Option<ItemGroupDoc>, AppError> {
     set.insert("updatedAt", DateTime::now());
-    groups(db)
+    let g = groups(db)
         .find_one_and_update(doc! { "_id": id, "clientId": client_id }, doc! { "$set": set, "$inc": { "__v": 1 } })
         .return_document(ReturnDocument::After)
-        .session(s)
+        .session(&mut *s)
         .await
-        .map_err(group_conflict)
+        .map_err(group_conflict)?;
+    if g.is_some() {
+        crate::changelog::append(db, s, client_id, &[(crate::changelog::GROUPS, id, false)]).await?;
+    }
+    Ok(g)
 }
 
 pub async fn group_exists(
@@ -123,6 +153,8 @@ pub async fn delete_group(
     if r.deleted_count == 0 {
         return Ok(None);
     }
+    crate::changelog::append(db, s, client_id, &[(crate::changelog::GROUPS, id, true)]).await?;
+    crate::catalog::product::repo::ungroup(db, s, client_id, id).await?;
     let filter = doc! { "clientId": client_id, "groupId": id };
     let mut cur = items(db)
         .clone_with_type::<Document>()
@@ -249,31 +281,69 @@ pub async fn code_holders(
     Ok(out)
 }
 
+/// What an item command names besides the item: its group, brand, product (`variantOf`),
+/// dealers and the code keys it sets.
+#[derive(Debug, Clone, Default)]
+pub struct Named {
+    pub group: Option<ObjectId>,
+    pub brand: Option<ObjectId>,
+    pub product: Option<ObjectId>,
+    pub dealers: Vec<ObjectId>,
+    pub codes: Vec<String>,
+}
+
+impl Named {
+    /// What a create names.
+    pub fn of_create(cmd: &crate::catalog::command::CreateItem) -> Named {
+        Named {
+            group: cmd.item.group_id,
+            brand: cmd.item.brand_id,
+            product: cmd.item.details.variant_of,
+            dealers: cmd.dealer_ids.clone(),
+            codes: cmd.item.details.code_keys(),
+        }
+    }
+
+    /// What an edit names.
+    pub fn of_update(cmd: &crate::catalog::command::UpdateItem) -> Named {
+        Named {
+            group: cmd.patch.group(),
+            brand: cmd.patch.brand(),
+            product: cmd.patch.details.product(),
+            dealers: cmd.patch.dealer_ids.clone().unwrap_or_default(),
+            codes: cmd.patch.details.sent_keys(),
+        }
+    }
+}
+
 /// Load what an item command names besides the item (inside the caller's transaction):
-/// whether `group` is one of the shop's, how many of `dealers` are its dealers, which items
-/// already hold the code keys it sets (`codes`).
+/// whether its group, brand and product are the shop's (the brand and product are written,
+/// `usedAt`, so a concurrent delete of one conflicts with this write), how many of its dealers
+/// are the shop's, which items already hold the code keys it sets.
 pub async fn load_refs(
     db: &Database,
     s: &mut ClientSession,
     client_id: ObjectId,
-    group: Option<ObjectId>,
-    brand: Option<ObjectId>,
-    dealers: &[ObjectId],
-    codes: &[String],
+    named: &Named,
 ) -> Result<Refs, AppError> {
+    let Named { group, brand, product, dealers, codes } = named;
+    let (group, brand, product) = (*group, *brand, *product);
     let group_found = match group {
         Some(g) => group_exists(db, &mut *s, client_id, g).await?,
         None => true,
     };
-    // the brand is written (`usedAt`), so a concurrent delete of it conflicts with this write
     let brand_found = match brand {
         Some(b) => crate::catalog::brand::repo::touch_brands(db, &mut *s, client_id, &[b]).await? == 1,
+        None => true,
+    };
+    let product_found = match product {
+        Some(p) => crate::catalog::product::repo::touch(db, &mut *s, client_id, &[p]).await? == 1,
         None => true,
     };
     let dealers_found =
         if dealers.is_empty() { 0 } else { count_dealers(db, &mut *s, client_id, dealers).await? as usize };
     let codes_held = code_holders(db, &mut *s, client_id, codes).await?;
-    Ok(Refs { group_found, brand_found, dealers_found, codes_held })
+    Ok(Refs { group_found, brand_found, product_found, dealers_found, codes_held })
 }
 
 /// The `$set` of the fields an edit sends (stored names; money in paise).
@@ -344,6 +414,17 @@ fn details_set(d: &crate::catalog::rules::DetailsPatch, set: &mut Document) {
     if let Some(v) = &d.codes {
         set.insert("codes", v.clone());
     }
+    if let Some(v) = &d.tax_set {
+        set.insert("tax", tax_bson(v.as_ref()));
+    }
+    if let Some(v) = d.variant_of {
+        set.insert("variantOf", v.map_or(Bson::Null, Bson::ObjectId));
+    }
+}
+
+/// A tax code as stored (`null` for none).
+pub fn tax_bson(t: Option<&crate::catalog::tax::TaxCode>) -> Bson {
+    t.and_then(|t| bson::to_bson(t).ok()).unwrap_or(Bson::Null)
 }
 
 /// A write the unique index `uniq_client_code` refused (a race the loader could not see):

@@ -173,7 +173,15 @@ pub fn new_item(e: &mut Errors, prefix: &str, i: &ItemInput<'_>) -> NewItem {
         description: i.description.map(|d| description(e, prefix, d)).unwrap_or_default(),
         details: {
             let mut d = ItemDetails::default();
-            details(e, prefix, i.details.unwrap_or(&DetailsIn::default())).apply_to(&mut d);
+            let mut patch = details(e, prefix, i.details.unwrap_or(&DetailsIn::default()));
+            // a new item's tax code depends on nothing stored: settled here
+            if let Some(Some(t)) = &patch.tax {
+                match t.apply(None, crate::catalog::tax::GST_START) {
+                    Ok(code) => patch.tax_set = Some(Some(code)),
+                    Err(m) => e.add(&at(prefix, "tax"), m),
+                }
+            }
+            patch.apply_to(&mut d);
             d
         },
     }
@@ -259,6 +267,10 @@ pub struct DetailsIn {
     pub mrp: Option<Option<Paise>>,
     pub has_expiry: Option<bool>,
     pub image_url: Option<Option<String>>,
+    /// The `tax` object (`Some(None)`: null, the item's own tax code removed).
+    pub tax: Option<Option<crate::catalog::tax::TaxIn>>,
+    /// `variantOf`: a product id (`Some(None)` or blank: standalone).
+    pub variant_of: Option<Option<String>>,
 }
 
 /// The checked fields of [`DetailsIn`] (`None` = not sent; `Some(None)` = cleared).
@@ -276,12 +288,24 @@ pub struct DetailsPatch {
     pub has_expiry: Option<bool>,
     pub image_url: Option<Option<String>>,
     pub codes: Option<Vec<String>>,
+    /// The checked `tax` object (`Some(None)`: removed); resolved against the item's current
+    /// code by the decider into `tax_set`.
+    pub tax: Option<Option<crate::catalog::tax::TaxEdit>>,
+    /// The tax code to store (`Some(None)`: none), filled by the decider, written by the repo.
+    pub tax_set: Option<Option<crate::catalog::tax::TaxCode>>,
+    /// The product named (`Some(None)`: standalone again).
+    pub variant_of: Option<Option<ObjectId>>,
 }
 
 impl DetailsPatch {
     /// Whether the SKU or the barcode is sent (the item's code keys change).
     pub fn touches_codes(&self) -> bool {
         self.sku.is_some() || self.barcode.is_some()
+    }
+
+    /// The product an edit names (to check it is one of the shop's).
+    pub fn product(&self) -> Option<ObjectId> {
+        self.variant_of.flatten()
     }
 
     /// The keys of the SKU and barcode it sets (to find the items already holding them).
@@ -324,6 +348,12 @@ impl DetailsPatch {
         if let Some(v) = &self.codes {
             d.codes.clone_from(v);
         }
+        if let Some(v) = &self.tax_set {
+            d.tax.clone_from(v);
+        }
+        if let Some(v) = self.variant_of {
+            d.variant_of = v;
+        }
     }
 
     /// The stored names of the fields sent whose value differs from `d`'s.
@@ -331,7 +361,20 @@ impl DetailsPatch {
         let mut out = Vec::new();
         let mut after = d.clone();
         self.apply_to(&mut after);
-        let pairs: [(bool, bool, &'static str); 9] = [
+        let tax_changes = match &self.tax {
+            None => false,
+            Some(None) => d.tax.is_some(),
+            // what a rate change sent without a date would do to the period in force last
+            Some(Some(t)) => {
+                let last = d
+                    .tax
+                    .as_ref()
+                    .and_then(|c| c.rates.last())
+                    .map_or(crate::catalog::tax::GST_START, |p| p.from.as_str());
+                t.apply(d.tax.as_ref(), last).ok().as_ref() != d.tax.as_ref()
+            }
+        };
+        let pairs: [(bool, bool, &'static str); 11] = [
             (self.sku.is_some(), after.sku == d.sku, "sku"),
             (self.barcode.is_some(), after.barcode == d.barcode && after.barcode_type == d.barcode_type, "barcode"),
             (self.color.is_some(), after.color == d.color, "color"),
@@ -341,6 +384,8 @@ impl DetailsPatch {
             (self.mrp.is_some(), after.mrp == d.mrp, "mrp"),
             (self.has_expiry.is_some(), after.has_expiry == d.has_expiry, "hasExpiry"),
             (self.image_url.is_some(), after.image_url == d.image_url, "imageUrl"),
+            (tax_changes, false, "tax"),
+            (self.variant_of.is_some(), after.variant_of == d.variant_of, "variantOf"),
         ];
         for (sent, same, f) in pairs {
             if sent && !same {
@@ -367,6 +412,9 @@ impl DetailsPatch {
         take(&mut self.has_expiry, &later.has_expiry);
         take(&mut self.image_url, &later.image_url);
         take(&mut self.codes, &later.codes);
+        take(&mut self.tax, &later.tax);
+        take(&mut self.tax_set, &later.tax_set);
+        take(&mut self.variant_of, &later.variant_of);
     }
 }
 
@@ -456,6 +504,11 @@ pub fn details(e: &mut Errors, prefix: &str, d: &DetailsIn) -> DetailsPatch {
     }
     out.mrp = d.mrp;
     out.has_expiry = d.has_expiry;
+    out.variant_of = d.variant_of.as_ref().map(|v| match v.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(id) => e.oid(&at(prefix, "variantOf"), id),
+    });
+    out.tax = d.tax.as_ref().map(|t| t.as_ref().map(|t| crate::catalog::tax::check(e, prefix, t)));
     out.image_url = d.image_url.as_ref().map(|u| {
         let u = u.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
         if u.chars().count() > IMAGE_URL_MAX

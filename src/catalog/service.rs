@@ -44,6 +44,14 @@ pub async fn create_group(state: &AppState, client_id: ObjectId, req: CreateGrou
         None | Some("") => None,
         Some(p) => e.oid("parentId", p),
     };
+    let tax = req.tax.as_ref().map(|t| crate::catalog::tax::check(&mut e, "", t));
+    let tax = tax.and_then(|t| match t.apply(None, crate::catalog::tax::GST_START) {
+        Ok(code) => Some(code),
+        Err(m) => {
+            e.add("tax", m);
+            None
+        }
+    });
     e.finish()?;
     let now = DateTime::now();
     let g = ItemGroupDoc {
@@ -52,6 +60,7 @@ pub async fn create_group(state: &AppState, client_id: ObjectId, req: CreateGrou
         name,
         description,
         parent_id,
+        tax,
         created_at: now,
         updated_at: now,
         version: 0,
@@ -70,12 +79,39 @@ pub async fn create_group(state: &AppState, client_id: ObjectId, req: CreateGrou
     Ok(g)
 }
 
+/// What `items` without their own tax code take one from (their products and the shop's
+/// categories); nothing is read when every item has its own code, or no product and no
+/// category.
+pub async fn tax_defaults(
+    state: &AppState,
+    client_id: ObjectId,
+    items: &[ItemDoc],
+) -> AppResult<crate::catalog::dto::TaxDefaults> {
+    let bare: Vec<&ItemDoc> = items.iter().filter(|i| i.details.tax.is_none()).collect();
+    let mut ids: Vec<ObjectId> = bare.iter().filter_map(|i| i.details.variant_of).collect();
+    ids.sort();
+    ids.dedup();
+    let products = crate::catalog::product::repo::find_many(&state.db, client_id, &ids).await?;
+    let mut out = crate::catalog::dto::TaxDefaults {
+        products: products.into_iter().map(|p| (p.id, p.tax, p.group_id)).collect(),
+        groups: Vec::new(),
+    };
+    if bare.iter().any(|i| i.group_id.is_some()) || out.products.iter().any(|p| p.2.is_some()) {
+        let groups = repo::list_groups(&state.db, client_id).await?;
+        if groups.iter().any(|g| g.tax.is_some()) {
+            out.groups = groups.into_iter().map(|g| (g.id, g.tax, g.parent_id)).collect();
+        }
+    }
+    Ok(out)
+}
+
 pub async fn list_groups(state: &AppState, client_id: ObjectId) -> AppResult<Vec<ItemGroupDoc>> {
     repo::list_groups(&state.db, client_id).await
 }
 
 pub async fn update_group(
     state: &AppState,
+    who: crate::audit::Who,
     client_id: ObjectId,
     id: ObjectId,
     req: UpdateGroupRequest,
@@ -100,12 +136,30 @@ pub async fn update_group(
             e.add("parentId", "cannot be the group itself");
         }
     }
+    let tax = req.tax.as_ref().map(|t| t.as_ref().map(|t| crate::catalog::tax::check(&mut e, "", t)));
     e.finish()?;
+    let now = DateTime::now();
     db::transaction(
         &state.client,
-        &(&state.db, client_id, id, parent, set),
-        |s, (database, client_id, id, parent, set)| {
+        &(&state.db, client_id, id, parent, set, tax, who),
+        |s, (database, client_id, id, parent, set, tax, who)| {
             Box::pin(async move {
+                let mut set = set.clone();
+                let mut tax_change = None;
+                if let Some(edit) = tax {
+                    let current = repo::find_group(database, s, *client_id, *id).await?.ok_or_else(not_found_group)?;
+                    let today = crate::time::ist_date_string(now);
+                    let after = match edit {
+                        None => None,
+                        Some(t) => {
+                            Some(t.apply(current.tax.as_ref(), &today).map_err(|m| AppError::validation("tax", m))?)
+                        }
+                    };
+                    set.insert("tax", repo::tax_bson(after.as_ref()));
+                    if after != current.tax {
+                        tax_change = Some((current.tax, after));
+                    }
+                }
                 if let Some(Some(p)) = parent {
                     if !repo::touch_main_group(database, s, *client_id, *p).await? {
                         return Err(no_main_category());
@@ -117,7 +171,24 @@ pub async fn update_group(
                         ));
                     }
                 }
-                repo::update_group(database, s, *client_id, *id, set.clone()).await?.ok_or_else(not_found_group)
+                let g = repo::update_group(database, s, *client_id, *id, set).await?.ok_or_else(not_found_group)?;
+                if let Some((before, after)) = tax_change {
+                    let e = crate::audit::Entry::builder(
+                        *client_id,
+                        who.clone(),
+                        crate::audit::Action::TaxChanged,
+                        "itemgroups",
+                    )
+                    .entity_id(id.to_hex())
+                    .changes(crate::audit::changes(
+                        &serde_json::json!({ "tax": before }),
+                        &serde_json::json!({ "tax": after }),
+                        &["tax"],
+                    ))
+                    .build()?;
+                    crate::audit::record(database, Some(&mut *s), &e).await?;
+                }
+                Ok(g)
             })
         },
     )
@@ -163,16 +234,7 @@ pub async fn create_item(
     let cmd = CreateItem::from_request(client_id, ObjectId::new(), DateTime::now(), by, &req)?;
     db::transaction(&state.client, &(&state.db, cmd), |s, (database, cmd)| {
         Box::pin(async move {
-            let refs = repo::load_refs(
-                database,
-                s,
-                cmd.client_id,
-                cmd.item.group_id,
-                cmd.item.brand_id,
-                &cmd.dealer_ids,
-                &cmd.item.details.code_keys(),
-            )
-            .await?;
+            let refs = repo::load_refs(database, s, cmd.client_id, &repo::Named::of_create(cmd)).await?;
             let plan = decide::create_item(cmd, &refs).map_err(Refusal::online)?;
             repo::apply(database, s, &plan).await?;
             Ok(plan.after().clone())
@@ -266,17 +328,7 @@ pub async fn update_item(
     db::transaction(&state.client, &(&state.db, cmd, who), |s, (database, cmd, who)| {
         Box::pin(async move {
             let current = repo::find_item(database, s, cmd.client_id, cmd.id).await?;
-            let dealers = cmd.patch.dealer_ids.as_deref().unwrap_or_default();
-            let refs = repo::load_refs(
-                database,
-                s,
-                cmd.client_id,
-                cmd.patch.group(),
-                cmd.patch.brand(),
-                dealers,
-                &cmd.patch.details.sent_keys(),
-            )
-            .await?;
+            let refs = repo::load_refs(database, s, cmd.client_id, &repo::Named::of_update(cmd)).await?;
             let plan = decide::update_item(cmd, current.as_ref(), &refs).map_err(Refusal::online)?;
             repo::apply(database, s, &plan).await?;
             // the stored item (the stock primitive stamps its own `updatedAt`)
@@ -301,6 +353,16 @@ async fn audit_edit(
     adjust: &crate::catalog::stock::Adjust,
 ) -> AppResult<()> {
     use crate::audit::{changes_of, record, Action, Entry};
+    for (action, field) in [(Action::MrpChanged, "mrp"), (Action::TaxChanged, "tax")] {
+        let changed = changes_of(before, after, &[field]);
+        if !changed.is_empty() {
+            let e = Entry::builder(after.client_id, who.clone(), action, "items")
+                .entity_id(after.id.to_hex())
+                .changes(changed)
+                .build()?;
+            record(db, Some(&mut *s), &e).await?;
+        }
+    }
     let price = changes_of(before, after, &["price", "costPerUnit"]);
     if !price.is_empty() {
         let e = Entry::builder(after.client_id, who.clone(), Action::PriceChanged, "items")

@@ -55,6 +55,12 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0019_stock_ledger",
         source: include_str!("../../migrations/0019_stock_ledger.json"),
     },
+    Migration {
+        version: 20,
+        name: "0020_pull_catalog",
+        source: include_str!("../../migrations/0020_pull_catalog.json"),
+    },
+    Migration { version: 21, name: "0021_products", source: include_str!("../../migrations/0021_products.json") },
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -209,7 +215,7 @@ pub async fn ensure_owner_users(db: &Database) -> Result<u64, crate::error::AppE
 }
 
 /// The synced collections named by `logUnloggedDocuments` (each must be one the change log
-/// knows: `crate::changelog::{ITEMS, CUSTOMERS, INVOICES, PAYMENTS}`).
+/// knows: `crate::changelog::SYNCED`).
 fn log_step(spec: &serde_json::Value) -> Result<Vec<&'static str>, String> {
     let Some(list) = spec.get("logUnloggedDocuments") else { return Ok(vec![]) };
     let list = list.as_array().ok_or("logUnloggedDocuments: not a list")?;

@@ -64,16 +64,7 @@ impl<'a> Applier<'a> {
     /// is not the shop's.
     pub async fn create_item(&mut self, s: &mut ClientSession, cmd: &CreateItem) -> AppResult<ItemDoc> {
         let db = &self.state.db;
-        let refs = catalog_repo::load_refs(
-            db,
-            s,
-            self.client_id,
-            cmd.item.group_id,
-            cmd.item.brand_id,
-            &cmd.dealer_ids,
-            &cmd.item.details.code_keys(),
-        )
-        .await?;
+        let refs = catalog_repo::load_refs(db, s, self.client_id, &catalog_repo::Named::of_create(cmd)).await?;
         let plan = decide::create_item(cmd, &refs).map_err(Refusal::synced)?;
         self.changed.push(catalog_repo::write(db, s, &plan).await?);
         Ok(plan.after().clone())
@@ -89,16 +80,7 @@ impl<'a> Applier<'a> {
     ) -> AppResult<Result<ItemDoc, Box<decide::Conflict>>> {
         let db = &self.state.db;
         let current = catalog_repo::find_item(db, s, self.client_id, cmd.id).await?;
-        let refs = catalog_repo::load_refs(
-            db,
-            s,
-            self.client_id,
-            cmd.patch.group(),
-            cmd.patch.brand(),
-            &[],
-            &cmd.patch.details.sent_keys(),
-        )
-        .await?;
+        let refs = catalog_repo::load_refs(db, s, self.client_id, &catalog_repo::Named::of_update(cmd)).await?;
         let plan = match decide::update_item(cmd, current.as_ref(), &refs) {
             Ok(p) => p,
             Err(Refusal::Conflict(c)) => return Ok(Err(c)),

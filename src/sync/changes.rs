@@ -23,8 +23,16 @@ use crate::{
         dto::{InvoiceWire, PaymentWire},
         model::{InvoiceDoc, PaymentDoc},
     },
-    catalog::{dto::ItemWire, model::ItemDoc},
-    changelog::{counter_key, CUSTOMERS, INVOICES, ITEMS, PAYMENTS},
+    catalog::{
+        brand::{
+            dto::{BrandWire, CompanyWire},
+            model::{BrandDoc, CompanyDoc},
+        },
+        dto::{ItemGroupWire, ItemWire},
+        model::{ItemDoc, ItemGroupDoc},
+        product::{dto::ProductWire, model::ProductDoc},
+    },
+    changelog::{counter_key, BRANDS, COMPANIES, CUSTOMERS, GROUPS, INVOICES, ITEMS, PAYMENTS, PRODUCTS},
     customer::{dto::CustomerWire, model::CustomerDoc},
     db,
     error::AppResult,
@@ -141,6 +149,39 @@ async fn read_page(
                     );
                 }
             }
+            GROUPS => {
+                let mut c = db.collection::<ItemGroupDoc>(GROUPS).find(filter).session(&mut *s).await?;
+                while let Some(d) = c.next(&mut *s).await.transpose()? {
+                    docs.insert(
+                        (GROUPS.into(), d.id),
+                        serde_json::to_value(ItemGroupWire::from(d)).unwrap_or(Value::Null),
+                    );
+                }
+            }
+            BRANDS => {
+                let mut c = db.collection::<BrandDoc>(BRANDS).find(filter).session(&mut *s).await?;
+                while let Some(d) = c.next(&mut *s).await.transpose()? {
+                    docs.insert((BRANDS.into(), d.id), serde_json::to_value(BrandWire::from(d)).unwrap_or(Value::Null));
+                }
+            }
+            PRODUCTS => {
+                let mut c = db.collection::<ProductDoc>(PRODUCTS).find(filter).session(&mut *s).await?;
+                while let Some(d) = c.next(&mut *s).await.transpose()? {
+                    docs.insert(
+                        (PRODUCTS.into(), d.id),
+                        serde_json::to_value(ProductWire::from(d)).unwrap_or(Value::Null),
+                    );
+                }
+            }
+            COMPANIES => {
+                let mut c = db.collection::<CompanyDoc>(COMPANIES).find(filter).session(&mut *s).await?;
+                while let Some(d) = c.next(&mut *s).await.transpose()? {
+                    docs.insert(
+                        (COMPANIES.into(), d.id),
+                        serde_json::to_value(CompanyWire::from(d)).unwrap_or(Value::Null),
+                    );
+                }
+            }
             _ => {}
         }
     }
@@ -223,6 +264,7 @@ async fn latest_only(
 pub fn wire_name(coll: &str) -> &str {
     match coll {
         CUSTOMERS => "clientCustomers",
+        GROUPS => "itemGroups",
         other => other,
     }
 }

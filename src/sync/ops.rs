@@ -232,6 +232,12 @@ struct ItemP {
     /// An http(s) URL, at most 500 characters.
     #[serde(default, deserialize_with = "crate::wire::double_option")]
     image_url: Option<Option<String>>,
+    /// GST codes (issue 16): `{hsnCode, uqc, taxability, gstRate, cessRate, effectiveFrom}` or `{rates: [...]}`; null removes the item's own code.
+    #[serde(default, deserialize_with = "crate::wire::double_option")]
+    tax: Option<Option<crate::catalog::tax::TaxIn>>,
+    /// The product this item is a variant of (a product of this shop; null or blank: standalone). Issue 16.
+    #[serde(default, deserialize_with = "crate::wire::double_option")]
+    variant_of: Option<Option<String>>,
 }
 
 impl ItemP {
@@ -248,6 +254,8 @@ impl ItemP {
             mrp: self.mrp,
             has_expiry: self.has_expiry,
             image_url: self.image_url.clone(),
+            tax: self.tax.clone(),
+            variant_of: self.variant_of.clone(),
         }
     }
 }

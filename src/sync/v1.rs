@@ -113,6 +113,14 @@ pub struct V1ItemCreate {
     #[serde(default, deserialize_with = "crate::wire::double_option")]
     #[schema(value_type = Option<String>, nullable)]
     pub image_url: Option<Option<String>>,
+    /// GST codes (issue 16): `{hsnCode, uqc, taxability, gstRate, cessRate, effectiveFrom}` or `{rates: [...]}`; null removes the item's own code.
+    #[serde(default, deserialize_with = "crate::wire::double_option")]
+    #[schema(value_type = Option<crate::catalog::tax::TaxIn>, nullable)]
+    pub tax: Option<Option<crate::catalog::tax::TaxIn>>,
+    /// The product this item is a variant of (a product of this shop; null or blank: standalone). Issue 16.
+    #[serde(default, deserialize_with = "crate::wire::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub variant_of: Option<Option<String>>,
 }
 
 impl V1ItemCreate {
@@ -129,6 +137,8 @@ impl V1ItemCreate {
             mrp: self.mrp,
             has_expiry: self.has_expiry,
             image_url: self.image_url.clone(),
+            tax: self.tax.clone(),
+            variant_of: self.variant_of.clone(),
         }
     }
 }
@@ -188,6 +198,14 @@ pub struct V1ItemUpdate {
     #[serde(default, deserialize_with = "crate::wire::double_option")]
     #[schema(value_type = Option<String>, nullable)]
     pub image_url: Option<Option<String>>,
+    /// GST codes (issue 16): `{hsnCode, uqc, taxability, gstRate, cessRate, effectiveFrom}` or `{rates: [...]}`; null removes the item's own code.
+    #[serde(default, deserialize_with = "crate::wire::double_option")]
+    #[schema(value_type = Option<crate::catalog::tax::TaxIn>, nullable)]
+    pub tax: Option<Option<crate::catalog::tax::TaxIn>>,
+    /// The product this item is a variant of (a product of this shop; null or blank: standalone). Issue 16.
+    #[serde(default, deserialize_with = "crate::wire::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub variant_of: Option<Option<String>>,
     /// The item's `__v` the device last saw (optional, additive). When the item was edited
     /// since and a field sent differs from its current value, the update is not applied and
     /// is listed in `conflicts` (the rest of the batch applies). Without it: applied as sent.
@@ -208,6 +226,8 @@ impl V1ItemUpdate {
             mrp: self.mrp,
             has_expiry: self.has_expiry,
             image_url: self.image_url.clone(),
+            tax: self.tax.clone(),
+            variant_of: self.variant_of.clone(),
         }
     }
 }

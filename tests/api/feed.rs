@@ -11,7 +11,9 @@ use serde_json::{json, Value};
 
 use crate::helpers::{phone, post_keyed, Registered, TestApp};
 
-const SYNCED: [&str; 4] = ["items", "clientcustomers", "invoices", "payments"];
+/// The synced collections (issue 16 added item groups, brands and companies).
+const SYNCED: [&str; 8] =
+    ["items", "clientcustomers", "invoices", "payments", "itemgroups", "brands", "companies", "products"];
 
 fn uuid() -> String {
     uuid::Uuid::new_v4().to_string()
@@ -42,8 +44,15 @@ async fn stored(app: &TestApp, client: &str) -> HashMap<(String, String), Docume
             .try_collect()
             .await
             .unwrap();
-        for d in docs {
-            let wire = if coll == "clientcustomers" { "clientCustomers" } else { coll };
+        for mut d in docs {
+            // `usedAt` is the write that makes a reference and a concurrent delete of a brand,
+            // company or main category conflict; the device never sees it
+            d.remove("usedAt");
+            let wire = match coll {
+                "clientcustomers" => "clientCustomers",
+                "itemgroups" => "itemGroups",
+                other => other,
+            };
             out.insert((wire.to_string(), d.get_object_id("_id").unwrap().to_hex()), d);
         }
     }
@@ -355,12 +364,6 @@ const NO_SYNCED_WRITES: &[(&str, &str, &str)] = &[
     ("put", "/api/auth/client/{clientId}", "the shop's profile (clients)"),
     ("put", "/api/client/{clientId}", "the shop's profile (clients)"),
     ("post", "/api/readytosync", "answers whether the shop may sync; writes nothing synced"),
-    ("post", "/api/business/companies", "companies are not synced (issue 16)"),
-    ("put", "/api/business/companies/{companyId}", "companies are not synced"),
-    ("delete", "/api/business/companies/{companyId}", "companies are not synced (refused while a brand names it)"),
-    ("post", "/api/business/brands", "brands are not synced (issue 16)"),
-    ("put", "/api/business/brands/{brandId}", "brands are not synced"),
-    ("delete", "/api/business/brands/{brandId}", "brands are not synced (refused while an item names it)"),
 ];
 
 /// Issue 14, item 2, the generalising check: every mutating route of the OpenAPI document is
@@ -441,6 +444,81 @@ async fn every_mutating_route_that_changes_a_synced_document_feeds_the_pull() {
         "delete",
         "/api/business/item-groups/{clientId}/{groupId}",
         app.delete(&format!("/api/business/item-groups/{cid}/{group}"), Some(&t)).await
+    );
+
+    // companies and brands (issue 16), and an item naming a brand
+    let co = step!(
+        "post",
+        "/api/business/companies",
+        app.post("/api/business/companies", Some(&t), json!({ "name": "Havells" })).await
+    );
+    let company = co.body["company"]["_id"].as_str().unwrap().to_string();
+    step!(
+        "put",
+        "/api/business/companies/{companyId}",
+        app.put(&format!("/api/business/companies/{company}"), Some(&t), json!({ "email": "sales@havells.example" }))
+            .await
+    );
+    let br = step!(
+        "post",
+        "/api/business/brands",
+        app.post("/api/business/brands", Some(&t), json!({ "name": "Crabtree", "companyId": company })).await
+    );
+    let brand = br.body["brand"]["_id"].as_str().unwrap().to_string();
+    step!(
+        "put",
+        "/api/business/brands/{brandId}",
+        app.put(&format!("/api/business/brands/{brand}"), Some(&t), json!({ "description": "switches" })).await
+    );
+    let named = app.put(&format!("/api/business/items/{cid}/{bulb}"), Some(&t), json!({ "brandId": brand })).await;
+    assert_eq!(named.status, 200, "{}", named.body);
+    dev.pull_and_check(&app, &r, "an item names a brand").await;
+    // refused deletes (409) change nothing the device sees, but are checked all the same
+    let refused = app.delete(&format!("/api/business/brands/{brand}"), Some(&t)).await;
+    assert_eq!(refused.status, 409, "{}", refused.body);
+    dev.pull_and_check(&app, &r, "a refused brand delete").await;
+    let refused = app.delete(&format!("/api/business/companies/{company}"), Some(&t)).await;
+    assert_eq!(refused.status, 409, "{}", refused.body);
+    dev.pull_and_check(&app, &r, "a refused company delete").await;
+    // a product (issue 16) naming the brand, the item its variant
+    let pr = step!(
+        "post",
+        "/api/business/products",
+        app.post("/api/business/products", Some(&t), json!({ "name": "Bulb family", "brandId": brand })).await
+    );
+    let product = pr.body["product"]["_id"].as_str().unwrap().to_string();
+    step!(
+        "put",
+        "/api/business/products/{productId}",
+        app.put(&format!("/api/business/products/{product}"), Some(&t), json!({ "tax": { "gstRate": 18 } })).await
+    );
+    let variant =
+        app.put(&format!("/api/business/items/{cid}/{bulb}"), Some(&t), json!({ "variantOf": product })).await;
+    assert_eq!(variant.status, 200, "{}", variant.body);
+    dev.pull_and_check(&app, &r, "an item becomes a variant").await;
+    let refused = app.delete(&format!("/api/business/products/{product}"), Some(&t)).await;
+    assert_eq!(refused.status, 409, "{}", refused.body);
+    dev.pull_and_check(&app, &r, "a refused product delete").await;
+    let standalone =
+        app.put(&format!("/api/business/items/{cid}/{bulb}"), Some(&t), json!({ "variantOf": null })).await;
+    assert_eq!(standalone.status, 200, "{}", standalone.body);
+    step!(
+        "delete",
+        "/api/business/products/{productId}",
+        app.delete(&format!("/api/business/products/{product}"), Some(&t)).await
+    );
+    let unnamed = app.put(&format!("/api/business/items/{cid}/{bulb}"), Some(&t), json!({ "brandId": null })).await;
+    assert_eq!(unnamed.status, 200, "{}", unnamed.body);
+    dev.pull_and_check(&app, &r, "the item's brand cleared").await;
+    step!(
+        "delete",
+        "/api/business/brands/{brandId}",
+        app.delete(&format!("/api/business/brands/{brand}"), Some(&t)).await
+    );
+    step!(
+        "delete",
+        "/api/business/companies/{companyId}",
+        app.delete(&format!("/api/business/companies/{company}"), Some(&t)).await
     );
 
     let c = step!(

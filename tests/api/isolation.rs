@@ -31,6 +31,7 @@ struct Tenant {
     staff: String,
     company: String,
     brand: String,
+    product: String,
     marker: String,
 }
 
@@ -55,6 +56,7 @@ impl Tenant {
             // companies and brands (issue 16)
             ("companyId", self.company.clone()),
             ("brandId", self.brand.clone()),
+            ("productId", self.product.clone()),
         ])
     }
     /// Strings that must never appear in another tenant's answers.
@@ -73,6 +75,7 @@ impl Tenant {
             self.staff.clone(),
             self.company.clone(),
             self.brand.clone(),
+            self.product.clone(),
             self.marker.clone(),
         ]
     }
@@ -147,6 +150,15 @@ async fn seed(app: &TestApp, marker: &str) -> Tenant {
         .await;
     assert_eq!(br.status, 201, "{}", br.body);
     let brand = br.body["brand"]["_id"].as_str().unwrap().to_string();
+    let pr = app
+        .post(
+            "/api/business/products",
+            Some(&reg.token),
+            json!({ "name": format!("{marker} Product"), "brandId": brand }),
+        )
+        .await;
+    assert_eq!(pr.status, 201, "{}", pr.body);
+    let product = pr.body["product"]["_id"].as_str().unwrap().to_string();
     Tenant {
         reg,
         group: g,
@@ -161,6 +173,7 @@ async fn seed(app: &TestApp, marker: &str) -> Tenant {
         staff,
         company,
         brand,
+        product,
         marker: marker.to_string(),
     }
 }

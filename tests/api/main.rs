@@ -32,3 +32,5 @@ mod customers;
 mod isolation;
 mod newcomer;
 mod parties;
+mod products;
+mod taxcodes;

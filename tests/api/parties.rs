@@ -226,6 +226,40 @@ async fn a_customer_with_documents_is_deactivated_not_deleted_online_and_in_a_pu
     assert_eq!(r.body["deactivated"], true);
     let d = stored_customer(&app, &with).await.expect("a customer with an invoice must be kept");
     assert_eq!(d.get_str("status").unwrap(), "inactive");
+    // an inactive customer is not billed online, by id or by phone; nothing is written
+    let pen = item(&app, &reg, json!({ "name": "Pen inactive", "price": 10, "stock": 5 })).await;
+    let invoices = app.count("invoices", bson::doc! {}).await;
+    let by_id = app
+        .post(
+            "/api/business/invoices/generatewithproducts",
+            Some(&reg.token),
+            json!({ "products": [{ "productId": pen["_id"], "quantity": 1 }], "clientCustomerId": with, "paidAmount": 10 }),
+        )
+        .await;
+    assert_eq!(by_id.status, 400, "{}", by_id.body);
+    assert!(by_id.errors().contains("clientCustomerId") && by_id.errors().contains("inactive"), "{}", by_id.body);
+    let by_phone = app
+        .post(
+            "/api/business/invoices/generatewithproducts",
+            Some(&reg.token),
+            json!({ "products": [{ "productId": pen["_id"], "quantity": 1 }],
+                    "clientCustomerPhone": d.get_str("phoneNumber").unwrap(), "paidAmount": 10 }),
+        )
+        .await;
+    assert_eq!(by_phone.status, 400, "{}", by_phone.body);
+    assert!(by_phone.errors().contains("clientCustomerPhone"), "{}", by_phone.body);
+    assert_eq!(app.count("invoices", bson::doc! {}).await, invoices);
+    // an offline sale to them already happened: applied, and they stay inactive
+    let body = push(
+        &app,
+        &reg,
+        json!([{ "opId": uuid(), "entity": "invoice", "kind": "create", "deviceTime": now_iso(), "payload": {
+            "products": [{ "productId": pen["_id"], "quantity": 1 }], "clientCustomerId": with, "paidAmount": 10 } }]),
+    )
+    .await;
+    assert_eq!(body["results"][0]["status"], "applied", "{body}");
+    assert_eq!(app.count("invoices", bson::doc! {}).await, invoices + 1);
+    assert_eq!(stored_customer(&app, &with).await.unwrap().get_str("status").unwrap(), "inactive");
     // the list can show only active customers
     let l = app.get(&format!("/api/business/client-customers/{}?status=active", reg.client_id), Some(&reg.token)).await;
     let ids: Vec<&str> =

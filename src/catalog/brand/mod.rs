@@ -7,7 +7,8 @@
 //! it guards share one transaction, and every write that adds a reference (an item naming a
 //! brand, a brand naming a company) writes the referenced document's `usedAt` in its own
 //! transaction, so a delete and a new reference conflict in MongoDB and cannot both commit.
-//! Not synced (the pull does not carry them yet): single-door writes, no change-log rows.
+//! Synced: every write appends its change-log row in its transaction, so the v2 pull carries
+//! companies and brands (issue 16).
 
 pub mod dto;
 pub mod handlers;

@@ -6,6 +6,7 @@ use mongodb::{options::ReturnDocument, ClientSession, Collection, Database};
 
 use crate::{
     catalog::brand::model::{BrandDoc, CompanyDoc, BRANDS, COMPANIES},
+    changelog,
     error::{code, is_duplicate_key, AppError},
 };
 
@@ -28,8 +29,9 @@ fn duplicate(what: &str) -> impl Fn(mongodb::error::Error) -> AppError + '_ {
     }
 }
 
-pub async fn insert_company(db: &Database, c: &CompanyDoc) -> Result<(), AppError> {
-    companies(db).insert_one(c).await.map_err(duplicate("company"))?;
+pub async fn insert_company(db: &Database, s: &mut ClientSession, c: &CompanyDoc) -> Result<(), AppError> {
+    companies(db).insert_one(c).session(&mut *s).await.map_err(duplicate("company"))?;
+    changelog::append(db, s, c.client_id, &[(changelog::COMPANIES, c.id, false)]).await?;
     Ok(())
 }
 
@@ -50,16 +52,22 @@ pub async fn find_company(db: &Database, client_id: ObjectId, id: ObjectId) -> R
 /// `$set` the fields (plus `updatedAt`), bump `__v`; `None` when not the shop's.
 pub async fn update_company(
     db: &Database,
+    s: &mut ClientSession,
     client_id: ObjectId,
     id: ObjectId,
     mut set: Document,
 ) -> Result<Option<CompanyDoc>, AppError> {
     set.insert("updatedAt", DateTime::now());
-    companies(db)
+    let c = companies(db)
         .find_one_and_update(doc! { "_id": id, "clientId": client_id }, doc! { "$set": set, "$inc": { "__v": 1 } })
         .return_document(ReturnDocument::After)
+        .session(&mut *s)
         .await
-        .map_err(duplicate("company"))
+        .map_err(duplicate("company"))?;
+    if c.is_some() {
+        changelog::append(db, s, client_id, &[(changelog::COMPANIES, id, false)]).await?;
+    }
+    Ok(c)
 }
 
 /// Mark the shop's company `id` as referenced now (`usedAt`), inside the caller's transaction:
@@ -97,11 +105,14 @@ pub async fn delete_company(
     if n == 0 {
         companies(db).delete_one(doc! { "_id": id, "clientId": client_id }).session(&mut *s).await?;
     }
+    // deleted, or (refused) its `__v` moved: the pull hears of it either way
+    changelog::append(db, s, client_id, &[(changelog::COMPANIES, id, n == 0)]).await?;
     Ok(Some(n))
 }
 
 pub async fn insert_brand(db: &Database, s: &mut ClientSession, b: &BrandDoc) -> Result<(), AppError> {
-    brands(db).insert_one(b).session(s).await.map_err(duplicate("brand"))?;
+    brands(db).insert_one(b).session(&mut *s).await.map_err(duplicate("brand"))?;
+    changelog::append(db, s, b.client_id, &[(changelog::BRANDS, b.id, false)]).await?;
     Ok(())
 }
 
@@ -137,12 +148,16 @@ pub async fn update_brand(
     mut set: Document,
 ) -> Result<Option<BrandDoc>, AppError> {
     set.insert("updatedAt", DateTime::now());
-    brands(db)
+    let b = brands(db)
         .find_one_and_update(doc! { "_id": id, "clientId": client_id }, doc! { "$set": set, "$inc": { "__v": 1 } })
         .return_document(ReturnDocument::After)
-        .session(s)
+        .session(&mut *s)
         .await
-        .map_err(duplicate("brand"))
+        .map_err(duplicate("brand"))?;
+    if b.is_some() {
+        changelog::append(db, s, client_id, &[(changelog::BRANDS, id, false)]).await?;
+    }
+    Ok(b)
 }
 
 /// Mark the shop's brands `ids` as referenced now (`usedAt`), inside the caller's transaction
@@ -183,13 +198,15 @@ pub async fn delete_brand(
     if r.matched_count == 0 {
         return Ok(None);
     }
-    let n = db
+    let items = db
         .collection::<Document>("items")
         .count_documents(doc! { "clientId": client_id, "brandId": id })
         .session(&mut *s)
         .await?;
+    let n = items + crate::catalog::product::repo::count_naming(db, s, client_id, "brandId", id).await?;
     if n == 0 {
         brands(db).delete_one(doc! { "_id": id, "clientId": client_id }).session(&mut *s).await?;
     }
+    changelog::append(db, s, client_id, &[(changelog::BRANDS, id, n == 0)]).await?;
     Ok(Some(n))
 }

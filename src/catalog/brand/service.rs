@@ -79,7 +79,10 @@ pub async fn create_company(state: &AppState, client_id: ObjectId, req: CreateCo
         updated_at: now,
         version: 0,
     };
-    repo::insert_company(&state.db, &c).await?;
+    db::transaction(&state.client, &(&state.db, &c), |s, (database, c)| {
+        Box::pin(async move { repo::insert_company(database, s, c).await })
+    })
+    .await?;
     Ok(c)
 }
 
@@ -126,7 +129,12 @@ pub async fn update_company(
     }
     gstin_state(&mut e, gstin.as_deref().unwrap_or(&current.gstin), address.as_ref().unwrap_or(&current.address));
     e.finish()?;
-    repo::update_company(&state.db, client_id, id, set).await?.ok_or_else(company_not_found)
+    db::transaction(&state.client, &(&state.db, client_id, id, set), |s, (database, client_id, id, set)| {
+        Box::pin(async move {
+            repo::update_company(database, s, *client_id, *id, set.clone()).await?.ok_or_else(company_not_found)
+        })
+    })
+    .await
 }
 
 /// Delete a company; 409 while a brand names it.
@@ -241,7 +249,7 @@ pub async fn delete_brand(state: &AppState, client_id: ObjectId, id: ObjectId) -
     if n > 0 {
         return Err(AppError::conflict(
             code::CONFLICT,
-            format!("Brand not deleted: {n} item(s) name it; change their brand first"),
+            format!("Brand not deleted: {n} item(s) or product(s) name it; change their brand first"),
         ));
     }
     Ok(())

@@ -32,6 +32,8 @@ struct Wanted<'a> {
     phones: Vec<String>,
     groups: Vec<ObjectId>,
     brands: Vec<ObjectId>,
+    /// The products item writes name (`variantOf`).
+    products: Vec<ObjectId>,
     /// The code keys item creates and edits set (their holders are loaded, so the decider
     /// sees every item that already holds one).
     codes: Vec<String>,
@@ -45,12 +47,14 @@ fn wanted<'a>(ctx: &'a PushCtx<'_>) -> Wanted<'a> {
             Action::ItemCreate(n) => {
                 w.groups.extend(n.group_id);
                 w.brands.extend(n.brand_id);
+                w.products.extend(n.details.variant_of);
                 w.codes.extend(n.details.code_keys());
             }
             Action::ItemUpdate { target, patch, .. } => {
                 w.items.push((target, true));
                 w.groups.extend(patch.group());
                 w.brands.extend(patch.brand());
+                w.products.extend(patch.details.product());
                 w.codes.extend(patch.details.sent_keys());
             }
             Action::ItemDelete(target) => w.items.push((target, true)),
@@ -227,6 +231,16 @@ pub(super) async fn load(s: &mut ClientSession, ctx: &PushCtx<'_>) -> AppResult<
         let filter = doc! { "_id": { "$in": ids }, "clientId": client_id };
         for b in find_all(s, crate::catalog::brand::repo::brands(db), filter).await? {
             world.brands.insert(b.id);
+        }
+    }
+
+    if !w.products.is_empty() {
+        let ids: Vec<ObjectId> = w.products.iter().copied().collect::<HashSet<_>>().into_iter().collect();
+        // written (`usedAt`) in the push's transaction, so a concurrent delete conflicts
+        crate::catalog::product::repo::touch(db, s, client_id, &ids).await?;
+        let filter = doc! { "_id": { "$in": ids }, "clientId": client_id };
+        for p in find_all(s, crate::catalog::product::repo::products(db), filter).await? {
+            world.products.insert(p.id);
         }
     }
 

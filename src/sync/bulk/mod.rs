@@ -121,6 +121,8 @@ struct World {
     /// The shop's brands the push's items name (touched in its transaction: a concurrent
     /// delete of one conflicts with the push).
     brands: HashSet<ObjectId>,
+    /// The shop's products the push's items name (`variantOf`; touched likewise).
+    products: HashSet<ObjectId>,
     customers: HashMap<ObjectId, CustomerSlot>,
     new_customers: Vec<ObjectId>,
     phones: HashMap<String, ObjectId>,

@@ -101,7 +101,13 @@ impl World {
 
     /// What the catalog decider needs to know of the group and brand a command names and of
     /// the items (loaded or created in this push) already holding the code keys it sets.
-    fn item_refs(&self, group: Option<ObjectId>, brand: Option<ObjectId>, codes: &[String]) -> catalog_decide::Refs {
+    fn item_refs(
+        &self,
+        group: Option<ObjectId>,
+        brand: Option<ObjectId>,
+        product: Option<ObjectId>,
+        codes: &[String],
+    ) -> catalog_decide::Refs {
         let codes_held = self
             .items
             .values()
@@ -110,6 +116,7 @@ impl World {
         catalog_decide::Refs {
             group_found: group.is_none_or(|g| self.groups.contains_key(&g)),
             brand_found: brand.is_none_or(|b| self.brands.contains(&b)),
+            product_found: product.is_none_or(|p| self.products.contains(&p)),
             dealers_found: 0,
             codes_held,
         }
@@ -266,9 +273,11 @@ pub(super) fn simulate(
                 now,
                 by: Some(by.clone()),
             };
-            let plan =
-                catalog_decide::create_item(&cmd, &world.item_refs(n.group_id, n.brand_id, &n.details.code_keys()))
-                    .map_err(item_refusal)?;
+            let plan = catalog_decide::create_item(
+                &cmd,
+                &world.item_refs(n.group_id, n.brand_id, n.details.variant_of, &n.details.code_keys()),
+            )
+            .map_err(item_refusal)?;
             Ok(Res::Id(world.fold_item(client_id, plan, now)))
         }
         Action::ItemUpdate { target, patch, stock_delta, base, adjust } => {
@@ -288,7 +297,7 @@ pub(super) fn simulate(
             let plan = catalog_decide::update_item(
                 &cmd,
                 current,
-                &world.item_refs(patch.group(), patch.brand(), &patch.details.sent_keys()),
+                &world.item_refs(patch.group(), patch.brand(), patch.details.product(), &patch.details.sent_keys()),
             )
             .map_err(item_refusal)?;
             Ok(Res::Id(world.fold_item(client_id, plan, now)))
