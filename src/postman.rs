@@ -186,6 +186,15 @@ fn flow() -> Vec<Step> {
             .eq("b.payment.amount", "801")
             .eq("b.invoice.paidAmount", "1801")
             .eq("b.invoice.pendingAmount", "1000"),
+        step("Count stock: 8 Carburetors on the shelf (the sale left 9)", "post", "/api/business/stock/counts", 201)
+            .body(json!({ "lines": [{ "itemId": "{{itemId}}", "counted": 8 }], "note": "shelf check" }))
+            .eq("b.count.lines[0].difference", "-1"),
+        step("Stock ledger of the Carburetor (this month: opening, sale, count, closing)", "get",
+            "/api/business/items/{clientId}/{itemId}/stock-ledger", 200)
+            .eq("b.closing", "8")
+            .eq("b.byReason.map(r => r.reason).join()", "\"opening,sale,countCorrection\""),
+        step("Stock summary at the end of today (CSV with ?format=csv)", "get", "/api/business/stock/summary", 200)
+            .eq("b.items.length", "2"),
         step("Report: the customer's pending invoices", "get", "/api/business/pending-invoices/{clientId}", 200)
             .ok("JSON.stringify(b).includes(pm.collectionVariables.get(\"invoiceId\"))"),
         step("Report: payments of the invoice", "get", "/api/business/payment-history/{clientId}/{invoiceId}", 200)

@@ -380,8 +380,11 @@ pub fn sale(
             delta: -qty,
             reason: Reason::Sale,
             ref_id: Some(inv.id),
-            at: now,
+            // the sale's time (an offline bill's device time, never later than now): the
+            // stock ledger dates the goods leaving on the bill's date, not the sync's
+            at,
             by: Some(cmd.by.clone()),
+            note: None,
         });
     }
     if !short.is_empty() {

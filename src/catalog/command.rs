@@ -12,6 +12,7 @@ use crate::{
         dto::{CreateItemRequest, UpdateItemRequest},
         model::ItemDoc,
         rules::{self, ItemInput, NewItem},
+        stock::{adjust_input, Adjust},
     },
     error::AppResult,
     money::Paise,
@@ -174,6 +175,8 @@ pub struct UpdateItem {
     /// Who edits it: the `by` of the stock adjustment it makes (issue 15). `None`: not
     /// attributed.
     pub by: Option<By>,
+    /// The reason and note its stock move is recorded with (issue 16; default `other`).
+    pub adjust: Adjust,
 }
 
 /// Deactivate an item (B8; v1 `item.delete[]`; v2 `item.delete`): it stays readable in old
@@ -239,8 +242,9 @@ impl UpdateItem {
         };
         let rules::ItemEdit { mut patch, stock } = rules::item_edit(&mut e, "", &input);
         patch.dealer_ids = req.dealer_ids.as_ref().map(|d| rules::dealer_ids(&mut e, d));
+        let adjust = adjust_input(&mut e, "", req.stock_reason.as_deref(), req.stock_note.as_deref());
         e.finish()?;
         let stock = stock.map_or(StockChange::Keep, StockChange::To);
-        Ok(UpdateItem { client_id, id, patch, stock, base: None, now, by: Some(by) })
+        Ok(UpdateItem { client_id, id, patch, stock, base: None, now, by: Some(by), adjust })
     }
 }

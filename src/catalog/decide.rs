@@ -126,20 +126,24 @@ impl Refusal {
     }
 }
 
-/// A stock move a plan makes (recorded in `stockmovements` with its reason).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A stock move a plan makes (recorded in `stockmovements` with its reason and note).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StockMove {
     pub item_id: ObjectId,
     /// Signed units.
     pub delta: i64,
+    /// `opening` for a new item's stock; an edit's adjustment kind (`stockReason`, default
+    /// `other`).
     pub reason: Reason,
+    /// The edit's `stockNote`.
+    pub note: Option<String>,
 }
 
 /// The effects of one item command (data: a test asserts on it without a database).
 #[derive(Debug, Clone, PartialEq)]
 pub enum ItemPlan {
     /// Insert `item` (its `stock` is the opening stock) and record the opening stock as an
-    /// adjustment, moved `by` the command's user.
+    /// `opening` movement, moved `by` the command's user.
     Insert { item: ItemDoc, opening: Option<StockMove>, by: Option<By> },
     /// `$set` the fields of `patch`, bump `__v`, move stock (recorded as moved `by` the
     /// command's user); guarded by the version decided on (`version`). `after` is the item
@@ -269,7 +273,7 @@ fn check_refs(
 }
 
 /// A new item: its group and dealers must be the shop's; its SKU and barcode name no other
-/// item; its price does not exceed its MRP; opening stock is an adjustment.
+/// item; its price does not exceed its MRP; opening stock is an `opening` movement.
 pub fn create_item(cmd: &CreateItem, refs: &Refs) -> Result<ItemPlan, Refusal> {
     check_refs(cmd.item.group_id, cmd.item.brand_id, cmd.item.details.variant_of, &cmd.dealer_ids, refs)?;
     let mut item = cmd.item.doc(cmd.id, cmd.client_id, cmd.item.stock, cmd.now);
@@ -278,7 +282,8 @@ pub fn create_item(cmd: &CreateItem, refs: &Refs) -> Result<ItemPlan, Refusal> {
     let opening = (cmd.item.stock != 0).then_some(StockMove {
         item_id: cmd.id,
         delta: cmd.item.stock,
-        reason: Reason::Adjustment,
+        reason: Reason::Opening,
+        note: None,
     });
     Ok(ItemPlan::Insert { item, opening, by: cmd.by.clone() })
 }
@@ -336,7 +341,12 @@ pub fn update_item(cmd: &UpdateItem, current: Option<&ItemDoc>, refs: &Refs) -> 
     after.stock = stock;
     after.version = current.version.saturating_add(1);
     after.updated_at = cmd.now;
-    let stock = (delta != 0).then_some(StockMove { item_id: current.id, delta, reason: Reason::Adjustment });
+    let stock = (delta != 0).then(|| StockMove {
+        item_id: current.id,
+        delta,
+        reason: cmd.adjust.reason,
+        note: cmd.adjust.note.clone(),
+    });
     Ok(ItemPlan::Update { version: current.version, patch: Box::new(patch), stock, after, by: cmd.by.clone() })
 }
 
@@ -369,7 +379,7 @@ impl Folded {
             ItemPlan::Insert { .. } => {}
             ItemPlan::Update { patch, stock, .. } => {
                 self.patch.merge(patch);
-                self.stock_delta = self.stock_delta.saturating_add(stock.map_or(0, |m| m.delta));
+                self.stock_delta = self.stock_delta.saturating_add(stock.as_ref().map_or(0, |m| m.delta));
                 self.edits += 1;
             }
             ItemPlan::Deactivate { .. } => {
@@ -415,7 +425,16 @@ mod tests {
     }
 
     fn edit(id: ObjectId, patch: ItemPatch, stock: StockChange, base: Option<i32>) -> UpdateItem {
-        UpdateItem { client_id: ObjectId::new(), id, patch, stock, base, now: DateTime::from_millis(1000), by: None }
+        UpdateItem {
+            client_id: ObjectId::new(),
+            id,
+            patch,
+            stock,
+            base,
+            now: DateTime::from_millis(1000),
+            by: None,
+            adjust: Default::default(),
+        }
     }
 
     fn price(p: i64) -> ItemPatch {
@@ -478,7 +497,7 @@ mod tests {
         assert_eq!(by, cmd.by, "the opening stock is moved by the command's user");
         assert_eq!((item.id, item.stock, item.version, item.is_active), (id, 12, 0, true));
         assert_eq!(item.created_at, DateTime::from_millis(7), "the command's time, not the clock's");
-        assert_eq!(opening, Some(StockMove { item_id: id, delta: 12, reason: Reason::Adjustment }));
+        assert_eq!(opening, Some(StockMove { item_id: id, delta: 12, reason: Reason::Opening, note: None }));
         let none = CreateItem { item: new_item(0), ..cmd };
         assert!(matches!(create_item(&none, &Refs::OK), Ok(ItemPlan::Insert { opening: None, .. })));
     }
@@ -491,7 +510,7 @@ mod tests {
         let Ok(plan @ ItemPlan::Update { .. }) = update_item(&cmd, Some(&cur), &Refs::OK) else { panic!() };
         assert_eq!(plan.by(), Some(&who), "the adjustment is moved by the command's user");
         let ItemPlan::Update { stock, after, version, .. } = plan else { panic!() };
-        assert_eq!(stock, Some(StockMove { item_id: cur.id, delta: -3, reason: Reason::Adjustment }));
+        assert_eq!(stock, Some(StockMove { item_id: cur.id, delta: -3, reason: Reason::Other, note: None }));
         assert_eq!((after.stock, after.version, version), (2, 1, 0));
         let r =
             update_item(&edit(cur.id, ItemPatch::default(), StockChange::Delta(i64::MAX), None), Some(&cur), &Refs::OK);

@@ -444,6 +444,13 @@ pub struct UpdateItemRequest {
     /// Absolute stock; the difference is recorded as an adjustment in `stockmovements`.
     #[serde(default, deserialize_with = "wire::non_null")]
     pub stock: Option<i64>,
+    /// Why `stock` changed (issue 16, GST rule 56(2)): `damaged`, `lost`, `stolen`, `expired`,
+    /// `freeSample`, `countCorrection` or `other` (the default). Recorded on the movement.
+    #[serde(default, deserialize_with = "wire::non_null")]
+    pub stock_reason: Option<String>,
+    /// A note on the stock change (up to 200 characters, one line), recorded on the movement.
+    #[serde(default, deserialize_with = "wire::non_null")]
+    pub stock_note: Option<String>,
     #[serde(default, deserialize_with = "wire::non_null")]
     pub low_stock_quantity: Option<i64>,
     #[serde(default, deserialize_with = "wire::non_null")]

@@ -1,5 +1,6 @@
-//! B1-B8: item groups and items (routes, handlers, service, repository), and the shared
-//! stock-move primitive.
+//! B1-B8: item groups and items (routes, handlers, service, repository), the shared
+//! stock-move primitive, and the stock ledger, summary and counts (issue 16: [`ledger`],
+//! [`count`]).
 //!
 //! An item write flows one way, whichever door it comes through (online B5/B7/B8, v1
 //! `/api/sync`, v2 push): [`command`] (typed, ids and time as inputs) -> [`decide`] (the
@@ -10,9 +11,11 @@
 pub mod batch;
 pub mod brand;
 pub mod command;
+pub mod count;
 pub mod decide;
 pub mod dto;
 pub mod handlers;
+pub mod ledger;
 pub mod model;
 pub mod product;
 pub mod repo;
@@ -36,6 +39,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(handlers::list_items))
         .routes(routes!(handlers::lookup_item))
         .routes(routes!(handlers::update_item, handlers::delete_item))
+        .routes(routes!(ledger::item_ledger))
+        .routes(routes!(ledger::stock_summary))
+        .routes(routes!(count::create_count, count::get_counts))
         .merge(brand::routes())
         .merge(unit::routes())
         .merge(product::routes())

@@ -492,7 +492,7 @@ async fn move_stock(
         ref_id: None,
         by: by.cloned(),
     };
-    match stock::apply(db, s, &mv).await? {
+    match stock::apply_noted(db, s, &mv, m.note.as_deref()).await? {
         stock::Moved::Done => Ok(()),
         stock::Moved::OutOfRange => Err(crate::limits::stock_out_of_range("stock")),
         _ => Err(changed_meanwhile()),

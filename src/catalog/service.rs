@@ -346,7 +346,8 @@ pub async fn list_items(
 /// A price change and a stock change are audited in the same transaction (issue 15): the
 /// entry names `who`, the before and after values (paise, base units); the stock adjustment's
 /// reason is the edit itself (the v1 body has no reason field). `by` (the signed-in user) is
-/// the `by` of the stock adjustment.
+/// the `by` of the stock adjustment; `stockReason` (default `other`) and `stockNote` are recorded
+/// on the movement and named in the audit entry's reason (issue 16).
 pub async fn update_item(
     state: &AppState,
     who: crate::audit::Who,
@@ -375,7 +376,7 @@ pub async fn update_item(
             // the stored item (the stock primitive stamps its own `updatedAt`)
             let after = repo::find_item(database, s, cmd.client_id, cmd.id).await?.ok_or_else(not_found_item)?;
             if let Some(before) = &current {
-                audit_edit(database, s, who, before, &after).await?;
+                audit_edit(database, s, who, before, &after, &cmd.adjust).await?;
             }
             Ok(after)
         })
@@ -391,6 +392,7 @@ async fn audit_edit(
     who: &crate::audit::Who,
     before: &ItemDoc,
     after: &ItemDoc,
+    adjust: &crate::catalog::stock::Adjust,
 ) -> AppResult<()> {
     use crate::audit::{changes_of, record, Action, Entry};
     for (action, field) in [(Action::MrpChanged, "mrp"), (Action::TaxChanged, "tax")] {
@@ -416,7 +418,20 @@ async fn audit_edit(
         let e = Entry::builder(after.client_id, who.clone(), Action::StockAdjusted, "items")
             .entity_id(after.id.to_hex())
             .changes(stock)
-            .reason(format!("stock set by an item edit: {} -> {}", before.stock, after.stock))
+            .reason(match &adjust.note {
+                Some(n) => format!(
+                    "stock set by an item edit: {} -> {} ({}: {n})",
+                    before.stock,
+                    after.stock,
+                    adjust.reason.as_str()
+                ),
+                None => format!(
+                    "stock set by an item edit: {} -> {} ({})",
+                    before.stock,
+                    after.stock,
+                    adjust.reason.as_str()
+                ),
+            })
             .build()?;
         record(db, Some(&mut *s), &e).await?;
     }

@@ -1,5 +1,9 @@
-//! Stock moves only by deltas, atomically, and every move is recorded in `stockmovements`
-//! (sale, purchase delivery, adjustment, sync). Shared by billing, dealers and sync.
+//! Stock moves only by deltas (or, for a physical count, by a set guarded on the stock it was
+//! compared with: [`set_counted`]), atomically, and every move is recorded in
+//! `stockmovements` with its [`Reason`] (opening stock, purchase delivery, return, sale, the
+//! adjustment kinds of GST rule 56(2), count correction), its user and its note, in the same
+//! transaction: `catalog::ledger` computes any past stock level back from the current one.
+//! Shared by billing, dealers, counts and sync.
 //!
 //! Every applied move also logs its item in the change log ([`crate::changelog::append`]) in
 //! the caller's transaction, so every stock change (an online sale, a dealer delivery, a
@@ -9,17 +13,147 @@ use bson::{doc, oid::ObjectId, DateTime};
 use mongodb::{ClientSession, Database};
 use serde::{Deserialize, Serialize};
 
-use crate::{access::By, changelog, error::AppError};
+use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+use crate::{access::By, changelog, error::AppError, validate::Errors};
+
+/// Why stock moved: every `stockmovements` row names one (issue 16, "Stock ledger"). Stored
+/// and answered in camelCase (`"countCorrection"`). The adjustment kinds are the ones GST rule
+/// 56(2) asks a shop to account for (goods lost, stolen, destroyed, written off or given away
+/// as free samples), plus a physical count's correction and `other`.
+///
+/// Rows written before issue 16 say `"adjustment"`: they read as [`Reason::Other`] (kept as
+/// stored; the alias maps them). [`Reason::Adjustment`] names the same kind in code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = StockReason)]
 pub enum Reason {
-    /// An invoice line (delta < 0).
-    Sale,
+    /// The stock an item was created with.
+    Opening,
     /// A dealer order delivered into stock (delta > 0).
     Purchase,
-    /// A manual correction through the item endpoints.
-    Adjustment,
+    /// Goods a customer brought back (delta > 0; issue 18).
+    Return,
+    /// An invoice line (delta < 0).
+    Sale,
+    /// Adjustment: damaged goods written off.
+    Damaged,
+    /// Adjustment: goods lost.
+    Lost,
+    /// Adjustment: goods stolen.
+    Stolen,
+    /// Adjustment: goods past their expiry written off.
+    Expired,
+    /// Adjustment: goods given away as free samples or gifts.
+    FreeSample,
+    /// Adjustment: the difference a physical count found (`POST /business/stock/counts`).
+    CountCorrection,
+    /// Adjustment of any other kind (the default of a manual stock edit; legacy `adjustment`
+    /// rows read as this).
+    #[serde(alias = "adjustment")]
+    Other,
+}
+
+#[allow(non_upper_case_globals)]
+impl Reason {
+    /// The pre-issue-16 name of a manual adjustment: the same kind as [`Reason::Other`].
+    pub const Adjustment: Reason = Reason::Other;
+
+    /// Every reason, in declaration order (the order of a ledger's `byReason`).
+    pub const ALL: [Reason; 11] = [
+        Reason::Opening,
+        Reason::Purchase,
+        Reason::Return,
+        Reason::Sale,
+        Reason::Damaged,
+        Reason::Lost,
+        Reason::Stolen,
+        Reason::Expired,
+        Reason::FreeSample,
+        Reason::CountCorrection,
+        Reason::Other,
+    ];
+
+    /// The stored and wire name (`"freeSample"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Sale => "sale",
+            Reason::Return => "return",
+            Reason::Purchase => "purchase",
+            Reason::Opening => "opening",
+            Reason::Damaged => "damaged",
+            Reason::Lost => "lost",
+            Reason::Stolen => "stolen",
+            Reason::Expired => "expired",
+            Reason::FreeSample => "freeSample",
+            Reason::CountCorrection => "countCorrection",
+            Reason::Other => "other",
+        }
+    }
+
+    /// The reason stored as `s` (legacy `"adjustment"` is [`Reason::Other`]).
+    pub fn parse(s: &str) -> Option<Reason> {
+        if s == "adjustment" {
+            return Some(Reason::Other);
+        }
+        Reason::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// Whether a user may name this reason for a manual stock change (a stock edit, a v2
+    /// `stockDelta`): the adjustment kinds of GST rule 56(2) and `other`. Sales, returns,
+    /// purchases and opening stock only come from their own documents.
+    pub fn is_adjustment(self) -> bool {
+        matches!(
+            self,
+            Reason::Damaged
+                | Reason::Lost
+                | Reason::Stolen
+                | Reason::Expired
+                | Reason::FreeSample
+                | Reason::CountCorrection
+                | Reason::Other
+        )
+    }
+}
+
+/// Longest note kept on a stock movement or count (characters, after trimming).
+pub const NOTE_MAX: usize = 200;
+
+/// Why and with what note a manual stock change is made: the `stockReason` and `stockNote` of
+/// an item edit (online B7, v2 `item.update` with `stockDelta`). Default: `other`, no note
+/// (what an edit without them recorded before issue 16, as `adjustment`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Adjust {
+    pub reason: Reason,
+    pub note: Option<String>,
+}
+
+impl Default for Adjust {
+    fn default() -> Self {
+        Adjust { reason: Reason::Other, note: None }
+    }
+}
+
+/// The input rule of an adjustment's reason and note, shared by every door: `reason` one of
+/// the adjustment kinds ([`Reason::is_adjustment`], camelCase names; absent: `other`),
+/// `note` 1..=[`NOTE_MAX`] characters, one line (blank: none). Errors are added under
+/// `{prefix}stockReason` / `{prefix}stockNote`.
+pub fn adjust_input(e: &mut Errors, prefix: &str, reason: Option<&str>, note: Option<&str>) -> Adjust {
+    let reason = match reason.map(str::trim) {
+        None => Reason::Other,
+        Some(r) => match Reason::parse(r).filter(|r| r.is_adjustment()) {
+            Some(r) => r,
+            None => {
+                e.add(
+                    &format!("{prefix}stockReason"),
+                    "must be one of damaged, lost, stolen, expired, freeSample, countCorrection, other",
+                );
+                Reason::Other
+            }
+        },
+    };
+    let note = note.filter(|n| !n.trim().is_empty()).map(|n| e.text(&format!("{prefix}stockNote"), n, 1, NOTE_MAX));
+    Adjust { reason, note }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -37,6 +171,9 @@ pub struct StockMovement {
     /// Who moved it. Movements written before it existed have none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub by: Option<By>,
+    /// The user's note on a manual adjustment or count (issue 16); none on other moves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// Outcome of a guarded decrement.
@@ -101,6 +238,16 @@ pub struct Move {
 /// sales can never oversell); and no move takes stock beyond +-`limits::MAX_UNITS`
 /// (`Moved::OutOfRange`, checked in the same filter).
 pub async fn apply(db: &Database, s: &mut ClientSession, mv: &Move) -> Result<Moved, AppError> {
+    apply_noted(db, s, mv, None).await
+}
+
+/// [`apply`], recording `note` on the movement (a manual adjustment's `stockNote`).
+pub async fn apply_noted(
+    db: &Database,
+    s: &mut ClientSession,
+    mv: &Move,
+    note: Option<&str>,
+) -> Result<Moved, AppError> {
     let Move { client_id, item_id, delta, reason, ref_id, by, .. } = mv.clone();
     let items = db.collection::<bson::Document>("items");
     let now = DateTime::now();
@@ -111,10 +258,64 @@ pub async fn apply(db: &Database, s: &mut ClientSession, mv: &Move) -> Result<Mo
     if r.matched_count == 0 {
         return refusal(db, s, mv).await;
     }
-    let m = StockMovement { id: ObjectId::new(), client_id, item_id, delta, reason, ref_id, at: now, by };
+    let note = note.map(str::to_string);
+    let m = StockMovement { id: ObjectId::new(), client_id, item_id, delta, reason, ref_id, at: now, by, note };
     db.collection::<StockMovement>("stockmovements").insert_one(&m).session(&mut *s).await?;
     changelog::append(db, s, client_id, &[(changelog::ITEMS, item_id, false)]).await?;
     Ok(Moved::Done)
+}
+
+/// A physical count of one item, as [`set_counted`] posts it.
+#[derive(Debug, Clone)]
+pub struct Counted {
+    pub client_id: ObjectId,
+    pub item_id: ObjectId,
+    /// The stock the count was compared with (read in the caller's transaction).
+    pub expected: i64,
+    /// The units counted (0..=`limits::MAX_UNITS`).
+    pub counted: i64,
+    /// The count (`stockcounts` id): the movement's `refId`.
+    pub count_id: ObjectId,
+    pub at: DateTime,
+    pub by: By,
+    pub note: Option<String>,
+}
+
+/// Post a count's difference inside the caller's transaction: set the item's stock to
+/// `counted` only while it still holds `expected` (guarded in the filter, so a sale that
+/// slipped in between makes it `false` and the caller aborts instead of losing the sale),
+/// record the difference as a `countCorrection` movement and log the item for the pull. A
+/// count that found no difference writes nothing and answers `true`.
+pub async fn set_counted(db: &Database, s: &mut ClientSession, c: &Counted) -> Result<bool, AppError> {
+    let delta = c.counted.checked_sub(c.expected).ok_or_else(|| crate::limits::stock_out_of_range("counted"))?;
+    if delta == 0 {
+        return Ok(true);
+    }
+    let r = db
+        .collection::<bson::Document>("items")
+        .update_one(
+            doc! { "_id": c.item_id, "clientId": c.client_id, "stock": c.expected },
+            doc! { "$set": { "stock": c.counted, "updatedAt": c.at } },
+        )
+        .session(&mut *s)
+        .await?;
+    if r.matched_count != 1 {
+        return Ok(false);
+    }
+    let m = StockMovement {
+        id: ObjectId::new(),
+        client_id: c.client_id,
+        item_id: c.item_id,
+        delta,
+        reason: Reason::CountCorrection,
+        ref_id: Some(c.count_id),
+        at: c.at,
+        by: Some(c.by.clone()),
+        note: c.note.clone(),
+    };
+    db.collection::<StockMovement>("stockmovements").insert_one(&m).session(&mut *s).await?;
+    changelog::append(db, s, c.client_id, &[(changelog::ITEMS, c.item_id, false)]).await?;
+    Ok(true)
 }
 
 /// Apply several guarded moves in the caller's transaction, in order, WITHOUT recording them

@@ -53,6 +53,11 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 17, name: "0017_units", source: include_str!("../../migrations/0017_units.json") },
     Migration { version: 18, name: "0018_batches", source: include_str!("../../migrations/0018_batches.json") },
     Migration {
+        version: 19,
+        name: "0019_stock_ledger",
+        source: include_str!("../../migrations/0019_stock_ledger.json"),
+    },
+    Migration {
         version: 20,
         name: "0020_pull_catalog",
         source: include_str!("../../migrations/0020_pull_catalog.json"),

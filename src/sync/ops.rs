@@ -21,6 +21,7 @@ use crate::{
     catalog::{
         command::ItemPatch,
         rules::{self as catalog_rules, DetailsIn, ItemInput},
+        stock::{adjust_input, Adjust},
     },
     customer::{
         model::{Address, ContactPerson},
@@ -86,6 +87,8 @@ pub enum Action {
         patch: ItemPatch,
         stock_delta: i64,
         base: Option<i32>,
+        /// The reason and note of the stock move (`stockReason`, `stockNote`; issue 16).
+        adjust: Adjust,
     },
     ItemDelete(Ref),
     /// The optional fields are applied with the shop's `customerFields` (`customer::rules`).
@@ -193,6 +196,10 @@ struct ItemP {
     price: Option<Paise>,
     stock: Option<i64>,
     stock_delta: Option<i64>,
+    /// Why `stockDelta` moves stock (issue 16): an adjustment kind, default `other`.
+    stock_reason: Option<String>,
+    /// A note on the stock move (up to 200 characters).
+    stock_note: Option<String>,
     low_stock_quantity: Option<i64>,
     unit: Option<String>,
     group_id: Option<String>,
@@ -422,12 +429,13 @@ fn parse_action(entity: &str, kind: &str, payload: Value, device_time: Option<Da
             let edit = catalog_rules::item_edit(&mut e, "", &item_input(&p, &d));
             let stock_delta = p.stock_delta.unwrap_or(0);
             crate::limits::delta(&mut e, "stockDelta", stock_delta);
+            let adjust = adjust_input(&mut e, "", p.stock_reason.as_deref(), p.stock_note.as_deref());
             std::mem::take(&mut e).finish().map_err(joined)?;
             if edit.patch.is_empty() && stock_delta == 0 {
                 return Err("payload: nothing to update".into());
             }
             let base = p.base_version;
-            Action::ItemUpdate { target: target.ok_or("id: missing")?, patch: edit.patch, stock_delta, base }
+            Action::ItemUpdate { target: target.ok_or("id: missing")?, patch: edit.patch, stock_delta, base, adjust }
         }
         ("item", "delete") => {
             let p: ItemP = from_value(payload).map_err(joined)?;

@@ -418,6 +418,7 @@ fn plan(client_id: ObjectId, actor: &Actor, b: &V1Batch) -> AppResult<Vec<Step>>
             base: u.base_version,
             now,
             by: Some(by.clone()),
+            adjust: Default::default(),
         }));
     }
     for (i, d) in b.item.delete.iter().enumerate() {

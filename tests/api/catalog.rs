@@ -232,7 +232,8 @@ async fn item_create_list_update_with_v1_shapes_and_paise_storage() {
         .unwrap();
     let deltas: Vec<i64> = mv.iter().map(|m| m.get_i64("delta").unwrap()).collect();
     assert_eq!(deltas, [50, -5]);
-    assert!(mv.iter().all(|m| m.get_str("reason").unwrap() == "adjustment"));
+    let reasons: Vec<&str> = mv.iter().map(|m| m.get_str("reason").unwrap()).collect();
+    assert_eq!(reasons, ["opening", "other"], "opening stock, then an edit's adjustment (default reason)");
     // regroup
     let r = app.put(&path, Some(&reg.token), json!({ "groupId": g["_id"] })).await;
     assert_eq!(r.body["item"]["groupId"], g["_id"]);
@@ -551,9 +552,9 @@ async fn online_item_and_customer_writes_append_their_change_log_rows_and_move_t
     // the create and its opening stock move each append (the write path never deletes a row)
     assert!(!created.is_empty() && created.iter().all(|r| !r.1), "create logged: {created:?}");
     let created = *created.iter().max().unwrap();
-    // opening stock is an adjustment
+    // opening stock is an `opening` movement (issue 16)
     let moves =
-        app.count("stockmovements", doc! { "itemId": ObjectId::parse_str(&id).unwrap(), "reason": "adjustment" }).await;
+        app.count("stockmovements", doc! { "itemId": ObjectId::parse_str(&id).unwrap(), "reason": "opening" }).await;
     assert_eq!(moves, 1);
 
     let path = format!("/api/business/items/{}/{id}", r.client_id);

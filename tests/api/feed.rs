@@ -468,6 +468,17 @@ async fn every_mutating_route_that_changes_a_synced_document_feeds_the_pull() {
         "/api/business/items/{clientId}/{itemId}",
         app.put(&format!("/api/business/items/{cid}/{bulb}"), Some(&t), json!({ "price": 55, "stock": 40 })).await
     );
+    // a stock count: the corrected item feeds the pull, the one counted as stored does not
+    step!(
+        "post",
+        "/api/business/stock/counts",
+        app.post(
+            "/api/business/stock/counts",
+            Some(&t),
+            json!({ "lines": [{ "itemId": bulb, "counted": 38 }, { "itemId": tube, "counted": 0 }] })
+        )
+        .await
+    );
     step!(
         "put",
         "/api/business/item-groups/{clientId}/{groupId}",

@@ -18,7 +18,7 @@ use crate::{
         command::{CreateItem, DeleteItem, StockChange, UpdateItem},
         decide as catalog_decide,
         model::ItemDoc,
-        stock::{Reason, StockMovement},
+        stock::StockMovement,
     },
     customer::{
         command::{CreateCustomer, DeleteCustomer, UpdateCustomer},
@@ -74,25 +74,18 @@ fn customer_refusal(r: customer_decide::Refusal) -> Fail {
 }
 
 impl World {
-    fn movement(
-        &mut self,
-        client_id: ObjectId,
-        item_id: ObjectId,
-        delta: i64,
-        reason: Reason,
-        by: Option<By>,
-        now: DateTime,
-    ) {
+    fn movement(&mut self, client_id: ObjectId, m: catalog_decide::StockMove, by: Option<By>, now: DateTime) {
         // an item command's stock move (no document caused it), moved by the op's user
         self.movements.push(StockMovement {
             id: ObjectId::new(),
             client_id,
-            item_id,
-            delta,
-            reason,
+            item_id: m.item_id,
+            delta: m.delta,
+            reason: m.reason,
             ref_id: None,
             at: now,
             by,
+            note: m.note,
         });
     }
 
@@ -138,12 +131,12 @@ impl World {
         let change = plan.change();
         let id = change.1;
         let moved = match &plan {
-            ItemPlan::Insert { opening, .. } => *opening,
-            ItemPlan::Update { stock, .. } => *stock,
+            ItemPlan::Insert { opening, .. } => opening.clone(),
+            ItemPlan::Update { stock, .. } => stock.clone(),
             ItemPlan::Deactivate { .. } => None,
         };
         if let Some(m) = moved {
-            self.movement(client_id, m.item_id, m.delta, m.reason, plan.by().cloned(), now);
+            self.movement(client_id, m, plan.by().cloned(), now);
         }
         match self.items.get_mut(&id) {
             Some(slot) => {
@@ -289,10 +282,19 @@ pub(super) fn simulate(
             .map_err(item_refusal)?;
             Ok(Res::Id(world.fold_item(client_id, plan, now)))
         }
-        Action::ItemUpdate { target, patch, stock_delta, base } => {
+        Action::ItemUpdate { target, patch, stock_delta, base, adjust } => {
             let id = resolve(target)?;
             let stock = StockChange::Delta(*stock_delta);
-            let cmd = UpdateItem { client_id, id, patch: patch.clone(), stock, base: *base, now, by: Some(by.clone()) };
+            let cmd = UpdateItem {
+                client_id,
+                id,
+                patch: patch.clone(),
+                stock,
+                base: *base,
+                now,
+                by: Some(by.clone()),
+                adjust: adjust.clone(),
+            };
             let current = world.items.get(&id).map(|s| &s.doc);
             let plan = catalog_decide::update_item(
                 &cmd,
