@@ -84,7 +84,7 @@ pub enum Action {
     /// `base`: the item's `__v` the device last saw (`baseVersion`); see docs/sync.md, "Edits".
     ItemUpdate {
         target: Ref,
-        patch: ItemPatch,
+        patch: Box<ItemPatch>,
         stock_delta: i64,
         base: Option<i32>,
         /// The reason and note of the stock move (`stockReason`, `stockNote`; issue 16).
@@ -435,7 +435,13 @@ fn parse_action(entity: &str, kind: &str, payload: Value, device_time: Option<Da
                 return Err("payload: nothing to update".into());
             }
             let base = p.base_version;
-            Action::ItemUpdate { target: target.ok_or("id: missing")?, patch: edit.patch, stock_delta, base, adjust }
+            Action::ItemUpdate {
+                target: target.ok_or("id: missing")?,
+                patch: Box::new(edit.patch),
+                stock_delta,
+                base,
+                adjust,
+            }
         }
         ("item", "delete") => {
             let p: ItemP = from_value(payload).map_err(joined)?;

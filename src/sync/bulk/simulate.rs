@@ -288,7 +288,7 @@ pub(super) fn simulate(
             let cmd = UpdateItem {
                 client_id,
                 id,
-                patch: patch.clone(),
+                patch: (**patch).clone(),
                 stock,
                 base: *base,
                 now,
