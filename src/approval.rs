@@ -33,6 +33,10 @@ pub const PIN_WINDOW: std::time::Duration = std::time::Duration::from_secs(900);
 /// The collection.
 pub const APPROVALS: &str = "approvals";
 
+/// A product line of an approved sale: item, quantity, counter price (`None`: the catalog's),
+/// packing unit (`None`: the base unit).
+pub type SaleLine = (ObjectId, i64, Option<Paise>, Option<ObjectId>);
+
 /// What is approved, with exactly what it is bound to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Subject {
@@ -41,9 +45,10 @@ pub enum Subject {
     PriceOverride { cart_id: ObjectId, item_id: ObjectId, unit_price: Paise, quantity: i64 },
     /// A whole sale the seller may not make alone (counter prices without `price_override`, a
     /// bill discount above their cap): its cart (a cart sale) or its product lines in order
-    /// (item, quantity in base units, counter price in paise or `None` = the catalog's), and
-    /// its bill discount in paise. The approver must hold `price_override`.
-    Sale { cart_id: Option<ObjectId>, lines: Vec<(ObjectId, i64, Option<Paise>)>, discount: Paise },
+    /// (item, quantity, counter price in paise or `None` = the catalog's, and the packing
+    /// unit the line sells in, `None` = the base unit: quantity and price count in it, issue
+    /// 16), and its bill discount in paise. The approver must hold `price_override`.
+    Sale { cart_id: Option<ObjectId>, lines: Vec<SaleLine>, discount: Paise },
 }
 
 impl Subject {
@@ -63,9 +68,13 @@ impl Subject {
             }
             Subject::Sale { cart_id, lines, discount } => {
                 let mut t = format!("sale|{}|{}", cart_id.map(|c| c.to_hex()).unwrap_or_default(), discount.as_i64());
-                for (item, qty, price) in lines {
+                for (item, qty, price, unit) in lines {
                     let price = price.map(|p| p.as_i64().to_string()).unwrap_or_else(|| "-".into());
                     t.push_str(&format!("|{}:{}:{}", item.to_hex(), qty, price));
+                    // a line in a packing unit is another line than the same numbers in pieces
+                    if let Some(u) = unit {
+                        t.push_str(&format!(":{}", u.to_hex()));
+                    }
                 }
                 t
             }
@@ -234,40 +243,51 @@ mod tests {
         let (a, b) = (ObjectId::from_bytes([1; 12]), ObjectId::from_bytes([2; 12]));
         let base = Subject::Sale {
             cart_id: None,
-            lines: vec![(a, 2, Some(Paise::new(500))), (b, 1, None)],
+            lines: vec![(a, 2, Some(Paise::new(500)), None), (b, 1, None, None)],
             discount: Paise::new(1000),
         };
         let variants = [
             Subject::Sale {
                 cart_id: None,
-                lines: vec![(a, 2, Some(Paise::new(500))), (b, 1, None)],
+                lines: vec![(a, 2, Some(Paise::new(500)), None), (b, 1, None, None)],
                 discount: Paise::new(999),
             },
             Subject::Sale {
                 cart_id: None,
-                lines: vec![(a, 3, Some(Paise::new(500))), (b, 1, None)],
+                lines: vec![(a, 3, Some(Paise::new(500)), None), (b, 1, None, None)],
                 discount: Paise::new(1000),
             },
             Subject::Sale {
                 cart_id: None,
-                lines: vec![(a, 2, Some(Paise::new(499))), (b, 1, None)],
+                lines: vec![(a, 2, Some(Paise::new(499)), None), (b, 1, None, None)],
                 discount: Paise::new(1000),
             },
             // a catalog price (none sent) is not the same as a price sent
             Subject::Sale {
                 cart_id: None,
-                lines: vec![(a, 2, Some(Paise::new(500))), (b, 1, Some(Paise::new(0)))],
+                lines: vec![(a, 2, Some(Paise::new(500)), None), (b, 1, Some(Paise::new(0)), None)],
                 discount: Paise::new(1000),
             },
             Subject::Sale {
                 cart_id: None,
-                lines: vec![(b, 1, None), (a, 2, Some(Paise::new(500)))],
+                lines: vec![(b, 1, None, None), (a, 2, Some(Paise::new(500)), None)],
                 discount: Paise::new(1000),
             },
-            Subject::Sale { cart_id: None, lines: vec![(a, 2, Some(Paise::new(500)))], discount: Paise::new(1000) },
+            Subject::Sale {
+                cart_id: None,
+                lines: vec![(a, 2, Some(Paise::new(500)), None)],
+                discount: Paise::new(1000),
+            },
             Subject::Sale {
                 cart_id: Some(a),
-                lines: vec![(a, 2, Some(Paise::new(500))), (b, 1, None)],
+                lines: vec![(a, 2, Some(Paise::new(500)), None), (b, 1, None, None)],
+                discount: Paise::new(1000),
+            },
+            // the same numbers in a packing unit (2 boxes at 5.00 a box) are another sale
+            // than 2 pieces at 5.00 (issue 16)
+            Subject::Sale {
+                cart_id: None,
+                lines: vec![(a, 2, Some(Paise::new(500)), Some(ObjectId::from_bytes([3; 12]))), (b, 1, None, None)],
                 discount: Paise::new(1000),
             },
         ];

@@ -70,7 +70,9 @@ impl Approval {
         let Some(token) = &self.token else { return Ok(sale) };
         let (cart_id, lines) = match &sale.lines {
             LineSource::Cart(c) => (Some(*c), vec![]),
-            LineSource::Products(p) => (None, p.iter().map(|(_, id, q, price)| (*id, *q, *price)).collect()),
+            LineSource::Products(p) => {
+                (None, p.iter().map(|(i, id, q, price)| (*id, *q, *price, sale.units.get(i).copied())).collect())
+            }
         };
         let subject = crate::approval::Subject::Sale { cart_id, lines, discount: sale.discount };
         let (approver, _) =

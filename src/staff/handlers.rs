@@ -455,7 +455,13 @@ pub async fn approve_action(
                 let id = e.oid(&format!("products[{i}].productId"), p.product_id.as_deref().unwrap_or(""));
                 e.check(p.quantity > 0, &format!("products[{i}].quantity"), "must be a whole number of at least 1");
                 crate::billing::rules::unit_price(&mut e, &format!("products[{i}].costPerUnit"), p.cost_per_unit);
-                lines.extend(id.map(|id| (id, p.quantity, p.cost_per_unit)));
+                let unit = p
+                    .unit_id
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|u| !u.is_empty())
+                    .and_then(|u| e.oid(&format!("products[{i}].unitId"), u));
+                lines.extend(id.map(|id| (id, p.quantity, p.cost_per_unit, unit)));
             }
             let discount = req.total_discount.unwrap_or(crate::money::Paise::ZERO);
             crate::limits::amount(&mut e, "totalDiscount", discount);

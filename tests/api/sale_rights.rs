@@ -406,3 +406,60 @@ async fn a_stock_keeper_sees_dealer_orders_without_their_cost() {
         assert_eq!(app.get(&p, Some(&accountant.token)).await.status, 200, "{p}");
     }
 }
+
+/// Issue 16 with issue 15: an approval binds the packing unit of each line. Two pieces at a
+/// counter price do not approve two boxes at that price (the price counts in the unit sold).
+#[tokio::test]
+async fn an_approval_of_pieces_does_not_cover_boxes() {
+    let app = TestApp::spawn().await;
+    let owner = app.register(&phone()).await;
+    let o = Some(owner.token.as_str());
+    let unit = |body: Value| {
+        let app = &app;
+        async move {
+            let r = app.post("/api/business/units", o, body).await;
+            assert_eq!(r.status, 201, "{}", r.body);
+            r.body["unit"]["_id"].as_str().unwrap().to_string()
+        }
+    };
+    let pcs = unit(json!({ "name": "PCS", "uqc": "PCS" })).await;
+    let bx = unit(json!({ "name": "BOX", "uqc": "BOX", "conversionFactor": 10, "baseUnitId": pcs })).await;
+    let pen = app
+        .post(
+            "/api/business/items",
+            o,
+            json!({ "name": "Pen", "price": 5, "stock": 250, "baseUnitId": pcs, "units": [{ "unitId": bx, "price": 45 }] }),
+        )
+        .await;
+    assert_eq!(pen.status, 201, "{}", pen.body);
+    let pen = pen.body["item"]["_id"].as_str().unwrap().to_string();
+    let cashier = hire(&app, &owner, "cashier", "C1", "till").await;
+    let manager = hire(&app, &owner, "manager", "M1", "office").await;
+    assert_eq!(app.put("/api/staff/me/pin", Some(&manager.token), json!({ "pin": "4821" })).await.status, 200);
+    let t = Some(cashier.token.as_str());
+    let approve = |line: Value| {
+        let app = &app;
+        let manager_id = manager.id.clone();
+        async move {
+            let ask = json!({ "approverId": manager_id, "pin": "4821", "action": "sale", "reason": "bulk buyer",
+                "products": [line] });
+            let g = app.post("/api/staff/approvals", t, ask).await;
+            assert_eq!(g.status, 201, "{}", g.body);
+            g.body["approvalToken"].as_str().unwrap().to_string()
+        }
+    };
+    // approved: 2 pieces at Rs 4.00
+    let token = approve(json!({ "productId": pen, "quantity": 2, "costPerUnit": 4 })).await;
+    let boxes = json!({ "products": [{ "productId": pen, "quantity": 2, "costPerUnit": 4, "unitId": bx }],
+        "paidAmount": 0, "approvalToken": token });
+    let r = app.post("/api/business/invoices/generatewithproducts", t, boxes).await;
+    assert_eq!((r.status.as_u16(), r.code()), (403, "APPROVAL_INVALID"), "{}", r.body);
+    // approved in boxes: 2 boxes at Rs 40.00 a box
+    let token = approve(json!({ "productId": pen, "quantity": 2, "costPerUnit": 40, "unitId": bx })).await;
+    let boxes = json!({ "products": [{ "productId": pen, "quantity": 2, "costPerUnit": 40, "unitId": bx }],
+        "paidAmount": 0, "approvalToken": token });
+    let r = app.post("/api/business/invoices/generatewithproducts", t, boxes).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["invoice"]["totalAmount"], 80, "{}", r.body);
+    assert_eq!(crate::helpers::TestApp::stock_of(&app, &pen).await, 230);
+}
