@@ -5,6 +5,7 @@
 pub mod apply;
 mod bulk;
 pub mod changes;
+pub mod codes;
 pub mod ops;
 pub mod receipts;
 pub mod v1;
@@ -202,8 +203,12 @@ pub struct PushResponse {
 pub async fn push(
     State(state): State<AppState>,
     auth: AuthClient,
-    ApiJsonOps(req): ApiJsonOps<PushRequest>,
+    ApiJsonOps(mut req): ApiJsonOps<PushRequest>,
 ) -> AppResult<Json<PushResponse>> {
+    // sale lines by scanned code get their item (and packing unit) before parsing (issue 16)
+    if req.operations.len() <= ops::MAX_OPS {
+        codes::resolve(&state.db, auth.client_id, &mut req.operations).await?;
+    }
     let parsed = ops::parse_ops(&req.operations)?;
     let device = receipts::device_of(&state, &auth).await?;
     let st = state.clone();

@@ -316,6 +316,9 @@ struct LineP {
     item_group: Option<String>,
     /// The batch sold (issue 16).
     batch_no: Option<String>,
+    /// A scanned code instead of `productId` (issue 16; resolved before parsing by
+    /// `sync::codes`: one still here names no item of the shop).
+    code: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -491,7 +494,15 @@ fn parse_action(entity: &str, kind: &str, payload: Value, device_time: Option<Da
                 ));
                 rules::quantity(&mut e, &format!("products[{i}].quantity"), l.quantity);
                 rules::unit_price(&mut e, &format!("products[{i}].costPerUnit"), l.cost_per_unit);
-                if let Some(r) = reference(&mut e, &format!("products[{i}].productId"), &l.product_id, &l.product_op_id)
+                if let Some(c) = &l.code {
+                    let why = if l.product_id.is_some() || l.product_op_id.is_some() {
+                        "send productId, productOpId or code, not two of them".to_string()
+                    } else {
+                        format!("no item of this shop has the code {}", c.trim())
+                    };
+                    e.add(&format!("products[{i}].code"), why);
+                } else if let Some(r) =
+                    reference(&mut e, &format!("products[{i}].productId"), &l.product_id, &l.product_op_id)
                 {
                     lines.push((r, l.quantity, l.cost_per_unit));
                 }

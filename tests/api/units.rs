@@ -530,3 +530,47 @@ async fn the_pull_carries_units() {
         (json!("units"), json!("delete"), Value::Null)
     );
 }
+
+/// The v2 push sells by scanned code (issue 16): the carton's barcode names the item and its
+/// box, the piece's SKU the item in pieces; the known answer holds; an unknown code, or
+/// another shop's, rejects the operation naming `products[i].code`.
+#[tokio::test]
+async fn a_v2_sale_by_scanned_codes_bills_the_unit_the_code_names() {
+    let app = TestApp::spawn().await;
+    let r = app.register(&phone()).await;
+    let (pcs, bx) = pcs_and_box(&app, &r).await;
+    let p = pen(&app, &r, &pcs, &bx, Some("8901234567897")).await;
+    let id = p["_id"].as_str().unwrap().to_string();
+    let sku =
+        app.put(&format!("/api/business/items/{}/{id}", r.client_id), Some(&r.token), json!({ "sku": "PEN-1" })).await;
+    assert_eq!(sku.status, 200, "{}", sku.body);
+    let other = app.register(&phone()).await;
+    let theirs = item(&app, &other, json!({ "name": "Their pen", "price": 1, "sku": "THEIRS-1" })).await;
+    assert_eq!(theirs.status, 201, "{}", theirs.body);
+
+    let res = app
+        .post(
+            "/api/v2/sync/push",
+            Some(&r.token),
+            json!({ "operations": [
+                op("invoice", "create", json!({ "paidAmount": 105, "products": [
+                    { "code": "8901234567897", "quantity": 2 },
+                    { "code": "pen-1", "quantity": 3 } ] })),
+                op("invoice", "create", json!({ "paidAmount": 1, "products": [{ "code": "THEIRS-1", "quantity": 1 }] })),
+                op("invoice", "create", json!({ "paidAmount": 1, "products": [{ "code": "NOPE", "quantity": 1 }] })),
+                op("invoice", "create", json!({ "paidAmount": 5, "products": [{ "code": "PEN-1", "productId": id, "quantity": 1 }] })),
+            ] }),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    let st: Vec<&str> = res.body["results"].as_array().unwrap().iter().map(|o| o["status"].as_str().unwrap()).collect();
+    assert_eq!(st, ["applied", "rejected", "rejected", "rejected"], "{}", res.body);
+    assert_eq!(res.body["results"][0]["result"]["totalAmount"], json!(105), "{}", res.body);
+    for k in 1..=3 {
+        let reason = res.body["results"][k]["reason"].as_str().unwrap_or_default();
+        assert!(reason.contains("products[0].code"), "{reason}");
+    }
+    assert_eq!(app.stock_of(&id).await, 227);
+    let inv = invoice_of(&app, &id).await;
+    assert_eq!(lines(&inv)[0], ("BOX".into(), 10, 2, 20, 4500));
+}
