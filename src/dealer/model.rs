@@ -158,6 +158,28 @@ pub struct LineDoc {
     pub received_quantity: Option<i64>,
     #[serde(rename = "__v", default)]
     pub version: i32,
+    /// The packing unit ordered in (issue 16): `quantity` and `receivedQuantity` count in it
+    /// and the stock receives `factor` base units for each; absent = the item's base unit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<OrderUnit>,
+}
+
+/// The snapshot of the packing unit an order line is in (its factor never changes while an
+/// item sells in the unit, `catalog::unit`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderUnit {
+    pub unit_id: ObjectId,
+    pub unit_name: String,
+    /// Base units in one unit ordered.
+    pub factor: i64,
+}
+
+impl LineDoc {
+    /// `q` units of this line in base units (`q x factor`); `None` on overflow.
+    pub fn base_units(&self, q: i64) -> Option<i64> {
+        q.checked_mul(self.unit.as_ref().map_or(1, |u| u.factor))
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

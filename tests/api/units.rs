@@ -574,3 +574,65 @@ async fn a_v2_sale_by_scanned_codes_bills_the_unit_the_code_names() {
     let inv = invoice_of(&app, &id).await;
     assert_eq!(lines(&inv)[0], ("BOX".into(), 10, 2, 20, 4500));
 }
+
+/// A dealer order line in a packing unit (issue 16): the line keeps the unit, its factor and
+/// the base quantity; delivery receives factor base units for each unit received; a unit the
+/// item is not sold in is a 400 naming the line.
+#[tokio::test]
+async fn a_dealer_order_in_boxes_receives_base_units() {
+    let app = TestApp::spawn().await;
+    let r = app.register(&phone()).await;
+    let (pcs, bx) = pcs_and_box(&app, &r).await;
+    let d = app.post("/api/dealer", Some(&r.token), json!({ "name": "Stationery Mart" })).await;
+    assert_eq!(d.status, 201, "{}", d.body);
+    let dealer = d.body["dealer"]["_id"].as_str().unwrap().to_string();
+    let res = item(
+        &app,
+        &r,
+        json!({ "name": "Pen", "price": 5, "stock": 250, "baseUnitId": pcs, "units": [{ "unitId": bx, "price": 45 }],
+                "dealerIds": [dealer] }),
+    )
+    .await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    let pen = res.body["item"]["_id"].as_str().unwrap().to_string();
+    let other =
+        unit_ok(&app, &r, json!({ "name": "CTN", "uqc": "CTN", "conversionFactor": 100, "baseUnitId": pcs })).await;
+    let bad = app
+        .post(
+            "/api/dealer/orders",
+            Some(&r.token),
+            json!({ "dealerId": dealer, "items": [{ "itemId": pen, "quantity": 1, "unitId": other }] }),
+        )
+        .await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert!(bad.errors().contains("items[0].unitId"), "{}", bad.body);
+
+    let o = app
+        .post(
+            "/api/dealer/orders",
+            Some(&r.token),
+            json!({ "dealerId": dealer, "items": [
+                { "itemId": pen, "quantity": 3, "unitId": bx }, { "itemId": pen, "quantity": 5 } ] }),
+        )
+        .await;
+    assert_eq!(o.status, 201, "{}", o.body);
+    let order = o.body["order"]["_id"].as_str().unwrap().to_string();
+    let lines: Vec<Document> = {
+        use futures::TryStreamExt;
+        app.db
+            .collection::<Document>("dealerorderitems")
+            .find(doc! { "orderId": ObjectId::parse_str(&order).unwrap() })
+            .await
+            .unwrap()
+            .try_collect()
+            .await
+            .unwrap()
+    };
+    let boxed = lines.iter().find(|l| l.get_document("unit").is_ok()).expect("a line in boxes");
+    assert_eq!(boxed.get_document("unit").unwrap().get_i64("factor").unwrap(), 10);
+    let res = app.post(&format!("/api/dealer/orders/{order}/mark-delivered"), Some(&r.token), json!({})).await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    // 250 + 3 x 10 + 5
+    assert_eq!(app.stock_of(&pen).await, 285);
+    assert_eq!(listed(&app, &r, &pen).await["stockDisplay"], "28 BOX 5 PCS");
+}

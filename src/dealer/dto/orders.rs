@@ -116,6 +116,17 @@ pub struct LineWire {
     pub received_quantity: Option<i64>,
     #[serde(rename = "__v")]
     pub v: i32,
+    /// Issue 16, only on a line in a packing unit: the unit (snapshot), its factor and the
+    /// ordered quantity in base units.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "BOX")]
+    pub unit_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub factor: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base_quantity: Option<i64>,
 }
 
 impl From<LineDoc> for LineWire {
@@ -128,6 +139,10 @@ impl From<LineDoc> for LineWire {
             quantity: l.quantity,
             received_quantity: l.received_quantity,
             v: l.version,
+            unit_id: l.unit.as_ref().map(|u| u.unit_id.to_hex()),
+            unit_name: l.unit.as_ref().map(|u| u.unit_name.clone()),
+            factor: l.unit.as_ref().map(|u| u.factor),
+            base_quantity: l.unit.as_ref().and_then(|u| l.quantity.checked_mul(u.factor)),
         }
     }
 }
@@ -136,8 +151,11 @@ impl From<LineDoc> for LineWire {
 #[serde(rename_all = "camelCase")]
 pub struct OrderItemInput {
     pub item_id: Option<String>,
-    /// Whole units, 1-1000000.
+    /// Whole units, 1-1000000 (of `unitId` when sent).
     pub quantity: Option<i64>,
+    /// Order in one of the item's packing units (issue 16): quantities count in it, delivery
+    /// adds quantity x factor base units. A unit the item is not sold in: 400 naming it.
+    pub unit_id: Option<String>,
 }
 
 /// D8

@@ -32,7 +32,7 @@ struct NewOrder {
     db: Database,
     client: ObjectId,
     dealer: ObjectId,
-    lines: Vec<(ObjectId, i64)>,
+    lines: Vec<(ObjectId, i64, Option<ObjectId>)>,
     notes: String,
     instructions: String,
     urgent: bool,
@@ -66,8 +66,14 @@ pub async fn create_order(state: &AppState, client: ObjectId, by: By, r: CreateO
                     }
                     Some(q) => q,
                 };
+                let unit = l
+                    .unit_id
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|u| !u.is_empty())
+                    .and_then(|u| e.oid(&format!("items[{i}].unitId"), u));
                 if let Some(id) = id {
-                    lines.push((id, q));
+                    lines.push((id, q, unit));
                 }
             }
         }
@@ -98,10 +104,17 @@ pub async fn create_order(state: &AppState, client: ObjectId, by: By, r: CreateO
             if !d.is_some_and(|d| d.is_active) {
                 return Err(not_found("Dealer"));
             }
-            let ids: Vec<ObjectId> = c.lines.iter().map(|(id, _)| *id).collect::<HashSet<_>>().into_iter().collect();
+            let ids: Vec<ObjectId> = c.lines.iter().map(|(id, ..)| *id).collect::<HashSet<_>>().into_iter().collect();
             let items = repo::items_by_ids_s(&c.db, s, c.client, ids).await?;
             let mut e = Errors::new();
-            for (i, (id, _)) in c.lines.iter().enumerate() {
+            let mut units = Vec::with_capacity(c.lines.len());
+            for (i, (id, _, unit)) in c.lines.iter().enumerate() {
+                // the packing unit ordered in (issue 16): one the item is sold in
+                let sold = unit.and_then(|u| items.get(id)?.details.units.iter().find(|x| x.unit_id == u));
+                if unit.is_some() && sold.is_none() {
+                    e.add(&format!("items[{i}].unitId"), "is not a unit this item is sold in");
+                }
+                units.push(sold.map(|u| OrderUnit { unit_id: u.unit_id, unit_name: u.name.clone(), factor: u.factor }));
                 match items.get(id) {
                     None => e.add(&format!("items[{i}].itemId"), "item not found"),
                     Some(it) if !it.is_active => e.add(&format!("items[{i}].itemId"), "item is inactive"),
@@ -138,7 +151,8 @@ pub async fn create_order(state: &AppState, client: ObjectId, by: By, r: CreateO
             let lines: Vec<LineDoc> = c
                 .lines
                 .iter()
-                .map(|(id, q)| LineDoc {
+                .zip(units)
+                .map(|((id, q, _), unit)| LineDoc {
                     id: ObjectId::new(),
                     order_id: order.id,
                     client_id: c.client,
@@ -147,6 +161,7 @@ pub async fn create_order(state: &AppState, client: ObjectId, by: By, r: CreateO
                     quantity: *q,
                     received_quantity: None,
                     version: 0,
+                    unit,
                 })
                 .collect();
             repo::insert_order(&c.db, s, &order, &lines).await?;
@@ -382,8 +397,10 @@ pub async fn mark_delivered(
                 .await?
                 .ok_or_else(|| AppError::bad_request("Mark delivered failed: order is not pending"))?;
             for l in &lines {
-                let q = qty.get(&l.id).map_or(l.quantity, |x| x.0);
-                repo::set_line_received(&c.db, s, c.client, l.id, q).await?;
+                let received = qty.get(&l.id).map_or(l.quantity, |x| x.0);
+                repo::set_line_received(&c.db, s, c.client, l.id, received).await?;
+                // a line in a packing unit receives factor base units for each (issue 16)
+                let q = l.base_units(received).ok_or_else(|| crate::limits::stock_out_of_range(&l.item_name_snapshot))?;
                 if q > 0 {
                     let mv = Move {
                         client_id: c.client,
