@@ -18,6 +18,7 @@ pub mod handlers;
 pub mod ledger;
 pub mod model;
 pub mod product;
+pub mod refs;
 pub mod repo;
 pub mod rules;
 pub mod service;

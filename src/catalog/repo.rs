@@ -4,7 +4,7 @@
 use bson::{doc, oid::ObjectId, Bson, DateTime, Document};
 use futures::TryStreamExt;
 use mongodb::{
-    options::{Collation, CollationStrength, ReturnDocument},
+    options::{Collation, CollationStrength},
     ClientSession, Collection, Database,
 };
 
@@ -116,19 +116,9 @@ pub async fn update_group(
     s: &mut ClientSession,
     client_id: ObjectId,
     id: ObjectId,
-    mut set: Document,
+    set: Document,
 ) -> Result<Option<ItemGroupDoc>, AppError> {
-    set.insert("updatedAt", DateTime::now());
-    let g = groups(db)
-        .find_one_and_update(doc! { "_id": id, "clientId": client_id }, doc! { "$set": set, "$inc": { "__v": 1 } })
-        .return_document(ReturnDocument::After)
-        .session(&mut *s)
-        .await
-        .map_err(group_conflict)?;
-    if g.is_some() {
-        crate::changelog::append(db, s, client_id, &[(crate::changelog::GROUPS, id, false)]).await?;
-    }
-    Ok(g)
+    crate::catalog::refs::update_logged(db, s, crate::changelog::GROUPS, client_id, id, set, group_conflict).await
 }
 
 pub async fn group_exists(

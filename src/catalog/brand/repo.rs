@@ -1,8 +1,8 @@
 //! Repository of `companies` and `brands`. Every filter carries the token's `clientId`.
 
-use bson::{doc, oid::ObjectId, DateTime, Document};
+use bson::{doc, oid::ObjectId, Document};
 use futures::TryStreamExt;
-use mongodb::{options::ReturnDocument, ClientSession, Collection, Database};
+use mongodb::{ClientSession, Collection, Database};
 
 use crate::{
     catalog::brand::model::{BrandDoc, CompanyDoc, BRANDS, COMPANIES},
@@ -55,19 +55,9 @@ pub async fn update_company(
     s: &mut ClientSession,
     client_id: ObjectId,
     id: ObjectId,
-    mut set: Document,
+    set: Document,
 ) -> Result<Option<CompanyDoc>, AppError> {
-    set.insert("updatedAt", DateTime::now());
-    let c = companies(db)
-        .find_one_and_update(doc! { "_id": id, "clientId": client_id }, doc! { "$set": set, "$inc": { "__v": 1 } })
-        .return_document(ReturnDocument::After)
-        .session(&mut *s)
-        .await
-        .map_err(duplicate("company"))?;
-    if c.is_some() {
-        changelog::append(db, s, client_id, &[(changelog::COMPANIES, id, false)]).await?;
-    }
-    Ok(c)
+    crate::catalog::refs::update_logged(db, s, changelog::COMPANIES, client_id, id, set, duplicate("company")).await
 }
 
 /// Mark the shop's company `id` as referenced now (`usedAt`), inside the caller's transaction:
@@ -78,11 +68,7 @@ pub async fn touch_company(
     client_id: ObjectId,
     id: ObjectId,
 ) -> Result<bool, AppError> {
-    let r = companies(db)
-        .update_one(doc! { "_id": id, "clientId": client_id }, doc! { "$set": { "usedAt": DateTime::now() } })
-        .session(s)
-        .await?;
-    Ok(r.matched_count == 1)
+    Ok(crate::catalog::refs::touch(db, s, COMPANIES, client_id, &[id]).await? == 1)
 }
 
 /// Delete the company unless a brand names it (inside the caller's transaction). `Ok(None)`:
@@ -145,19 +131,9 @@ pub async fn update_brand(
     s: &mut ClientSession,
     client_id: ObjectId,
     id: ObjectId,
-    mut set: Document,
+    set: Document,
 ) -> Result<Option<BrandDoc>, AppError> {
-    set.insert("updatedAt", DateTime::now());
-    let b = brands(db)
-        .find_one_and_update(doc! { "_id": id, "clientId": client_id }, doc! { "$set": set, "$inc": { "__v": 1 } })
-        .return_document(ReturnDocument::After)
-        .session(&mut *s)
-        .await
-        .map_err(duplicate("brand"))?;
-    if b.is_some() {
-        changelog::append(db, s, client_id, &[(changelog::BRANDS, id, false)]).await?;
-    }
-    Ok(b)
+    crate::catalog::refs::update_logged(db, s, changelog::BRANDS, client_id, id, set, duplicate("brand")).await
 }
 
 /// Mark the shop's brands `ids` as referenced now (`usedAt`), inside the caller's transaction
@@ -169,17 +145,7 @@ pub async fn touch_brands(
     client_id: ObjectId,
     ids: &[ObjectId],
 ) -> Result<u64, AppError> {
-    if ids.is_empty() {
-        return Ok(0);
-    }
-    let r = brands(db)
-        .update_many(
-            doc! { "_id": { "$in": ids }, "clientId": client_id },
-            doc! { "$set": { "usedAt": DateTime::now() } },
-        )
-        .session(s)
-        .await?;
-    Ok(r.matched_count)
+    crate::catalog::refs::touch(db, s, BRANDS, client_id, ids).await
 }
 
 /// Delete the brand unless an item names it (inside the caller's transaction). `Ok(None)`: not

@@ -3,7 +3,7 @@
 
 use bson::{doc, oid::ObjectId, Bson, DateTime, Document};
 use futures::TryStreamExt;
-use mongodb::{options::ReturnDocument, ClientSession, Collection, Database};
+use mongodb::{ClientSession, Collection, Database};
 
 use crate::{
     catalog::product::model::{ProductDoc, PRODUCTS},
@@ -98,18 +98,9 @@ pub async fn update(
     s: &mut ClientSession,
     client_id: ObjectId,
     id: ObjectId,
-    mut set: Document,
+    set: Document,
 ) -> Result<Option<ProductDoc>, AppError> {
-    set.insert("updatedAt", DateTime::now());
-    let p = products(db)
-        .find_one_and_update(doc! { "_id": id, "clientId": client_id }, doc! { "$set": set, "$inc": { "__v": 1 } })
-        .return_document(ReturnDocument::After)
-        .session(&mut *s)
-        .await?;
-    if p.is_some() {
-        changelog::append(db, s, client_id, &[(changelog::PRODUCTS, id, false)]).await?;
-    }
-    Ok(p)
+    crate::catalog::refs::update_logged(db, s, changelog::PRODUCTS, client_id, id, set, AppError::from).await
 }
 
 /// Mark the shop's products `ids` as referenced now (`usedAt`) in the caller's transaction (an
@@ -121,17 +112,7 @@ pub async fn touch(
     client_id: ObjectId,
     ids: &[ObjectId],
 ) -> Result<u64, AppError> {
-    if ids.is_empty() {
-        return Ok(0);
-    }
-    let r = products(db)
-        .update_many(
-            doc! { "_id": { "$in": ids }, "clientId": client_id },
-            doc! { "$set": { "usedAt": DateTime::now() } },
-        )
-        .session(s)
-        .await?;
-    Ok(r.matched_count)
+    crate::catalog::refs::touch(db, s, PRODUCTS, client_id, ids).await
 }
 
 /// Delete the product unless an item names it (in the caller's transaction). `Ok(None)`: not
