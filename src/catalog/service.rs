@@ -112,6 +112,27 @@ pub async fn items_of_brand(
     Ok(Some(repo::item_ids_of_brands(&state.db, client_id, &brands, &products).await?))
 }
 
+/// Record a change of the default tax code of a category or product (`tax_changed` on
+/// `entity`, before and after), in the change's transaction (issue 16).
+pub(crate) async fn record_tax_change(
+    db: &mongodb::Database,
+    s: &mut mongodb::ClientSession,
+    who: &crate::audit::Who,
+    (entity, client_id, id): (&'static str, ObjectId, ObjectId),
+    before: &Option<crate::catalog::tax::TaxCode>,
+    after: &Option<crate::catalog::tax::TaxCode>,
+) -> AppResult<()> {
+    let e = crate::audit::Entry::builder(client_id, who.clone(), crate::audit::Action::TaxChanged, entity)
+        .entity_id(id.to_hex())
+        .changes(crate::audit::changes(
+            &serde_json::json!({ "tax": before }),
+            &serde_json::json!({ "tax": after }),
+            &["tax"],
+        ))
+        .build()?;
+    crate::audit::record(db, Some(&mut *s), &e).await
+}
+
 /// What `items` without their own tax code take one from (their products and the shop's
 /// categories); nothing is read when every item has its own code, or no product and no
 /// category.
@@ -206,20 +227,7 @@ pub async fn update_group(
                 }
                 let g = repo::update_group(database, s, *client_id, *id, set).await?.ok_or_else(not_found_group)?;
                 if let Some((before, after)) = tax_change {
-                    let e = crate::audit::Entry::builder(
-                        *client_id,
-                        who.clone(),
-                        crate::audit::Action::TaxChanged,
-                        "itemgroups",
-                    )
-                    .entity_id(id.to_hex())
-                    .changes(crate::audit::changes(
-                        &serde_json::json!({ "tax": before }),
-                        &serde_json::json!({ "tax": after }),
-                        &["tax"],
-                    ))
-                    .build()?;
-                    crate::audit::record(database, Some(&mut *s), &e).await?;
+                    record_tax_change(database, s, who, ("itemgroups", *client_id, *id), &before, &after).await?;
                 }
                 Ok(g)
             })

@@ -202,16 +202,8 @@ pub async fn update(
             }
             let p = repo::update(database, s, *client_id, *id, set).await?.ok_or_else(not_found)?;
             if let Some((before, after)) = tax_change {
-                let entry =
-                    crate::audit::Entry::builder(*client_id, who.clone(), crate::audit::Action::TaxChanged, "products")
-                        .entity_id(id.to_hex())
-                        .changes(crate::audit::changes(
-                            &serde_json::json!({ "tax": before }),
-                            &serde_json::json!({ "tax": after }),
-                            &["tax"],
-                        ))
-                        .build()?;
-                crate::audit::record(database, Some(&mut *s), &entry).await?;
+                let what = ("products", *client_id, *id);
+                crate::catalog::service::record_tax_change(database, s, who, what, &before, &after).await?;
             }
             Ok(p)
         })
