@@ -90,6 +90,8 @@ async fn seed(db: &mongodb::Database, client: ObjectId) -> anyhow::Result<()> {
                     unit: None,
                     base_quantity: None,
                     allocations: vec![],
+                    mrp: None,
+                    tax: None,
                 }
             })
             .collect();
@@ -139,6 +141,8 @@ async fn seed(db: &mongodb::Database, client: ObjectId) -> anyhow::Result<()> {
             billed_by: None,
             review_flags: vec![],
             approved_by: None,
+            series: None,
+            gst: None,
         });
         let methods = ["cash", "upi", "card", "bank", "other"];
         let parts: Vec<i64> = match class {

@@ -78,6 +78,8 @@ async fn invoice(
             unit: None,
             base_quantity: None,
             allocations: vec![],
+            mrp: None,
+            tax: None,
         })
         .collect();
     assert_eq!(products.iter().map(|l| l.line_total.as_i64()).sum::<i64>(), total, "fixture {number} adds up");
@@ -121,6 +123,8 @@ async fn invoice(
         billed_by: None,
         review_flags: vec![],
         approved_by: None,
+        series: None,
+        gst: None,
     };
     app.db.collection::<InvoiceDoc>("invoices").insert_one(&inv).await.unwrap();
     id

@@ -108,6 +108,7 @@ fn products_sale(lines: Vec<(ObjectId, i64, Option<i64>)>, paid: i64) -> Sale {
         rights: crate::billing::command::SellerRights::owner(),
         units: Default::default(),
         batch_nos: vec![],
+        gst: Default::default(),
     }
 }
 
@@ -122,6 +123,8 @@ struct World {
     cart: Option<CartDoc>,
     shop: ShopRules,
     lots: crate::catalog::batch::Lots,
+    gst: Option<crate::client::gst::GstProfile>,
+    tax_codes: HashMap<ObjectId, crate::catalog::tax::TaxCode>,
 }
 
 impl World {
@@ -133,6 +136,8 @@ impl World {
             cart: None,
             shop: ShopRules { allow_negative_stock: true, require_full_payment: false },
             lots: Default::default(),
+            gst: None,
+            tax_codes: HashMap::new(),
         }
     }
     fn decide(&self, cmd: &Sale) -> Result<SalePlan, Refusal> {
@@ -143,6 +148,8 @@ impl World {
             customer: self.customer.as_ref(),
             shop: self.shop,
             lots: &self.lots,
+            gst: self.gst.as_ref(),
+            tax_codes: &self.tax_codes,
         };
         sale(cmd, &inputs, now(), &mut counter())
     }

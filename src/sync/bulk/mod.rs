@@ -147,6 +147,10 @@ struct World {
     lots: crate::catalog::batch::Lots,
     /// The lot decrements of the batch's sales, written guarded (`catalog::batch::repo::take`).
     batch_takes: Vec<crate::catalog::batch::Take>,
+    /// The shop's GST profile (issue 17; read when the push has sales) and the inherited tax
+    /// codes of the loaded items that have none of their own.
+    gst: Option<crate::client::gst::GstProfile>,
+    tax_codes: HashMap<ObjectId, crate::catalog::tax::TaxCode>,
 }
 
 /// Apply the batch (inside the push transaction). One outcome per operation, in order.

@@ -371,6 +371,7 @@ pub(super) fn simulate(
                 rights: SellerRights::of(actor),
                 units: a.units.clone(),
                 batch_nos: a.batch_nos.clone(),
+                gst: a.gst.clone(),
             };
             // billing's decider, on the batch's in-memory view (earlier operations included)
             let plan = {
@@ -393,6 +394,8 @@ pub(super) fn simulate(
                     customer,
                     shop: ShopRules::default(),
                     lots: &world.lots,
+                    gst: world.gst.as_ref(),
+                    tax_codes: &world.tax_codes,
                 };
                 decide::sale(&sale, &inputs, now, &mut ObjectId::new).map_err(refused)?
             };
