@@ -208,7 +208,9 @@ impl IntoResponse for AppError {
             AppError::Database(e) => {
                 tracing::error!(error = %e, "database error");
             }
-            AppError::Internal(e) => tracing::error!(error = %e, "internal error"),
+            AppError::Internal(e) => {
+                tracing::error!(error = %e, "internal error")
+            }
             _ if status.is_server_error() => tracing::warn!(error = %self, "request failed"),
             _ => tracing::debug!(error = %self, status = status.as_u16(), "request rejected"),
         }

@@ -14,6 +14,7 @@ mod dealers;
 mod equivalence;
 mod faults;
 mod feed;
+mod gst;
 mod hygiene;
 mod idempotency;
 mod otp;
