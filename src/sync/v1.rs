@@ -80,8 +80,8 @@ enum Step {
         index: usize,
         permission: Permission,
     },
-    ItemCreate(CreateItem),
-    ItemUpdate(UpdateItem),
+    ItemCreate(Box<CreateItem>),
+    ItemUpdate(Box<UpdateItem>),
     ItemDelete(DeleteItem),
     Invoice(Vec<(Option<ObjectId>, String, i64, Paise)>, Box<Sale>),
     Pay(RecordPayment),
@@ -117,14 +117,14 @@ fn plan(client_id: ObjectId, actor: &Actor, b: &V1Batch) -> AppResult<Vec<Step>>
             brand_id: c.brand_id.as_deref().map(Some),
         };
         let item = catalog_rules::new_item(&mut e, &format!("item.create[{i}]."), &input);
-        steps.push(Step::ItemCreate(CreateItem {
+        steps.push(Step::ItemCreate(Box::new(CreateItem {
             client_id,
             id: ObjectId::new(),
             item,
             dealer_ids: vec![],
             now,
             by: Some(by.clone()),
-        }));
+        })));
     }
     for (i, u) in b.item.update.iter().enumerate() {
         if let Some(f) = denied("item.update", i, Permission::ItemsManage) {
@@ -148,7 +148,7 @@ fn plan(client_id: ObjectId, actor: &Actor, b: &V1Batch) -> AppResult<Vec<Step>>
             brand_id: u.brand_id.as_deref().map(Some),
         };
         let edit = catalog_rules::item_edit(&mut e, &prefix, &input);
-        steps.push(Step::ItemUpdate(UpdateItem {
+        steps.push(Step::ItemUpdate(Box::new(UpdateItem {
             client_id,
             id: id.unwrap_or_default(),
             patch: edit.patch,
@@ -157,7 +157,7 @@ fn plan(client_id: ObjectId, actor: &Actor, b: &V1Batch) -> AppResult<Vec<Step>>
             now,
             by: Some(by.clone()),
             adjust: Default::default(),
-        }));
+        })));
     }
     for (i, d) in b.item.delete.iter().enumerate() {
         if let Some(f) = denied("item.delete", i, Permission::ItemsManage) {
