@@ -139,6 +139,8 @@ async fn seed(db: &mongodb::Database, client: ObjectId) -> anyhow::Result<()> {
             billed_by: None,
             review_flags: vec![],
             approved_by: None,
+            payment_method: None,
+            tender: None,
         });
         let methods = ["cash", "upi", "card", "bank", "other"];
         let parts: Vec<i64> = match class {
@@ -161,6 +163,9 @@ async fn seed(db: &mongodb::Database, client: ObjectId) -> anyhow::Result<()> {
                 updated_at: pt,
                 version: 0,
                 recorded_by: None,
+                reference: None,
+                tendered: None,
+                change: None,
             });
             n_pay += 1;
         }

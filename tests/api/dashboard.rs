@@ -121,6 +121,8 @@ async fn invoice(
         billed_by: None,
         review_flags: vec![],
         approved_by: None,
+        payment_method: None,
+        tender: None,
     };
     app.db.collection::<InvoiceDoc>("invoices").insert_one(&inv).await.unwrap();
     id
@@ -140,6 +142,9 @@ async fn payment(app: &TestApp, client: ObjectId, inv: ObjectId, amount: i64, me
         updated_at: t,
         version: 0,
         recorded_by: None,
+        reference: None,
+        tendered: None,
+        change: None,
     };
     app.db.collection::<PaymentDoc>("payments").insert_one(&pay).await.unwrap();
 }
