@@ -253,7 +253,7 @@ pub struct RecordPayment {
 
 /// One part of a split payment as the door checked it (`billing::rules::payment_parts`):
 /// `method` one of `billing::model::METHODS` or `credit`, lower-cased; money in paise, each
-/// > 0 and within `limits::MAX_INVOICE` when sent; `reference` trimmed, at most
+/// above 0 and within `limits::MAX_INVOICE` when sent; `reference` trimmed, at most
 /// `rules::PAYMENT_REFERENCE_MAX` characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PartIn {

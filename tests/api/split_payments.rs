@@ -39,9 +39,11 @@ fn known_split() -> Value {
     json!([{ "method": "upi", "amount": 100, "reference": "UPI-4411" }, { "method": "cash", "tendered": 200 }])
 }
 
-/// The payment documents of an invoice as (method, amount, reference, tendered, change), in
-/// the order recorded (paise).
-async fn stored_payments(app: &TestApp, invoice: &str) -> Vec<(String, i64, Option<String>, Option<i64>, Option<i64>)> {
+/// A stored payment as (method, amount, reference, tendered, change), paise.
+type Stored = (String, i64, Option<String>, Option<i64>, Option<i64>);
+
+/// The payment documents of an invoice, in the order recorded.
+async fn stored_payments(app: &TestApp, invoice: &str) -> Vec<Stored> {
     let id = ObjectId::parse_str(invoice).unwrap();
     let mut cur =
         app.db.collection::<Document>("payments").find(doc! { "invoiceId": id }).sort(doc! { "_id": 1 }).await.unwrap();
@@ -75,7 +77,7 @@ async fn dues_of(app: &TestApp, phone: &str) -> i64 {
     c.get_i64("outstandingBalance").unwrap()
 }
 
-fn known_payments() -> Vec<(String, i64, Option<String>, Option<i64>, Option<i64>)> {
+fn known_payments() -> Vec<Stored> {
     vec![
         ("upi".into(), 10_000, Some("UPI-4411".into()), None, None),
         ("cash".into(), 13_100, None, Some(20_000), Some(6_900)),
