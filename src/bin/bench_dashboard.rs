@@ -143,6 +143,8 @@ async fn seed(db: &mongodb::Database, client: ObjectId) -> anyhow::Result<()> {
             approved_by: None,
             series: None,
             gst: None,
+            payment_method: None,
+            tender: None,
         });
         let methods = ["cash", "upi", "card", "bank", "other"];
         let parts: Vec<i64> = match class {
@@ -165,6 +167,9 @@ async fn seed(db: &mongodb::Database, client: ObjectId) -> anyhow::Result<()> {
                 updated_at: pt,
                 version: 0,
                 recorded_by: None,
+                reference: None,
+                tendered: None,
+                change: None,
             });
             n_pay += 1;
         }
