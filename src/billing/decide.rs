@@ -352,7 +352,7 @@ pub fn sale(
         }
         None => None,
     };
-    let total = sale_total(cmd, gross, settled.as_ref().map(|(s, _)| s), require_full)?;
+    let (total, total_flags) = sale_total_flagged(cmd, gross, settled.as_ref().map(|(s, _)| s), require_full)?;
     // the payments taken with it (issue 17): a split sale pays what its parts settle to
     let tendered = tender::of_sale(cmd, total)?;
     let with_paid;
@@ -400,6 +400,7 @@ pub fn sale(
     let audit = review_entry(cmd, &flags, inv.id, now);
     inv.review_flags = flags;
     inv.review_flags.extend(gst_flags);
+    inv.review_flags.extend(total_flags);
 
     // 6. stock: each line in order, from the stock as read
     let below_zero = opts.allow_negative.unwrap_or(inputs.shop.allow_negative_stock);
@@ -558,6 +559,21 @@ pub fn sale_total(
     settled: Option<&tax::Settled>,
     require_full: bool,
 ) -> Result<Paise, Refusal> {
+    sale_total_flagged(sale, subtotal, settled, require_full).map(|(t, _)| t)
+}
+
+/// [`sale_total`], and what an offline sale of a shop with a GST profile is applied with
+/// instead of refused (issue 17: it already happened, and the v1 app computes no tax): a
+/// client total that differs from the server's, a payment above the server's total (kept as
+/// paid: the customer's overpayment, a credit on their dues). Each is a `gst: ...` review flag.
+pub fn sale_total_flagged(
+    sale: &Sale,
+    subtotal: Paise,
+    settled: Option<&tax::Settled>,
+    require_full: bool,
+) -> Result<(Paise, Vec<String>), Refusal> {
+    let lenient = settled.is_some() && sale.options.flag_unapproved;
+    let mut flags = Vec::new();
     let mut e = crate::validate::Errors::new();
     crate::limits::amount(&mut e, "totalTax", sale.tax);
     crate::limits::amount(&mut e, "totalDiscount", sale.discount);
@@ -576,8 +592,12 @@ pub fn sale_total(
     if total.is_negative() {
         return Err(Refusal::field("totalDiscount", "cannot exceed the subtotal plus tax"));
     }
-    if let Some(claimed) = sale.claimed_total {
-        if claimed != total {
+    if let Some(claimed) = sale.claimed_total.filter(|c| *c != total) {
+        if lenient {
+            flags.push(format!(
+                "gst: totalAmount: the device's total {claimed} differs from the computed total {total}; the invoice holds the computed figures"
+            ));
+        } else {
             return Err(match settled {
                 None => Refusal::field(
                     "totalAmount",
@@ -603,13 +623,20 @@ pub fn sale_total(
         }
     }
     if sale.split.is_none() && sale.paid > total {
-        return Err(Refusal::field("paidAmount", format!("cannot exceed the total {total}")));
+        if !lenient {
+            return Err(Refusal::field("paidAmount", format!("cannot exceed the total {total}")));
+        }
+        let over = sale.paid.checked_sub(total).unwrap_or_default();
+        flags.push(format!(
+            "gst: paidAmount: {} was paid on a computed total of {total}: {over} overpaid (a credit on the customer's dues)",
+            sale.paid
+        ));
     }
     let paid = tender::of_sale(sale, total)?.paid;
     if require_full && paid < total {
         return Err(Refusal::FullPaymentRequired);
     }
-    Ok(total)
+    Ok((total, flags))
 }
 
 /// What an invoice is built from (all checks done).

@@ -291,7 +291,7 @@ fn plan(client_id: ObjectId, actor: &Actor, b: &V1Batch) -> AppResult<Vec<Step>>
             },
             customer_name: name,
             customer_phone: phone,
-            claimed_total: Some(total),
+            claimed_total: inv.total_amount.map(|_| total),
             paid,
             tax,
             discount,

@@ -317,13 +317,16 @@ async fn each_document_type_with_its_series_and_required_particulars() {
         .await;
     assert_eq!(res.status, 400, "{}", res.body);
     assert!(res.errors().contains("reverseCharge:"), "{}", res.body);
-    // Rs 50,000 or more to an unregistered buyer without name, address and state
-    let tv = taxed(&app, &r, "Inverter", 50_000.0, 18.0, None).await;
+    // a taxable value of Rs 50,000 or more to an unregistered buyer without name, address and
+    // state (59,000.00 inclusive at 18 % is 50,000.00 taxable; 58,999.00 is below)
+    let below = taxed(&app, &r, "Battery", 58_999.0, 18.0, None).await;
+    sell(&app, &r, json!({ "products": lines(&[&below], &[1]) })).await;
+    let tv = taxed(&app, &r, "Inverter", 59_000.0, 18.0, None).await;
     let res = app
         .post("/api/business/invoices/generatewithproducts", Some(&r.token), json!({ "products": lines(&[&tv], &[1]) }))
         .await;
     assert_eq!(res.status, 400, "{}", res.body);
-    assert!(res.errors().contains("Rs 50,000 or more"), "{}", res.body);
+    assert!(res.errors().contains("a taxable supply of Rs 50,000 or more"), "{}", res.body);
     // an item without a GST rate cannot be billed by a regular shop online
     let loose = item(&app, &r, "Loose nails", 5.0, json!({ "hsnCode": "7317" })).await;
     let res = app
@@ -479,4 +482,69 @@ async fn the_gst_profile_is_checked_and_answered() {
         .await;
     assert_eq!(res.status, 400, "{}", res.body);
     assert!(res.errors().contains("products[0].hsnCode: Horn needs an HSN code of at least 6 digits"), "{}", res.body);
+}
+
+/// An offline sale already happened: a v1 entry (the v1 app computes no tax) or a v2 sale
+/// whose total differs from the server's is applied at the server's figures and flagged,
+/// never refused (which would block the device's queue); an overpayment is kept as paid and
+/// flagged. Online the same total is a 400.
+#[tokio::test]
+async fn an_offline_sale_whose_total_differs_is_applied_at_the_server_figures_and_flagged() {
+    let app = TestApp::spawn().await;
+    let r = app.register(&phone()).await;
+    profile(&app, &r, json!({ "pricesIncludeTax": false })).await;
+    let fuse = taxed(&app, &r, "Fuse", 45.0, 18.0, None).await;
+    let line = json!([{ "productId": fuse, "itemName": "Fuse", "quantity": 3, "costPerUnit": 45 }]);
+    // one entry without a total (the v1 default: the lines' sum), one claiming the sum and paying it
+    let res = app
+        .post(
+            "/api/sync",
+            Some(&r.token),
+            json!({ "invoice": { "create": [
+                { "products": line, "deviceRef": "v1-none" },
+                { "products": line, "totalAmount": 135, "paidAmount": 135, "deviceRef": "v1-sum" } ] } }),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    for r_ in ["v1-none", "v1-sum"] {
+        let d = app.db.collection::<Document>("invoices").find_one(doc! { "deviceRef": r_ }).await.unwrap().unwrap();
+        // 135.00 + 18 % = 159.30, rounded to 159.00
+        assert_eq!(int(&d, "totalAmount"), 15_900, "{r_}");
+        assert_eq!(col(&d, "cgst"), [1_215], "{r_}");
+    }
+    let d = app.db.collection::<Document>("invoices").find_one(doc! { "deviceRef": "v1-sum" }).await.unwrap().unwrap();
+    let flags: Vec<&str> = d.get_array("reviewFlags").unwrap().iter().filter_map(|f| f.as_str()).collect();
+    assert!(flags.iter().any(|f| f.contains("the device's total 135")), "{flags:?}");
+    assert_eq!(d.get_str("status").unwrap(), "Partial", "the tax the device did not charge is due");
+
+    // v2: paying more than the server's total is kept as paid (an overpayment) and flagged
+    let res = app
+        .post(
+            "/api/v2/sync/push",
+            Some(&r.token),
+            json!({ "operations": [op("invoice", "create", &now_iso(), json!({ "products": line, "paidAmount": 160 }))] }),
+        )
+        .await;
+    assert_eq!(res.body["results"][0]["status"], "applied", "{}", res.body);
+    let flags = res.body["results"][0]["result"]["reviewFlags"].to_string();
+    assert!(flags.contains("overpaid"), "{flags}");
+    let paid: i64 = app
+        .db
+        .collection::<Document>("payments")
+        .find_one(doc! { "amount": 16_000_i64 })
+        .await
+        .unwrap()
+        .map(|p| int(&p, "amount"))
+        .unwrap_or(0);
+    assert_eq!(paid, 16_000, "the money received is recorded as received");
+
+    // online the same disagreement is refused
+    let res = app
+        .post(
+            "/api/business/invoices/generatewithproducts",
+            Some(&r.token),
+            json!({ "products": line, "totalAmount": 135 }),
+        )
+        .await;
+    assert_eq!(res.status, 400, "{}", res.body);
 }

@@ -25,8 +25,9 @@ use crate::{
     money::Paise,
 };
 
-/// An invoice to an unregistered buyer of this value or more needs the buyer's name,
-/// address and state (CGST rule 46(e) proviso): Rs 50,000.00.
+/// An invoice to an unregistered buyer whose taxable supply is of this value or more needs
+/// the buyer's name, address and state (CGST rule 46(e) proviso): Rs 50,000.00 of taxable
+/// value (before tax).
 pub const B2C_PARTICULARS_FROM: Paise = Paise::new(5_000_000);
 
 /// The code of a sale line whose item has no GST rate (online; offline it is flagged).
@@ -298,12 +299,12 @@ pub fn settle(
                 ),
             )?;
         }
-    } else if profile.gst_scheme != Scheme::Unregistered && out.total >= B2C_PARTICULARS_FROM {
+    } else if profile.gst_scheme != Scheme::Unregistered && out.taxable >= B2C_PARTICULARS_FROM {
         let state = overridden.then(|| pos.clone()).or_else(|| buyer.state());
         if buyer.name(cmd).is_empty() || !buyer.has_address() || state.is_none() {
             find.found(
                 field,
-                "an invoice of Rs 50,000 or more to an unregistered buyer needs the buyer's name, address and state (CGST rule 46(e)); bill a customer with a name and a billing address".into(),
+                "a taxable supply of Rs 50,000 or more to an unregistered buyer needs the buyer's name, address and state (CGST rule 46(e)); bill a customer with a name and a billing address".into(),
             )?;
         }
     }
