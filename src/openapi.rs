@@ -44,7 +44,7 @@ impl Modify for SecurityAddon {
     components(schemas(ErrorBody)),
     modifiers(&SecurityAddon),
     tags(
-        (name = "health"), (name = "otp"), (name = "auth"), (name = "client"), (name = "catalog"), (name = "brands", description = "Companies and their brands (issue 16): names unique per shop ignoring case; deletes refused while referenced"), (name = "units", description = "Packing units (issue 16): base units and units of several base units; items sell in them, stock stays in base units"), (name = "customers"), (name = "billing"),
+        (name = "health"), (name = "otp"), (name = "auth"), (name = "client"), (name = "catalog"), (name = "brands", description = "Companies and their brands (issue 16): names unique per shop ignoring case; deletes refused while referenced"), (name = "units", description = "Packing units (issue 16): base units and units of several base units; items sell in them, stock stays in base units"), (name = "customers"), (name = "billing"), (name = "bill-books", description = "Paper bill books (issue 17): pre-printed books registered as number series; a paper bill entered later keeps its printed number"),
         (name = "dealers", description = "Dealers (suppliers), purchase orders, deliveries into stock, dealer bills and payments"),
         (name = "dashboard", description = "Dashboard (H1-H4) and business reports in India time; money in rupees"),
         (name = "audit", description = "Append-only audit trail: who did what, when, before and after; kept at least 72 months (GST section 36)"),

@@ -138,6 +138,10 @@ pub struct GenerateWithProductsRequest {
     /// `price_override` permission, a bill discount above their cap: 403 `APPROVAL_REQUIRED`
     /// without it). Used once, and only for the lines, prices and discount it was issued for.
     pub approval_token: Option<String>,
+    /// A paper bill entered later (issue 17, `/generatewithproducts` only): the invoice keeps
+    /// the book leaf's printed number. 400 naming `offlineBillRef.serial` outside the book,
+    /// 409 `NUMBER_USED` for a leaf already entered or cancelled.
+    pub offline_bill_ref: Option<crate::billing::numbering::dto::OfflineBillRefInput>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -407,6 +411,13 @@ pub struct InvoiceWire {
     /// The manager or admin who approved the sale (`{userId, name, role}`), when it needed it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub approved_by: Option<crate::approval::Approver>,
+    /// A paper bill entered later (issue 17): the book leaf whose printed number this
+    /// invoice keeps (`{bookId, bookNo, serial}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offline_bill_ref: Option<crate::billing::numbering::OfflineBillRef>,
+    /// A v2 device's offline number (issue 17): `{seriesId, seq}` of its series.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_series: Option<crate::billing::numbering::SeriesNumber>,
 }
 
 impl InvoiceWire {
@@ -466,6 +477,8 @@ impl InvoiceWire {
             billed_by: i.billed_by.as_ref().map(ByWire::from),
             review_flags: i.review_flags.clone(),
             approved_by: i.approved_by.clone(),
+            offline_bill_ref: i.offline_bill_ref.clone(),
+            device_series: i.device_series.clone(),
         }
     }
 }

@@ -139,6 +139,8 @@ async fn seed(db: &mongodb::Database, client: ObjectId) -> anyhow::Result<()> {
             billed_by: None,
             review_flags: vec![],
             approved_by: None,
+            offline_bill_ref: None,
+            device_series: None,
         });
         let methods = ["cash", "upi", "card", "bank", "other"];
         let parts: Vec<i64> = match class {

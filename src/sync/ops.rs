@@ -133,6 +133,9 @@ pub struct InvoiceAction {
     pub notes: String,
     pub device_ref: Option<String>,
     pub at: DateTime,
+    /// The number printed outside the server that the sale keeps (issue 17): a bill book's
+    /// leaf (`offlineBillRef`) or the device's series number (`invoiceNumber`).
+    pub printed: Option<crate::billing::numbering::PrintedRef>,
 }
 
 #[derive(Debug, Clone)]
@@ -370,6 +373,16 @@ fn parse_action(entity: &str, kind: &str, payload: Value, device_time: Option<Da
             let method = rules::method(&mut e, "method", &p.method);
             let notes = rules::notes(&mut e, "notes", &p.notes);
             let device_ref = rules::device_ref(&mut e, "deviceRef", &p.device_ref);
+            let number = p.invoice_number.as_deref().map(str::trim).filter(|n| !n.is_empty());
+            let printed = match (&p.offline_bill_ref, number) {
+                (Some(_), Some(_)) => {
+                    e.add("invoiceNumber", "send offlineBillRef or invoiceNumber, not both");
+                    None
+                }
+                (Some(r), None) => r.parse(&mut e, "offlineBillRef"),
+                (None, Some(n)) => Some(crate::billing::numbering::PrintedRef::Device { number: n.to_string() }),
+                (None, None) => None,
+            };
             Action::InvoiceCreate(Box::new(InvoiceAction {
                 lines,
                 units,
@@ -385,6 +398,7 @@ fn parse_action(entity: &str, kind: &str, payload: Value, device_time: Option<Da
                 notes,
                 device_ref,
                 at,
+                printed,
             }))
         }
         ("payment", "create") => {

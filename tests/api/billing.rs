@@ -1067,6 +1067,8 @@ async fn past_invoice(
         billed_by: None,
         review_flags: vec![],
         approved_by: None,
+        offline_bill_ref: None,
+        device_series: None,
         device_time: None,
     };
     app.db.collection::<InvoiceDoc>("invoices").insert_one(&inv).await.unwrap();

@@ -121,6 +121,8 @@ async fn invoice(
         billed_by: None,
         review_flags: vec![],
         approved_by: None,
+        offline_bill_ref: None,
+        device_series: None,
     };
     app.db.collection::<InvoiceDoc>("invoices").insert_one(&inv).await.unwrap();
     id

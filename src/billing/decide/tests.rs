@@ -122,6 +122,7 @@ struct World {
     cart: Option<CartDoc>,
     shop: ShopRules,
     lots: crate::catalog::batch::Lots,
+    numbers: crate::billing::numbering::Numbers,
 }
 
 impl World {
@@ -133,6 +134,7 @@ impl World {
             cart: None,
             shop: ShopRules { allow_negative_stock: true, require_full_payment: false },
             lots: Default::default(),
+            numbers: Default::default(),
         }
     }
     fn decide(&self, cmd: &Sale) -> Result<SalePlan, Refusal> {
@@ -143,6 +145,7 @@ impl World {
             customer: self.customer.as_ref(),
             shop: self.shop,
             lots: &self.lots,
+            numbers: &self.numbers,
         };
         sale(cmd, &inputs, now(), &mut counter())
     }

@@ -18,6 +18,9 @@ pub(super) fn render(world: &World, res: &Res) -> Value {
                 "priceOverrides": flags["priceOverrides"],
                 "inactiveItems": flags["inactiveItems"],
                 "reviewFlags": inv.map(|i| i.review_flags.clone()).unwrap_or_default(),
+                // issue 17: the paper bill's leaf, and a gap a device series number left
+                "offlineBillRef": inv.and_then(|i| i.offline_bill_ref.clone()),
+                "numberGap": flags.get("numberGap"),
             })
         }
         Res::Duplicate(id) => {

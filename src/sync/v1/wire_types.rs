@@ -248,6 +248,9 @@ pub struct V1InvoiceCreate {
     /// once per (device, reference): the same reference again (any `X-Idempotency-Key`)
     /// issues nothing and is listed in `duplicates` with the first invoice.
     pub device_ref: Option<String>,
+    /// A paper bill written while the system was down (issue 17, seed 004): the invoice
+    /// keeps the book leaf's printed number instead of taking the next one.
+    pub offline_bill_ref: Option<crate::billing::numbering::dto::OfflineBillRefInput>,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]

@@ -1,0 +1,330 @@
+//! The pure rules of printed numbers (issue 17): no I/O, no clock.
+//!
+//! - A number is at most [`MAX_NUMBER_LEN`] characters of letters, digits, `-` and `/` (GST
+//!   rule 46(b)); a book is checked at registration with its LARGEST number.
+//! - A number series is a prefix, a serial range and a width ([`Series`]); two series of one
+//!   shop and year may never produce the same number ([`collides`]): this covers two books
+//!   with the same prefix and overlapping ranges, and the subtler `A` + `12` = `A1` + `2`.
+//!   The server's counter series (`INV/<fy>/`, five digits) and the device series take part.
+//! - [`assign`]: the number a sale keeps (a book's leaf, a device series number), refused
+//!   400 (outside the book, not the device's) or 409 (used, cancelled).
+
+use bson::DateTime;
+
+use crate::billing::{
+    decide::Refusal,
+    model::InvoiceDoc,
+    numbering::{BookKey, Numbers, OfflineBillRef, PrintedRef, SeriesNumber},
+};
+
+/// GST rule 46(b): at most 16 characters.
+pub const MAX_NUMBER_LEN: usize = 16;
+/// The most leaves a registered book may have (the report lists every leaf).
+pub const MAX_LEAVES: i64 = 10_000;
+/// Digits of a device series number (`D1/26-27/00001`).
+pub const SERIES_WIDTH: u32 = 5;
+/// The largest sequence of a device series.
+pub const SERIES_LAST: i64 = 99_999;
+/// A book's `bookNo`: 1 to 20 characters.
+pub const BOOK_NO_LEN: usize = 20;
+/// A cancellation's `reason`: 1 to 200 characters.
+pub const REASON_LEN: usize = 200;
+
+/// Letters, digits, `-` and `/` only (rule 46(b)); `s` may be empty.
+pub fn valid_chars(s: &str) -> bool {
+    s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '/')
+}
+
+/// `prefix` + `serial` zero-padded to `width` digits.
+pub fn leaf_number(prefix: &str, serial: i64, width: u32) -> String {
+    format!("{prefix}{serial:0w$}", w = width as usize)
+}
+
+/// The digits of `n` (>= 0).
+pub fn digits(n: i64) -> u32 {
+    n.max(1).ilog10() + 1
+}
+
+/// A financial year as the server writes it (`26-27`: two digits, then the next year's).
+pub fn valid_fy(fy: &str) -> bool {
+    let b = fy.as_bytes();
+    if b.len() != 5 || b[2] != b'-' || !fy[..2].bytes().all(|c| c.is_ascii_digit()) {
+        return false;
+    }
+    match (fy[..2].parse::<u32>(), fy[3..].parse::<u32>()) {
+        (Ok(a), Ok(z)) => z == (a + 1) % 100,
+        _ => false,
+    }
+}
+
+/// A number series: `prefix` + serial (`first..=last`) zero-padded to `width`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Series {
+    pub prefix: String,
+    pub first: i64,
+    pub last: i64,
+    pub width: u32,
+}
+
+impl Series {
+    /// The server counter's series of a financial year (`INV/26-27/00001`.., as
+    /// `billing::decide::format_number` writes it).
+    pub fn counter(fy: &str) -> Series {
+        Series { prefix: format!("INV/{fy}/"), first: 1, last: SERIES_LAST, width: SERIES_WIDTH }
+    }
+}
+
+/// Whether two series can produce the same number. Numbers of equal length only: with
+/// `a`'s prefix the shorter, `b`'s prefix must be `a`'s followed by digits `d`; then `a`'s
+/// serial `s` prints like `b`'s serial `t` exactly when `s = d * 10^(b.width) + t` (and the
+/// widths agree), so the ranges are compared after that shift.
+pub fn collides(a: &Series, b: &Series) -> bool {
+    let (a, b) = if a.prefix.len() <= b.prefix.len() { (a, b) } else { (b, a) };
+    if a.prefix.len() + a.width as usize != b.prefix.len() + b.width as usize {
+        return false;
+    }
+    let Some(d) = b.prefix.strip_prefix(a.prefix.as_str()) else { return false };
+    if !d.bytes().all(|c| c.is_ascii_digit()) {
+        return false;
+    }
+    let shift = if d.is_empty() {
+        Some(0)
+    } else {
+        d.parse::<i64>().ok().and_then(|d| 10_i64.checked_pow(b.width).and_then(|p| d.checked_mul(p)))
+    };
+    let Some(shift) = shift else { return false };
+    let (lo, hi) = (b.first.saturating_add(shift), b.last.saturating_add(shift));
+    a.first <= hi && lo <= a.last
+}
+
+/// A book to register or edit, as sent (trimmed).
+#[derive(Debug, Clone)]
+pub struct BookDraft {
+    pub book_no: String,
+    pub prefix: String,
+    pub first_serial: i64,
+    pub last_serial: i64,
+    pub financial_year: String,
+}
+
+/// Check a book: `bookNo` 1..=20 characters; the prefix of letters, digits, `-`, `/`;
+/// `1 <= firstSerial <= lastSerial`, at most [`MAX_LEAVES`] leaves; the LARGEST number
+/// (prefix + lastSerial, the width being its digits unless `width` is given) at most 16
+/// characters; a valid financial year. Returns the width, or one `"<field>: <problem>"`
+/// per failed field.
+pub fn check_book(b: &BookDraft, width: Option<u32>) -> Result<u32, Vec<String>> {
+    let mut e = Vec::new();
+    if b.book_no.is_empty() || b.book_no.chars().count() > BOOK_NO_LEN {
+        e.push(format!("bookNo: must be 1 to {BOOK_NO_LEN} characters"));
+    }
+    if !valid_chars(&b.prefix) {
+        e.push("prefix: only letters, digits, '-' and '/' (GST rule 46)".to_string());
+    }
+    if b.first_serial < 1 {
+        e.push("firstSerial: must be at least 1".to_string());
+    }
+    if b.last_serial < b.first_serial {
+        e.push("lastSerial: must be at least firstSerial".to_string());
+    } else if b.last_serial - b.first_serial >= MAX_LEAVES {
+        e.push(format!("lastSerial: a book has at most {MAX_LEAVES} leaves"));
+    }
+    let width = width.unwrap_or_else(|| digits(b.last_serial));
+    if digits(b.last_serial) > width {
+        e.push(format!("lastSerial: must have at most {width} digits (the book's numbers are fixed at registration)"));
+    }
+    let largest = leaf_number(&b.prefix, b.last_serial, width);
+    if largest.chars().count() > MAX_NUMBER_LEN {
+        e.push(format!(
+            "prefix: the largest number {largest} has {} characters; GST rule 46 allows at most {MAX_NUMBER_LEN}",
+            largest.chars().count()
+        ));
+    }
+    if !valid_fy(&b.financial_year) {
+        e.push("financialYear: must look like 26-27".to_string());
+    }
+    if e.is_empty() {
+        Ok(width)
+    } else {
+        Err(e)
+    }
+}
+
+/// The code and prefix of a device series: `D<n>/<fy>/` (n from 1, per shop and year;
+/// at most 16 characters with its five digits up to n = 999).
+pub fn device_prefix(n: i64, fy: &str) -> (String, String) {
+    let code = format!("D{n}");
+    let prefix = format!("{code}/{fy}/");
+    (code, prefix)
+}
+
+/// The numbers of `1..=highest` missing from `used` (ascending), at most `cap` of them.
+pub fn missing(used: &[i64], highest: i64, cap: usize) -> Vec<i64> {
+    let have: std::collections::HashSet<i64> = used.iter().copied().collect();
+    (1..=highest).filter(|s| !have.contains(s)).take(cap).collect()
+}
+
+/// A number given to a sale by [`assign`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assigned {
+    pub number: String,
+    pub financial_year: String,
+    pub bill_ref: Option<OfflineBillRef>,
+    pub series: Option<SeriesNumber>,
+}
+
+impl Assigned {
+    /// Number `inv` with it (no counter number: `seq` stays unset).
+    pub fn apply(self, inv: &mut InvoiceDoc) {
+        inv.invoice_number = Some(self.number);
+        inv.financial_year = Some(self.financial_year);
+        inv.seq = None;
+        inv.offline_bill_ref = self.bill_ref;
+        inv.device_series = self.series;
+    }
+}
+
+/// The number a sale keeps, judged against `n` (books, the device's series and the
+/// candidate numbers already used). A book by `bookNo` is looked for in the financial year
+/// of `at` (the bill's date) unless the reference names one.
+///
+/// Refusals: 400 naming `offlineBillRef.bookId`/`offlineBillRef.bookNo` (not a book of this
+/// shop: a foreign id answers like a missing one), `offlineBillRef.serial` (outside the
+/// book), `invoiceNumber` (not a number of this device's series); 409 `NUMBER_USED` (a
+/// cancelled leaf, a number some invoice already has).
+pub fn assign(printed: Option<&PrintedRef>, n: &Numbers, at: DateTime) -> Result<Option<Assigned>, Refusal> {
+    let Some(printed) = printed else { return Ok(None) };
+    let field = |f: &str, t: String| Refusal::Invalid(vec![format!("{f}: {t}")]);
+    let assigned = match printed {
+        PrintedRef::Book { book, serial } => {
+            let (b, f) = match book {
+                BookKey::Id(id) => (n.books.iter().find(|b| b.id == *id), "offlineBillRef.bookId"),
+                BookKey::No { book_no, financial_year } => {
+                    let fy = financial_year.clone().unwrap_or_else(|| crate::time::financial_year(at));
+                    (n.books.iter().find(|b| &b.book_no == book_no && b.financial_year == fy), "offlineBillRef.bookNo")
+                }
+            };
+            let b = b.ok_or_else(|| field(f, "is not a bill book of this shop".into()))?;
+            if *serial < b.first_serial || *serial > b.last_serial {
+                return Err(field(
+                    "offlineBillRef.serial",
+                    format!("{serial} is outside book {} ({}..{})", b.book_no, b.first_serial, b.last_serial),
+                ));
+            }
+            if b.is_cancelled(*serial) {
+                return Err(Refusal::NumberUsed(format!(
+                    "offlineBillRef.serial: leaf {serial} of book {} was cancelled",
+                    b.book_no
+                )));
+            }
+            Assigned {
+                number: b.number(*serial),
+                financial_year: b.financial_year.clone(),
+                bill_ref: Some(OfflineBillRef { book_id: b.id, book_no: b.book_no.clone(), serial: *serial }),
+                series: None,
+            }
+        }
+        PrintedRef::Device { number } => {
+            let (s, seq) =
+                n.series.iter().find_map(|s| s.seq_of(number).map(|q| (s, q))).ok_or_else(|| {
+                    field("invoiceNumber", format!("{number} is not a number of this device's series"))
+                })?;
+            Assigned {
+                number: number.clone(),
+                financial_year: s.financial_year.clone(),
+                bill_ref: None,
+                series: Some(SeriesNumber { series_id: s.id, seq }),
+            }
+        }
+    };
+    if n.taken.contains(&assigned.number) {
+        let f = if assigned.bill_ref.is_some() { "offlineBillRef.serial" } else { "invoiceNumber" };
+        return Err(Refusal::NumberUsed(format!("{f}: {} is already an invoice's number", assigned.number)));
+    }
+    Ok(Some(assigned))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(prefix: &str, first: i64, last: i64, width: u32) -> Series {
+        Series { prefix: prefix.into(), first, last, width }
+    }
+
+    #[test]
+    fn leaf_numbers_are_padded_to_the_width() {
+        assert_eq!(leaf_number("B7/", 1, 3), "B7/001");
+        assert_eq!(leaf_number("", 42, 5), "00042");
+        assert_eq!(digits(100), 3);
+        assert_eq!(digits(99), 2);
+    }
+
+    #[test]
+    fn the_largest_number_must_fit_sixteen_characters() {
+        let mut b = BookDraft {
+            book_no: "1".into(),
+            prefix: "ABCDEFGHIJKL".into(),
+            first_serial: 1,
+            last_serial: 9999,
+            financial_year: "26-27".into(),
+        };
+        assert_eq!(check_book(&b, None), Ok(4), "12 + 4 = 16 characters fit");
+        b.last_serial = 10_000;
+        let e = check_book(&b, None).unwrap_err();
+        assert!(e.iter().any(|x| x.starts_with("prefix:") && x.contains("17 characters")), "{e:?}");
+        b.last_serial = 50;
+        b.prefix = "A B".into();
+        assert!(check_book(&b, None).unwrap_err()[0].starts_with("prefix:"));
+    }
+
+    #[test]
+    fn financial_years_are_checked() {
+        assert!(valid_fy("26-27") && valid_fy("99-00"));
+        assert!(!valid_fy("26-28") && !valid_fy("2026-27") && !valid_fy("ab-cd"));
+    }
+
+    #[test]
+    fn series_collide_when_a_number_can_print_twice() {
+        // same prefix: by range
+        assert!(collides(&s("B", 1, 100, 3), &s("B", 100, 200, 3)));
+        assert!(!collides(&s("B", 1, 100, 3), &s("B", 101, 200, 3)));
+        // A + 12 (width 2) = A1 + 2 (width 1)
+        assert!(collides(&s("A", 10, 19, 2), &s("A1", 2, 2, 1)));
+        assert!(!collides(&s("A", 20, 29, 2), &s("A1", 2, 2, 1)));
+        // different lengths or letters never
+        assert!(!collides(&s("B", 1, 100, 3), &s("B", 1, 100, 4)));
+        assert!(!collides(&s("A", 1, 99, 2), &s("AX", 1, 9, 1)));
+        // symmetric
+        assert!(collides(&s("A1", 2, 2, 1), &s("A", 10, 19, 2)));
+        // a book printing the server's own numbers
+        assert!(collides(&s("INV/26-27/", 1, 50, 5), &Series::counter("26-27")));
+    }
+
+    #[test]
+    fn every_number_of_two_series_agrees_with_collides() {
+        // generalising: brute force over small series
+        let all = [
+            s("A", 1, 30, 2),
+            s("A1", 0, 9, 1),
+            s("A2", 5, 5, 1),
+            s("A", 31, 60, 2),
+            s("A0", 1, 9, 1),
+            s("", 100, 120, 3),
+            s("1", 0, 30, 2),
+        ];
+        for a in &all {
+            for b in &all {
+                let na: std::collections::HashSet<String> =
+                    (a.first..=a.last).map(|x| leaf_number(&a.prefix, x, a.width)).collect();
+                let shared = (b.first..=b.last).any(|x| na.contains(&leaf_number(&b.prefix, x, b.width)));
+                assert_eq!(collides(a, b), shared, "{a:?} {b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn missing_numbers_are_the_gaps() {
+        assert_eq!(missing(&[1, 2, 5, 7], 7, 10), vec![3, 4, 6]);
+        assert_eq!(missing(&[], 3, 2), vec![1, 2]);
+    }
+}
