@@ -414,10 +414,10 @@ pub struct InvoiceWire {
     /// A paper bill entered later (issue 17): the book leaf whose printed number this
     /// invoice keeps (`{bookId, bookNo, serial}`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub offline_bill_ref: Option<crate::billing::numbering::OfflineBillRef>,
+    pub offline_bill_ref: Option<crate::billing::numbering::dto::OfflineBillRefWire>,
     /// A v2 device's offline number (issue 17): `{seriesId, seq}` of its series.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub device_series: Option<crate::billing::numbering::SeriesNumber>,
+    pub device_series: Option<crate::billing::numbering::dto::SeriesNumberWire>,
 }
 
 impl InvoiceWire {
@@ -477,8 +477,8 @@ impl InvoiceWire {
             billed_by: i.billed_by.as_ref().map(ByWire::from),
             review_flags: i.review_flags.clone(),
             approved_by: i.approved_by.clone(),
-            offline_bill_ref: i.offline_bill_ref.clone(),
-            device_series: i.device_series.clone(),
+            offline_bill_ref: i.offline_bill_ref.as_ref().map(Into::into),
+            device_series: i.device_series.as_ref().map(Into::into),
         }
     }
 }

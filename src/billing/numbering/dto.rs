@@ -246,3 +246,32 @@ impl OfflineBillRefInput {
         Some(super::PrintedRef::Book { book, serial: self.serial })
     }
 }
+
+/// The leaf a paper bill was written on, as the invoice answers it (`offlineBillRef`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OfflineBillRefWire {
+    pub book_id: String,
+    pub book_no: String,
+    pub serial: i64,
+}
+
+impl From<&super::OfflineBillRef> for OfflineBillRefWire {
+    fn from(r: &super::OfflineBillRef) -> Self {
+        OfflineBillRefWire { book_id: r.book_id.to_hex(), book_no: r.book_no.clone(), serial: r.serial }
+    }
+}
+
+/// A device series number as the invoice answers it (`deviceSeries`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SeriesNumberWire {
+    pub series_id: String,
+    pub seq: i64,
+}
+
+impl From<&super::SeriesNumber> for SeriesNumberWire {
+    fn from(s: &super::SeriesNumber) -> Self {
+        SeriesNumberWire { series_id: s.series_id.to_hex(), seq: s.seq }
+    }
+}

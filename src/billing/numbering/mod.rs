@@ -165,20 +165,18 @@ impl DeviceSeriesDoc {
 }
 
 /// The leaf a paper bill was written on, kept on its invoice (`offlineBillRef`).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct OfflineBillRef {
-    #[schema(value_type = String)]
     pub book_id: ObjectId,
     pub book_no: String,
     pub serial: i64,
 }
 
 /// A device series number kept on its invoice (`deviceSeries`).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct SeriesNumber {
-    #[schema(value_type = String)]
     pub series_id: ObjectId,
     pub seq: i64,
 }

@@ -19,7 +19,8 @@ pub(super) fn render(world: &World, res: &Res) -> Value {
                 "inactiveItems": flags["inactiveItems"],
                 "reviewFlags": inv.map(|i| i.review_flags.clone()).unwrap_or_default(),
                 // issue 17: the paper bill's leaf, and a gap a device series number left
-                "offlineBillRef": inv.and_then(|i| i.offline_bill_ref.clone()),
+                "offlineBillRef": inv.and_then(|i| i.offline_bill_ref.as_ref())
+                    .map(crate::billing::numbering::dto::OfflineBillRefWire::from),
                 "numberGap": flags.get("numberGap"),
             })
         }
