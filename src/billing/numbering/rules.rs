@@ -322,6 +322,89 @@ mod tests {
         }
     }
 
+    fn book(first: i64, last: i64) -> crate::billing::numbering::BillBookDoc {
+        let now = DateTime::from_millis(1_790_000_000_000);
+        crate::billing::numbering::BillBookDoc {
+            id: bson::oid::ObjectId::new(),
+            client_id: bson::oid::ObjectId::new(),
+            book_no: "7".into(),
+            prefix: "B7/".into(),
+            first_serial: first,
+            last_serial: last,
+            width: digits(last),
+            financial_year: crate::time::financial_year(now),
+            cancelled: vec![crate::billing::numbering::CancelledLeaf {
+                serial: 9,
+                reason: "torn".into(),
+                at: now,
+                by: None,
+            }],
+            used_count: 0,
+            created_at: now,
+            updated_at: now,
+            version: 0,
+        }
+    }
+
+    #[test]
+    fn assign_keeps_a_leaf_and_refuses_outside_used_and_cancelled() {
+        let at = DateTime::from_millis(1_790_000_000_000);
+        let b = book(1, 100);
+        let mut n = Numbers { books: vec![b.clone()], ..Default::default() };
+        let leaf = |serial| PrintedRef::Book { book: BookKey::Id(b.id), serial };
+        let got = assign(Some(&leaf(5)), &n, at).unwrap().unwrap();
+        assert_eq!((got.number.as_str(), got.bill_ref.as_ref().map(|r| r.serial)), ("B7/005", Some(5)));
+        // by number, in the year of the bill's date
+        let by_no = PrintedRef::Book { book: BookKey::No { book_no: "7".into(), financial_year: None }, serial: 6 };
+        assert_eq!(assign(Some(&by_no), &n, at).unwrap().unwrap().number, "B7/006");
+        let other_year = PrintedRef::Book {
+            book: BookKey::No { book_no: "7".into(), financial_year: Some("19-20".into()) },
+            serial: 6,
+        };
+        assert!(
+            matches!(assign(Some(&other_year), &n, at), Err(Refusal::Invalid(v)) if v[0].starts_with("offlineBillRef.bookNo"))
+        );
+        for outside in [0, 101] {
+            assert!(
+                matches!(assign(Some(&leaf(outside)), &n, at), Err(Refusal::Invalid(v)) if v[0].starts_with("offlineBillRef.serial"))
+            );
+        }
+        assert!(matches!(assign(Some(&leaf(9)), &n, at), Err(Refusal::NumberUsed(_))), "a cancelled leaf");
+        n.taken.insert("B7/005".into());
+        assert!(matches!(assign(Some(&leaf(5)), &n, at), Err(Refusal::NumberUsed(m)) if m.contains("B7/005")));
+        assert_eq!(assign(None, &n, at), Ok(None));
+    }
+
+    #[test]
+    fn assign_keeps_a_device_series_number_of_this_device_only() {
+        let at = DateTime::from_millis(1_790_000_000_000);
+        let d = crate::billing::numbering::DeviceSeriesDoc {
+            id: bson::oid::ObjectId::new(),
+            client_id: bson::oid::ObjectId::new(),
+            device_id: "phone-1".into(),
+            financial_year: "26-27".into(),
+            code: "D1".into(),
+            prefix: "D1/26-27/".into(),
+            highest: 0,
+            used_count: 0,
+            created_at: at,
+            updated_at: at,
+        };
+        let mut n = Numbers { series: vec![d.clone()], ..Default::default() };
+        let num = |s: &str| PrintedRef::Device { number: s.into() };
+        let got = assign(Some(&num("D1/26-27/00042")), &n, at).unwrap().unwrap();
+        assert_eq!(got.series, Some(SeriesNumber { series_id: d.id, seq: 42 }));
+        assert_eq!(got.financial_year, "26-27");
+        for bad in ["D2/26-27/00001", "D1/26-27/1", "D1/26-27/00000", "D1/26-27/0000a", "D1/26-27/000001"] {
+            assert!(
+                matches!(assign(Some(&num(bad)), &n, at), Err(Refusal::Invalid(v)) if v[0].starts_with("invoiceNumber")),
+                "{bad}"
+            );
+        }
+        n.taken.insert("D1/26-27/00042".into());
+        assert!(matches!(assign(Some(&num("D1/26-27/00042")), &n, at), Err(Refusal::NumberUsed(_))));
+    }
+
     #[test]
     fn missing_numbers_are_the_gaps() {
         assert_eq!(missing(&[1, 2, 5, 7], 7, 10), vec![3, 4, 6]);
