@@ -331,3 +331,23 @@ async fn another_shop_cannot_see_or_use_a_book() {
         201
     );
 }
+
+/// Registering a book is a setting (owner, admins); cancelling a leaf voids a document
+/// (`cancel`: managers too); a cashier does neither, and reads nothing of the books.
+#[tokio::test]
+async fn who_may_register_books_and_cancel_leaves() {
+    let app = TestApp::spawn().await;
+    let owner = app.register(&phone()).await;
+    let id = book_id(&app, &owner, "7", "B7/", 1, 100).await;
+    let cashier = crate::roles::hire(&app, &owner, "cashier", "C1", "c").await;
+    let manager = crate::roles::hire(&app, &owner, "manager", "M1", "m").await;
+    let body = json!({ "bookNo": "8", "prefix": "B8/", "firstSerial": 1, "lastSerial": 100 });
+    app.post("/api/business/bill-books", Some(&cashier.token), body.clone()).await.assert_envelope(403);
+    app.post("/api/business/bill-books", Some(&manager.token), body).await.assert_envelope(403);
+    let cancel = format!("/api/business/bill-books/{id}/cancel-serial");
+    app.post(&cancel, Some(&cashier.token), json!({ "serial": 3, "reason": "torn" })).await.assert_envelope(403);
+    app.get(&format!("/api/business/bill-books/{id}/report"), Some(&cashier.token)).await.assert_envelope(403);
+    let ok = app.post(&cancel, Some(&manager.token), json!({ "serial": 3, "reason": "torn" })).await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert_eq!(app.count("billbooks", doc! {}).await, 1);
+}

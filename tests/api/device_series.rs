@@ -138,6 +138,12 @@ async fn a_number_outside_the_devices_series_is_refused() {
         assert_eq!(out[0]["status"], "rejected", "{number}: {}", out[0]);
         assert!(out[0]["reason"].as_str().unwrap().contains("invoiceNumber"), "{}", out[0]);
     }
+    // a paper bill's leaf and a series number at once: which one is the bill's?
+    let mut both = sale(&pen, &format!("{d1}00001"), &uuid());
+    both["payload"]["offlineBillRef"] = json!({ "bookNo": "1", "serial": 1 });
+    let out = push(&app, &t2, vec![both]).await;
+    assert_eq!(out[0]["status"], "rejected", "{}", out[0]);
+    assert!(out[0]["reason"].as_str().unwrap().contains("not both"), "{}", out[0]);
     assert_eq!(app.count("invoices", doc! {}).await, 0);
 }
 

@@ -1,6 +1,8 @@
 //! Handlers of paper bill books (`/api/business/bill-books`, issue 17). The tenant is the
 //! token's; a foreign id answers 404 like a missing one. Registering, editing and cancelling
-//! leaves need `settings` (owner, manager); reading them `sales_view`.
+//! Registering and editing a book need `settings` (the owner and admins; a shop may grant it
+//! to its managers through `roleGrants`), cancelling a leaf `cancel` (voiding a document:
+//! managers too), reading `sales_view`.
 
 use axum::{extract::State, http::StatusCode, Json};
 
@@ -115,11 +117,11 @@ pub async fn update_book(
         (status = 200, description = "Cancelled; the book", body = BookResponse),
         (status = 400, description = "serial outside the book, reason missing; malformed id", body = ErrorBody),
         (status = 401, description = "Not logged in", body = ErrorBody),
-        (status = 403, description = "Lacks settings", body = ErrorBody),
+        (status = 403, description = "Lacks cancel", body = ErrorBody),
         (status = 404, description = "No such book for this shop", body = ErrorBody),
         (status = 409, description = "NUMBER_USED: the leaf was entered as a bill or is cancelled already", body = ErrorBody),
     ),
-    extensions(("x-permission" = json!("settings"))),
+    extensions(("x-permission" = json!("cancel"))),
 )]
 pub async fn cancel_serial(
     State(state): State<AppState>,
