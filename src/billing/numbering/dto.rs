@@ -118,12 +118,14 @@ impl From<&BillBookDoc> for BookWire {
     }
 }
 
+/// One book.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BookResponse {
     pub success: bool,
     pub book: BookWire,
 }
 
+/// The shop's books.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BooksResponse {
     pub success: bool,
@@ -195,6 +197,7 @@ impl From<&DeviceSeriesDoc> for SeriesWire {
     }
 }
 
+/// A device's series.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SeriesResponse {
     pub success: bool,

@@ -20,9 +20,11 @@ use crate::{
     error::{code, is_duplicate_key, AppError},
 };
 
+/// The `billbooks` collection.
 pub fn books(db: &Database) -> Collection<BillBookDoc> {
     db.collection(BILL_BOOKS)
 }
+/// The `deviceseries` collection.
 pub fn series(db: &Database) -> Collection<DeviceSeriesDoc> {
     db.collection(DEVICE_SERIES)
 }
@@ -122,7 +124,7 @@ pub async fn update_book(db: &Database, s: &mut ClientSession, b: &BillBookDoc) 
     Ok(r.matched_count == 1)
 }
 
-/// The invoice written on leaf `serial` of `book`, if any: (invoice id, number).
+/// The id of the invoice written on leaf `serial` of `book`, if any.
 pub async fn leaf_invoice(
     db: &Database,
     s: &mut ClientSession,

@@ -405,6 +405,30 @@ mod tests {
         assert!(matches!(assign(Some(&num("D1/26-27/00042")), &n, at), Err(Refusal::NumberUsed(_))));
     }
 
+    fn arb_series() -> impl proptest::strategy::Strategy<Value = Series> {
+        use proptest::prelude::*;
+        (prop::sample::select(vec!["", "A", "A1", "A0", "A12", "1", "B"]), 1u32..=3, 0i64..120, 0i64..40).prop_map(
+            |(p, w, first, len)| {
+                let cap = 10_i64.pow(w) - 1;
+                let first = first.min(cap);
+                Series { prefix: p.to_string(), first, last: (first + len).min(cap), width: w }
+            },
+        )
+    }
+
+    proptest::proptest! {
+        /// Generalising: for any two small series, `collides` says yes exactly when some
+        /// number prints in both (checked by printing every number).
+        #[test]
+        fn collides_exactly_when_a_number_prints_in_both(a in arb_series(), b in arb_series()) {
+            let na: std::collections::HashSet<String> =
+                (a.first..=a.last).map(|x| leaf_number(&a.prefix, x, a.width)).collect();
+            let shared = (b.first..=b.last).any(|x| na.contains(&leaf_number(&b.prefix, x, b.width)));
+            proptest::prop_assert_eq!(collides(&a, &b), shared);
+            proptest::prop_assert_eq!(collides(&b, &a), shared);
+        }
+    }
+
     #[test]
     fn missing_numbers_are_the_gaps() {
         assert_eq!(missing(&[1, 2, 5, 7], 7, 10), vec![3, 4, 6]);
