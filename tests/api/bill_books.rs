@@ -351,3 +351,27 @@ async fn who_may_register_books_and_cancel_leaves() {
     assert_eq!(ok.status, 200, "{}", ok.body);
     assert_eq!(app.count("billbooks", doc! {}).await, 1);
 }
+
+/// The invariant is MongoDB's, not the process's: two instances entering the same leaf at
+/// once give one invoice and one 409 `NUMBER_USED` (the unique indexes and the book write in
+/// the sale's transaction), whichever wins.
+#[tokio::test]
+async fn the_same_leaf_entered_on_two_instances_at_once_is_one_invoice() {
+    let app = TestApp::spawn().await;
+    let (r, pen) = shop(&app).await;
+    let id = book_id(&app, &r, "7", "B7/", 1, 100).await;
+    let second = app.second_instance().await;
+    for serial in 1..=4 {
+        let bill = Some(json!({ "bookId": id, "serial": serial }));
+        let (a, b) = tokio::join!(sell_online(&app, &r, &pen, bill.clone()), sell_online(&second, &r, &pen, bill));
+        let mut got = [a.status.as_u16(), b.status.as_u16()];
+        got.sort();
+        assert_eq!(got, [201, 409], "{} / {}", a.body, b.body);
+        let lost = if a.status == 409 { &a } else { &b };
+        assert_eq!(lost.code(), "NUMBER_USED", "{}", lost.body);
+        assert_eq!(invoices_numbered(&app, &format!("B7/{serial:03}")).await.len(), 1);
+    }
+    let book = app.get(&format!("/api/business/bill-books/{id}"), Some(&r.token)).await;
+    assert_eq!(book.body["book"]["usedCount"], json!(4));
+    assert_eq!(app.stock_of(&pen).await, 96, "the losing sale moved no stock");
+}
