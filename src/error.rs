@@ -58,6 +58,11 @@ pub enum AppError {
     /// 400 with one string per failed field: `"<field.path>: <text>"`.
     #[error("validation failed: {0:?}")]
     Validation(Vec<String>),
+    /// 400 `VALIDATION` like [`AppError::Validation`], with more of the answer's body
+    /// (`detail`'s fields are added to it: e.g. `computed`, the server's figures of a sale
+    /// whose client total disagreed, issue 17).
+    #[error("validation failed: {errors:?}")]
+    ValidationWith { errors: Vec<String>, detail: serde_json::Value },
     /// 400 for a business rule (`"<operation failed>: <reason>"`).
     #[error("{message}")]
     BadRequest { code: &'static str, message: String },
@@ -118,7 +123,9 @@ impl AppError {
 
     pub fn status(&self) -> StatusCode {
         match self {
-            AppError::Validation(_) | AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            AppError::Validation(_) | AppError::ValidationWith { .. } | AppError::BadRequest { .. } => {
+                StatusCode::BAD_REQUEST
+            }
             AppError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -135,7 +142,7 @@ impl AppError {
 
     pub fn code(&self) -> &'static str {
         match self {
-            AppError::Validation(_) => code::VALIDATION,
+            AppError::Validation(_) | AppError::ValidationWith { .. } => code::VALIDATION,
             AppError::BadRequest { code, .. }
             | AppError::Unauthorized { code, .. }
             | AppError::Forbidden { code, .. }
@@ -201,13 +208,24 @@ impl IntoResponse for AppError {
             AppError::Database(e) => {
                 tracing::error!(error = %e, "database error");
             }
-            AppError::Internal(e) => tracing::error!(error = %e, "internal error"),
+            AppError::Internal(e) => {
+                tracing::error!(error = %e, "internal error")
+            }
             _ if status.is_server_error() => tracing::warn!(error = %self, "request failed"),
             _ => tracing::debug!(error = %self, status = status.as_u16(), "request rejected"),
         }
         let message = match &self {
             AppError::Validation(errors) => {
                 let body = json!({ "success": false, "code": code, "errors": errors });
+                return (status, Json(body)).into_response();
+            }
+            AppError::ValidationWith { errors, detail } => {
+                let mut body = json!({ "success": false, "code": code, "errors": errors });
+                if let (Some(b), Some(d)) = (body.as_object_mut(), detail.as_object()) {
+                    for (k, v) in d {
+                        b.entry(k.clone()).or_insert_with(|| v.clone());
+                    }
+                }
                 return (status, Json(body)).into_response();
             }
             AppError::Database(_) if status == StatusCode::SERVICE_UNAVAILABLE => {

@@ -57,6 +57,9 @@ pub struct LineIn {
     pub cess_bp: u32,
     /// `false` for a nil-rated, exempt or non-GST supply: no tax whatever the rate.
     pub taxable: bool,
+    /// This line's own pricing (an item priced the other way from the shop); `None` = the
+    /// bill's [`BillIn::pricing`].
+    pub pricing: Option<Pricing>,
 }
 
 /// A bill to compute.
@@ -65,6 +68,7 @@ pub struct BillIn {
     pub lines: Vec<LineIn>,
     /// Bill-level discounts (seed 004 has two), each an amount; shared across lines.
     pub bill_discounts: Vec<Paise>,
+    /// How the lines' prices are entered, unless a line says otherwise ([`LineIn::pricing`]).
     pub pricing: Pricing,
     pub supply: Supply,
     /// Round the total to the rupee (a round-off line).
@@ -206,7 +210,7 @@ pub fn compute(bill: &BillIn) -> Result<BillOut, GstError> {
     for ((line, l), (net, sh)) in lines.iter_mut().zip(&bill.lines).zip(nets.iter().zip(&shares)) {
         let value = net - sh;
         let (g, c) = if l.taxable { (i128::from(l.gst_bp), i128::from(l.cess_bp)) } else { (0, 0) };
-        let (taxable, half, igst, cess) = match (bill.pricing, bill.supply) {
+        let (taxable, half, igst, cess) = match (l.pricing.unwrap_or(bill.pricing), bill.supply) {
             (Pricing::Exclusive, Supply::IntraState) => {
                 (value, div_round(value * g, 20_000), 0, div_round(value * c, 10_000))
             }
@@ -259,7 +263,15 @@ mod tests {
     use super::*;
 
     fn line(price: i64, qty: i64, gst_bp: u32) -> LineIn {
-        LineIn { unit_price: Paise::new(price), quantity: qty, discount: None, gst_bp, cess_bp: 0, taxable: true }
+        LineIn {
+            unit_price: Paise::new(price),
+            quantity: qty,
+            discount: None,
+            gst_bp,
+            cess_bp: 0,
+            taxable: true,
+            pricing: None,
+        }
     }
 
     fn bill(lines: Vec<LineIn>, disc: &[i64], pricing: Pricing, supply: Supply) -> BillOut {
@@ -389,5 +401,86 @@ mod tests {
         let mut big = line(100, 1, 500);
         big.discount = Some(Discount::Amount(Paise::new(101)));
         assert_eq!(compute(&b(vec![big], 0)), Err(GstError::LineDiscountTooLarge(0)));
+    }
+
+    /// The properties over many random bills: line totals + round-off = the total;
+    /// the round-off within [-0.49, +0.50]; CGST = SGST on every line; the bill discount
+    /// shares add up exactly and none exceeds its line; inclusive lines keep their value
+    /// (taxable + tax = value); no line carries both IGST and CGST/SGST.
+    #[test]
+    fn properties_hold_for_random_bills() {
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |m: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % m
+        };
+        let rates = [0u32, 10, 25, 100, 150, 300, 500, 600, 750, 1200, 1800, 2800, 4000];
+        for round in 0..3000 {
+            let n = 1 + next(6) as usize;
+            let lines: Vec<LineIn> = (0..n)
+                .map(|_| LineIn {
+                    unit_price: Paise::new(next(200_000) as i64),
+                    quantity: 1 + next(20) as i64,
+                    discount: match next(4) {
+                        0 => Some(Discount::Percent(next(10_001) as u32)),
+                        1 => Some(Discount::Amount(Paise::new(next(1_000) as i64))),
+                        _ => None,
+                    },
+                    gst_bp: rates[next(rates.len() as u64) as usize],
+                    cess_bp: if next(5) == 0 { next(2_000) as u32 } else { 0 },
+                    taxable: next(6) != 0,
+                    pricing: match next(3) {
+                        0 => Some(Pricing::Inclusive),
+                        1 => Some(Pricing::Exclusive),
+                        _ => None,
+                    },
+                })
+                .collect();
+            let bill = BillIn {
+                lines,
+                bill_discounts: vec![Paise::new(next(3_000) as i64), Paise::new(next(500) as i64)],
+                pricing: if next(2) == 0 { Pricing::Inclusive } else { Pricing::Exclusive },
+                supply: if next(2) == 0 { Supply::IntraState } else { Supply::InterState },
+                round_off: next(4) != 0,
+            };
+            let out = match compute(&bill) {
+                Ok(o) => o,
+                // a discount larger than its line or bill is refused, never computed
+                Err(GstError::LineDiscountTooLarge(_) | GstError::BillDiscountTooLarge) => continue,
+                Err(e) => panic!("round {round}: {e}"),
+            };
+            let sum: i64 = out.lines.iter().map(|l| l.total.as_i64()).sum();
+            assert_eq!(sum + out.round_off.as_i64(), out.total.as_i64(), "round {round}");
+            assert!((-49..=50).contains(&out.round_off.as_i64()), "round {round}: {}", out.round_off.as_i64());
+            if !bill.round_off {
+                assert_eq!(out.round_off, Paise::ZERO);
+            } else {
+                assert_eq!(out.total.as_i64() % 100, 0, "round {round}");
+            }
+            let shares: i64 = out.lines.iter().map(|l| l.share.as_i64()).sum();
+            let bill_discount: i64 = bill.bill_discounts.iter().map(|d| d.as_i64()).sum();
+            assert_eq!(shares, bill_discount, "round {round}");
+            for (l, inp) in out.lines.iter().zip(&bill.lines) {
+                assert_eq!(l.cgst, l.sgst, "round {round}");
+                assert!(l.share <= l.net && !l.share.is_negative(), "round {round}");
+                assert!(l.igst == Paise::ZERO || (l.cgst == Paise::ZERO && l.sgst == Paise::ZERO), "round {round}");
+                match bill.supply {
+                    Supply::IntraState => assert_eq!(l.igst, Paise::ZERO),
+                    Supply::InterState => assert_eq!(l.cgst, Paise::ZERO),
+                }
+                let tax = l.cgst.as_i64() + l.sgst.as_i64() + l.igst.as_i64() + l.cess.as_i64();
+                assert_eq!(l.taxable.as_i64() + tax, l.total.as_i64(), "round {round}");
+                if inp.pricing.unwrap_or(bill.pricing) == Pricing::Inclusive {
+                    assert_eq!(l.total, l.value, "round {round}: an inclusive line keeps its value");
+                } else {
+                    assert_eq!(l.taxable, l.value, "round {round}");
+                }
+                if !inp.taxable {
+                    assert_eq!(tax, 0, "round {round}");
+                }
+            }
+        }
     }
 }

@@ -104,6 +104,7 @@ pub async fn register(
     };
     let now = DateTime::now();
     let client = ClientDoc {
+        gst_profile: None,
         id: ObjectId::new(),
         phone_number: new.phone,
         owner_name: new.owner_name,

@@ -80,6 +80,23 @@ pub struct Sale {
     /// The batch a product line names (`batchNo`, issue 16), indexed by the line's index in
     /// the request ([`ProductLine`]`.0`); empty or `None` = first-expiring-first-out.
     pub batch_nos: Vec<Option<String>>,
+    /// The GST inputs of the sale (issue 17; used when the shop has a GST profile).
+    pub gst: SaleGst,
+}
+
+/// What a sale says about its GST (issue 17), as checked by its door: line discounts, the two
+/// bill discounts of seed 004, the place of supply when set on the invoice, reverse charge.
+/// Used only by shops with a GST profile (`billing::decide::tax`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SaleGst {
+    /// A line's discount by the line's index in the request ([`ProductLine`]`.0`).
+    pub line_discounts: std::collections::BTreeMap<usize, crate::gst::Discount>,
+    /// `discount1Amount`, `discount2Amount`: bill discounts before tax, shared across lines.
+    pub discount1: Paise,
+    pub discount2: Paise,
+    /// A GST state code set on the invoice (`placeOfSupply`), else decided from the buyer.
+    pub place_of_supply: Option<String>,
+    pub reverse_charge: bool,
 }
 
 /// What a seller may do on a sale without an approval (issue 15's table): a counter price
@@ -216,6 +233,15 @@ impl Sale {
         match &self.lines {
             LineSource::Cart(_) => None,
             LineSource::Products(p) => p.get(k).and_then(|(i, ..)| self.batch_nos.get(*i)).and_then(|b| b.as_deref()),
+        }
+    }
+
+    /// The index in the request of the `k`-th line of [`Sale::wanted`] (`None` for a cart's
+    /// lines, which carry no GST inputs of their own).
+    pub fn line_index(&self, k: usize) -> Option<usize> {
+        match &self.lines {
+            LineSource::Cart(_) => None,
+            LineSource::Products(p) => p.get(k).map(|(i, ..)| *i),
         }
     }
 

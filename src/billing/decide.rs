@@ -67,6 +67,12 @@ pub enum Refusal {
     /// 400 `MRP_EXCEEDED`: the unit price charged on `line` (`products[i]`, `cart line n`)
     /// exceeds the item's MRP (Legal Metrology: no sale above the declared retail price).
     MrpExceeded { line: String, price: Paise, mrp: Paise },
+    /// 400 `TAX_CODE_MISSING` (issue 17, online): the item of `line` has no GST rate in force
+    /// (no tax code of its own, its product's or its category's) in a shop that charges tax.
+    TaxCodeMissing { line: String, item: String },
+    /// 400 `VALIDATION` on `totalAmount` (issue 17): the client's total differs from the
+    /// server's; the body carries the server's figures (`computed`).
+    TotalMismatch { message: String, computed: serde_json::Value },
     /// 400 `UNIT_NOT_SOLD`: `line` names a packing unit (`unit`, as sent) that `item` is not
     /// sold in (issue 16; a foreign or unknown unit id alike).
     UnitNotSold { line: String, unit: String, item: String },
@@ -87,7 +93,7 @@ impl Refusal {
     /// problems joined by `; `, else the message online would answer.
     pub fn message(&self) -> String {
         match AppError::from(self.clone()) {
-            AppError::Validation(v) => v.join("; "),
+            AppError::Validation(v) | AppError::ValidationWith { errors: v, .. } => v.join("; "),
             other => other.to_string(),
         }
     }
@@ -129,6 +135,14 @@ impl From<Refusal> for AppError {
                 MRP_EXCEEDED,
                 format!("{line}: the unit price {price} exceeds the MRP {mrp}"),
             ),
+            Refusal::TaxCodeMissing { line, item } => AppError::bad_request_code(
+                tax::TAX_CODE_MISSING,
+                format!("{line}: {item} has no GST rate; set the item's tax code (tax.gstRate, tax.hsnCode) or its category's"),
+            ),
+            Refusal::TotalMismatch { message, computed } => AppError::ValidationWith {
+                errors: vec![format!("totalAmount: {message}")],
+                detail: serde_json::json!({ "computed": computed }),
+            },
             Refusal::UnitNotSold { line, unit, item } => AppError::bad_request_code(
                 units::UNIT_NOT_SOLD,
                 format!("{line}.unitId: {item} is not sold in the unit {unit}"),
@@ -175,6 +189,11 @@ pub struct SaleInputs<'a> {
     /// it may name, the device's series, the candidate numbers already used (empty when the
     /// sale names none).
     pub numbers: &'a crate::billing::numbering::Numbers,
+    /// The shop's GST profile (issue 17): `None` bills as before (the sale's `tax` as sent).
+    pub gst: Option<&'a crate::client::gst::GstProfile>,
+    /// The inherited tax codes of the lines' items that have none of their own (their
+    /// product's, else their category's: [`tax::inherited`]); read only with a profile.
+    pub tax_codes: &'a HashMap<ObjectId, crate::catalog::tax::TaxCode>,
 }
 
 /// One stock change of a plan: `delta` units of `item`. Without `below_zero` the
@@ -281,17 +300,11 @@ pub fn sale(
     let wanted = cmd.wanted(cart);
     let units = cmd.line_units();
 
-    // 2. priced from the catalog, 3. the total computed by the server
-    let (lines, subtotal) = price_lines_in_units(&wanted, &units, inputs.items, inputs.groups, opts.allow_inactive)?;
+    // 2. priced from the catalog
+    let (mut lines, gross) = price_lines_in_units(&wanted, &units, inputs.items, inputs.groups, opts.allow_inactive)?;
     let require_full = opts.require_full.unwrap_or(inputs.shop.require_full_payment && cmd.kind == KIND_INVOICE);
-    let total = sale_total(cmd, subtotal, require_full)?;
-    // what the seller could not do alone (issue 15): refused online, flagged offline
-    let flags = if cmd.rights.approved_by.is_some() { vec![] } else { unapproved(cmd, &lines, subtotal) };
-    if !flags.is_empty() && !opts.flag_unapproved {
-        return Err(Refusal::ApprovalRequired(flags));
-    }
 
-    // 4. the customer: (as the invoice sees it, None = new else the name to write)
+    // 3. the customer: (as the invoice sees it, None = new else the name to write)
     let known: Option<(CustomerDoc, Option<Option<String>>)> = match cmd.customer_ref(cart) {
         CustomerRef::None => None,
         CustomerRef::Id(id) => Some((
@@ -334,14 +347,42 @@ pub fn sale(
         }
     }
 
-    // 5. the invoice, dated when the sale happened (never later than `now`)
+    // 4. the tax (issue 17: computed by the server for a shop with a GST profile, on the
+    // rates in force on the invoice's India date), then the total
     let at = sale_time(opts.device_time, opts.device_date, now);
+    let settled = match inputs.gst {
+        Some(profile) => {
+            let labels: Vec<String> = wanted.iter().map(|w| w.0.trim_end_matches(".productId").to_string()).collect();
+            let date = time::ist_date_string(at);
+            let buyer = known.as_ref().map(|(c, _)| c);
+            Some((tax::settle(cmd, &mut lines, &labels, profile, inputs, buyer, &date)?, profile))
+        }
+        None => None,
+    };
+    let total = sale_total(cmd, gross, settled.as_ref().map(|(s, _)| s), require_full)?;
+    // what the seller could not do alone (issue 15): refused online, flagged offline
+    let discount = settled.as_ref().map(|(s, _)| s.discount).unwrap_or(cmd.discount);
+    let flags = if cmd.rights.approved_by.is_some() { vec![] } else { unapproved(cmd, &lines, discount, gross) };
+    if !flags.is_empty() && !opts.flag_unapproved {
+        return Err(Refusal::ApprovalRequired(flags));
+    }
+
+    // 5. the invoice, dated when the sale happened (never later than `now`)
+    let (subtotal, tax, gst_flags, gst, series) = match settled {
+        Some((s, profile)) => {
+            let series = tax::series_of(profile, s.gst.document_type);
+            (s.subtotal, s.tax, s.flags, Some(s.gst), Some(series))
+        }
+        None => (gross, cmd.tax, vec![], None, None),
+    };
     let mut inv = build_invoice(Draft {
         id: ids(),
         sale: cmd,
         customer: known.as_ref().map(|(c, _)| c),
         lines,
         subtotal,
+        tax,
+        discount,
         total,
         at,
         now,
@@ -349,6 +390,9 @@ pub fn sale(
         device_ref: opts.device_ref.clone(),
         device_time: opts.device_time,
     });
+    inv.gst = gst;
+    // the default series keeps the form invoices had before issue 17 (no `series` stored)
+    inv.series = series.filter(|p| p != crate::client::gst::DEFAULT_PREFIX);
 
     // a number printed outside the server (a paper bill book's leaf, a v2 device series
     // number) is kept: no counter number is taken (issue 17)
@@ -363,6 +407,7 @@ pub fn sale(
 
     let audit = review_entry(cmd, &flags, inv.id, now);
     inv.review_flags = flags;
+    inv.review_flags.extend(gst_flags);
 
     // 6. stock: each line in order, from the stock as read
     let below_zero = opts.allow_negative.unwrap_or(inputs.shop.allow_negative_stock);
@@ -500,23 +545,36 @@ pub fn price_lines_in_units(
             base_quantity: sold.unit.is_some().then_some(sold.base_quantity),
             unit: sold.unit,
             allocations: vec![],
+            mrp: sold.mrp,
+            tax: None,
         });
     }
     Ok((lines, subtotal))
 }
 
-/// The total of a sale, computed by the server: a client total that disagrees, a payment
-/// above the total, or a part payment where the shop requires full payment is refused.
-pub fn sale_total(sale: &Sale, subtotal: Paise, require_full: bool) -> Result<Paise, Refusal> {
+/// The total of a sale, computed by the server: without a GST profile `subtotal + tax -
+/// discount` as sent; with one, the settled figures (`settled`, issue 17). A client total
+/// that disagrees (with a profile the answer carries the server's figures, `computed`), a
+/// payment above the total, or a part payment where the shop requires full payment is
+/// refused.
+pub fn sale_total(
+    sale: &Sale,
+    subtotal: Paise,
+    settled: Option<&tax::Settled>,
+    require_full: bool,
+) -> Result<Paise, Refusal> {
     let mut e = crate::validate::Errors::new();
     crate::limits::amount(&mut e, "totalTax", sale.tax);
     crate::limits::amount(&mut e, "totalDiscount", sale.discount);
     crate::limits::amount(&mut e, "paidAmount", sale.paid);
     e.finish().map_err(refused)?;
-    let total = subtotal
-        .checked_add(sale.tax)
-        .and_then(|t| t.checked_sub(sale.discount))
-        .ok_or_else(|| Refusal::field("products", "amounts are too large"))?;
+    let total = match settled {
+        Some(s) => s.total,
+        None => subtotal
+            .checked_add(sale.tax)
+            .and_then(|t| t.checked_sub(sale.discount))
+            .ok_or_else(|| Refusal::field("products", "amounts are too large"))?,
+    };
     if total > crate::limits::MAX_INVOICE {
         return Err(Refusal::field("totalAmount", crate::limits::invoice_too_large()));
     }
@@ -525,13 +583,28 @@ pub fn sale_total(sale: &Sale, subtotal: Paise, require_full: bool) -> Result<Pa
     }
     if let Some(claimed) = sale.claimed_total {
         if claimed != total {
-            return Err(Refusal::field(
-                "totalAmount",
-                format!(
-                    "does not match the computed total {total} (subtotal {subtotal} + tax {} - discount {})",
-                    sale.tax, sale.discount
+            return Err(match settled {
+                None => Refusal::field(
+                    "totalAmount",
+                    format!(
+                        "does not match the computed total {total} (subtotal {subtotal} + tax {} - discount {})",
+                        sale.tax, sale.discount
+                    ),
                 ),
-            ));
+                Some(s) => Refusal::TotalMismatch {
+                    message: format!(
+                        "does not match the computed total {total} (taxable value {} + tax {} + round-off {}; see computed)",
+                        s.gst.taxable_value, s.tax, s.gst.round_off
+                    ),
+                    computed: serde_json::json!({
+                        "subtotal": s.subtotal, "totalDiscount": s.discount, "taxableValue": s.gst.taxable_value,
+                        "cgst": s.gst.cgst, "sgst": s.gst.sgst, "igst": s.gst.igst, "cess": s.gst.cess,
+                        "totalTax": s.tax, "roundOff": s.gst.round_off, "totalAmount": total,
+                        "documentType": s.gst.document_type, "supplyType": s.gst.supply_type,
+                        "placeOfSupply": s.gst.place_of_supply,
+                    }),
+                },
+            });
         }
     }
     if sale.paid > total {
@@ -550,6 +623,8 @@ struct Draft<'a> {
     customer: Option<&'a CustomerDoc>,
     lines: Vec<InvoiceLine>,
     subtotal: Paise,
+    tax: Paise,
+    discount: Paise,
     total: Paise,
     at: DateTime,
     now: DateTime,
@@ -573,7 +648,8 @@ pub fn sale_time(device_time: Option<DateTime>, device_date: Option<chrono::Naiv
 
 /// The invoice document of a sale, not yet numbered.
 fn build_invoice(d: Draft<'_>) -> InvoiceDoc {
-    let Draft { id, sale, customer, lines, subtotal, total, at, now, cart_id, device_ref, device_time } = d;
+    let Draft { id, sale, customer, lines, subtotal, tax, discount, total, at, now, cart_id, device_ref, device_time } =
+        d;
     let today = time::ist_date(at);
     let due = today + chrono::Duration::days(DUE_DAYS);
     let finalized = sale.paid >= total && sale.kind == KIND_INVOICE;
@@ -599,8 +675,8 @@ fn build_invoice(d: Draft<'_>) -> InvoiceDoc {
         invoice_date: today.format("%Y-%m-%d").to_string(),
         due_date: due.format("%Y-%m-%d").to_string(),
         subtotal,
-        total_tax: sale.tax,
-        total_discount: sale.discount,
+        total_tax: tax,
+        total_discount: discount,
         total_amount: total,
         paid_amount: sale.paid,
         previous_balance: customer.map(|c| c.outstanding_balance).unwrap_or_default(),
@@ -623,6 +699,8 @@ fn build_invoice(d: Draft<'_>) -> InvoiceDoc {
         approved_by: sale.rights.approved_by.clone(),
         offline_bill_ref: None,
         device_series: None,
+        series: None,
+        gst: None,
     }
 }
 
@@ -665,13 +743,21 @@ fn history(inv: &InvoiceDoc, customer: ObjectId, at: DateTime, id: ObjectId) -> 
 /// `INV/26-27/00042`: consecutive per client per financial year (India time), 16 characters
 /// at most (GST rule 46).
 pub fn format_number(fy: &str, seq: i64) -> String {
-    format!("INV/{fy}/{seq:05}")
+    format_in_series(crate::client::gst::DEFAULT_PREFIX, fy, seq)
 }
 
-/// Give a planned invoice its consecutive number `seq` of financial year `fy` (taken from
-/// the counter when the plan is applied).
+/// `{prefix}/{fy}/{seq:05}` (issue 17: a document type's own series, `BOS/26-27/00007`).
+/// A prefix is at most 4 characters (`client::gst::PREFIX_MAX`), so numbers up to 99,999 fit
+/// rule 46's 16 characters.
+pub fn format_in_series(prefix: &str, fy: &str, seq: i64) -> String {
+    format!("{prefix}/{fy}/{seq:05}")
+}
+
+/// Give a planned invoice its consecutive number `seq` of financial year `fy` in its series
+/// (`InvoiceDoc::series`, absent = `INV`; taken from the counter when the plan is applied).
 pub fn number(inv: &mut InvoiceDoc, fy: &str, seq: i64) {
-    inv.invoice_number = Some(format_number(fy, seq));
+    let prefix = inv.series.as_deref().unwrap_or(crate::client::gst::DEFAULT_PREFIX);
+    inv.invoice_number = Some(format_in_series(prefix, fy, seq));
     inv.financial_year = Some(fy.to_string());
     inv.seq = Some(seq);
 }
@@ -681,6 +767,7 @@ pub use payment::{payment, PaymentInputs, PaymentPlan};
 
 mod batches;
 mod checks;
+pub mod tax;
 pub mod units;
 use checks::review_entry;
 pub use checks::{check_items, unapproved, within_mrp, within_mrp_of};

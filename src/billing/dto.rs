@@ -6,7 +6,10 @@ use utoipa::ToSchema;
 
 use crate::{
     access::ByWire,
-    billing::model::{CartDoc, CartLine, InvoiceDoc, PaymentDoc, StockWarning, CART_INVOICED},
+    billing::model::{
+        CartDoc, CartLine, DocumentType, InvoiceDoc, InvoiceGst, LineTax, PaymentDoc, StockWarning, SupplyType,
+        CART_INVOICED,
+    },
     error::{AppError, AppResult},
     money::Paise,
     wire,
@@ -85,6 +88,19 @@ pub struct GenerateFromCartRequest {
     /// `price_override` permission, a bill discount above their cap: 403 `APPROVAL_REQUIRED`
     /// without it). Used once, and only for the lines, prices and discount it was issued for.
     pub approval_token: Option<String>,
+    /// Issue 17 (shops with a GST profile): the first and second bill discounts (seed 004),
+    /// rupees, before tax, shared across the lines in proportion to their value. Not with
+    /// `totalDiscount` (which, alone, is taken as one bill discount).
+    #[schema(value_type = Option<f64>, example = 25.0)]
+    pub discount1_amount: Option<Paise>,
+    #[schema(value_type = Option<f64>)]
+    pub discount2_amount: Option<Paise>,
+    /// Issue 17: the place of supply (a GST state code `27` or a state's name), when it is not
+    /// the buyer's state (GSTIN, else billing address) or the shop's.
+    #[schema(example = "29")]
+    pub place_of_supply: Option<String>,
+    /// Issue 17: tax payable on reverse charge (a tax invoice to a registered buyer only).
+    pub reverse_charge: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -108,6 +124,13 @@ pub struct ProductLineRequest {
     /// first-expiring-first-out by the bill's date. 400 `BATCH_NOT_FOUND` when the item has no
     /// such batch, 400 `BATCH_EXPIRED` when it expired and the shop does not allow selling it.
     pub batch_no: Option<String>,
+    /// Issue 17 (shops with a GST profile): a line discount in percent of the line's gross (0
+    /// to 100, two decimals), before tax. Not with `discountAmount`.
+    #[schema(value_type = Option<f64>, example = 10)]
+    pub discount_percent: Option<serde_json::Number>,
+    /// Issue 17: a line discount in rupees (on the whole line), before tax.
+    #[schema(value_type = Option<f64>, example = 60.0)]
+    pub discount_amount: Option<Paise>,
 }
 
 /// B20: invoice from a product list (no cart).
@@ -142,6 +165,19 @@ pub struct GenerateWithProductsRequest {
     /// the book leaf's printed number. 400 naming `offlineBillRef.serial` outside the book,
     /// 409 `NUMBER_USED` for a leaf already entered or cancelled.
     pub offline_bill_ref: Option<crate::billing::numbering::dto::OfflineBillRefInput>,
+    /// Issue 17 (shops with a GST profile): the first and second bill discounts (seed 004),
+    /// rupees, before tax, shared across the lines in proportion to their value. Not with
+    /// `totalDiscount` (which, alone, is taken as one bill discount).
+    #[schema(value_type = Option<f64>, example = 25.0)]
+    pub discount1_amount: Option<Paise>,
+    #[schema(value_type = Option<f64>)]
+    pub discount2_amount: Option<Paise>,
+    /// Issue 17: the place of supply (a GST state code `27` or a state's name), when it is not
+    /// the buyer's state (GSTIN, else billing address) or the shop's.
+    #[schema(example = "29")]
+    pub place_of_supply: Option<String>,
+    /// Issue 17: tax payable on reverse charge (a tax invoice to a registered buyer only).
+    pub reverse_charge: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -335,6 +371,150 @@ pub struct InvoiceLineWire {
     /// (`{batchNo, expiryDate, quantity}`; `batchNo: null` = units no lot covered).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub allocations: Vec<crate::catalog::batch::Allocation>,
+    /// The MRP of the unit sold (rupees), when the item has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<f64>)]
+    pub mrp: Option<Paise>,
+    /// Issue 17 (shops with a GST profile): the line's GST, settled when sold; `lineTotal`
+    /// is then the line's total after discounts with tax.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tax: Option<LineTaxWire>,
+}
+
+/// A line's GST on the wire (issue 17): rupees, rates in percent.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LineTaxWire {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "9608")]
+    pub hsn_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uqc: Option<String>,
+    pub taxability: crate::catalog::tax::Taxability,
+    /// Percent, in force on the invoice's India date.
+    #[schema(example = 18)]
+    pub gst_rate: f64,
+    pub cess_rate: f64,
+    pub prices_include_tax: bool,
+    #[schema(value_type = f64)]
+    pub gross: Paise,
+    /// The line discount.
+    #[schema(value_type = f64)]
+    pub discount: Paise,
+    /// The line discount's percent, when it was sent as one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub discount_percent: Option<f64>,
+    #[schema(value_type = f64)]
+    pub bill_discount_share: Paise,
+    #[schema(value_type = f64)]
+    pub taxable_value: Paise,
+    #[schema(value_type = f64)]
+    pub cgst: Paise,
+    #[schema(value_type = f64)]
+    pub sgst: Paise,
+    #[schema(value_type = f64)]
+    pub igst: Paise,
+    #[schema(value_type = f64)]
+    pub cess: Paise,
+    /// `taxableValue + cgst + sgst + igst + cess`.
+    #[schema(value_type = f64)]
+    pub total: Paise,
+}
+
+impl From<&LineTax> for LineTaxWire {
+    fn from(t: &LineTax) -> Self {
+        LineTaxWire {
+            hsn_code: t.hsn_code.clone(),
+            uqc: t.uqc.clone(),
+            taxability: t.taxability,
+            gst_rate: f64::from(t.gst_bp) / 100.0,
+            cess_rate: f64::from(t.cess_bp) / 100.0,
+            prices_include_tax: t.prices_include_tax,
+            gross: t.gross,
+            discount: t.discount,
+            discount_percent: t.discount_bp.map(|b| f64::from(b) / 100.0),
+            bill_discount_share: t.bill_discount_share,
+            taxable_value: t.taxable_value,
+            cgst: t.cgst,
+            sgst: t.sgst,
+            igst: t.igst,
+            cess: t.cess,
+            total: t.total,
+        }
+    }
+}
+
+/// An invoice's GST particulars and figures on the wire (issue 17): rupees.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InvoiceGstWire {
+    /// `taxInvoice` | `billOfSupply` | `invoiceCumBillOfSupply` | `bill`.
+    pub document_type: DocumentType,
+    /// `intraState` (CGST + SGST) | `interState` (IGST).
+    pub supply_type: SupplyType,
+    #[schema(example = "27")]
+    pub place_of_supply: String,
+    #[schema(example = "Maharashtra")]
+    pub place_of_supply_name: String,
+    pub place_of_supply_overridden: bool,
+    pub seller_gstin: String,
+    pub seller_legal_name: String,
+    pub seller_trade_name: String,
+    pub seller_state: String,
+    pub gst_scheme: crate::client::gst::Scheme,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub buyer_gstin: Option<String>,
+    pub reverse_charge: bool,
+    pub prices_include_tax: bool,
+    #[schema(value_type = f64)]
+    pub discount1_amount: Paise,
+    #[schema(value_type = f64)]
+    pub discount2_amount: Paise,
+    #[schema(value_type = f64)]
+    pub taxable_value: Paise,
+    #[schema(value_type = f64)]
+    pub cgst: Paise,
+    #[schema(value_type = f64)]
+    pub sgst: Paise,
+    #[schema(value_type = f64)]
+    pub igst: Paise,
+    #[schema(value_type = f64)]
+    pub cess: Paise,
+    /// Nearest rupee - the sum of the line totals (-0.49 to +0.50); 0 when the shop does not
+    /// round.
+    #[schema(value_type = f64)]
+    pub round_off: Paise,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub legend: Option<String>,
+}
+
+impl From<&InvoiceGst> for InvoiceGstWire {
+    fn from(g: &InvoiceGst) -> Self {
+        InvoiceGstWire {
+            document_type: g.document_type,
+            supply_type: g.supply_type,
+            place_of_supply: g.place_of_supply.clone(),
+            place_of_supply_name: g.place_of_supply_name.clone(),
+            place_of_supply_overridden: g.place_of_supply_overridden,
+            seller_gstin: g.seller_gstin.clone(),
+            seller_legal_name: g.seller_legal_name.clone(),
+            seller_trade_name: g.seller_trade_name.clone(),
+            seller_state: g.seller_state.clone(),
+            gst_scheme: g.gst_scheme,
+            buyer_gstin: g.buyer_gstin.clone(),
+            reverse_charge: g.reverse_charge,
+            prices_include_tax: g.prices_include_tax,
+            discount1_amount: g.discount1,
+            discount2_amount: g.discount2,
+            taxable_value: g.taxable_value,
+            cgst: g.cgst,
+            sgst: g.sgst,
+            igst: g.igst,
+            cess: g.cess,
+            round_off: g.round_off,
+            legend: g.legend.clone(),
+        }
+    }
 }
 
 /// Documentation only: what `clientCustomerId` of an invoice holds.
@@ -418,6 +598,10 @@ pub struct InvoiceWire {
     /// A v2 device's offline number (issue 17): `{seriesId, seq}` of its series.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub device_series: Option<crate::billing::numbering::dto::SeriesNumberWire>,
+    /// Issue 17 (shops with a GST profile): the document's GST particulars and figures
+    /// (`subtotal - totalDiscount + totalTax + gst.roundOff = totalAmount`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gst: Option<InvoiceGstWire>,
 }
 
 impl InvoiceWire {
@@ -464,6 +648,8 @@ impl InvoiceWire {
                     factor: l.unit.as_ref().map(|u| u.factor),
                     base_quantity: l.base_quantity,
                     allocations: l.allocations.clone(),
+                    mrp: l.mrp,
+                    tax: l.tax.as_ref().map(LineTaxWire::from),
                 })
                 .collect(),
             notes: i.notes.clone(),
@@ -479,6 +665,7 @@ impl InvoiceWire {
             approved_by: i.approved_by.clone(),
             offline_bill_ref: i.offline_bill_ref.as_ref().map(Into::into),
             device_series: i.device_series.as_ref().map(Into::into),
+            gst: i.gst.as_ref().map(InvoiceGstWire::from),
         }
     }
 }
@@ -548,6 +735,14 @@ impl InvoiceResponse {
             stock_warnings: inv.stock_warnings.clone(),
         }
     }
+}
+
+/// The answer of `POST /api/business/invoices/quote` (issue 17): the invoice as it would be
+/// issued (no number; nothing written).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QuoteResponse {
+    pub success: bool,
+    pub quote: InvoiceWire,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -25,6 +25,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(handlers::generate))
         .routes(routes!(handlers::generate_with_products))
         .routes(routes!(handlers::incomplete_sale))
+        .routes(routes!(handlers::quote))
         .routes(routes!(handlers::pay))
         // B21 and B23 share a path position whose value is a client id in one and an invoice
         // id in the other; the router needs one parameter name (`{id}`), so these two are

@@ -165,6 +165,132 @@ pub struct InvoiceDoc {
     /// it; `invoiceNumber` is the number the device printed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_series: Option<crate::billing::numbering::SeriesNumber>,
+    /// The number series prefix of this invoice (issue 17: each document type has its own);
+    /// absent = `INV`, the series of every invoice before issue 17.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub series: Option<String>,
+    /// The GST figures and particulars of a sale of a shop with a GST profile (issue 17),
+    /// settled once when the sale was made; absent for shops without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gst: Option<InvoiceGst>,
+}
+
+/// Which document a sale is (issue 17; CGST rules 46, 46A, 49).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum DocumentType {
+    /// A registered (regular) shop's invoice with tax (rule 46).
+    TaxInvoice,
+    /// No tax charged: a composition shop's bill, or a regular shop's sale of only nil-rated,
+    /// exempt or non-GST goods (rule 49).
+    BillOfSupply,
+    /// A regular shop's sale of taxable and untaxed goods to an unregistered buyer (rule 46A).
+    InvoiceCumBillOfSupply,
+    /// An unregistered shop's plain bill (no GST particulars).
+    Bill,
+}
+
+/// Within the shop's state (CGST + SGST) or across states (IGST) (IGST Act ss.7-8, 10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum SupplyType {
+    IntraState,
+    InterState,
+}
+
+/// The GST particulars and figures of an invoice (issue 17). Every figure is a sum of the
+/// stored line figures (`InvoiceLine::tax`), plus the round-off; money in paise.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InvoiceGst {
+    pub document_type: DocumentType,
+    pub supply_type: SupplyType,
+    /// Place of supply: GST state code and name (`"27"`, `Maharashtra`).
+    pub place_of_supply: String,
+    pub place_of_supply_name: String,
+    /// Whether the place of supply was set on the invoice (else decided from the buyer).
+    #[serde(default)]
+    pub place_of_supply_overridden: bool,
+    /// The shop as it was when the sale was made (its GST profile).
+    pub seller_gstin: String,
+    pub seller_legal_name: String,
+    pub seller_trade_name: String,
+    pub seller_state: String,
+    /// `regular` | `composition` | `unregistered`.
+    pub gst_scheme: crate::client::gst::Scheme,
+    /// The buyer's GSTIN (a B2B sale); absent for an unregistered buyer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buyer_gstin: Option<String>,
+    /// Tax payable on reverse charge (rule 46(p)); a registered buyer only.
+    #[serde(default)]
+    pub reverse_charge: bool,
+    /// The shop's pricing when the sale was made (a line may differ: its `tax`).
+    pub prices_include_tax: bool,
+    /// The bill discounts (seed 004 `discount1Amount`, `discount2Amount`), before tax.
+    #[serde(with = "money::db", default)]
+    pub discount1: Paise,
+    #[serde(with = "money::db", default)]
+    pub discount2: Paise,
+    /// Sum of the lines' discounts (line discount + share of the bill discounts).
+    #[serde(with = "money::db")]
+    pub total_discount: Paise,
+    #[serde(with = "money::db")]
+    pub taxable_value: Paise,
+    #[serde(with = "money::db")]
+    pub cgst: Paise,
+    #[serde(with = "money::db")]
+    pub sgst: Paise,
+    #[serde(with = "money::db")]
+    pub igst: Paise,
+    #[serde(with = "money::db")]
+    pub cess: Paise,
+    /// The round-off line: nearest rupee - sum of the line totals (-0.49 to +0.50).
+    #[serde(with = "money::db")]
+    pub round_off: Paise,
+    /// Printed on the document: the composition legend (rule 5(1)(g)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legend: Option<String>,
+}
+
+/// One line's GST, settled once when the sale was made (issue 17; `crate::gst`). Money in
+/// paise, rates in basis points.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LineTax {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hsn_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uqc: Option<String>,
+    pub taxability: crate::catalog::tax::Taxability,
+    /// The rate in force on the invoice's India date.
+    pub gst_bp: u32,
+    #[serde(default)]
+    pub cess_bp: u32,
+    pub prices_include_tax: bool,
+    /// `quantity x costPerUnit`.
+    #[serde(with = "money::db")]
+    pub gross: Paise,
+    /// The line discount (an amount, or a percent of the gross: `discountBp`).
+    #[serde(with = "money::db")]
+    pub discount: Paise,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discount_bp: Option<u32>,
+    /// Its share of the bill discounts.
+    #[serde(with = "money::db")]
+    pub bill_discount_share: Paise,
+    #[serde(with = "money::db")]
+    pub taxable_value: Paise,
+    #[serde(with = "money::db")]
+    pub cgst: Paise,
+    #[serde(with = "money::db")]
+    pub sgst: Paise,
+    #[serde(with = "money::db")]
+    pub igst: Paise,
+    #[serde(with = "money::db")]
+    pub cess: Paise,
+    /// `taxableValue + cgst + sgst + igst + cess` (= the line's `lineTotal`).
+    #[serde(with = "money::db")]
+    pub total: Paise,
 }
 
 /// A line of a sale that left its item's stock below zero (the shop allows negative stock,
@@ -214,6 +340,14 @@ pub struct InvoiceLine {
     /// covered (`batchNo: null`). Empty for other items.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allocations: Vec<crate::catalog::batch::Allocation>,
+    /// The MRP of the unit sold, when the item has one (issue 16/17: a line's price with tax
+    /// never exceeds it).
+    #[serde(with = "crate::catalog::model::opt_paise", default, skip_serializing_if = "Option::is_none")]
+    pub mrp: Option<Paise>,
+    /// The line's GST (issue 17; shops with a GST profile). `lineTotal` is then the line's
+    /// total after discounts with tax.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax: Option<LineTax>,
 }
 
 /// The snapshot of the packing unit a sale line sold in (issue 16).

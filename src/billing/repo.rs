@@ -42,6 +42,30 @@ fn customers(db: &Database) -> Collection<CustomerDoc> {
     db.collection("clientcustomers")
 }
 
+/// The shop's settings and GST profile (issue 17), in one read.
+pub async fn shop_profile(
+    db: &Database,
+    client_id: ObjectId,
+) -> Result<(ClientSettings, Option<crate::client::gst::GstProfile>), AppError> {
+    let d = db
+        .collection::<Document>("clients")
+        .find_one(doc! { "_id": client_id })
+        .projection(doc! { "clientSettings": 1, "gstProfile": 1 })
+        .await?;
+    let settings = d
+        .as_ref()
+        .and_then(|d| d.get_document("clientSettings").ok().cloned())
+        .and_then(|s| bson::from_document(s).ok())
+        .unwrap_or_default();
+    let profile = match d.as_ref().and_then(|d| d.get_document("gstProfile").ok()) {
+        Some(p) => Some(
+            bson::from_document(p.clone()).map_err(|_| AppError::internal("the shop's gstProfile cannot be read"))?,
+        ),
+        None => None,
+    };
+    Ok((settings, profile))
+}
+
 pub async fn client_settings(db: &Database, client_id: ObjectId) -> Result<ClientSettings, AppError> {
     let d = db
         .collection::<Document>("clients")
@@ -329,6 +353,9 @@ pub struct LoadedSale {
     pub lots: crate::catalog::batch::Lots,
     /// What the sale's printed number is judged against (issue 17; empty without one).
     pub numbers: crate::billing::numbering::Numbers,
+    /// The shop's GST profile and the inherited tax codes of the lines' items (issue 17).
+    pub gst: Option<crate::client::gst::GstProfile>,
+    pub tax_codes: HashMap<ObjectId, crate::catalog::tax::TaxCode>,
 }
 
 impl LoadedSale {
@@ -342,6 +369,8 @@ impl LoadedSale {
             shop: self.shop,
             lots: &self.lots,
             numbers: &self.numbers,
+            gst: self.gst.as_ref(),
+            tax_codes: &self.tax_codes,
         }
     }
 }
@@ -351,8 +380,9 @@ impl LoadedSale {
 /// and the shop's billing settings when the sale defers to them.
 pub async fn load_for_sale(db: &Database, s: &mut ClientSession, sale: &Sale) -> Result<LoadedSale, AppError> {
     let client_id = sale.client_id;
+    let (settings, gst) = shop_profile(db, client_id).await?;
     let shop = if sale.options.allow_negative.is_none() || sale.options.require_full.is_none() {
-        let b = client_settings(db, client_id).await?.billing;
+        let b = settings.billing;
         ShopRules { allow_negative_stock: b.allow_negative_stock, require_full_payment: b.require_full_payment }
     } else {
         ShopRules::default()
@@ -373,10 +403,29 @@ pub async fn load_for_sale(db: &Database, s: &mut ClientSession, sale: &Sale) ->
         }
     };
     let lots = load_lots(db, s, client_id, &items).await?;
+    let tax_codes = match &gst {
+        Some(_) => inherited_codes(db, client_id, &items).await?,
+        None => HashMap::new(),
+    };
     // a paper bill's book (online and v1 name no device series)
     let printed: Vec<&crate::billing::numbering::PrintedRef> = sale.options.printed.iter().collect();
     let numbers = crate::billing::numbering::repo::load(db, s, client_id, &printed, None).await?;
-    Ok(LoadedSale { cart, items, groups, customer, shop, lots, numbers })
+    Ok(LoadedSale { cart, items, groups, customer, shop, lots, gst, tax_codes, numbers })
+}
+
+/// The tax codes the items without one of their own inherit (their product's, else their
+/// category's; `billing::decide::tax::inherited`).
+pub async fn inherited_codes(
+    db: &Database,
+    client_id: ObjectId,
+    items: &HashMap<ObjectId, ItemDoc>,
+) -> Result<HashMap<ObjectId, crate::catalog::tax::TaxCode>, AppError> {
+    let bare: Vec<ItemDoc> = items.values().filter(|i| i.details.tax.is_none()).cloned().collect();
+    if bare.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let defaults = crate::catalog::service::tax_defaults_in(db, client_id, &bare).await?;
+    Ok(decide::tax::inherited(items, &defaults))
 }
 
 /// The lots of the `hasExpiry` items among `items` and the shop's `allowExpiredSale` (read
@@ -524,7 +573,7 @@ pub async fn apply_sale(
     // the lots of hasExpiry items, each guarded on what it holds
     crate::catalog::batch::repo::take(db, s, client_id, &batch_takes).await?;
     if let Some(fy) = number_in {
-        let seq = reserve_seq(db, s, &number_key(client_id, &fy), 1).await?;
+        let seq = reserve_seq(db, s, &number_key(client_id, &fy, invoice.series.as_deref()), 1).await?;
         decide::number(&mut invoice, &fy, seq);
     }
     // a printed number (issue 17): its book leaf or device series records the use, and the
@@ -537,9 +586,14 @@ pub async fn apply_sale(
     Ok(invoice)
 }
 
-/// `_id` of the invoice counter of a shop and financial year in `counters`.
-pub fn number_key(client_id: ObjectId, fy: &str) -> String {
-    format!("inv:{}:{fy}", client_id.to_hex())
+/// `_id` of the invoice counter of a shop, financial year and series in `counters`: the
+/// default series (`None`, `INV`) keeps the key it had before issue 17, so numbering carries
+/// on; another series counts on its own (`inv:<client>:26-27:BOS`).
+pub fn number_key(client_id: ObjectId, fy: &str, series: Option<&str>) -> String {
+    match series.filter(|p| *p != crate::client::gst::DEFAULT_PREFIX) {
+        None => format!("inv:{}:{fy}", client_id.to_hex()),
+        Some(p) => format!("inv:{}:{fy}:{p}", client_id.to_hex()),
+    }
 }
 
 /// Read the invoice a payment names (in the caller's transaction).
@@ -584,7 +638,7 @@ pub async fn apply_payment(
         "updatedAt": d.updated_at, "finalizedAt": d.finalized_at,
     };
     if let Some(fy) = &number_in {
-        let seq = reserve_seq(db, s, &number_key(client_id, fy), 1).await?;
+        let seq = reserve_seq(db, s, &number_key(client_id, fy, invoice.series.as_deref()), 1).await?;
         decide::number(&mut invoice, fy, seq);
         let d = &invoice;
         set.insert("kind", d.kind.as_str());

@@ -96,3 +96,72 @@ pub fn payment_amount(e: &mut Errors, field: &str, v: Paise) {
 pub fn payment_note(e: &mut Errors, field: &str, v: &Option<String>) -> String {
     e.opt_text(field, v, 0, PAYMENT_NOTE_MAX).unwrap_or_default()
 }
+
+/// A line discount (issue 17) as sent: `discountPercent` (0 to 100, two decimals) or
+/// `discountAmount` (rupees, within the line limit), not both; `None` when neither.
+pub fn line_discount(
+    e: &mut Errors,
+    prefix: &str,
+    percent: Option<&serde_json::Number>,
+    amount: Option<Paise>,
+) -> Option<crate::gst::Discount> {
+    match (percent, amount) {
+        (Some(_), Some(_)) => {
+            e.add(&format!("{prefix}.discountPercent"), "send either discountPercent or discountAmount, not both");
+            None
+        }
+        (Some(p), None) => match Paise::parse_rupees(&p.to_string()) {
+            Ok(bp) if (0..=10_000).contains(&bp.as_i64()) => {
+                u32::try_from(bp.as_i64()).ok().map(crate::gst::Discount::Percent)
+            }
+            _ => {
+                e.add(
+                    &format!("{prefix}.discountPercent"),
+                    "must be a percent from 0 to 100 with at most two decimals",
+                );
+                None
+            }
+        },
+        (None, Some(a)) => {
+            crate::limits::amount(e, &format!("{prefix}.discountAmount"), a);
+            Some(crate::gst::Discount::Amount(a))
+        }
+        (None, None) => None,
+    }
+}
+
+/// The GST fields of a sale (issue 17) as sent, checked the same on every door:
+/// `discount1Amount`/`discount2Amount` (0 to the invoice limit), `placeOfSupply` (a GST state
+/// code 01-38 or 97, or a state's name), `reverseCharge`. The line discounts are the
+/// caller's (`line_discount`, by line index).
+pub fn sale_gst(
+    e: &mut Errors,
+    prefix: &str,
+    line_discounts: std::collections::BTreeMap<usize, crate::gst::Discount>,
+    discount1: Option<Paise>,
+    discount2: Option<Paise>,
+    place_of_supply: Option<&str>,
+    reverse_charge: Option<bool>,
+) -> crate::billing::command::SaleGst {
+    let discount1 = non_negative(e, &format!("{prefix}discount1Amount"), discount1);
+    let discount2 = non_negative(e, &format!("{prefix}discount2Amount"), discount2);
+    let place_of_supply = place_of_supply.map(str::trim).filter(|p| !p.is_empty()).and_then(|p| {
+        let code = if crate::states::is_code(p) {
+            Some(p.to_string())
+        } else {
+            crate::states::STATES.iter().find(|(_, n)| n.eq_ignore_ascii_case(p)).map(|(c, _)| c.to_string())
+        };
+        let code = code.filter(|c| crate::states::is_address_state(c) || c == "97");
+        if code.is_none() {
+            e.add(&format!("{prefix}placeOfSupply"), "must be a GST state code (01-38, 97) or a state's name");
+        }
+        code
+    });
+    crate::billing::command::SaleGst {
+        line_discounts,
+        discount1,
+        discount2,
+        place_of_supply,
+        reverse_charge: reverse_charge.unwrap_or(false),
+    }
+}

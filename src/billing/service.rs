@@ -199,6 +199,21 @@ pub async fn issue_in_session(
     Ok(Issued { invoice, payment, inactive })
 }
 
+/// Issue 17: the full computation of a draft sale, without writing anything: the same loader
+/// and decider as [`issue_in_session`] (so a sale made from the draft computes identically),
+/// judged as a draft: stock, full payment and approvals are not refused (the sale itself
+/// will judge them). Returns the invoice as it would be issued, unnumbered.
+pub async fn quote(state: &AppState, mut sale: Sale) -> AppResult<InvoiceDoc> {
+    sale.options.allow_negative = Some(true);
+    sale.options.require_full = Some(false);
+    sale.rights = crate::billing::command::SellerRights::owner();
+    sale.paid = Paise::ZERO;
+    let mut s = state.client.start_session().await?;
+    let loaded = repo::load_for_sale(&state.db, &mut s, &sale).await?;
+    let plan = decide::sale(&sale, &loaded.inputs(), state.clock.now(), &mut ObjectId::new)?;
+    Ok(plan.invoice)
+}
+
 /// A sale applied by [`issue_in_session`].
 #[derive(Debug, Clone)]
 pub struct Issued {

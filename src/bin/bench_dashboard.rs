@@ -90,6 +90,8 @@ async fn seed(db: &mongodb::Database, client: ObjectId) -> anyhow::Result<()> {
                     unit: None,
                     base_quantity: None,
                     allocations: vec![],
+                    mrp: None,
+                    tax: None,
                 }
             })
             .collect();
@@ -141,6 +143,8 @@ async fn seed(db: &mongodb::Database, client: ObjectId) -> anyhow::Result<()> {
             approved_by: None,
             offline_bill_ref: None,
             device_series: None,
+            series: None,
+            gst: None,
         });
         let methods = ["cash", "upi", "card", "bank", "other"];
         let parts: Vec<i64> = match class {

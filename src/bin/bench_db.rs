@@ -255,6 +255,7 @@ async fn one(state: &AppState, shops: &[DbShop], sc: &str, w: usize, i: u64, con
                 rights: viveka::billing::command::SellerRights::owner(),
                 units: Default::default(),
                 batch_nos: vec![],
+                gst: Default::default(),
             };
             billing::issue(state, sale).await.map(|_| ()).map_err(|e| format!("issue: {e:?}"))
         }

@@ -141,17 +141,28 @@ pub async fn tax_defaults(
     client_id: ObjectId,
     items: &[ItemDoc],
 ) -> AppResult<crate::catalog::dto::TaxDefaults> {
+    tax_defaults_in(&state.db, client_id, items).await
+}
+
+/// [`tax_defaults`] on a database handle (a sale's loader, issue 17): the products and
+/// categories the items without a tax code of their own inherit from, read only when some
+/// item needs them.
+pub async fn tax_defaults_in(
+    db: &mongodb::Database,
+    client_id: ObjectId,
+    items: &[ItemDoc],
+) -> AppResult<crate::catalog::dto::TaxDefaults> {
     let bare: Vec<&ItemDoc> = items.iter().filter(|i| i.details.tax.is_none()).collect();
     let mut ids: Vec<ObjectId> = bare.iter().filter_map(|i| i.details.variant_of).collect();
     ids.sort();
     ids.dedup();
-    let products = crate::catalog::product::repo::find_many(&state.db, client_id, &ids).await?;
+    let products = crate::catalog::product::repo::find_many(db, client_id, &ids).await?;
     let mut out = crate::catalog::dto::TaxDefaults {
         products: products.into_iter().map(|p| (p.id, p.tax, p.group_id)).collect(),
         groups: Vec::new(),
     };
     if bare.iter().any(|i| i.group_id.is_some()) || out.products.iter().any(|p| p.2.is_some()) {
-        let groups = repo::list_groups(&state.db, client_id).await?;
+        let groups = repo::list_groups(db, client_id).await?;
         if groups.iter().any(|g| g.tax.is_some()) {
             out.groups = groups.into_iter().map(|g| (g.id, g.tax, g.parent_id)).collect();
         }

@@ -142,6 +142,10 @@ pub struct TaxCode {
     pub uqc: Option<String>,
     #[serde(default)]
     pub rates: Vec<RatePeriod>,
+    /// This item's prices are entered tax-inclusive (`true`) or exclusive (`false`), whatever
+    /// the shop's GST profile says (`pricesIncludeTax`, issue 17); absent: the shop's way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prices_include_tax: Option<bool>,
 }
 
 impl TaxCode {
@@ -226,6 +230,11 @@ pub struct TaxIn {
     pub effective_from: Option<String>,
     /// The whole rate history (replaces it); not with the rate fields.
     pub rates: Option<Vec<RatePeriodIn>>,
+    /// Issue 17: this item's prices include the tax (`true`) or exclude it (`false`),
+    /// overriding the shop's GST profile; null: the shop's way.
+    #[serde(default, deserialize_with = "crate::wire::double_option")]
+    #[schema(value_type = Option<bool>, nullable, example = true)]
+    pub prices_include_tax: Option<Option<bool>>,
 }
 
 /// A checked rate change: a new period (fields `None` = as in force on `from`).
@@ -245,6 +254,8 @@ pub struct TaxEdit {
     pub uqc: Option<Option<String>>,
     pub period: Option<PeriodEdit>,
     pub rates: Option<Vec<RatePeriod>>,
+    /// `Some(None)` clears the item's own pricing (the shop's applies).
+    pub prices_include_tax: Option<Option<bool>>,
 }
 
 fn at(prefix: &str, field: &str) -> String {
@@ -339,7 +350,7 @@ pub fn check(e: &mut Errors, prefix: &str, t: &TaxIn) -> TaxEdit {
     });
     let sends_period =
         t.taxability.is_some() || t.gst_rate.is_some() || t.cess_rate.is_some() || t.effective_from.is_some();
-    let mut out = TaxEdit { hsn_code, uqc, ..Default::default() };
+    let mut out = TaxEdit { hsn_code, uqc, prices_include_tax: t.prices_include_tax, ..Default::default() };
     if let Some(list) = &t.rates {
         if sends_period {
             e.add(&at(&p, "rates"), "send either rates or taxability/gstRate/cessRate/effectiveFrom, not both");
@@ -396,6 +407,9 @@ impl TaxEdit {
         }
         if let Some(rates) = &self.rates {
             t.rates.clone_from(rates);
+        }
+        if let Some(v) = self.prices_include_tax {
+            t.prices_include_tax = v;
         }
         if let Some(p) = &self.period {
             let default_from = if t.rates.is_empty() { GST_START } else { today };
@@ -459,6 +473,9 @@ pub struct TaxWire {
     pub cess_rate: Option<f64>,
     pub rates: Vec<RatePeriodWire>,
     pub source: TaxSource,
+    /// The item's own pricing (issue 17): prices include the tax; absent = the shop's way.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prices_include_tax: Option<bool>,
 }
 
 /// Basis points as a percent for display (an exact two-decimal value).
@@ -487,6 +504,7 @@ impl TaxWire {
                 })
                 .collect(),
             source,
+            prices_include_tax: t.prices_include_tax,
         }
     }
 }
@@ -549,6 +567,7 @@ mod tests {
                 gst_bp: 1800,
                 cess_bp: 100,
             }],
+            prices_include_tax: None,
         };
         let after = edit(serde_json::json!({"gstRate": 28})).unwrap().apply(Some(&t), "2026-11-29").unwrap();
         assert_eq!(after.rates.len(), 2);

@@ -112,3 +112,42 @@ pub async fn update_profile_alias(
 ) -> AppResult<Json<ClientResponse>> {
     update_impl(state, auth, client_id, req).await
 }
+
+/// The answer of the GST profile routes; `gstProfile` is null until the shop sets one.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GstProfileResponse {
+    pub success: bool,
+    pub gst_profile: Option<crate::client::gst::GstProfile>,
+}
+
+/// Issue 17: the shop's GST profile (null until set: the shop bills as before, the app's
+/// `totalTax` taken as sent).
+#[utoipa::path(get, path = "/business/gst-profile", tag = "client", security(("bearer" = [])),
+    responses((status = 200, body = GstProfileResponse), (status = 401, body = ErrorBody)),
+    extensions(("x-permission" = json!("session"))),
+)]
+pub async fn get_gst_profile(State(state): State<AppState>, auth: AuthClient) -> AppResult<Json<GstProfileResponse>> {
+    let c = service::get(&state, auth.client_id).await?;
+    Ok(Json(GstProfileResponse { success: true, gst_profile: c.gst_profile }))
+}
+
+/// Issue 17: set the shop's GST profile (the whole of it): GSTIN (its first two digits are
+/// the shop's state), legal and trade name, address, `gstScheme` regular | composition |
+/// unregistered, turnover band, prices tax-inclusive or exclusive, round-off, the document
+/// series prefixes. From then on every sale's tax is computed by the server. Audited.
+#[utoipa::path(put, path = "/business/gst-profile", tag = "client", security(("bearer" = [])),
+    request_body = crate::client::gst::GstProfileIn,
+    responses((status = 200, body = GstProfileResponse), (status = 400, description = "A field is invalid (named)", body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    extensions(("x-permission" = json!("settings"))),
+)]
+pub async fn put_gst_profile(
+    State(state): State<AppState>,
+    auth: AuthClient,
+    ApiJson(req): ApiJson<crate::client::gst::GstProfileIn>,
+) -> AppResult<Json<GstProfileResponse>> {
+    let profile = crate::client::gst::check(&req)?;
+    let c = service::set_gst_profile(&state, auth.client_id, profile, crate::audit::who(&auth)).await?;
+    Ok(Json(GstProfileResponse { success: true, gst_profile: c.gst_profile }))
+}

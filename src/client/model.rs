@@ -26,6 +26,9 @@ pub struct ClientDoc {
     pub profile_url: String,
     #[serde(default)]
     pub client_settings: ClientSettings,
+    /// The shop's GST profile (issue 17); absent: bills as before (the app's `totalTax`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gst_profile: Option<crate::client::gst::GstProfile>,
     /// argon2id PHC string; absent until the owner sets a password.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password_hash: Option<String>,

@@ -164,3 +164,34 @@ pub async fn update(
     state.sessions.forget_client(id);
     updated
 }
+
+/// Store the shop's GST profile (already checked: `client::gst::check`) and audit the
+/// change (`settings_changed`, field `gstProfile`) in one transaction.
+pub async fn set_gst_profile(
+    state: &AppState,
+    id: ObjectId,
+    profile: crate::client::gst::GstProfile,
+    who: crate::audit::Who,
+) -> AppResult<ClientDoc> {
+    let set = bson::doc! { "gstProfile": bson::to_bson(&profile)? };
+    let ctx = (state.db.clone(), id, set, who);
+    crate::db::transaction(&state.client, &ctx, |s, (database, id, set, who)| {
+        Box::pin(async move {
+            let Some((before, after)) = repo::update_fields_in(database, s, *id, set.clone()).await? else {
+                return Ok(None);
+            };
+            let changes = crate::audit::changes_of(&before, &after, &["gstProfile"]);
+            if !changes.is_empty() {
+                let entry =
+                    crate::audit::Entry::builder(*id, who.clone(), crate::audit::Action::SettingsChanged, "clients")
+                        .entity_id(id.to_hex())
+                        .changes(changes)
+                        .build()?;
+                crate::audit::record(database, Some(&mut *s), &entry).await?;
+            }
+            Ok(Some(after))
+        })
+    })
+    .await
+    .and_then(|u| u.ok_or_else(|| AppError::not_found("Client not found")))
+}

@@ -118,6 +118,8 @@ pub enum Action {
 #[derive(Debug, Clone)]
 pub struct InvoiceAction {
     pub lines: Vec<(Ref, i64, Option<Paise>)>,
+    /// The GST inputs (issue 17); line discounts by index in `lines`.
+    pub gst: crate::billing::command::SaleGst,
     /// The packing unit of a line (issue 16), by its index in `lines`.
     pub units: std::collections::BTreeMap<usize, ObjectId>,
     /// The batch each product line names (`batchNo`, issue 16), by line index.
@@ -327,7 +329,17 @@ fn parse_action(entity: &str, kind: &str, payload: Value, device_time: Option<Da
             let mut lines = Vec::new();
             let mut batch_nos = Vec::new();
             let mut units = std::collections::BTreeMap::new();
+            let mut discounts = std::collections::BTreeMap::new();
             for (i, l) in p.products.iter().enumerate() {
+                let d = rules::line_discount(
+                    &mut e,
+                    &format!("products[{i}]"),
+                    l.discount_percent.as_ref(),
+                    l.discount_amount,
+                );
+                if let Some(d) = d {
+                    discounts.insert(lines.len(), d);
+                }
                 if let Some(u) = l.unit_id.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
                     if let Some(id) = e.oid(&format!("products[{i}].unitId"), u) {
                         units.insert(lines.len(), id);
@@ -383,6 +395,15 @@ fn parse_action(entity: &str, kind: &str, payload: Value, device_time: Option<Da
                 (None, Some(n)) => Some(crate::billing::numbering::PrintedRef::Device { number: n.to_string() }),
                 (None, None) => None,
             };
+            let gst = rules::sale_gst(
+                &mut e,
+                "",
+                discounts,
+                p.discount1_amount,
+                p.discount2_amount,
+                p.place_of_supply.as_deref(),
+                p.reverse_charge,
+            );
             Action::InvoiceCreate(Box::new(InvoiceAction {
                 lines,
                 units,
@@ -399,6 +420,7 @@ fn parse_action(entity: &str, kind: &str, payload: Value, device_time: Option<Da
                 device_ref,
                 at,
                 printed,
+                gst,
             }))
         }
         ("payment", "create") => {

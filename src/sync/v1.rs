@@ -80,8 +80,8 @@ enum Step {
         index: usize,
         permission: Permission,
     },
-    ItemCreate(CreateItem),
-    ItemUpdate(UpdateItem),
+    ItemCreate(Box<CreateItem>),
+    ItemUpdate(Box<UpdateItem>),
     ItemDelete(DeleteItem),
     Invoice(Vec<(Option<ObjectId>, String, i64, Paise)>, Box<Sale>),
     Pay(RecordPayment),
@@ -117,14 +117,14 @@ fn plan(client_id: ObjectId, actor: &Actor, b: &V1Batch) -> AppResult<Vec<Step>>
             brand_id: c.brand_id.as_deref().map(Some),
         };
         let item = catalog_rules::new_item(&mut e, &format!("item.create[{i}]."), &input);
-        steps.push(Step::ItemCreate(CreateItem {
+        steps.push(Step::ItemCreate(Box::new(CreateItem {
             client_id,
             id: ObjectId::new(),
             item,
             dealer_ids: vec![],
             now,
             by: Some(by.clone()),
-        }));
+        })));
     }
     for (i, u) in b.item.update.iter().enumerate() {
         if let Some(f) = denied("item.update", i, Permission::ItemsManage) {
@@ -148,7 +148,7 @@ fn plan(client_id: ObjectId, actor: &Actor, b: &V1Batch) -> AppResult<Vec<Step>>
             brand_id: u.brand_id.as_deref().map(Some),
         };
         let edit = catalog_rules::item_edit(&mut e, &prefix, &input);
-        steps.push(Step::ItemUpdate(UpdateItem {
+        steps.push(Step::ItemUpdate(Box::new(UpdateItem {
             client_id,
             id: id.unwrap_or_default(),
             patch: edit.patch,
@@ -157,7 +157,7 @@ fn plan(client_id: ObjectId, actor: &Actor, b: &V1Batch) -> AppResult<Vec<Step>>
             now,
             by: Some(by.clone()),
             adjust: Default::default(),
-        }));
+        })));
     }
     for (i, d) in b.item.delete.iter().enumerate() {
         if let Some(f) = denied("item.delete", i, Permission::ItemsManage) {
@@ -177,9 +177,14 @@ fn plan(client_id: ObjectId, actor: &Actor, b: &V1Batch) -> AppResult<Vec<Step>>
         let mut lines = Vec::new();
         let mut batch_nos = Vec::new();
         let mut units = std::collections::BTreeMap::new();
+        let mut discounts = std::collections::BTreeMap::new();
         let mut subtotal = Paise::ZERO;
         for (j, l) in inv.products.iter().enumerate() {
             let g = |x: &str| format!("invoice.create[{i}].products[{j}].{x}");
+            let prefix = format!("invoice.create[{i}].products[{j}]");
+            if let Some(d) = rules::line_discount(&mut e, &prefix, l.discount_percent.as_ref(), l.discount_amount) {
+                discounts.insert(j, d);
+            }
             if let Some(u) = l.unit_id.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
                 if let Some(id) = e.oid(&g("unitId"), u) {
                     units.insert(j, id);
@@ -203,8 +208,23 @@ fn plan(client_id: ObjectId, actor: &Actor, b: &V1Batch) -> AppResult<Vec<Step>>
         if paid > total {
             e.add(&f("paidAmount"), format!("cannot exceed the total {total}"));
         }
+        let gst = rules::sale_gst(
+            &mut e,
+            &f(""),
+            discounts,
+            inv.discount1_amount,
+            inv.discount2_amount,
+            inv.place_of_supply.as_deref(),
+            inv.reverse_charge,
+        );
+        // v1 sends no tax or discount: they are what the total differs by. With a GST profile
+        // the tax is the server's, and a difference below the subtotal is one bill discount
+        // unless the entry sends its discounts (issue 17)
+        let explicit = gst.discount1.is_positive() || gst.discount2.is_positive() || !gst.line_discounts.is_empty();
         let (tax, discount) = if total >= subtotal {
             (total.checked_sub(subtotal).unwrap_or_default(), Paise::ZERO)
+        } else if explicit {
+            (Paise::ZERO, Paise::ZERO)
         } else {
             (Paise::ZERO, subtotal.checked_sub(total).unwrap_or_default())
         };
@@ -282,6 +302,7 @@ fn plan(client_id: ObjectId, actor: &Actor, b: &V1Batch) -> AppResult<Vec<Step>>
             rights: SellerRights::of(actor),
             units,
             batch_nos,
+            gst,
         };
         steps.push(Step::Invoice(lines, Box::new(sale)));
     }

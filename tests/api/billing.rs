@@ -1069,6 +1069,8 @@ async fn past_invoice(
         approved_by: None,
         offline_bill_ref: None,
         device_series: None,
+        series: None,
+        gst: None,
         device_time: None,
     };
     app.db.collection::<InvoiceDoc>("invoices").insert_one(&inv).await.unwrap();

@@ -78,6 +78,8 @@ async fn invoice(
             unit: None,
             base_quantity: None,
             allocations: vec![],
+            mrp: None,
+            tax: None,
         })
         .collect();
     assert_eq!(products.iter().map(|l| l.line_total.as_i64()).sum::<i64>(), total, "fixture {number} adds up");
@@ -123,6 +125,8 @@ async fn invoice(
         approved_by: None,
         offline_bill_ref: None,
         device_series: None,
+        series: None,
+        gst: None,
     };
     app.db.collection::<InvoiceDoc>("invoices").insert_one(&inv).await.unwrap();
     id

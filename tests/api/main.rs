@@ -16,6 +16,7 @@ mod device_series;
 mod equivalence;
 mod faults;
 mod feed;
+mod gst;
 mod hygiene;
 mod idempotency;
 mod otp;

@@ -37,8 +37,10 @@ pub fn within_mrp_of(line: &str, unit: Paise, mrp: Option<Paise>) -> Result<(), 
 /// a cart's lines were judged when they were added, with their own approvals), and a bill
 /// discount above the seller's cap (`"discount_over_cap: 5.51 is 5.01 % of 110.00, above the
 /// cap of 5.00 %"`: percent of the subtotal before tax, rounded up to a basis point; integer
-/// arithmetic). Empty when nothing needs an approval.
-pub fn unapproved(cmd: &Sale, lines: &[InvoiceLine], subtotal: Paise) -> Vec<String> {
+/// arithmetic). `discount` is the sale's whole discount (with a GST profile the line and
+/// bill discounts, issue 17) and `subtotal` the lines' gross. Empty when nothing needs an
+/// approval.
+pub fn unapproved(cmd: &Sale, lines: &[InvoiceLine], discount: Paise, subtotal: Paise) -> Vec<String> {
     let mut out = Vec::new();
     if !cmd.rights.price_override && matches!(cmd.lines, crate::billing::command::LineSource::Products(_)) {
         for l in lines.iter().filter(|l| l.price_overridden) {
@@ -51,7 +53,7 @@ pub fn unapproved(cmd: &Sale, lines: &[InvoiceLine], subtotal: Paise) -> Vec<Str
         }
     }
     if let Some(cap) = cmd.rights.discount_cap_bp {
-        let (d, sub) = (i128::from(cmd.discount.as_i64()), i128::from(subtotal.as_i64()));
+        let (d, sub) = (i128::from(discount.as_i64()), i128::from(subtotal.as_i64()));
         // discount / subtotal > cap / 10,000, without division (a discount on a 0.00 subtotal
         // is above any cap)
         if d > 0 && d * 10_000 > i128::from(cap) * sub {

@@ -108,6 +108,7 @@ fn products_sale(lines: Vec<(ObjectId, i64, Option<i64>)>, paid: i64) -> Sale {
         rights: crate::billing::command::SellerRights::owner(),
         units: Default::default(),
         batch_nos: vec![],
+        gst: Default::default(),
     }
 }
 
@@ -123,6 +124,8 @@ struct World {
     shop: ShopRules,
     lots: crate::catalog::batch::Lots,
     numbers: crate::billing::numbering::Numbers,
+    gst: Option<crate::client::gst::GstProfile>,
+    tax_codes: HashMap<ObjectId, crate::catalog::tax::TaxCode>,
 }
 
 impl World {
@@ -135,6 +138,8 @@ impl World {
             shop: ShopRules { allow_negative_stock: true, require_full_payment: false },
             lots: Default::default(),
             numbers: Default::default(),
+            gst: None,
+            tax_codes: HashMap::new(),
         }
     }
     fn decide(&self, cmd: &Sale) -> Result<SalePlan, Refusal> {
@@ -146,6 +151,8 @@ impl World {
             shop: self.shop,
             lots: &self.lots,
             numbers: &self.numbers,
+            gst: self.gst.as_ref(),
+            tax_codes: &self.tax_codes,
         };
         sale(cmd, &inputs, now(), &mut counter())
     }

@@ -67,10 +67,11 @@ pub struct Series {
 }
 
 impl Series {
-    /// The server counter's series of a financial year (`INV/26-27/00001`.., as
-    /// `billing::decide::format_number` writes it).
-    pub fn counter(fy: &str) -> Series {
-        Series { prefix: format!("INV/{fy}/"), first: 1, last: SERIES_LAST, width: SERIES_WIDTH }
+    /// A server counter's series of a financial year (`INV/26-27/00001`.., as
+    /// `billing::decide::format_in_series` writes it; `prefix` is a document type's, `INV`,
+    /// `BOS`, ...).
+    pub fn counter(prefix: &str, fy: &str) -> Series {
+        Series { prefix: format!("{prefix}/{fy}/"), first: 1, last: SERIES_LAST, width: SERIES_WIDTH }
     }
 }
 
@@ -297,7 +298,7 @@ mod tests {
         // symmetric
         assert!(collides(&s("A1", 2, 2, 1), &s("A", 10, 19, 2)));
         // a book printing the server's own numbers
-        assert!(collides(&s("INV/26-27/", 1, 50, 5), &Series::counter("26-27")));
+        assert!(collides(&s("INV/26-27/", 1, 50, 5), &Series::counter("INV", "26-27")));
     }
 
     #[test]

@@ -21,19 +21,29 @@ fn not_found() -> AppError {
     AppError::not_found("Bill book not found")
 }
 
-/// 409 when `new` shares a number with a book or series of its year, or the server's own
-/// counter series (`INV/<fy>/`); `skip` is the book being edited.
+/// The prefixes of the server's own series (issue 17: one per document type): the shop's GST
+/// profile's, else the defaults (`INV`, `BOS`: a profile set later starts with them).
+async fn counter_prefixes(state: &AppState, client_id: ObjectId) -> AppResult<Vec<String>> {
+    let (_, profile) = crate::billing::repo::shop_profile(&state.db, client_id).await?;
+    let s = profile.map(|p| p.series).unwrap_or_default();
+    Ok(vec![s.invoice, s.bill_of_supply])
+}
+
+/// 409 when `new` shares a number with a book or series of its year, or one of the server's
+/// own counter series (`counters`: `INV/<fy>/`, `BOS/<fy>/`, ...); `skip` is the book being
+/// edited.
 fn check_collisions(
     new: &Series,
     fy: &str,
+    counters: &[String],
     books: &[BillBookDoc],
     series: &[DeviceSeriesDoc],
     skip: Option<ObjectId>,
 ) -> AppResult<()> {
-    if rules::collides(new, &Series::counter(fy)) {
+    if let Some(p) = counters.iter().find(|p| rules::collides(new, &Series::counter(p, fy))) {
         return Err(AppError::conflict(
             code::CONFLICT,
-            "its numbers would be the server's own invoice numbers (INV/...)",
+            format!("its numbers would be the server's own numbers ({p}/{fy}/...)"),
         ));
     }
     if let Some(b) = books.iter().find(|b| Some(b.id) != skip && rules::collides(new, &b.series())) {
@@ -68,6 +78,7 @@ pub async fn create(state: &AppState, client_id: ObjectId, req: CreateBookReques
             .unwrap_or_else(|| crate::time::financial_year(now)),
     };
     let width = rules::check_book(&draft, None).map_err(AppError::Validation)?;
+    let counters = counter_prefixes(state, client_id).await?;
     let book = BillBookDoc {
         id: ObjectId::new(),
         client_id,
@@ -83,7 +94,7 @@ pub async fn create(state: &AppState, client_id: ObjectId, req: CreateBookReques
         updated_at: now,
         version: 0,
     };
-    db::transaction(&state.client, &(&state.db, &book), |s, (database, b)| {
+    db::transaction(&state.client, &(&state.db, &book, &counters), |s, (database, b, counters)| {
         Box::pin(async move {
             repo::serialize(database, s, b.client_id, &b.financial_year).await?;
             let (books, series) = repo::year(database, s, b.client_id, &b.financial_year).await?;
@@ -93,7 +104,7 @@ pub async fn create(state: &AppState, client_id: ObjectId, req: CreateBookReques
                     format!("book {} is already registered for {}", b.book_no, b.financial_year),
                 ));
             }
-            check_collisions(&b.series(), &b.financial_year, &books, &series, None)?;
+            check_collisions(&b.series(), &b.financial_year, counters, &books, &series, None)?;
             repo::insert_book(database, s, b).await
         })
     })
@@ -124,8 +135,9 @@ pub async fn update(
     req: UpdateBookRequest,
 ) -> AppResult<BillBookDoc> {
     let now = state.clock.now();
-    let ctx = (&state.db, client_id, id, &req, now);
-    db::transaction(&state.client, &ctx, |s, (database, client_id, id, req, now)| {
+    let counters = counter_prefixes(state, client_id).await?;
+    let ctx = (&state.db, client_id, id, &req, now, &counters);
+    db::transaction(&state.client, &ctx, |s, (database, client_id, id, req, now, counters)| {
         Box::pin(async move {
             let (database, client_id, id, now) = (*database, *client_id, *id, *now);
             let cur = repo::find_book(database, s, client_id, id).await?.ok_or_else(not_found)?;
@@ -170,7 +182,7 @@ pub async fn update(
                 updated_at: now,
                 ..cur.clone()
             };
-            check_collisions(&next.series(), &next.financial_year, &books, &series, Some(id))?;
+            check_collisions(&next.series(), &next.financial_year, counters, &books, &series, Some(id))?;
             if !repo::update_book(database, s, &next).await? {
                 return Err(AppError::conflict(code::CONFLICT, "the book changed meanwhile; retry"));
             }
@@ -255,8 +267,9 @@ pub async fn allot_series(
     if !rules::valid_fy(&fy) {
         return Err(AppError::validation("financialYear", "must look like 26-27"));
     }
-    let ctx = (&state.db, client_id, device, fy.as_str(), now);
-    db::transaction(&state.client, &ctx, |s, (database, client_id, device, fy, now)| {
+    let counters = counter_prefixes(state, client_id).await?;
+    let ctx = (&state.db, client_id, device, fy.as_str(), now, &counters);
+    db::transaction(&state.client, &ctx, |s, (database, client_id, device, fy, now, counters)| {
         Box::pin(async move {
             let (database, client_id, device, fy, now) = (*database, *client_id, *device, *fy, *now);
             if let Some(d) = repo::series_of_device(database, s, client_id, device, fy).await? {
@@ -269,8 +282,9 @@ pub async fn allot_series(
                 let (code, prefix) = rules::device_prefix(n, fy);
                 let probe =
                     Series { prefix: prefix.clone(), first: 1, last: rules::SERIES_LAST, width: rules::SERIES_WIDTH };
-                let clash =
-                    series.iter().any(|d| d.code == code) || books.iter().any(|b| rules::collides(&probe, &b.series()));
+                let clash = series.iter().any(|d| d.code == code)
+                    || books.iter().any(|b| rules::collides(&probe, &b.series()))
+                    || counters.iter().any(|p| rules::collides(&probe, &Series::counter(p, fy)));
                 if !clash {
                     let d = DeviceSeriesDoc {
                         id: ObjectId::new(),

@@ -205,6 +205,13 @@ pub(super) async fn load(s: &mut ClientSession, ctx: &PushCtx<'_>) -> AppResult<
         .into_iter()
         .collect();
     if !sold.is_empty() {
+        // the shop's GST profile and the tax codes the sold items inherit (issue 17)
+        world.gst = billing_repo::shop_profile(db, client_id).await?.1;
+        if world.gst.is_some() {
+            let items: HashMap<ObjectId, ItemDoc> =
+                world.items.iter().map(|(id, slot)| (*id, slot.doc.clone())).collect();
+            world.tax_codes = billing_repo::inherited_codes(db, client_id, &items).await?;
+        }
         world.lots.by_item = crate::catalog::batch::repo::for_items(db, s, client_id, &sold).await?;
         if !world.lots.by_item.is_empty() {
             world.lots.allow_expired = billing_repo::client_settings(db, client_id).await?.catalog.allow_expired_sale;

@@ -153,6 +153,10 @@ struct World {
     /// The highest sequence received per device series (stored, then the batch's): a number
     /// above highest + 1 reports the numbers between as a gap.
     series_high: HashMap<ObjectId, i64>,
+    /// The shop's GST profile (issue 17; read when the push has sales) and the inherited tax
+    /// codes of the loaded items that have none of their own.
+    gst: Option<crate::client::gst::GstProfile>,
+    tax_codes: HashMap<ObjectId, crate::catalog::tax::TaxCode>,
 }
 
 /// Apply the batch (inside the push transaction). One outcome per operation, in order.

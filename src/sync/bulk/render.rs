@@ -22,6 +22,17 @@ pub(super) fn render(world: &World, res: &Res) -> Value {
                 "offlineBillRef": inv.and_then(|i| i.offline_bill_ref.as_ref())
                     .map(crate::billing::numbering::dto::OfflineBillRefWire::from),
                 "numberGap": flags.get("numberGap"),
+                // issue 17: the server's figures (a shop with a GST profile): the device prints
+                // these, not its own
+                "subtotal": inv.map(|i| i.subtotal),
+                "totalTax": inv.map(|i| i.total_tax),
+                "totalDiscount": inv.map(|i| i.total_discount),
+                "gst": inv.and_then(|i| i.gst.as_ref()).map(crate::billing::dto::InvoiceGstWire::from),
+                "lines": inv.filter(|i| i.gst.is_some()).map(|i| i.products.iter().map(|l| json!({
+                    "productId": l.product_id.map(|p| p.to_hex()),
+                    "lineTotal": l.line_total,
+                    "tax": l.tax.as_ref().map(crate::billing::dto::LineTaxWire::from),
+                })).collect::<Vec<_>>()),
             })
         }
         Res::Duplicate(id) => {

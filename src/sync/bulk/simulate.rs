@@ -375,6 +375,7 @@ pub(super) fn simulate(
                 rights: SellerRights::of(actor),
                 units: a.units.clone(),
                 batch_nos: a.batch_nos.clone(),
+                gst: a.gst.clone(),
             };
             // billing's decider, on the batch's in-memory view (earlier operations included)
             let plan = {
@@ -398,6 +399,8 @@ pub(super) fn simulate(
                     shop: ShopRules::default(),
                     lots: &world.lots,
                     numbers: &world.numbers,
+                    gst: world.gst.as_ref(),
+                    tax_codes: &world.tax_codes,
                 };
                 decide::sale(&sale, &inputs, now, &mut ObjectId::new).map_err(refused)?
             };

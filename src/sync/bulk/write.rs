@@ -75,24 +75,27 @@ pub(super) async fn write(s: &mut ClientSession, ctx: &PushCtx<'_>, world: &mut 
 
     // the contended writes last: consecutive numbers (one `$inc` per financial year, given
     // out in operation order), then the invoices
-    let mut per_year: Vec<(String, Vec<ObjectId>)> = Vec::new();
+    // (financial year, series) -> invoices, in operation order (issue 17: each document
+    // type numbers in its own series)
+    // (financial year, series prefix) -> the invoices numbered in it
+    type Block = ((String, Option<String>), Vec<ObjectId>);
+    let mut per_year: Vec<Block> = Vec::new();
     for (id, fy) in &world.numbering {
-        match per_year.iter_mut().find(|(f, _)| f == fy) {
+        let key = (fy.clone(), world.invoices.get(id).and_then(|i| i.doc.series.clone()));
+        match per_year.iter_mut().find(|(k, _)| *k == key) {
             Some((_, v)) => v.push(*id),
-            None => per_year.push((fy.clone(), vec![*id])),
+            None => per_year.push((key, vec![*id])),
         }
     }
     let today = time::ist_date_string(now);
-    for (fy, list) in per_year {
-        let key = billing_repo::number_key(client_id, &fy);
+    for ((fy, series), list) in per_year {
+        let key = billing_repo::number_key(client_id, &fy, series.as_deref());
         let last = billing_repo::reserve_seq(db, s, &key, list.len() as i64).await?;
         let first = last - list.len() as i64 + 1;
         for (k, id) in list.iter().enumerate() {
             if let Some(slot) = world.invoices.get_mut(id) {
                 let seq = first + k as i64;
-                slot.doc.invoice_number = Some(decide::format_number(&fy, seq));
-                slot.doc.financial_year = Some(fy.clone());
-                slot.doc.seq = Some(seq);
+                decide::number(&mut slot.doc, &fy, seq);
                 if slot.numbered_now {
                     slot.doc.invoice_date = today.clone();
                     // numbered = issued: an incomplete sale becomes an invoice

@@ -137,6 +137,9 @@ pub(super) struct LineP {
     /// A scanned code instead of `productId` (issue 16; resolved before parsing by
     /// `sync::codes`: one still here names no item of the shop).
     pub(super) code: Option<String>,
+    /// Issue 17: a line discount before tax (percent, or rupees), as online B20.
+    pub(super) discount_percent: Option<serde_json::Number>,
+    pub(super) discount_amount: Option<Paise>,
 }
 
 #[derive(Deserialize)]
@@ -158,6 +161,12 @@ pub(super) struct InvoiceP {
     /// The number the device gave the bill in its own series (issue 17, `POST
     /// /api/v2/sync/series`): kept when it is the device's and unused.
     pub(super) invoice_number: Option<String>,
+    /// Issue 17 (shops with a GST profile): the bill discounts, place of supply and reverse
+    /// charge, as online B20.
+    pub(super) discount1_amount: Option<Paise>,
+    pub(super) discount2_amount: Option<Paise>,
+    pub(super) place_of_supply: Option<String>,
+    pub(super) reverse_charge: Option<bool>,
 }
 
 #[derive(Deserialize)]

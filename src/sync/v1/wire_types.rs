@@ -223,6 +223,13 @@ pub struct V1Line {
     pub unit_id: Option<String>,
     /// For a `hasExpiry` item (issue 16): sell from this batch first (as online B20).
     pub batch_no: Option<String>,
+    /// Issue 17: a line discount before tax, in percent (as online B20); not with
+    /// `discountAmount`.
+    #[schema(value_type = Option<f64>)]
+    pub discount_percent: Option<serde_json::Number>,
+    /// Issue 17: a line discount before tax, in rupees.
+    #[schema(value_type = Option<f64>)]
+    pub discount_amount: Option<Paise>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -251,6 +258,15 @@ pub struct V1InvoiceCreate {
     /// A paper bill written while the system was down (issue 17, seed 004): the invoice
     /// keeps the book leaf's printed number instead of taking the next one.
     pub offline_bill_ref: Option<crate::billing::numbering::dto::OfflineBillRefInput>,
+    /// Issue 17 (shops with a GST profile), as online B20: the two bill discounts before tax
+    /// (rupees), the place of supply, reverse charge. With a profile the tax is the server's;
+    /// `totalAmount` must equal its total.
+    #[schema(value_type = Option<f64>)]
+    pub discount1_amount: Option<Paise>,
+    #[schema(value_type = Option<f64>)]
+    pub discount2_amount: Option<Paise>,
+    pub place_of_supply: Option<String>,
+    pub reverse_charge: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
