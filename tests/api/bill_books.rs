@@ -166,6 +166,14 @@ async fn books_of_a_year_never_print_the_same_number() {
     )
     .await;
     assert_eq!(inv.status, 409, "{}", inv.body);
+    // ... or those of another document type's series (bills of supply: BOS/<fy>/)
+    let bos = book(
+        &app,
+        &r,
+        json!({ "bookNo": "11", "prefix": format!("BOS/{}/", fy()), "firstSerial": 1, "lastSerial": 10000 }),
+    )
+    .await;
+    assert_eq!(bos.status, 409, "{}", bos.body);
 }
 
 #[tokio::test]
