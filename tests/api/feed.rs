@@ -376,6 +376,8 @@ const NO_SYNCED_WRITES: &[(&str, &str, &str)] = &[
     ("put", "/api/auth/client/{clientId}", "the shop's profile (clients)"),
     ("put", "/api/client/{clientId}", "the shop's profile (clients)"),
     ("post", "/api/readytosync", "answers whether the shop may sync; writes nothing synced"),
+    ("put", "/api/business/gst-profile", "the shop's GST profile (clients)"),
+    ("post", "/api/business/invoices/quote", "computes a draft sale, writes nothing"),
 ];
 
 /// Issue 14, item 2, the generalising check: every mutating route of the OpenAPI document is

@@ -631,3 +631,4 @@ fn a_cashiers_counter_price_or_discount_above_the_cap_needs_an_approval_online_a
 }
 
 mod batches;
+mod tax;

@@ -77,9 +77,9 @@ pub(super) async fn write(s: &mut ClientSession, ctx: &PushCtx<'_>, world: &mut 
     // out in operation order), then the invoices
     // (financial year, series) -> invoices, in operation order (issue 17: each document
     // type numbers in its own series)
-    // (financial year, series prefix) -> the invoices numbered in it
-    type Block = ((String, Option<String>), Vec<ObjectId>);
-    let mut per_year: Vec<Block> = Vec::new();
+    // (financial year, series prefix)
+    type Series = (String, Option<String>);
+    let mut per_year: Vec<(Series, Vec<ObjectId>)> = Vec::new();
     for (id, fy) in &world.numbering {
         let key = (fy.clone(), world.invoices.get(id).and_then(|i| i.doc.series.clone()));
         match per_year.iter_mut().find(|(k, _)| *k == key) {
