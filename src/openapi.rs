@@ -253,7 +253,7 @@ fn push_operations_json() -> serde_json::Value {
                             "serial": count("the leaf's serial, within the book"),
                         },
                     },
-                    "invoiceNumber": text("issue 17: the number the device printed in its own series (POST /api/v2/sync/series), e.g. D1/26-27/00001; not with offlineBillRef"),
+                    "invoiceNumber": text("issue 17: the number the device printed in its own series (POST /api/v2/sync/series), e.g. D1-26-27/00001; not with offlineBillRef"),
                 }), &["products"]),
                 json!({ "products": [{ "productOpId": "7c0e6f1e-3b7a-4a53-9d0e-2f4b8f0a1c10", "quantity": 2 }], "clientCustomerPhone": "9891112222", "paidAmount": 200, "method": "cash" })),
             op("payment", "create", "payment create",

@@ -23,7 +23,7 @@ use crate::{
 pub const MAX_LISTED: usize = 1000;
 
 /// Allot (or answer again) the calling device's series for a financial year (`{}`: the
-/// current one): `D<n>/<fy>/` + five digits, unique per shop and year; `nextNumber` is the
+/// current one): `D<n>-<fy>/` + five digits, unique per shop and year; `nextNumber` is the
 /// number after the highest received.
 #[utoipa::path(post, path = "/v2/sync/series", tag = "sync", security(("bearer" = [])),
     request_body = AllotSeriesRequest,

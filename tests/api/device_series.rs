@@ -1,5 +1,5 @@
 //! Device number series (issue 17): a v2 device is allotted its own series for the financial
-//! year (`D1/26-27/00001`, GST rule 46 allows several), numbers its bills offline, and the
+//! year (`D1-26-27/00001`, GST rule 46 allows several), numbers its bills offline, and the
 //! push keeps each number when it is the device's and unused; a duplicate is rejected (the
 //! same sale again stays idempotent), a gap is reported (push result and `GET
 //! /api/v2/sync/series/{id}`), never a lost sale. The v1 app keeps numbers given at sync.
@@ -52,7 +52,7 @@ async fn a_device_is_allotted_its_own_series_for_the_year() {
     let app = TestApp::spawn().await;
     let (r, _) = shop(&app).await;
     let s = allot(&app, &r.token).await;
-    let prefix = format!("D1/{}/", fy());
+    let prefix = format!("D1-{}/", fy());
     assert_eq!((s["prefix"].as_str(), s["deviceId"].as_str()), (Some(prefix.as_str()), Some("phone-1")));
     assert_eq!(s["nextNumber"], json!(format!("{prefix}00001")));
     assert!(s["nextNumber"].as_str().unwrap().len() <= 16, "GST rule 46: at most 16 characters");
@@ -62,7 +62,7 @@ async fn a_device_is_allotted_its_own_series_for_the_year() {
     let login = app.login_otp(&r.phone, "phone-2").await;
     let t2 = login.body["token"].as_str().unwrap().to_string();
     let s2 = allot(&app, &t2).await;
-    assert_eq!(s2["prefix"], json!(format!("D2/{}/", fy())));
+    assert_eq!(s2["prefix"], json!(format!("D2-{}/", fy())));
     assert_ne!(s2["_id"], s["_id"]);
     let bad = app.post("/api/v2/sync/series", Some(&t2), json!({ "financialYear": "2026" })).await;
     bad.assert_envelope(400);
@@ -133,7 +133,7 @@ async fn a_number_outside_the_devices_series_is_refused() {
     let d1 = allot(&app, &r.token).await["prefix"].as_str().unwrap().to_string();
     let t2 = app.login_otp(&r.phone, "phone-2").await.body["token"].as_str().unwrap().to_string();
     allot(&app, &t2).await;
-    for number in [format!("{d1}00001"), format!("D9/{}/00001", fy()), format!("{d1}1"), format!("{d1}00000")] {
+    for number in [format!("{d1}00001"), format!("D9-{}/00001", fy()), format!("{d1}1"), format!("{d1}00000")] {
         let out = push(&app, &t2, vec![sale(&pen, &number, &uuid())]).await;
         assert_eq!(out[0]["status"], "rejected", "{number}: {}", out[0]);
         assert!(out[0]["reason"].as_str().unwrap().contains("invoiceNumber"), "{}", out[0]);

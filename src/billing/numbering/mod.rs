@@ -12,7 +12,7 @@
 //!   entered later names the leaf (`offlineBillRef: {bookId | bookNo, serial}`) and keeps
 //!   that number; no counter number is taken.
 //! - **device series** ([`DeviceSeriesDoc`], `POST /api/v2/sync/series`): a v2 device's own
-//!   series for a financial year (`D1/26-27/00001`), so the bill it prints offline is the tax
+//!   series for a financial year (`D1-26-27/00001`), so the bill it prints offline is the tax
 //!   invoice; a pushed `invoice.create` carries its `invoiceNumber`.
 //!
 //! The rules are pure ([`rules`]: the number of a leaf, the collision check between series,
@@ -131,7 +131,7 @@ pub struct DeviceSeriesDoc {
     pub financial_year: String,
     /// `D1`: the series' code (unique per shop and year).
     pub code: String,
-    /// `D1/26-27/`.
+    /// `D1-26-27/`.
     pub prefix: String,
     /// The highest sequence received so far (0: none).
     #[serde(default)]

@@ -45,11 +45,7 @@ where
 /// `numbering:<client>:<fy>` in the caller's transaction (two at once conflict, one retries
 /// and sees the other's book).
 pub async fn serialize(db: &Database, s: &mut ClientSession, client_id: ObjectId, fy: &str) -> Result<(), AppError> {
-    db.collection::<Document>("counters")
-        .update_one(doc! { "_id": format!("numbering:{}:{fy}", client_id.to_hex()) }, doc! { "$inc": { "seq": 1_i64 } })
-        .upsert(true)
-        .session(&mut *s)
-        .await?;
+    crate::billing::repo::reserve_seq(db, s, &format!("numbering:{}:{fy}", client_id.to_hex()), 1).await?;
     Ok(())
 }
 

@@ -21,7 +21,7 @@ use crate::billing::{
 pub const MAX_NUMBER_LEN: usize = 16;
 /// The most leaves a registered book may have (the report lists every leaf).
 pub const MAX_LEAVES: i64 = 10_000;
-/// Digits of a device series number (`D1/26-27/00001`).
+/// Digits of a device series number (`D1-26-27/00001`).
 pub const SERIES_WIDTH: u32 = 5;
 /// The largest sequence of a device series.
 pub const SERIES_LAST: i64 = 99_999;
@@ -150,11 +150,14 @@ pub fn check_book(b: &BookDraft, width: Option<u32>) -> Result<u32, Vec<String>>
     }
 }
 
-/// The code and prefix of a device series: `D<n>/<fy>/` (n from 1, per shop and year;
-/// at most 16 characters with its five digits up to n = 999).
+/// The code and prefix of a device series: `D<n>-<fy>/` (n from 1, per shop and year;
+/// at most 16 characters with its five digits up to n = 999). The first `/` of such a number
+/// is at index 8 or later, while a document type's counter number (`PPPP/26-27/00001`,
+/// `client::gst::PREFIX_MAX` = 4) has its first `/` at index 4 or earlier: a device number
+/// can never be a counter number, whatever prefixes the shop's GST profile sets later.
 pub fn device_prefix(n: i64, fy: &str) -> (String, String) {
     let code = format!("D{n}");
-    let prefix = format!("{code}/{fy}/");
+    let prefix = format!("{code}-{fy}/");
     (code, prefix)
 }
 
@@ -385,7 +388,7 @@ mod tests {
             device_id: "phone-1".into(),
             financial_year: "26-27".into(),
             code: "D1".into(),
-            prefix: "D1/26-27/".into(),
+            prefix: "D1-26-27/".into(),
             highest: 0,
             used_count: 0,
             created_at: at,
@@ -393,17 +396,17 @@ mod tests {
         };
         let mut n = Numbers { series: vec![d.clone()], ..Default::default() };
         let num = |s: &str| PrintedRef::Device { number: s.into() };
-        let got = assign(Some(&num("D1/26-27/00042")), &n, at).unwrap().unwrap();
+        let got = assign(Some(&num("D1-26-27/00042")), &n, at).unwrap().unwrap();
         assert_eq!(got.series, Some(SeriesNumber { series_id: d.id, seq: 42 }));
         assert_eq!(got.financial_year, "26-27");
-        for bad in ["D2/26-27/00001", "D1/26-27/1", "D1/26-27/00000", "D1/26-27/0000a", "D1/26-27/000001"] {
+        for bad in ["D2-26-27/00001", "D1-26-27/1", "D1-26-27/00000", "D1-26-27/0000a", "D1-26-27/000001"] {
             assert!(
                 matches!(assign(Some(&num(bad)), &n, at), Err(Refusal::Invalid(v)) if v[0].starts_with("invoiceNumber")),
                 "{bad}"
             );
         }
-        n.taken.insert("D1/26-27/00042".into());
-        assert!(matches!(assign(Some(&num("D1/26-27/00042")), &n, at), Err(Refusal::NumberUsed(_))));
+        n.taken.insert("D1-26-27/00042".into());
+        assert!(matches!(assign(Some(&num("D1-26-27/00042")), &n, at), Err(Refusal::NumberUsed(_))));
     }
 
     fn arb_series() -> impl proptest::strategy::Strategy<Value = Series> {
@@ -427,6 +430,20 @@ mod tests {
             let shared = (b.first..=b.last).any(|x| na.contains(&leaf_number(&b.prefix, x, b.width)));
             proptest::prop_assert_eq!(collides(&a, &b), shared);
             proptest::prop_assert_eq!(collides(&b, &a), shared);
+        }
+    }
+
+    #[test]
+    fn a_device_number_is_never_a_document_series_number() {
+        // any prefix the GST profile may set (1-4 letters, digits, '-'), any device code
+        for p in ["D", "D1", "D1-2", "D-26", "D999", "INV", "BOS", "1"] {
+            assert!(p.len() <= crate::client::gst::PREFIX_MAX);
+            for n in [1, 9, 10, 99, 999] {
+                let (_, prefix) = device_prefix(n, "26-27");
+                let dev = Series { prefix, first: 1, last: SERIES_LAST, width: SERIES_WIDTH };
+                assert!(!collides(&dev, &Series::counter(p, "26-27")), "{p} {n}");
+                assert!(dev.prefix.len() + SERIES_WIDTH as usize <= MAX_NUMBER_LEN);
+            }
         }
     }
 

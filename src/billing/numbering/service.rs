@@ -254,7 +254,7 @@ pub async fn report(
 }
 
 /// The device's series of financial year `fy` (default: the current one), allotted on the
-/// first call (`D<n>/<fy>/`, the lowest free n whose numbers no book of the year prints);
+/// first call (`D<n>-<fy>/`, the lowest free n whose numbers no book of the year prints);
 /// the same series on every later call.
 pub async fn allot_series(
     state: &AppState,
