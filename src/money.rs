@@ -205,6 +205,23 @@ pub mod db {
     }
 }
 
+/// Database form of optional money: `i64` paise or absent (use with
+/// `#[serde(default, skip_serializing_if = "Option::is_none", with = "crate::money::db_opt")]`).
+pub mod db_opt {
+    use super::Paise;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(p: &Option<Paise>, s: S) -> Result<S::Ok, S::Error> {
+        match p {
+            Some(p) => s.serialize_some(&p.0),
+            None => s.serialize_none(),
+        }
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Paise>, D::Error> {
+        Ok(Option::<i64>::deserialize(d)?.map(Paise))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -209,6 +209,24 @@ fn push_operations_json() -> serde_json::Value {
             "itemGroup": text("ignored"),
         },
     });
+    // split payment (issue 17; docs/API.md "Split payments")
+    let parts = json!({
+        "type": "array",
+        "minItems": 1,
+        "maxItems": crate::billing::rules::MAX_PAYMENT_PARTS,
+        "description": "split payment (issue 17): each paid part becomes its own payment; credit = the part left due (no payment). The paid amount, when sent beside it, must equal what the parts pay",
+        "items": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["method"],
+            "properties": {
+                "method": { "type": "string", "enum": crate::billing::model::METHODS.iter().copied().chain([crate::billing::decide::tender::CREDIT]).collect::<Vec<_>>() },
+                "amount": merge(money(), json!({ "description": "rupees, > 0; required except on a cash part with tendered (then: what is still due, at most tendered) and on credit" })),
+                "reference": text("UPI reference, cheque number, ... (at most 50 characters)"),
+                "tendered": merge(money(), json!({ "description": "cash only (one part at most): rupees handed over; the result gives the change" })),
+            },
+        },
+    });
     json!({
         "type": "array",
         "maxItems": 1000,
@@ -239,6 +257,7 @@ fn push_operations_json() -> serde_json::Value {
                     "totalDiscount": money(),
                     "paidAmount": merge(money(), json!({ "description": "rupees paid with the sale (default 0)" })),
                     "method": { "type": "string", "enum": crate::billing::model::METHODS },
+                    "payments": parts.clone(),
                     "notes": text("at most 1000 characters"),
                     "deviceRef": text("the device's own bill reference (1-100 characters)"),
                     "offlineBillRef": {
@@ -260,10 +279,11 @@ fn push_operations_json() -> serde_json::Value {
                 payload(json!({
                     "invoiceId": text("the invoice's server id"),
                     "invoiceOpId": opref("or: the opId of the invoice create"),
-                    "amount": merge(money(), json!({ "description": "rupees, > 0, at most the balance" })),
+                    "amount": merge(money(), json!({ "description": "rupees, > 0, at most the balance; required unless payments is sent" })),
                     "method": { "type": "string", "enum": crate::billing::model::METHODS },
+                    "payments": parts,
                     "note": text("at most 500 characters"),
-                }), &["amount"]),
+                }), &[]),
                 json!({ "invoiceOpId": "7c0e6f1e-3b7a-4a53-9d0e-2f4b8f0a1c11", "amount": 440, "method": "upi" })),
         ]},
     })

@@ -234,6 +234,16 @@ fn flow() -> Vec<Step> {
             .ok("b.changes.length > 0")
             .ok("b.appliedOps.includes(pm.collectionVariables.get(\"opSale\"))")
             .eq("b.hasMore", "false"),
+        step("Split payment: a walk-in buys 1 Spark plug, UPI 100.00 + cash 100.00 handed over (change 49.50)", "post",
+            "/api/business/invoices/generatewithproducts", 201)
+            .body(json!({
+                "clientId": cid, "products": [{ "productId": "{{itemId2}}", "quantity": 1 }],
+                "payments": [{ "method": "upi", "amount": 100, "reference": "UPI-4411" }, { "method": "cash", "tendered": 100 }]
+            }))
+            .eq("b.invoice.paidAmount", "150.5")
+            .eq("b.invoice.status", "\"Paid\"")
+            .eq("b.invoice.paymentMethod", "\"Multiple\"")
+            .eq("b.tender.change", "49.5"),
         step("Cleanup: delete the Carburetor item", "delete", "/api/business/items/{clientId}/{itemId}", 200),
         step("Cleanup: log out", "post", "/api/auth/logout", 200),
         step("After logout the token is refused", "get", "/api/client/{clientId}", 401),

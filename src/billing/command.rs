@@ -63,6 +63,10 @@ pub struct Sale {
     pub discount: Paise,
     /// Method of the first payment (`billing::model::METHODS`).
     pub method: String,
+    /// Split payments (issue 17): the parts sent as `payments`; `None` = the v1 shape
+    /// (`paid` in one `method`). With parts, `paid` is what they settle to
+    /// (`decide::tender::settle`; the `paidAmount` sent, if any, is `Split::claimed`).
+    pub split: Option<Split>,
     pub notes: String,
     /// [`KIND_INVOICE`] (numbered now) or [`KIND_INCOMPLETE`] (numbered when paid in full).
     pub kind: &'static str,
@@ -267,9 +271,36 @@ pub struct RecordPayment {
     pub invoice_id: ObjectId,
     pub amount: Paise,
     pub method: String,
+    /// Split payments (issue 17): the parts sent as `payments`; `None` = one payment of
+    /// `amount` in `method`. With parts, `amount` is ignored (the `amount` sent beside them,
+    /// if any, is `Split::claimed`).
+    pub split: Option<Split>,
     pub note: String,
     /// When the payment was taken on the device (bounded by the caller); `None` = now.
     pub paid_at: Option<DateTime>,
     /// Who records it (the payment's `recordedBy`).
     pub by: By,
+}
+
+/// One part of a split payment as the door checked it (`billing::rules::payment_parts`):
+/// `method` one of `billing::model::METHODS` or `credit`, lower-cased; money in paise, each
+/// above 0 and within `limits::MAX_INVOICE` when sent; `reference` trimmed, at most
+/// `rules::PAYMENT_REFERENCE_MAX` characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartIn {
+    pub method: String,
+    /// `None`: a cash part with `tendered` (the cash applied is computed), or a `credit` part.
+    pub amount: Option<Paise>,
+    pub reference: Option<String>,
+    /// Cash only: the notes the customer handed over.
+    pub tendered: Option<Paise>,
+}
+
+/// The `payments` of a sale or payment (issue 17), settled by `decide::tender::settle`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Split {
+    pub parts: Vec<PartIn>,
+    /// The paid amount sent beside the parts (`paidAmount` of a sale, `amount` of a
+    /// payment): it must equal what they settle to.
+    pub claimed: Option<Paise>,
 }

@@ -236,8 +236,9 @@ pub struct SalePlan {
     /// `Some(financial year)`: take the next consecutive number of that year when applying
     /// (kind `invoice`); `None` for an incomplete sale.
     pub number_in: Option<String>,
-    /// The payment taken with the sale (when something was paid).
-    pub first_payment: Option<PaymentDoc>,
+    /// The payments taken with the sale, one per paid part (issue 17: a split payment has
+    /// several; the v1 shape one when something was paid, else none), in the order sent.
+    pub payments: Vec<PaymentDoc>,
     /// The cart to claim (open -> invoiced), when the sale comes from one.
     pub cart: Option<ObjectId>,
     pub moves: Vec<StockMove>,
@@ -260,7 +261,7 @@ impl SalePlan {
     /// The synced documents the plan writes, for the change log: (collection, id, deleted).
     pub fn changes(&self) -> Vec<(&'static str, ObjectId, bool)> {
         let mut out = vec![(INVOICES, self.invoice.id, false)];
-        out.extend(self.first_payment.as_ref().map(|p| (PAYMENTS, p.id, false)));
+        out.extend(self.payments.iter().map(|p| (PAYMENTS, p.id, false)));
         out.extend(self.moves.iter().map(|m| (ITEMS, m.item, false)));
         out.extend(self.customer.as_ref().map(|c| (CUSTOMERS, c.id(), false)));
         out.extend(self.batch_takes.iter().map(|t| (crate::changelog::BATCHES, t.batch, false)));
@@ -360,6 +361,16 @@ pub fn sale(
         None => None,
     };
     let total = sale_total(cmd, gross, settled.as_ref().map(|(s, _)| s), require_full)?;
+    // the payments taken with it (issue 17): a split sale pays what its parts settle to
+    let tendered = tender::of_sale(cmd, total)?;
+    let with_paid;
+    let cmd = match cmd.split {
+        Some(_) => {
+            with_paid = Sale { paid: tendered.paid, ..cmd.clone() };
+            &with_paid
+        }
+        None => cmd,
+    };
     // what the seller could not do alone (issue 15): refused online, flagged offline
     let discount = settled.as_ref().map(|(s, _)| s.discount).unwrap_or(cmd.discount);
     let flags = if cmd.rights.approved_by.is_some() { vec![] } else { unapproved(cmd, &lines, discount, gross) };
@@ -478,12 +489,14 @@ pub fn sale(
         Some(c) if inv.is_finalized => Some(history(&inv, c.id(), at, ids())),
         _ => None,
     };
-    let first_payment = first_payment(&inv, &cmd.method, now, ids);
+    let payments = sale_payments(&inv, &tendered, now, ids);
+    inv.payment_method = tender::method_summary(None, Paise::ZERO, &tendered.parts);
+    inv.tender = tendered.tender();
     let number_in = (cmd.kind == KIND_INVOICE && !keeps_printed).then(|| time::financial_year(at));
     Ok(SalePlan {
         invoice: inv,
         number_in,
-        first_payment,
+        payments,
         cart: cart.map(|c| c.id),
         moves,
         movements,
@@ -556,7 +569,8 @@ pub fn price_lines_in_units(
 /// discount` as sent; with one, the settled figures (`settled`, issue 17). A client total
 /// that disagrees (with a profile the answer carries the server's figures, `computed`), a
 /// payment above the total, or a part payment where the shop requires full payment is
-/// refused.
+/// refused. The payment is the sale's `payments` settled against the total when it sent
+/// them ([`tender::settle`], issue 17), else its `paidAmount`.
 pub fn sale_total(
     sale: &Sale,
     subtotal: Paise,
@@ -607,10 +621,11 @@ pub fn sale_total(
             });
         }
     }
-    if sale.paid > total {
+    if sale.split.is_none() && sale.paid > total {
         return Err(Refusal::field("paidAmount", format!("cannot exceed the total {total}")));
     }
-    if require_full && sale.paid < total {
+    let paid = tender::of_sale(sale, total)?.paid;
+    if require_full && paid < total {
         return Err(Refusal::FullPaymentRequired);
     }
     Ok(total)
@@ -701,30 +716,40 @@ fn build_invoice(d: Draft<'_>) -> InvoiceDoc {
         device_series: None,
         series: None,
         gst: None,
+        payment_method: None,
+        tender: None,
     }
 }
 
-/// The payment taken with the sale, if anything was paid (dated with the invoice).
-fn first_payment(
+/// The payments taken with the sale, one per settled part (dated with the invoice; none
+/// when nothing was paid).
+fn sale_payments(
     inv: &InvoiceDoc,
-    method: &str,
+    settled: &tender::Settled,
     now: DateTime,
     ids: &mut impl FnMut() -> ObjectId,
-) -> Option<PaymentDoc> {
-    inv.paid_amount.is_positive().then(|| PaymentDoc {
-        id: ids(),
-        client_id: inv.client_id,
-        invoice_id: inv.id,
-        amount: inv.paid_amount,
-        method: method.to_string(),
-        note: "Initial payment at invoice generation".into(),
-        paid_at: inv.generated_at,
-        device_time: inv.device_time,
-        created_at: now,
-        updated_at: now,
-        version: 0,
-        recorded_by: inv.billed_by.clone(),
-    })
+) -> Vec<PaymentDoc> {
+    settled
+        .parts
+        .iter()
+        .map(|p| PaymentDoc {
+            id: ids(),
+            client_id: inv.client_id,
+            invoice_id: inv.id,
+            amount: p.amount,
+            method: p.method.clone(),
+            note: "Initial payment at invoice generation".into(),
+            paid_at: inv.generated_at,
+            device_time: inv.device_time,
+            created_at: now,
+            updated_at: now,
+            version: 0,
+            recorded_by: inv.billed_by.clone(),
+            reference: p.reference.clone(),
+            tendered: p.tendered,
+            change: p.change,
+        })
+        .collect()
 }
 
 fn history(inv: &InvoiceDoc, customer: ObjectId, at: DateTime, id: ObjectId) -> PurchaseHistoryDoc {
@@ -764,6 +789,8 @@ pub fn number(inv: &mut InvoiceDoc, fy: &str, seq: i64) {
 
 mod payment;
 pub use payment::{payment, PaymentInputs, PaymentPlan};
+
+pub mod tender;
 
 mod batches;
 mod checks;

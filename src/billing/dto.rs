@@ -82,6 +82,10 @@ pub struct GenerateFromCartRequest {
     pub total_discount: Option<Paise>,
     /// Method of the first payment (default `cash`).
     pub payment_method: Option<String>,
+    /// Split payment (issue 17; docs/API.md "Split payments"): the parts, each recorded as
+    /// its own payment; `paymentMethod` is then ignored and `paidAmount`, when sent, must
+    /// equal what the parts pay.
+    pub payments: Option<Vec<PaymentPartRequest>>,
     pub notes: Option<String>,
     /// An approval of this very sale (`POST /api/staff/approvals`, action `sale`, issue 15):
     /// needed when the seller may not make it alone (a counter price without the
@@ -153,6 +157,8 @@ pub struct GenerateWithProductsRequest {
     #[schema(value_type = Option<f64>)]
     pub total_discount: Option<Paise>,
     pub payment_method: Option<String>,
+    /// Split payment (issue 17), as on `/invoices/generate`.
+    pub payments: Option<Vec<PaymentPartRequest>>,
     pub notes: Option<String>,
     /// For `/invoices/incomplete-sale`: the cart to record instead of a product list.
     pub cart_id: Option<String>,
@@ -180,15 +186,40 @@ pub struct GenerateWithProductsRequest {
     pub reverse_charge: Option<bool>,
 }
 
+/// One part of a split payment (issue 17; docs/API.md "Split payments"). Money in rupees.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PaymentPartRequest {
+    /// `cash` `card` `upi` `bank` `cheque` `other`, or `credit`: the part left due (not a
+    /// payment; what is due is the total minus what was paid, whatever it says).
+    #[schema(example = "upi")]
+    pub method: Option<String>,
+    /// Rupees, > 0. Required, except on a cash part with `tendered` (then the cash applied is
+    /// what is still due after the other parts, at most `tendered`) and on `credit`.
+    #[schema(value_type = Option<f64>, example = 100)]
+    pub amount: Option<Paise>,
+    /// UPI reference, cheque number, ... (at most 50 characters).
+    pub reference: Option<String>,
+    /// Cash only (one part at most): the notes the customer handed over, rupees; the answer
+    /// gives the change (`tender`). Less than `amount` is refused.
+    #[schema(value_type = Option<f64>, example = 200)]
+    pub tendered: Option<Paise>,
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PayRequest {
     pub client_id: Option<String>,
     pub invoice_id: String,
-    #[schema(value_type = f64)]
-    pub amount: Paise,
+    /// Rupees, > 0, at most the balance. Required unless `payments` is sent (then, when sent,
+    /// it must equal what the parts pay).
+    #[schema(value_type = Option<f64>)]
+    pub amount: Option<Paise>,
     pub method: Option<String>,
     pub note: Option<String>,
+    /// Split payment (issue 17): the parts, each recorded as its own payment; `method` is
+    /// then ignored.
+    pub payments: Option<Vec<PaymentPartRequest>>,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema, utoipa::IntoParams)]
@@ -602,6 +633,12 @@ pub struct InvoiceWire {
     /// (`subtotal - totalDiscount + totalTax + gst.roundOff = totalAmount`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gst: Option<InvoiceGstWire>,
+    /// How it was paid (issue 17), kept from its payments as they were recorded: their one
+    /// method (`cash`, `upi`, ...), or `Multiple` when several were used. Absent while
+    /// nothing is paid, and on invoices paid before it was kept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "Multiple")]
+    pub payment_method: Option<String>,
 }
 
 impl InvoiceWire {
@@ -666,6 +703,7 @@ impl InvoiceWire {
             offline_bill_ref: i.offline_bill_ref.as_ref().map(Into::into),
             device_series: i.device_series.as_ref().map(Into::into),
             gst: i.gst.as_ref().map(InvoiceGstWire::from),
+            payment_method: i.payment_method.clone(),
         }
     }
 }
@@ -694,6 +732,17 @@ pub struct PaymentWire {
     /// Who recorded it (`{userId, name}`); absent on payments written before it was recorded.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recorded_by: Option<ByWire>,
+    /// A split part's reference (UPI reference, cheque number), when one was sent (issue 17).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// The cash part that carried `tendered` (issue 17): the notes handed over and the change
+    /// given back, rupees (`amount` is the cash applied). Absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<f64>)]
+    pub tendered: Option<Paise>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<f64>)]
+    pub change: Option<Paise>,
 }
 
 impl From<&PaymentDoc> for PaymentWire {
@@ -711,7 +760,27 @@ impl From<&PaymentDoc> for PaymentWire {
             updated_at: wire::iso(p.updated_at),
             v: p.version,
             recorded_by: p.recorded_by.as_ref().map(ByWire::from),
+            reference: p.reference.clone(),
+            tendered: p.tendered,
+            change: p.change,
         }
+    }
+}
+
+/// The cash tendered and the change of a sale or payment whose cash part carried `tendered`
+/// (issue 17), rupees: as stored on that payment document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+pub struct TenderWire {
+    #[schema(value_type = f64, example = 200)]
+    pub tendered: Paise,
+    #[schema(value_type = f64, example = 69)]
+    pub change: Paise,
+}
+
+impl TenderWire {
+    /// The tender of these payments (the one that carried `tendered`), if any.
+    pub fn of<'a>(payments: impl IntoIterator<Item = &'a PaymentDoc>) -> Option<TenderWire> {
+        payments.into_iter().find_map(|p| Some(TenderWire { tendered: p.tendered?, change: p.change? }))
     }
 }
 
@@ -724,15 +793,20 @@ pub struct InvoiceResponse {
     /// The lines of this sale that left their item's stock below zero (shops with
     /// `allowNegativeStock`, the default); empty when none did.
     pub stock_warnings: Vec<StockWarning>,
+    /// Split payments (issue 17): the cash tendered and the change, when the sale's cash
+    /// part carried `tendered`; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tender: Option<TenderWire>,
 }
 
 impl InvoiceResponse {
-    /// The answer to the sale that issued `inv` (with its stock warnings).
+    /// The answer to the sale that issued `inv` (with its stock warnings and tender).
     pub fn of(inv: &InvoiceDoc) -> Self {
         InvoiceResponse {
             success: true,
             invoice: InvoiceWire::from_doc(inv),
             stock_warnings: inv.stock_warnings.clone(),
+            tender: inv.tender.map(|(tendered, change)| TenderWire { tendered, change }),
         }
     }
 }
@@ -745,11 +819,33 @@ pub struct QuoteResponse {
     pub quote: InvoiceWire,
 }
 
+/// The answer to a payment (B22). `payment` is the (first) payment recorded; a split
+/// payment (issue 17) records one per part, all in `payments`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PayResponse {
     pub success: bool,
     pub payment: PaymentWire,
     pub invoice: InvoiceWire,
+    /// Every payment this request recorded, in the order of the parts (one without
+    /// `payments`).
+    pub payments: Vec<PaymentWire>,
+    /// The cash tendered and the change, when the cash part carried `tendered`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tender: Option<TenderWire>,
+}
+
+impl PayResponse {
+    /// The answer to the payments recorded on `inv` (at least one).
+    pub fn of(payments: &[PaymentDoc], inv: &InvoiceDoc) -> AppResult<Self> {
+        let first = payments.first().ok_or_else(|| AppError::internal("a payment without a payment document"))?;
+        Ok(PayResponse {
+            success: true,
+            payment: first.into(),
+            invoice: InvoiceWire::from_doc(inv),
+            payments: payments.iter().map(PaymentWire::from).collect(),
+            tender: TenderWire::of(payments),
+        })
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -39,8 +39,8 @@ fn render_invoice(inv: &InvoiceDoc) -> AppResult<String> {
     to_json(&InvoiceResponse::of(inv))
 }
 
-fn render_payment(payment: &PaymentDoc, inv: &InvoiceDoc) -> AppResult<String> {
-    to_json(&PayResponse { success: true, payment: payment.into(), invoice: InvoiceWire::from_doc(inv) })
+fn render_payment(payments: &[PaymentDoc], inv: &InvoiceDoc) -> AppResult<String> {
+    to_json(&PayResponse::of(payments, inv)?)
 }
 
 /// Issue a sale; with `X-Idempotency-Key` exactly once per (client, key) (`idem`):
@@ -300,6 +300,7 @@ pub async fn generate(
         discount: req.total_discount,
         total: req.total_amount,
         method: &req.payment_method,
+        payments: &req.payments,
         notes: &req.notes,
     };
     let mut sale = build_sale(e, &auth, lines, head, "invoice")?;
@@ -439,6 +440,7 @@ fn products_sale(auth: &AuthClient, req: GenerateWithProductsRequest, kind: &'st
         discount: req.total_discount,
         total: req.total_amount,
         method: &req.payment_method,
+        payments: &req.payments,
         notes: &req.notes,
     };
     let mut sale = build_sale(e, auth, lines, head, kind)?;
@@ -459,6 +461,8 @@ struct SaleHead<'a> {
     discount: Option<Paise>,
     total: Option<Paise>,
     method: &'a Option<String>,
+    /// Split payment (issue 17).
+    payments: &'a Option<Vec<PaymentPartRequest>>,
     notes: &'a Option<String>,
 }
 
@@ -474,6 +478,7 @@ fn build_sale(
     let (customer, customer_name, customer_phone) = customer(&mut e, h.customer_id, h.phone, h.name);
     let (paid, tax, discount, claimed_total, method, notes) =
         sale_common(&mut e, h.paid, h.tax, h.discount, h.total, h.method, h.notes);
+    let split = rules::payment_parts(&mut e, "payments", h.payments, h.paid);
     e.finish()?;
     Ok(Sale {
         client_id: auth.client_id,
@@ -486,6 +491,7 @@ fn build_sale(
         tax,
         discount,
         method,
+        split,
         notes,
         kind,
         options: Default::default(),
@@ -519,7 +525,8 @@ pub async fn incomplete_sale(
     issue_answer(&state, sale, approval, key, "POST /api/business/invoices/incomplete-sale", &body).await
 }
 
-/// B22: record a payment (0 < amount <= outstanding).
+/// B22: record a payment (0 < amount <= outstanding), or a split payment (`payments`, issue
+/// 17: one payment per paid part; `tender` answers the change of a cash part's `tendered`).
 #[utoipa::path(post, path = "/business/invoices/pay", tag = "billing", security(("bearer" = [])), request_body = PayRequest,
     params(("X-Idempotency-Key" = Option<String>, Header, description = "Per-client key of this payment (1-255 visible ASCII, e.g. a UUID; kept 30 days): a retry gets the stored first answer with `Idempotent-Replayed: true`")),
     responses((status = 200, body = PayResponse), (status = 400, description = "Validation, unknown invoice, or amount above the balance", body = ErrorBody),
@@ -538,15 +545,21 @@ pub async fn pay(
     let req: PayRequest = from_value(body.clone())?;
     let mut e = Errors::new();
     let invoice_id = e.oid("invoiceId", &req.invoice_id);
-    rules::payment_amount(&mut e, "amount", req.amount);
+    match req.amount {
+        Some(a) => rules::payment_amount(&mut e, "amount", a),
+        None if req.payments.is_none() => e.add("amount", "is required (or send payments)"),
+        None => {}
+    }
     let method = method(&mut e, "method", &req.method);
     let note = rules::payment_note(&mut e, "note", &req.note);
+    let split = rules::payment_parts(&mut e, "payments", &req.payments, req.amount);
     e.finish()?;
     let p = RecordPayment {
         client_id: auth.client_id,
         invoice_id: invoice_id.unwrap_or_default(),
-        amount: req.amount,
+        amount: req.amount.unwrap_or_default(),
         method,
+        split,
         note,
         paid_at: None,
         by: auth.by(),
@@ -556,13 +569,8 @@ pub async fn pay(
     crate::http::detached(&state, async move {
         let state = st;
         let (Some(key), Some(hash)) = (key, hash) else {
-            let (payment, invoice) = service::pay(&state, p).await?;
-            return Ok(Json(PayResponse {
-                success: true,
-                payment: (&payment).into(),
-                invoice: InvoiceWire::from_doc(&invoice),
-            })
-            .into_response());
+            let (payments, invoice) = service::pay(&state, p).await?;
+            return Ok(Json(PayResponse::of(&payments, &invoice)?).into_response());
         };
         let hook = Keyed { key: &key, hash: &hash, status: 200, render: &render_payment as &service::RenderPayment };
         let answer = idem::once(&state, p.client_id, &key, &hash, lease_secs(&state), 200, || async {

@@ -173,6 +173,16 @@ pub struct InvoiceDoc {
     /// settled once when the sale was made; absent for shops without one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gst: Option<InvoiceGst>,
+    /// How it was paid (issue 17), kept from its payments as they are recorded
+    /// (`decide::tender::method_summary`): their one method (`cash`, `upi`, ...), `Multiple`
+    /// when several were used; absent while nothing is paid, and on invoices paid before it
+    /// was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_method: Option<String>,
+    /// The cash tendered and the change of the sale that issued it (set when issued, for its
+    /// answer; never stored: the cash payment document keeps them).
+    #[serde(skip)]
+    pub tender: Option<(Paise, Paise)>,
 }
 
 /// Which document a sale is (issue 17; CGST rules 46, 46A, 49).
@@ -393,6 +403,16 @@ pub struct PaymentDoc {
     /// written before it existed have none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recorded_by: Option<By>,
+    /// A split part's reference (UPI reference, cheque number; at most 50 characters).
+    /// Absent when none was sent (issue 17).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// The cash part of a split payment that carried `tendered` (issue 17): the notes handed
+    /// over and the change given back (`tendered - amount`), paise. Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "money::db_opt")]
+    pub tendered: Option<Paise>,
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "money::db_opt")]
+    pub change: Option<Paise>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -412,4 +432,6 @@ pub struct PurchaseHistoryDoc {
     pub version: i32,
 }
 
-pub const METHODS: &[&str] = &["cash", "card", "upi", "bank", "other"];
+/// The methods a payment may be recorded in (`cheque` added with split payments, issue 17).
+/// A split part may also say `credit` (`decide::tender::CREDIT`: left due, not a payment).
+pub const METHODS: &[&str] = &["cash", "card", "upi", "bank", "cheque", "other"];

@@ -448,7 +448,7 @@ pub async fn load_lots(
 
 /// Apply a decided sale in the caller's transaction, the contended writes last: claim the
 /// cart (guarded on `open`), the customer (a new one inserted: the unique phone index
-/// refuses a twin; an existing one's dues by `$inc`), the first payment, the purchase
+/// refuses a twin; an existing one's dues by `$inc`), its payments (one per paid part), the purchase
 /// history, the stock movements, the stock moves (guarded: without `below_zero` a
 /// concurrent sale that took the stock makes this one 409 `INSUFFICIENT_STOCK`), the next
 /// consecutive number of the plan's financial year (or the use of the printed number the
@@ -464,7 +464,7 @@ pub async fn apply_sale(
     let SalePlan {
         mut invoice,
         number_in,
-        first_payment,
+        payments: sale_payments,
         cart,
         moves,
         movements,
@@ -525,8 +525,8 @@ pub async fn apply_sale(
         }
         None => {}
     }
-    if let Some(p) = &first_payment {
-        payments(db).insert_one(p).session(&mut *s).await?;
+    if !sale_payments.is_empty() {
+        payments(db).insert_many(&sale_payments).session(&mut *s).await?;
     }
     if let Some(h) = &history {
         histories(db).insert_one(h).session(&mut *s).await?;
@@ -605,7 +605,8 @@ pub async fn load_for_payment(
     find_invoice_in(db, s, p.client_id, p.invoice_id).await
 }
 
-/// Apply a decided payment in the caller's transaction: the payment record, the customer's
+/// Apply a decided payment in the caller's transaction: the payment records (one per paid
+/// part of a split payment), the customer's
 /// dues (`$inc`), the purchase history (when it completes the invoice), the number (an
 /// incomplete sale completed), then the invoice's payment state by a write guarded on the
 /// paid amount it was decided on and `isFinalized: false` (a concurrent payment makes it
@@ -615,11 +616,11 @@ pub async fn apply_payment(
     s: &mut ClientSession,
     plan: PaymentPlan,
     log: Log<'_>,
-) -> Result<(PaymentDoc, InvoiceDoc), AppError> {
+) -> Result<(Vec<PaymentDoc>, InvoiceDoc), AppError> {
     let changes = plan.changes();
-    let PaymentPlan { payment, mut invoice, paid_before, number_in, customer, history } = plan;
+    let PaymentPlan { payments: recorded, mut invoice, paid_before, number_in, customer, history } = plan;
     let client_id = invoice.client_id;
-    payments(db).insert_one(&payment).session(&mut *s).await?;
+    payments(db).insert_many(&recorded).session(&mut *s).await?;
     if let Some((c, dues)) = customer {
         customers(db)
             .update_one(
@@ -635,7 +636,7 @@ pub async fn apply_payment(
     let d = &invoice;
     let mut set = doc! {
         "paidAmount": d.paid_amount.as_i64(), "status": &d.status, "isFinalized": d.is_finalized,
-        "updatedAt": d.updated_at, "finalizedAt": d.finalized_at,
+        "updatedAt": d.updated_at, "finalizedAt": d.finalized_at, "paymentMethod": d.payment_method.as_deref(),
     };
     if let Some(fy) = &number_in {
         let seq = reserve_seq(db, s, &number_key(client_id, fy, invoice.series.as_deref()), 1).await?;
@@ -655,5 +656,5 @@ pub async fn apply_payment(
         return Err(Refusal::InvoiceChanged.into());
     }
     log.write(db, s, client_id, changes).await?;
-    Ok((payment, invoice))
+    Ok((recorded, invoice))
 }

@@ -6,7 +6,16 @@
 //! Each function adds its complaint to `e` under the field name the caller passes (with the
 //! caller's own prefix, e.g. `invoice.create[0].products[1].quantity` in v1).
 
-use crate::{billing::model::METHODS, money::Paise, validate::Errors};
+use crate::{
+    billing::{
+        command::{PartIn, Split},
+        decide::tender::CREDIT,
+        dto::PaymentPartRequest,
+        model::METHODS,
+    },
+    money::Paise,
+    validate::Errors,
+};
 
 /// Most lines in one sale.
 pub const MAX_INVOICE_LINES: usize = 500;
@@ -16,6 +25,10 @@ pub const MAX_QUANTITY: i64 = crate::limits::MAX_UNITS;
 pub const NOTES_MAX: usize = 1000;
 /// Longest payment note (characters).
 pub const PAYMENT_NOTE_MAX: usize = 500;
+/// Longest reference of a split payment part (UPI reference, cheque number), characters.
+pub const PAYMENT_REFERENCE_MAX: usize = 50;
+/// Most parts of one split payment.
+pub const MAX_PAYMENT_PARTS: usize = 10;
 /// Longest customer name written on a sale (characters).
 pub const SALE_CUSTOMER_NAME_MAX: usize = 100;
 /// Longest device reference of a sale (characters).
@@ -164,4 +177,41 @@ pub fn sale_gst(
         place_of_supply,
         reverse_charge: reverse_charge.unwrap_or(false),
     }
+}
+
+/// The `payments` of a sale or payment (issue 17), checked part by part under `field`
+/// (`payments[i].method` ...): 1 to [`MAX_PAYMENT_PARTS`] parts; `method` required, one of
+/// [`METHODS`] or `credit` (trimmed, lower-cased); `amount` and `tendered`, when sent, > 0
+/// and within `limits::MAX_INVOICE`; `reference` at most [`PAYMENT_REFERENCE_MAX`]
+/// characters (blank = none). `claimed` is the paid amount sent beside them. `None` when
+/// no `payments` were sent (the v1 shape). The sum rules are `decide::tender::settle`'s.
+pub fn payment_parts(
+    e: &mut Errors,
+    field: &str,
+    v: &Option<Vec<PaymentPartRequest>>,
+    claimed: Option<Paise>,
+) -> Option<Split> {
+    let parts = v.as_ref()?;
+    if parts.is_empty() || parts.len() > MAX_PAYMENT_PARTS {
+        e.add(field, format!("must have 1 to {MAX_PAYMENT_PARTS} parts"));
+    }
+    let mut out = Vec::with_capacity(parts.len());
+    for (i, p) in parts.iter().enumerate() {
+        let f = |x: &str| format!("{field}[{i}].{x}");
+        let method = p.method.as_deref().map(str::trim).unwrap_or("").to_ascii_lowercase();
+        if method.is_empty() {
+            e.add(&f("method"), "is required");
+        } else if !METHODS.contains(&method.as_str()) && method != CREDIT {
+            e.add(&f("method"), format!("must be one of {}, {CREDIT}", METHODS.join(", ")));
+        }
+        if let Some(a) = p.amount {
+            payment_amount(e, &f("amount"), a);
+        }
+        if let Some(t) = p.tendered {
+            payment_amount(e, &f("tendered"), t);
+        }
+        let reference = e.opt_text(&f("reference"), &p.reference, 0, PAYMENT_REFERENCE_MAX).filter(|r| !r.is_empty());
+        out.push(PartIn { method, amount: p.amount, reference, tendered: p.tendered });
+    }
+    Some(Split { parts: out, claimed })
 }

@@ -184,7 +184,7 @@ pub async fn clear_cart(state: &AppState, client_id: ObjectId, cart_id: ObjectId
 /// Issue a sale inside the caller's transaction `s` (no shop queue taken here: the caller
 /// holds it): `repo::load_for_sale`, `decide::sale`, `repo::apply_sale`. The change-log rows
 /// go to `log`. Returns the invoice (numbered, with its `stock_warnings`) and the plan's
-/// flags (the first payment's id, the deactivated items sold).
+/// flags (the payments' ids, the deactivated items sold).
 pub async fn issue_in_session(
     s: &mut mongodb::ClientSession,
     state: &AppState,
@@ -193,10 +193,10 @@ pub async fn issue_in_session(
 ) -> AppResult<Issued> {
     let loaded = repo::load_for_sale(&state.db, s, sale).await?;
     let plan = decide::sale(sale, &loaded.inputs(), state.clock.now(), &mut ObjectId::new)?;
-    let payment = plan.first_payment.as_ref().map(|p| p.id);
+    let payments = plan.payments.iter().map(|p| p.id).collect();
     let inactive = plan.inactive.clone();
     let invoice = repo::apply_sale(&state.db, s, plan, log).await?;
-    Ok(Issued { invoice, payment, inactive })
+    Ok(Issued { invoice, payments, inactive })
 }
 
 /// Issue 17: the full computation of a draft sale, without writing anything: the same loader
@@ -208,6 +208,7 @@ pub async fn quote(state: &AppState, mut sale: Sale) -> AppResult<InvoiceDoc> {
     sale.options.require_full = Some(false);
     sale.rights = crate::billing::command::SellerRights::owner();
     sale.paid = Paise::ZERO;
+    sale.split = None;
     let mut s = state.client.start_session().await?;
     let loaded = repo::load_for_sale(&state.db, &mut s, &sale).await?;
     let plan = decide::sale(&sale, &loaded.inputs(), state.clock.now(), &mut ObjectId::new)?;
@@ -218,8 +219,8 @@ pub async fn quote(state: &AppState, mut sale: Sale) -> AppResult<InvoiceDoc> {
 #[derive(Debug, Clone)]
 pub struct Issued {
     pub invoice: InvoiceDoc,
-    /// The first payment's id (when something was paid).
-    pub payment: Option<ObjectId>,
+    /// The ids of the payments taken with it (one per paid part; none when nothing was paid).
+    pub payments: Vec<ObjectId>,
     /// Items of the lines that are deactivated (an offline sale accepts them, flagged).
     pub inactive: Vec<ObjectId>,
 }
@@ -250,8 +251,8 @@ pub struct Keyed<'a, R: ?Sized> {
 
 /// Renders an invoice answer.
 pub type RenderInvoice = dyn Fn(&InvoiceDoc) -> AppResult<String> + Sync;
-/// Renders a payment answer.
-pub type RenderPayment = dyn Fn(&PaymentDoc, &InvoiceDoc) -> AppResult<String> + Sync;
+/// Renders a payment answer (the payments recorded, the invoice after them).
+pub type RenderPayment = dyn Fn(&[PaymentDoc], &InvoiceDoc) -> AppResult<String> + Sync;
 
 /// [`issue`], and with `keyed` the rendered response recorded in the same transaction (it
 /// is returned as the second value).
@@ -290,7 +291,8 @@ async fn record<R: ?Sized>(
 /// on the amount it was decided on, in the same transaction as the payment record, so
 /// concurrent payments can never overpay. The payment that completes the invoice finalises
 /// it (numbering an incomplete sale) and writes the purchase history exactly once.
-pub async fn pay(state: &AppState, p: RecordPayment) -> AppResult<(PaymentDoc, InvoiceDoc)> {
+/// A split payment (issue 17) records one payment per paid part: all are returned.
+pub async fn pay(state: &AppState, p: RecordPayment) -> AppResult<(Vec<PaymentDoc>, InvoiceDoc)> {
     pay_keyed(state, &p, None).await.map(|(payment, inv, _)| (payment, inv))
 }
 
@@ -299,14 +301,14 @@ pub async fn pay_keyed(
     state: &AppState,
     p: &RecordPayment,
     keyed: Option<&Keyed<'_, RenderPayment>>,
-) -> AppResult<(PaymentDoc, InvoiceDoc, Option<String>)> {
+) -> AppResult<(Vec<PaymentDoc>, InvoiceDoc, Option<String>)> {
     let ctx = (state, p, keyed);
     let _queue = state.shop_locks.lock(&p.client_id).await;
     db::transaction(&state.client, &ctx, |s, (state, p, keyed)| {
         Box::pin(async move {
             let (payment, inv) = pay_in(s, state, p, repo::Log::Now).await?;
             let out = match keyed {
-                Some(k) => Some(record(s, state, p.client_id, k, (k.render)(&payment, &inv)?).await?),
+                Some(k) => Some(record(s, state, p.client_id, k, (k.render)(&payment[..], &inv)?).await?),
                 None => None,
             };
             Ok((payment, inv, out))
@@ -323,7 +325,7 @@ pub async fn pay_in(
     state: &AppState,
     p: &RecordPayment,
     log: repo::Log<'_>,
-) -> AppResult<(PaymentDoc, InvoiceDoc)> {
+) -> AppResult<(Vec<PaymentDoc>, InvoiceDoc)> {
     let invoice = repo::load_for_payment(&state.db, s, p).await?;
     let inputs = decide::PaymentInputs { invoice: invoice.as_ref() };
     let plan = decide::payment(p, &inputs, state.clock.now(), &mut ObjectId::new)?;

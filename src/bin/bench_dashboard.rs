@@ -145,6 +145,8 @@ async fn seed(db: &mongodb::Database, client: ObjectId) -> anyhow::Result<()> {
             device_series: None,
             series: None,
             gst: None,
+            payment_method: None,
+            tender: None,
         });
         let methods = ["cash", "upi", "card", "bank", "other"];
         let parts: Vec<i64> = match class {
@@ -167,6 +169,9 @@ async fn seed(db: &mongodb::Database, client: ObjectId) -> anyhow::Result<()> {
                 updated_at: pt,
                 version: 0,
                 recorded_by: None,
+                reference: None,
+                tendered: None,
+                change: None,
             });
             n_pay += 1;
         }

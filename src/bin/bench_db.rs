@@ -248,6 +248,7 @@ async fn one(state: &AppState, shops: &[DbShop], sc: &str, w: usize, i: u64, con
                 tax: Paise::ZERO,
                 discount: Paise::ZERO,
                 method: "cash".into(),
+                split: None,
                 notes: String::new(),
                 kind: "invoice",
                 options: Default::default(),

@@ -101,13 +101,14 @@ impl<'a> Applier<'a> {
 
     /// Issue an offline sale through billing's write path (`billing::service::issue_in_session`:
     /// load, `billing::decide::sale`, `billing::repo::apply_sale`); the documents it writes
-    /// (invoice, first payment, items, customer) join this transaction's change log.
+    /// (invoice, its payments, items, customer) join this transaction's change log.
     pub async fn invoice(&mut self, s: &mut ClientSession, sale: &Sale) -> AppResult<Issued> {
         billing::issue_in_session(s, self.state, sale, Log::Into(&mut self.changed)).await
     }
 
-    /// Record a payment through billing's write path (`billing::decide::payment`).
-    pub async fn pay(&mut self, s: &mut ClientSession, p: &RecordPayment) -> AppResult<(PaymentDoc, InvoiceDoc)> {
+    /// Record a payment through billing's write path (`billing::decide::payment`): its
+    /// payment documents (one per paid part of a split payment) and the invoice after them.
+    pub async fn pay(&mut self, s: &mut ClientSession, p: &RecordPayment) -> AppResult<(Vec<PaymentDoc>, InvoiceDoc)> {
         billing::pay_in(s, self.state, p, Log::Into(&mut self.changed)).await
     }
 }

@@ -110,6 +110,8 @@ pub enum Action {
         invoice: Ref,
         amount: Paise,
         method: String,
+        /// Split payment (issue 17): the parts sent as `payments`.
+        split: Option<crate::billing::command::Split>,
         note: String,
         at: DateTime,
     },
@@ -132,6 +134,8 @@ pub struct InvoiceAction {
     pub discount: Paise,
     pub paid: Paise,
     pub method: String,
+    /// Split payment (issue 17): the parts sent as `payments`.
+    pub split: Option<crate::billing::command::Split>,
     pub notes: String,
     pub device_ref: Option<String>,
     pub at: DateTime,
@@ -172,8 +176,12 @@ pub struct OpOutcome {
     pub status: String,
     /// Server ids/numbers (applied, or the original result of a duplicate); `null` for a
     /// rejected operation. An invoice:
-    /// `{id, invoiceNumber, paymentId, totalAmount, stockWarnings[], priceOverrides[],
-    /// inactiveItems[], reviewFlags[]}` where `stockWarnings` lists the lines that left an item's stock
+    /// `{id, invoiceNumber, paymentId, paymentIds[], paidAmount, paymentMethod, tender,
+    /// totalAmount, stockWarnings[], priceOverrides[], inactiveItems[], reviewFlags[]}` where
+    /// `paymentId` is the first payment taken with it, `paymentIds` all of them (one per paid
+    /// part of a split payment, issue 17), `tender` `{tendered, change}` when the cash part
+    /// carried `tendered` (else null); a payment: `{id, paymentIds[], invoiceId, invoiceNumber,
+    /// amount, paymentMethod, tender}` (`id` the first payment, `amount` what all paid); and `stockWarnings` lists the lines that left an item's stock
     /// below zero (`{productId, itemName, quantity, stock}`; an offline sale always
     /// subtracts), `priceOverrides` the lines billed at the device's price rather than the
     /// catalog's (`{productId, itemName, price, catalogPrice}`), `inactiveItems` the lines of
@@ -383,6 +391,7 @@ fn parse_action(entity: &str, kind: &str, payload: Value, device_time: Option<Da
                 .and_then(|s| e.oid("clientCustomerId", s));
             let name = rules::sale_customer_name(&mut e, "clientCustomerName", &p.client_customer_name);
             let method = rules::method(&mut e, "method", &p.method);
+            let split = rules::payment_parts(&mut e, "payments", &p.payments, p.paid_amount);
             let notes = rules::notes(&mut e, "notes", &p.notes);
             let device_ref = rules::device_ref(&mut e, "deviceRef", &p.device_ref);
             let number = p.invoice_number.as_deref().map(str::trim).filter(|n| !n.is_empty());
@@ -416,6 +425,7 @@ fn parse_action(entity: &str, kind: &str, payload: Value, device_time: Option<Da
                 discount,
                 paid,
                 method,
+                split,
                 notes,
                 device_ref,
                 at,
@@ -427,11 +437,23 @@ fn parse_action(entity: &str, kind: &str, payload: Value, device_time: Option<Da
             let p: PaymentP = from_value(payload).map_err(joined)?;
             let at = bounded_time(device_time.ok_or("deviceTime: is required for a payment")?, now)?;
             let invoice = reference(&mut e, "invoiceId", &p.invoice_id, &p.invoice_op_id);
-            rules::payment_amount(&mut e, "amount", p.amount);
+            match p.amount {
+                Some(a) => rules::payment_amount(&mut e, "amount", a),
+                None if p.payments.is_none() => e.add("amount", "is required (or send payments)"),
+                None => {}
+            }
             let method = rules::method(&mut e, "method", &p.method);
             let note = rules::payment_note(&mut e, "note", &p.note);
+            let split = rules::payment_parts(&mut e, "payments", &p.payments, p.amount);
             std::mem::take(&mut e).finish().map_err(joined)?;
-            Action::PaymentCreate { invoice: invoice.ok_or("invoiceId: missing")?, amount: p.amount, method, note, at }
+            Action::PaymentCreate {
+                invoice: invoice.ok_or("invoiceId: missing")?,
+                amount: p.amount.unwrap_or_default(),
+                method,
+                split,
+                note,
+                at,
+            }
         }
         ("invoice", "update") | ("invoice", "delete") => {
             return Err("an issued invoice is never changed or deleted by sync (record a payment instead)".into())

@@ -67,6 +67,12 @@ pub fn check_shape(body: &Value) -> AppResult<()> {
                         }
                     }
                 }
+                // split payment parts (issue 17)
+                for (j, part) in entry.get("payments").and_then(Value::as_array).into_iter().flatten().enumerate() {
+                    if !part.is_object() {
+                        e.add(&format!("{section}.{list}[{i}].payments[{j}]"), "must be an object");
+                    }
+                }
             }
         }
     }
@@ -205,6 +211,7 @@ fn plan(client_id: ObjectId, actor: &Actor, b: &V1Batch) -> AppResult<Vec<Step>>
         }
         let total = rules::total(&mut e, &f("totalAmount"), inv.total_amount).unwrap_or(subtotal);
         let paid = rules::non_negative(&mut e, &f("paidAmount"), inv.paid_amount);
+        let split = rules::payment_parts(&mut e, &f("payments"), &inv.payments, inv.paid_amount);
         if paid > total {
             e.add(&f("paidAmount"), format!("cannot exceed the total {total}"));
         }
@@ -290,6 +297,7 @@ fn plan(client_id: ObjectId, actor: &Actor, b: &V1Batch) -> AppResult<Vec<Step>>
             tax,
             discount,
             method: "cash".into(),
+            split,
             notes,
             kind: "invoice",
             // an offline sale: always subtracts stock, part payments accepted, and an item
@@ -313,9 +321,14 @@ fn plan(client_id: ObjectId, actor: &Actor, b: &V1Batch) -> AppResult<Vec<Step>>
         }
         let f = |x: &str| format!("payment.create[{i}].{x}");
         let invoice_id = e.oid(&f("invoiceId"), &p.invoice_id);
-        rules::payment_amount(&mut e, &f("amount"), p.amount);
+        match p.amount {
+            Some(a) => rules::payment_amount(&mut e, &f("amount"), a),
+            None if p.payments.is_none() => e.add(&f("amount"), "is required (or send payments)"),
+            None => {}
+        }
         let method = rules::method(&mut e, &f("method"), &p.method);
         let note = rules::payment_note(&mut e, &f("note"), &p.note);
+        let split = rules::payment_parts(&mut e, &f("payments"), &p.payments, p.amount);
         let at = match p.paid_at.as_deref() {
             None => now,
             Some(t) => match parse_time(t).map(|t| bounded_time(t, now)) {
@@ -329,8 +342,9 @@ fn plan(client_id: ObjectId, actor: &Actor, b: &V1Batch) -> AppResult<Vec<Step>>
         steps.push(Step::Pay(RecordPayment {
             client_id,
             invoice_id: invoice_id.unwrap_or_default(),
-            amount: p.amount,
+            amount: p.amount.unwrap_or_default(),
             method,
+            split,
             note,
             paid_at: p.paid_at.is_some().then_some(at),
             by: by.clone(),
@@ -482,9 +496,7 @@ pub async fn run(s: &mut ClientSession, ctx: &V1Ctx<'_>) -> AppResult<Value> {
                 sale.lines = LineSource::Products(resolved);
                 let issued = ap.invoice(s, &sale).await.map_err(|e| prefixed(e, &p))?;
                 let inv = &issued.invoice;
-                if let Some(pay) = issued.payment {
-                    pay_ids.push(pay.to_hex());
-                }
+                pay_ids.extend(issued.payments.iter().map(|p| p.to_hex()));
                 for w in &inv.stock_warnings {
                     let mut w = json!(w);
                     w["invoiceId"] = json!(inv.id.to_hex());
@@ -514,8 +526,8 @@ pub async fn run(s: &mut ClientSession, ctx: &V1Ctx<'_>) -> AppResult<Value> {
             Step::Pay(pm) => {
                 let p = format!("payment.create[{pi}]");
                 pi += 1;
-                let (pay, _) = ap.pay(s, pm).await.map_err(|e| prefixed(e, &p))?;
-                pay_ids.push(pay.id.to_hex());
+                let (pays, _) = ap.pay(s, pm).await.map_err(|e| prefixed(e, &p))?;
+                pay_ids.extend(pays.iter().map(|p| p.id.to_hex()));
             }
         }
     }

@@ -325,7 +325,7 @@ async fn invoice_bad_input_writes_nothing() {
         json!({ "products": [{ "productId": item, "quantity": 1 }], "paidAmount": -1 }),
         json!({ "products": [{ "productId": item, "quantity": 1 }], "paidAmount": 1.001 }),
         json!({ "products": [{ "productId": item, "quantity": 1 }], "totalAmount": 49.99 }),
-        json!({ "products": [{ "productId": item, "quantity": 1 }], "paymentMethod": "cheque" }),
+        json!({ "products": [{ "productId": item, "quantity": 1 }], "paymentMethod": "barter" }),
         json!({ "products": [{ "productId": item, "quantity": 1 }], "clientCustomerId": ObjectId::new().to_hex() }),
         json!({ "products": "all" }),
     ];
@@ -1071,6 +1071,8 @@ async fn past_invoice(
         device_series: None,
         series: None,
         gst: None,
+        payment_method: None,
+        tender: None,
         device_time: None,
     };
     app.db.collection::<InvoiceDoc>("invoices").insert_one(&inv).await.unwrap();
@@ -1097,6 +1099,9 @@ async fn past_payment(
         updated_at: t,
         version: 0,
         recorded_by: None,
+        reference: None,
+        tendered: None,
+        change: None,
         device_time: None,
     };
     app.db.collection::<viveka::billing::model::PaymentDoc>("payments").insert_one(&p).await.unwrap();

@@ -127,6 +127,8 @@ async fn invoice(
         device_series: None,
         series: None,
         gst: None,
+        payment_method: None,
+        tender: None,
     };
     app.db.collection::<InvoiceDoc>("invoices").insert_one(&inv).await.unwrap();
     id
@@ -146,6 +148,9 @@ async fn payment(app: &TestApp, client: ObjectId, inv: ObjectId, amount: i64, me
         updated_at: t,
         version: 0,
         recorded_by: None,
+        reference: None,
+        tendered: None,
+        change: None,
     };
     app.db.collection::<PaymentDoc>("payments").insert_one(&pay).await.unwrap();
 }

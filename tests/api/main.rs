@@ -26,6 +26,7 @@ mod roles;
 mod rules;
 mod sale_rights;
 mod security;
+mod split_payments;
 mod stock_ledger;
 mod sync;
 mod who;

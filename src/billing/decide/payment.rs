@@ -15,7 +15,9 @@ pub struct PaymentInputs<'a> {
 /// Everything a payment writes, as data.
 #[derive(Debug, Clone)]
 pub struct PaymentPlan {
-    pub payment: PaymentDoc,
+    /// The payments recorded: one, or one per paid part of a split payment (issue 17), in
+    /// the order sent (never empty).
+    pub payments: Vec<PaymentDoc>,
     /// The invoice after the payment (paid amount, status, finalisation; when the payment
     /// completes an incomplete sale: kind `invoice`, dated today, number in `number_in`).
     pub invoice: InvoiceDoc,
@@ -34,14 +36,16 @@ pub struct PaymentPlan {
 impl PaymentPlan {
     /// The synced documents the plan writes, for the change log.
     pub fn changes(&self) -> Vec<(&'static str, ObjectId, bool)> {
-        let mut out = vec![(PAYMENTS, self.payment.id, false), (INVOICES, self.invoice.id, false)];
+        let mut out: Vec<_> = self.payments.iter().map(|p| (PAYMENTS, p.id, false)).collect();
+        out.push((INVOICES, self.invoice.id, false));
         out.extend(self.customer.map(|(c, _)| (CUSTOMERS, c, false)));
         out
     }
 }
 
 /// Decide a payment: the invoice must be the shop's, not settled, and the amount at most
-/// what is due. It is dated by the device time (never later than `now`, the receipt time)
+/// what is due (a split payment: its parts settled against what is due,
+/// [`super::tender::settle`]; one payment document per paid part). It is dated by the device time (never later than `now`, the receipt time)
 /// but never before its invoice (`generatedAt`). The payment that completes the invoice
 /// finalises it, writes the purchase history, and numbers an incomplete sale.
 pub fn payment(
@@ -53,27 +57,42 @@ pub fn payment(
     let inv = inputs.invoice.filter(|i| i.id == cmd.invoice_id && i.client_id == cmd.client_id);
     let Some(inv) = inv else { return Err(Refusal::InvoiceNotFound) };
     let due = inv.total_amount.checked_sub(inv.paid_amount).unwrap_or_default();
-    if inv.is_finalized || cmd.amount > due {
+    if inv.is_finalized || (cmd.split.is_none() && cmd.amount > due) {
         return Err(Refusal::field("amount", format!("exceeds the outstanding balance {due}")));
     }
+    let settled = super::tender::of_payment(cmd, due)?;
+    if !settled.paid.is_positive() {
+        // only credit parts: nothing to record
+        return Err(Refusal::field("payments", "pay nothing (only credit parts); send a part with an amount"));
+    }
+    let amount = settled.paid;
     let paid_at = cmd.paid_at.map_or(now, |t| time::record_time(t, now)).max(inv.generated_at);
-    let payment = PaymentDoc {
-        id: ids(),
-        client_id: cmd.client_id,
-        invoice_id: inv.id,
-        amount: cmd.amount,
-        method: cmd.method.clone(),
-        note: cmd.note.clone(),
-        paid_at,
-        device_time: cmd.paid_at,
-        created_at: now,
-        updated_at: now,
-        version: 0,
-        recorded_by: Some(cmd.by.clone()),
-    };
+    let payments = settled
+        .parts
+        .iter()
+        .map(|p| PaymentDoc {
+            id: ids(),
+            client_id: cmd.client_id,
+            invoice_id: inv.id,
+            amount: p.amount,
+            method: p.method.clone(),
+            note: cmd.note.clone(),
+            paid_at,
+            device_time: cmd.paid_at,
+            created_at: now,
+            updated_at: now,
+            version: 0,
+            recorded_by: Some(cmd.by.clone()),
+            reference: p.reference.clone(),
+            tendered: p.tendered,
+            change: p.change,
+        })
+        .collect();
     let mut after = inv.clone();
+    after.payment_method =
+        super::tender::method_summary(inv.payment_method.as_deref(), inv.paid_amount, &settled.parts);
     // within the total (checked above), so it cannot overflow
-    after.paid_amount = inv.paid_amount.checked_add(cmd.amount).unwrap_or(inv.total_amount);
+    after.paid_amount = inv.paid_amount.checked_add(amount).unwrap_or(inv.total_amount);
     after.is_finalized = after.paid_amount >= after.total_amount;
     after.status = status_for(after.paid_amount, after.total_amount).to_string();
     after.finalized_at = after.is_finalized.then_some(now);
@@ -91,8 +110,8 @@ pub fn payment(
     };
     Ok(PaymentPlan {
         paid_before: inv.paid_amount,
-        customer: after.client_customer_id.map(|c| (c, Paise::new(-cmd.amount.as_i64()))),
-        payment,
+        customer: after.client_customer_id.map(|c| (c, Paise::new(-amount.as_i64()))),
+        payments,
         invoice: after,
         number_in,
         history,

@@ -101,6 +101,7 @@ fn products_sale(lines: Vec<(ObjectId, i64, Option<i64>)>, paid: i64) -> Sale {
         tax: Paise::ZERO,
         discount: Paise::ZERO,
         method: "cash".into(),
+        split: None,
         notes: String::new(),
         kind: KIND_INVOICE,
         options: SaleOptions::default(),
@@ -251,6 +252,7 @@ fn an_incomplete_sale_has_no_number_until_a_payment_completes_it() {
         invoice_id: plan.invoice.id,
         amount: Paise::new(7000),
         method: "upi".into(),
+        split: None,
         note: String::new(),
         paid_at: None,
         by: cashier(),
@@ -282,6 +284,7 @@ fn a_payment_above_what_is_due_or_on_a_settled_invoice_is_refused() {
         invoice_id: plan.invoice.id,
         amount: Paise::new(7001),
         method: "cash".into(),
+        split: None,
         note: String::new(),
         paid_at: None,
         by: cashier(),
@@ -311,6 +314,7 @@ fn a_payment_dated_before_its_invoice_is_moved_to_the_invoice_time_and_never_aft
         invoice_id: plan.invoice.id,
         amount: Paise::new(1000),
         method: "cash".into(),
+        split: None,
         note: String::new(),
         paid_at: Some(at),
         by: cashier(),
@@ -319,13 +323,13 @@ fn a_payment_dated_before_its_invoice_is_moved_to_the_invoice_time_and_never_aft
     let later = DateTime::from_millis(now().timestamp_millis() + 2 * hour);
     let early = DateTime::from_millis(now().timestamp_millis() - hour);
     let p = payment(&pay(early), &inputs, later, &mut counter()).unwrap();
-    assert_eq!(p.payment.paid_at, plan.invoice.generated_at, "moved to the invoice");
-    assert_eq!(p.payment.device_time, Some(early), "the device's reading is kept");
+    assert_eq!(p.payments[0].paid_at, plan.invoice.generated_at, "moved to the invoice");
+    assert_eq!(p.payments[0].device_time, Some(early), "the device's reading is kept");
     let ahead = DateTime::from_millis(later.timestamp_millis() + hour);
     let p = payment(&pay(ahead), &inputs, later, &mut counter()).unwrap();
-    assert_eq!(p.payment.paid_at, later, "never later than the receipt time");
+    assert_eq!(p.payments[0].paid_at, later, "never later than the receipt time");
     let between = DateTime::from_millis(now().timestamp_millis() + hour);
-    assert_eq!(payment(&pay(between), &inputs, later, &mut counter()).unwrap().payment.paid_at, between);
+    assert_eq!(payment(&pay(between), &inputs, later, &mut counter()).unwrap().payments[0].paid_at, between);
 }
 
 #[test]
@@ -460,14 +464,17 @@ fn the_decider_is_pure_same_inputs_and_ids_give_the_same_plan() {
     let b = w.decide(&cmd).unwrap();
     let doc = |p: &SalePlan| bson::to_document(&p.invoice).unwrap_or_default();
     assert_eq!(doc(&a), doc(&b));
-    assert_eq!(a.first_payment.as_ref().map(|p| p.id), b.first_payment.as_ref().map(|p| p.id));
+    assert_eq!(
+        a.payments.iter().map(|p| p.id).collect::<Vec<_>>(),
+        b.payments.iter().map(|p| p.id).collect::<Vec<_>>()
+    );
     assert_eq!(a.changes(), b.changes());
     // every synced document the plan writes is in its change list
     assert_eq!(
         a.changes(),
         vec![
             (INVOICES, a.invoice.id, false),
-            (PAYMENTS, a.first_payment.as_ref().map(|p| p.id).unwrap_or_default(), false),
+            (PAYMENTS, a.payments.first().map(|p| p.id).unwrap_or_default(), false),
             (ITEMS, bulb.id, false),
             (CUSTOMERS, w.customer.as_ref().map(|c| c.id).unwrap_or_default(), false),
         ]
@@ -524,7 +531,7 @@ mod prop {
                     prop_assert_eq!(plan.invoice.subtotal, Paise::new(subtotal));
                     prop_assert_eq!(plan.invoice.paid_amount, Paise::new(paid));
                     prop_assert_eq!(plan.invoice.is_finalized, paid == total);
-                    prop_assert_eq!(plan.first_payment.is_some(), paid > 0);
+                    prop_assert_eq!(plan.payments.len(), usize::from(paid > 0));
                     let moved: i64 = plan.moves.iter().map(|m| m.delta).sum();
                     prop_assert_eq!(moved, -picked.iter().map(|p| p.1).sum::<i64>());
                     prop_assert_eq!(plan.movements.len(), picked.len());
@@ -545,7 +552,7 @@ fn the_seller_is_recorded_on_the_invoice_its_payments_and_movements() {
     let bulb = item("Bulb", 2500, 10);
     let plan = World::of(&[&bulb]).decide(&products_sale(vec![(bulb.id, 2, None)], 1000)).unwrap();
     assert_eq!(plan.invoice.billed_by, Some(cashier()));
-    assert_eq!(plan.first_payment.as_ref().and_then(|p| p.recorded_by.clone()), Some(cashier()));
+    assert_eq!(plan.payments.first().and_then(|p| p.recorded_by.clone()), Some(cashier()));
     assert!(!plan.movements.is_empty());
     assert!(plan.movements.iter().all(|m| m.by == Some(cashier())));
     let other = crate::access::By { user_id: ObjectId::from_bytes([9; 12]), name: "Ravi".into() };
@@ -554,12 +561,13 @@ fn the_seller_is_recorded_on_the_invoice_its_payments_and_movements() {
         invoice_id: plan.invoice.id,
         amount: Paise::new(1000),
         method: "cash".into(),
+        split: None,
         note: String::new(),
         paid_at: None,
         by: other.clone(),
     };
     let p = payment(&pay, &PaymentInputs { invoice: Some(&plan.invoice) }, now(), &mut counter()).unwrap();
-    assert_eq!(p.payment.recorded_by, Some(other));
+    assert_eq!(p.payments[0].recorded_by, Some(other));
 }
 
 /// A cashier's rights: no counter prices, discounts up to 5 %.
@@ -632,3 +640,4 @@ fn a_cashiers_counter_price_or_discount_above_the_cap_needs_an_approval_online_a
 
 mod batches;
 mod tax;
+mod tender;

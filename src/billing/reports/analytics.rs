@@ -450,6 +450,9 @@ mod tests {
             updated_at: t,
             version: 0,
             recorded_by: None,
+            reference: None,
+            tendered: None,
+            change: None,
         }
     }
 

@@ -87,10 +87,11 @@ struct InvoiceSlot {
 /// What an applied operation answers (rendered once the numbers are known).
 enum Res {
     Id(ObjectId),
-    /// The invoice, its first payment, the lines that left stock below zero, and the
-    /// offline flags (`{priceOverrides[], inactiveItems[]}`).
-    Invoice(ObjectId, Option<ObjectId>, Vec<StockWarning>, Value),
-    Payment(ObjectId, ObjectId),
+    /// The invoice, the payments taken with it (one per paid part), the lines that left
+    /// stock below zero, and the offline flags (`{priceOverrides[], inactiveItems[]}`).
+    Invoice(ObjectId, Vec<ObjectId>, Vec<StockWarning>, Value),
+    /// The payments recorded (one per paid part; never empty) and their invoice.
+    Payment(Vec<ObjectId>, ObjectId),
     /// A sale whose `deviceRef` this device already sold: the first invoice (nothing issued).
     Duplicate(ObjectId),
 }
@@ -174,7 +175,9 @@ pub(super) async fn run_batch(s: &mut ClientSession, ctx: &PushCtx<'_>) -> AppRe
             match step {
                 Ok(res) => {
                     let id = match res {
-                        Res::Id(id) | Res::Invoice(id, _, _, _) | Res::Payment(id, _) | Res::Duplicate(id) => *id,
+                        Res::Id(id) | Res::Invoice(id, _, _, _) | Res::Duplicate(id) => *id,
+                        // a payment is named by its first document (nothing refers to one)
+                        Res::Payment(ids, invoice) => ids.first().copied().unwrap_or(*invoice),
                     };
                     ids.insert(op_id.to_string(), id);
                 }

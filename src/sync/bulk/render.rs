@@ -2,17 +2,36 @@
 
 use serde_json::{json, Value};
 
+use bson::oid::ObjectId;
+
+use crate::billing::{dto::TenderWire, model::PaymentDoc};
+
 use super::{Res, World};
+
+/// The batch's payment documents with these ids, in that order.
+fn payments_of<'a>(world: &'a World, ids: &[ObjectId]) -> Vec<&'a PaymentDoc> {
+    ids.iter().filter_map(|id| world.payments.iter().find(|p| p.id == *id)).collect()
+}
+
+/// The tender of these payments (`{tendered, change}` as stored on the cash part), or null.
+fn tender(payments: &[&PaymentDoc]) -> Value {
+    json!(TenderWire::of(payments.iter().copied()))
+}
 
 pub(super) fn render(world: &World, res: &Res) -> Value {
     match res {
         Res::Id(id) => json!({ "id": id.to_hex() }),
-        Res::Invoice(id, payment, warnings, flags) => {
+        Res::Invoice(id, payments, warnings, flags) => {
             let inv = world.invoices.get(id).map(|i| &i.doc);
+            let docs = payments_of(world, payments);
             json!({
                 "id": id.to_hex(),
                 "invoiceNumber": inv.and_then(|i| i.invoice_number.clone()),
-                "paymentId": payment.map(|p| p.to_hex()),
+                "paymentId": payments.first().map(|p| p.to_hex()),
+                "paymentIds": payments.iter().map(|p| p.to_hex()).collect::<Vec<_>>(),
+                "paidAmount": inv.map(|i| i.paid_amount),
+                "paymentMethod": inv.and_then(|i| i.payment_method.clone()),
+                "tender": tender(&docs),
                 "totalAmount": inv.map(|i| i.total_amount),
                 "stockWarnings": warnings,
                 "priceOverrides": flags["priceOverrides"],
@@ -44,10 +63,18 @@ pub(super) fn render(world: &World, res: &Res) -> Value {
                 "deviceRef": inv.and_then(|i| i.device_ref.clone()),
             })
         }
-        Res::Payment(id, invoice) => json!({
-            "id": id.to_hex(),
-            "invoiceId": invoice.to_hex(),
-            "invoiceNumber": world.invoices.get(invoice).and_then(|i| i.doc.invoice_number.clone()),
-        }),
+        Res::Payment(ids, invoice) => {
+            let docs = payments_of(world, ids);
+            let inv = world.invoices.get(invoice).map(|i| &i.doc);
+            json!({
+                "id": ids.first().map(|p| p.to_hex()),
+                "paymentIds": ids.iter().map(|p| p.to_hex()).collect::<Vec<_>>(),
+                "invoiceId": invoice.to_hex(),
+                "invoiceNumber": inv.and_then(|i| i.invoice_number.clone()),
+                "amount": crate::money::Paise::checked_sum(docs.iter().map(|p| p.amount)),
+                "paymentMethod": inv.and_then(|i| i.payment_method.clone()),
+                "tender": tender(&docs),
+            })
+        }
     }
 }

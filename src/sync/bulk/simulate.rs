@@ -365,6 +365,7 @@ pub(super) fn simulate(
                 tax: a.tax,
                 discount: a.discount,
                 method: a.method.clone(),
+                split: a.split.clone(),
                 notes: a.notes.clone(),
                 kind: KIND_INVOICE,
                 options: SaleOptions {
@@ -494,32 +495,34 @@ pub(super) fn simulate(
                 *high = (*high).max(sn.seq);
             }
             let warnings = plan.invoice.stock_warnings.clone();
-            let payment_id = plan.first_payment.as_ref().map(|p| p.id);
-            world.payments.extend(plan.first_payment);
+            let payment_ids = plan.payments.iter().map(|p| p.id).collect();
+            world.payments.extend(plan.payments);
             let original_paid = plan.invoice.paid_amount;
             world.invoices.insert(
                 id,
                 InvoiceSlot { doc: plan.invoice, new: true, original_paid, payments: 0, numbered_now: false },
             );
             world.new_invoices.push(id);
-            Ok(Res::Invoice(id, payment_id, warnings, flags))
+            Ok(Res::Invoice(id, payment_ids, warnings, flags))
         }
-        Action::PaymentCreate { invoice, amount, method, note, at } => {
+        Action::PaymentCreate { invoice, amount, method, split, note, at } => {
             let invoice_id = resolve(invoice)?;
-            if let Some(c) = world.invoices.get(&invoice_id).and_then(|i| i.doc.client_customer_id) {
-                world.check_dues(c, -amount.as_i64())?;
-            }
             let cmd = RecordPayment {
                 client_id,
                 invoice_id,
                 amount: *amount,
                 method: method.clone(),
+                split: split.clone(),
                 note: note.clone(),
                 paid_at: Some(*at),
                 by: by.clone(),
             };
             let inputs = PaymentInputs { invoice: world.invoices.get(&invoice_id).map(|s| &s.doc) };
             let plan = decide::payment(&cmd, &inputs, now, &mut ObjectId::new).map_err(refused)?;
+            // the combined write adds this payment's dues move to the others' (checked first)
+            if let Some((c, dues)) = plan.customer {
+                world.check_dues(c, dues.as_i64())?;
+            }
             // fold the plan into the batch
             world.changed.extend(plan.changes());
             let slot = world.invoices.get_mut(&invoice_id).ok_or_else(|| refused(Refusal::InvoiceNotFound))?;
@@ -534,9 +537,9 @@ pub(super) fn simulate(
             if let Some((c, dues)) = plan.customer {
                 world.dues(c, dues.as_i64(), false, now);
             }
-            let pid = plan.payment.id;
-            world.payments.push(plan.payment);
-            Ok(Res::Payment(pid, invoice_id))
+            let pids = plan.payments.iter().map(|p| p.id).collect();
+            world.payments.extend(plan.payments);
+            Ok(Res::Payment(pids, invoice_id))
         }
     }
 }

@@ -108,6 +108,7 @@ pub(super) async fn write(s: &mut ClientSession, ctx: &PushCtx<'_>, world: &mut 
         let d = &inv.doc;
         let mut set = doc! {
             "paidAmount": d.paid_amount.as_i64(), "status": &d.status, "isFinalized": d.is_finalized, "updatedAt": now,
+            "paymentMethod": d.payment_method.as_deref(),
         };
         if let Some(f) = d.finalized_at {
             set.insert("finalizedAt", f);

@@ -154,6 +154,8 @@ pub(super) struct InvoiceP {
     pub(super) total_discount: Option<Paise>,
     pub(super) paid_amount: Option<Paise>,
     pub(super) method: Option<String>,
+    /// Split payment (issue 17): the parts, each recorded as its own payment.
+    pub(super) payments: Option<Vec<crate::billing::dto::PaymentPartRequest>>,
     pub(super) notes: Option<String>,
     pub(super) device_ref: Option<String>,
     /// A paper bill book's leaf (issue 17): the invoice keeps its printed number.
@@ -174,7 +176,10 @@ pub(super) struct InvoiceP {
 pub(super) struct PaymentP {
     pub(super) invoice_id: Option<String>,
     pub(super) invoice_op_id: Option<String>,
-    pub(super) amount: Paise,
+    /// Required unless `payments` is sent.
+    pub(super) amount: Option<Paise>,
     pub(super) method: Option<String>,
     pub(super) note: Option<String>,
+    /// Split payment (issue 17): the parts, each recorded as its own payment.
+    pub(super) payments: Option<Vec<crate::billing::dto::PaymentPartRequest>>,
 }

@@ -243,6 +243,10 @@ pub struct V1InvoiceCreate {
     pub total_amount: Option<Paise>,
     #[schema(value_type = Option<f64>)]
     pub paid_amount: Option<Paise>,
+    /// Split payment (issue 17, additive; docs/API.md "Split payments"): the parts, each
+    /// recorded as its own payment; `paidAmount`, when sent, must equal what they pay. Absent:
+    /// `paidAmount` in cash, as before.
+    pub payments: Option<Vec<crate::billing::dto::PaymentPartRequest>>,
     pub notes: Option<String>,
     /// When the sale happened on the device (RFC 3339); default now. Bounded (5 minutes
     /// ahead, 30 days back); kept as `deviceTime`, the invoice is dated no later than the
@@ -279,10 +283,14 @@ pub struct V1Payments {
 #[serde(rename_all = "camelCase")]
 pub struct V1PaymentCreate {
     pub invoice_id: String,
-    #[schema(value_type = f64)]
-    pub amount: Paise,
+    /// Rupees, > 0; required unless `payments` is sent (then, when sent, it must equal what
+    /// the parts pay).
+    #[schema(value_type = Option<f64>)]
+    pub amount: Option<Paise>,
     pub method: Option<String>,
     pub note: Option<String>,
+    /// Split payment (issue 17, additive): the parts, each recorded as its own payment.
+    pub payments: Option<Vec<crate::billing::dto::PaymentPartRequest>>,
     /// When the payment was taken on the device (RFC 3339); default now. Bounded; kept as
     /// `deviceTime`, the payment is dated no later than the server's receipt time and no
     /// earlier than its invoice.
