@@ -44,7 +44,7 @@ impl Modify for SecurityAddon {
     components(schemas(ErrorBody)),
     modifiers(&SecurityAddon),
     tags(
-        (name = "health"), (name = "otp"), (name = "auth"), (name = "client"), (name = "catalog"), (name = "brands", description = "Companies and their brands (issue 16): names unique per shop ignoring case; deletes refused while referenced"), (name = "units", description = "Packing units (issue 16): base units and units of several base units; items sell in them, stock stays in base units"), (name = "customers"), (name = "billing"),
+        (name = "health"), (name = "otp"), (name = "auth"), (name = "client"), (name = "catalog"), (name = "brands", description = "Companies and their brands (issue 16): names unique per shop ignoring case; deletes refused while referenced"), (name = "units", description = "Packing units (issue 16): base units and units of several base units; items sell in them, stock stays in base units"), (name = "customers"), (name = "billing"), (name = "bill-books", description = "Paper bill books (issue 17): pre-printed books registered as number series; a paper bill entered later keeps its printed number"),
         (name = "dealers", description = "Dealers (suppliers), purchase orders, deliveries into stock, dealer bills and payments"),
         (name = "dashboard", description = "Dashboard (H1-H4) and business reports in India time; money in rupees"),
         (name = "audit", description = "Append-only audit trail: who did what, when, before and after; kept at least 72 months (GST section 36)"),
@@ -269,6 +269,19 @@ fn push_operations_json() -> serde_json::Value {
                     "reverseCharge": { "type": "boolean", "description": "issue 17: tax payable on reverse charge (a registered buyer only)" },
                     "notes": text("at most 1000 characters"),
                     "deviceRef": text("the device's own bill reference (1-100 characters)"),
+                    "offlineBillRef": {
+                        "type": "object",
+                        "additionalProperties": false,
+                        "required": ["serial"],
+                        "description": "issue 17: a paper bill book's leaf (bookId or bookNo); the invoice keeps its printed number",
+                        "properties": {
+                            "bookId": text("the book's id (24 hex)"),
+                            "bookNo": text("or: the book's number"),
+                            "financialYear": text("with bookNo: the book's year (26-27); default the bill's"),
+                            "serial": count("the leaf's serial, within the book"),
+                        },
+                    },
+                    "invoiceNumber": text("issue 17: the number the device printed in its own series (POST /api/v2/sync/series), e.g. D1-26-27/00001; not with offlineBillRef"),
                 }), &["products"]),
                 json!({ "products": [{ "productOpId": "7c0e6f1e-3b7a-4a53-9d0e-2f4b8f0a1c10", "quantity": 2 }], "clientCustomerPhone": "9891112222", "paidAmount": 200, "method": "cash" })),
             op("payment", "create", "payment create",

@@ -168,6 +168,10 @@ pub struct SaleOptions {
     /// happened and money changed hands) applies it, lists why on the invoice
     /// (`reviewFlags`) and records a flagged `offline_unapproved` audit entry with it.
     pub flag_unapproved: bool,
+    /// A number printed outside the server that the sale keeps (issue 17): a paper bill
+    /// book's leaf (`offlineBillRef`, every door) or the pushing device's series number (v2
+    /// `invoiceNumber`). `None`: the counter's next number.
+    pub printed: Option<crate::billing::numbering::PrintedRef>,
 }
 
 impl SaleOptions {
@@ -187,6 +191,7 @@ impl SaleOptions {
             device_ref,
             allow_inactive: true,
             flag_unapproved: true,
+            printed: None,
         }
     }
 }

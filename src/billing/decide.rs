@@ -76,6 +76,9 @@ pub enum Refusal {
     /// 400 `UNIT_NOT_SOLD`: `line` names a packing unit (`unit`, as sent) that `item` is not
     /// sold in (issue 16; a foreign or unknown unit id alike).
     UnitNotSold { line: String, unit: String, item: String },
+    /// 409 `NUMBER_USED` (issue 17): the printed number a sale names is already an invoice's,
+    /// or its bill book leaf was cancelled (`"<field>: <problem>"`).
+    NumberUsed(String),
 }
 
 /// The code of [`Refusal::MrpExceeded`].
@@ -144,6 +147,7 @@ impl From<Refusal> for AppError {
                 units::UNIT_NOT_SOLD,
                 format!("{line}.unitId: {item} is not sold in the unit {unit}"),
             ),
+            Refusal::NumberUsed(why) => AppError::conflict(crate::billing::numbering::NUMBER_USED, why),
         }
     }
 }
@@ -181,6 +185,10 @@ pub struct SaleInputs<'a> {
     /// The lots of the lines' `hasExpiry` items and whether an expired one may be sold by
     /// name (issue 16; empty when no line's item tracks expiry).
     pub lots: &'a crate::catalog::batch::Lots,
+    /// What a printed number (`SaleOptions::printed`, issue 17) is judged against: the books
+    /// it may name, the device's series, the candidate numbers already used (empty when the
+    /// sale names none).
+    pub numbers: &'a crate::billing::numbering::Numbers,
     /// The shop's GST profile (issue 17): `None` bills as before (the sale's `tax` as sent).
     pub gst: Option<&'a crate::client::gst::GstProfile>,
     /// The inherited tax codes of the lines' items that have none of their own (their
@@ -397,6 +405,17 @@ pub fn sale(
     // the default series keeps the form invoices had before issue 17 (no `series` stored)
     inv.series = series.filter(|p| p != crate::client::gst::DEFAULT_PREFIX);
 
+    // a number printed outside the server (a paper bill book's leaf, a v2 device series
+    // number) is kept: no counter number is taken (issue 17)
+    if opts.printed.is_some() && cmd.kind != KIND_INVOICE {
+        return Err(Refusal::field("offlineBillRef", "only a sale issued now keeps a printed number"));
+    }
+    let printed = crate::billing::numbering::rules::assign(opts.printed.as_ref(), inputs.numbers, at)?;
+    let keeps_printed = printed.is_some();
+    if let Some(p) = printed {
+        p.apply(&mut inv);
+    }
+
     let audit = review_entry(cmd, &flags, inv.id, now);
     inv.review_flags = flags;
     inv.review_flags.extend(gst_flags);
@@ -474,7 +493,7 @@ pub fn sale(
     let payments = sale_payments(&inv, &tendered, now, ids);
     inv.payment_method = tender::method_summary(None, Paise::ZERO, &tendered.parts);
     inv.tender = tendered.tender();
-    let number_in = (cmd.kind == KIND_INVOICE).then(|| time::financial_year(at));
+    let number_in = (cmd.kind == KIND_INVOICE && !keeps_printed).then(|| time::financial_year(at));
     Ok(SalePlan {
         invoice: inv,
         number_in,
@@ -720,6 +739,8 @@ fn build_invoice(d: Draft<'_>) -> InvoiceDoc {
         billed_by: Some(sale.by.clone()),
         review_flags: vec![],
         approved_by: sale.rights.approved_by.clone(),
+        offline_bill_ref: None,
+        device_series: None,
         series: None,
         gst: None,
         payment_method: None,

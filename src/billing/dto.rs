@@ -167,6 +167,10 @@ pub struct GenerateWithProductsRequest {
     /// `price_override` permission, a bill discount above their cap: 403 `APPROVAL_REQUIRED`
     /// without it). Used once, and only for the lines, prices and discount it was issued for.
     pub approval_token: Option<String>,
+    /// A paper bill entered later (issue 17, `/generatewithproducts` only): the invoice keeps
+    /// the book leaf's printed number. 400 naming `offlineBillRef.serial` outside the book,
+    /// 409 `NUMBER_USED` for a leaf already entered or cancelled.
+    pub offline_bill_ref: Option<crate::billing::numbering::dto::OfflineBillRefInput>,
     /// Issue 17 (shops with a GST profile): the first and second bill discounts (seed 004),
     /// rupees, before tax, shared across the lines in proportion to their value. Not with
     /// `totalDiscount` (which, alone, is taken as one bill discount).
@@ -618,6 +622,13 @@ pub struct InvoiceWire {
     /// The manager or admin who approved the sale (`{userId, name, role}`), when it needed it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub approved_by: Option<crate::approval::Approver>,
+    /// A paper bill entered later (issue 17): the book leaf whose printed number this
+    /// invoice keeps (`{bookId, bookNo, serial}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offline_bill_ref: Option<crate::billing::numbering::dto::OfflineBillRefWire>,
+    /// A v2 device's offline number (issue 17): `{seriesId, seq}` of its series.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_series: Option<crate::billing::numbering::dto::SeriesNumberWire>,
     /// Issue 17 (shops with a GST profile): the document's GST particulars and figures
     /// (`subtotal - totalDiscount + totalTax + gst.roundOff = totalAmount`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -689,6 +700,8 @@ impl InvoiceWire {
             billed_by: i.billed_by.as_ref().map(ByWire::from),
             review_flags: i.review_flags.clone(),
             approved_by: i.approved_by.clone(),
+            offline_bill_ref: i.offline_bill_ref.as_ref().map(Into::into),
+            device_series: i.device_series.as_ref().map(Into::into),
             gst: i.gst.as_ref().map(InvoiceGstWire::from),
             payment_method: i.payment_method.clone(),
         }

@@ -406,6 +406,15 @@ fn products_sale(auth: &AuthClient, req: GenerateWithProductsRequest, kind: &'st
         .enumerate()
         .map(|(i, p)| crate::catalog::batch::line_batch(&mut e, &format!("products[{i}].batchNo"), &p.batch_no))
         .collect();
+    // a paper bill entered later keeps its printed number (issue 17); only a sale issued now
+    let printed = match (&req.offline_bill_ref, kind) {
+        (Some(r), "invoice") => r.parse(&mut e, "offlineBillRef"),
+        (Some(_), _) => {
+            e.add("offlineBillRef", "only a sale issued now (generatewithproducts) keeps a printed number");
+            None
+        }
+        (None, _) => None,
+    };
     let mut discounts = std::collections::BTreeMap::new();
     for (i, p) in req.products.iter().enumerate() {
         let d = rules::line_discount(&mut e, &format!("products[{i}]"), p.discount_percent.as_ref(), p.discount_amount);
@@ -437,6 +446,7 @@ fn products_sale(auth: &AuthClient, req: GenerateWithProductsRequest, kind: &'st
     let mut sale = build_sale(e, auth, lines, head, kind)?;
     sale.units = units;
     sale.batch_nos = batch_nos;
+    sale.options.printed = printed;
     sale.gst = gst;
     Ok(sale)
 }

@@ -5,6 +5,7 @@ pub mod decide;
 pub mod dto;
 pub mod handlers;
 pub mod model;
+pub mod numbering;
 pub mod repo;
 pub mod reports;
 pub mod rules;
@@ -40,4 +41,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(reports::invoice_history))
         .routes(routes!(reports::payment_history_of_invoice))
         .routes(routes!(reports::payment_history))
+        .merge(numbering::routes())
 }

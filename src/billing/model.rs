@@ -157,6 +157,14 @@ pub struct InvoiceDoc {
     /// Who approved what the seller could not do alone (an approval token of the whole sale).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approved_by: Option<crate::approval::Approver>,
+    /// A paper bill entered later (issue 17): the leaf of the shop's bill book whose printed
+    /// number is `invoiceNumber` (no counter number taken; `seq` stays unset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offline_bill_ref: Option<crate::billing::numbering::OfflineBillRef>,
+    /// A v2 device's offline number (issue 17): the device series and the number's sequence in
+    /// it; `invoiceNumber` is the number the device printed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_series: Option<crate::billing::numbering::SeriesNumber>,
     /// The number series prefix of this invoice (issue 17: each document type has its own);
     /// absent = `INV`, the series of every invoice before issue 17.
     #[serde(default, skip_serializing_if = "Option::is_none")]

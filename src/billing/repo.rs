@@ -351,6 +351,8 @@ pub struct LoadedSale {
     pub shop: ShopRules,
     /// The lots of the lines' `hasExpiry` items and the shop's `allowExpiredSale` (issue 16).
     pub lots: crate::catalog::batch::Lots,
+    /// What the sale's printed number is judged against (issue 17; empty without one).
+    pub numbers: crate::billing::numbering::Numbers,
     /// The shop's GST profile and the inherited tax codes of the lines' items (issue 17).
     pub gst: Option<crate::client::gst::GstProfile>,
     pub tax_codes: HashMap<ObjectId, crate::catalog::tax::TaxCode>,
@@ -366,6 +368,7 @@ impl LoadedSale {
             customer: self.customer.as_ref(),
             shop: self.shop,
             lots: &self.lots,
+            numbers: &self.numbers,
             gst: self.gst.as_ref(),
             tax_codes: &self.tax_codes,
         }
@@ -404,7 +407,10 @@ pub async fn load_for_sale(db: &Database, s: &mut ClientSession, sale: &Sale) ->
         Some(_) => inherited_codes(db, client_id, &items).await?,
         None => HashMap::new(),
     };
-    Ok(LoadedSale { cart, items, groups, customer, shop, lots, gst, tax_codes })
+    // a paper bill's book (online and v1 name no device series)
+    let printed: Vec<&crate::billing::numbering::PrintedRef> = sale.options.printed.iter().collect();
+    let numbers = crate::billing::numbering::repo::load(db, s, client_id, &printed, None).await?;
+    Ok(LoadedSale { cart, items, groups, customer, shop, lots, gst, tax_codes, numbers })
 }
 
 /// The tax codes the items without one of their own inherit (their product's, else their
@@ -445,7 +451,8 @@ pub async fn load_lots(
 /// refuses a twin; an existing one's dues by `$inc`), its payments (one per paid part), the purchase
 /// history, the stock movements, the stock moves (guarded: without `below_zero` a
 /// concurrent sale that took the stock makes this one 409 `INSUFFICIENT_STOCK`), the next
-/// consecutive number of the plan's financial year, the invoice, then the change-log rows.
+/// consecutive number of the plan's financial year (or the use of the printed number the
+/// invoice keeps, issue 17), the invoice, then the change-log rows.
 /// Returns the invoice as stored (numbered), with its `stock_warnings`.
 pub async fn apply_sale(
     db: &Database,
@@ -569,7 +576,12 @@ pub async fn apply_sale(
         let seq = reserve_seq(db, s, &number_key(client_id, &fy, invoice.series.as_deref()), 1).await?;
         decide::number(&mut invoice, &fy, seq);
     }
-    invoices(db).insert_one(&invoice).session(&mut *s).await?;
+    // a printed number (issue 17): its book leaf or device series records the use, and the
+    // unique number index answers a twin 409 NUMBER_USED
+    crate::billing::numbering::repo::record_uses(db, s, client_id, &[&invoice]).await?;
+    invoices(db).insert_one(&invoice).session(&mut *s).await.map_err(|e| {
+        crate::billing::numbering::repo::number_clash(&e, &invoice).unwrap_or_else(|| AppError::from(e))
+    })?;
     log.write(db, s, client_id, changes).await?;
     Ok(invoice)
 }

@@ -141,6 +141,8 @@ async fn seed(db: &mongodb::Database, client: ObjectId) -> anyhow::Result<()> {
             billed_by: None,
             review_flags: vec![],
             approved_by: None,
+            offline_bill_ref: None,
+            device_series: None,
             series: None,
             gst: None,
             payment_method: None,

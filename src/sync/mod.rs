@@ -8,6 +8,7 @@ pub mod changes;
 pub mod codes;
 pub mod ops;
 pub mod receipts;
+pub mod series;
 pub mod v1;
 
 use axum::{
@@ -42,6 +43,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(push))
         .routes(routes!(pull))
         .routes(routes!(list_rejected))
+        .routes(routes!(series::allot_series))
+        .routes(routes!(series::get_series))
         .layer(DefaultBodyLimit::max(SYNC_BODY_LIMIT))
 }
 

@@ -139,6 +139,9 @@ pub struct InvoiceAction {
     pub notes: String,
     pub device_ref: Option<String>,
     pub at: DateTime,
+    /// The number printed outside the server that the sale keeps (issue 17): a bill book's
+    /// leaf (`offlineBillRef`) or the device's series number (`invoiceNumber`).
+    pub printed: Option<crate::billing::numbering::PrintedRef>,
 }
 
 #[derive(Debug, Clone)]
@@ -391,6 +394,16 @@ fn parse_action(entity: &str, kind: &str, payload: Value, device_time: Option<Da
             let split = rules::payment_parts(&mut e, "payments", &p.payments, p.paid_amount);
             let notes = rules::notes(&mut e, "notes", &p.notes);
             let device_ref = rules::device_ref(&mut e, "deviceRef", &p.device_ref);
+            let number = p.invoice_number.as_deref().map(str::trim).filter(|n| !n.is_empty());
+            let printed = match (&p.offline_bill_ref, number) {
+                (Some(_), Some(_)) => {
+                    e.add("invoiceNumber", "send offlineBillRef or invoiceNumber, not both");
+                    None
+                }
+                (Some(r), None) => r.parse(&mut e, "offlineBillRef"),
+                (None, Some(n)) => Some(crate::billing::numbering::PrintedRef::Device { number: n.to_string() }),
+                (None, None) => None,
+            };
             let gst = rules::sale_gst(
                 &mut e,
                 "",
@@ -416,6 +429,7 @@ fn parse_action(entity: &str, kind: &str, payload: Value, device_time: Option<Da
                 notes,
                 device_ref,
                 at,
+                printed,
                 gst,
             }))
         }

@@ -249,6 +249,7 @@ fn plan(client_id: ObjectId, actor: &Actor, b: &V1Batch) -> AppResult<Vec<Step>>
         let name = rules::sale_customer_name(&mut e, &f("clientCustomerName"), &inv.client_customer_name);
         let notes = rules::notes(&mut e, &f("notes"), &inv.notes);
         let device_ref = rules::device_ref(&mut e, &f("deviceRef"), &inv.device_ref);
+        let printed = inv.offline_bill_ref.as_ref().and_then(|r| r.parse(&mut e, &f("offlineBillRef")));
         let at = match inv.device_time.as_deref() {
             None => now,
             Some(t) => match parse_time(t).map(|t| bounded_time(t, now)) {
@@ -301,7 +302,10 @@ fn plan(client_id: ObjectId, actor: &Actor, b: &V1Batch) -> AppResult<Vec<Step>>
             kind: "invoice",
             // an offline sale: always subtracts stock, part payments accepted, and an item
             // deactivated online since the device pulled still sells (issue 14)
-            options: SaleOptions::offline(inv.device_time.is_some().then_some(at), device_date, device_ref),
+            options: SaleOptions {
+                printed,
+                ..SaleOptions::offline(inv.device_time.is_some().then_some(at), device_date, device_ref)
+            },
             by: by.clone(),
             rights: SellerRights::of(actor),
             units,

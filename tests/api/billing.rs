@@ -1067,6 +1067,8 @@ async fn past_invoice(
         billed_by: None,
         review_flags: vec![],
         approved_by: None,
+        offline_bill_ref: None,
+        device_series: None,
         series: None,
         gst: None,
         payment_method: None,

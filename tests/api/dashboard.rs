@@ -123,6 +123,8 @@ async fn invoice(
         billed_by: None,
         review_flags: vec![],
         approved_by: None,
+        offline_bill_ref: None,
+        device_series: None,
         series: None,
         gst: None,
         payment_method: None,

@@ -34,6 +34,9 @@ struct Tenant {
     product: String,
     /// A packing unit (issue 16).
     unit: String,
+    /// A paper bill book and the owner device's number series (issue 17).
+    book: String,
+    series: String,
     marker: String,
 }
 
@@ -61,6 +64,9 @@ impl Tenant {
             ("productId", self.product.clone()),
             // packing units (issue 16)
             ("unitId", self.unit.clone()),
+            // bill books and device number series (issue 17)
+            ("bookId", self.book.clone()),
+            ("seriesId", self.series.clone()),
         ])
     }
     /// Strings that must never appear in another tenant's answers.
@@ -80,6 +86,8 @@ impl Tenant {
             self.company.clone(),
             self.brand.clone(),
             self.product.clone(),
+            self.book.clone(),
+            self.series.clone(),
             self.marker.clone(),
         ]
     }
@@ -168,6 +176,18 @@ async fn seed(app: &TestApp, marker: &str) -> Tenant {
         .await;
     assert_eq!(un.status, 201, "{}", un.body);
     let unit = un.body["unit"]["_id"].as_str().unwrap().to_string();
+    let bk = app
+        .post(
+            "/api/business/bill-books",
+            Some(&reg.token),
+            json!({ "bookNo": format!("{marker}-1"), "prefix": "PB/", "firstSerial": 1, "lastSerial": 50 }),
+        )
+        .await;
+    assert_eq!(bk.status, 201, "{}", bk.body);
+    let book = bk.body["book"]["_id"].as_str().unwrap().to_string();
+    let se = app.post("/api/v2/sync/series", Some(&reg.token), json!({})).await;
+    assert_eq!(se.status, 200, "{}", se.body);
+    let series = se.body["series"]["_id"].as_str().unwrap().to_string();
     Tenant {
         reg,
         group: g,
@@ -184,6 +204,8 @@ async fn seed(app: &TestApp, marker: &str) -> Tenant {
         brand,
         product,
         unit,
+        book,
+        series,
         marker: marker.to_string(),
     }
 }

@@ -124,6 +124,7 @@ struct World {
     cart: Option<CartDoc>,
     shop: ShopRules,
     lots: crate::catalog::batch::Lots,
+    numbers: crate::billing::numbering::Numbers,
     gst: Option<crate::client::gst::GstProfile>,
     tax_codes: HashMap<ObjectId, crate::catalog::tax::TaxCode>,
 }
@@ -137,6 +138,7 @@ impl World {
             cart: None,
             shop: ShopRules { allow_negative_stock: true, require_full_payment: false },
             lots: Default::default(),
+            numbers: Default::default(),
             gst: None,
             tax_codes: HashMap::new(),
         }
@@ -149,6 +151,7 @@ impl World {
             customer: self.customer.as_ref(),
             shop: self.shop,
             lots: &self.lots,
+            numbers: &self.numbers,
             gst: self.gst.as_ref(),
             tax_codes: &self.tax_codes,
         };

@@ -162,6 +162,18 @@ pub(super) async fn load(s: &mut ClientSession, ctx: &PushCtx<'_>) -> AppResult<
         })
         .collect();
     world.billed = receipts::billed(ctx.state, s, client_id, ctx.device_id, &refs).await?;
+    // printed numbers (issue 17): the books named, this device's series, the numbers used
+    let printed: Vec<&crate::billing::numbering::PrintedRef> = ctx
+        .ops
+        .iter()
+        .filter(|o| !ctx.skip.contains_key(&o.op_id))
+        .filter_map(|o| match &o.action {
+            Ok(Action::InvoiceCreate(a)) => a.printed.as_ref(),
+            _ => None,
+        })
+        .collect();
+    world.numbers = crate::billing::numbering::repo::load(db, s, client_id, &printed, Some(ctx.device_id)).await?;
+    world.series_high = world.numbers.series.iter().map(|d| (d.id, d.highest)).collect();
 
     let item_ids: HashSet<ObjectId> = w.items.iter().filter_map(|(r, _)| id_of(r)).collect();
     if !item_ids.is_empty() {

@@ -148,6 +148,12 @@ struct World {
     lots: crate::catalog::batch::Lots,
     /// The lot decrements of the batch's sales, written guarded (`catalog::batch::repo::take`).
     batch_takes: Vec<crate::catalog::batch::Take>,
+    /// The books and this device's series the batch's printed numbers name, and the numbers
+    /// already used (stored, and given by earlier sales of the batch) (issue 17).
+    numbers: crate::billing::numbering::Numbers,
+    /// The highest sequence received per device series (stored, then the batch's): a number
+    /// above highest + 1 reports the numbers between as a gap.
+    series_high: HashMap<ObjectId, i64>,
     /// The shop's GST profile (issue 17; read when the push has sales) and the inherited tax
     /// codes of the loaded items that have none of their own.
     gst: Option<crate::client::gst::GstProfile>,

@@ -37,6 +37,10 @@ pub(super) fn render(world: &World, res: &Res) -> Value {
                 "priceOverrides": flags["priceOverrides"],
                 "inactiveItems": flags["inactiveItems"],
                 "reviewFlags": inv.map(|i| i.review_flags.clone()).unwrap_or_default(),
+                // issue 17: the paper bill's leaf, and a gap a device series number left
+                "offlineBillRef": inv.and_then(|i| i.offline_bill_ref.as_ref())
+                    .map(crate::billing::numbering::dto::OfflineBillRefWire::from),
+                "numberGap": flags.get("numberGap"),
                 // issue 17: the server's figures (a shop with a GST profile): the device prints
                 // these, not its own
                 "subtotal": inv.map(|i| i.subtotal),

@@ -12,6 +12,7 @@ use crate::{
         command::{CustomerRef, LineSource, RecordPayment, Sale, SaleOptions, SellerRights, KIND_INVOICE},
         decide::{self, CustomerEffect, PaymentInputs, Refusal, SaleInputs, ShopRules},
         model::InvoiceDoc,
+        numbering,
     },
     catalog::dto::ItemWire,
     catalog::{
@@ -367,7 +368,10 @@ pub(super) fn simulate(
                 split: a.split.clone(),
                 notes: a.notes.clone(),
                 kind: KIND_INVOICE,
-                options: SaleOptions::offline(Some(a.at), None, a.device_ref.clone()),
+                options: SaleOptions {
+                    printed: a.printed.clone(),
+                    ..SaleOptions::offline(Some(a.at), None, a.device_ref.clone())
+                },
                 by: by.clone(),
                 rights: SellerRights::of(actor),
                 units: a.units.clone(),
@@ -395,6 +399,7 @@ pub(super) fn simulate(
                     customer,
                     shop: ShopRules::default(),
                     lots: &world.lots,
+                    numbers: &world.numbers,
                     gst: world.gst.as_ref(),
                     tax_codes: &world.tax_codes,
                 };
@@ -461,7 +466,34 @@ pub(super) fn simulate(
             if let Some(fy) = plan.number_in {
                 world.numbering.push((id, fy));
             }
-            let flags = offline_flags(&plan.invoice, &plan.inactive);
+            let mut flags = offline_flags(&plan.invoice, &plan.inactive);
+            // a printed number (issue 17): used now; a device series number above the highest
+            // received + 1 reports the numbers between as a gap (bills not received yet)
+            let printed = plan.invoice.offline_bill_ref.is_some() || plan.invoice.device_series.is_some();
+            if let (Some(n), true) = (&plan.invoice.invoice_number, printed) {
+                world.numbers.taken.insert(n.clone());
+            }
+            if let Some(sn) = &plan.invoice.device_series {
+                let high = world.series_high.entry(sn.series_id).or_insert(0);
+                if sn.seq > *high + 1 {
+                    let prefix = world.numbers.series.iter().find(|d| d.id == sn.series_id).map(|d| d.prefix.clone());
+                    let first = *high + 1;
+                    let missing: Vec<String> = (first..sn.seq)
+                        .take(100)
+                        .map(|q| {
+                            numbering::rules::leaf_number(
+                                prefix.as_deref().unwrap_or(""),
+                                q,
+                                numbering::rules::SERIES_WIDTH,
+                            )
+                        })
+                        .collect();
+                    flags["numberGap"] = json!({
+                        "seriesId": sn.series_id.to_hex(), "missing": missing, "missingCount": sn.seq - first,
+                    });
+                }
+                *high = (*high).max(sn.seq);
+            }
             let warnings = plan.invoice.stock_warnings.clone();
             let payment_ids = plan.payments.iter().map(|p| p.id).collect();
             world.payments.extend(plan.payments);

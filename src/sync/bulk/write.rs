@@ -131,6 +131,8 @@ pub(super) async fn write(s: &mut ClientSession, ctx: &PushCtx<'_>, world: &mut 
     let new_invoices: Vec<&InvoiceDoc> =
         world.new_invoices.iter().filter_map(|id| world.invoices.get(id)).map(|i| &i.doc).collect();
     if !new_invoices.is_empty() {
+        // printed numbers (issue 17): each book leaf and device series number used
+        crate::billing::numbering::repo::record_uses(db, s, client_id, &new_invoices).await?;
         billing_repo::invoices(db).insert_many(new_invoices).session(&mut *s).await?;
     }
     Ok(())

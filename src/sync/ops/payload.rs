@@ -158,6 +158,11 @@ pub(super) struct InvoiceP {
     pub(super) payments: Option<Vec<crate::billing::dto::PaymentPartRequest>>,
     pub(super) notes: Option<String>,
     pub(super) device_ref: Option<String>,
+    /// A paper bill book's leaf (issue 17): the invoice keeps its printed number.
+    pub(super) offline_bill_ref: Option<crate::billing::numbering::dto::OfflineBillRefInput>,
+    /// The number the device gave the bill in its own series (issue 17, `POST
+    /// /api/v2/sync/series`): kept when it is the device's and unused.
+    pub(super) invoice_number: Option<String>,
     /// Issue 17 (shops with a GST profile): the bill discounts, place of supply and reverse
     /// charge, as online B20.
     pub(super) discount1_amount: Option<Paise>,

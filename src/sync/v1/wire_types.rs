@@ -259,6 +259,9 @@ pub struct V1InvoiceCreate {
     /// once per (device, reference): the same reference again (any `X-Idempotency-Key`)
     /// issues nothing and is listed in `duplicates` with the first invoice.
     pub device_ref: Option<String>,
+    /// A paper bill written while the system was down (issue 17, seed 004): the invoice
+    /// keeps the book leaf's printed number instead of taking the next one.
+    pub offline_bill_ref: Option<crate::billing::numbering::dto::OfflineBillRefInput>,
     /// Issue 17 (shops with a GST profile), as online B20: the two bill discounts before tax
     /// (rupees), the place of supply, reverse charge. With a profile the tax is the server's;
     /// `totalAmount` must equal its total.
