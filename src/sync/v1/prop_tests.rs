@@ -139,17 +139,18 @@ fn check_step(s: &Step) -> Result<(), String> {
         Step::ItemDelete(_) => true,
         Step::Invoice(lines, sale) => {
             let subtotal: i128 = lines.iter().map(|l| i128::from(l.3.as_i64()) * i128::from(l.2)).sum();
-            let total = sale.claimed_total.map(|t| i128::from(t.as_i64()));
+            // a total is claimed only when the entry sent one (issue 17: with a GST profile the
+            // server computes the tax); without one it is the lines' sum
+            let computed = subtotal + i128::from(sale.tax.as_i64()) - i128::from(sale.discount.as_i64());
+            let total = sale.claimed_total.map(|t| i128::from(t.as_i64())).unwrap_or(computed);
             (1..=MAX_INVOICE_LINES).contains(&lines.len())
                 && lines.iter().all(|l| (1..=MAX_QUANTITY).contains(&l.2) && !l.3.is_negative())
                 && !sale.tax.is_negative()
                 && !sale.discount.is_negative()
                 && !sale.paid.is_negative()
-                && total.is_some_and(|t| {
-                    t >= 0
-                        && i128::from(sale.paid.as_i64()) <= t
-                        && subtotal + i128::from(sale.tax.as_i64()) - i128::from(sale.discount.as_i64()) == t
-                })
+                && total >= 0
+                && i128::from(sale.paid.as_i64()) <= total
+                && computed == total
         }
         Step::Pay(p) => p.amount.is_positive() && crate::billing::model::METHODS.contains(&p.method.as_str()),
     };
