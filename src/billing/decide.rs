@@ -566,115 +566,6 @@ pub fn price_lines_in_units(
     Ok((lines, subtotal))
 }
 
-/// The total of a sale, computed by the server: without a GST profile `subtotal + tax -
-/// discount` as sent; with one, the settled figures (`settled`, issue 17). A client total
-/// that disagrees (with a profile the answer carries the server's figures, `computed`), a
-/// payment above the total, or a part payment where the shop requires full payment is
-/// refused. The payment is the sale's `payments` settled against the total when it sent
-/// them ([`tender::settle`], issue 17), else its `paidAmount`.
-pub fn sale_total(
-    sale: &Sale,
-    subtotal: Paise,
-    settled: Option<&tax::Settled>,
-    require_full: bool,
-) -> Result<Paise, Refusal> {
-    sale_total_flagged(sale, subtotal, settled, require_full).map(|(t, _)| t)
-}
-
-/// [`sale_total`], and what an offline sale of a shop with a GST profile is applied with
-/// instead of refused (issue 17: it already happened, and the v1 app computes no tax): a
-/// client total that differs from the server's, a payment above the server's total (kept as
-/// paid: the customer's overpayment, a credit on their dues). Each is a `gst: ...` review flag.
-pub fn sale_total_flagged(
-    sale: &Sale,
-    subtotal: Paise,
-    settled: Option<&tax::Settled>,
-    require_full: bool,
-) -> Result<(Paise, Vec<String>), Refusal> {
-    let lenient = settled.is_some() && sale.options.flag_unapproved;
-    let mut flags = Vec::new();
-    let mut e = crate::validate::Errors::new();
-    crate::limits::amount(&mut e, "totalTax", sale.tax);
-    crate::limits::amount(&mut e, "totalDiscount", sale.discount);
-    crate::limits::amount(&mut e, "paidAmount", sale.paid);
-    e.finish().map_err(refused)?;
-    let total = match settled {
-        Some(s) => s.total,
-        None => subtotal
-            .checked_add(sale.tax)
-            .and_then(|t| t.checked_sub(sale.discount))
-            .ok_or_else(|| Refusal::field("products", "amounts are too large"))?,
-    };
-    if total > crate::limits::MAX_INVOICE {
-        return Err(Refusal::field("totalAmount", crate::limits::invoice_too_large()));
-    }
-    if total.is_negative() {
-        return Err(Refusal::field("totalDiscount", "cannot exceed the subtotal plus tax"));
-    }
-    if let Some(claimed) = sale.claimed_total.filter(|c| *c != total) {
-        if lenient {
-            flags.push(format!(
-                "gst: totalAmount: the device's total {claimed} differs from the computed total {total}; the invoice holds the computed figures"
-            ));
-        } else {
-            return Err(match settled {
-                None => Refusal::field(
-                    "totalAmount",
-                    format!(
-                        "does not match the computed total {total} (subtotal {subtotal} + tax {} - discount {})",
-                        sale.tax, sale.discount
-                    ),
-                ),
-                Some(s) => Refusal::TotalMismatch {
-                    message: format!(
-                        "does not match the computed total {total} (taxable value {} + tax {} + round-off {}; see computed)",
-                        s.gst.taxable_value, s.tax, s.gst.round_off
-                    ),
-                    computed: serde_json::json!({
-                        "subtotal": s.subtotal, "totalDiscount": s.discount, "taxableValue": s.gst.taxable_value,
-                        "cgst": s.gst.cgst, "sgst": s.gst.sgst, "igst": s.gst.igst, "cess": s.gst.cess,
-                        "totalTax": s.tax, "roundOff": s.gst.round_off, "totalAmount": total,
-                        "documentType": s.gst.document_type, "supplyType": s.gst.supply_type,
-                        "placeOfSupply": s.gst.place_of_supply,
-                    }),
-                },
-            });
-        }
-    }
-    if sale.split.is_none() && sale.paid > total {
-        if !lenient {
-            return Err(Refusal::field("paidAmount", format!("cannot exceed the total {total}")));
-        }
-        let over = sale.paid.checked_sub(total).unwrap_or_default();
-        flags.push(format!(
-            "gst: paidAmount: {} was paid on a computed total of {total}: {over} overpaid (a credit on the customer's dues)",
-            sale.paid
-        ));
-    }
-    let paid = tender::of_sale(sale, total)?.paid;
-    if require_full && paid < total {
-        return Err(Refusal::FullPaymentRequired);
-    }
-    Ok((total, flags))
-}
-
-/// What an invoice is built from (all checks done).
-struct Draft<'a> {
-    id: ObjectId,
-    sale: &'a Sale,
-    customer: Option<&'a CustomerDoc>,
-    lines: Vec<InvoiceLine>,
-    subtotal: Paise,
-    tax: Paise,
-    discount: Paise,
-    total: Paise,
-    at: DateTime,
-    now: DateTime,
-    cart_id: Option<ObjectId>,
-    device_ref: Option<String>,
-    device_time: Option<DateTime>,
-}
-
 /// When a sale is dated (`generatedAt`; its India date is the `invoiceDate`), the one rule
 /// for online sales, v1 `/api/sync` and v2 push: the device's time when it sent one, but
 /// never later than `now`, the server's receipt time (a device clock 4 minutes fast must
@@ -685,110 +576,6 @@ pub fn sale_time(device_time: Option<DateTime>, device_date: Option<chrono::Naiv
         (Some(t), _) => time::record_time(t, now),
         (None, Some(d)) => time::dated_at(d, now),
         (None, None) => now,
-    }
-}
-
-/// The invoice document of a sale, not yet numbered.
-fn build_invoice(d: Draft<'_>) -> InvoiceDoc {
-    let Draft { id, sale, customer, lines, subtotal, tax, discount, total, at, now, cart_id, device_ref, device_time } =
-        d;
-    let today = time::ist_date(at);
-    let due = today + chrono::Duration::days(DUE_DAYS);
-    let finalized = sale.paid >= total && sale.kind == KIND_INVOICE;
-    InvoiceDoc {
-        id,
-        client_id: sale.client_id,
-        client_customer_id: customer.map(|c| c.id),
-        client_customer_name: sale
-            .customer_name
-            .clone()
-            .filter(|n| !n.is_empty())
-            .or_else(|| customer.map(|c| c.name.clone()).filter(|n| n != PLACEHOLDER_NAME))
-            .unwrap_or_default(),
-        client_customer_phone: sale
-            .customer_phone
-            .clone()
-            .or_else(|| customer.map(|c| c.phone_number.clone()))
-            .unwrap_or_default(),
-        invoice_number: None,
-        financial_year: None,
-        seq: None,
-        kind: sale.kind.to_string(),
-        invoice_date: today.format("%Y-%m-%d").to_string(),
-        due_date: due.format("%Y-%m-%d").to_string(),
-        subtotal,
-        total_tax: tax,
-        total_discount: discount,
-        total_amount: total,
-        paid_amount: sale.paid,
-        previous_balance: customer.map(|c| c.outstanding_balance).unwrap_or_default(),
-        status: if finalized { STATUS_PAID } else { status_for(sale.paid, total) }.to_string(),
-        is_finalized: finalized,
-        products: lines,
-        notes: sale.notes.clone(),
-        cart_id,
-        source: if cart_id.is_some() { "cart" } else { "products" }.to_string(),
-        generated_at: at,
-        finalized_at: finalized.then_some(at),
-        device_ref,
-        device_time,
-        created_at: now,
-        updated_at: now,
-        version: 0,
-        stock_warnings: vec![],
-        billed_by: Some(sale.by.clone()),
-        review_flags: vec![],
-        approved_by: sale.rights.approved_by.clone(),
-        offline_bill_ref: None,
-        device_series: None,
-        series: None,
-        gst: None,
-        payment_method: None,
-        tender: None,
-    }
-}
-
-/// The payments taken with the sale, one per settled part (dated with the invoice; none
-/// when nothing was paid).
-fn sale_payments(
-    inv: &InvoiceDoc,
-    settled: &tender::Settled,
-    now: DateTime,
-    ids: &mut impl FnMut() -> ObjectId,
-) -> Vec<PaymentDoc> {
-    settled
-        .parts
-        .iter()
-        .map(|p| PaymentDoc {
-            id: ids(),
-            client_id: inv.client_id,
-            invoice_id: inv.id,
-            amount: p.amount,
-            method: p.method.clone(),
-            note: "Initial payment at invoice generation".into(),
-            paid_at: inv.generated_at,
-            device_time: inv.device_time,
-            created_at: now,
-            updated_at: now,
-            version: 0,
-            recorded_by: inv.billed_by.clone(),
-            reference: p.reference.clone(),
-            tendered: p.tendered,
-            change: p.change,
-        })
-        .collect()
-}
-
-fn history(inv: &InvoiceDoc, customer: ObjectId, at: DateTime, id: ObjectId) -> PurchaseHistoryDoc {
-    PurchaseHistoryDoc {
-        id,
-        client_id: inv.client_id,
-        client_customer_id: customer,
-        client_customer_phone: inv.client_customer_phone.clone(),
-        invoice_id: inv.id,
-        total_amount: inv.total_amount,
-        purchased_at: at,
-        version: 0,
     }
 }
 
@@ -821,6 +608,10 @@ pub mod tender;
 
 mod batches;
 mod checks;
+mod invoice;
+mod total;
+use invoice::{build_invoice, history, sale_payments, Draft};
+pub use total::{sale_total, sale_total_flagged};
 pub mod tax;
 pub mod units;
 use checks::review_entry;

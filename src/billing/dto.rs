@@ -6,14 +6,16 @@ use utoipa::ToSchema;
 
 use crate::{
     access::ByWire,
-    billing::model::{
-        CartDoc, CartLine, DocumentType, InvoiceDoc, InvoiceGst, LineTax, PaymentDoc, StockWarning, SupplyType,
-        CART_INVOICED,
-    },
+    billing::model::{InvoiceDoc, PaymentDoc, StockWarning},
     error::{AppError, AppResult},
     money::Paise,
     wire,
 };
+
+mod cart;
+mod gst;
+pub use cart::{CartDetailResponse, CartItemResponse, CartItemWire, CartResponse, CartWire};
+pub use gst::{InvoiceGstWire, LineTaxWire};
 
 // ---------- requests ----------
 
@@ -249,119 +251,6 @@ pub struct ListQuery {
 // ---------- responses ----------
 
 #[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct CartWire {
-    #[serde(rename = "_id")]
-    pub id: String,
-    pub client_id: String,
-    pub client_customer_id: Option<String>,
-    pub client_customer_phone: Option<String>,
-    #[schema(value_type = f64)]
-    pub total_amount: Paise,
-    pub item_count: usize,
-    pub is_finalized: bool,
-    pub status: String,
-    pub invoice_id: Option<String>,
-    pub created_at: String,
-    pub expires_at: String,
-    pub updated_at: String,
-    #[serde(rename = "__v")]
-    pub v: i32,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct CartItemWire {
-    #[serde(rename = "_id")]
-    pub id: String,
-    pub cart_id: String,
-    pub item_id: String,
-    pub item_name_snapshot: String,
-    #[schema(value_type = f64)]
-    pub unit_price_snapshot: Paise,
-    #[schema(value_type = f64)]
-    pub catalog_price: Paise,
-    pub price_overridden: bool,
-    pub quantity: i64,
-    #[schema(value_type = f64)]
-    pub line_total: Paise,
-    /// The manager or admin who approved this line's counter price (issue 15), if one did.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub approved_by: Option<crate::approval::Approver>,
-    pub created_at: String,
-    #[serde(rename = "__v")]
-    pub v: i32,
-}
-
-impl CartWire {
-    /// The cart with its total computed from the lines (checked: an error, never a wrapped
-    /// or partial total, when the lines do not add up within `i64` paise).
-    pub fn from_doc(c: &CartDoc) -> AppResult<Self> {
-        let total = c
-            .lines
-            .iter()
-            .map(CartLine::line_total)
-            .try_fold(Paise::ZERO, |t, l| l.and_then(|l| t.checked_add(l)))
-            .ok_or_else(|| AppError::internal("cart total does not fit i64 paise"))?;
-        Ok(CartWire {
-            id: c.id.to_hex(),
-            client_id: c.client_id.to_hex(),
-            client_customer_id: c.client_customer_id.map(|i| i.to_hex()),
-            client_customer_phone: c.client_customer_phone.clone(),
-            total_amount: total,
-            item_count: c.lines.len(),
-            is_finalized: c.status == CART_INVOICED,
-            status: c.status.clone(),
-            invoice_id: c.invoice_id.map(|i| i.to_hex()),
-            created_at: wire::iso(c.created_at),
-            expires_at: wire::iso(c.expires_at),
-            updated_at: wire::iso(c.updated_at),
-            v: c.version,
-        })
-    }
-}
-
-impl CartItemWire {
-    pub fn from_line(cart_id: &str, l: &CartLine) -> Self {
-        CartItemWire {
-            id: l.id.to_hex(),
-            cart_id: cart_id.to_string(),
-            item_id: l.item_id.to_hex(),
-            item_name_snapshot: l.item_name_snapshot.clone(),
-            unit_price_snapshot: l.unit_price_snapshot,
-            catalog_price: l.catalog_price,
-            price_overridden: l.price_overridden,
-            quantity: l.quantity,
-            line_total: l.line_total().unwrap_or_default(),
-            approved_by: l.approved_by.clone(),
-            created_at: wire::iso(l.created_at),
-            v: 0,
-        }
-    }
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CartResponse {
-    pub success: bool,
-    pub cart: CartWire,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct CartDetailResponse {
-    pub success: bool,
-    pub cart: CartWire,
-    pub cart_items: Vec<CartItemWire>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct CartItemResponse {
-    pub success: bool,
-    pub cart_item: CartItemWire,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
 pub struct MessageResponse {
     pub success: bool,
     pub message: String,
@@ -410,142 +299,6 @@ pub struct InvoiceLineWire {
     /// is then the line's total after discounts with tax.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tax: Option<LineTaxWire>,
-}
-
-/// A line's GST on the wire (issue 17): rupees, rates in percent.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct LineTaxWire {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(example = "9608")]
-    pub hsn_code: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub uqc: Option<String>,
-    pub taxability: crate::catalog::tax::Taxability,
-    /// Percent, in force on the invoice's India date.
-    #[schema(example = 18)]
-    pub gst_rate: f64,
-    pub cess_rate: f64,
-    pub prices_include_tax: bool,
-    #[schema(value_type = f64)]
-    pub gross: Paise,
-    /// The line discount.
-    #[schema(value_type = f64)]
-    pub discount: Paise,
-    /// The line discount's percent, when it was sent as one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub discount_percent: Option<f64>,
-    #[schema(value_type = f64)]
-    pub bill_discount_share: Paise,
-    #[schema(value_type = f64)]
-    pub taxable_value: Paise,
-    #[schema(value_type = f64)]
-    pub cgst: Paise,
-    #[schema(value_type = f64)]
-    pub sgst: Paise,
-    #[schema(value_type = f64)]
-    pub igst: Paise,
-    #[schema(value_type = f64)]
-    pub cess: Paise,
-    /// `taxableValue + cgst + sgst + igst + cess`.
-    #[schema(value_type = f64)]
-    pub total: Paise,
-}
-
-impl From<&LineTax> for LineTaxWire {
-    fn from(t: &LineTax) -> Self {
-        LineTaxWire {
-            hsn_code: t.hsn_code.clone(),
-            uqc: t.uqc.clone(),
-            taxability: t.taxability,
-            gst_rate: f64::from(t.gst_bp) / 100.0,
-            cess_rate: f64::from(t.cess_bp) / 100.0,
-            prices_include_tax: t.prices_include_tax,
-            gross: t.gross,
-            discount: t.discount,
-            discount_percent: t.discount_bp.map(|b| f64::from(b) / 100.0),
-            bill_discount_share: t.bill_discount_share,
-            taxable_value: t.taxable_value,
-            cgst: t.cgst,
-            sgst: t.sgst,
-            igst: t.igst,
-            cess: t.cess,
-            total: t.total,
-        }
-    }
-}
-
-/// An invoice's GST particulars and figures on the wire (issue 17): rupees.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct InvoiceGstWire {
-    /// `taxInvoice` | `billOfSupply` | `invoiceCumBillOfSupply` | `bill`.
-    pub document_type: DocumentType,
-    /// `intraState` (CGST + SGST) | `interState` (IGST).
-    pub supply_type: SupplyType,
-    #[schema(example = "27")]
-    pub place_of_supply: String,
-    #[schema(example = "Maharashtra")]
-    pub place_of_supply_name: String,
-    pub place_of_supply_overridden: bool,
-    pub seller_gstin: String,
-    pub seller_legal_name: String,
-    pub seller_trade_name: String,
-    pub seller_state: String,
-    pub gst_scheme: crate::client::gst::Scheme,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub buyer_gstin: Option<String>,
-    pub reverse_charge: bool,
-    pub prices_include_tax: bool,
-    #[schema(value_type = f64)]
-    pub discount1_amount: Paise,
-    #[schema(value_type = f64)]
-    pub discount2_amount: Paise,
-    #[schema(value_type = f64)]
-    pub taxable_value: Paise,
-    #[schema(value_type = f64)]
-    pub cgst: Paise,
-    #[schema(value_type = f64)]
-    pub sgst: Paise,
-    #[schema(value_type = f64)]
-    pub igst: Paise,
-    #[schema(value_type = f64)]
-    pub cess: Paise,
-    /// Nearest rupee - the sum of the line totals (-0.49 to +0.50); 0 when the shop does not
-    /// round.
-    #[schema(value_type = f64)]
-    pub round_off: Paise,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub legend: Option<String>,
-}
-
-impl From<&InvoiceGst> for InvoiceGstWire {
-    fn from(g: &InvoiceGst) -> Self {
-        InvoiceGstWire {
-            document_type: g.document_type,
-            supply_type: g.supply_type,
-            place_of_supply: g.place_of_supply.clone(),
-            place_of_supply_name: g.place_of_supply_name.clone(),
-            place_of_supply_overridden: g.place_of_supply_overridden,
-            seller_gstin: g.seller_gstin.clone(),
-            seller_legal_name: g.seller_legal_name.clone(),
-            seller_trade_name: g.seller_trade_name.clone(),
-            seller_state: g.seller_state.clone(),
-            gst_scheme: g.gst_scheme,
-            buyer_gstin: g.buyer_gstin.clone(),
-            reverse_charge: g.reverse_charge,
-            prices_include_tax: g.prices_include_tax,
-            discount1_amount: g.discount1,
-            discount2_amount: g.discount2,
-            taxable_value: g.taxable_value,
-            cgst: g.cgst,
-            sgst: g.sgst,
-            igst: g.igst,
-            cess: g.cess,
-            round_off: g.round_off,
-            legend: g.legend.clone(),
-        }
-    }
 }
 
 /// Documentation only: what `clientCustomerId` of an invoice holds.

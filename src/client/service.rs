@@ -147,14 +147,7 @@ pub async fn update(
                     serde_json::json!("(changed)"),
                 ));
             }
-            if !changes.is_empty() {
-                let entry =
-                    crate::audit::Entry::builder(*id, who.clone(), crate::audit::Action::SettingsChanged, "clients")
-                        .entity_id(id.to_hex())
-                        .changes(changes)
-                        .build()?;
-                crate::audit::record(database, Some(&mut *s), &entry).await?;
-            }
+            audit_settings(database, s, *id, who, changes).await?;
             Ok(Some(after))
         })
     })
@@ -181,17 +174,29 @@ pub async fn set_gst_profile(
                 return Ok(None);
             };
             let changes = crate::audit::changes_of(&before, &after, &["gstProfile"]);
-            if !changes.is_empty() {
-                let entry =
-                    crate::audit::Entry::builder(*id, who.clone(), crate::audit::Action::SettingsChanged, "clients")
-                        .entity_id(id.to_hex())
-                        .changes(changes)
-                        .build()?;
-                crate::audit::record(database, Some(&mut *s), &entry).await?;
-            }
+            audit_settings(database, s, *id, who, changes).await?;
             Ok(Some(after))
         })
     })
     .await
     .and_then(|u| u.ok_or_else(|| AppError::not_found("Client not found")))
+}
+
+/// Record a change of the shop's settings (`settings_changed` on `clients`), when anything
+/// changed, in the caller's transaction.
+async fn audit_settings(
+    database: &mongodb::Database,
+    s: &mut mongodb::ClientSession,
+    id: ObjectId,
+    who: &crate::audit::Who,
+    changes: Vec<crate::audit::Change>,
+) -> AppResult<()> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let entry = crate::audit::Entry::builder(id, who.clone(), crate::audit::Action::SettingsChanged, "clients")
+        .entity_id(id.to_hex())
+        .changes(changes)
+        .build()?;
+    crate::audit::record(database, Some(s), &entry).await
 }
