@@ -126,7 +126,7 @@ pub fn check_book(b: &BookDraft, width: Option<u32>) -> Result<u32, Vec<String>>
     }
     if b.last_serial < b.first_serial {
         e.push("lastSerial: must be at least firstSerial".to_string());
-    } else if b.last_serial - b.first_serial >= MAX_LEAVES {
+    } else if i128::from(b.last_serial) - i128::from(b.first_serial) >= i128::from(MAX_LEAVES) {
         e.push(format!("lastSerial: a book has at most {MAX_LEAVES} leaves"));
     }
     let width = width.unwrap_or_else(|| digits(b.last_serial));
@@ -279,6 +279,21 @@ mod tests {
         b.last_serial = 50;
         b.prefix = "A B".into();
         assert!(check_book(&b, None).unwrap_err()[0].starts_with("prefix:"));
+    }
+
+    /// Extreme serials (the fuzzer's `firstSerial: i64::MIN`) are refused, never an overflow.
+    #[test]
+    fn extreme_serials_are_refused_without_overflow() {
+        for (first, last) in [(i64::MIN, 0), (1, i64::MAX), (i64::MIN, i64::MIN), (i64::MIN, i64::MAX), (-5, -1)] {
+            let b = BookDraft {
+                book_no: "1".into(),
+                prefix: "B".into(),
+                first_serial: first,
+                last_serial: last,
+                financial_year: "26-27".into(),
+            };
+            assert!(check_book(&b, None).is_err(), "{first}..{last}");
+        }
     }
 
     #[test]
