@@ -53,6 +53,9 @@ pub const PRODUCTS: &str = "products";
 /// Synced collection: lots of `hasExpiry` items (issue 16, `catalog::batch`).
 pub const BATCHES: &str = "batches";
 
+/// Synced collection: credit notes (issue 18, `billing::credit`).
+pub const CREDIT_NOTES: &str = "creditnotes";
+
 /// One change of a transaction: (synced collection, document id, deleted).
 pub type Change = (&'static str, ObjectId, bool);
 

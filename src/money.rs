@@ -63,6 +63,10 @@ impl Paise {
     pub fn is_positive(self) -> bool {
         self.0 > 0
     }
+    /// Zero paise (by reference, so serde's `skip_serializing_if` can name it).
+    pub fn is_zero(&self) -> bool {
+        self.0 == 0
+    }
 
     /// Parse the decimal text of a rupee amount (`"12"`, `"12.5"`, `"12.34"`, `"-3"`, `"1e2"`).
     pub fn parse_rupees(text: &str) -> Result<Paise, MoneyError> {

@@ -561,6 +561,7 @@ pub fn price_lines_in_units(
             allocations: vec![],
             mrp: sold.mrp,
             tax: None,
+            returned: None,
         });
     }
     Ok((lines, subtotal))

@@ -69,6 +69,8 @@ impl CartLine {
 pub const STATUS_UNPAID: &str = "Unpaid";
 pub const STATUS_PARTIAL: &str = "Partial";
 pub const STATUS_PAID: &str = "Paid";
+/// An invoice cancelled (issue 18): it keeps its number and counts in no sales figure.
+pub const STATUS_CANCELLED: &str = "Cancelled";
 
 pub fn status_for(paid: Paise, total: Paise) -> &'static str {
     if paid >= total {
@@ -183,6 +185,82 @@ pub struct InvoiceDoc {
     /// answer; never stored: the cash payment document keeps them).
     #[serde(skip)]
     pub tender: Option<(Paise, Paise)>,
+    /// Cancelled (issue 18, seed 004 `isCancelled`): it keeps its number, shows status
+    /// `Cancelled` and counts in no sales or tax figure. Absent (false) otherwise, so filters
+    /// use `{$ne: true}`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub is_cancelled: bool,
+    /// Who cancelled it, when and why (issue 18).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancellation: Option<Cancellation>,
+    /// The sum of the totals of the credit notes against it (issue 18), paise; absent = 0.
+    #[serde(with = "money::db", default, skip_serializing_if = "Paise::is_zero")]
+    pub credited_amount: Paise,
+    /// The sum of the refunds paid out on it (issue 18), paise, positive; absent = 0.
+    /// `paidAmount` is net of them (the refund payment documents are negative).
+    #[serde(with = "money::db", default, skip_serializing_if = "Paise::is_zero")]
+    pub refunded_amount: Paise,
+}
+
+impl InvoiceDoc {
+    /// What is still due on it (issue 18): `totalAmount - creditedAmount - paidAmount`, never
+    /// below 0; 0 once cancelled.
+    pub fn pending(&self) -> Paise {
+        if self.is_cancelled {
+            return Paise::ZERO;
+        }
+        self.total_amount
+            .checked_sub(self.credited_amount)
+            .and_then(|v| v.checked_sub(self.paid_amount))
+            .filter(|p| !p.is_negative())
+            .unwrap_or_default()
+    }
+
+    /// Its payment state after its payments and credit notes (issue 18): `Paid` when nothing
+    /// is pending, else `Partial` when something is paid (or credited), else `Unpaid`.
+    pub fn settled_status(&self) -> &'static str {
+        if self.is_cancelled {
+            STATUS_CANCELLED
+        } else if self.pending().is_zero() {
+            STATUS_PAID
+        } else if self.paid_amount.is_positive() || self.credited_amount.is_positive() {
+            STATUS_PARTIAL
+        } else {
+            STATUS_UNPAID
+        }
+    }
+}
+
+/// Who cancelled an invoice, when and why (issue 18).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Cancellation {
+    pub at: DateTime,
+    pub by: By,
+    pub reason: String,
+    /// The manager or admin who approved a cashier's cancel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_by: Option<crate::approval::Approver>,
+}
+
+/// What credit notes have taken from one invoice line so far (issue 18): base units and
+/// paise, summed over the notes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Returned {
+    pub base_quantity: i64,
+    #[serde(with = "money::db")]
+    pub taxable_value: Paise,
+    #[serde(with = "money::db")]
+    pub cgst: Paise,
+    #[serde(with = "money::db")]
+    pub sgst: Paise,
+    #[serde(with = "money::db")]
+    pub igst: Paise,
+    #[serde(with = "money::db")]
+    pub cess: Paise,
+    #[serde(with = "money::db")]
+    pub total: Paise,
 }
 
 /// Which document a sale is (issue 17; CGST rules 46, 46A, 49).
@@ -358,6 +436,9 @@ pub struct InvoiceLine {
     /// total after discounts with tax.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tax: Option<LineTax>,
+    /// What credit notes have taken from this line so far (issue 18); absent = nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub returned: Option<Returned>,
 }
 
 /// The snapshot of the packing unit a sale line sold in (issue 16).
@@ -413,7 +494,16 @@ pub struct PaymentDoc {
     pub tendered: Option<Paise>,
     #[serde(default, skip_serializing_if = "Option::is_none", with = "money::db_opt")]
     pub change: Option<Paise>,
+    /// `refund` (issue 18): money paid back (its `amount` is negative); absent on a payment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// The credit note a refund settles (absent for a cancel's refund).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credit_note_id: Option<ObjectId>,
 }
+
+/// `PaymentDoc::kind` of a refund (issue 18).
+pub const KIND_REFUND: &str = "refund";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

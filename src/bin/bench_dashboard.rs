@@ -92,6 +92,7 @@ async fn seed(db: &mongodb::Database, client: ObjectId) -> anyhow::Result<()> {
                     allocations: vec![],
                     mrp: None,
                     tax: None,
+                    returned: None,
                 }
             })
             .collect();
@@ -147,6 +148,10 @@ async fn seed(db: &mongodb::Database, client: ObjectId) -> anyhow::Result<()> {
             gst: None,
             payment_method: None,
             tender: None,
+            is_cancelled: false,
+            cancellation: None,
+            credited_amount: Paise::ZERO,
+            refunded_amount: Paise::ZERO,
         });
         let methods = ["cash", "upi", "card", "bank", "other"];
         let parts: Vec<i64> = match class {
@@ -172,6 +177,8 @@ async fn seed(db: &mongodb::Database, client: ObjectId) -> anyhow::Result<()> {
                 reference: None,
                 tendered: None,
                 change: None,
+                kind: None,
+                credit_note_id: None,
             });
             n_pay += 1;
         }

@@ -36,6 +36,8 @@ pub enum Reason {
     Return,
     /// An invoice line (delta < 0).
     Sale,
+    /// A cancelled invoice's lines back on the shelf (delta > 0; issue 18).
+    Cancel,
     /// Adjustment: damaged goods written off.
     Damaged,
     /// Adjustment: goods lost.
@@ -60,11 +62,12 @@ impl Reason {
     pub const Adjustment: Reason = Reason::Other;
 
     /// Every reason, in declaration order (the order of a ledger's `byReason`).
-    pub const ALL: [Reason; 11] = [
+    pub const ALL: [Reason; 12] = [
         Reason::Opening,
         Reason::Purchase,
         Reason::Return,
         Reason::Sale,
+        Reason::Cancel,
         Reason::Damaged,
         Reason::Lost,
         Reason::Stolen,
@@ -79,6 +82,7 @@ impl Reason {
         match self {
             Reason::Sale => "sale",
             Reason::Return => "return",
+            Reason::Cancel => "cancel",
             Reason::Purchase => "purchase",
             Reason::Opening => "opening",
             Reason::Damaged => "damaged",

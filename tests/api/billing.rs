@@ -1073,6 +1073,10 @@ async fn past_invoice(
         gst: None,
         payment_method: None,
         tender: None,
+        is_cancelled: false,
+        cancellation: None,
+        credited_amount: Paise::ZERO,
+        refunded_amount: Paise::ZERO,
         device_time: None,
     };
     app.db.collection::<InvoiceDoc>("invoices").insert_one(&inv).await.unwrap();
@@ -1102,6 +1106,8 @@ async fn past_payment(
         reference: None,
         tendered: None,
         change: None,
+        kind: None,
+        credit_note_id: None,
         device_time: None,
     };
     app.db.collection::<viveka::billing::model::PaymentDoc>("payments").insert_one(&p).await.unwrap();

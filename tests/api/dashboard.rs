@@ -80,6 +80,7 @@ async fn invoice(
             allocations: vec![],
             mrp: None,
             tax: None,
+            returned: None,
         })
         .collect();
     assert_eq!(products.iter().map(|l| l.line_total.as_i64()).sum::<i64>(), total, "fixture {number} adds up");
@@ -129,6 +130,10 @@ async fn invoice(
         gst: None,
         payment_method: None,
         tender: None,
+        is_cancelled: false,
+        cancellation: None,
+        credited_amount: Paise::ZERO,
+        refunded_amount: Paise::ZERO,
     };
     app.db.collection::<InvoiceDoc>("invoices").insert_one(&inv).await.unwrap();
     id
@@ -151,6 +156,8 @@ async fn payment(app: &TestApp, client: ObjectId, inv: ObjectId, amount: i64, me
         reference: None,
         tendered: None,
         change: None,
+        kind: None,
+        credit_note_id: None,
     };
     app.db.collection::<PaymentDoc>("payments").insert_one(&pay).await.unwrap();
 }

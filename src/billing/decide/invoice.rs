@@ -88,6 +88,10 @@ pub(super) fn build_invoice(d: Draft<'_>) -> InvoiceDoc {
         gst: None,
         payment_method: None,
         tender: None,
+        is_cancelled: false,
+        cancellation: None,
+        credited_amount: Paise::ZERO,
+        refunded_amount: Paise::ZERO,
     }
 }
 
@@ -118,6 +122,8 @@ pub(super) fn sale_payments(
             reference: p.reference.clone(),
             tendered: p.tendered,
             change: p.change,
+            kind: None,
+            credit_note_id: None,
         })
         .collect()
 }

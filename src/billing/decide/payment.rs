@@ -86,6 +86,8 @@ pub fn payment(
             reference: p.reference.clone(),
             tendered: p.tendered,
             change: p.change,
+            kind: None,
+            credit_note_id: None,
         })
         .collect();
     let mut after = inv.clone();

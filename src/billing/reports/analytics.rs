@@ -453,6 +453,8 @@ mod tests {
             reference: None,
             tendered: None,
             change: None,
+            kind: None,
+            credit_note_id: None,
         }
     }
 
