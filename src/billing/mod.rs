@@ -1,6 +1,7 @@
 //! Billing: carts, invoices, payments, dues and reports (B14-B32, incomplete sale).
 
 pub mod command;
+pub mod credit;
 pub mod decide;
 pub mod dto;
 pub mod handlers;

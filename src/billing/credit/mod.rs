@@ -1,0 +1,10 @@
+//! Cancelling invoices and credit notes (issue 18): an issued invoice is never changed or
+//! deleted (seed 003); a mistaken bill is cancelled (it keeps its number, status
+//! `Cancelled`), and goods taken back or an overcharge corrected is a credit note (CGST Act
+//! s.34, rule 53(1A)) in its own consecutive series, referencing the invoice.
+//!
+//! The one write path: `command` -> `decide` (pure) -> a plan -> `repo` applies it in one
+//! transaction with its change-log rows; online routes and the v2 push share the deciders.
+
+pub mod command;
+pub mod model;
