@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use bson::{oid::ObjectId, DateTime};
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 
 use super::{
     command::{CancelInvoice, Credit, IssueCreditNote, ReturnLine, ReturnUnit, Settle},
@@ -122,8 +122,7 @@ fn not_found() -> AppError {
 /// 30 November after the end of its financial year (CGST Act s.34(2); the earlier annual
 /// return date is not tracked). An invoice of 10 May 2026 (FY 2026-27): 30 November 2027.
 pub fn last_credit_date(invoice_date: NaiveDate) -> Option<NaiveDate> {
-    let fy_start = if invoice_date.month() >= 4 { invoice_date.year() } else { invoice_date.year() - 1 };
-    NaiveDate::from_ymd_opt(fy_start + 1, 11, 30)
+    time::november_after_fy(invoice_date)
 }
 
 fn refund_doc(
@@ -403,7 +402,7 @@ pub fn credit_note(
     }
     let at = cmd.at.map_or(now, |t| time::record_time(t, now)).max(inv.generated_at);
     let note_date = time::ist_date(at);
-    let inv_date = NaiveDate::parse_from_str(&inv.invoice_date, "%Y-%m-%d").unwrap_or(note_date);
+    let inv_date = time::parse_date(&inv.invoice_date).unwrap_or(note_date);
     if let Some(last) = last_credit_date(inv_date).filter(|d| note_date > *d) {
         return Err(AppError::unprocessable(
             TIME_BARRED,

@@ -266,11 +266,11 @@ pub async fn list(
     let mut dates = doc! {};
     for (name, op, v) in [("query.from", "$gte", &q.from), ("query.to", "$lte", &q.to)] {
         if let Some(d) = v.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
-            match chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d") {
-                Ok(d) => {
+            match crate::time::parse_date(d) {
+                Some(d) => {
                     dates.insert(op, d.format("%Y-%m-%d").to_string());
                 }
-                Err(_) => e.add(name, "must be a date YYYY-MM-DD"),
+                None => e.add(name, "must be a date YYYY-MM-DD"),
             }
         }
     }

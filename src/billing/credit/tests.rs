@@ -92,7 +92,7 @@ fn note(inv: &InvoiceDoc, q: i64, settlement: Settle) -> IssueCreditNote {
 
 #[test]
 fn the_last_day_of_a_credit_note_is_30_november_after_the_financial_year() {
-    let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+    let d = |s: &str| crate::time::parse_date(s);
     for (invoice, last) in [
         ("2026-05-10", "2027-11-30"),
         ("2027-03-31", "2027-11-30"),
