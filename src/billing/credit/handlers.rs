@@ -120,7 +120,7 @@ pub async fn cancel(
     crate::http::detached(&state, async move {
         let state = st;
         let token = req.approval_token.clone();
-        let subject = Subject::Cancel { invoice_id };
+        let subject = Subject::Cancel { invoice_id, refund: cmd.refund_method.clone() };
         let (Some(key), Some(hash)) = (key, hash) else {
             cmd.approved_by = approval(&state, &auth, token.as_deref(), subject, "Cancelling an invoice").await?;
             let (inv, _) = service::cancel(&state, &cmd, None).await?;
@@ -177,7 +177,7 @@ pub async fn create(
     let (Some(invoice_id), Some(note)) = (invoice_id, note) else {
         return Err(AppError::validation("lines", "could not be read"));
     };
-    let subject = Subject::CreditNote { invoice_id, credit: credit_text(&note.credit) };
+    let subject = Subject::CreditNote { invoice_id, credit: credit_text(&note.credit, note.restock, &note.settlement) };
     let cmd = IssueCreditNote {
         client_id: auth.client_id,
         invoice_id,
