@@ -400,7 +400,8 @@ impl InvoiceWire {
     }
 
     pub fn with_customer(i: &InvoiceDoc, customer: Value) -> Self {
-        let pending = i.total_amount.checked_sub(i.paid_amount).filter(|p| !p.is_negative()).unwrap_or_default();
+        // issue 18: total − credited − paid (0 once cancelled)
+        let pending = i.pending();
         InvoiceWire {
             id: i.id.to_hex(),
             client_id: i.client_id.to_hex(),
