@@ -36,8 +36,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::{
     access::Permission,
-    csv,
     billing::model::KIND_REFUND,
+    csv,
     dashboard::repo::{int, invoices, payments, too_large, Window},
     error::{code, AppError, AppResult},
     extract::{ApiQuery, AuthClient},

@@ -598,12 +598,7 @@ pub async fn invoice_report(
         credited_amount: totals.credited,
         cancelled_count: totals.cancelled,
         cancelled_amount: totals.cancelled_amount,
-        pagination: Pagination {
-            total: totals.count,
-            limit,
-            offset,
-            has_more: offset + limit < totals.count,
-        },
+        pagination: Pagination { total: totals.count, limit, offset, has_more: offset + limit < totals.count },
     })
     .into_response())
 }

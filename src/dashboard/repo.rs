@@ -90,7 +90,7 @@ fn cancelled() -> Document {
 /// excludes cancelled invoices, whose `paidAmount` is 0 but nothing is due).
 pub fn due() -> Document {
     doc! { "$max": [0_i64, { "$subtract": [
-        { "$subtract": [TOTAL, { "$ifNull": ["$creditedAmount", 0_i64] }] }, PAID ] }] }
+    { "$subtract": [TOTAL, { "$ifNull": ["$creditedAmount", 0_i64] }] }, PAID ] }] }
 }
 
 /// `true` while something is due on an invoice (`due() > 0`).
@@ -264,7 +264,8 @@ pub async fn top_items_in(
 ) -> AppResult<Vec<TopItem>> {
     let m = with(with(doc! { "clientId": client }, w.filter("generatedAt")), not_cancelled());
     let mut pipeline = sold_rows(m, 1);
-    pipeline.push(doc! { "$unionWith": { "coll": crate::changelog::CREDIT_NOTES, "pipeline": returned_rows(client, w) } });
+    pipeline
+        .push(doc! { "$unionWith": { "coll": crate::changelog::CREDIT_NOTES, "pipeline": returned_rows(client, w) } });
     pipeline.push(merge_items());
     pipeline.extend(only_items(only));
     pipeline.extend(top_tail(limit));
