@@ -262,7 +262,7 @@ pub async fn periods(
 }
 
 /// The window of a report: `from`/`to` when given, else the current India month.
-fn window_or_month(q: &RangeQuery) -> AppResult<Window> {
+pub fn window_or_month(q: &RangeQuery) -> AppResult<Window> {
     let w = window(&q.from, &q.to)?;
     if w.is_open() {
         let today = time::today_ist();

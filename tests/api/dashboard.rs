@@ -1038,6 +1038,36 @@ async fn known_answers_after_a_cancellation_and_returns() {
     assert_eq!((p(&feb["invoices"][0]["balance"]), p(&feb["invoices"][0]["creditedAmount"])), (12500, 12500));
     assert_eq!((p(&feb["balance"]), p(&feb["creditedAmount"])), (12500, 12500));
 
+    // GST summary, April: sales = I4 (no GST profile: its 99.99 is its value); returns =
+    // CN1 (100); net -0.01; documents: INV/26-27/00001 (I2, cancelled) to 00002 (I4), CN1
+    let g = app.get("/api/dashboard/reports/gst-summary?from=2026-04-01&to=2026-04-30", tok).await;
+    assert_eq!(g.status, 200, "{}", g.body);
+    let fig =
+        |k: &str| (p(&g.body[k]["taxableValue"]), p(&g.body[k]["cgst"]), p(&g.body[k]["total"]), &g.body[k]["count"]);
+    assert_eq!(fig("sales"), (9999, 0, 9999, &1.into()));
+    assert_eq!(fig("returns"), (10000, 0, 10000, &1.into()));
+    assert_eq!(fig("net"), (-1, 0, -1, &0.into()));
+    let docs = g.body["documents"].as_array().unwrap();
+    assert_eq!(docs.len(), 2, "{docs:?}");
+    assert_eq!(
+        (
+            &docs[0]["document"],
+            &docs[0]["from"],
+            &docs[0]["to"],
+            &docs[0]["total"],
+            &docs[0]["cancelled"],
+            &docs[0]["netIssued"]
+        ),
+        (&"invoice".into(), &"INV/26-27/00001".into(), &"INV/26-27/00002".into(), &2.into(), &1.into(), &1.into())
+    );
+    assert_eq!(
+        (&docs[1]["document"], &docs[1]["from"], &docs[1]["total"]),
+        (&"creditNote".into(), &"CN/26-27/00001".into(), &1.into())
+    );
+    // March: I1 unchanged by its April return
+    let g = app.get("/api/dashboard/reports/gst-summary?from=2026-03-01&to=2026-03-31", tok).await.body;
+    assert_eq!((p(&g["sales"]["total"]), p(&g["returns"]["total"]), p(&g["net"]["total"])), (100000, 0, 100000));
+
     // Billing B25 (pending list): I3 (125 due), I5, I6; never the cancelled I2
     let pend = app.get(&format!("/api/business/pending-invoices/{}", f.r.client_id), tok).await;
     assert_eq!(pend.status, 200, "{}", pend.body);
