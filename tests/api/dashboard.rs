@@ -1090,3 +1090,56 @@ async fn known_answers_after_a_cancellation_and_returns() {
         (&6.into(), 138099, 100099, 15500, &1.into())
     );
 }
+
+/// The winning plan of an aggregation, as text (the rejected plans cut off).
+async fn plan(app: &TestApp, coll: &str, pipeline: Vec<bson::Document>) -> String {
+    let r = app
+        .db
+        .run_command(
+            doc! { "explain": { "aggregate": coll, "pipeline": pipeline, "cursor": {} }, "verbosity": "queryPlanner" },
+        )
+        .await
+        .unwrap()
+        .to_string();
+    let from = r.find("winningPlan").unwrap_or_else(|| panic!("no winning plan: {r}"));
+    let to = r[from..].find("rejectedPlans").map(|i| from + i).unwrap_or(r.len());
+    r[from..to].to_string()
+}
+
+/// Issue 18 keeps the dashboard's money sums on index keys (migration 0027): with the
+/// cancelled filter and the credited amount in the pending figure, the summary/periods,
+/// dues and returns pipelines are still covered (no document fetch).
+#[tokio::test]
+async fn money_sums_net_of_returns_stay_covered_by_indexes() {
+    use viveka::dashboard::repo::{due, not_cancelled};
+    let app = TestApp::spawn().await;
+    let f = fixture(&app).await;
+    let c = ObjectId::parse_str(&f.r.client_id).unwrap();
+    let mut window = doc! { "clientId": c, "generatedAt": { "$gte": at("2020-01-01T00:00:00Z") } };
+    window.extend(not_cancelled());
+    let mut open = doc! { "clientId": c, "isFinalized": false };
+    open.extend(not_cancelled());
+    let group = doc! { "$group": { "_id": "$dueDate", "t": { "$sum": "$totalAmount" }, "d": { "$sum": due() } } };
+    for (name, coll, pipeline) in [
+        (
+            "summary/periods",
+            "invoices",
+            vec![
+                doc! { "$match": window },
+                doc! { "$group": { "_id": "$clientCustomerId", "t": { "$sum": "$totalAmount" }, "d": { "$sum": due() } } },
+            ],
+        ),
+        ("dues", "invoices", vec![doc! { "$match": open }, group.clone()]),
+        (
+            "returns",
+            "creditnotes",
+            vec![
+                doc! { "$match": { "clientId": c, "issuedAt": { "$gte": at("2020-01-01T00:00:00Z") } } },
+                doc! { "$group": { "_id": null, "t": { "$sum": "$totalAmount" } } },
+            ],
+        ),
+    ] {
+        let p = plan(&app, coll, pipeline).await;
+        assert!(p.contains("PROJECTION_COVERED") && !p.contains("FETCH"), "{name} is not covered: {p}");
+    }
+}
