@@ -313,17 +313,25 @@ pub async fn groups(db: &Database, client: ObjectId, w: Window, user: Option<Obj
         let key = d.get_document("_id").ok();
         let method = key.and_then(|k| k.get_str("m").ok()).unwrap_or("other");
         let refund = key.and_then(|k| k.get_bool("r").ok()).unwrap_or(false);
-        let mut figures = ClosingFigures { collected: amount, ..Default::default() };
-        if refund {
-            // a refund is stored negative: net in the method, and counted as money given back
-            figures.refunds = Paise::ZERO.checked_sub(amount).ok_or_else(too_large)?;
-        } else {
-            figures.payments = int(d, "n");
-        }
-        *figures.collections.slot(method) = amount;
+        let figures = payment_figures(method, refund, int(d, "n"), amount)?;
         out.push(Group { user: user_of(d), name, at, figures });
     }
     Ok(out)
+}
+
+/// What `n` payment documents of one method summing to `amount` add to a user's figures
+/// (pure; unit-tested). Payments count in `payments`; refunds (issue 18, stored negative)
+/// do not: they are netted in their method's column and `collected` (what the drawer
+/// holds) and summed, positive, in `refunds`.
+pub fn payment_figures(method: &str, refund: bool, n: i64, amount: Paise) -> AppResult<ClosingFigures> {
+    let mut figures = ClosingFigures { collected: amount, ..Default::default() };
+    if refund {
+        figures.refunds = Paise::ZERO.checked_sub(amount).ok_or_else(too_large)?;
+    } else {
+        figures.payments = n;
+    }
+    *figures.collections.slot(method) = amount;
+    Ok(figures)
 }
 
 const HEADER: [&str; 13] = [
@@ -454,6 +462,33 @@ mod tests {
         );
         let over = vec![sale(Some(a), "x", 0, 1, i64::MAX), sale(Some(b), "y", 0, 1, 1)];
         assert!(fold(over).is_err(), "a total beyond i64 paise is an error, never a wrapped figure");
+    }
+
+    #[test]
+    fn refunds_are_netted_in_their_method_and_counted_apart() {
+        let a = ObjectId::new();
+        let g = |method: &str, refund: bool, n: i64, paise: i64| Group {
+            user: Some(a),
+            name: "Kiran".into(),
+            at: DateTime::from_millis(1),
+            figures: payment_figures(method, refund, n, p(paise)).unwrap(),
+        };
+        // 2 cash payments of 500 in all, 1 upi 300; 1 cash refund of 120, 1 upi refund of 300
+        let (rows, total) = fold(vec![
+            g("cash", false, 2, 50_000),
+            g("upi", false, 1, 30_000),
+            g("cash", true, 1, -12_000),
+            g("upi", true, 1, -30_000),
+        ])
+        .unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            (total.payments, total.collections.cash, total.collections.upi, total.collected, total.refunds),
+            (3, p(38_000), p(0), p(38_000), p(42_000)),
+            "net 500 - 120 cash, 300 - 300 upi; 420 given back; refunds are not payments"
+        );
+        // the shop total's collected is the sum of every payment document (refunds negative)
+        assert_eq!(total.collected, p(50_000 + 30_000 - 12_000 - 30_000));
     }
 
     #[test]
