@@ -1080,14 +1080,8 @@ async fn known_answers_after_a_cancellation_and_returns() {
     assert_eq!(rep.status, 200, "{}", rep.body);
     let sm = &rep.body["summary"];
     assert_eq!(
-        (
-            &sm["totalInvoices"],
-            p(&sm["totalAmount"]),
-            p(&sm["totalPaid"]),
-            p(&sm["totalPending"]),
-            &sm["cancelledInvoices"]
-        ),
-        (&6.into(), 138099, 100099, 15500, &1.into())
+        (&sm["totalInvoices"], p(&sm["totalAmount"]), p(&sm["totalPaid"]), p(&sm["totalPending"]),),
+        (&6.into(), 138099, 100099, 15500)
     );
 }
 

@@ -339,10 +339,8 @@ pub async fn payment_report(
     Ok(Json(ReportResponse {
         success: true,
         report: list.iter().map(InvoiceWire::from_doc).collect(),
-        summary: json!({
-            "totalInvoices": t.n, "totalAmount": t.total, "totalPaid": t.paid, "totalPending": t.pending,
-            "cancelledInvoices": t.cancelled,
-        }),
+        // the v1 shape exactly (ENDPOINTS B28); the figures leave cancelled invoices out
+        summary: json!({ "totalInvoices": t.n, "totalAmount": t.total, "totalPaid": t.paid, "totalPending": t.pending }),
     }))
 }
 

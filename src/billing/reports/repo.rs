@@ -202,8 +202,6 @@ pub struct Totals {
     pub paid: Paise,
     /// Σ what is due (`total − credited − paid`, each at least 0).
     pub pending: Paise,
-    /// Cancelled invoices matching the filter (counted in no figure above).
-    pub cancelled: i64,
 }
 
 /// [`Totals`] of the invoices of `filter`.
@@ -216,7 +214,6 @@ pub async fn totals(db: &Database, filter: &InvoiceFilter) -> AppResult<Totals> 
             "total": { "$sum": live("$totalAmount") },
             "paid": { "$sum": live("$paidAmount") },
             "pending": { "$sum": live(due()) },
-            "x": { "$sum": { "$cond": [{ "$eq": ["$isCancelled", true] }, 1_i64, 0_i64] } },
         } },
     ];
     let mut cur = repo::invoices(db).aggregate(pipeline).await?;
@@ -228,7 +225,6 @@ pub async fn totals(db: &Database, filter: &InvoiceFilter) -> AppResult<Totals> 
             total: Paise::new(int(&d, "total")),
             paid: Paise::new(int(&d, "paid")),
             pending: Paise::new(int(&d, "pending")),
-            cancelled: int(&d, "x"),
         })
         .unwrap_or_default())
 }
