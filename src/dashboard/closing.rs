@@ -36,9 +36,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::{
     access::Permission,
-    billing::model::KIND_REFUND,
     csv,
-    dashboard::repo::{int, invoices, payments, too_large, Window},
+    dashboard::repo::{int, invoices, payments, too_large, Window, KIND_REFUND},
     error::{code, AppError, AppResult},
     extract::{ApiQuery, AuthClient},
     money::Paise,

@@ -494,7 +494,7 @@ pub fn payment_row(d: &Document) -> PaymentRow {
         amount: Paise::new(repo::int(d, "amount")),
         method: s(d, "method"),
         note: s(d, "note"),
-        kind: if d.get_str("kind").ok() == Some(crate::billing::model::KIND_REFUND) {
+        kind: if d.get_str("kind").ok() == Some(repo::KIND_REFUND) {
             "refund".to_string()
         } else {
             "payment".to_string()

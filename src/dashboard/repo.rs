@@ -85,7 +85,8 @@ fn cancelled() -> Document {
     doc! { "$eq": ["$isCancelled", true] }
 }
 
-/// What is still due on an invoice (issue 18, `InvoiceDoc::pending`): `totalAmount -
+/// What is still due on an invoice (issue 18, billing's `InvoiceDoc::pending`; the billing
+/// reports spell the same expression): `totalAmount -
 /// creditedAmount - paidAmount`, never below 0 (an aggregation expression; the caller
 /// excludes cancelled invoices, whose `paidAmount` is 0 but nothing is due).
 pub fn due() -> Document {
@@ -98,9 +99,14 @@ fn open() -> Document {
     doc! { "$gt": [due(), 0_i64] }
 }
 
+/// The `kind` of a refund payment document (issue 18; the value of billing's
+/// `model::KIND_REFUND`, spelled here because the dashboard reads the sales collections
+/// through its own pipelines and does not depend on billing).
+pub const KIND_REFUND: &str = "refund";
+
 /// `true` on a refund payment (`kind: "refund"`, a negative amount; issue 18).
 fn is_refund() -> Document {
-    doc! { "$eq": ["$kind", crate::billing::model::KIND_REFUND] }
+    doc! { "$eq": ["$kind", KIND_REFUND] }
 }
 
 /// Σ `totalAmount` of the shop's credit notes issued in the window (by `issuedAt`), paise,

@@ -121,7 +121,19 @@ impl PaymentFilter {
     }
 }
 
-use crate::dashboard::repo::{due, not_cancelled};
+/// The filter of invoices that count in sales and dues (issue 18): not cancelled
+/// (`isCancelled` is absent on every invoice that was never cancelled).
+fn not_cancelled() -> Document {
+    doc! { "isCancelled": { "$ne": true } }
+}
+
+/// What is still due on an invoice, as an aggregation expression: [`InvoiceDoc::pending`]
+/// (`totalAmount - creditedAmount - paidAmount`, never below 0); callers leave cancelled
+/// invoices out.
+fn due() -> Document {
+    doc! { "$max": [0_i64, { "$subtract": [
+    { "$subtract": ["$totalAmount", { "$ifNull": ["$creditedAmount", 0_i64] }] }, "$paidAmount" ] }] }
+}
 
 /// `$cond`: `v` on an invoice not cancelled, else 0 (issue 18: a cancelled invoice is listed
 /// but counts in no sales figure).
