@@ -66,6 +66,11 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 22, name: "0022_bill_books", source: include_str!("../../migrations/0022_bill_books.json") },
     Migration { version: 25, name: "0025_gst_series", source: include_str!("../../migrations/0025_gst_series.json") },
     Migration {
+        version: 26,
+        name: "0026_credit_notes",
+        source: include_str!("../../migrations/0026_credit_notes.json"),
+    },
+    Migration {
         version: 27,
         name: "0027_reports_returns",
         source: include_str!("../../migrations/0027_reports_returns.json"),

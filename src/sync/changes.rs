@@ -20,6 +20,7 @@ use serde_json::{json, Value};
 
 use crate::{
     billing::{
+        credit::{dto::CreditNoteWire, model::CreditNoteDoc},
         dto::{InvoiceWire, PaymentWire},
         model::{InvoiceDoc, PaymentDoc},
     },
@@ -34,7 +35,8 @@ use crate::{
         unit::{dto::UnitWire, UnitDoc},
     },
     changelog::{
-        counter_key, BATCHES, BRANDS, COMPANIES, CUSTOMERS, GROUPS, INVOICES, ITEMS, PAYMENTS, PRODUCTS, UNITS,
+        counter_key, BATCHES, BRANDS, COMPANIES, CREDIT_NOTES, CUSTOMERS, GROUPS, INVOICES, ITEMS, PAYMENTS, PRODUCTS,
+        UNITS,
     },
     customer::{dto::CustomerWire, model::CustomerDoc},
     db,
@@ -200,6 +202,16 @@ async fn read_page(
                     );
                 }
             }
+            CREDIT_NOTES => {
+                // issue 18: `collection: "creditNotes"`, the shape of the online answer
+                let mut c = db.collection::<CreditNoteDoc>(CREDIT_NOTES).find(filter).session(&mut *s).await?;
+                while let Some(d) = c.next(&mut *s).await.transpose()? {
+                    docs.insert(
+                        (CREDIT_NOTES.into(), d.id),
+                        serde_json::to_value(CreditNoteWire::from(&d)).unwrap_or(Value::Null),
+                    );
+                }
+            }
             _ => {}
         }
     }
@@ -283,6 +295,7 @@ pub fn wire_name(coll: &str) -> &str {
     match coll {
         CUSTOMERS => "clientCustomers",
         GROUPS => "itemGroups",
+        CREDIT_NOTES => "creditNotes",
         other => other,
     }
 }
