@@ -1180,3 +1180,173 @@ async fn rollups_of_another_version_are_rebuilt() {
         app.db.collection::<bson::Document>("dashrollupstate").find_one(doc! { "_id": c }).await.unwrap().unwrap();
     assert_eq!(state.get_i32("v").ok(), Some(2), "{state}");
 }
+
+/// Issue 18 through the routes (today, a shop with a GST profile): known answer A's sale
+/// (paid 474.00 in cash) and a second sale of 1 Bulb (105.00 inclusive of 5 %: taxable
+/// 100.00, CGST = SGST 2.50) part-paid 50.00 in cash, then CANCELLED with its 50.00
+/// refunded in cash, then 1 of the 3 Switches of the first sale returned (credit note of
+/// 56.00: taxable 47.50, CGST = SGST 4.27, refunded in cash). By hand, for today:
+///
+/// * sales (gross) 474.00 (the cancelled 105.00 counts nowhere), returns 56.00, net 418.00;
+///   the first sale is still settled: 474 - 56 credited - 418 paid (net) = 0;
+/// * GST: sales taxable 427.46 (189.98 + 94.99 + 142.49), CGST = SGST 23.27 (4.75 + 5.70 +
+///   12.82); returns 47.50 / 4.27 / 4.27; net 379.96 / 19.00 / 19.00, total 418.00;
+///   documents: 2 invoices, 1 cancelled; 1 credit note;
+/// * collections 474 + 50 - 50 - 56 = 418.00 net, refunds 106.00 (2), payments 2;
+/// * top items: Bulb 199.48 (the cancelled sale's Bulb left out), Switch 168.13 less the
+///   credited line 56.04 = 112.09 (3 sold, 1 returned), Wire 106.39.
+#[tokio::test]
+async fn reports_net_of_a_cancel_and_a_return_made_through_the_routes() {
+    let app = TestApp::spawn().await;
+    let r = app.register(&phone()).await;
+    let tok = Some(r.token.as_str());
+    let res = app
+        .put(
+            "/api/business/gst-profile",
+            tok,
+            serde_json::json!({ "gstin": "27AAPFU0939F1ZV", "legalName": "Shree Auto Spares" }),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    let taxed = |name: &'static str, price: f64, rate: f64| {
+        let app = &app;
+        async move {
+            let body = serde_json::json!({ "name": name, "price": price, "stock": 100,
+                "tax": { "hsnCode": "8708", "uqc": "NOS", "gstRate": rate } });
+            let res = app.post("/api/business/items", tok, body).await;
+            assert_eq!(res.status, 201, "{}", res.body);
+            res.body["item"]["_id"].as_str().unwrap().to_string()
+        }
+    };
+    let (a, b, c) =
+        (taxed("Bulb", 105.0, 5.0).await, taxed("Wire", 112.0, 12.0).await, taxed("Switch", 59.0, 18.0).await);
+    let sell = |body: Value| {
+        let app = &app;
+        async move {
+            let res = app.post("/api/business/invoices/generatewithproducts", tok, body).await;
+            assert_eq!(res.status, 201, "{}", res.body);
+            res.body["invoice"]["_id"].as_str().unwrap().to_string()
+        }
+    };
+    let lines = serde_json::json!([{ "productId": a, "quantity": 2 }, { "productId": b, "quantity": 1 }, { "productId": c, "quantity": 3 }]);
+    let first = sell(
+        serde_json::json!({ "products": lines, "discount1Amount": 25, "paidAmount": 474, "paymentMethod": "cash" }),
+    )
+    .await;
+    let second = sell(serde_json::json!({ "products": [{ "productId": a, "quantity": 1 }], "paidAmount": 50, "paymentMethod": "cash" })).await;
+    let today = day(time::today_ist());
+    let q = format!("from={today}&to={today}");
+    let before = app.get(&format!("/api/dashboard/summary?{q}"), tok).await.body;
+    assert_eq!((p(&before["grossSales"]), p(&before["pendingAmount"])), (57900, 5500), "{before}");
+
+    let res = app
+        .post(
+            &format!("/api/business/invoices/{second}/cancel"),
+            tok,
+            serde_json::json!({ "reason": "Wrong bill", "refund": { "method": "cash" } }),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    let res = app
+        .post(
+            "/api/business/credit-notes",
+            tok,
+            serde_json::json!({ "invoiceId": first, "lines": [{ "lineId": 2, "quantity": 1 }], "reason": "One switch returned",
+                "settlement": { "type": "refund", "method": "cash" } }),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    assert_eq!(p(&res.body["creditNote"]["totalAmount"]), 5600);
+
+    for path in [format!("/api/dashboard/summary?{q}"), "/api/dashboard/summary".to_string()] {
+        let s = app.get(&path, tok).await.body;
+        assert_eq!(
+            (p(&s["totalSales"]), p(&s["pendingAmount"]), &s["pendingInvoices"]),
+            (47400, 0, &0.into()),
+            "{path}: {s}"
+        );
+        assert_eq!((p(&s["grossSales"]), p(&s["returns"]), p(&s["netSales"])), (47400, 5600, 41800), "{path}: {s}");
+    }
+
+    let g = app.get(&format!("/api/dashboard/reports/gst-summary?{q}"), tok).await.body;
+    let fig = |k: &str| {
+        let x = &g[k];
+        (
+            p(&x["taxableValue"]),
+            p(&x["cgst"]),
+            p(&x["sgst"]),
+            p(&x["igst"]),
+            p(&x["total"]),
+            x["count"].as_i64().unwrap(),
+        )
+    };
+    assert_eq!(fig("sales"), (42746, 2327, 2327, 0, 47400, 1), "{g}");
+    assert_eq!(fig("returns"), (4750, 427, 427, 0, 5600, 1), "{g}");
+    assert_eq!(fig("net"), (37996, 1900, 1900, 0, 41800, 0), "{g}");
+    let docs = g["documents"].as_array().unwrap();
+    let inv = docs.iter().find(|d| d["document"] == "invoice").unwrap();
+    assert_eq!((&inv["total"], &inv["cancelled"], &inv["netIssued"]), (&2.into(), &1.into(), &1.into()), "{g}");
+    let cn = docs.iter().find(|d| d["document"] == "creditNote").unwrap();
+    assert_eq!(cn["total"], 1);
+
+    let pr = app.get(&format!("/api/dashboard/reports/periods?{q}"), tok).await.body;
+    let r0 = &pr["range"];
+    assert_eq!(
+        (p(&r0["sales"]), &r0["invoiceCount"], p(&r0["returns"]), &r0["creditNoteCount"], p(&r0["netSales"])),
+        (47400, &1.into(), 5600, &1.into(), 41800),
+        "{r0}"
+    );
+    assert_eq!(
+        (p(&r0["collections"]), &r0["paymentCount"], p(&r0["refunds"]), &r0["refundCount"]),
+        (41800, &2.into(), 10600, &2.into()),
+        "{r0}"
+    );
+
+    let db = app.get(&format!("/api/dashboard/reports/day-book?date={today}"), tok).await.body;
+    let mut kinds: Vec<String> =
+        db["entries"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap().to_string()).collect();
+    kinds.sort();
+    assert_eq!(kinds, ["cancelledInvoice", "creditNote", "invoice", "payment", "payment", "refund", "refund"], "{db}");
+    assert_eq!(
+        (p(&db["sales"]), p(&db["returns"]), p(&db["netSales"]), p(&db["collections"]), p(&db["refunds"])),
+        (47400, 5600, 41800, 41800, 10600)
+    );
+    let cl = app.get(&format!("/api/dashboard/reports/day-closing?date={today}"), tok).await.body;
+    let t = &cl["total"];
+    assert_eq!(
+        (
+            &t["invoices"],
+            p(&t["sales"]),
+            &t["payments"],
+            p(&t["collections"]["cash"]),
+            p(&t["collected"]),
+            p(&t["refunds"])
+        ),
+        (&1.into(), 47400, &2.into(), 41800, 41800, 10600),
+        "{cl}"
+    );
+
+    let top = app.get("/api/dashboard/top-items?limit=10", tok).await.body;
+    let rows: Vec<(String, i64, i64, i64, i64)> = top
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["itemName"].as_str().unwrap().to_string(),
+                e["quantity"].as_i64().unwrap(),
+                p(&e["amount"]),
+                e["netQuantity"].as_i64().unwrap(),
+                p(&e["netAmount"]),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            ("Bulb".into(), 2, 19948, 2, 19948),
+            ("Switch".into(), 3, 16813, 2, 11209),
+            ("Wire".into(), 1, 10639, 1, 10639)
+        ]
+    );
+}
