@@ -1326,6 +1326,21 @@ async fn reports_net_of_a_cancel_and_a_return_made_through_the_routes() {
         "{cl}"
     );
 
+    // the payment report lists the refunds as rows of their own, negative; its total is net
+    let pr = app.get(&format!("/api/dashboard/reports/payments?{q}"), tok).await.body;
+    let mut rows: Vec<(String, i64)> = pr["payments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| (x["kind"].as_str().unwrap().to_string(), p(&x["amount"])))
+        .collect();
+    rows.sort();
+    assert_eq!(
+        rows,
+        vec![("payment".into(), 5000), ("payment".into(), 47400), ("refund".into(), -5600), ("refund".into(), -5000)]
+    );
+    assert_eq!(p(&pr["totalAmount"]), 41800);
+
     let top = app.get("/api/dashboard/top-items?limit=10", tok).await.body;
     let rows: Vec<(String, i64, i64, i64, i64)> = top
         .as_array()
