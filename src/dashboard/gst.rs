@@ -127,8 +127,7 @@ pub struct GstSummaryResponse {
 /// notes); a document without the taxable value counts its total as its value.
 fn tax_group(prefix: &str) -> Document {
     let f = |k: &str| Bson::Document(doc! { "$ifNull": [format!("{prefix}{k}"), 0_i64] });
-    doc! {
-        "_id": Bson::Null,
+    let mut g = doc! {
         "taxable": { "$sum": { "$ifNull": [format!("{prefix}taxableValue"), "$totalAmount"] } },
         "cgst": { "$sum": f("cgst") },
         "sgst": { "$sum": f("sgst") },
@@ -136,7 +135,9 @@ fn tax_group(prefix: &str) -> Document {
         "cess": { "$sum": f("cess") },
         "total": { "$sum": "$totalAmount" },
         "n": { "$sum": 1_i64 },
-    }
+    };
+    g.insert("_id", Bson::Null);
+    g
 }
 
 /// The number ranges of a collection's documents matching `m`.

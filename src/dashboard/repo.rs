@@ -225,7 +225,9 @@ fn sold_fields(sign: i64) -> Document {
 fn sold_rows(m: Document, sign: i64) -> Vec<Document> {
     let mut p = vec![doc! { "$match": m }];
     p.extend(line_stages());
-    p.push(doc! { "$group": with(doc! { "_id": item_key() }, sold_fields(sign)) });
+    let mut group = sold_fields(sign);
+    group.insert("_id", item_key());
+    p.push(doc! { "$group": group });
     p
 }
 
