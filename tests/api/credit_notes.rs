@@ -478,3 +478,75 @@ async fn dues_refund_limits_amount_adjustments_and_retries() {
         app.post("/api/business/invoices/pay", Some(&r.token), json!({ "invoiceId": id(&inv), "amount": 1 })).await;
     assert_eq!(pay.status, 400, "nothing is due any more: {}", pay.body);
 }
+
+/// Issue 18 and 15: a cashier (no `cancel`) cancels or credits only with a manager's approval
+/// of exactly that action (403 `APPROVAL_REQUIRED` without one, `APPROVAL_INVALID` for an
+/// approval of another return); the approver is recorded on the invoice and the note.
+#[tokio::test]
+async fn a_cashier_cancels_and_credits_only_with_an_approval_of_that_very_action() {
+    let app = TestApp::spawn().await;
+    let owner = app.register(&phone()).await;
+    let x = item(&app, &owner, json!({ "name": "Bulb", "price": 30, "stock": 20 })).await;
+    let cashier = crate::roles::hire(&app, &owner, "cashier", "C1", "till").await;
+    let manager = crate::roles::hire(&app, &owner, "manager", "M1", "office").await;
+    assert_eq!(app.put("/api/staff/me/pin", Some(&manager.token), json!({ "pin": "4821" })).await.status, 200);
+    let t = Some(cashier.token.as_str());
+    let sale = app
+        .post(
+            "/api/business/invoices/generatewithproducts",
+            t,
+            json!({ "products": [{ "productId": x, "quantity": 3 }], "paidAmount": 0 }),
+        )
+        .await;
+    assert_eq!(sale.status, 201, "{}", sale.body);
+    let inv = id(&sale.body["invoice"]);
+    let path = format!("/api/business/invoices/{inv}/cancel");
+    let res = app.post(&path, t, json!({ "reason": "typo" })).await;
+    assert_eq!((res.status.as_u16(), res.code()), (403, "APPROVAL_REQUIRED"), "{}", res.body);
+    let ret = |q: i64| json!({ "invoiceId": inv, "lines": [{ "lineId": 0, "quantity": q }], "reason": "back", "settlement": { "type": "adjustToDues" } });
+    let res = app.post("/api/business/credit-notes", t, ret(1)).await;
+    assert_eq!((res.status.as_u16(), res.code()), (403, "APPROVAL_REQUIRED"), "{}", res.body);
+
+    // an approval of a one-unit return covers exactly that
+    let ask = json!({ "approverId": manager.id, "pin": "4821", "action": "credit_note", "reason": "checked the goods",
+                      "invoiceId": inv, "lines": [{ "lineId": 0, "quantity": 1 }] });
+    let g = app.post("/api/staff/approvals", t, ask).await;
+    assert_eq!(g.status, 201, "{}", g.body);
+    let token = g.body["approvalToken"].as_str().unwrap().to_string();
+    let mut two = ret(2);
+    two["approvalToken"] = json!(token);
+    let res = app.post("/api/business/credit-notes", t, two).await;
+    assert_eq!((res.status.as_u16(), res.code()), (403, "APPROVAL_INVALID"), "{}", res.body);
+    let mut one = ret(1);
+    one["approvalToken"] = json!(token);
+    let res = app.post("/api/business/credit-notes", t, one).await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    assert_eq!(res.body["creditNote"]["approvedBy"]["userId"], manager.id.as_str());
+    assert_eq!(res.body["creditNote"]["createdBy"]["userId"], cashier.id.as_str());
+
+    // a cancel needs its own approval; then the invoice names both
+    let ask = json!({ "approverId": manager.id, "pin": "4821", "action": "cancel", "reason": "wrong bill", "invoiceId": inv });
+    let g = app.post("/api/staff/approvals", t, ask).await;
+    assert_eq!(g.status, 201, "{}", g.body);
+    let res = app.post(&path, t, json!({ "reason": "typo", "approvalToken": g.body["approvalToken"] })).await;
+    assert_eq!(
+        (res.status.as_u16(), res.code()),
+        (409, "HAS_CREDIT_NOTES"),
+        "approved, but a note exists: {}",
+        res.body
+    );
+    // the manager (who holds cancel) needs no approval
+    let sale = app
+        .post(
+            "/api/business/invoices/generatewithproducts",
+            t,
+            json!({ "products": [{ "productId": x, "quantity": 1 }], "paidAmount": 0 }),
+        )
+        .await;
+    let other = id(&sale.body["invoice"]);
+    let res = app
+        .post(&format!("/api/business/invoices/{other}/cancel"), Some(&manager.token), json!({ "reason": "duplicate" }))
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(res.body["invoice"]["cancellation"]["by"]["userId"], manager.id.as_str());
+}

@@ -87,7 +87,9 @@ fn note_answer(done: &(CreditNoteDoc, InvoiceDoc)) -> CreditNoteResponse {
     responses((status = 200, body = CancelResponse), (status = 400, body = ErrorBody),
         (status = 403, description = "APPROVAL_REQUIRED / APPROVAL_INVALID (a user without cancel)", body = ErrorBody),
         (status = 404, body = ErrorBody),
-        (status = 409, description = "ALREADY_CANCELLED, HAS_CREDIT_NOTES, REFUND_REQUIRED", body = ErrorBody)),
+        (status = 409, description = "ALREADY_CANCELLED, HAS_CREDIT_NOTES, REFUND_REQUIRED; the same X-Idempotency-Key still in flight", body = ErrorBody),
+        (status = 422, description = "X-Idempotency-Key already used with another body", body = ErrorBody),
+        (status = 504, description = "OUTCOME_UNKNOWN: timed out while the work may still complete; retry with the same X-Idempotency-Key", body = ErrorBody)),
     extensions(("x-permission" = json!("sell"))),
 )]
 pub async fn cancel(
@@ -156,7 +158,8 @@ pub async fn cancel(
         (status = 403, description = "APPROVAL_REQUIRED / APPROVAL_INVALID (a user without cancel)", body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 409, description = "RETURN_EXCEEDS_SOLD, REFUND_EXCEEDS_PAID, CREDIT_EXCEEDS_PENDING, CREDIT_EXCEEDS_INVOICE, INVOICE_CANCELLED, INVOICE_NOT_ISSUED", body = ErrorBody),
-        (status = 422, description = "CREDIT_NOTE_TIME_BARRED", body = ErrorBody)),
+        (status = 422, description = "CREDIT_NOTE_TIME_BARRED; X-Idempotency-Key already used with another body", body = ErrorBody),
+        (status = 504, description = "OUTCOME_UNKNOWN: timed out while the work may still complete; retry with the same X-Idempotency-Key", body = ErrorBody)),
     extensions(("x-permission" = json!("sell"))),
 )]
 pub async fn create(
@@ -263,11 +266,11 @@ pub async fn list(
     let mut dates = doc! {};
     for (name, op, v) in [("query.from", "$gte", &q.from), ("query.to", "$lte", &q.to)] {
         if let Some(d) = v.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
-            match chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d") {
-                Ok(d) => {
+            match crate::time::parse_date(d) {
+                Some(d) => {
                     dates.insert(op, d.format("%Y-%m-%d").to_string());
                 }
-                Err(_) => e.add(name, "must be a date YYYY-MM-DD"),
+                None => e.add(name, "must be a date YYYY-MM-DD"),
             }
         }
     }

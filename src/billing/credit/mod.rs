@@ -14,6 +14,8 @@ pub mod handlers;
 pub mod model;
 pub mod repo;
 pub mod service;
+#[cfg(test)]
+mod tests;
 
 use utoipa_axum::{router::OpenApiRouter, routes};
 
