@@ -60,8 +60,8 @@ pub const CREDIT_NOTES: &str = "creditnotes";
 pub type Change = (&'static str, ObjectId, bool);
 
 /// Every synced collection (the pull serves these; each write to one is logged).
-pub const SYNCED: [&str; 10] =
-    [ITEMS, CUSTOMERS, INVOICES, PAYMENTS, GROUPS, BRANDS, COMPANIES, PRODUCTS, UNITS, BATCHES];
+pub const SYNCED: [&str; 11] =
+    [ITEMS, CUSTOMERS, INVOICES, PAYMENTS, GROUPS, BRANDS, COMPANIES, PRODUCTS, UNITS, BATCHES, CREDIT_NOTES];
 
 /// The change-log collection.
 pub const LOG: &str = "syncchanges";

@@ -115,6 +115,44 @@ pub enum Action {
         note: String,
         at: DateTime,
     },
+    /// Cancel an invoice (issue 18, `invoice cancel`): applied in its own step of the push,
+    /// through the online write path (`sync::bulk::credit`).
+    InvoiceCancel(Box<CancelAction>),
+    /// Issue a credit note (issue 18, `creditNote create`): likewise.
+    CreditNoteCreate(Box<CreditAction>),
+}
+
+/// A parsed `invoice cancel` (issue 18): the fields of the online cancel request.
+#[derive(Debug, Clone)]
+pub struct CancelAction {
+    /// The invoice: a server id, or the opId of the sale that created it.
+    pub invoice: Ref,
+    /// Why (1-500 characters).
+    pub reason: String,
+    /// Refund what is paid on it in this method (`refund: {method}`).
+    pub refund_method: Option<String>,
+    /// A manager's approval token for a user without `cancel` (issued online).
+    pub approval_token: Option<String>,
+    /// When it happened on the device (`deviceTime`, bounded like a sale's).
+    pub at: DateTime,
+}
+
+/// A parsed `creditNote create` (issue 18): the fields of the online credit-note request.
+#[derive(Debug, Clone)]
+pub struct CreditAction {
+    /// The invoice: a server id, or the opId of the sale that created it.
+    pub invoice: Ref,
+    pub credit: crate::billing::credit::command::Credit,
+    pub restock: bool,
+    pub settlement: crate::billing::credit::command::Settle,
+    /// Why (1-500 characters).
+    pub reason: String,
+    /// A manager's approval token for a user without `cancel` (issued online).
+    pub approval_token: Option<String>,
+    /// When it happened on the device (`deviceTime`, bounded like a sale's).
+    pub at: DateTime,
+    /// The device's own reference of the note (1-100 characters).
+    pub device_ref: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -201,7 +239,7 @@ pub struct OpOutcome {
 // ------------------------------------------------------------------ parsing
 
 mod payload;
-use payload::{CustomerP, InvoiceP, ItemP, PaymentP};
+use payload::{CancelP, CreditNoteP, CustomerP, InvoiceP, ItemP, PaymentP, SettlementP};
 
 fn joined(e: AppError) -> String {
     match e {
@@ -266,6 +304,113 @@ fn item_input<'a>(p: &'a ItemP, details: &'a DetailsIn) -> ItemInput<'a> {
         description: p.description.as_deref(),
         group_id: p.group_id.as_deref().map(Some),
         brand_id: p.brand_id.as_deref().map(Some),
+    }
+}
+
+/// The reason of a cancel or credit note: required, 1-500 characters (as online).
+fn credit_reason(e: &mut Errors, v: &Option<String>) -> String {
+    match v.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+        Some(r) => e.text("reason", r, 1, 500),
+        None => {
+            e.add("reason", "is required (1-500 characters)");
+            String::new()
+        }
+    }
+}
+
+/// An approval token as sent (trimmed; blank = none).
+fn approval_token(e: &mut Errors, v: &Option<String>) -> Option<String> {
+    v.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(|t| e.text("approvalToken", t, 1, 200))
+}
+
+/// What a credit note credits: `lines` (goods returned) or `amount` (an adjustment), not both.
+fn credit_of(e: &mut Errors, p: &CreditNoteP) -> Option<crate::billing::credit::command::Credit> {
+    use crate::billing::credit::command::{Credit, ReturnLine, ReturnUnit};
+    match (&p.lines, p.amount) {
+        (Some(_), Some(_)) => {
+            e.add("amount", "send lines (goods returned) or amount (an adjustment), not both");
+            None
+        }
+        (None, Some(a)) => {
+            rules::payment_amount(e, "amount", a);
+            Some(Credit::Amount(a))
+        }
+        (None, None) => {
+            e.add("lines", "is required (or amount, for an adjustment)");
+            None
+        }
+        (Some(lines), None) => {
+            rules::line_count(e, "lines", lines.len());
+            let mut out = Vec::with_capacity(lines.len());
+            for (i, l) in lines.iter().enumerate() {
+                let f = |n: &str| format!("lines[{i}].{n}");
+                let line = match l.line_id {
+                    Some(id) if id >= 0 => Some(id as usize),
+                    Some(_) => {
+                        e.add(&f("lineId"), "must be the 0-based index of a line of the invoice");
+                        None
+                    }
+                    None => {
+                        e.add(&f("lineId"), "is required");
+                        None
+                    }
+                };
+                let unit_id = l.unit_id.as_deref().map(str::trim).filter(|u| !u.is_empty());
+                let (quantity, unit) = match (l.quantity, l.base_quantity, unit_id) {
+                    (Some(_), Some(_), _) => {
+                        e.add(&f("baseQuantity"), "send quantity or baseQuantity, not both");
+                        (0, ReturnUnit::Base)
+                    }
+                    (None, Some(_), Some(_)) => {
+                        e.add(&f("unitId"), "goes with quantity (baseQuantity counts in base units)");
+                        (0, ReturnUnit::Base)
+                    }
+                    (None, Some(q), None) => (q, ReturnUnit::Base),
+                    (Some(q), None, Some(u)) => (q, e.oid(&f("unitId"), u).map_or(ReturnUnit::Sold, ReturnUnit::Unit)),
+                    (Some(q), None, None) => (q, ReturnUnit::Sold),
+                    (None, None, _) => {
+                        e.add(&f("quantity"), "is required (or baseQuantity)");
+                        (0, ReturnUnit::Sold)
+                    }
+                };
+                if !(0..=crate::limits::MAX_UNITS).contains(&quantity) {
+                    e.add(&f("quantity"), format!("must be a whole number from 0 to {}", crate::limits::MAX_UNITS));
+                }
+                let batch_no = crate::catalog::batch::line_batch(e, &f("batchNo"), &l.batch_no);
+                if let Some(line) = line {
+                    out.push(ReturnLine { line, quantity, unit, batch_no });
+                }
+            }
+            Some(Credit::Lines(out))
+        }
+    }
+}
+
+/// How a credit note is settled: `{type: "refund", method, amount?}` or `{type: "adjustToDues"}`.
+fn settlement_of(e: &mut Errors, v: &Option<SettlementP>) -> Option<crate::billing::credit::command::Settle> {
+    use crate::billing::credit::command::Settle;
+    let Some(p) = v else {
+        e.add("settlement", "is required: {type: refund, method} or {type: adjustToDues}");
+        return None;
+    };
+    match p.kind.as_deref().map(str::trim) {
+        Some("refund") => {
+            let method = rules::method(e, "settlement.method", &p.method);
+            if let Some(a) = p.amount {
+                rules::payment_amount(e, "settlement.amount", a);
+            }
+            Some(Settle::Refund { method, amount: p.amount })
+        }
+        Some("adjustToDues") => {
+            if p.method.is_some() || p.amount.is_some() {
+                e.add("settlement", "adjustToDues takes no method or amount");
+            }
+            Some(Settle::AdjustToDues)
+        }
+        _ => {
+            e.add("settlement.type", "must be refund or adjustToDues");
+            None
+        }
     }
 }
 
@@ -455,16 +600,58 @@ fn parse_action(entity: &str, kind: &str, payload: Value, device_time: Option<Da
                 at,
             }
         }
+        ("invoice", "cancel") => {
+            let p: CancelP = from_value(payload).map_err(joined)?;
+            let at = bounded_time(device_time.ok_or("deviceTime: is required for a cancel")?, now)?;
+            let invoice = reference(&mut e, "invoiceId", &p.invoice_id, &p.invoice_op_id);
+            let reason = credit_reason(&mut e, &p.reason);
+            let refund_method = p.refund.as_ref().map(|r| rules::method(&mut e, "refund.method", &r.method));
+            let approval_token = approval_token(&mut e, &p.approval_token);
+            std::mem::take(&mut e).finish().map_err(joined)?;
+            Action::InvoiceCancel(Box::new(CancelAction {
+                invoice: invoice.ok_or("invoiceId: missing")?,
+                reason,
+                refund_method,
+                approval_token,
+                at,
+            }))
+        }
+        ("creditNote", "create") => {
+            let p: CreditNoteP = from_value(payload).map_err(joined)?;
+            let at = bounded_time(device_time.ok_or("deviceTime: is required for a credit note")?, now)?;
+            let invoice = reference(&mut e, "invoiceId", &p.invoice_id, &p.invoice_op_id);
+            let credit = credit_of(&mut e, &p);
+            let settlement = settlement_of(&mut e, &p.settlement);
+            let reason = credit_reason(&mut e, &p.reason);
+            let approval_token = approval_token(&mut e, &p.approval_token);
+            let device_ref = rules::device_ref(&mut e, "deviceRef", &p.device_ref);
+            std::mem::take(&mut e).finish().map_err(joined)?;
+            Action::CreditNoteCreate(Box::new(CreditAction {
+                invoice: invoice.ok_or("invoiceId: missing")?,
+                credit: credit.ok_or("lines: missing")?,
+                restock: p.restock.unwrap_or(true),
+                settlement: settlement.ok_or("settlement: missing")?,
+                reason,
+                approval_token,
+                at,
+                device_ref,
+            }))
+        }
         ("invoice", "update") | ("invoice", "delete") => {
-            return Err("an issued invoice is never changed or deleted by sync (record a payment instead)".into())
+            return Err(
+                "an issued invoice is never changed or deleted by sync (record a payment, cancel it or issue a credit note)"
+                    .into(),
+            )
         }
         ("payment", "update") | ("payment", "delete") => {
             return Err("a recorded payment is never changed or deleted by sync".into())
         }
-        ("item" | "customer" | "invoice" | "payment", k) => {
+        ("invoice", k) => return Err(format!("kind: '{k}' is not one of create, cancel")),
+        ("creditNote", k) => return Err(format!("kind: '{k}' is not create")),
+        ("item" | "customer" | "payment", k) => {
             return Err(format!("kind: '{k}' is not one of create, update, delete"))
         }
-        (en, _) => return Err(format!("entity: '{en}' is not one of item, invoice, payment, customer")),
+        (en, _) => return Err(format!("entity: '{en}' is not one of item, invoice, payment, customer, creditNote")),
     };
     e.finish().map_err(joined)?;
     Ok(action)
@@ -543,6 +730,10 @@ pub(super) struct PushCtx<'a> {
     /// The pushing session's user: who an operation without `userId` is recorded as and
     /// judged as.
     pub actor: &'a Actor,
+    /// Set by a cancel or credit note the online rules refuse (issue 18, `sync::bulk::credit`):
+    /// `(opId, reason)`; the transaction is aborted and [`push`] runs the push again with that
+    /// operation rejected.
+    pub refused: &'a std::sync::Mutex<Option<(String, String)>>,
 }
 
 fn is_duplicate_key(e: &AppError) -> bool {
@@ -568,6 +759,7 @@ pub async fn push(
     }
     let _queue = state.shop_locks.lock(&client_id).await;
     let mut rounds = 0usize;
+    let refused = std::sync::Mutex::new(None);
     loop {
         rounds += 1;
         let op_ids: Vec<&str> = ops.iter().map(|o| o.op_id.as_str()).collect();
@@ -581,8 +773,19 @@ pub async fn push(
             .into_iter()
             .map(|r| (r.op_id.clone(), r))
             .collect();
-        let ctx = PushCtx { state, client_id, ops: &ops, device_id, skip: &skip, actor };
-        match db::transaction(&state.client, &ctx, |s, ctx| Box::pin(bulk::run_batch(s, ctx))).await {
+        let ctx = PushCtx { state, client_id, ops: &ops, device_id, skip: &skip, actor, refused: &refused };
+        let result = db::transaction(&state.client, &ctx, |s, ctx| Box::pin(bulk::run_push(s, ctx))).await;
+        // a cancel or credit note the online rules refused (issue 18): run the push again with
+        // it rejected (its writes, if any, went with the aborted transaction)
+        let refusal = refused.lock().ok().and_then(|mut r| r.take());
+        if let (Err(_), Some((op_id, reason))) = (&result, refusal) {
+            if let Some(op) = ops.iter_mut().find(|o| o.op_id == op_id) {
+                op.action = Err(reason);
+                rounds -= 1;
+                continue;
+            }
+        }
+        match result {
             Ok(out) => return Ok(out),
             // a concurrent push recorded one of these operations (or an online request took
             // a customer's phone) first: re-read and run again
@@ -640,6 +843,8 @@ pub fn needs(action: &Action) -> Permission {
         Action::CustomerCreate { .. } | Action::CustomerUpdate { .. } => Permission::Sell,
         Action::CustomerDelete(_) => Permission::CustomersManage,
         Action::InvoiceCreate(_) | Action::PaymentCreate { .. } => Permission::Sell,
+        // issue 18: the online cancel and credit-note routes declare `cancel`
+        Action::InvoiceCancel(_) | Action::CreditNoteCreate(_) => Permission::Cancel,
     }
 }
 
@@ -650,7 +855,14 @@ pub fn needs(action: &Action) -> Permission {
 /// (`billing::command::SaleOptions::flag_unapproved`).
 pub fn permitted(actor: &Actor, action: &Action) -> Result<(), String> {
     let p = needs(action);
-    if actor.grants.contains(p) {
+    // a cancel or credit note with a manager's approval token (issued online): the token is
+    // consumed in the push's transaction, and an invalid one rejects the operation there
+    let approved = match action {
+        Action::InvoiceCancel(a) => a.approval_token.is_some(),
+        Action::CreditNoteCreate(a) => a.approval_token.is_some(),
+        _ => false,
+    };
+    if actor.grants.contains(p) || approved {
         Ok(())
     } else {
         Err(format!(

@@ -12,8 +12,8 @@ use serde_json::{json, Value};
 use crate::helpers::{phone, post_keyed, Registered, TestApp};
 
 /// The synced collections (issue 16 added item groups, brands, companies, products, units and
-/// batches).
-const SYNCED: [&str; 10] = [
+/// batches; issue 18 credit notes).
+const SYNCED: [&str; 11] = [
     "items",
     "clientcustomers",
     "invoices",
@@ -24,6 +24,7 @@ const SYNCED: [&str; 10] = [
     "products",
     "units",
     "batches",
+    "creditnotes",
 ];
 
 fn uuid() -> String {
@@ -62,6 +63,7 @@ async fn stored(app: &TestApp, client: &str) -> HashMap<(String, String), Docume
             let wire = match coll {
                 "clientcustomers" => "clientCustomers",
                 "itemgroups" => "itemGroups",
+                "creditnotes" => "creditNotes",
                 other => other,
             };
             out.insert((wire.to_string(), d.get_object_id("_id").unwrap().to_hex()), d);

@@ -183,3 +183,63 @@ pub(super) struct PaymentP {
     /// Split payment (issue 17): the parts, each recorded as its own payment.
     pub(super) payments: Option<Vec<crate::billing::dto::PaymentPartRequest>>,
 }
+
+/// `invoice cancel` (issue 18): the online `POST /business/invoices/{id}/cancel` body, plus
+/// the invoice named by server id or by the opId of the sale that created it.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(super) struct CancelP {
+    pub(super) invoice_id: Option<String>,
+    pub(super) invoice_op_id: Option<String>,
+    pub(super) reason: Option<String>,
+    /// Refund what is paid on it, in this method, as part of the cancel.
+    pub(super) refund: Option<RefundP>,
+    /// A manager's approval token for a user without `cancel` (online approvals only).
+    pub(super) approval_token: Option<String>,
+}
+
+/// `refund: {method}` of a cancel.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(super) struct RefundP {
+    pub(super) method: Option<String>,
+}
+
+/// One returned line of a credit note: the invoice line (`lineId`, its 0-based index in the
+/// invoice's `products`) and how many (`quantity` in the unit it sold in, or in `unitId`; or
+/// `baseQuantity` in base units).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(super) struct ReturnLineP {
+    pub(super) line_id: Option<i64>,
+    pub(super) quantity: Option<i64>,
+    pub(super) unit_id: Option<String>,
+    pub(super) base_quantity: Option<i64>,
+    pub(super) batch_no: Option<String>,
+}
+
+/// How a credit note is settled: `{type: "refund", method, amount?}` or `{type: "adjustToDues"}`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(super) struct SettlementP {
+    #[serde(rename = "type")]
+    pub(super) kind: Option<String>,
+    pub(super) method: Option<String>,
+    pub(super) amount: Option<Paise>,
+}
+
+/// `creditNote create` (issue 18): the online `POST /business/credit-notes` body, plus the
+/// invoice by opId and the device's reference.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(super) struct CreditNoteP {
+    pub(super) invoice_id: Option<String>,
+    pub(super) invoice_op_id: Option<String>,
+    pub(super) lines: Option<Vec<ReturnLineP>>,
+    pub(super) amount: Option<Paise>,
+    pub(super) restock: Option<bool>,
+    pub(super) settlement: Option<SettlementP>,
+    pub(super) reason: Option<String>,
+    pub(super) approval_token: Option<String>,
+    pub(super) device_ref: Option<String>,
+}

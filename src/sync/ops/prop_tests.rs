@@ -99,7 +99,45 @@ fn valid_action() -> impl Strategy<Value = (&'static str, &'static str, Value)> 
             )
         },
     );
+    // issue 18: a cancel (with or without a refund) and a credit note (lines or an amount)
+    let cancel = (reference("invoiceId", "invoiceOpId"), name(), prop::option::of(prop::sample::select(METHODS)))
+        .prop_map(|((k, v), reason, m)| {
+            let mut p = obj(vec![(k, v), ("reason".into(), json!(reason))]);
+            if let Some(m) = m {
+                p["refund"] = json!({ "method": m });
+            }
+            ("invoice", "cancel", p)
+        });
+    let return_line = (0i64..50, 0..=MAX_QUANTITY, any::<bool>()).prop_map(|(l, q, base)| {
+        if base {
+            json!({ "lineId": l, "baseQuantity": q })
+        } else {
+            json!({ "lineId": l, "quantity": q })
+        }
+    });
+    let credit_note = (
+        reference("invoiceId", "invoiceOpId"),
+        prop_oneof![
+            prop::collection::vec(return_line, 1..4).prop_map(|l| ("lines", json!(l))),
+            (1i64..10_000_000).prop_map(|a| ("amount", json!(Paise::new(a)))),
+        ],
+        prop_oneof![
+            prop::sample::select(METHODS).prop_map(|m| json!({ "type": "refund", "method": m })),
+            Just(json!({ "type": "adjustToDues" })),
+        ],
+        name(),
+        any::<bool>(),
+    )
+        .prop_map(|((k, v), (f, x), settlement, reason, restock)| {
+            let mut p = obj(vec![(k, v), (f.to_string(), x)]);
+            p["settlement"] = settlement;
+            p["reason"] = json!(reason);
+            p["restock"] = json!(restock);
+            ("creditNote", "create", p)
+        });
     prop_oneof![
+        cancel,
+        credit_note,
         item_create,
         item_update,
         item_delete,
@@ -223,6 +261,27 @@ fn check_accepted(a: &Action) -> Result<(), String> {
         }
         Action::PaymentCreate { amount, method, .. } => amount.is_positive() && METHODS.contains(&method.as_str()),
         Action::ItemDelete(_) | Action::CustomerDelete(_) => true,
+        Action::InvoiceCancel(c) => {
+            (1..=500).contains(&c.reason.chars().count())
+                && c.refund_method.as_deref().is_none_or(|m| METHODS.contains(&m))
+        }
+        Action::CreditNoteCreate(c) => {
+            use crate::billing::credit::command::{Credit, Settle};
+            (1..=500).contains(&c.reason.chars().count())
+                && match &c.credit {
+                    Credit::Amount(a) => a.is_positive(),
+                    Credit::Lines(l) => {
+                        (1..=MAX_INVOICE_LINES).contains(&l.len())
+                            && l.iter().all(|r| (0..=MAX_QUANTITY).contains(&r.quantity))
+                    }
+                }
+                && match &c.settlement {
+                    Settle::Refund { method, amount } => {
+                        METHODS.contains(&method.as_str()) && amount.is_none_or(|a| a.is_positive())
+                    }
+                    Settle::AdjustToDues => true,
+                }
+        }
     };
     if ok {
         Ok(())
