@@ -103,7 +103,13 @@ fn is_refusal(e: &AppError) -> bool {
 /// The outcome of an operation that names a document by opId the server has not seen yet:
 /// `deferred`, not recorded (as in `run_batch`).
 fn deferred(op: &Op, reason: String) -> OpOutcome {
-    OpOutcome { op_id: op.op_id.clone(), status: "deferred".into(), result: None, reason: Some(reason), original_status: None }
+    OpOutcome {
+        op_id: op.op_id.clone(),
+        status: "deferred".into(),
+        result: None,
+        reason: Some(reason),
+        original_status: None,
+    }
 }
 
 /// Record `op` (its effects visible at `seq`) and answer it.
