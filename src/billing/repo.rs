@@ -324,7 +324,8 @@ pub enum Log<'a> {
 }
 
 impl Log<'_> {
-    async fn write(
+    /// Write (or collect) the change-log rows of an applied plan.
+    pub async fn write(
         self,
         db: &Database,
         s: &mut ClientSession,

@@ -40,11 +40,22 @@ pub struct Series {
     /// Bills of supply (default `BOS`).
     #[schema(example = "BOS")]
     pub bill_of_supply: String,
+    /// Credit notes (issue 18; default `CN`): their own consecutive series per financial year.
+    #[serde(default = "default_credit_note")]
+    #[schema(example = "CN")]
+    pub credit_note: String,
 }
+
+fn default_credit_note() -> String {
+    CREDIT_NOTE_PREFIX.into()
+}
+
+/// The default credit note series (issue 18).
+pub const CREDIT_NOTE_PREFIX: &str = "CN";
 
 impl Default for Series {
     fn default() -> Self {
-        Series { invoice: DEFAULT_PREFIX.into(), bill_of_supply: "BOS".into() }
+        Series { invoice: DEFAULT_PREFIX.into(), bill_of_supply: "BOS".into(), credit_note: default_credit_note() }
     }
 }
 
@@ -126,6 +137,7 @@ pub struct GstProfileIn {
 pub struct SeriesIn {
     pub invoice: Option<String>,
     pub bill_of_supply: Option<String>,
+    pub credit_note: Option<String>,
 }
 
 fn prefix(e: &mut Errors, field: &str, v: Option<&str>, default: &str) -> String {
@@ -194,11 +206,22 @@ pub fn check(req: &GstProfileIn) -> Result<GstProfile, AppError> {
     let series = Series {
         invoice: prefix(&mut e, "series.invoice", series.and_then(|s| s.invoice.as_deref()), DEFAULT_PREFIX),
         bill_of_supply: prefix(&mut e, "series.billOfSupply", series.and_then(|s| s.bill_of_supply.as_deref()), "BOS"),
+        credit_note: prefix(
+            &mut e,
+            "series.creditNote",
+            series.and_then(|s| s.credit_note.as_deref()),
+            CREDIT_NOTE_PREFIX,
+        ),
     };
     e.check(
         series.invoice != series.bill_of_supply,
         "series.billOfSupply",
         "must differ from series.invoice: each document type has its own series",
+    );
+    e.check(
+        series.credit_note != series.invoice && series.credit_note != series.bill_of_supply,
+        "series.creditNote",
+        "must differ from series.invoice and series.billOfSupply: each document type has its own series",
     );
     e.finish()?;
     let mut address = address;

@@ -30,6 +30,8 @@ pub struct CancelInvoice {
     pub refund_method: Option<String>,
     /// Who cancels (the invoice's `cancellation.by`, the refund's `recordedBy`).
     pub by: By,
+    /// The same user as the audit trail names them (role, session).
+    pub who: crate::audit::Who,
     /// The approver of a user without the `cancel` permission (a consumed approval token).
     pub approved_by: Option<Approver>,
     /// When it happened on the device (offline; bounded by the caller); `None` = now.
@@ -91,6 +93,8 @@ pub struct IssueCreditNote {
     /// Why (required, 1-500 characters).
     pub reason: String,
     pub by: By,
+    /// The same user as the audit trail names them (role, session).
+    pub who: crate::audit::Who,
     pub approved_by: Option<Approver>,
     /// When it happened on the device (offline; bounded by the caller); `None` = now.
     pub at: Option<DateTime>,

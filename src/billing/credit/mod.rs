@@ -7,4 +7,8 @@
 //! transaction with its change-log rows; online routes and the v2 push share the deciders.
 
 pub mod command;
+pub mod decide;
+pub mod figures;
 pub mod model;
+pub mod repo;
+pub mod service;

@@ -97,6 +97,28 @@ pub async fn take(db: &Database, s: &mut ClientSession, client_id: ObjectId, tak
     Ok(())
 }
 
+/// Units back into lots (issue 18: a cancelled invoice's or a credit note's restocked lines,
+/// into the lots their sale took them from): `(lot id, base units)`, each an `$inc` on a lot
+/// of the shop. The caller logs the lots (its plan's change-log rows).
+pub async fn give_back(
+    db: &Database,
+    s: &mut ClientSession,
+    client_id: ObjectId,
+    lots: &[(ObjectId, i64)],
+    now: DateTime,
+) -> Result<(), AppError> {
+    for (id, q) in lots {
+        batches(db)
+            .update_one(
+                doc! { "_id": *id, "clientId": client_id },
+                doc! { "$inc": { "quantity": *q }, "$set": { "updatedAt": now } },
+            )
+            .session(&mut *s)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Units received into a lot (a dealer delivery line, a stock adjustment naming a batch).
 #[derive(Debug, Clone)]
 pub struct Receive {
