@@ -16,8 +16,7 @@ use crate::{
     access::By,
     billing::command::KIND_INCOMPLETE,
     billing::model::{
-        Cancellation, InvoiceDoc, InvoiceLine, LineUnit, PaymentDoc, Returned, KIND_REFUND,
-        STATUS_CANCELLED,
+        Cancellation, InvoiceDoc, InvoiceLine, LineUnit, PaymentDoc, Returned, KIND_REFUND, STATUS_CANCELLED,
     },
     catalog::{
         batch::{batch_key, Allocation, BatchDoc},
@@ -127,7 +126,15 @@ pub fn last_credit_date(invoice_date: NaiveDate) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(fy_start + 1, 11, 30)
 }
 
-fn refund_doc(inv: &InvoiceDoc, amount: Paise, method: &str, note: String, by: &By, at: DateTime, id: ObjectId) -> PaymentDoc {
+fn refund_doc(
+    inv: &InvoiceDoc,
+    amount: Paise,
+    method: &str,
+    note: String,
+    by: &By,
+    at: DateTime,
+    id: ObjectId,
+) -> PaymentDoc {
     PaymentDoc {
         id,
         client_id: inv.client_id,
@@ -193,7 +200,15 @@ fn restock_of(item: ObjectId, allocs: &[Allocation], lots: &HashMap<ObjectId, Ve
     Restock { item, units: allocs.iter().map(|a| a.quantity).sum(), lots: by_lot }
 }
 
-fn movement(cmd_client: ObjectId, r: &Restock, reason: Reason, ref_id: ObjectId, at: DateTime, by: &By, id: ObjectId) -> StockMovement {
+fn movement(
+    cmd_client: ObjectId,
+    r: &Restock,
+    reason: Reason,
+    ref_id: ObjectId,
+    at: DateTime,
+    by: &By,
+    id: ObjectId,
+) -> StockMovement {
     StockMovement {
         id,
         client_id: cmd_client,
@@ -239,7 +254,8 @@ pub fn cancel(
     now: DateTime,
     ids: &mut impl FnMut() -> ObjectId,
 ) -> Result<Plan, AppError> {
-    let inv = inputs.invoice.filter(|i| i.id == cmd.invoice_id && i.client_id == cmd.client_id).ok_or_else(not_found)?;
+    let inv =
+        inputs.invoice.filter(|i| i.id == cmd.invoice_id && i.client_id == cmd.client_id).ok_or_else(not_found)?;
     if inv.is_cancelled {
         return Err(conflict(ALREADY_CANCELLED, "This invoice is already cancelled"));
     }
@@ -259,7 +275,9 @@ pub fn cancel(
                 format!("{paid} is paid on this invoice; refund it to cancel (send refund.method)"),
             ))
         }
-        (Some(m), true) => Some(refund_doc(inv, paid, m, format!("Refund on cancelling: {}", cmd.reason), &cmd.by, at, ids())),
+        (Some(m), true) => {
+            Some(refund_doc(inv, paid, m, format!("Refund on cancelling: {}", cmd.reason), &cmd.by, at, ids()))
+        }
     };
     let restock: Vec<Restock> = inv
         .products
@@ -270,7 +288,8 @@ pub fn cancel(
             (units > 0).then(|| restock_of(item, &allocations_back(l, 0, units), inputs.lots))
         })
         .collect();
-    let movements = restock.iter().map(|r| movement(inv.client_id, r, Reason::Cancel, inv.id, at, &cmd.by, ids())).collect();
+    let movements =
+        restock.iter().map(|r| movement(inv.client_id, r, Reason::Cancel, inv.id, at, &cmd.by, ids())).collect();
     let pending_before = inv.pending();
     let mut after = inv.clone();
     after.is_cancelled = true;
@@ -295,7 +314,10 @@ pub fn cancel(
     );
     Ok(Plan {
         version_before: inv.version,
-        customer: inv.client_customer_id.filter(|_| pending_before.is_positive()).map(|c| (c, Paise::new(-pending_before.as_i64()))),
+        customer: inv
+            .client_customer_id
+            .filter(|_| pending_before.is_positive())
+            .map(|c| (c, Paise::new(-pending_before.as_i64()))),
         drop_history: true,
         note: None,
         refund,
@@ -321,7 +343,12 @@ fn field(f: String, text: impl std::fmt::Display) -> AppError {
 }
 
 /// The base units of a returned line (`ReturnUnit`), and the unit it names.
-fn units_of(r: &ReturnLine, k: usize, line: &InvoiceLine, item: Option<&ItemDoc>) -> Result<(i64, Option<LineUnit>), AppError> {
+fn units_of(
+    r: &ReturnLine,
+    k: usize,
+    line: &InvoiceLine,
+    item: Option<&ItemDoc>,
+) -> Result<(i64, Option<LineUnit>), AppError> {
     let too_large = || field(format!("lines[{k}].quantity"), "is too large");
     match r.unit {
         ReturnUnit::Base => Ok((r.quantity, None)),
@@ -368,7 +395,8 @@ pub fn credit_note(
     now: DateTime,
     ids: &mut impl FnMut() -> ObjectId,
 ) -> Result<Plan, AppError> {
-    let inv = inputs.invoice.filter(|i| i.id == cmd.invoice_id && i.client_id == cmd.client_id).ok_or_else(not_found)?;
+    let inv =
+        inputs.invoice.filter(|i| i.id == cmd.invoice_id && i.client_id == cmd.client_id).ok_or_else(not_found)?;
     if inv.is_cancelled {
         return Err(conflict(INVOICE_CANCELLED, "This invoice is cancelled; it takes no credit note"));
     }
@@ -391,84 +419,98 @@ pub fn credit_note(
     let stored: Vec<Parts> = inv.products.iter().zip(&shares).map(|(l, s)| figures::stored(l, *s)).collect();
     let before: Vec<Parts> = inv.products.iter().map(|l| figures::taken(l.returned.as_ref())).collect();
     let mut taken: Vec<Taken> = Vec::new();
-    let kind = match &cmd.credit {
-        Credit::Lines(lines) => {
-            let mut seen = std::collections::HashSet::new();
-            for (k, r) in lines.iter().enumerate() {
-                let line = inv.products.get(r.line).ok_or_else(|| {
-                    field(format!("lines[{k}].lineId"), format!("is not a line of this invoice (0 to {})", inv.products.len().saturating_sub(1)))
-                })?;
-                if !seen.insert(r.line) {
-                    return Err(field(format!("lines[{k}].lineId"), "names a line twice"));
-                }
-                let item = line.product_id.and_then(|p| inputs.items.get(&p));
-                let (units, unit) = units_of(r, k, line, item)?;
-                if units == 0 {
-                    continue;
-                }
-                let sold = line.base_units();
-                let done = line.returned.as_ref().map_or(0, |x| x.base_quantity);
-                if units > sold - done {
-                    return Err(conflict(
-                        RETURN_EXCEEDS_SOLD,
-                        format!(
+    let kind =
+        match &cmd.credit {
+            Credit::Lines(lines) => {
+                let mut seen = std::collections::HashSet::new();
+                for (k, r) in lines.iter().enumerate() {
+                    let line = inv.products.get(r.line).ok_or_else(|| {
+                        field(
+                            format!("lines[{k}].lineId"),
+                            format!("is not a line of this invoice (0 to {})", inv.products.len().saturating_sub(1)),
+                        )
+                    })?;
+                    if !seen.insert(r.line) {
+                        return Err(field(format!("lines[{k}].lineId"), "names a line twice"));
+                    }
+                    let item = line.product_id.and_then(|p| inputs.items.get(&p));
+                    let (units, unit) = units_of(r, k, line, item)?;
+                    if units == 0 {
+                        continue;
+                    }
+                    let sold = line.base_units();
+                    let done = line.returned.as_ref().map_or(0, |x| x.base_quantity);
+                    if units > sold - done {
+                        return Err(conflict(
+                            RETURN_EXCEEDS_SOLD,
+                            format!(
                             "lines[{k}]: {} base units of {} returned, but only {} of the {} sold are left to return",
                             units, line.item_name, sold - done, sold
                         ),
-                    ));
-                }
-                let parts = figures::line_credit(&stored[r.line], &before[r.line], units, done, sold);
-                let restocked = match (&r.batch_no, cmd.restock) {
-                    (_, false) => vec![],
-                    (Some(no), true) => {
-                        let lots = line.product_id.and_then(|p| inputs.lots.get(&p)).map(Vec::as_slice).unwrap_or(&[]);
-                        let lot = lots.iter().find(|l| l.batch_key == batch_key(no)).ok_or_else(|| {
-                            AppError::bad_request_code(
-                                crate::catalog::batch::BATCH_NOT_FOUND,
-                                format!("lines[{k}].batchNo: {} has no batch {}", line.item_name, no.trim()),
-                            )
-                        })?;
-                        vec![Allocation { batch_no: Some(lot.batch_no.clone()), expiry_date: Some(lot.expiry_date.clone()), quantity: units }]
+                        ));
                     }
-                    (None, true) => allocations_back(line, done, units),
-                };
-                taken.push(Taken { line: r.line, quantity: r.quantity, unit, units, parts, restocked });
-            }
-            if taken.is_empty() {
-                return Err(field("lines".into(), "return at least one unit (every line's quantity is 0)"));
-            }
-            KIND_RETURN
-        }
-        Credit::Amount(amount) => {
-            let left: Vec<Parts> =
-                stored.iter().zip(&before).map(|(s, b)| std::array::from_fn(|k| (s[k] - b[k]).max(0))).collect();
-            let creditable = inv.total_amount.checked_sub(inv.credited_amount).unwrap_or_default();
-            let spread_on = (*amount).min(Paise::new(left.iter().map(figures::total).sum()));
-            let parts = figures::spread(spread_on.as_i64(), &left);
-            let (Some(parts), false) = (parts, *amount > creditable) else {
-                return Err(conflict(
-                    CREDIT_EXCEEDS_INVOICE,
-                    format!("amount: {amount} is more than is left to credit on this invoice ({creditable})"),
-                ));
-            };
-            for (i, p) in parts.into_iter().enumerate() {
-                if figures::total(&p) > 0 {
-                    taken.push(Taken { line: i, quantity: 0, unit: None, units: 0, parts: p, restocked: vec![] });
+                    let parts = figures::line_credit(&stored[r.line], &before[r.line], units, done, sold);
+                    let restocked = match (&r.batch_no, cmd.restock) {
+                        (_, false) => vec![],
+                        (Some(no), true) => {
+                            let lots =
+                                line.product_id.and_then(|p| inputs.lots.get(&p)).map(Vec::as_slice).unwrap_or(&[]);
+                            let lot = lots.iter().find(|l| l.batch_key == batch_key(no)).ok_or_else(|| {
+                                AppError::bad_request_code(
+                                    crate::catalog::batch::BATCH_NOT_FOUND,
+                                    format!("lines[{k}].batchNo: {} has no batch {}", line.item_name, no.trim()),
+                                )
+                            })?;
+                            vec![Allocation {
+                                batch_no: Some(lot.batch_no.clone()),
+                                expiry_date: Some(lot.expiry_date.clone()),
+                                quantity: units,
+                            }]
+                        }
+                        (None, true) => allocations_back(line, done, units),
+                    };
+                    taken.push(Taken { line: r.line, quantity: r.quantity, unit, units, parts, restocked });
                 }
+                if taken.is_empty() {
+                    return Err(field("lines".into(), "return at least one unit (every line's quantity is 0)"));
+                }
+                KIND_RETURN
             }
-            KIND_ADJUSTMENT
-        }
-    };
+            Credit::Amount(amount) => {
+                let left: Vec<Parts> =
+                    stored.iter().zip(&before).map(|(s, b)| std::array::from_fn(|k| (s[k] - b[k]).max(0))).collect();
+                let creditable = inv.total_amount.checked_sub(inv.credited_amount).unwrap_or_default();
+                let spread_on = (*amount).min(Paise::new(left.iter().map(figures::total).sum()));
+                let parts = figures::spread(spread_on.as_i64(), &left);
+                let (Some(parts), false) = (parts, *amount > creditable) else {
+                    return Err(conflict(
+                        CREDIT_EXCEEDS_INVOICE,
+                        format!("amount: {amount} is more than is left to credit on this invoice ({creditable})"),
+                    ));
+                };
+                for (i, p) in parts.into_iter().enumerate() {
+                    if figures::total(&p) > 0 {
+                        taken.push(Taken { line: i, quantity: 0, unit: None, units: 0, parts: p, restocked: vec![] });
+                    }
+                }
+                KIND_ADJUSTMENT
+            }
+        };
     let sum: i64 = taken.iter().map(|t| figures::total(&t.parts)).sum();
     let creditable = inv.total_amount.checked_sub(inv.credited_amount).unwrap_or_default().as_i64();
     let lines_left: i64 = stored
         .iter()
         .zip(&before)
         .enumerate()
-        .map(|(i, (s, b))| figures::total(s) - figures::total(b) - taken.iter().filter(|t| t.line == i).map(|t| figures::total(&t.parts)).sum::<i64>())
+        .map(|(i, (s, b))| {
+            figures::total(s)
+                - figures::total(b)
+                - taken.iter().filter(|t| t.line == i).map(|t| figures::total(&t.parts)).sum::<i64>()
+        })
         .sum();
     let all_returned = inv.products.iter().enumerate().all(|(i, l)| {
-        let done = l.returned.as_ref().map_or(0, |x| x.base_quantity) + taken.iter().filter(|t| t.line == i).map(|t| t.units).sum::<i64>();
+        let done = l.returned.as_ref().map_or(0, |x| x.base_quantity)
+            + taken.iter().filter(|t| t.line == i).map(|t| t.units).sum::<i64>();
         done >= l.base_units()
     });
     let total = match &cmd.credit {
@@ -483,7 +525,10 @@ pub fn credit_note(
         Settle::Refund { amount, .. } => {
             let r = amount.unwrap_or(total_p);
             if r > total_p {
-                return Err(field("settlement.amount".into(), format!("{r} is more than the credit note's total {total_p}")));
+                return Err(field(
+                    "settlement.amount".into(),
+                    format!("{r} is more than the credit note's total {total_p}"),
+                ));
             }
             (r, total_p.checked_sub(r).unwrap_or_default())
         }
@@ -507,7 +552,8 @@ pub fn credit_note(
     let note_id = ids();
     let refund_doc = match &cmd.settlement {
         Settle::Refund { method, .. } if refund.is_positive() => {
-            let mut p = refund_doc(inv, refund, method, format!("Refund for credit note: {}", cmd.reason), &cmd.by, at, ids());
+            let mut p =
+                refund_doc(inv, refund, method, format!("Refund for credit note: {}", cmd.reason), &cmd.by, at, ids());
             p.credit_note_id = Some(note_id);
             p.device_time = cmd.at;
             Some(p)
@@ -547,7 +593,8 @@ pub fn credit_note(
             Some(restock_of(item, &t.restocked, inputs.lots))
         })
         .collect();
-    let movements = restock.iter().map(|r| movement(inv.client_id, r, Reason::Return, note_id, at, &cmd.by, ids())).collect();
+    let movements =
+        restock.iter().map(|r| movement(inv.client_id, r, Reason::Return, note_id, at, &cmd.by, ids())).collect();
     let part_sum = |k: usize| Paise::new(taken.iter().map(|t| t.parts[k]).sum());
     let note = CreditNoteDoc {
         id: note_id,
@@ -570,25 +617,23 @@ pub fn credit_note(
         lines: taken
             .iter()
             .filter_map(|t| Some((t, inv.products.get(t.line)?)))
-            .map(|(t, l)| {
-                CreditLine {
-                    line_id: t.line,
-                    product_id: l.product_id,
-                    item_name: l.item_name.clone(),
-                    hsn_code: l.tax.as_ref().and_then(|x| x.hsn_code.clone()),
-                    quantity: t.quantity,
-                    unit: t.unit.clone(),
-                    base_quantity: t.units,
-                    gst_bp: l.tax.as_ref().map_or(0, |x| x.gst_bp),
-                    cess_bp: l.tax.as_ref().map_or(0, |x| x.cess_bp),
-                    taxable_value: Paise::new(t.parts[0]),
-                    cgst: Paise::new(t.parts[1]),
-                    sgst: Paise::new(t.parts[2]),
-                    igst: Paise::new(t.parts[3]),
-                    cess: Paise::new(t.parts[4]),
-                    total: Paise::new(figures::total(&t.parts)),
-                    restocked: t.restocked.clone(),
-                }
+            .map(|(t, l)| CreditLine {
+                line_id: t.line,
+                product_id: l.product_id,
+                item_name: l.item_name.clone(),
+                hsn_code: l.tax.as_ref().and_then(|x| x.hsn_code.clone()),
+                quantity: t.quantity,
+                unit: t.unit.clone(),
+                base_quantity: t.units,
+                gst_bp: l.tax.as_ref().map_or(0, |x| x.gst_bp),
+                cess_bp: l.tax.as_ref().map_or(0, |x| x.cess_bp),
+                taxable_value: Paise::new(t.parts[0]),
+                cgst: Paise::new(t.parts[1]),
+                sgst: Paise::new(t.parts[2]),
+                igst: Paise::new(t.parts[3]),
+                cess: Paise::new(t.parts[4]),
+                total: Paise::new(figures::total(&t.parts)),
+                restocked: t.restocked.clone(),
             })
             .collect(),
         taxable_value: part_sum(0),

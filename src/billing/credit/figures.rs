@@ -23,22 +23,14 @@ pub fn total(p: &Parts) -> i64 {
 /// all in the first part.
 pub fn stored(line: &InvoiceLine, share: i64) -> Parts {
     match &line.tax {
-        Some(t) => [
-            t.taxable_value.as_i64(),
-            t.cgst.as_i64(),
-            t.sgst.as_i64(),
-            t.igst.as_i64(),
-            t.cess.as_i64(),
-        ],
+        Some(t) => [t.taxable_value.as_i64(), t.cgst.as_i64(), t.sgst.as_i64(), t.igst.as_i64(), t.cess.as_i64()],
         None => [share, 0, 0, 0, 0],
     }
 }
 
 /// What credit notes took from a line so far.
 pub fn taken(r: Option<&Returned>) -> Parts {
-    r.map_or([0; 5], |r| {
-        [r.taxable_value.as_i64(), r.cgst.as_i64(), r.sgst.as_i64(), r.igst.as_i64(), r.cess.as_i64()]
-    })
+    r.map_or([0; 5], |r| [r.taxable_value.as_i64(), r.cgst.as_i64(), r.sgst.as_i64(), r.igst.as_i64(), r.cess.as_i64()])
 }
 
 /// Each line's share of the invoice total for an invoice without GST figures: the total

@@ -129,7 +129,10 @@ pub async fn apply(
             .await?;
     }
     if drop_history {
-        billing::histories(db).delete_many(doc! { "clientId": client_id, "invoiceId": invoice.id }).session(&mut *s).await?;
+        billing::histories(db)
+            .delete_many(doc! { "clientId": client_id, "invoiceId": invoice.id })
+            .session(&mut *s)
+            .await?;
     }
     if !movements.is_empty() {
         db.collection::<StockMovement>("stockmovements").insert_many(&movements).session(&mut *s).await?;
@@ -151,7 +154,10 @@ pub async fn apply(
             Moved::Done | Moved::Insufficient => {}
             Moved::OutOfRange => return Err(crate::limits::stock_out_of_range(&m.item_id.to_hex())),
             Moved::NotFound => {
-                return Err(AppError::conflict(crate::error::code::CONFLICT, "An item of the invoice changed meanwhile; retry"))
+                return Err(AppError::conflict(
+                    crate::error::code::CONFLICT,
+                    "An item of the invoice changed meanwhile; retry",
+                ))
             }
         }
     }
@@ -190,8 +196,14 @@ pub async fn list(
 ) -> Result<(Vec<CreditNoteDoc>, u64), AppError> {
     let filter = scoped(client_id, filter);
     let total = credit_notes(db).count_documents(filter.clone()).await?;
-    let docs =
-        credit_notes(db).find(filter).sort(doc! { "issuedAt": -1, "_id": -1 }).skip(skip).limit(limit).await?.try_collect().await?;
+    let docs = credit_notes(db)
+        .find(filter)
+        .sort(doc! { "issuedAt": -1, "_id": -1 })
+        .skip(skip)
+        .limit(limit)
+        .await?
+        .try_collect()
+        .await?;
     Ok((docs, total))
 }
 

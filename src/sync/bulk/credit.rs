@@ -28,7 +28,10 @@ use serde_json::{json, Value};
 use crate::{
     access::Permission,
     billing::{
-        credit::command::{CancelInvoice, IssueCreditNote},
+        credit::{
+            command::{CancelInvoice, IssueCreditNote},
+            service,
+        },
         model::InvoiceDoc,
         repo::Log,
     },
@@ -38,41 +41,6 @@ use crate::{
         ops::{Action, Op, OpOutcome, OpRecord, PushCtx, Ref, OPS},
     },
 };
-
-/// Stand-ins for the lead's service until main moves (replaced by
-/// `crate::billing::credit::service`).
-mod lead {
-    use crate::{
-        billing::{
-            credit::{
-                command::{CancelInvoice, IssueCreditNote},
-                model::CreditNoteDoc,
-            },
-            model::InvoiceDoc,
-            repo::Log,
-        },
-        error::{AppError, AppResult},
-        state::AppState,
-    };
-
-    pub async fn cancel_in(
-        _s: &mut mongodb::ClientSession,
-        _state: &AppState,
-        _cmd: &CancelInvoice,
-        _log: Log<'_>,
-    ) -> AppResult<InvoiceDoc> {
-        Err(AppError::internal("not merged"))
-    }
-
-    pub async fn issue_in(
-        _s: &mut mongodb::ClientSession,
-        _state: &AppState,
-        _cmd: &IssueCreditNote,
-        _log: Log<'_>,
-    ) -> AppResult<(CreditNoteDoc, InvoiceDoc)> {
-        Err(AppError::internal("not merged"))
-    }
-}
 
 /// Whether this operation is applied in its own step (a cancel or a credit note not recorded
 /// yet).
@@ -229,6 +197,10 @@ pub(super) async fn apply(s: &mut ClientSession, ctx: &PushCtx<'_>, op: &Op) -> 
             return record(s, ctx, op, seq, Err(why)).await;
         }
     };
+    // the audit trail names the user who queued it, and the pushing device
+    let who = || {
+        crate::audit::Who::new(actor.user_id.to_hex(), actor.name.clone(), actor.role.as_str()).device(ctx.device_id)
+    };
     let mut changed = Vec::new();
     let outcome: AppResult<Value> = async {
         // a user without `cancel` needs a manager's approval token (issued online); one who
@@ -250,10 +222,11 @@ pub(super) async fn apply(s: &mut ClientSession, ctx: &PushCtx<'_>, op: &Op) -> 
                     reason: a.reason.clone(),
                     refund_method: a.refund_method.clone(),
                     by: actor.by(),
+                    who: who(),
                     approved_by,
                     at: Some(a.at),
                 };
-                let inv = lead::cancel_in(s, ctx.state, &cmd, Log::Into(&mut changed)).await?;
+                let inv = service::cancel_in(s, ctx.state, &cmd, Log::Into(&mut changed)).await?;
                 Ok(cancelled(&inv))
             }
             Ok(Action::CreditNoteCreate(a)) => {
@@ -265,12 +238,13 @@ pub(super) async fn apply(s: &mut ClientSession, ctx: &PushCtx<'_>, op: &Op) -> 
                     settlement: a.settlement.clone(),
                     reason: a.reason.clone(),
                     by: actor.by(),
+                    who: who(),
                     approved_by,
                     at: Some(a.at),
                     device_ref: a.device_ref.clone(),
                     source: "sync",
                 };
-                let (note, inv) = lead::issue_in(s, ctx.state, &cmd, Log::Into(&mut changed)).await?;
+                let (note, inv) = service::issue_in(s, ctx.state, &cmd, Log::Into(&mut changed)).await?;
                 Ok(json!({
                     "id": note.id.to_hex(),
                     "creditNoteNumber": note.credit_note_number,
