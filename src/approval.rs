@@ -49,6 +49,12 @@ pub enum Subject {
     /// unit the line sells in, `None` = the base unit: quantity and price count in it, issue
     /// 16), and its bill discount in paise. The approver must hold `price_override`.
     Sale { cart_id: Option<ObjectId>, lines: Vec<SaleLine>, discount: Paise },
+    /// Cancelling an invoice (issue 18). The approver must hold `cancel`.
+    Cancel { invoice_id: ObjectId },
+    /// A credit note against an invoice (issue 18): `credit` is the canonical text of what it
+    /// credits (`billing::credit::dto::credit_text`: its lines and quantities, or its
+    /// amount). The approver must hold `cancel`.
+    CreditNote { invoice_id: ObjectId, credit: String },
 }
 
 impl Subject {
@@ -57,6 +63,8 @@ impl Subject {
         match self {
             Subject::PriceOverride { .. } => ("price_override", Permission::PriceOverride),
             Subject::Sale { .. } => ("sale", Permission::PriceOverride),
+            Subject::Cancel { .. } => ("cancel", Permission::Cancel),
+            Subject::CreditNote { .. } => ("credit_note", Permission::Cancel),
         }
     }
 
@@ -78,6 +86,8 @@ impl Subject {
                 }
                 t
             }
+            Subject::Cancel { invoice_id } => format!("cancel|{}", invoice_id.to_hex()),
+            Subject::CreditNote { invoice_id, credit } => format!("credit_note|{}|{credit}", invoice_id.to_hex()),
         };
         hex::encode(Sha256::digest(text.as_bytes()))
     }

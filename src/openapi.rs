@@ -40,7 +40,11 @@ impl Modify for SecurityAddon {
         title = "Viveka API",
         description = "Billing backend for small Indian shops. Money is sent and returned in rupees (JSON numbers, at most two decimals); errors use the envelope `{success:false, code, message|errors}`.",
     ),
-    paths(crate::billing::reports::list_invoices, crate::billing::reports::invoice_payments),
+    paths(
+        crate::billing::reports::list_invoices,
+        crate::billing::reports::invoice_payments,
+        crate::billing::credit::handlers::cancel
+    ),
     components(schemas(ErrorBody)),
     modifiers(&SecurityAddon),
     tags(

@@ -38,6 +38,8 @@ const CAPTURED: &[&str] = &[
     "opSale",
     "opPay",
     "deviceTime",
+    "splitInvoiceId",
+    "mistakeId",
 ];
 
 /// A check of one response: `pm.expect(actual).to.eql(expected)`, or truthiness.
@@ -243,7 +245,29 @@ fn flow() -> Vec<Step> {
             .eq("b.invoice.paidAmount", "150.5")
             .eq("b.invoice.status", "\"Paid\"")
             .eq("b.invoice.paymentMethod", "\"Multiple\"")
-            .eq("b.tender.change", "49.5"),
+            .eq("b.tender.change", "49.5")
+            .capture(&[("splitInvoiceId", "b.invoice._id")]),
+        step("Return: the walk-in brings the Spark plug back (credit note CN/.., refunded in cash)", "post",
+            "/api/business/credit-notes", 201)
+            .idempotent()
+            .body(json!({
+                "invoiceId": "{{splitInvoiceId}}", "lines": [{ "lineId": 0, "quantity": 1 }],
+                "settlement": { "type": "refund", "method": "cash" }, "reason": "Wrong size"
+            }))
+            .eq("b.creditNote.totalAmount", "150.5")
+            .eq("b.creditNote.settlement.refund", "150.5")
+            .ok("b.creditNote.creditNoteNumber.startsWith(\"CN/\")")
+            .eq("b.invoice.creditedAmount", "150.5")
+            .eq("b.invoice.paidAmount", "0"),
+        step("A mistaken bill of 1 Spark plug, nothing paid", "post", "/api/business/invoices/generatewithproducts", 201)
+            .body(json!({ "clientId": cid, "products": [{ "productId": "{{itemId2}}", "quantity": 1 }], "paidAmount": 0 }))
+            .capture(&[("mistakeId", "b.invoice._id")]),
+        step("Cancel it: it keeps its number, the stock goes back", "post", "/api/business/invoices/{invoiceId}/cancel", 200)
+            .pre(&["pm.collectionVariables.set(\"invoiceId\", pm.collectionVariables.get(\"mistakeId\"));"])
+            .body(json!({ "reason": "Billed twice" }))
+            .eq("b.invoice.status", "\"Cancelled\"")
+            .eq("b.invoice.isCancelled", "true")
+            .ok("b.invoice.invoiceNumber"),
         step("Cleanup: delete the Carburetor item", "delete", "/api/business/items/{clientId}/{itemId}", 200),
         step("Cleanup: log out", "post", "/api/auth/logout", 200),
         step("After logout the token is refused", "get", "/api/client/{clientId}", 401),

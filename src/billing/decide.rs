@@ -79,6 +79,8 @@ pub enum Refusal {
     /// 409 `NUMBER_USED` (issue 17): the printed number a sale names is already an invoice's,
     /// or its bill book leaf was cancelled (`"<field>: <problem>"`).
     NumberUsed(String),
+    /// 409 `INVOICE_CANCELLED` (issue 18): a payment on a cancelled invoice.
+    Cancelled,
 }
 
 /// The code of [`Refusal::MrpExceeded`].
@@ -148,6 +150,10 @@ impl From<Refusal> for AppError {
                 format!("{line}.unitId: {item} is not sold in the unit {unit}"),
             ),
             Refusal::NumberUsed(why) => AppError::conflict(crate::billing::numbering::NUMBER_USED, why),
+            Refusal::Cancelled => AppError::conflict(
+                crate::billing::credit::decide::INVOICE_CANCELLED,
+                "Payment failed: this invoice is cancelled",
+            ),
         }
     }
 }

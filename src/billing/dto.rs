@@ -299,6 +299,57 @@ pub struct InvoiceLineWire {
     /// is then the line's total after discounts with tax.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tax: Option<LineTaxWire>,
+    /// Issue 18: the line's id for a return (`lines[].lineId` of a credit note): its 0-based
+    /// index in `products`.
+    pub line_id: usize,
+    /// Issue 18: what credit notes have taken from the line so far (base units and rupees);
+    /// absent when nothing was returned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub returned: Option<ReturnedWire>,
+}
+
+/// What credit notes have taken from an invoice line (issue 18), rupees and base units.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReturnedWire {
+    pub base_quantity: i64,
+    #[schema(value_type = f64)]
+    pub taxable_value: Paise,
+    #[schema(value_type = f64)]
+    pub cgst: Paise,
+    #[schema(value_type = f64)]
+    pub sgst: Paise,
+    #[schema(value_type = f64)]
+    pub igst: Paise,
+    #[schema(value_type = f64)]
+    pub cess: Paise,
+    #[schema(value_type = f64)]
+    pub total: Paise,
+}
+
+impl From<&crate::billing::model::Returned> for ReturnedWire {
+    fn from(r: &crate::billing::model::Returned) -> Self {
+        ReturnedWire {
+            base_quantity: r.base_quantity,
+            taxable_value: r.taxable_value,
+            cgst: r.cgst,
+            sgst: r.sgst,
+            igst: r.igst,
+            cess: r.cess,
+            total: r.total,
+        }
+    }
+}
+
+/// Who cancelled an invoice, when and why (issue 18).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CancellationWire {
+    pub at: String,
+    pub by: ByWire,
+    pub reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approved_by: Option<crate::approval::Approver>,
 }
 
 /// Documentation only: what `clientCustomerId` of an invoice holds.
@@ -392,6 +443,18 @@ pub struct InvoiceWire {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(example = "Multiple")]
     pub payment_method: Option<String>,
+    /// Issue 18: cancelled (it keeps its number; `status` is `Cancelled`). Absent otherwise.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub is_cancelled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancellation: Option<CancellationWire>,
+    /// Issue 18: the sum of its credit notes (rupees). `pendingAmount = totalAmount -
+    /// creditedAmount - paidAmount`.
+    #[schema(value_type = f64)]
+    pub credited_amount: Paise,
+    /// Issue 18: refunded on it (rupees); `paidAmount` is net of refunds.
+    #[schema(value_type = f64)]
+    pub refunded_amount: Paise,
 }
 
 impl InvoiceWire {
@@ -400,7 +463,7 @@ impl InvoiceWire {
     }
 
     pub fn with_customer(i: &InvoiceDoc, customer: Value) -> Self {
-        let pending = i.total_amount.checked_sub(i.paid_amount).filter(|p| !p.is_negative()).unwrap_or_default();
+        let pending = i.pending();
         InvoiceWire {
             id: i.id.to_hex(),
             client_id: i.client_id.to_hex(),
@@ -424,7 +487,8 @@ impl InvoiceWire {
             products: i
                 .products
                 .iter()
-                .map(|l| InvoiceLineWire {
+                .enumerate()
+                .map(|(line_id, l)| InvoiceLineWire {
                     product_id: l.product_id.map(|p| p.to_hex()),
                     item_name: l.item_name.clone(),
                     cost_per_unit: l.cost_per_unit,
@@ -440,6 +504,8 @@ impl InvoiceWire {
                     allocations: l.allocations.clone(),
                     mrp: l.mrp,
                     tax: l.tax.as_ref().map(LineTaxWire::from),
+                    line_id,
+                    returned: l.returned.as_ref().map(ReturnedWire::from),
                 })
                 .collect(),
             notes: i.notes.clone(),
@@ -457,6 +523,15 @@ impl InvoiceWire {
             device_series: i.device_series.as_ref().map(Into::into),
             gst: i.gst.as_ref().map(InvoiceGstWire::from),
             payment_method: i.payment_method.clone(),
+            is_cancelled: i.is_cancelled,
+            cancellation: i.cancellation.as_ref().map(|c| CancellationWire {
+                at: wire::iso(c.at),
+                by: ByWire::from(&c.by),
+                reason: c.reason.clone(),
+                approved_by: c.approved_by.clone(),
+            }),
+            credited_amount: i.credited_amount,
+            refunded_amount: i.refunded_amount,
         }
     }
 }
@@ -496,6 +571,12 @@ pub struct PaymentWire {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<f64>)]
     pub change: Option<Paise>,
+    /// Issue 18: `refund` for money paid back (`amount` is then negative); absent on a payment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Issue 18: the credit note a refund settles.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credit_note_id: Option<String>,
 }
 
 impl From<&PaymentDoc> for PaymentWire {
@@ -516,6 +597,8 @@ impl From<&PaymentDoc> for PaymentWire {
             reference: p.reference.clone(),
             tendered: p.tendered,
             change: p.change,
+            kind: p.kind.clone(),
+            credit_note_id: p.credit_note_id.map(|c| c.to_hex()),
         }
     }
 }

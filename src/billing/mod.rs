@@ -43,4 +43,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(reports::payment_history_of_invoice))
         .routes(routes!(reports::payment_history))
         .merge(numbering::routes())
+        .merge(credit::routes())
 }

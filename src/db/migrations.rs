@@ -65,6 +65,11 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 21, name: "0021_products", source: include_str!("../../migrations/0021_products.json") },
     Migration { version: 22, name: "0022_bill_books", source: include_str!("../../migrations/0022_bill_books.json") },
     Migration { version: 25, name: "0025_gst_series", source: include_str!("../../migrations/0025_gst_series.json") },
+    Migration {
+        version: 26,
+        name: "0026_credit_notes",
+        source: include_str!("../../migrations/0026_credit_notes.json"),
+    },
 ];
 
 #[derive(Debug, thiserror::Error)]

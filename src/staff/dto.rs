@@ -244,7 +244,12 @@ pub struct StaffMessage {
 /// - `action: "sale"`: a whole sale (counter prices without `price_override`, a bill discount
 ///   above the seller's cap): its `products` exactly as the sale will send them (or its
 ///   `cartId` for a cart sale) and its `totalDiscount` (rupees, default 0); the sale sends the
-///   token as `approvalToken`.
+///   token as `approvalToken`;
+/// - `action: "cancel"` (issue 18): cancelling the invoice `invoiceId`;
+/// - `action: "credit_note"` (issue 18): a credit note against `invoiceId` with exactly these
+///   `lines` (as the note sends them) or this `amount`.
+///
+/// `cancel` and `credit_note` need an approver holding `cancel`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ApprovalRequest {
@@ -271,6 +276,14 @@ pub struct ApprovalRequest {
     /// `sale`: the bill discount in rupees (default 0).
     #[schema(value_type = Option<f64>)]
     pub total_discount: Option<crate::money::Paise>,
+    /// `cancel`, `credit_note` (issue 18): the invoice.
+    pub invoice_id: Option<String>,
+    /// `credit_note`: the returned lines exactly as the credit note will send them.
+    #[serde(default)]
+    pub lines: Vec<crate::billing::credit::dto::ReturnLineRequest>,
+    /// `credit_note`: the amount of an amount-only credit note (rupees).
+    #[schema(value_type = Option<f64>)]
+    pub amount: Option<crate::money::Paise>,
 }
 
 /// An issued approval token (shown once).

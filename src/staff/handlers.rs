@@ -467,8 +467,24 @@ pub async fn approve_action(
             crate::limits::amount(&mut e, "totalDiscount", discount);
             Some(crate::approval::Subject::Sale { cart_id: cart, lines, discount })
         }
+        "cancel" => {
+            let invoice = req.invoice_id.as_deref().map(str::trim).unwrap_or_default();
+            e.oid("invoiceId", invoice).map(|invoice_id| crate::approval::Subject::Cancel { invoice_id })
+        }
+        "credit_note" => {
+            let invoice = req.invoice_id.as_deref().map(str::trim).unwrap_or_default();
+            let invoice_id = e.oid("invoiceId", invoice);
+            let credit = crate::billing::credit::dto::check_credit(&mut e, &req.lines, req.amount);
+            match (invoice_id, credit) {
+                (Some(invoice_id), Some(c)) => Some(crate::approval::Subject::CreditNote {
+                    invoice_id,
+                    credit: crate::billing::credit::dto::credit_text(&c),
+                }),
+                _ => None,
+            }
+        }
         _ => {
-            e.add("action", "must be price_override or sale");
+            e.add("action", "must be price_override, sale, cancel or credit_note");
             None
         }
     };

@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 
 use crate::{
     billing::{
-        credit::model::CreditNoteDoc,
+        credit::{dto::CreditNoteWire, model::CreditNoteDoc},
         dto::{InvoiceWire, PaymentWire},
         model::{InvoiceDoc, PaymentDoc},
     },
@@ -203,10 +203,13 @@ async fn read_page(
                 }
             }
             CREDIT_NOTES => {
-                // issue 18: the shop's credit notes, as the online route answers them
+                // issue 18: `collection: "creditNotes"`, the shape of the online answer
                 let mut c = db.collection::<CreditNoteDoc>(CREDIT_NOTES).find(filter).session(&mut *s).await?;
                 while let Some(d) = c.next(&mut *s).await.transpose()? {
-                    docs.insert((CREDIT_NOTES.into(), d.id), credit_note_wire(&d));
+                    docs.insert(
+                        (CREDIT_NOTES.into(), d.id),
+                        serde_json::to_value(CreditNoteWire::from(&d)).unwrap_or(Value::Null),
+                    );
                 }
             }
             _ => {}
@@ -285,12 +288,6 @@ async fn latest_only(
         }
     }
     Ok(rows.into_iter().filter(|r| last.get(&r.doc_id) == Some(&r.seq)).collect())
-}
-
-/// A credit note as the pull carries it (the online route's answer shape).
-fn credit_note_wire(d: &CreditNoteDoc) -> Value {
-    // TODO(main moved): the lead's `CreditNoteWire`
-    json!({ "_id": d.id.to_hex(), "creditNoteNumber": d.credit_note_number, "invoiceId": d.invoice_id.to_hex(), "totalAmount": d.total_amount })
 }
 
 /// Collection names as the app knows them.

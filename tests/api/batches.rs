@@ -461,3 +461,55 @@ async fn deliver(app: &TestApp, r: &Registered, order: &str, line: Value) -> Res
     let body = json!({ "clientId": r.client_id, "items": [line] });
     app.post(&format!("/api/dealer/orders/{order}/mark-delivered"), Some(&r.token), body).await
 }
+
+/// Issue 18: restocked lines go back to the right batch. A sale of 5 took 3 from the
+/// earlier-expiring lot A and 2 from B; a return of 4 puts 3 back into A and 1 into B (the
+/// lots in the order taken), a named batch takes the last unit; a cancelled sale puts every
+/// unit back into the lots it came from.
+#[tokio::test]
+async fn returns_and_cancels_put_units_back_into_the_lots_they_came_from() {
+    let app = TestApp::spawn().await;
+    let r = app.register(&phone()).await;
+    let item = expiring_item(&app, &r, "Syrup").await;
+    lot_in(&app, &r, &item, "A", &days_from_today(30), 3).await;
+    lot_in(&app, &r, &item, "B", &days_from_today(90), 10).await;
+    let sold = sell_online(&app, &r, &item, 5, None).await;
+    assert_eq!(sold.status, 201, "{}", sold.body);
+    let inv = sold.body["invoice"]["_id"].as_str().unwrap().to_string();
+    assert_eq!(allocations(&sold.body["invoice"]["products"][0]), pairs(&[("A", 3), ("B", 2)]));
+    assert_eq!(lots(&app, &r, &item).await, pairs(&[("A", 0), ("B", 8)]));
+    let ret = |q: i64, batch: Option<&str>| {
+        let mut l = json!({ "lineId": 0, "quantity": q });
+        if let Some(b) = batch {
+            l["batchNo"] = json!(b);
+        }
+        json!({ "invoiceId": inv, "lines": [l], "reason": "back", "settlement": { "type": "refund", "method": "cash" } })
+    };
+    let cn = app.post("/api/business/credit-notes", Some(&r.token), ret(4, None)).await;
+    assert_eq!(cn.status, 201, "{}", cn.body);
+    assert_eq!(
+        allocations(&json!({ "allocations": cn.body["creditNote"]["lines"][0]["restocked"] })),
+        pairs(&[("A", 3), ("B", 1)])
+    );
+    assert_eq!(lots(&app, &r, &item).await, pairs(&[("A", 3), ("B", 9)]));
+    let bad = app.post("/api/business/credit-notes", Some(&r.token), ret(1, Some("Z"))).await;
+    assert_eq!((bad.status.as_u16(), bad.code()), (400, "BATCH_NOT_FOUND"), "{}", bad.body);
+    let cn = app.post("/api/business/credit-notes", Some(&r.token), ret(1, Some("a"))).await;
+    assert_eq!(cn.status, 201, "{}", cn.body);
+    assert_eq!(lots(&app, &r, &item).await, pairs(&[("A", 4), ("B", 9)]), "the named lot, matched in any case");
+
+    let again = sell_online(&app, &r, &item, 6, None).await;
+    assert_eq!(again.status, 201, "{}", again.body);
+    assert_eq!(allocations(&again.body["invoice"]["products"][0]), pairs(&[("A", 4), ("B", 2)]));
+    let id = again.body["invoice"]["_id"].as_str().unwrap();
+    let res = app
+        .post(
+            &format!("/api/business/invoices/{id}/cancel"),
+            Some(&r.token),
+            json!({ "reason": "x", "refund": { "method": "cash" } }),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(lots(&app, &r, &item).await, pairs(&[("A", 4), ("B", 9)]));
+    assert_eq!(app.stock_of(&item).await, 13);
+}

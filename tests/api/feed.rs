@@ -12,8 +12,9 @@ use serde_json::{json, Value};
 use crate::helpers::{phone, post_keyed, Registered, TestApp};
 
 /// The synced collections (issue 16 added item groups, brands, companies, products, units and
-/// batches; issue 18 credit notes).
+/// batches).
 const SYNCED: [&str; 11] = [
+    "creditnotes",
     "items",
     "clientcustomers",
     "invoices",
@@ -24,7 +25,6 @@ const SYNCED: [&str; 11] = [
     "products",
     "units",
     "batches",
-    "creditnotes",
 ];
 
 fn uuid() -> String {
@@ -642,6 +642,26 @@ async fn every_mutating_route_that_changes_a_synced_document_feeds_the_pull() {
         "/api/business/invoices/pay",
         app.post("/api/business/invoices/pay", Some(&t), json!({ "clientId": cid, "invoiceId": inc, "amount": 90 }))
             .await
+    );
+    // issue 18: a credit note (the invoice, the note, the refund, the stock) and a cancel
+    let sold = app.post("/api/business/invoices/generatewithproducts", Some(&t), json!({ "clientId": cid, "products": [{ "productId": tube, "quantity": 2 }], "paidAmount": 240, "clientCustomerId": asha })).await;
+    let sold = sold.body["invoice"]["_id"].as_str().unwrap().to_string();
+    let mistake = app.post("/api/business/invoices/generatewithproducts", Some(&t), json!({ "clientId": cid, "products": [{ "productId": tube, "quantity": 1 }], "paidAmount": 120, "clientCustomerId": asha })).await;
+    let mistake = mistake.body["invoice"]["_id"].as_str().unwrap().to_string();
+    step!(
+        "post",
+        "/api/business/credit-notes",
+        app.post("/api/business/credit-notes", Some(&t), json!({ "invoiceId": sold, "lines": [{ "lineId": 0, "quantity": 1 }], "reason": "returned", "settlement": { "type": "refund", "method": "cash" } })).await
+    );
+    step!(
+        "post",
+        "/api/business/invoices/{invoiceId}/cancel",
+        app.post(
+            &format!("/api/business/invoices/{mistake}/cancel"),
+            Some(&t),
+            json!({ "reason": "mistake", "refund": { "method": "cash" } })
+        )
+        .await
     );
 
     // dealers: only the delivery moves synced documents (stock)

@@ -21,6 +21,7 @@ struct Tenant {
     group: String,
     item: String,
     customer: String,
+    credit_note: String,
     customer_phone: String,
     dealer: String,
     cart: String,
@@ -67,6 +68,8 @@ impl Tenant {
             // bill books and device number series (issue 17)
             ("bookId", self.book.clone()),
             ("seriesId", self.series.clone()),
+            // credit notes (issue 18)
+            ("creditNoteId", self.credit_note.clone()),
         ])
     }
     /// Strings that must never appear in another tenant's answers.
@@ -88,6 +91,7 @@ impl Tenant {
             self.product.clone(),
             self.book.clone(),
             self.series.clone(),
+            self.credit_note.clone(),
             self.marker.clone(),
         ]
     }
@@ -188,7 +192,18 @@ async fn seed(app: &TestApp, marker: &str) -> Tenant {
     let se = app.post("/api/v2/sync/series", Some(&reg.token), json!({})).await;
     assert_eq!(se.status, 200, "{}", se.body);
     let series = se.body["series"]["_id"].as_str().unwrap().to_string();
+    let cn = app
+        .post(
+            "/api/business/credit-notes",
+            Some(&reg.token),
+            json!({ "invoiceId": invoice, "lines": [{ "lineId": 0, "quantity": 1 }], "reason": "returned",
+                    "settlement": { "type": "adjustToDues" } }),
+        )
+        .await;
+    assert_eq!(cn.status, 201, "{}", cn.body);
+    let credit_note = cn.body["creditNote"]["_id"].as_str().unwrap().to_string();
     Tenant {
+        credit_note,
         reg,
         group: g,
         item: i,

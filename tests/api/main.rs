@@ -9,6 +9,7 @@ mod auth;
 mod batches;
 mod bill_books;
 mod billing;
+mod credit_notes;
 mod dashboard;
 mod dates;
 mod dealers;

@@ -8,7 +8,25 @@
 
 pub mod command;
 pub mod decide;
+pub mod dto;
 pub mod figures;
+pub mod handlers;
 pub mod model;
 pub mod repo;
 pub mod service;
+#[cfg(test)]
+mod tests;
+
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::state::AppState;
+
+/// The routes of issue 18 (merged into billing's).
+pub fn routes() -> OpenApiRouter<AppState> {
+    // the cancel shares its path position with B21/B23's `{id}` (see `billing::routes`):
+    // routed by hand, documented in `openapi::ApiDoc` with its real name `{invoiceId}`
+    OpenApiRouter::new()
+        .route("/business/invoices/{id}/cancel", axum::routing::post(handlers::cancel))
+        .routes(routes!(handlers::create, handlers::list))
+        .routes(routes!(handlers::one))
+}

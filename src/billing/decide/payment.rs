@@ -56,7 +56,11 @@ pub fn payment(
 ) -> Result<PaymentPlan, Refusal> {
     let inv = inputs.invoice.filter(|i| i.id == cmd.invoice_id && i.client_id == cmd.client_id);
     let Some(inv) = inv else { return Err(Refusal::InvoiceNotFound) };
-    let due = inv.total_amount.checked_sub(inv.paid_amount).unwrap_or_default();
+    if inv.is_cancelled {
+        return Err(Refusal::Cancelled);
+    }
+    // what is still due: the total less credit notes and what is paid (issue 18)
+    let due = inv.pending();
     if inv.is_finalized || (cmd.split.is_none() && cmd.amount > due) {
         return Err(Refusal::field("amount", format!("exceeds the outstanding balance {due}")));
     }
@@ -95,8 +99,8 @@ pub fn payment(
         super::tender::method_summary(inv.payment_method.as_deref(), inv.paid_amount, &settled.parts);
     // within the total (checked above), so it cannot overflow
     after.paid_amount = inv.paid_amount.checked_add(amount).unwrap_or(inv.total_amount);
-    after.is_finalized = after.paid_amount >= after.total_amount;
-    after.status = status_for(after.paid_amount, after.total_amount).to_string();
+    after.is_finalized = after.pending().is_zero();
+    after.status = after.settled_status().to_string();
     after.finalized_at = after.is_finalized.then_some(now);
     after.updated_at = now;
     after.version += 1;
