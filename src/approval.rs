@@ -180,6 +180,18 @@ pub async fn issue(
     Ok(Issued { token, expires_at, approver: who })
 }
 
+/// The refusal of an action that needs an approval when no token was sent (issue 18: a cancel
+/// or credit note by a user without `cancel`): 403 `APPROVAL_REQUIRED` naming `what` and the
+/// approval's action. The text the online cancel and credit-note routes answer, so a synced
+/// operation is rejected with the same reason.
+pub fn approval_required(subject: &Subject, what: &str) -> AppError {
+    let (action, _) = subject.action();
+    AppError::forbidden(
+        code::APPROVAL_REQUIRED,
+        format!("{what} needs a manager's approval; ask one with POST /api/staff/approvals (action {action}) and send its approvalToken"),
+    )
+}
+
 /// Consume `token` for `subject`, asked by `requested_by`: exactly once, within its validity,
 /// for this very subject and requester. Returns the approver and the approval's reason. 403
 /// `APPROVAL_INVALID` otherwise (unknown, used, expired, another action or subject).

@@ -239,7 +239,7 @@ pub struct OpOutcome {
 // ------------------------------------------------------------------ parsing
 
 mod payload;
-use payload::{CancelP, CreditNoteP, CustomerP, InvoiceP, ItemP, PaymentP, SettlementP};
+use payload::{CancelP, CreditNoteP, CustomerP, InvoiceP, ItemP, PaymentP};
 
 fn joined(e: AppError) -> String {
     match e {
@@ -307,111 +307,9 @@ fn item_input<'a>(p: &'a ItemP, details: &'a DetailsIn) -> ItemInput<'a> {
     }
 }
 
-/// The reason of a cancel or credit note: required, 1-500 characters (as online).
-fn credit_reason(e: &mut Errors, v: &Option<String>) -> String {
-    match v.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
-        Some(r) => e.text("reason", r, 1, 500),
-        None => {
-            e.add("reason", "is required (1-500 characters)");
-            String::new()
-        }
-    }
-}
-
-/// An approval token as sent (trimmed; blank = none).
-fn approval_token(e: &mut Errors, v: &Option<String>) -> Option<String> {
-    v.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(|t| e.text("approvalToken", t, 1, 200))
-}
-
-/// What a credit note credits: `lines` (goods returned) or `amount` (an adjustment), not both.
-fn credit_of(e: &mut Errors, p: &CreditNoteP) -> Option<crate::billing::credit::command::Credit> {
-    use crate::billing::credit::command::{Credit, ReturnLine, ReturnUnit};
-    match (&p.lines, p.amount) {
-        (Some(_), Some(_)) => {
-            e.add("amount", "send lines (goods returned) or amount (an adjustment), not both");
-            None
-        }
-        (None, Some(a)) => {
-            rules::payment_amount(e, "amount", a);
-            Some(Credit::Amount(a))
-        }
-        (None, None) => {
-            e.add("lines", "is required (or amount, for an adjustment)");
-            None
-        }
-        (Some(lines), None) => {
-            rules::line_count(e, "lines", lines.len());
-            let mut out = Vec::with_capacity(lines.len());
-            for (i, l) in lines.iter().enumerate() {
-                let f = |n: &str| format!("lines[{i}].{n}");
-                let line = match l.line_id {
-                    Some(id) if id >= 0 => Some(id as usize),
-                    Some(_) => {
-                        e.add(&f("lineId"), "must be the 0-based index of a line of the invoice");
-                        None
-                    }
-                    None => {
-                        e.add(&f("lineId"), "is required");
-                        None
-                    }
-                };
-                let unit_id = l.unit_id.as_deref().map(str::trim).filter(|u| !u.is_empty());
-                let (quantity, unit) = match (l.quantity, l.base_quantity, unit_id) {
-                    (Some(_), Some(_), _) => {
-                        e.add(&f("baseQuantity"), "send quantity or baseQuantity, not both");
-                        (0, ReturnUnit::Base)
-                    }
-                    (None, Some(_), Some(_)) => {
-                        e.add(&f("unitId"), "goes with quantity (baseQuantity counts in base units)");
-                        (0, ReturnUnit::Base)
-                    }
-                    (None, Some(q), None) => (q, ReturnUnit::Base),
-                    (Some(q), None, Some(u)) => (q, e.oid(&f("unitId"), u).map_or(ReturnUnit::Sold, ReturnUnit::Unit)),
-                    (Some(q), None, None) => (q, ReturnUnit::Sold),
-                    (None, None, _) => {
-                        e.add(&f("quantity"), "is required (or baseQuantity)");
-                        (0, ReturnUnit::Sold)
-                    }
-                };
-                if !(0..=crate::limits::MAX_UNITS).contains(&quantity) {
-                    e.add(&f("quantity"), format!("must be a whole number from 0 to {}", crate::limits::MAX_UNITS));
-                }
-                let batch_no = crate::catalog::batch::line_batch(e, &f("batchNo"), &l.batch_no);
-                if let Some(line) = line {
-                    out.push(ReturnLine { line, quantity, unit, batch_no });
-                }
-            }
-            Some(Credit::Lines(out))
-        }
-    }
-}
-
-/// How a credit note is settled: `{type: "refund", method, amount?}` or `{type: "adjustToDues"}`.
-fn settlement_of(e: &mut Errors, v: &Option<SettlementP>) -> Option<crate::billing::credit::command::Settle> {
-    use crate::billing::credit::command::Settle;
-    let Some(p) = v else {
-        e.add("settlement", "is required: {type: refund, method} or {type: adjustToDues}");
-        return None;
-    };
-    match p.kind.as_deref().map(str::trim) {
-        Some("refund") => {
-            let method = rules::method(e, "settlement.method", &p.method);
-            if let Some(a) = p.amount {
-                rules::payment_amount(e, "settlement.amount", a);
-            }
-            Some(Settle::Refund { method, amount: p.amount })
-        }
-        Some("adjustToDues") => {
-            if p.method.is_some() || p.amount.is_some() {
-                e.add("settlement", "adjustToDues takes no method or amount");
-            }
-            Some(Settle::AdjustToDues)
-        }
-        _ => {
-            e.add("settlement.type", "must be refund or adjustToDues");
-            None
-        }
-    }
+/// An approval token as sent (trimmed; blank = none), as the online routes read it.
+fn approval_token(v: &Option<String>) -> Option<String> {
+    v.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_string)
 }
 
 fn parse_action(entity: &str, kind: &str, payload: Value, device_time: Option<DateTime>) -> Result<Action, String> {
@@ -601,38 +499,36 @@ fn parse_action(entity: &str, kind: &str, payload: Value, device_time: Option<Da
             }
         }
         ("invoice", "cancel") => {
+            // the online request's fields, read by the online rules (`check_cancel`)
             let p: CancelP = from_value(payload).map_err(joined)?;
             let at = bounded_time(device_time.ok_or("deviceTime: is required for a cancel")?, now)?;
             let invoice = reference(&mut e, "invoiceId", &p.invoice_id, &p.invoice_op_id);
-            let reason = credit_reason(&mut e, &p.reason);
-            let refund_method = p.refund.as_ref().map(|r| rules::method(&mut e, "refund.method", &r.method));
-            let approval_token = approval_token(&mut e, &p.approval_token);
+            let (reason, refund_method) = crate::billing::credit::dto::check_cancel(&mut e, &p.request());
             std::mem::take(&mut e).finish().map_err(joined)?;
             Action::InvoiceCancel(Box::new(CancelAction {
                 invoice: invoice.ok_or("invoiceId: missing")?,
                 reason,
                 refund_method,
-                approval_token,
+                approval_token: approval_token(&p.approval_token),
                 at,
             }))
         }
         ("creditNote", "create") => {
+            // the online request's fields, read by the online rules (`check_note`)
             let p: CreditNoteP = from_value(payload).map_err(joined)?;
             let at = bounded_time(device_time.ok_or("deviceTime: is required for a credit note")?, now)?;
             let invoice = reference(&mut e, "invoiceId", &p.invoice_id, &p.invoice_op_id);
-            let credit = credit_of(&mut e, &p);
-            let settlement = settlement_of(&mut e, &p.settlement);
-            let reason = credit_reason(&mut e, &p.reason);
-            let approval_token = approval_token(&mut e, &p.approval_token);
+            let note = crate::billing::credit::dto::check_note(&mut e, &p.request());
             let device_ref = rules::device_ref(&mut e, "deviceRef", &p.device_ref);
             std::mem::take(&mut e).finish().map_err(joined)?;
+            let note = note.ok_or("lines: could not be read")?;
             Action::CreditNoteCreate(Box::new(CreditAction {
                 invoice: invoice.ok_or("invoiceId: missing")?,
-                credit: credit.ok_or("lines: missing")?,
-                restock: p.restock.unwrap_or(true),
-                settlement: settlement.ok_or("settlement: missing")?,
-                reason,
-                approval_token,
+                credit: note.credit,
+                restock: note.restock,
+                settlement: note.settlement,
+                reason: note.reason,
+                approval_token: approval_token(&p.approval_token),
                 at,
                 device_ref,
             }))
@@ -843,8 +739,9 @@ pub fn needs(action: &Action) -> Permission {
         Action::CustomerCreate { .. } | Action::CustomerUpdate { .. } => Permission::Sell,
         Action::CustomerDelete(_) => Permission::CustomersManage,
         Action::InvoiceCreate(_) | Action::PaymentCreate { .. } => Permission::Sell,
-        // issue 18: the online cancel and credit-note routes declare `cancel`
-        Action::InvoiceCancel(_) | Action::CreditNoteCreate(_) => Permission::Cancel,
+        // issue 18: as the online cancel and credit-note routes declare (`sell`); a user
+        // without `cancel` also needs a manager's approval token (`sync::bulk::credit`)
+        Action::InvoiceCancel(_) | Action::CreditNoteCreate(_) => Permission::Sell,
     }
 }
 
@@ -855,14 +752,7 @@ pub fn needs(action: &Action) -> Permission {
 /// (`billing::command::SaleOptions::flag_unapproved`).
 pub fn permitted(actor: &Actor, action: &Action) -> Result<(), String> {
     let p = needs(action);
-    // a cancel or credit note with a manager's approval token (issued online): the token is
-    // consumed in the push's transaction, and an invalid one rejects the operation there
-    let approved = match action {
-        Action::InvoiceCancel(a) => a.approval_token.is_some(),
-        Action::CreditNoteCreate(a) => a.approval_token.is_some(),
-        _ => false,
-    };
-    if actor.grants.contains(p) || approved {
+    if actor.grants.contains(p) {
         Ok(())
     } else {
         Err(format!(

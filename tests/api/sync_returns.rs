@@ -256,7 +256,8 @@ async fn a_sale_and_its_return_or_cancel_in_one_push_apply_in_order_and_once() {
 /// A cancel or credit note the online rules refuse is rejected with the online answer, writes
 /// nothing (no credit-note number is taken: the next note is 00001), and the operations
 /// around it apply. Refusals of several kinds: a missing invoice, a return beyond what was
-/// sold, a refund larger than what was paid, a cancel of an invoice with a credit note.
+/// sold, a refund larger than the note, dues adjusted on a paid invoice, a cancel of an
+/// invoice with a credit note.
 #[tokio::test]
 async fn a_refused_cancel_or_credit_note_is_rejected_alone() {
     let app = TestApp::spawn().await;
@@ -269,23 +270,39 @@ async fn a_refused_cancel_or_credit_note_is_rejected_alone() {
         "settlement": { "type": "adjustToDues" }, "reason": "r" });
     let over_refund = json!({ "invoiceId": inv, "lines": [{ "lineId": 0, "quantity": 1 }],
         "settlement": { "type": "refund", "method": "cash", "amount": 15 }, "reason": "r" });
+    // the invoice is paid in full: nothing is pending to adjust
+    let to_dues = json!({ "invoiceId": inv, "lines": [{ "lineId": 0, "quantity": 1 }],
+        "settlement": { "type": "adjustToDues" }, "reason": "r" });
+    // each reason is the online route's answer to the same request (asked first: the same
+    // state as the push saw them in), `CODE: message`
+    let r =
+        app.post(&format!("/api/business/invoices/{missing}/cancel"), Some(&a.token), json!({ "reason": "r" })).await;
+    assert_eq!(r.status, 404, "{}", r.body);
+    let mut online = vec![(1, online_reason(&r))];
+    for (i, body) in [(2, &too_many), (3, &over_refund), (7, &to_dues)] {
+        let r = app.post("/api/business/credit-notes", Some(&a.token), body.clone()).await;
+        assert!(r.status.is_client_error(), "{}", r.body);
+        online.push((i, online_reason(&r)));
+    }
     let (_, s1) =
         op("invoice", "create", json!({ "products": [{ "productId": pen, "quantity": 1, "costPerUnit": 10 }] }));
     let (_, bad1) = op("invoice", "cancel", json!({ "invoiceId": missing, "reason": "r" }));
     let (_, bad2) = op("creditNote", "create", too_many.clone());
     let (_, bad3) = op("creditNote", "create", over_refund.clone());
+    let (_, bad5) = op("creditNote", "create", to_dues.clone());
     let (_, good) = op(
         "creditNote",
         "create",
-        json!({ "invoiceId": inv, "lines": [{ "lineId": 0, "quantity": 1 }], "settlement": { "type": "adjustToDues" }, "reason": "r" }),
+        json!({ "invoiceId": inv, "lines": [{ "lineId": 0, "quantity": 1 }],
+                "settlement": { "type": "refund", "method": "cash" }, "reason": "r" }),
     );
     // the invoice now has a credit note: a cancel is refused
     let (_, bad4) = op("invoice", "cancel", json!({ "invoiceId": inv, "reason": "r", "refund": { "method": "cash" } }));
     let (_, s2) = op("item", "update", json!({ "id": pen, "price": 12 }));
-    let out = push(&app, &a.token, &[s1, bad1, bad2, bad3, good, bad4, s2]).await;
+    let out = push(&app, &a.token, &[s1, bad1, bad2, bad3, good, bad4, s2, bad5]).await;
     assert_eq!(
         statuses(&out),
-        ["applied", "rejected", "rejected", "rejected", "applied", "rejected", "applied"],
+        ["applied", "rejected", "rejected", "rejected", "applied", "rejected", "applied", "rejected"],
         "{out}"
     );
     let number = out["results"][4]["result"]["creditNoteNumber"].as_str().unwrap_or_default();
@@ -294,21 +311,11 @@ async fn a_refused_cancel_or_credit_note_is_rejected_alone() {
     assert_eq!(one(&app, "items", doc! { "_id": oid(&pen) }).await.get_i64("price"), Ok(1200));
     // 20 - 2 - 1 + 1 returned
     assert_eq!(app.stock_of(&pen).await, 18);
-
-    // each reason is the online route's answer to the same request, `CODE: message`
-    let online_reason = |r: &crate::helpers::Resp| match r.body["errors"].as_array() {
-        Some(e) => e.iter().map(|x| x.as_str().unwrap().to_string()).collect::<Vec<_>>().join("; "),
-        None => format!("{}: {}", r.body["code"].as_str().unwrap(), r.body["message"].as_str().unwrap()),
-    };
-    let r =
-        app.post(&format!("/api/business/invoices/{missing}/cancel"), Some(&a.token), json!({ "reason": "r" })).await;
-    assert_eq!(r.status, 404, "{}", r.body);
-    assert_eq!(out["results"][1]["reason"].as_str().unwrap(), online_reason(&r));
-    for (i, body) in [(2, too_many), (3, over_refund)] {
-        let r = app.post("/api/business/credit-notes", Some(&a.token), body).await;
-        assert!(r.status.is_client_error(), "{}", r.body);
-        assert_eq!(out["results"][i]["reason"].as_str().unwrap(), online_reason(&r), "{i}");
+    for (i, why) in online {
+        assert_eq!(out["results"][i]["reason"].as_str().unwrap(), why, "{i}");
     }
+
+    // the cancel after the note: the online answer now
     let r = app
         .post(
             &format!("/api/business/invoices/{inv}/cancel"),
@@ -353,38 +360,84 @@ async fn a_foreign_invoice_is_rejected_like_a_missing_one() {
     assert_eq!(app.stock_of(&pen_b).await, 18);
 }
 
-/// A cashier (no `cancel` permission) gets a pushed cancel and credit note rejected
-/// `FORBIDDEN` naming `cancel` (approvals are given online); an approval token that is not
-/// valid is rejected too; the owner's same cancel applies.
+/// The online answer of a refused request as a push reason: `CODE: message`, or a 400's
+/// field errors joined by `; `.
+fn online_reason(r: &crate::helpers::Resp) -> String {
+    match r.body["errors"].as_array() {
+        Some(e) => e.iter().map(|x| x.as_str().unwrap().to_string()).collect::<Vec<_>>().join("; "),
+        None => format!("{}: {}", r.body["code"].as_str().unwrap(), r.body["message"].as_str().unwrap()),
+    }
+}
+
+/// Permissions as online: a cashier (`sell`, no `cancel`) needs a manager's approval of
+/// exactly this cancel or note: without a token, or with one that is not valid, the
+/// operation is rejected with the online 403 (`APPROVAL_REQUIRED`, `APPROVAL_INVALID`); with
+/// the manager's token it applies and names the approver, and the token is spent only when
+/// the push commits (a refused operation later in the same push makes it run again: the
+/// token still works). A stock keeper (no `sell`) is `FORBIDDEN`.
 #[tokio::test]
-async fn a_cashier_without_cancel_is_refused_offline() {
+async fn a_cashier_needs_a_managers_approval_offline_as_online() {
     let app = TestApp::spawn().await;
     let owner = app.register(&phone()).await;
     let pen = seed_item(&app, &owner.client_id, "Pen", 1000, 20).await;
     let cashier = hire(&app, &owner, "cashier", "C1", "till").await;
+    let keeper = hire(&app, &owner, "stock_keeper", "S1", "store").await;
+    let manager = hire(&app, &owner, "manager", "M1", "office").await;
+    assert_eq!(app.put("/api/staff/me/pin", Some(&manager.token), json!({ "pin": "4821" })).await.status, 200);
     let (_, inv) = pushed_sale(&app, &owner, &pen, 2).await;
-    let (_, c1) = op("invoice", "cancel", json!({ "invoiceId": inv, "reason": "r", "refund": { "method": "cash" } }));
-    let (_, c2) = op(
-        "creditNote",
-        "create",
-        json!({ "invoiceId": inv, "lines": [{ "lineId": 0, "quantity": 1 }], "settlement": { "type": "adjustToDues" }, "reason": "r" }),
-    );
-    let (_, c3) = op(
-        "invoice",
-        "cancel",
-        json!({ "invoiceId": inv, "reason": "r", "refund": { "method": "cash" }, "approvalToken": "0".repeat(64) }),
-    );
+    let cancel_body = json!({ "reason": "r", "refund": { "method": "cash" } });
+    let note_body = json!({ "invoiceId": inv, "lines": [{ "lineId": 0, "quantity": 1 }],
+        "settlement": { "type": "adjustToDues" }, "reason": "r" });
+    let mut cancel_payload = cancel_body.clone();
+    cancel_payload["invoiceId"] = json!(inv);
+    let mut bogus = cancel_payload.clone();
+    bogus["approvalToken"] = json!("0".repeat(64));
+    let (_, c1) = op("invoice", "cancel", cancel_payload.clone());
+    let (_, c2) = op("creditNote", "create", note_body.clone());
+    let (_, c3) = op("invoice", "cancel", bogus.clone());
     let out = push(&app, &cashier.token, &[c1, c2, c3]).await;
     assert_eq!(statuses(&out), ["rejected"; 3], "{out}");
-    for i in 0..2 {
-        let why = out["results"][i]["reason"].as_str().unwrap();
-        assert!(why.starts_with("FORBIDDEN") && why.contains("cancel"), "{why}");
-    }
-    assert!(out["results"][2]["reason"].as_str().unwrap().starts_with("APPROVAL_INVALID"), "{out}");
+    let t = Some(cashier.token.as_str());
+    let path = format!("/api/business/invoices/{inv}/cancel");
+    let online = app.post(&path, t, cancel_body.clone()).await;
+    assert_eq!(online.code(), "APPROVAL_REQUIRED", "{}", online.body);
+    assert_eq!(out["results"][0]["reason"].as_str().unwrap(), online_reason(&online));
+    let online = app.post("/api/business/credit-notes", t, note_body.clone()).await;
+    assert_eq!(online.code(), "APPROVAL_REQUIRED", "{}", online.body);
+    assert_eq!(out["results"][1]["reason"].as_str().unwrap(), online_reason(&online));
+    let mut bogus_online = cancel_body.clone();
+    bogus_online["approvalToken"] = json!("0".repeat(64));
+    let online = app.post(&path, t, bogus_online).await;
+    assert_eq!(online.code(), "APPROVAL_INVALID", "{}", online.body);
+    assert_eq!(out["results"][2]["reason"].as_str().unwrap(), online_reason(&online));
     assert!(!one(&app, "invoices", doc! { "_id": oid(&inv) }).await.get_bool("isCancelled").unwrap_or(false));
-    let (_, mine) = op("invoice", "cancel", json!({ "invoiceId": inv, "reason": "r", "refund": { "method": "cash" } }));
-    let out = push(&app, &owner.token, &[mine]).await;
-    assert_eq!(statuses(&out), ["applied"], "{out}");
+
+    // the stock keeper may not sell: FORBIDDEN naming sell, as the routes declare
+    let (_, k) = op("invoice", "cancel", cancel_payload.clone());
+    let out = push(&app, &keeper.token, &[k]).await;
+    let why = out["results"][0]["reason"].as_str().unwrap_or_default();
+    assert!(why.starts_with("FORBIDDEN") && why.contains("sell"), "{out}");
+
+    // the manager approves this cancel on the cashier's device (online); the cashier's push
+    // carries the token; a refused note after it makes the push run again
+    let ask = json!({ "approverId": manager.id, "pin": "4821", "action": "cancel", "reason": "wrong bill", "invoiceId": inv });
+    let g = app.post("/api/staff/approvals", t, ask).await;
+    assert_eq!(g.status, 201, "{}", g.body);
+    let mut approved = cancel_payload.clone();
+    approved["approvalToken"] = g.body["approvalToken"].clone();
+    let (_, ok) = op("invoice", "cancel", approved);
+    let (_, refused) = op(
+        "creditNote",
+        "create",
+        json!({ "invoiceId": ObjectId::new().to_hex(), "lines": [{ "lineId": 0, "quantity": 1 }],
+                "settlement": { "type": "adjustToDues" }, "reason": "r" }),
+    );
+    let out = push(&app, &cashier.token, &[ok, refused]).await;
+    assert_eq!(statuses(&out), ["applied", "rejected"], "{out}");
+    let stored = one(&app, "invoices", doc! { "_id": oid(&inv) }).await;
+    let c = stored.get_document("cancellation").unwrap();
+    assert_eq!(c.get_document("approvedBy").unwrap().get_str("userId"), Ok(manager.id.as_str()), "{stored}");
+    assert_eq!(c.get_document("by").unwrap().get_object_id("userId").unwrap().to_hex(), cashier.id);
 }
 
 /// The pull carries the credit note (collection `creditNotes`, as the online route answers

@@ -27,9 +27,11 @@ use serde_json::{json, Value};
 
 use crate::{
     access::Permission,
+    approval::{self, Subject},
     billing::{
         credit::{
             command::{CancelInvoice, IssueCreditNote},
+            dto::credit_text,
             service,
         },
         model::InvoiceDoc,
@@ -203,16 +205,20 @@ pub(super) async fn apply(s: &mut ClientSession, ctx: &PushCtx<'_>, op: &Op) -> 
     };
     let mut changed = Vec::new();
     let outcome: AppResult<Value> = async {
-        // a user without `cancel` needs a manager's approval token (issued online); one who
-        // has it does not spend the token sent
-        let approved_by = match token {
-            Some(_t) if !actor.grants.contains(Permission::Cancel) => {
-                return Err(AppError::forbidden(
-                    crate::error::code::APPROVAL_INVALID,
-                    "The approval token is unknown, used, expired, or for another action",
-                ));
-            }
-            _ => None,
+        // a user without `cancel` needs a manager's approval of exactly this (issued online),
+        // as online; its token is spent only if the push commits
+        let approved_by = if actor.grants.contains(Permission::Cancel) {
+            None
+        } else {
+            let (subject, what) = match &op.action {
+                Ok(Action::CreditNoteCreate(a)) => {
+                    (Subject::CreditNote { invoice_id, credit: credit_text(&a.credit) }, "A credit note")
+                }
+                _ => (Subject::Cancel { invoice_id }, "Cancelling an invoice"),
+            };
+            let Some(token) = token else { return Err(approval::approval_required(&subject, what)) };
+            let db = &ctx.state.db;
+            Some(approval::consume_in(db, s, ctx.client_id, actor.user_id, token, &subject).await?.0)
         };
         match &op.action {
             Ok(Action::InvoiceCancel(a)) => {

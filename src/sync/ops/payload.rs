@@ -184,62 +184,58 @@ pub(super) struct PaymentP {
     pub(super) payments: Option<Vec<crate::billing::dto::PaymentPartRequest>>,
 }
 
-/// `invoice cancel` (issue 18): the online `POST /business/invoices/{id}/cancel` body, plus
-/// the invoice named by server id or by the opId of the sale that created it.
+/// `invoice cancel` (issue 18): the online cancel request (`billing::credit::dto::CancelRequest`,
+/// checked by its `check_cancel`), plus the invoice by server id or by the opId of its sale.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(super) struct CancelP {
     pub(super) invoice_id: Option<String>,
     pub(super) invoice_op_id: Option<String>,
-    pub(super) reason: Option<String>,
-    /// Refund what is paid on it, in this method, as part of the cancel.
-    pub(super) refund: Option<RefundP>,
-    /// A manager's approval token for a user without `cancel` (online approvals only).
+    pub(super) reason: String,
+    pub(super) refund: Option<crate::billing::credit::dto::RefundRequest>,
     pub(super) approval_token: Option<String>,
 }
 
-/// `refund: {method}` of a cancel.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub(super) struct RefundP {
-    pub(super) method: Option<String>,
+impl CancelP {
+    /// The online request it carries (for the online field rules).
+    pub(super) fn request(&self) -> crate::billing::credit::dto::CancelRequest {
+        crate::billing::credit::dto::CancelRequest {
+            reason: self.reason.clone(),
+            refund: self.refund.clone(),
+            approval_token: self.approval_token.clone(),
+        }
+    }
 }
 
-/// One returned line of a credit note: the invoice line (`lineId`, its 0-based index in the
-/// invoice's `products`) and how many (`quantity` in the unit it sold in, or in `unitId`; or
-/// `baseQuantity` in base units).
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub(super) struct ReturnLineP {
-    pub(super) line_id: Option<i64>,
-    pub(super) quantity: Option<i64>,
-    pub(super) unit_id: Option<String>,
-    pub(super) base_quantity: Option<i64>,
-    pub(super) batch_no: Option<String>,
-}
-
-/// How a credit note is settled: `{type: "refund", method, amount?}` or `{type: "adjustToDues"}`.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub(super) struct SettlementP {
-    #[serde(rename = "type")]
-    pub(super) kind: Option<String>,
-    pub(super) method: Option<String>,
-    pub(super) amount: Option<Paise>,
-}
-
-/// `creditNote create` (issue 18): the online `POST /business/credit-notes` body, plus the
-/// invoice by opId and the device's reference.
+/// `creditNote create` (issue 18): the online credit-note request
+/// (`billing::credit::dto::CreditNoteRequest`, checked by its `check_note`), plus the invoice
+/// by opId and the device's reference of the note.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(super) struct CreditNoteP {
     pub(super) invoice_id: Option<String>,
     pub(super) invoice_op_id: Option<String>,
-    pub(super) lines: Option<Vec<ReturnLineP>>,
+    #[serde(default)]
+    pub(super) lines: Vec<crate::billing::credit::dto::ReturnLineRequest>,
     pub(super) amount: Option<Paise>,
     pub(super) restock: Option<bool>,
-    pub(super) settlement: Option<SettlementP>,
-    pub(super) reason: Option<String>,
+    pub(super) settlement: crate::billing::credit::dto::SettlementRequest,
+    pub(super) reason: String,
     pub(super) approval_token: Option<String>,
     pub(super) device_ref: Option<String>,
+}
+
+impl CreditNoteP {
+    /// The online request it carries (its `invoiceId` is resolved separately).
+    pub(super) fn request(&self) -> crate::billing::credit::dto::CreditNoteRequest {
+        crate::billing::credit::dto::CreditNoteRequest {
+            invoice_id: String::new(),
+            lines: self.lines.clone(),
+            amount: self.amount,
+            restock: self.restock,
+            settlement: self.settlement.clone(),
+            reason: self.reason.clone(),
+            approval_token: self.approval_token.clone(),
+        }
+    }
 }
