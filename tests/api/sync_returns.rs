@@ -206,7 +206,9 @@ async fn a_sale_and_its_return_or_cancel_in_one_push_apply_in_order_and_once() {
         json!({ "invoiceOpId": sale_op, "lines": [{ "lineId": 0, "quantity": 1 }],
                 "settlement": { "type": "adjustToDues" }, "reason": "one too many" }),
     );
-    // 30.00 - 10.00 credited = 20.00 due: a payment of 20.00 settles it (25.00 would be refused)
+    // 30.00 - 10.00 credited = 20.00 due: a payment of 25.00 is refused, one of 20.00 settles
+    // it (were the return applied after the payments, 25.00 would pass and 20.00 be refused)
+    let (_, pay25) = op("payment", "create", json!({ "invoiceOpId": sale_op, "amount": 25, "method": "upi" }));
     let (_, pay) = op("payment", "create", json!({ "invoiceOpId": sale_op, "amount": 20, "method": "upi" }));
     let (sale2_op, sale2) = op(
         "invoice",
@@ -218,9 +220,10 @@ async fn a_sale_and_its_return_or_cancel_in_one_push_apply_in_order_and_once() {
         "cancel",
         json!({ "invoiceOpId": sale2_op, "reason": "test bill", "refund": { "method": "cash" } }),
     );
-    let ops = [sale, ret, pay, sale2, cancel2];
+    let ops = [sale, ret, pay25, pay, sale2, cancel2];
     let out = push(&app, &a.token, &ops).await;
-    assert_eq!(statuses(&out), ["applied"; 5], "{out}");
+    assert_eq!(statuses(&out), ["applied", "applied", "rejected", "applied", "applied", "applied"], "{out}");
+    assert!(out["results"][2]["reason"].as_str().unwrap_or_default().contains("20"), "{out}");
     let inv = out["results"][0]["result"]["id"].as_str().unwrap().to_string();
     let stored = one(&app, "invoices", doc! { "_id": oid(&inv) }).await;
     assert_eq!(
@@ -230,7 +233,7 @@ async fn a_sale_and_its_return_or_cancel_in_one_push_apply_in_order_and_once() {
     );
     let customer = one(&app, "clientcustomers", doc! { "clientId": cid, "phoneNumber": "9876500011" }).await;
     assert_eq!(customer.get_i64("outstandingBalance"), Ok(0), "{customer}");
-    let inv2 = out["results"][3]["result"]["id"].as_str().unwrap().to_string();
+    let inv2 = out["results"][4]["result"]["id"].as_str().unwrap().to_string();
     assert_eq!(one(&app, "invoices", doc! { "_id": oid(&inv2) }).await.get_str("status"), Ok("Cancelled"));
     // 20 - 3 + 1 (returned, restocked by default) - 2 + 2 (cancelled)
     assert_eq!(app.stock_of(&pen).await, 18);
@@ -242,7 +245,7 @@ async fn a_sale_and_its_return_or_cancel_in_one_push_apply_in_order_and_once() {
         app.count("stockmovements", doc! { "clientId": cid }).await,
     );
     let again = push(&app, &a.token, &ops).await;
-    assert_eq!(statuses(&again), ["duplicate"; 5], "{again}");
+    assert_eq!(statuses(&again), ["duplicate"; 6], "{again}");
     let after = (
         app.count("invoices", doc! { "clientId": cid }).await,
         app.count("payments", doc! { "clientId": cid }).await,
@@ -498,4 +501,36 @@ async fn the_pull_carries_credit_notes_cancelled_invoices_and_refunds() {
     assert!(by_cancel["creditNoteId"].is_null(), "{by_cancel}");
     let acked: Vec<&str> = p.body["appliedOps"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
     assert!(acked.contains(&cancel_op.as_str()) && acked.contains(&note_op.as_str()), "{}", p.body);
+}
+
+/// A return pushed before its sale (it names the sale by opId) is tried again once the rest
+/// of the push has run, and applies; a return naming a sale that never arrives is `deferred`
+/// and not recorded (pushed again with its sale, it applies).
+#[tokio::test]
+async fn a_return_pushed_before_its_sale_waits_for_it() {
+    let app = TestApp::spawn().await;
+    let a = app.register(&phone()).await;
+    let pen = seed_item(&app, &a.client_id, "Pen", 1000, 20).await;
+    let sale_payload =
+        json!({ "products": [{ "productId": pen, "quantity": 2, "costPerUnit": 10 }], "paidAmount": 20 });
+    let (sale_op, sale) = op("invoice", "create", sale_payload.clone());
+    let ret_payload = |sale: &str| {
+        json!({ "invoiceOpId": sale, "lines": [{ "lineId": 0, "quantity": 1 }],
+                "settlement": { "type": "refund", "method": "cash" }, "reason": "r" })
+    };
+    let (_, ret) = op("creditNote", "create", ret_payload(&sale_op));
+    let out = push(&app, &a.token, &[ret, sale]).await;
+    assert_eq!(statuses(&out), ["applied", "applied"], "{out}");
+    assert_eq!(out["results"][0]["result"]["invoiceId"], out["results"][1]["result"]["id"], "{out}");
+
+    let (late_sale_op, late_sale) = op("invoice", "create", sale_payload);
+    let (_, late_ret) = op("creditNote", "create", ret_payload(&late_sale_op));
+    let out = push(&app, &a.token, std::slice::from_ref(&late_ret)).await;
+    assert_eq!(statuses(&out), ["deferred"], "{out}");
+    assert_eq!(app.count("syncops", doc! { "opId": late_ret["opId"].as_str().unwrap() }).await, 0);
+    let out = push(&app, &a.token, &[late_ret, late_sale]).await;
+    assert_eq!(statuses(&out), ["applied", "applied"], "{out}");
+    assert_eq!(app.count("creditnotes", doc! { "clientId": oid(&a.client_id) }).await, 2);
+    // 20 - 2 + 1 - 2 + 1
+    assert_eq!(app.stock_of(&pen).await, 18);
 }
