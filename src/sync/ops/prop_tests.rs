@@ -425,7 +425,7 @@ fn cancel_and_credit_note_payloads_are_checked_field_by_field() {
         "creditNote",
         "create",
         with("lines", json!([{ "lineId": 0, "quantity": 1, "baseQuantity": 1 }])),
-        "lines[0].baseQuantity",
+        "lines[0].quantity",
     );
     refused("creditNote", "create", with("settlement", json!({ "type": "cash" })), "settlement.type");
     refused(
