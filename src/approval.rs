@@ -49,11 +49,12 @@ pub enum Subject {
     /// unit the line sells in, `None` = the base unit: quantity and price count in it, issue
     /// 16), and its bill discount in paise. The approver must hold `price_override`.
     Sale { cart_id: Option<ObjectId>, lines: Vec<SaleLine>, discount: Paise },
-    /// Cancelling an invoice (issue 18). The approver must hold `cancel`.
-    Cancel { invoice_id: ObjectId },
-    /// A credit note against an invoice (issue 18): `credit` is the canonical text of what it
-    /// credits (`billing::credit::dto::credit_text`: its lines and quantities, or its
-    /// amount). The approver must hold `cancel`.
+    /// Cancelling an invoice (issue 18), refunding what is paid in `refund` (a method) when
+    /// set. The approver must hold `cancel`.
+    Cancel { invoice_id: ObjectId, refund: Option<String> },
+    /// A credit note against an invoice (issue 18): `credit` is its canonical text
+    /// (`billing::credit::dto::credit_text`: its lines and quantities or its amount, restock,
+    /// and settlement with the refund's method and amount). The approver must hold `cancel`.
     CreditNote { invoice_id: ObjectId, credit: String },
 }
 
@@ -86,7 +87,9 @@ impl Subject {
                 }
                 t
             }
-            Subject::Cancel { invoice_id } => format!("cancel|{}", invoice_id.to_hex()),
+            Subject::Cancel { invoice_id, refund } => {
+                format!("cancel|{}|{}", invoice_id.to_hex(), refund.as_deref().unwrap_or("-"))
+            }
             Subject::CreditNote { invoice_id, credit } => format!("credit_note|{}|{credit}", invoice_id.to_hex()),
         };
         hex::encode(Sha256::digest(text.as_bytes()))

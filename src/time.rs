@@ -33,6 +33,14 @@ pub fn financial_year(at: DateTime) -> String {
     format!("{:02}-{:02}", start.rem_euclid(100), (start + 1).rem_euclid(100))
 }
 
+/// 30 November after the end of the financial year of `date` (an India date): the last day a
+/// credit note may be issued for a supply of that date (CGST Act s.34(2)). 10 May 2026
+/// (FY 2026-27) and 31 March 2027 give 30 November 2027; 1 April 2027 gives 30 November 2028.
+pub fn november_after_fy(date: NaiveDate) -> Option<NaiveDate> {
+    let start = if date.month() >= 4 { date.year() } else { date.year() - 1 };
+    NaiveDate::from_ymd_opt(start + 1, 11, 30)
+}
+
 /// Midnight (00:00 IST) starting `date`, as a UTC instant.
 pub fn ist_midnight(date: NaiveDate) -> DateTime {
     let local = date.and_hms_opt(0, 0, 0).unwrap_or_default();

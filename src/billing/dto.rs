@@ -463,6 +463,7 @@ impl InvoiceWire {
     }
 
     pub fn with_customer(i: &InvoiceDoc, customer: Value) -> Self {
+        // issue 18: total − credited − paid (0 once cancelled)
         let pending = i.pending();
         InvoiceWire {
             id: i.id.to_hex(),

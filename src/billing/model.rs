@@ -261,6 +261,10 @@ pub struct Returned {
     pub cess: Paise,
     #[serde(with = "money::db")]
     pub total: Paise,
+    /// Where the restocked units went so far (lots by `batchNo`, unbatched `null`), summed
+    /// per lot: a later return walks the line's `allocations` after these.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub restocked: Vec<crate::catalog::batch::Allocation>,
 }
 
 /// Which document a sale is (issue 17; CGST rules 46, 46A, 49).

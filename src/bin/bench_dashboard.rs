@@ -279,8 +279,8 @@ async fn main() -> anyhow::Result<()> {
     let fy = Window { from: Some(time::ist_midnight(time::fy_start(today))), to: month.to };
 
     explain(&db, "summary", "invoices", vec![
-        doc! { "$match": { "clientId": client } },
-        doc! { "$group": { "_id": Bson::Null, "s": { "$sum": "$totalAmount" }, "p": { "$sum": "$paidAmount" }, "x": { "$max": "$status" } } },
+        doc! { "$match": { "clientId": client, "isCancelled": { "$ne": true } } },
+        doc! { "$group": { "_id": Bson::Null, "s": { "$sum": "$totalAmount" }, "d": { "$sum": repo::due() }, "x": { "$max": "$status" } } },
     ])
     .await?;
     explain(
@@ -298,8 +298,8 @@ async fn main() -> anyhow::Result<()> {
         "dues",
         "invoices",
         vec![
-            doc! { "$match": { "clientId": client, "isFinalized": false } },
-            doc! { "$group": { "_id": "$dueDate", "a": { "$sum": { "$subtract": ["$totalAmount", "$paidAmount"] } } } },
+            doc! { "$match": { "clientId": client, "isFinalized": false, "isCancelled": { "$ne": true } } },
+            doc! { "$group": { "_id": "$dueDate", "a": { "$sum": repo::due() } } },
         ],
     )
     .await?;

@@ -7,7 +7,10 @@
 //! `generatedAt` and to its `billedBy` user; a collection to the India day of the payment's
 //! `paidAt` and to its `recordedBy` user (a payment taken with a sale is recorded by who billed
 //! it). Every invoice and payment of the day counts, as in the day book (the shop total's
-//! `sales` and `collected` equal the day book's `sales` and `collections` for that date).
+//! `sales` and `collected` equal the day book's `sales` and `collections` for that date):
+//! issue 18, a cancelled invoice is no sale, and a refund (a negative payment, `kind:
+//! "refund"`) is netted out of its method's column and `collected` and summed, positive, in
+//! `refunds` (the day book's `refunds`).
 //! Documents written before users were recorded have no user: they form one row with
 //! `userId: null` (`(not recorded)`). Money is summed from the stored paise by MongoDB
 //! (`$sum` of integers) and in Rust with checked arithmetic; no floats.
@@ -34,7 +37,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::{
     access::Permission,
     csv,
-    dashboard::repo::{int, invoices, payments, too_large, Window},
+    dashboard::repo::{int, invoices, payments, too_large, Window, KIND_REFUND},
     error::{code, AppError, AppResult},
     extract::{ApiQuery, AuthClient},
     money::Paise,
@@ -108,15 +111,15 @@ pub struct ClosingFigures {
     /// Their `totalAmount`, in rupees.
     #[schema(value_type = f64)]
     pub sales: Paise,
-    /// Payments recorded.
+    /// Payments recorded (refunds not counted).
     pub payments: i64,
-    /// Their amounts by method, in rupees.
+    /// Their amounts by method net of the refunds paid out in that method, in rupees.
     pub collections: ByMethod,
     /// All collections, in rupees (the sum of `collections`).
     #[schema(value_type = f64)]
     pub collected: Paise,
-    /// Money given back, in rupees. Always 0 until credit notes and refunds exist (issue 18
-    /// fills it); the column is there so the report's shape does not change then.
+    /// Money given back (issue 18: refund payments recorded by the user, a positive sum), in
+    /// rupees. `collections` and `collected` are already net of them (what the drawer holds).
     #[schema(value_type = f64)]
     pub refunds: Paise,
 }
@@ -257,6 +260,12 @@ fn last_name(d: &Document) -> (String, DateTime) {
     )
 }
 
+/// `m` and not cancelled (issue 18: a cancelled invoice is no sale).
+fn with_not_cancelled(mut m: Document) -> Document {
+    m.extend(crate::dashboard::repo::not_cancelled());
+    m
+}
+
 /// The day's invoices grouped by `billedBy.userId` and its payments by (`recordedBy.userId`,
 /// method), as [`Group`]s (two aggregations; `user` narrows both).
 pub async fn groups(db: &Database, client: ObjectId, w: Window, user: Option<ObjectId>) -> AppResult<Vec<Group>> {
@@ -269,7 +278,7 @@ pub async fn groups(db: &Database, client: ObjectId, w: Window, user: Option<Obj
         m
     };
     let inv = vec![
-        doc! { "$match": matching("billedBy", "generatedAt") },
+        doc! { "$match": with_not_cancelled(matching("billedBy", "generatedAt")) },
         doc! { "$group": {
             "_id": { "u": "$billedBy.userId" },
             "n": { "$sum": 1_i64 },
@@ -280,7 +289,7 @@ pub async fn groups(db: &Database, client: ObjectId, w: Window, user: Option<Obj
     let pay = vec![
         doc! { "$match": matching("recordedBy", "paidAt") },
         doc! { "$group": {
-            "_id": { "u": "$recordedBy.userId", "m": "$method" },
+            "_id": { "u": "$recordedBy.userId", "m": "$method", "r": { "$eq": ["$kind", KIND_REFUND] } },
             "n": { "$sum": 1_i64 },
             "amount": { "$sum": "$amount" },
             "last": { "$max": { "at": "$paidAt", "n": "$recordedBy.name" } },
@@ -300,12 +309,28 @@ pub async fn groups(db: &Database, client: ObjectId, w: Window, user: Option<Obj
     for d in &p {
         let (name, at) = last_name(d);
         let amount = Paise::new(int(d, "amount"));
-        let method = d.get_document("_id").ok().and_then(|k| k.get_str("m").ok()).unwrap_or("other");
-        let mut figures = ClosingFigures { payments: int(d, "n"), collected: amount, ..Default::default() };
-        *figures.collections.slot(method) = amount;
+        let key = d.get_document("_id").ok();
+        let method = key.and_then(|k| k.get_str("m").ok()).unwrap_or("other");
+        let refund = key.and_then(|k| k.get_bool("r").ok()).unwrap_or(false);
+        let figures = payment_figures(method, refund, int(d, "n"), amount)?;
         out.push(Group { user: user_of(d), name, at, figures });
     }
     Ok(out)
+}
+
+/// What `n` payment documents of one method summing to `amount` add to a user's figures
+/// (pure; unit-tested). Payments count in `payments`; refunds (issue 18, stored negative)
+/// do not: they are netted in their method's column and `collected` (what the drawer
+/// holds) and summed, positive, in `refunds`.
+pub fn payment_figures(method: &str, refund: bool, n: i64, amount: Paise) -> AppResult<ClosingFigures> {
+    let mut figures = ClosingFigures { collected: amount, ..Default::default() };
+    if refund {
+        figures.refunds = Paise::ZERO.checked_sub(amount).ok_or_else(too_large)?;
+    } else {
+        figures.payments = n;
+    }
+    *figures.collections.slot(method) = amount;
+    Ok(figures)
 }
 
 const HEADER: [&str; 13] = [
@@ -348,7 +373,8 @@ pub fn to_csv(date: &str, rows: &[ClosingRow], total: &ClosingFigures) -> String
 /// For one India day (`date`, default today): one row per user who billed or collected
 /// (invoices and sales billed, payments recorded by method, refunds), and the shop total. A
 /// user with `sales_view` may ask any day and any user (`userId`); anyone else only their own
-/// row for today (403 `FORBIDDEN` otherwise). Refunds are 0 until credit notes exist (issue 18).
+/// row for today (403 `FORBIDDEN` otherwise). Refunds (issue 18) are counted in their own
+/// column and netted out of the method columns.
 #[utoipa::path(get, path = "/dashboard/reports/day-closing", tag = "dashboard", security(("bearer" = [])), params(DayClosingQuery),
     responses(
         (status = 200, description = "JSON, or RFC 4180 CSV (header row, a row per user, then the `Shop total` row; amounts in rupees with 2 decimals) for `format=csv` or `Accept: text/csv`",
@@ -435,6 +461,33 @@ mod tests {
         );
         let over = vec![sale(Some(a), "x", 0, 1, i64::MAX), sale(Some(b), "y", 0, 1, 1)];
         assert!(fold(over).is_err(), "a total beyond i64 paise is an error, never a wrapped figure");
+    }
+
+    #[test]
+    fn refunds_are_netted_in_their_method_and_counted_apart() {
+        let a = ObjectId::new();
+        let g = |method: &str, refund: bool, n: i64, paise: i64| Group {
+            user: Some(a),
+            name: "Kiran".into(),
+            at: DateTime::from_millis(1),
+            figures: payment_figures(method, refund, n, p(paise)).unwrap(),
+        };
+        // 2 cash payments of 500 in all, 1 upi 300; 1 cash refund of 120, 1 upi refund of 300
+        let (rows, total) = fold(vec![
+            g("cash", false, 2, 50_000),
+            g("upi", false, 1, 30_000),
+            g("cash", true, 1, -12_000),
+            g("upi", true, 1, -30_000),
+        ])
+        .unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            (total.payments, total.collections.cash, total.collections.upi, total.collected, total.refunds),
+            (3, p(38_000), p(0), p(38_000), p(42_000)),
+            "net 500 - 120 cash, 300 - 300 upi; 420 given back; refunds are not payments"
+        );
+        // the shop total's collected is the sum of every payment document (refunds negative)
+        assert_eq!(total.collected, p(50_000 + 30_000 - 12_000 - 30_000));
     }
 
     #[test]

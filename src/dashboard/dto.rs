@@ -102,14 +102,25 @@ pub struct DayBookQuery {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SummaryWire {
-    /// Sum of `totalAmount` of fully paid invoices.
+    /// Sum of `totalAmount` of fully paid invoices (nothing due; never a cancelled one).
     #[schema(value_type = f64)]
     pub total_sales: Paise,
-    /// Sum of `totalAmount - paidAmount` of invoices not fully paid.
+    /// Sum of what is due (`totalAmount - creditedAmount - paidAmount`) of invoices not fully
+    /// paid (issue 18: a credit note adjusted to dues lowers it; cancelled invoices owe nothing).
     #[schema(value_type = f64)]
     pub pending_amount: Paise,
     /// Number of invoices not fully paid.
     pub pending_invoices: i64,
+    /// Issue 18: Sum of `totalAmount` of every invoice not cancelled (any payment state).
+    #[schema(value_type = f64)]
+    pub gross_sales: Paise,
+    /// Issue 18: Sum of `totalAmount` of the credit notes issued in the period (by their own
+    /// date, whatever the invoice's date).
+    #[schema(value_type = f64)]
+    pub returns: Paise,
+    /// Issue 18: `grossSales - returns`.
+    #[schema(value_type = f64)]
+    pub net_sales: Paise,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -128,16 +139,41 @@ pub struct MonthSales {
     /// Sum of `totalAmount` of fully paid invoices generated in the month.
     #[schema(value_type = f64)]
     pub amount: Paise,
+    /// Issue 18: Sum of `totalAmount` of the month's invoices not cancelled.
+    #[serde(rename = "grossSales")]
+    #[schema(value_type = f64)]
+    pub gross_sales: Paise,
+    /// Issue 18: Sum of the credit notes dated in the month (a September sale returned on
+    /// 1 October is a September sale and an October return).
+    #[schema(value_type = f64)]
+    pub returns: Paise,
+    /// Issue 18: `grossSales - returns`.
+    #[serde(rename = "netSales")]
+    #[schema(value_type = f64)]
+    pub net_sales: Paise,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TopItem {
     pub item_name: String,
+    /// Sum of the quantities (in the units sold) of the item's lines on invoices not cancelled.
     pub quantity: i64,
-    /// Sum of quantity x unit price over the item's invoice lines.
+    /// Sum of the `lineTotal` of those lines (quantity x unit price; with tax after discounts
+    /// on a GST invoice).
     #[schema(value_type = f64)]
     pub amount: Paise,
+    /// Issue 18: base units returned by credit notes (of the period, by their own date).
+    pub returned_quantity: i64,
+    /// Issue 18: Sum of the credited line totals of those returns.
+    #[schema(value_type = f64)]
+    pub returns: Paise,
+    /// Issue 18: base units sold less base units returned (a line sold in a packing unit
+    /// counts its base units).
+    pub net_quantity: i64,
+    /// Issue 18: `amount - returns`. Items are ranked by it (then `amount`).
+    #[schema(value_type = f64)]
+    pub net_amount: Paise,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -159,14 +195,28 @@ pub struct PeriodFigures {
     pub from: String,
     /// Last instant of the window (ISO-8601 UTC, inclusive).
     pub to: String,
-    /// Sum of `totalAmount` of invoices generated in the window (any payment state).
+    /// Sum of `totalAmount` of invoices generated in the window (any payment state; never a
+    /// cancelled one): gross sales.
     #[schema(value_type = f64)]
     pub sales: Paise,
     pub invoice_count: i64,
-    /// Sum of payments received in the window (by `paidAt`), whatever the invoice's date.
+    /// Sum of payments received in the window (by `paidAt`), whatever the invoice's date, net
+    /// of the refunds paid out in it (issue 18).
     #[schema(value_type = f64)]
     pub collections: Paise,
+    /// Payments received (refunds not counted).
     pub payment_count: i64,
+    /// Issue 18: Sum of the credit notes issued in the window.
+    #[schema(value_type = f64)]
+    pub returns: Paise,
+    pub credit_note_count: i64,
+    /// Issue 18: `sales - returns`.
+    #[schema(value_type = f64)]
+    pub net_sales: Paise,
+    /// Issue 18: money paid back in the window (refund payments, as a positive sum).
+    #[schema(value_type = f64)]
+    pub refunds: Paise,
+    pub refund_count: i64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -252,7 +302,10 @@ pub struct TopCustomer {
     pub sales: Paise,
     #[schema(value_type = f64)]
     pub paid: Paise,
-    /// Unpaid balance of the window's invoices.
+    /// Issue 18: Sum of `creditedAmount` (credit notes) of the window's invoices.
+    #[schema(value_type = f64)]
+    pub credited: Paise,
+    /// Unpaid balance (what is due) of the window's invoices.
     #[schema(value_type = f64)]
     pub outstanding: Paise,
 }
@@ -304,10 +357,20 @@ pub struct InvoiceRow {
     pub total_amount: Paise,
     #[schema(value_type = f64)]
     pub paid_amount: Paise,
+    /// What is due: `totalAmount - creditedAmount - paidAmount` (at least 0; 0 when cancelled).
     #[schema(value_type = f64)]
     pub balance: Paise,
+    /// `Unpaid`, `Partial`, `Paid` or (issue 18) `Cancelled`.
     pub status: String,
     pub kind: String,
+    /// Issue 18: Sum of the credit notes against it.
+    #[schema(value_type = f64)]
+    pub credited_amount: Paise,
+    /// Issue 18: Sum of the refunds paid out on it (positive; `paidAmount` is net of them).
+    #[schema(value_type = f64)]
+    pub refunded_amount: Paise,
+    /// Issue 18: cancelled (it keeps its number and counts in no sales figure).
+    pub is_cancelled: bool,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -320,9 +383,12 @@ pub struct PaymentRow {
     pub invoice_number: Option<String>,
     pub customer_name: String,
     #[schema(value_type = f64)]
+    /// Negative for a refund (issue 18).
     pub amount: Paise,
     pub method: String,
     pub note: String,
+    /// `payment`, or `refund` (issue 18: money paid back, a negative amount).
+    pub kind: String,
 }
 
 pub use crate::paging::Pagination;
@@ -332,13 +398,22 @@ pub use crate::paging::Pagination;
 pub struct InvoiceReportResponse {
     pub success: bool,
     pub invoices: Vec<InvoiceRow>,
-    /// Totals over the whole range (not just the page).
+    /// Totals over the whole range (not just the page) of the invoices not cancelled.
     #[schema(value_type = f64)]
     pub total_amount: Paise,
     #[schema(value_type = f64)]
     pub paid_amount: Paise,
+    /// Σ of the rows' `balance` (what is due).
     #[schema(value_type = f64)]
     pub balance: Paise,
+    /// Issue 18: Σ `creditedAmount` of the invoices not cancelled.
+    #[schema(value_type = f64)]
+    pub credited_amount: Paise,
+    /// Issue 18: cancelled invoices in the range (listed, counted in no total above).
+    pub cancelled_count: i64,
+    /// Issue 18: Σ `totalAmount` of the cancelled invoices in the range.
+    #[schema(value_type = f64)]
+    pub cancelled_amount: Paise,
     pub pagination: Pagination,
 }
 
@@ -358,18 +433,23 @@ pub struct PaymentReportResponse {
 pub struct DayBookEntry {
     /// ISO-8601 UTC instant.
     pub at: String,
-    /// `invoice` or `payment`.
+    /// `invoice`, `payment`, or (issue 18) `cancelledInvoice` (listed at its issue, counted in
+    /// no sales figure), `creditNote` (a return, negative amount) or `refund` (money paid
+    /// back, negative amount).
     #[serde(rename = "type")]
     pub kind: String,
     /// The invoice's id (for a payment: the paid invoice).
     pub invoice_id: String,
     pub invoice_number: Option<String>,
     pub customer_name: String,
-    /// Invoice total, or the payment amount.
+    /// Invoice total, the payment amount, or minus a credit note's total or a refund.
     #[schema(value_type = f64)]
     pub amount: Paise,
-    /// Payment method (payments only; `''` for invoices).
+    /// Payment or refund method (`''` for invoices and credit notes).
     pub method: String,
+    /// The credit note's number (`creditNote` rows only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credit_note_number: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -379,8 +459,19 @@ pub struct DayBookResponse {
     pub from: String,
     pub to: String,
     pub entries: Vec<DayBookEntry>,
+    /// Σ `invoice` rows (gross sales; cancelled invoices not counted).
     #[schema(value_type = f64)]
     pub sales: Paise,
+    /// Σ `payment` and `refund` rows: collections net of refunds.
     #[schema(value_type = f64)]
     pub collections: Paise,
+    /// Issue 18: −Σ `creditNote` rows (returns, positive).
+    #[schema(value_type = f64)]
+    pub returns: Paise,
+    /// Issue 18: `sales - returns`.
+    #[schema(value_type = f64)]
+    pub net_sales: Paise,
+    /// Issue 18: −Σ `refund` rows (money paid back, positive).
+    #[schema(value_type = f64)]
+    pub refunds: Paise,
 }

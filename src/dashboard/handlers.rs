@@ -58,10 +58,19 @@ fn days(a: chrono::NaiveDate, b_exclusive: chrono::NaiveDate) -> Window {
 const MONTHS_DEFAULT: i64 = 6;
 const LIMIT_DEFAULT: i64 = 5;
 
-fn month_rows(rows: Vec<(chrono::NaiveDate, Paise)>) -> Vec<MonthSales> {
+fn month_rows(rows: Vec<repo::MonthFigures>) -> AppResult<Vec<MonthSales>> {
     use chrono::Datelike;
     rows.into_iter()
-        .map(|(m, amount)| MonthSales { month: time::month_label(m).to_string(), year: m.year(), amount })
+        .map(|f| {
+            Ok(MonthSales {
+                month: time::month_label(f.month).to_string(),
+                year: f.month.year(),
+                amount: f.paid_sales,
+                gross_sales: f.gross,
+                returns: f.returns,
+                net_sales: repo::net(f.gross, f.returns)?,
+            })
+        })
         .collect()
 }
 
@@ -92,7 +101,7 @@ pub async fn dashboard_data(
         repo::summary_and_trends(&state.db, client, months as i32),
         top_items(state, client, Window::default(), limit, None),
     )?;
-    Ok(DashboardResponse { success: true, summary, sales_trends: month_rows(trends), top_items })
+    Ok(DashboardResponse { success: true, summary, sales_trends: month_rows(trends)?, top_items })
 }
 
 /// H1: dashboard summary.
@@ -130,7 +139,7 @@ pub async fn sales_trends(
     ApiQuery(q): ApiQuery<TrendsQuery>,
 ) -> AppResult<Json<Vec<MonthSales>>> {
     let months = int_param("months", q.months.as_deref(), 1, 24, MONTHS_DEFAULT)?;
-    Ok(Json(month_rows(repo::summary_and_trends(&state.db, auth.client_id, months as i32).await?.1)))
+    Ok(Json(month_rows(repo::summary_and_trends(&state.db, auth.client_id, months as i32).await?.1)?))
 }
 
 /// H3: top items.
@@ -189,15 +198,20 @@ fn err_lines(e: AppError) -> Vec<String> {
     }
 }
 
-fn period(w: Window, f: repo::Figures) -> PeriodFigures {
-    PeriodFigures {
+fn period(w: Window, f: repo::Figures) -> AppResult<PeriodFigures> {
+    Ok(PeriodFigures {
         from: w.from.map(wire::iso).unwrap_or_default(),
         to: w.to.map(wire::iso).unwrap_or_default(),
         sales: f.sales,
         invoice_count: f.invoices,
         collections: f.collections,
         payment_count: f.payments,
-    }
+        returns: f.returns,
+        credit_note_count: f.credit_notes,
+        net_sales: repo::net(f.sales, f.returns)?,
+        refunds: f.refunds,
+        refund_count: f.refund_count,
+    })
 }
 
 /// Sales and collections by period.
@@ -239,16 +253,16 @@ pub async fn periods(
     Ok(Json(PeriodsResponse {
         success: true,
         as_of: today.format("%Y-%m-%d").to_string(),
-        today: period(wins[0], a),
-        this_week: period(wins[1], b),
-        this_month: period(wins[2], m),
-        this_financial_year: period(wins[3], y),
-        range: r.map(|f| period(range, f)),
+        today: period(wins[0], a)?,
+        this_week: period(wins[1], b)?,
+        this_month: period(wins[2], m)?,
+        this_financial_year: period(wins[3], y)?,
+        range: r.map(|f| period(range, f)).transpose()?,
     }))
 }
 
 /// The window of a report: `from`/`to` when given, else the current India month.
-fn window_or_month(q: &RangeQuery) -> AppResult<Window> {
+pub fn window_or_month(q: &RangeQuery) -> AppResult<Window> {
     let w = window(&q.from, &q.to)?;
     if w.is_open() {
         let today = time::today_ist();
@@ -279,7 +293,7 @@ pub async fn sales_vs_collections(
         success: true,
         collection_rate: repo::percent(f.collections.as_i64(), f.sales.as_i64()),
         outstanding_from_sales: f.outstanding,
-        figures: period(w, f),
+        figures: period(w, f)?,
         by_method,
     }))
 }
@@ -336,6 +350,7 @@ pub async fn top_customers(
                 invoices: repo::int(d, "n"),
                 sales: Paise::new(repo::int(d, "sales")),
                 paid: Paise::new(repo::int(d, "paid")),
+                credited: Paise::new(repo::int(d, "credited")),
                 outstanding: Paise::new(repo::int(d, "out")),
             }
         })
@@ -395,9 +410,18 @@ fn opt(d: &Document, k: &str) -> Option<String> {
     d.get_str(k).ok().map(str::to_string)
 }
 
+/// One row of the invoice report. `balance` is what is due (issue 18: total − credited −
+/// paid, at least 0, and 0 on a cancelled invoice, as `InvoiceDoc::pending`).
 pub fn invoice_row(d: &Document) -> InvoiceRow {
     let total = Paise::new(repo::int(d, "totalAmount"));
     let paid = Paise::new(repo::int(d, "paidAmount"));
+    let credited = Paise::new(repo::int(d, "creditedAmount"));
+    let is_cancelled = d.get_bool("isCancelled").unwrap_or(false);
+    let balance = if is_cancelled {
+        Paise::ZERO
+    } else {
+        total.checked_sub(credited).and_then(|t| t.checked_sub(paid)).filter(|b| !b.is_negative()).unwrap_or_default()
+    };
     InvoiceRow {
         id: oid(d, "_id"),
         invoice_number: opt(d, "invoiceNumber"),
@@ -408,9 +432,12 @@ pub fn invoice_row(d: &Document) -> InvoiceRow {
         customer_phone: s(d, "clientCustomerPhone"),
         total_amount: total,
         paid_amount: paid,
-        balance: total.checked_sub(paid).filter(|b| !b.is_negative()).unwrap_or_default(),
+        balance,
         status: s(d, "status"),
         kind: s(d, "kind"),
+        credited_amount: credited,
+        refunded_amount: Paise::new(repo::int(d, "refundedAmount")),
+        is_cancelled,
     }
 }
 
@@ -427,6 +454,9 @@ const INVOICE_HEADER: &[&str] = &[
     "status",
     "kind",
     "invoiceId",
+    "creditedAmount",
+    "refundedAmount",
+    "isCancelled",
 ];
 
 pub fn invoice_csv(d: &Document) -> String {
@@ -444,6 +474,9 @@ pub fn invoice_csv(d: &Document) -> String {
         csv::field(&r.status),
         csv::field(&r.kind),
         r.id,
+        csv::rupees(r.credited_amount),
+        csv::rupees(r.refunded_amount),
+        r.is_cancelled.to_string(),
     ])
 }
 
@@ -461,11 +494,16 @@ pub fn payment_row(d: &Document) -> PaymentRow {
         amount: Paise::new(repo::int(d, "amount")),
         method: s(d, "method"),
         note: s(d, "note"),
+        kind: if d.get_str("kind").ok() == Some(repo::KIND_REFUND) {
+            "refund".to_string()
+        } else {
+            "payment".to_string()
+        },
     }
 }
 
 const PAYMENT_HEADER: &[&str] =
-    &["paidAt", "invoiceNumber", "customerName", "amount", "method", "note", "paymentId", "invoiceId"];
+    &["paidAt", "invoiceNumber", "customerName", "amount", "method", "note", "paymentId", "invoiceId", "kind"];
 
 pub fn payment_csv(d: &Document) -> String {
     let r = payment_row(d);
@@ -478,6 +516,7 @@ pub fn payment_csv(d: &Document) -> String {
         csv::field(&r.note),
         r.id,
         r.invoice_id,
+        csv::field(&r.kind),
     ])
 }
 
@@ -490,10 +529,12 @@ pub fn day_book_entry(d: &Document) -> DayBookEntry {
         customer_name: s(d, "customerName"),
         amount: Paise::new(repo::int(d, "amount")),
         method: s(d, "method"),
+        credit_note_number: opt(d, "creditNoteNumber"),
     }
 }
 
-const DAY_BOOK_HEADER: &[&str] = &["at", "type", "invoiceNumber", "customerName", "amount", "method", "invoiceId"];
+const DAY_BOOK_HEADER: &[&str] =
+    &["at", "type", "invoiceNumber", "customerName", "amount", "method", "invoiceId", "creditNoteNumber"];
 
 pub fn day_book_csv(d: &Document) -> String {
     let r = day_book_entry(d);
@@ -505,6 +546,7 @@ pub fn day_book_csv(d: &Document) -> String {
         csv::rupees(r.amount),
         csv::field(&r.method),
         r.invoice_id,
+        csv::field(r.credit_note_number.as_deref().unwrap_or("")),
     ])
 }
 
@@ -540,7 +582,7 @@ pub async fn invoice_report(
         return Ok(csv::stream("invoices.csv", INVOICE_HEADER, cur, invoice_csv));
     }
     let (limit, offset) = json_page(&q.limit, &q.offset)?;
-    let (rows, (total, t, p)) = tokio::try_join!(
+    let (rows, totals) = tokio::try_join!(
         async {
             let cur = repo::invoice_rows(&state.db, auth.client_id, w, user, Some((limit, offset))).await?;
             Ok::<Vec<Document>, AppError>(cur.try_collect().await?)
@@ -550,10 +592,13 @@ pub async fn invoice_report(
     Ok(Json(InvoiceReportResponse {
         success: true,
         invoices: rows.iter().map(invoice_row).collect(),
-        total_amount: t,
-        paid_amount: p,
-        balance: t.checked_sub(p).unwrap_or_default(),
-        pagination: Pagination { total, limit, offset, has_more: offset + limit < total },
+        total_amount: totals.total,
+        paid_amount: totals.paid,
+        balance: totals.balance,
+        credited_amount: totals.credited,
+        cancelled_count: totals.cancelled,
+        cancelled_amount: totals.cancelled_amount,
+        pagination: Pagination { total: totals.count, limit, offset, has_more: offset + limit < totals.count },
     })
     .into_response())
 }
@@ -645,16 +690,22 @@ pub async fn day_book(
     }
     let rows: Vec<Document> = repo::day_book(&state.db, auth.client_id, w).await?.try_collect().await?;
     let entries: Vec<DayBookEntry> = rows.iter().map(day_book_entry).collect();
-    let sum = |k: &str| {
-        Paise::checked_sum(entries.iter().filter(|e| e.kind == k).map(|e| e.amount))
+    let sum = |kinds: &[&str]| {
+        Paise::checked_sum(entries.iter().filter(|e| kinds.contains(&e.kind.as_str())).map(|e| e.amount))
             .ok_or_else(|| AppError::internal("day book total does not fit i64 paise"))
     };
+    let minus = |v: Paise| Paise::ZERO.checked_sub(v).ok_or_else(repo::too_large);
+    let sales = sum(&["invoice"])?;
+    let returns = minus(sum(&["creditNote"])?)?;
     Ok(Json(DayBookResponse {
         success: true,
         from: wire::iso(from),
         to: wire::iso(to),
-        sales: sum("invoice")?,
-        collections: sum("payment")?,
+        sales,
+        collections: sum(&["payment", "refund"])?,
+        returns,
+        net_sales: repo::net(sales, returns)?,
+        refunds: minus(sum(&["refund"])?)?,
         entries,
     })
     .into_response())

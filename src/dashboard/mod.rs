@@ -3,6 +3,7 @@
 
 pub mod closing;
 pub mod dto;
+pub mod gst;
 pub mod handlers;
 pub mod repo;
 
@@ -27,4 +28,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(handlers::payment_report))
         .routes(routes!(handlers::day_book))
         .routes(routes!(closing::day_closing))
+        .routes(routes!(gst::gst_summary))
 }

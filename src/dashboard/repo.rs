@@ -69,23 +69,89 @@ async fn first(mut cur: Cursor<Document>) -> AppResult<Document> {
 const PAID: &str = "$paidAmount";
 const TOTAL: &str = "$totalAmount";
 
-/// H1: fully paid sales, pending balance and pending count (one covered `$group`).
-pub async fn summary(db: &Database, client: ObjectId, w: Window) -> AppResult<SummaryWire> {
-    let unpaid = doc! { "$lt": [PAID, TOTAL] };
+/// The credit notes (issue 18): `billing::credit::model::CreditNoteDoc`.
+pub fn credit_notes(db: &Database) -> Collection<Document> {
+    db.collection(crate::changelog::CREDIT_NOTES)
+}
+
+/// The filter of invoices that count in sales and dues (issue 18): not cancelled
+/// (`isCancelled` is absent on every invoice that was never cancelled).
+pub fn not_cancelled() -> Document {
+    doc! { "isCancelled": { "$ne": true } }
+}
+
+/// `true` on a cancelled invoice (an aggregation expression).
+fn cancelled() -> Document {
+    doc! { "$eq": ["$isCancelled", true] }
+}
+
+/// What is still due on an invoice (issue 18, billing's `InvoiceDoc::pending`; the billing
+/// reports spell the same expression): `totalAmount -
+/// creditedAmount - paidAmount`, never below 0 (an aggregation expression; the caller
+/// excludes cancelled invoices, whose `paidAmount` is 0 but nothing is due).
+pub fn due() -> Document {
+    doc! { "$max": [0_i64, { "$subtract": [
+    { "$subtract": [TOTAL, { "$ifNull": ["$creditedAmount", 0_i64] }] }, PAID ] }] }
+}
+
+/// `true` while something is due on an invoice (`due() > 0`).
+fn open() -> Document {
+    doc! { "$gt": [due(), 0_i64] }
+}
+
+/// The `kind` of a refund payment document (issue 18; the value of billing's
+/// `model::KIND_REFUND`, spelled here because the dashboard reads the sales collections
+/// through its own pipelines and does not depend on billing).
+pub const KIND_REFUND: &str = "refund";
+
+/// `true` on a refund payment (`kind: "refund"`, a negative amount; issue 18).
+fn is_refund() -> Document {
+    doc! { "$eq": ["$kind", KIND_REFUND] }
+}
+
+/// Σ `totalAmount` of the shop's credit notes issued in the window (by `issuedAt`), paise,
+/// and their count: the returns of a period (a note counts in the period of its own date).
+pub async fn returns_in(db: &Database, client: ObjectId, w: Window) -> AppResult<(Paise, i64)> {
     let pipeline = vec![
-        doc! { "$match": with(doc! { "clientId": client }, w.filter("generatedAt")) },
+        doc! { "$match": with(doc! { "clientId": client }, w.filter("issuedAt")) },
+        doc! { "$group": { "_id": Bson::Null, "t": { "$sum": TOTAL }, "n": { "$sum": 1_i64 } } },
+    ];
+    let d = first(credit_notes(db).aggregate(pipeline).await?).await?;
+    Ok((Paise::new(int(&d, "t")), int(&d, "n")))
+}
+
+/// `gross - returns`, checked.
+pub fn net(gross: Paise, returns: Paise) -> AppResult<Paise> {
+    gross.checked_sub(returns).ok_or_else(too_large)
+}
+
+/// H1 over a window: fully paid sales (Σ `totalAmount` of invoices with nothing due),
+/// pending balance and count, and (issue 18) gross sales (every invoice not cancelled),
+/// returns (credit notes issued in the window) and net sales. Cancelled invoices count in
+/// none of them.
+pub async fn summary(db: &Database, client: ObjectId, w: Window) -> AppResult<SummaryWire> {
+    let mut m = with(doc! { "clientId": client }, w.filter("generatedAt"));
+    m.extend(not_cancelled());
+    let pipeline = vec![
+        doc! { "$match": m },
         doc! { "$group": {
             "_id": Bson::Null,
-            "sales": { "$sum": { "$cond": [unpaid.clone(), 0_i64, TOTAL] } },
-            "pending": { "$sum": { "$cond": [unpaid.clone(), { "$subtract": [TOTAL, PAID] }, 0_i64] } },
-            "n": { "$sum": { "$cond": [unpaid, 1_i64, 0_i64] } },
+            "sales": { "$sum": { "$cond": [open(), 0_i64, TOTAL] } },
+            "gross": { "$sum": TOTAL },
+            "pending": { "$sum": due() },
+            "n": { "$sum": { "$cond": [open(), 1_i64, 0_i64] } },
         } },
     ];
-    let d = first(invoices(db).aggregate(pipeline).await?).await?;
+    let (d, (returns, _)) =
+        tokio::try_join!(async { first(invoices(db).aggregate(pipeline).await?).await }, returns_in(db, client, w))?;
+    let gross = Paise::new(int(&d, "gross"));
     Ok(SummaryWire {
         total_sales: Paise::new(int(&d, "sales")),
         pending_amount: Paise::new(int(&d, "pending")),
         pending_invoices: int(&d, "n"),
+        gross_sales: gross,
+        returns,
+        net_sales: net(gross, returns)?,
     })
 }
 
@@ -100,9 +166,17 @@ fn only_items(only: Option<&[ObjectId]>) -> Option<Document> {
     only.map(|ids| doc! { "$match": { "_id": { "$in": ids } } })
 }
 
-/// Sorting and shaping of grouped item rows `{_id, name:{at, n}, quantity, amount}`.
+/// Sorting and shaping of grouped item rows `{_id, name:{at, n}, quantity, amount, base,
+/// rq, ra}`: the net figures, then best net amount first.
 fn top_tail(limit: i64) -> Vec<Document> {
-    vec![doc! { "$sort": { "amount": -1, "quantity": -1, "_id": 1 } }, doc! { "$limit": limit }]
+    vec![
+        doc! { "$set": {
+            "netQuantity": { "$subtract": ["$base", "$rq"] },
+            "netAmount": { "$subtract": ["$amount", "$ra"] },
+        } },
+        doc! { "$sort": { "netAmount": -1, "amount": -1, "quantity": -1, "_id": 1 } },
+        doc! { "$limit": limit },
+    ]
 }
 
 fn top_rows(rows: Vec<Document>) -> Vec<TopItem> {
@@ -113,6 +187,10 @@ fn top_rows(rows: Vec<Document>) -> Vec<TopItem> {
                 item_name: if name.trim().is_empty() { "Unknown".to_string() } else { name.to_string() },
                 quantity: int(d, "quantity"),
                 amount: Paise::new(int(d, "amount")),
+                returned_quantity: int(d, "rq"),
+                returns: Paise::new(int(d, "ra")),
+                net_quantity: int(d, "netQuantity"),
+                net_amount: Paise::new(int(d, "netAmount")),
             }
         })
         .collect()
@@ -121,12 +199,70 @@ fn top_rows(rows: Vec<Document>) -> Vec<TopItem> {
 /// Lines of the matched invoices, one row per line: `{k, at, n, q, a}`.
 fn line_stages() -> Vec<Document> {
     vec![
-        doc! { "$project": { "_id": 1, "products.productId": 1, "products.itemName": 1, "products.quantity": 1, "products.lineTotal": 1 } },
+        doc! { "$project": { "_id": 1, "products.productId": 1, "products.itemName": 1, "products.quantity": 1,
+        "products.lineTotal": 1, "products.baseQuantity": 1 } },
         doc! { "$unwind": "$products" },
     ]
 }
 
-/// H3 over a `from`/`to` window: live over the invoices of the window.
+/// The base units of an unwound invoice line (`baseQuantity`, else `quantity`).
+fn line_base() -> Document {
+    doc! { "$ifNull": ["$products.baseQuantity", "$products.quantity"] }
+}
+
+/// The `$group` fields of item rows from unwound invoice lines, each multiplied by `sign`
+/// (`-1` takes lines back out: the cancelled invoices already in the rollup).
+fn sold_fields(sign: i64) -> Document {
+    doc! {
+        "name": { "$max": { "at": "$_id", "n": "$products.itemName" } },
+        "quantity": { "$sum": { "$multiply": ["$products.quantity", sign] } },
+        "amount": { "$sum": { "$multiply": ["$products.lineTotal", sign] } },
+        "base": { "$sum": { "$multiply": [line_base(), sign] } },
+    }
+}
+
+/// Item rows of the lines of the invoices matching `m` (`sign` as [`sold_fields`]).
+fn sold_rows(m: Document, sign: i64) -> Vec<Document> {
+    let mut p = vec![doc! { "$match": m }];
+    p.extend(line_stages());
+    let mut group = sold_fields(sign);
+    group.insert("_id", item_key());
+    p.push(doc! { "$group": group });
+    p
+}
+
+/// Item rows of the credit-note lines issued in `w` (issue 18): `rq` returned base units,
+/// `ra` Σ line `total` credited (paise), keyed like invoice lines (product id, else name).
+fn returned_rows(client: ObjectId, w: Window) -> Vec<Document> {
+    vec![
+        doc! { "$match": with(doc! { "clientId": client }, w.filter("issuedAt")) },
+        doc! { "$project": { "_id": 1, "lines.productId": 1, "lines.itemName": 1, "lines.baseQuantity": 1, "lines.total": 1 } },
+        doc! { "$unwind": "$lines" },
+        doc! { "$group": {
+            "_id": { "$ifNull": ["$lines.productId", "$lines.itemName"] },
+            "name": { "$max": { "at": "$_id", "n": "$lines.itemName" } },
+            "rq": { "$sum": "$lines.baseQuantity" },
+            "ra": { "$sum": "$lines.total" },
+        } },
+    ]
+}
+
+/// Sum item rows of several sources into one row per item.
+fn merge_items() -> Document {
+    doc! { "$group": {
+        "_id": "$_id",
+        "name": { "$max": "$name" },
+        "quantity": { "$sum": "$quantity" },
+        "amount": { "$sum": "$amount" },
+        "base": { "$sum": "$base" },
+        "rq": { "$sum": "$rq" },
+        "ra": { "$sum": "$ra" },
+    } }
+}
+
+/// H3 over a `from`/`to` window: live over the invoices of the window (not cancelled) and
+/// the credit notes issued in it (their lines are the returns: a September sale returned in
+/// October is a September sale and an October return).
 pub async fn top_items_in(
     db: &Database,
     client: ObjectId,
@@ -134,14 +270,11 @@ pub async fn top_items_in(
     limit: i64,
     only: Option<&[ObjectId]>,
 ) -> AppResult<Vec<TopItem>> {
-    let mut pipeline = vec![doc! { "$match": with(doc! { "clientId": client }, w.filter("generatedAt")) }];
-    pipeline.extend(line_stages());
-    pipeline.push(doc! { "$group": {
-        "_id": item_key(),
-        "name": { "$max": { "at": "$_id", "n": "$products.itemName" } },
-        "quantity": { "$sum": "$products.quantity" },
-        "amount": { "$sum": "$products.lineTotal" },
-    } });
+    let m = with(with(doc! { "clientId": client }, w.filter("generatedAt")), not_cancelled());
+    let mut pipeline = sold_rows(m, 1);
+    pipeline
+        .push(doc! { "$unionWith": { "coll": crate::changelog::CREDIT_NOTES, "pipeline": returned_rows(client, w) } });
+    pipeline.push(merge_items());
     pipeline.extend(only_items(only));
     pipeline.extend(top_tail(limit));
     let rows: Vec<Document> = invoices(db).aggregate(pipeline).await?.try_collect().await?;
@@ -162,19 +295,32 @@ fn utc_month_start(t: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono:
     chrono::Utc.with_ymd_and_hms(t.year(), t.month(), 1, 0, 0, 0).single().unwrap_or(t)
 }
 
+/// The shape of the rollup rows: a state written by another version is rebuilt from
+/// scratch (2: item rows carry `base`, the base units sold; issue 18).
+const ROLLUP_VERSION: i32 = 2;
+
 /// Bring the client's rollups up to date: every invoice whose ObjectId was made before the
 /// current UTC month (less a 10-minute grace for in-flight transactions) is summed per
-/// ObjectId month into `dashitemrollups` (per item: quantity, amount) and
+/// ObjectId month into `dashitemrollups` (per item: quantity, amount, base units) and
 /// `dashsalesrollups` (per India month of `generatedAt`: Σ totalAmount, count). What is
 /// summed (lines, totals, dates) never changes after an invoice is created (billing's
 /// immutability rule) and invoices are never deleted, so a complete month's rollup is
-/// final. Each refresh recomputes whole months and replaces their rows, so concurrent
-/// refreshes write the same values (idempotent). Returns the boundary: invoices with `_id`
-/// at or after it are not in the rollups and are aggregated live.
+/// final. Cancelled invoices (issue 18) are in the rollups like every other invoice: a
+/// cancel only sets `isCancelled`, and the reads take the cancelled invoices below the
+/// boundary back out live ([`cancelled_below`], a small partial index), while credit notes
+/// are read live by their own date. So a cancel or a credit note never makes a rollup stale
+/// and the write side touches no rollup. Each refresh recomputes whole months and replaces
+/// their rows, so concurrent refreshes write the same values (idempotent). Returns the
+/// boundary: invoices with `_id` at or after it are not in the rollups and are aggregated
+/// live.
 pub async fn refresh_rollups(db: &Database, client: ObjectId) -> AppResult<ObjectId> {
     let state = db.collection::<Document>("dashrollupstate");
     let target = oid_at(utc_month_start(chrono::Utc::now() - chrono::Duration::minutes(10)));
-    let done = state.find_one(doc! { "_id": client }).await?.and_then(|d| d.get_object_id("before").ok());
+    let done = state
+        .find_one(doc! { "_id": client })
+        .await?
+        .filter(|d| d.get_i32("v").ok() == Some(ROLLUP_VERSION))
+        .and_then(|d| d.get_object_id("before").ok());
     if let Some(b) = done.filter(|b| *b >= target) {
         return Ok(b);
     }
@@ -186,12 +332,7 @@ pub async fn refresh_rollups(db: &Database, client: ObjectId) -> AppResult<Objec
     let m = doc! { "$match": { "clientId": client, "_id": id_range } };
     let mut items = vec![m.clone()];
     items.extend(line_stages());
-    items.push(doc! { "$group": {
-        "_id": { "c": client, "m": id_month.clone(), "k": item_key() },
-        "name": { "$max": { "at": "$_id", "n": "$products.itemName" } },
-        "quantity": { "$sum": "$products.quantity" },
-        "amount": { "$sum": "$products.lineTotal" },
-    } });
+    items.push(doc! { "$group": with(doc! { "_id": { "c": client, "m": id_month.clone(), "k": item_key() } }, sold_fields(1)) });
     items.push(doc! { "$addFields": { "clientId": "$_id.c", "month": "$_id.m" } });
     items.push(doc! { "$merge": { "into": "dashitemrollups", "on": "_id", "whenMatched": "replace", "whenNotMatched": "insert" } });
     let sales = vec![
@@ -206,8 +347,23 @@ pub async fn refresh_rollups(db: &Database, client: ObjectId) -> AppResult<Objec
     ];
     invoices(db).aggregate(items).await?.try_collect::<Vec<_>>().await?;
     invoices(db).aggregate(sales).await?.try_collect::<Vec<_>>().await?;
-    state.update_one(doc! { "_id": client }, doc! { "$max": { "before": target } }).upsert(true).await?;
+    // `before` only grows within a version; another version's state is replaced
+    let keep = doc! { "$and": [ { "$eq": ["$v", ROLLUP_VERSION] }, { "$gt": ["$before", target] } ] };
+    state
+        .update_one(
+            doc! { "_id": client },
+            vec![doc! { "$set": { "before": { "$cond": [keep, "$before", target] }, "v": ROLLUP_VERSION } }],
+        )
+        .upsert(true)
+        .await?;
     Ok(target)
+}
+
+/// The filter of the cancelled invoices already in the rollups (`_id` below `boundary`),
+/// served by the partial index `dash_client_cancelled` (migration 0027): they are taken back
+/// out of the rolled-up figures live.
+fn cancelled_below(client: ObjectId, boundary: ObjectId) -> Document {
+    doc! { "clientId": client, "isCancelled": true, "_id": { "$lt": boundary } }
 }
 
 /// `YYYY-MM` of a date field in India.
@@ -215,19 +371,26 @@ fn ist_month(field: &str) -> Document {
     doc! { "$dateToString": { "format": "%Y-%m", "date": field, "timezone": TZ } }
 }
 
-/// Per India month (`YYYY-MM`): `(Σ totalAmount of all invoices, count)`, from the sales
-/// rollup plus the live tail (one pipeline).
+/// Per India month (`YYYY-MM`): `(Σ totalAmount, count)` of the invoices not cancelled:
+/// the sales rollup, less the cancelled invoices in it, plus the live tail (one pipeline).
 async fn all_sales_by_month(
     db: &Database,
     client: ObjectId,
     boundary: ObjectId,
 ) -> AppResult<std::collections::HashMap<String, (i64, i64)>> {
+    let mut live = doc! { "clientId": client, "_id": { "$gte": boundary } };
+    live.extend(not_cancelled());
     let pipeline = vec![
         doc! { "$match": { "clientId": client } },
         doc! { "$project": { "_id": 0, "g": 1, "total": 1, "n": 1 } },
         doc! { "$unionWith": { "coll": "invoices", "pipeline": [
-            { "$match": { "clientId": client, "_id": { "$gte": boundary } } },
+            { "$match": live },
             { "$group": { "_id": ist_month("$generatedAt"), "total": { "$sum": TOTAL }, "n": { "$sum": 1_i64 } } },
+            { "$project": { "_id": 0, "g": "$_id", "total": 1, "n": 1 } },
+        ] } },
+        doc! { "$unionWith": { "coll": "invoices", "pipeline": [
+            { "$match": cancelled_below(client, boundary) },
+            { "$group": { "_id": ist_month("$generatedAt"), "total": { "$sum": { "$subtract": [0_i64, TOTAL] } }, "n": { "$sum": -1_i64 } } },
             { "$project": { "_id": 0, "g": "$_id", "total": 1, "n": 1 } },
         ] } },
         doc! { "$group": { "_id": "$g", "total": { "$sum": "$total" }, "n": { "$sum": "$n" } } },
@@ -237,20 +400,34 @@ async fn all_sales_by_month(
     Ok(rows.iter().map(|d| (d.get_str("_id").unwrap_or("").to_string(), (int(d, "total"), int(d, "n")))).collect())
 }
 
-/// Per India month: `(Σ totalAmount, Σ balance, count)` of invoices not fully paid
-/// (`isFinalized: false`, covered by `dash_client_finalized_due_money`).
+/// Per India month of issue (`YYYY-MM` of `issuedAt`, the month of `creditNoteDate`): Σ
+/// `totalAmount` of the credit notes (issue 18: a return counts in the month of its own
+/// date). Live, from the keys of `dash_client_issuedAt_total`: credit notes are few.
+async fn returns_by_month(db: &Database, client: ObjectId) -> AppResult<std::collections::HashMap<String, i64>> {
+    let pipeline = vec![
+        doc! { "$match": { "clientId": client } },
+        doc! { "$group": { "_id": ist_month("$issuedAt"), "t": { "$sum": TOTAL } } },
+    ];
+    let rows: Vec<Document> = credit_notes(db).aggregate(pipeline).await?.try_collect().await?;
+    Ok(rows.iter().map(|d| (d.get_str("_id").unwrap_or("").to_string(), int(d, "t"))).collect())
+}
+
+/// Per India month: `(Σ totalAmount, Σ due, count)` of invoices not fully paid
+/// (`isFinalized: false`, covered by `dash_client_open_due`; a cancelled invoice is
+/// finalized and so never here, and a credit note adjusted to dues lowers the due).
 async fn unpaid_by_month(
     db: &Database,
     client: ObjectId,
 ) -> AppResult<std::collections::HashMap<String, (i64, i64, i64)>> {
-    let unpaid = doc! { "$lt": [PAID, TOTAL] };
+    let mut m = doc! { "clientId": client, "isFinalized": false };
+    m.extend(not_cancelled());
     let pipeline = vec![
-        doc! { "$match": { "clientId": client, "isFinalized": false } },
+        doc! { "$match": m },
         doc! { "$group": {
             "_id": ist_month("$generatedAt"),
-            "total": { "$sum": { "$cond": [unpaid.clone(), TOTAL, 0_i64] } },
-            "bal": { "$sum": { "$cond": [unpaid.clone(), { "$subtract": [TOTAL, PAID] }, 0_i64] } },
-            "n": { "$sum": { "$cond": [unpaid, 1_i64, 0_i64] } },
+            "total": { "$sum": { "$cond": [open(), TOTAL, 0_i64] } },
+            "bal": { "$sum": due() },
+            "n": { "$sum": { "$cond": [open(), 1_i64, 0_i64] } },
         } },
     ];
     let rows: Vec<Document> = invoices(db).aggregate(pipeline).await?.try_collect().await?;
@@ -260,23 +437,45 @@ async fn unpaid_by_month(
         .collect())
 }
 
+/// One month of H2 (issue 18 adds gross, returns and net to v1's fully paid `amount`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MonthFigures {
+    /// The first day of the India month.
+    pub month: NaiveDate,
+    /// Σ totalAmount of the month's invoices with nothing due (v1's `amount`).
+    pub paid_sales: Paise,
+    /// Σ totalAmount of the month's invoices not cancelled.
+    pub gross: Paise,
+    /// Σ totalAmount of the credit notes dated in the month.
+    pub returns: Paise,
+}
+
 /// All-time H1 and the H2 months from the rollups: fully paid sales = Σ totals of all
-/// invoices − Σ totals of the not fully paid ones (an invoice is finalised exactly when
-/// `paidAmount >= totalAmount`, see billing). Reads the small rollup, the live tail of this
-/// month's invoices and the unpaid invoices' index keys, never every invoice.
+/// invoices not cancelled − Σ totals of the not fully paid ones (an invoice is finalised
+/// exactly when nothing is due on it, see billing). Reads the small rollup, the live tail of
+/// this month's invoices, the few cancelled invoices, the credit notes and the unpaid
+/// invoices' index keys, never every invoice.
 pub async fn summary_and_trends(
     db: &Database,
     client: ObjectId,
     months: i32,
-) -> AppResult<(SummaryWire, Vec<(NaiveDate, Paise)>)> {
+) -> AppResult<(SummaryWire, Vec<MonthFigures>)> {
     let boundary = refresh_rollups(db, client).await?;
-    let (all, unpaid) = tokio::try_join!(all_sales_by_month(db, client, boundary), unpaid_by_month(db, client))?;
+    let (all, unpaid, returns) = tokio::try_join!(
+        all_sales_by_month(db, client, boundary),
+        unpaid_by_month(db, client),
+        returns_by_month(db, client)
+    )?;
     let all_total = checked_total(all.values().map(|v| v.0))?;
     let unpaid_total = checked_total(unpaid.values().map(|v| v.0))?;
+    let all_returns = Paise::new(checked_total(returns.values().copied())?);
     let summary = SummaryWire {
         total_sales: Paise::new(all_total.checked_sub(unpaid_total).ok_or_else(too_large)?),
         pending_amount: Paise::new(checked_total(unpaid.values().map(|v| v.1))?),
         pending_invoices: checked_total(unpaid.values().map(|v| v.2))?,
+        gross_sales: Paise::new(all_total),
+        returns: all_returns,
+        net_sales: net(Paise::new(all_total), all_returns)?,
     };
     let current = time::month_start(time::today_ist());
     let start = time::add_months(current, 1 - months);
@@ -286,14 +485,21 @@ pub async fn summary_and_trends(
             let key = m.format("%Y-%m").to_string();
             let total = all.get(&key).map(|v| v.0).unwrap_or(0);
             let open = unpaid.get(&key).map(|v| v.0).unwrap_or(0);
-            total.checked_sub(open).map(|v| (m, Paise::new(v))).ok_or_else(too_large)
+            let paid = total.checked_sub(open).ok_or_else(too_large)?;
+            Ok(MonthFigures {
+                month: m,
+                paid_sales: Paise::new(paid),
+                gross: Paise::new(total),
+                returns: Paise::new(returns.get(&key).copied().unwrap_or(0)),
+            })
         })
         .collect::<AppResult<_>>()?;
     Ok((summary, trends))
 }
 
-/// H3 over all time: the rollup of finished months plus the live tail of newer invoices,
-/// summed by one pipeline (`$unionWith`).
+/// H3 over all time: the rollup of finished months, less the cancelled invoices in it, plus
+/// the live tail of newer invoices, less every credit note's lines, summed by one pipeline
+/// (`$unionWith`).
 pub async fn top_items_all(
     db: &Database,
     client: ObjectId,
@@ -301,24 +507,14 @@ pub async fn top_items_all(
     only: Option<&[ObjectId]>,
 ) -> AppResult<Vec<TopItem>> {
     let boundary = refresh_rollups(db, client).await?;
-    let mut live = vec![doc! { "$match": { "clientId": client, "_id": { "$gte": boundary } } }];
-    live.extend(line_stages());
-    live.push(doc! { "$group": {
-        "_id": item_key(),
-        "name": { "$max": { "at": "$_id", "n": "$products.itemName" } },
-        "quantity": { "$sum": "$products.quantity" },
-        "amount": { "$sum": "$products.lineTotal" },
-    } });
+    let live = with(doc! { "clientId": client, "_id": { "$gte": boundary } }, not_cancelled());
     let mut pipeline = vec![
         doc! { "$match": { "clientId": client } },
-        doc! { "$project": { "_id": "$_id.k", "name": 1, "quantity": 1, "amount": 1 } },
-        doc! { "$unionWith": { "coll": "invoices", "pipeline": live } },
-        doc! { "$group": {
-            "_id": "$_id",
-            "name": { "$max": "$name" },
-            "quantity": { "$sum": "$quantity" },
-            "amount": { "$sum": "$amount" },
-        } },
+        doc! { "$project": { "_id": "$_id.k", "name": 1, "quantity": 1, "amount": 1, "base": 1 } },
+        doc! { "$unionWith": { "coll": "invoices", "pipeline": sold_rows(live, 1) } },
+        doc! { "$unionWith": { "coll": "invoices", "pipeline": sold_rows(cancelled_below(client, boundary), -1) } },
+        doc! { "$unionWith": { "coll": crate::changelog::CREDIT_NOTES, "pipeline": returned_rows(client, Window::default()) } },
+        merge_items(),
     ];
     pipeline.extend(only_items(only));
     pipeline.extend(top_tail(limit));
@@ -327,47 +523,72 @@ pub async fn top_items_all(
     Ok(top_rows(rows))
 }
 
-/// Sales (invoices generated) and collections (payments received) in a window.
+/// Sales (invoices generated) and collections (payments received) in a window (issue 18:
+/// cancelled invoices count nowhere; returns are the credit notes issued in the window;
+/// collections are net of the refunds paid out in it).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Figures {
+    /// Σ totalAmount of the window's invoices not cancelled (gross sales).
     pub sales: Paise,
     pub invoices: i64,
+    /// Σ due of those invoices today.
     pub outstanding: Paise,
+    /// Σ amount of the window's payment documents, refunds (negative) included: net.
     pub collections: Paise,
+    /// Payments received (refunds not counted).
     pub payments: i64,
+    /// Σ totalAmount of the credit notes issued in the window.
+    pub returns: Paise,
+    pub credit_notes: i64,
+    /// Money paid back in the window (Σ |refund amount|, positive).
+    pub refunds: Paise,
+    pub refund_count: i64,
 }
 
 pub async fn figures(db: &Database, client: ObjectId, w: Window) -> AppResult<Figures> {
     let inv = vec![
-        doc! { "$match": with(doc! { "clientId": client }, w.filter("generatedAt")) },
+        doc! { "$match": with(with(doc! { "clientId": client }, w.filter("generatedAt")), not_cancelled()) },
         doc! { "$group": {
             "_id": Bson::Null,
             "sales": { "$sum": TOTAL },
             "n": { "$sum": 1_i64 },
-            "out": { "$sum": { "$cond": [{ "$lt": [PAID, TOTAL] }, { "$subtract": [TOTAL, PAID] }, 0_i64] } },
+            "out": { "$sum": due() },
         } },
     ];
     let pay = vec![
         doc! { "$match": with(doc! { "clientId": client }, w.filter("paidAt")) },
-        doc! { "$group": { "_id": Bson::Null, "amount": { "$sum": "$amount" }, "n": { "$sum": 1_i64 } } },
+        doc! { "$group": {
+            "_id": Bson::Null,
+            "amount": { "$sum": "$amount" },
+            "n": { "$sum": { "$cond": [is_refund(), 0_i64, 1_i64] } },
+            "refunds": { "$sum": { "$cond": [is_refund(), { "$subtract": [0_i64, "$amount"] }, 0_i64] } },
+            "rn": { "$sum": { "$cond": [is_refund(), 1_i64, 0_i64] } },
+        } },
     ];
-    let (i, p) = tokio::try_join!(async { first(invoices(db).aggregate(inv).await?).await }, async {
-        first(payments(db).aggregate(pay).await?).await
-    },)?;
+    let (i, p, (returns, notes)) = tokio::try_join!(
+        async { first(invoices(db).aggregate(inv).await?).await },
+        async { first(payments(db).aggregate(pay).await?).await },
+        returns_in(db, client, w),
+    )?;
     Ok(Figures {
         sales: Paise::new(int(&i, "sales")),
         invoices: int(&i, "n"),
         outstanding: Paise::new(int(&i, "out")),
         collections: Paise::new(int(&p, "amount")),
         payments: int(&p, "n"),
+        returns,
+        credit_notes: notes,
+        refunds: Paise::new(int(&p, "refunds")),
+        refund_count: int(&p, "rn"),
     })
 }
 
-/// Payments in the window split by method (every method present, zeros included).
+/// Payments in the window split by method (every method present, zeros included): amounts
+/// net of the refunds paid out in that method (issue 18), counts of payments received.
 pub async fn method_split(db: &Database, client: ObjectId, w: Window) -> AppResult<MethodSplit> {
     let pipeline = vec![
         doc! { "$match": with(doc! { "clientId": client }, w.filter("paidAt")) },
-        doc! { "$group": { "_id": "$method", "amount": { "$sum": "$amount" }, "n": { "$sum": 1_i64 } } },
+        doc! { "$group": { "_id": "$method", "amount": { "$sum": "$amount" }, "n": { "$sum": { "$cond": [is_refund(), 0_i64, 1_i64] } } } },
     ];
     let rows: Vec<Document> = payments(db).aggregate(pipeline).await?.try_collect().await?;
     let total = checked_total(rows.iter().map(|d| int(d, "amount")))?;
@@ -393,7 +614,8 @@ fn is_known(m: Option<&str>) -> bool {
     matches!(m, Some("cash" | "upi" | "card" | "bank" | "other"))
 }
 
-/// Outstanding balances of unfinalised invoices, aged by days past `dueDate` (an India
+/// Outstanding balances (what is due: total − credited − paid) of unfinalised invoices not
+/// cancelled, aged by days past `dueDate` (an India
 /// `YYYY-MM-DD` string, so string comparison is date comparison).
 pub async fn dues(db: &Database, client: ObjectId, w: Window, today: NaiveDate) -> AppResult<Vec<AgeingBucket>> {
     let day = |n: u64| (today - chrono::Days::new(n)).format("%Y-%m-%d").to_string();
@@ -405,11 +627,14 @@ pub async fn dues(db: &Database, client: ObjectId, w: Window, today: NaiveDate) 
         { "case": { "$gte": ["$dueDate", day(90)] }, "then": "61-90" },
     ], "default": "90+" } };
     let pipeline = vec![
-        doc! { "$match": with(doc! { "clientId": client, "isFinalized": false }, w.filter("generatedAt")) },
+        doc! { "$match": with(
+            with(doc! { "clientId": client, "isFinalized": false }, w.filter("generatedAt")),
+            not_cancelled(),
+        ) },
         doc! { "$group": {
             "_id": bucket,
-            "amount": { "$sum": { "$cond": [{ "$lt": [PAID, TOTAL] }, { "$subtract": [TOTAL, PAID] }, 0_i64] } },
-            "n": { "$sum": { "$cond": [{ "$lt": [PAID, TOTAL] }, 1_i64, 0_i64] } },
+            "amount": { "$sum": due() },
+            "n": { "$sum": { "$cond": [open(), 1_i64, 0_i64] } },
         } },
     ];
     let rows: Vec<Document> = invoices(db).aggregate(pipeline).await?.try_collect().await?;
@@ -426,17 +651,19 @@ pub async fn dues(db: &Database, client: ObjectId, w: Window, today: NaiveDate) 
         .collect())
 }
 
-/// Customers by sales in the window: `{_id: customerId, n, sales, paid, out}`.
+/// Customers by sales in the window (invoices not cancelled): `{_id: customerId, n, sales,
+/// paid, credited, out}` (`credited`: Σ creditedAmount of those invoices, issue 18).
 pub async fn top_customers(db: &Database, client: ObjectId, w: Window, limit: i64) -> AppResult<Vec<Document>> {
     let pipeline = vec![
-        doc! { "$match": with(doc! { "clientId": client }, w.filter("generatedAt")) },
+        doc! { "$match": with(with(doc! { "clientId": client }, w.filter("generatedAt")), not_cancelled()) },
         doc! { "$match": { "clientCustomerId": { "$type": "objectId" } } },
         doc! { "$group": {
             "_id": "$clientCustomerId",
             "n": { "$sum": 1_i64 },
             "sales": { "$sum": TOTAL },
             "paid": { "$sum": PAID },
-            "out": { "$sum": { "$cond": [{ "$lt": [PAID, TOTAL] }, { "$subtract": [TOTAL, PAID] }, 0_i64] } },
+            "credited": { "$sum": { "$ifNull": ["$creditedAmount", 0_i64] } },
+            "out": { "$sum": due() },
         } },
         doc! { "$sort": { "sales": -1, "_id": 1 } },
         doc! { "$limit": limit },
@@ -520,19 +747,56 @@ pub async fn invoice_rows(
     Ok(find.await?)
 }
 
-/// Count and totals of the invoice report.
+/// Totals of the invoice report (issue 18: cancelled invoices are listed but count in no
+/// sales figure; they are counted apart).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct InvoiceTotals {
+    /// Every listed invoice, cancelled ones included.
+    pub count: i64,
+    /// Σ totalAmount of the invoices not cancelled.
+    pub total: Paise,
+    /// Σ paidAmount (net of refunds) of the invoices not cancelled.
+    pub paid: Paise,
+    /// Σ creditedAmount of the invoices not cancelled.
+    pub credited: Paise,
+    /// Σ due (`total − credited − paid`, each at least 0) of the invoices not cancelled.
+    pub balance: Paise,
+    pub cancelled: i64,
+    /// Σ totalAmount of the cancelled ones.
+    pub cancelled_amount: Paise,
+}
+
+/// [`InvoiceTotals`] of the invoice report's window.
 pub async fn invoice_totals(
     db: &Database,
     client: ObjectId,
     w: Window,
     user: Option<ObjectId>,
-) -> AppResult<(i64, Paise, Paise)> {
+) -> AppResult<InvoiceTotals> {
+    let live = |v: Bson| Bson::Document(doc! { "$cond": [cancelled(), 0_i64, v] });
     let pipeline = vec![
         doc! { "$match": with(of_user(client, "billedBy.userId", user), w.filter("generatedAt")) },
-        doc! { "$group": { "_id": Bson::Null, "n": { "$sum": 1_i64 }, "t": { "$sum": TOTAL }, "p": { "$sum": PAID } } },
+        doc! { "$group": {
+            "_id": Bson::Null,
+            "n": { "$sum": 1_i64 },
+            "t": { "$sum": live(TOTAL.into()) },
+            "p": { "$sum": live(PAID.into()) },
+            "c": { "$sum": live(doc! { "$ifNull": ["$creditedAmount", 0_i64] }.into()) },
+            "b": { "$sum": live(due().into()) },
+            "xn": { "$sum": { "$cond": [cancelled(), 1_i64, 0_i64] } },
+            "xt": { "$sum": { "$cond": [cancelled(), TOTAL, 0_i64] } },
+        } },
     ];
     let d = first(invoices(db).aggregate(pipeline).await?).await?;
-    Ok((int(&d, "n"), Paise::new(int(&d, "t")), Paise::new(int(&d, "p"))))
+    Ok(InvoiceTotals {
+        count: int(&d, "n"),
+        total: Paise::new(int(&d, "t")),
+        paid: Paise::new(int(&d, "p")),
+        credited: Paise::new(int(&d, "c")),
+        balance: Paise::new(int(&d, "b")),
+        cancelled: int(&d, "xn"),
+        cancelled_amount: Paise::new(int(&d, "xt")),
+    })
 }
 
 /// Payment report rows (oldest first) with the paid invoice's number and customer name.
@@ -582,9 +846,12 @@ pub async fn payment_totals(
     Ok((int(&d, "n"), Paise::new(int(&d, "a"))))
 }
 
-/// Day book: invoices issued and payments received in the window, merged in time order
-/// (invoices before payments at the same instant). Rows:
-/// `{at, type, invoiceId, invoiceNumber, customerName, amount, method}`.
+/// Day book: invoices issued, payments received, refunds paid out and credit notes issued
+/// in the window, merged in time order (invoices, then credit notes, then payments and
+/// refunds at the same instant). Rows: `{at, type, invoiceId, invoiceNumber, customerName,
+/// amount, method, creditNoteNumber?}` where `type` is `invoice`, `cancelledInvoice` (listed
+/// at its issue, counted in no sales figure), `creditNote` (amount = −its total: a return),
+/// `payment` or `refund` (amount negative, as stored).
 pub async fn day_book(db: &Database, client: ObjectId, w: Window) -> AppResult<Cursor<Document>> {
     let lookup = {
         let mut l = invoice_lookup(client).into_iter();
@@ -595,17 +862,28 @@ pub async fn day_book(db: &Database, client: ObjectId, w: Window) -> AppResult<C
         lookup.0,
         lookup.1,
         doc! { "$project": {
-            "at": "$paidAt", "type": "payment", "order": { "$literal": 1_i32 }, "invoiceId": "$invoiceId",
+            "at": "$paidAt", "type": { "$cond": [is_refund(), "refund", "payment"] }, "order": { "$literal": 2_i32 },
+            "invoiceId": "$invoiceId",
             "invoiceNumber": { "$first": "$inv.invoiceNumber" }, "customerName": { "$first": "$inv.clientCustomerName" },
             "amount": "$amount", "method": "$method",
+        } },
+    ];
+    let notes = vec![
+        doc! { "$match": with(doc! { "clientId": client }, w.filter("issuedAt")) },
+        doc! { "$project": {
+            "at": "$issuedAt", "type": "creditNote", "order": { "$literal": 1_i32 }, "invoiceId": "$invoiceId",
+            "invoiceNumber": 1, "customerName": "$clientCustomerName", "amount": { "$subtract": [0_i64, TOTAL] },
+            "method": "", "creditNoteNumber": 1,
         } },
     ];
     let pipeline = vec![
         doc! { "$match": with(doc! { "clientId": client }, w.filter("generatedAt")) },
         doc! { "$project": {
-            "at": "$generatedAt", "type": "invoice", "order": { "$literal": 0_i32 }, "invoiceId": "$_id",
+            "at": "$generatedAt", "type": { "$cond": [cancelled(), "cancelledInvoice", "invoice"] },
+            "order": { "$literal": 0_i32 }, "invoiceId": "$_id",
             "invoiceNumber": 1, "customerName": "$clientCustomerName", "amount": TOTAL, "method": "",
         } },
+        doc! { "$unionWith": { "coll": crate::changelog::CREDIT_NOTES, "pipeline": notes } },
         doc! { "$unionWith": { "coll": "payments", "pipeline": pays } },
         doc! { "$sort": { "at": 1, "order": 1, "_id": 1 } },
     ];

@@ -70,6 +70,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0026_credit_notes",
         source: include_str!("../../migrations/0026_credit_notes.json"),
     },
+    Migration {
+        version: 27,
+        name: "0027_reports_returns",
+        source: include_str!("../../migrations/0027_reports_returns.json"),
+    },
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -245,9 +245,10 @@ pub struct StaffMessage {
 ///   above the seller's cap): its `products` exactly as the sale will send them (or its
 ///   `cartId` for a cart sale) and its `totalDiscount` (rupees, default 0); the sale sends the
 ///   token as `approvalToken`;
-/// - `action: "cancel"` (issue 18): cancelling the invoice `invoiceId`;
+/// - `action: "cancel"` (issue 18): cancelling the invoice `invoiceId`, with its `refund`
+///   method when the cancel will refund;
 /// - `action: "credit_note"` (issue 18): a credit note against `invoiceId` with exactly these
-///   `lines` (as the note sends them) or this `amount`.
+///   `lines` (as the note sends them) or this `amount`, `restock` and `settlement`.
 ///
 /// `cancel` and `credit_note` need an approver holding `cancel`.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -284,6 +285,12 @@ pub struct ApprovalRequest {
     /// `credit_note`: the amount of an amount-only credit note (rupees).
     #[schema(value_type = Option<f64>)]
     pub amount: Option<crate::money::Paise>,
+    /// `credit_note`: whether the goods go back on the shelf (default true) and how the note
+    /// is settled, exactly as the note will send them.
+    pub restock: Option<bool>,
+    pub settlement: Option<crate::billing::credit::dto::SettlementRequest>,
+    /// `cancel`: the refund the cancel will make (`{method}`), when something is paid.
+    pub refund: Option<crate::billing::credit::dto::RefundRequest>,
 }
 
 /// An issued approval token (shown once).

@@ -469,16 +469,29 @@ pub async fn approve_action(
         }
         "cancel" => {
             let invoice = req.invoice_id.as_deref().map(str::trim).unwrap_or_default();
-            e.oid("invoiceId", invoice).map(|invoice_id| crate::approval::Subject::Cancel { invoice_id })
+            let refund = req.refund.as_ref().map(|r| {
+                let m = r.method.as_deref().map(str::trim).unwrap_or_default();
+                e.check(!m.is_empty(), "refund.method", "is required for a refund");
+                crate::billing::rules::method(&mut e, "refund.method", &r.method)
+            });
+            e.oid("invoiceId", invoice).map(|invoice_id| crate::approval::Subject::Cancel { invoice_id, refund })
         }
         "credit_note" => {
             let invoice = req.invoice_id.as_deref().map(str::trim).unwrap_or_default();
             let invoice_id = e.oid("invoiceId", invoice);
             let credit = crate::billing::credit::dto::check_credit(&mut e, &req.lines, req.amount);
-            match (invoice_id, credit) {
-                (Some(invoice_id), Some(c)) => Some(crate::approval::Subject::CreditNote {
+            let settlement = match &req.settlement {
+                Some(s) => Some(crate::billing::credit::dto::check_settlement(&mut e, s)),
+                None => {
+                    e.add("settlement", "is required (as the credit note will send it)");
+                    None
+                }
+            };
+            let restock = req.restock.unwrap_or(true);
+            match (invoice_id, credit, settlement) {
+                (Some(invoice_id), Some(c), Some(s)) => Some(crate::approval::Subject::CreditNote {
                     invoice_id,
-                    credit: crate::billing::credit::dto::credit_text(&c),
+                    credit: crate::billing::credit::dto::credit_text(&c, restock, &s),
                 }),
                 _ => None,
             }

@@ -513,3 +513,32 @@ async fn returns_and_cancels_put_units_back_into_the_lots_they_came_from() {
     assert_eq!(lots(&app, &r, &item).await, pairs(&[("A", 4), ("B", 9)]));
     assert_eq!(app.stock_of(&item).await, 13);
 }
+
+/// Issue 18 (found in review): a return that names a lot counts against that lot, so later
+/// returns fill the other lots the sale took from, and no lot gets back more than it gave.
+/// B1 = 3, B2 = 10; a sale of 5 takes B1:3, B2:2; returns of 1 (into B1), 1 named B2, 1 not
+/// restocked, then the last 2: B1 is back to 3 and B2 to 9 (never 11).
+#[tokio::test]
+async fn a_named_lot_return_counts_against_that_lot() {
+    let app = TestApp::spawn().await;
+    let r = app.register(&phone()).await;
+    let item = expiring_item(&app, &r, "Drops").await;
+    lot_in(&app, &r, &item, "B1", &days_from_today(20), 3).await;
+    lot_in(&app, &r, &item, "B2", &days_from_today(80), 10).await;
+    let sold = sell_online(&app, &r, &item, 5, None).await;
+    assert_eq!(sold.status, 201, "{}", sold.body);
+    let inv = sold.body["invoice"]["_id"].as_str().unwrap().to_string();
+    let ret = |q: i64, batch: Option<&str>, restock: bool| {
+        let mut l = json!({ "lineId": 0, "quantity": q });
+        if let Some(b) = batch {
+            l["batchNo"] = json!(b);
+        }
+        json!({ "invoiceId": inv, "lines": [l], "restock": restock, "reason": "back", "settlement": { "type": "refund", "method": "cash" } })
+    };
+    for body in [ret(1, None, true), ret(1, Some("b2"), true), ret(1, None, false), ret(2, None, true)] {
+        let res = app.post("/api/business/credit-notes", Some(&r.token), body).await;
+        assert_eq!(res.status, 201, "{}", res.body);
+    }
+    assert_eq!(lots(&app, &r, &item).await, pairs(&[("B1", 3), ("B2", 9)]));
+    assert_eq!(app.stock_of(&item).await, 12, "13 - 5 + 4 restocked");
+}

@@ -427,6 +427,9 @@ async fn dues_refund_limits_amount_adjustments_and_retries() {
     };
     assert_eq!(dues().await, 12_000);
     let one = |settlement: Value| json!({ "invoiceId": id(&inv), "lines": [{ "lineId": 0, "quantity": 1 }], "reason": "r", "settlement": settlement });
+    let res = note(&app, &r, one(json!({ "type": "refund" }))).await;
+    assert_eq!(res.status, 400, "a refund names its method: {}", res.body);
+    assert!(res.errors().contains("settlement.method"), "{}", res.body);
     let res = note(&app, &r, one(json!({ "type": "refund", "method": "cash" }))).await;
     assert_eq!((res.status.as_u16(), res.code()), (409, "REFUND_EXCEEDS_PAID"), "50.00 > 30.00 paid: {}", res.body);
     let res = note(
@@ -509,13 +512,24 @@ async fn a_cashier_cancels_and_credits_only_with_an_approval_of_that_very_action
 
     // an approval of a one-unit return covers exactly that
     let ask = json!({ "approverId": manager.id, "pin": "4821", "action": "credit_note", "reason": "checked the goods",
-                      "invoiceId": inv, "lines": [{ "lineId": 0, "quantity": 1 }] });
+                      "invoiceId": inv, "lines": [{ "lineId": 0, "quantity": 1 }], "settlement": { "type": "adjustToDues" } });
     let g = app.post("/api/staff/approvals", t, ask).await;
     assert_eq!(g.status, 201, "{}", g.body);
     let token = g.body["approvalToken"].as_str().unwrap().to_string();
     let mut two = ret(2);
     two["approvalToken"] = json!(token);
     let res = app.post("/api/business/credit-notes", t, two).await;
+    assert_eq!((res.status.as_u16(), res.code()), (403, "APPROVAL_INVALID"), "{}", res.body);
+    // nor the same return refunded in cash, or kept off the shelf: the approver decided those
+    let mut cash = ret(1);
+    cash["settlement"] = json!({ "type": "refund", "method": "cash" });
+    cash["approvalToken"] = json!(token);
+    let res = app.post("/api/business/credit-notes", t, cash).await;
+    assert_eq!((res.status.as_u16(), res.code()), (403, "APPROVAL_INVALID"), "{}", res.body);
+    let mut kept = ret(1);
+    kept["restock"] = json!(false);
+    kept["approvalToken"] = json!(token);
+    let res = app.post("/api/business/credit-notes", t, kept).await;
     assert_eq!((res.status.as_u16(), res.code()), (403, "APPROVAL_INVALID"), "{}", res.body);
     let mut one = ret(1);
     one["approvalToken"] = json!(token);

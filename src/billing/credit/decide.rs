@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use bson::{oid::ObjectId, DateTime};
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 
 use super::{
     command::{CancelInvoice, Credit, IssueCreditNote, ReturnLine, ReturnUnit, Settle},
@@ -122,8 +122,7 @@ fn not_found() -> AppError {
 /// 30 November after the end of its financial year (CGST Act s.34(2); the earlier annual
 /// return date is not tracked). An invoice of 10 May 2026 (FY 2026-27): 30 November 2027.
 pub fn last_credit_date(invoice_date: NaiveDate) -> Option<NaiveDate> {
-    let fy_start = if invoice_date.month() >= 4 { invoice_date.year() } else { invoice_date.year() - 1 };
-    NaiveDate::from_ymd_opt(fy_start + 1, 11, 30)
+    time::november_after_fy(invoice_date)
 }
 
 fn refund_doc(
@@ -156,21 +155,26 @@ fn refund_doc(
     }
 }
 
-/// Walk a line's lots (`allocations`, in the order taken), skipping the first `skip` units
-/// (returned already), for `units` more: where they go back. Units beyond the allocations
-/// (a line of an item without lots) are unbatched.
-pub fn allocations_back(line: &InvoiceLine, skip: i64, units: i64) -> Vec<Allocation> {
+/// Where `units` more of a line go back: the line's lots (`allocations`, in the order
+/// taken), each up to what it gave less what earlier returns already put back into it
+/// (`returned.restocked`, wherever those went); units beyond (a line of an item without
+/// lots) are unbatched. So no lot gets back more than the sale took from it, unless a return
+/// named it.
+pub fn allocations_back(line: &InvoiceLine, units: i64) -> Vec<Allocation> {
+    let mut back: HashMap<Option<String>, i64> = HashMap::new();
+    for a in line.returned.iter().flat_map(|r| r.restocked.iter()) {
+        *back.entry(a.batch_no.as_deref().map(batch_key)).or_default() += a.quantity.max(0);
+    }
     let mut out: Vec<Allocation> = Vec::new();
-    let (mut skip, mut need) = (skip.max(0), units.max(0));
+    let mut need = units.max(0);
     for a in &line.allocations {
         if need == 0 {
             break;
         }
-        let mut q = a.quantity.max(0);
-        let skipped = q.min(skip);
-        skip -= skipped;
-        q -= skipped;
-        let take = q.min(need);
+        let had = back.entry(a.batch_no.as_deref().map(batch_key)).or_default();
+        let used = (*had).min(a.quantity.max(0));
+        *had -= used;
+        let take = (a.quantity.max(0) - used).min(need);
         if take > 0 {
             out.push(Allocation { batch_no: a.batch_no.clone(), expiry_date: a.expiry_date.clone(), quantity: take });
             need -= take;
@@ -180,6 +184,17 @@ pub fn allocations_back(line: &InvoiceLine, skip: i64, units: i64) -> Vec<Alloca
         out.push(Allocation { batch_no: None, expiry_date: None, quantity: need });
     }
     out
+}
+
+/// `into` plus `more`, summed per lot (`batchNo`, case-insensitively; unbatched together).
+fn add_restocked(into: &mut Vec<Allocation>, more: &[Allocation]) {
+    for m in more {
+        let key = m.batch_no.as_deref().map(batch_key);
+        match into.iter_mut().find(|a| a.batch_no.as_deref().map(batch_key) == key) {
+            Some(a) => a.quantity += m.quantity,
+            None => into.push(m.clone()),
+        }
+    }
 }
 
 /// The restock of `units` of `item` into `allocs`, with the lot ids found among `lots` (a lot
@@ -284,7 +299,7 @@ pub fn cancel(
         .filter_map(|l| {
             let item = l.product_id.filter(|p| inputs.items.contains_key(p))?;
             let units = l.base_units();
-            (units > 0).then(|| restock_of(item, &allocations_back(l, 0, units), inputs.lots))
+            (units > 0).then(|| restock_of(item, &allocations_back(l, units), inputs.lots))
         })
         .collect();
     let movements =
@@ -403,7 +418,7 @@ pub fn credit_note(
     }
     let at = cmd.at.map_or(now, |t| time::record_time(t, now)).max(inv.generated_at);
     let note_date = time::ist_date(at);
-    let inv_date = NaiveDate::parse_from_str(&inv.invoice_date, "%Y-%m-%d").unwrap_or(note_date);
+    let inv_date = time::parse_date(&inv.invoice_date).unwrap_or(note_date);
     if let Some(last) = last_credit_date(inv_date).filter(|d| note_date > *d) {
         return Err(AppError::unprocessable(
             TIME_BARRED,
@@ -465,7 +480,7 @@ pub fn credit_note(
                                 quantity: units,
                             }]
                         }
-                        (None, true) => allocations_back(line, done, units),
+                        (None, true) => allocations_back(line, units),
                     };
                     taken.push(Taken { line: r.line, quantity: r.quantity, unit, units, parts, restocked });
                 }
@@ -571,6 +586,7 @@ pub fn credit_note(
         r.igst = add(r.igst, t.parts[3]);
         r.cess = add(r.cess, t.parts[4]);
         r.total = add(r.total, figures::total(&t.parts));
+        add_restocked(&mut r.restocked, &t.restocked);
         l.returned = Some(r);
     }
     after.credited_amount = Paise::new(inv.credited_amount.as_i64() + total);

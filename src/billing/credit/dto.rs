@@ -32,7 +32,7 @@ pub struct CancelRequest {
     /// Refund what is paid on the invoice as part of the cancel (required when something is).
     pub refund: Option<RefundRequest>,
     /// A user without the `cancel` permission (a cashier): the token of a manager's approval
-    /// (`POST /api/staff/approvals`, action `cancel`, the same `invoiceId`).
+    /// (`POST /api/staff/approvals`, action `cancel`, the same `invoiceId` and `refund`).
     pub approval_token: Option<String>,
 }
 
@@ -40,7 +40,7 @@ pub struct CancelRequest {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RefundRequest {
-    /// `cash` | `card` | `upi` | `bank` | `cheque` | `other` (default `cash`).
+    /// `cash` | `card` | `upi` | `bank` | `cheque` | `other` (required).
     #[schema(example = "cash")]
     pub method: Option<String>,
 }
@@ -97,7 +97,8 @@ pub struct CreditNoteRequest {
     #[schema(example = "Customer returned one unit")]
     pub reason: String,
     /// A user without the `cancel` permission: the token of a manager's approval
-    /// (`POST /api/staff/approvals`, action `credit_note`, the same `invoiceId`, `lines` or `amount`).
+    /// (`POST /api/staff/approvals`, action `credit_note`, the same `invoiceId`, `lines` or
+    /// `amount`, `restock` and `settlement`).
     pub approval_token: Option<String>,
 }
 
@@ -117,17 +118,30 @@ pub struct NoteIn {
 pub fn check_note(e: &mut Errors, req: &CreditNoteRequest) -> Option<NoteIn> {
     let reason = e.text("reason", &req.reason, 1, REASON_MAX);
     let credit = check_credit(e, &req.lines, req.amount);
-    let settlement = match &req.settlement {
+    let settlement = check_settlement(e, &req.settlement);
+    Some(NoteIn { credit: credit?, restock: req.restock.unwrap_or(true), settlement, reason })
+}
+
+/// A refund method: required (money going out names how), one of the payment methods.
+fn refund_method(e: &mut Errors, field: &str, m: &Option<String>) -> String {
+    if m.as_deref().map(str::trim).is_none_or(str::is_empty) {
+        e.add(field, "is required for a refund (cash, card, upi, bank, cheque or other)");
+    }
+    crate::billing::rules::method(e, field, m)
+}
+
+/// The settlement of a note (or of an approval of one).
+pub fn check_settlement(e: &mut Errors, s: &SettlementRequest) -> Settle {
+    match s {
         SettlementRequest::AdjustToDues => Settle::AdjustToDues,
         SettlementRequest::Refund { method, amount } => {
-            let method = crate::billing::rules::method(e, "settlement.method", method);
+            let method = refund_method(e, "settlement.method", method);
             if let Some(a) = amount {
                 crate::billing::rules::payment_amount(e, "settlement.amount", *a);
             }
             Settle::Refund { method, amount: *amount }
         }
-    };
-    Some(NoteIn { credit: credit?, restock: req.restock.unwrap_or(true), settlement, reason })
+    }
 }
 
 /// The credit of a note (or of an approval of one): `lines` or `amount`, never both.
@@ -188,10 +202,22 @@ fn return_line(e: &mut Errors, k: usize, l: &ReturnLineRequest) -> Option<Return
     Some(ReturnLine { line: line?, quantity, unit: unit?, batch_no })
 }
 
-/// The canonical text of what a credit note credits, that an approval binds to
-/// (`approval::Subject::CreditNote`): `lines|<lineId>:<quantity>:<unit>|...` (unit `s` =
-/// the line's, `b` = base units, else the unit id) or `amount|<paise>`.
-pub fn credit_text(credit: &Credit) -> String {
+/// The canonical text of a credit note that an approval binds to
+/// (`approval::Subject::CreditNote`): what it credits (`lines|<lineId>:<quantity>:<unit>|...`,
+/// unit `s` = the line's, `b` = base units, else the unit id; or `amount|<paise>`), whether
+/// the goods go back on the shelf, and how it is settled (`dues`, or `refund:<method>:<paise
+/// or all>`): an approver decides where the money goes, not only what comes back.
+pub fn credit_text(credit: &Credit, restock: bool, settlement: &Settle) -> String {
+    let settle = match settlement {
+        Settle::AdjustToDues => "dues".to_string(),
+        Settle::Refund { method, amount } => {
+            format!("refund:{method}:{}", amount.map_or("all".to_string(), |a| a.as_i64().to_string()))
+        }
+    };
+    format!("{}|restock:{restock}|settle:{settle}", what_text(credit))
+}
+
+fn what_text(credit: &Credit) -> String {
     match credit {
         Credit::Amount(a) => format!("amount|{}", a.as_i64()),
         Credit::Lines(lines) => {
@@ -212,7 +238,7 @@ pub fn credit_text(credit: &Credit) -> String {
 /// The checked reason and refund method of a cancel (every door).
 pub fn check_cancel(e: &mut Errors, req: &CancelRequest) -> (String, Option<String>) {
     let reason = e.text("reason", &req.reason, 1, REASON_MAX);
-    let refund = req.refund.as_ref().map(|r| crate::billing::rules::method(e, "refund.method", &r.method));
+    let refund = req.refund.as_ref().map(|r| refund_method(e, "refund.method", &r.method));
     (reason, refund)
 }
 

@@ -120,7 +120,7 @@ pub async fn cancel(
     crate::http::detached(&state, async move {
         let state = st;
         let token = req.approval_token.clone();
-        let subject = Subject::Cancel { invoice_id };
+        let subject = Subject::Cancel { invoice_id, refund: cmd.refund_method.clone() };
         let (Some(key), Some(hash)) = (key, hash) else {
             cmd.approved_by = approval(&state, &auth, token.as_deref(), subject, "Cancelling an invoice").await?;
             let (inv, _) = service::cancel(&state, &cmd, None).await?;
@@ -177,7 +177,7 @@ pub async fn create(
     let (Some(invoice_id), Some(note)) = (invoice_id, note) else {
         return Err(AppError::validation("lines", "could not be read"));
     };
-    let subject = Subject::CreditNote { invoice_id, credit: credit_text(&note.credit) };
+    let subject = Subject::CreditNote { invoice_id, credit: credit_text(&note.credit, note.restock, &note.settlement) };
     let cmd = IssueCreditNote {
         client_id: auth.client_id,
         invoice_id,
@@ -266,11 +266,11 @@ pub async fn list(
     let mut dates = doc! {};
     for (name, op, v) in [("query.from", "$gte", &q.from), ("query.to", "$lte", &q.to)] {
         if let Some(d) = v.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
-            match chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d") {
-                Ok(d) => {
+            match crate::time::parse_date(d) {
+                Some(d) => {
                     dates.insert(op, d.format("%Y-%m-%d").to_string());
                 }
-                Err(_) => e.add(name, "must be a date YYYY-MM-DD"),
+                None => e.add(name, "must be a date YYYY-MM-DD"),
             }
         }
     }

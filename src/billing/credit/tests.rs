@@ -92,7 +92,7 @@ fn note(inv: &InvoiceDoc, q: i64, settlement: Settle) -> IssueCreditNote {
 
 #[test]
 fn the_last_day_of_a_credit_note_is_30_november_after_the_financial_year() {
-    let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+    let d = |s: &str| crate::time::parse_date(s);
     for (invoice, last) in [
         ("2026-05-10", "2027-11-30"),
         ("2027-03-31", "2027-11-30"),
@@ -161,17 +161,33 @@ fn a_cancel_puts_every_unit_back_where_it_came_from_and_clears_what_was_pending(
 }
 
 #[test]
-fn a_partial_return_walks_the_lots_in_the_order_taken() {
+fn a_partial_return_walks_the_lots_in_the_order_taken_after_what_went_back() {
     let (client, item, customer) = (ObjectId::new(), ObjectId::new(), ObjectId::new());
-    let inv = invoice(client, item, customer, 0);
-    let line = &inv.products[0];
-    let take =
-        |skip, n| allocations_back(line, skip, n).iter().map(|a| (a.batch_no.clone(), a.quantity)).collect::<Vec<_>>();
-    assert_eq!(take(0, 3), vec![(Some("L1".to_string()), 2), (None, 1)]);
-    assert_eq!(take(1, 2), vec![(Some("L1".to_string()), 1), (None, 1)]);
-    assert_eq!(take(3, 1), vec![(None, 1)]);
-    // beyond what the line took: unbatched (never more than asked)
-    assert_eq!(take(4, 1), vec![(None, 1)]);
+    let mut inv = invoice(client, item, customer, 0);
+    let pairs = |v: Vec<crate::catalog::batch::Allocation>| {
+        v.iter().map(|a| (a.batch_no.clone(), a.quantity)).collect::<Vec<_>>()
+    };
+    let l1 = |q| (Some("L1".to_string()), q);
+    assert_eq!(pairs(allocations_back(&inv.products[0], 3)), vec![l1(2), (None, 1)]);
+    // one unit went back into L1 (in any case), one unbatched by an earlier return
+    let back = |no: Option<&str>, q| crate::catalog::batch::Allocation {
+        batch_no: no.map(str::to_string),
+        expiry_date: None,
+        quantity: q,
+    };
+    inv.products[0].returned = Some(crate::billing::model::Returned {
+        base_quantity: 2,
+        restocked: vec![back(Some("l1"), 1), back(None, 1)],
+        ..Default::default()
+    });
+    assert_eq!(pairs(allocations_back(&inv.products[0], 2)), vec![l1(1), (None, 1)]);
+    // a return that named L1 for both of its units: the rest is unbatched, L1 never gets more
+    inv.products[0].returned = Some(crate::billing::model::Returned {
+        base_quantity: 2,
+        restocked: vec![back(Some("L1"), 2)],
+        ..Default::default()
+    });
+    assert_eq!(pairs(allocations_back(&inv.products[0], 2)), vec![(None, 2)]);
 }
 
 #[test]

@@ -113,7 +113,7 @@ pub fn invoice_analytics(f: &InvoiceFacets, customer_scope: bool, now: DateTime)
     let value_key = if customer_scope { "customerLifetimeValue" } else { "totalBusinessValue" };
     let mut summary = json!({
         "totalInvoices": n, "finalizedInvoices": finalized, "pendingInvoices": n - finalized,
-        "totalRevenue": total, "totalPaid": paid, "totalPending": total.checked_sub(paid).unwrap_or_default(),
+        "totalRevenue": total, "totalPaid": paid, "totalPending": f.summary.pending,
         "averageInvoiceValue": avg(total, n),
     });
     summary[value_key] = json!(total);
@@ -164,9 +164,12 @@ pub fn payment_behavior(b: &BehaviorRow) -> (Value, f64) {
     (behavior, average)
 }
 
-/// `paid` if finalized, `partial` if something was paid, else `unpaid` (ENDPOINTS B29).
+/// `paid` if finalized, `partial` if something was paid, else `unpaid` (ENDPOINTS B29);
+/// `cancelled` for a cancelled invoice (issue 18).
 pub fn payment_status(i: &InvoiceDoc) -> &'static str {
-    if i.is_finalized {
+    if i.is_cancelled {
+        "cancelled"
+    } else if i.is_finalized {
         "paid"
     } else if i.paid_amount.is_positive() {
         "partial"
@@ -261,7 +264,7 @@ fn payment_brief(p: &PaymentDoc) -> Value {
 /// (at least one).
 pub fn invoice_insights(inv: &InvoiceDoc, pays: &[PaymentDoc], now: DateTime) -> Value {
     let age = days_between(inv.generated_at, now);
-    let due = inv.total_amount.checked_sub(inv.paid_amount).filter(|d| !d.is_negative()).unwrap_or_default();
+    let due = inv.pending();
     let (behavior, risk, advice) = match pays.last() {
         None if inv.is_finalized => ("prompt", "low", "Nothing is owed on this invoice.".to_string()),
         None if age > OVERDUE_DAYS => {
@@ -349,7 +352,7 @@ pub fn invoice_payment_history(inv: &InvoiceDoc, pays: &[PaymentDoc], now: DateT
     // the earliest payment wins a tie
     let largest = pays.iter().rev().max_by_key(|p| p.amount);
     let smallest = pays.iter().min_by_key(|p| p.amount);
-    let remaining = total.checked_sub(inv.paid_amount).filter(|r| !r.is_negative()).unwrap_or_default();
+    let remaining = inv.pending();
     let analytics = json!({
         "paymentSummary": {
             "totalPayments": pays.len(), "totalAmountPaid": inv.paid_amount, "totalAmountDue": total, "remainingBalance": remaining,
@@ -389,6 +392,8 @@ pub struct ShopDues {
     pub unpaid: i64,
     pub due: Paise,
     pub paid: Paise,
+    /// Σ what is still due (issue 18: `total − credited − paid` of each invoice).
+    pub pending: Paise,
 }
 
 /// B32 `analytics` over the payments of the filter (`f`) and the shop's invoices (`s`).
@@ -411,7 +416,7 @@ pub fn payment_history_analytics(f: &PaymentFacets, s: ShopDues) -> Value {
     json!({
         "paymentSummary": {
             "totalPayments": n_pay, "totalAmountPaid": Paise::new(amount), "totalAmountDue": due,
-            "remainingBalance": due.checked_sub(paid).unwrap_or_default(),
+            "remainingBalance": s.pending,
             "paymentCompletionRate": if due.is_positive() { pct(paid.as_i64(), due.as_i64()).min(100.0) } else { 0.0 },
             "totalInvoices": n_inv, "fullyPaidInvoices": fully, "partiallyPaidInvoices": n_inv - fully - unpaid, "unpaidInvoices": unpaid,
         },
@@ -528,6 +533,7 @@ mod tests {
                 finalized: 1,
                 total: Paise::new(30_001),
                 paid: Paise::new(10_000),
+                pending: Paise::new(20_001),
                 first: Some(at("2026-03-01T06:30:00Z")),
                 last: Some(at("2026-04-10T06:30:00Z")),
                 lines: 5,
@@ -564,7 +570,14 @@ mod tests {
             methods: vec![MethodRow { method: "cash".into(), n: 3, amount: 20_000 }],
             months: vec![],
         };
-        let s = ShopDues { invoices: 4, finalized: 1, unpaid: 2, due: Paise::new(50_000), paid: Paise::new(20_000) };
+        let s = ShopDues {
+            invoices: 4,
+            finalized: 1,
+            unpaid: 2,
+            due: Paise::new(50_000),
+            paid: Paise::new(20_000),
+            pending: Paise::new(30_000),
+        };
         let v = payment_history_analytics(&f, s);
         assert_eq!(v["paymentSummary"]["partiallyPaidInvoices"], json!(1));
         assert_eq!(v["paymentSummary"]["remainingBalance"], json!(Paise::new(30_000)));

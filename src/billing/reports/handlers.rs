@@ -334,12 +334,13 @@ pub async fn payment_report(
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> AppResult<Json<ReportResponse>> {
     let filter = invoices(auth.client_id, false, None, customer_query(&q)?, window(&q)?, user_of(&q)?);
-    let (n, total, paid) = repo::totals(&state.db, &filter).await?;
+    let t = repo::totals(&state.db, &filter).await?;
     let list = repo::find_invoices(&state.db, &filter, page(&q)?).await?;
     Ok(Json(ReportResponse {
         success: true,
         report: list.iter().map(InvoiceWire::from_doc).collect(),
-        summary: json!({ "totalInvoices": n, "totalAmount": total, "totalPaid": paid, "totalPending": total.checked_sub(paid).unwrap_or_default() }),
+        // the v1 shape exactly (ENDPOINTS B28); the figures leave cancelled invoices out
+        summary: json!({ "totalInvoices": t.n, "totalAmount": t.total, "totalPaid": t.paid, "totalPending": t.pending }),
     }))
 }
 
@@ -498,11 +499,11 @@ pub async fn payment_history(
         })
         .collect();
     let shop = InvoiceFilter::shop(auth.client_id);
-    let (invoices, due, paid) = repo::totals(&state.db, &shop).await?;
+    let repo::Totals { n: invoices, total: due, paid, pending, .. } = repo::totals(&state.db, &shop).await?;
     let finalized = repo::count_invoices(&state.db, &InvoiceFilter { finalized: Some(true), ..shop }).await?;
     let unpaid = repo::count_unpaid(&state.db, auth.client_id).await?;
     let facets = repo::payment_facets(&state.db, &filter).await?;
-    let dues = analytics::ShopDues { invoices, finalized, unpaid, due, paid };
+    let dues = analytics::ShopDues { invoices, finalized, unpaid, due, paid, pending };
     let analytics = analytics::payment_history_analytics(&facets, dues);
     let n_pay = facets.n;
     Ok(Json(DataResponse {

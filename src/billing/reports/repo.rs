@@ -54,7 +54,8 @@ pub struct InvoiceFilter {
     pub client_id: ObjectId,
     /// Only `kind: "invoice"` (not every sales document).
     pub invoices_only: bool,
-    /// `isFinalized` (paid in full) when set.
+    /// `isFinalized` (paid in full) when set; either way a cancelled invoice (finalized too,
+    /// issue 18) is then left out: it is neither paid nor pending.
     pub finalized: Option<bool>,
     pub customer: CustomerMatch,
     /// On `generatedAt`.
@@ -83,6 +84,7 @@ impl InvoiceFilter {
         }
         if let Some(v) = self.finalized {
             f.insert("isFinalized", v);
+            f.extend(not_cancelled());
         }
         f.extend(self.customer.filter());
         f.extend(self.generated.filter("generatedAt"));
@@ -117,6 +119,26 @@ impl PaymentFilter {
         }
         f
     }
+}
+
+/// The filter of invoices that count in sales and dues (issue 18): not cancelled
+/// (`isCancelled` is absent on every invoice that was never cancelled).
+fn not_cancelled() -> Document {
+    doc! { "isCancelled": { "$ne": true } }
+}
+
+/// What is still due on an invoice, as an aggregation expression: [`InvoiceDoc::pending`]
+/// (`totalAmount - creditedAmount - paidAmount`, never below 0); callers leave cancelled
+/// invoices out.
+fn due() -> Document {
+    doc! { "$max": [0_i64, { "$subtract": [
+    { "$subtract": ["$totalAmount", { "$ifNull": ["$creditedAmount", 0_i64] }] }, "$paidAmount" ] }] }
+}
+
+/// `$cond`: `v` on an invoice not cancelled, else 0 (issue 18: a cancelled invoice is listed
+/// but counts in no sales figure).
+fn live(v: impl Into<Bson>) -> Document {
+    doc! { "$cond": [{ "$eq": ["$isCancelled", true] }, 0_i64, v.into()] }
 }
 
 fn int(d: &Document, k: &str) -> i64 {
@@ -162,11 +184,12 @@ pub async fn count_invoices(db: &Database, filter: &InvoiceFilter) -> AppResult<
     Ok(repo::invoices(db).count_documents(filter.doc()).await? as i64)
 }
 
-/// The shop's invoices that are not finalized and have nothing paid.
+/// The shop's invoices that are not finalized and have nothing paid (nor credited).
 pub async fn count_unpaid(db: &Database, client_id: ObjectId) -> AppResult<i64> {
-    Ok(repo::invoices(db)
-        .count_documents(doc! { "clientId": client_id, "paidAmount": 0_i64, "isFinalized": false })
-        .await? as i64)
+    let mut f = doc! { "clientId": client_id, "paidAmount": 0_i64, "isFinalized": false };
+    f.extend(not_cancelled());
+    f.insert("creditedAmount", doc! { "$in": [Bson::Null, Bson::Int64(0)] });
+    Ok(repo::invoices(db).count_documents(f).await? as i64)
 }
 
 /// The shop's invoices with these ids (any order).
@@ -180,17 +203,42 @@ pub async fn invoices_by_id(
     Ok(list.into_iter().map(|i| (i.id, i)).collect())
 }
 
-/// Totals over a filter, computed by MongoDB: (count, Σ total, Σ paid).
-pub async fn totals(db: &Database, filter: &InvoiceFilter) -> AppResult<(i64, Paise, Paise)> {
+/// Totals over a filter, computed by MongoDB (issue 18: over the invoices not cancelled).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    /// Invoices not cancelled.
+    pub n: i64,
+    /// Σ totalAmount.
+    pub total: Paise,
+    /// Σ paidAmount (net of refunds).
+    pub paid: Paise,
+    /// Σ what is due (`total − credited − paid`, each at least 0).
+    pub pending: Paise,
+}
+
+/// [`Totals`] of the invoices of `filter`.
+pub async fn totals(db: &Database, filter: &InvoiceFilter) -> AppResult<Totals> {
     let pipeline = vec![
         doc! { "$match": filter.doc() },
-        doc! { "$group": { "_id": serde_json::Value::Null.to_string(), "n": { "$sum": 1_i64 }, "total": { "$sum": "$totalAmount" }, "paid": { "$sum": "$paidAmount" } } },
+        doc! { "$group": {
+            "_id": Bson::Null,
+            "n": { "$sum": live(1_i64) },
+            "total": { "$sum": live("$totalAmount") },
+            "paid": { "$sum": live("$paidAmount") },
+            "pending": { "$sum": live(due()) },
+        } },
     ];
     let mut cur = repo::invoices(db).aggregate(pipeline).await?;
-    match cur.try_next().await? {
-        Some(d) => Ok((int(&d, "n"), Paise::new(int(&d, "total")), Paise::new(int(&d, "paid")))),
-        None => Ok((0, Paise::ZERO, Paise::ZERO)),
-    }
+    Ok(cur
+        .try_next()
+        .await?
+        .map(|d| Totals {
+            n: int(&d, "n"),
+            total: Paise::new(int(&d, "total")),
+            paid: Paise::new(int(&d, "paid")),
+            pending: Paise::new(int(&d, "pending")),
+        })
+        .unwrap_or_default())
 }
 
 /// One page of purchase histories (B24), newest first (`purchasedAt` desc, then `_id` desc).
@@ -221,6 +269,8 @@ pub struct InvoiceSummaryRow {
     pub finalized: i64,
     pub total: Paise,
     pub paid: Paise,
+    /// Σ what is due (issue 18: `total − credited − paid`).
+    pub pending: Paise,
     pub first: Option<DateTime>,
     pub last: Option<DateTime>,
     /// Σ product lines.
@@ -268,16 +318,17 @@ pub struct InvoiceFacets {
     pub months: Vec<MonthRow>,
 }
 
-/// [`InvoiceFacets`] of the invoices of `filter`.
+/// [`InvoiceFacets`] of the invoices of `filter` that are not cancelled (issue 18).
 pub async fn invoice_facets(db: &Database, filter: &InvoiceFilter) -> AppResult<InvoiceFacets> {
     let month = doc! { "$dateToString": { "format": "%Y-%m", "date": "$generatedAt", "timezone": "Asia/Kolkata" } };
     let pipeline = vec![
         doc! { "$match": filter.doc() },
+        doc! { "$match": not_cancelled() },
         doc! { "$facet": {
             "summary": [ { "$group": {
                 "_id": "all", "n": { "$sum": 1_i64 },
                 "finalized": { "$sum": { "$cond": ["$isFinalized", 1_i64, 0_i64] } },
-                "total": { "$sum": "$totalAmount" }, "paid": { "$sum": "$paidAmount" },
+                "total": { "$sum": "$totalAmount" }, "paid": { "$sum": "$paidAmount" }, "pending": { "$sum": due() },
                 "first": { "$min": "$generatedAt" }, "last": { "$max": "$generatedAt" },
                 "lines": { "$sum": { "$size": "$products" } },
                 "qty": { "$sum": { "$sum": "$products.quantity" } },
@@ -311,6 +362,7 @@ pub async fn invoice_facets(db: &Database, filter: &InvoiceFilter) -> AppResult<
         finalized: int(&s, "finalized"),
         total: Paise::new(int(&s, "total")),
         paid: Paise::new(int(&s, "paid")),
+        pending: Paise::new(int(&s, "pending")),
         first: s.get_datetime("first").ok().copied(),
         last: s.get_datetime("last").ok().copied(),
         lines: int(&s, "lines"),
@@ -380,6 +432,7 @@ pub async fn payment_behavior(db: &Database, client_id: ObjectId, filter: &Invoi
     ] };
     let pipeline = vec![
         doc! { "$match": filter.doc() },
+        doc! { "$match": not_cancelled() },
         doc! { "$project": { "isFinalized": 1, "generatedAt": 1 } },
         doc! { "$lookup": {
             "from": "payments",
