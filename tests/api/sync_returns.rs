@@ -423,7 +423,8 @@ async fn a_cashier_needs_a_managers_approval_offline_as_online() {
 
     // the manager approves this cancel on the cashier's device (online); the cashier's push
     // carries the token; a refused note after it makes the push run again
-    let ask = json!({ "approverId": manager.id, "pin": "4821", "action": "cancel", "reason": "wrong bill", "invoiceId": inv });
+    let ask = json!({ "approverId": manager.id, "pin": "4821", "action": "cancel", "reason": "wrong bill",
+                      "invoiceId": inv, "refund": { "method": "cash" } });
     let g = app.post("/api/staff/approvals", t, ask).await;
     assert_eq!(g.status, 201, "{}", g.body);
     let mut approved = cancel_payload.clone();

@@ -212,9 +212,13 @@ pub(super) async fn apply(s: &mut ClientSession, ctx: &PushCtx<'_>, op: &Op) -> 
         } else {
             let (subject, what) = match &op.action {
                 Ok(Action::CreditNoteCreate(a)) => {
-                    (Subject::CreditNote { invoice_id, credit: credit_text(&a.credit) }, "A credit note")
+                    let credit = credit_text(&a.credit, a.restock, &a.settlement);
+                    (Subject::CreditNote { invoice_id, credit }, "A credit note")
                 }
-                _ => (Subject::Cancel { invoice_id }, "Cancelling an invoice"),
+                Ok(Action::InvoiceCancel(a)) => {
+                    (Subject::Cancel { invoice_id, refund: a.refund_method.clone() }, "Cancelling an invoice")
+                }
+                _ => return Err(AppError::internal("sync: not a cancel or credit note")),
             };
             let Some(token) = token else { return Err(approval::approval_required(&subject, what)) };
             let db = &ctx.state.db;
