@@ -227,6 +227,13 @@ pub struct OpOutcome {
     /// accepted), `reviewFlags` why the sale needs the owner's review (made without an approval
     /// it needed, e.g. a counter price by a cashier: applied, and a flagged
     /// `offline_unapproved` audit entry; issue 15). A conflict: `{id, version, current}`.
+    /// Issue 18: a cancel `{id (the invoice), invoiceNumber, status, isCancelled, totalAmount,
+    /// paidAmount, refundedAmount, pendingAmount, cancellation}`; a credit note `{id (the
+    /// note), creditNoteNumber, creditNoteDate, invoiceId, invoiceNumber, totalAmount,
+    /// taxableValue, cgst, sgst, igst, cess, roundOff, settlement {refund, refundMethod,
+    /// refundPaymentId, duesAdjusted}, invoice {id, invoiceNumber, status, totalAmount,
+    /// paidAmount, creditedAmount, refundedAmount, pendingAmount}}`; one the online route
+    /// refuses is `rejected` with its answer (`CODE: message`).
     /// An operation the queued user may not do answers `rejected` with a reason starting
     /// `FORBIDDEN:`.
     #[schema(value_type = Option<Object>)]
@@ -728,7 +735,9 @@ async fn resolve_users(state: &AppState, client_id: ObjectId, actor: &Actor, ops
 /// The permission a synced action needs, as its online route declares it (issue 15): an
 /// item's creation `items_create`; an edit `items_manage`, or `stock_adjust` when it only
 /// moves stock (`stockDelta`); a deletion `items_manage`; a customer's creation or edit and a
-/// sale or payment `sell`; a customer's deletion `customers_manage`.
+/// sale or payment `sell`; a customer's deletion `customers_manage`; a cancel or credit note
+/// `sell` (issue 18; a user without `cancel` also needs a manager's approval token, checked
+/// when it is applied, `sync::bulk::credit`).
 pub fn needs(action: &Action) -> Permission {
     match action {
         Action::ItemCreate(_) => Permission::ItemsCreate,
