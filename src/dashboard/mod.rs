@@ -6,6 +6,7 @@ pub mod dto;
 pub mod gst;
 pub mod handlers;
 pub mod repo;
+pub mod rows;
 
 use utoipa_axum::{router::OpenApiRouter, routes};
 

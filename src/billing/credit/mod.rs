@@ -11,6 +11,7 @@ pub mod decide;
 pub mod dto;
 pub mod figures;
 pub mod handlers;
+pub mod lots;
 pub mod model;
 pub mod repo;
 pub mod service;

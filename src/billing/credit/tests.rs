@@ -8,7 +8,8 @@ use bson::{doc, oid::ObjectId, DateTime};
 
 use super::{
     command::{CancelInvoice, Credit, IssueCreditNote, ReturnLine, ReturnUnit, Settle},
-    decide::{self, allocations_back, last_credit_date, Inputs},
+    decide::{self, last_credit_date, Inputs},
+    lots::allocations_back,
 };
 use crate::{
     access::By,
