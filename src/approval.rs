@@ -183,6 +183,18 @@ pub async fn issue(
     Ok(Issued { token, expires_at, approver: who })
 }
 
+/// The refusal of an action that needs an approval when no token was sent (issue 18: a cancel
+/// or credit note by a user without `cancel`): 403 `APPROVAL_REQUIRED` naming `what` and the
+/// approval's action. The text the online cancel and credit-note routes answer, so a synced
+/// operation is rejected with the same reason.
+pub fn approval_required(subject: &Subject, what: &str) -> AppError {
+    let (action, _) = subject.action();
+    AppError::forbidden(
+        code::APPROVAL_REQUIRED,
+        format!("{what} needs a manager's approval; ask one with POST /api/staff/approvals (action {action}) and send its approvalToken"),
+    )
+}
+
 /// Consume `token` for `subject`, asked by `requested_by`: exactly once, within its validity,
 /// for this very subject and requester. Returns the approver and the approval's reason. 403
 /// `APPROVAL_INVALID` otherwise (unknown, used, expired, another action or subject).
@@ -196,24 +208,58 @@ pub async fn consume(
     let now = DateTime::now();
     let used = db
         .collection::<bson::Document>(APPROVALS)
-        .find_one_and_update(
-            doc! {
-                "clientId": client_id,
-                "tokenHash": hex::encode(Sha256::digest(token.trim().as_bytes())),
-                "subjectHash": subject.hash(),
-                "requestedBy": requested_by,
-                "usedAt": bson::Bson::Null,
-                "expiresAt": { "$gt": now },
-            },
-            doc! { "$set": { "usedAt": now } },
+        .find_one_and_update(unused(client_id, requested_by, token, subject, now), doc! { "$set": { "usedAt": now } })
+        .await?;
+    approver_of(used)
+}
+
+/// [`consume`] inside the caller's transaction `s` (the v2 push, issue 18): the token is
+/// spent only if the transaction commits, so a push that is aborted and run again (or
+/// retried after a write conflict) does not lose it.
+pub async fn consume_in(
+    db: &mongodb::Database,
+    s: &mut mongodb::ClientSession,
+    client_id: ObjectId,
+    requested_by: ObjectId,
+    token: &str,
+    subject: &Subject,
+) -> AppResult<(Approver, String)> {
+    let now = DateTime::now();
+    let used = db
+        .collection::<bson::Document>(APPROVALS)
+        .find_one_and_update(unused(client_id, requested_by, token, subject, now), doc! { "$set": { "usedAt": now } })
+        .session(s)
+        .await?;
+    approver_of(used)
+}
+
+/// The filter of an unused, unexpired approval of `token` for `subject` by `requested_by`.
+fn unused(
+    client_id: ObjectId,
+    requested_by: ObjectId,
+    token: &str,
+    subject: &Subject,
+    now: DateTime,
+) -> bson::Document {
+    doc! {
+        "clientId": client_id,
+        "tokenHash": hex::encode(Sha256::digest(token.trim().as_bytes())),
+        "subjectHash": subject.hash(),
+        "requestedBy": requested_by,
+        "usedAt": bson::Bson::Null,
+        "expiresAt": { "$gt": now },
+    }
+}
+
+/// The approver and reason of a consumed approval; `None` (nothing matched): 403
+/// `APPROVAL_INVALID`.
+fn approver_of(used: Option<bson::Document>) -> AppResult<(Approver, String)> {
+    let used = used.ok_or_else(|| {
+        AppError::forbidden(
+            code::APPROVAL_INVALID,
+            "The approval token is unknown, used, expired, or for another action",
         )
-        .await?
-        .ok_or_else(|| {
-            AppError::forbidden(
-                code::APPROVAL_INVALID,
-                "The approval token is unknown, used, expired, or for another action",
-            )
-        })?;
+    })?;
     let a = used.get_document("approver").map_err(|_| AppError::internal("approval without approver"))?;
     let role = a.get_str("role").ok().and_then(|r| Role::ALL.into_iter().find(|x| x.as_str() == r));
     let approver = Approver {

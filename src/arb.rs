@@ -94,6 +94,20 @@ pub const KEYS: &[&str] = &[
     "create",
     "update",
     "delete",
+    // issue 18: invoice cancel, creditNote create
+    "cancel",
+    "creditNote",
+    "reason",
+    "refund",
+    "approvalToken",
+    "lines",
+    "lineId",
+    "baseQuantity",
+    "unitId",
+    "batchNo",
+    "restock",
+    "settlement",
+    "type",
 ];
 
 /// Strings with a bias towards the values the parsers branch on.

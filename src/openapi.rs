@@ -194,7 +194,7 @@ fn push_operations_json() -> serde_json::Value {
                 "opId": opref("UUID chosen by the device; an operation is applied once per opId, ever"),
                 "entity": { "type": "string", "enum": [entity] },
                 "kind": { "type": "string", "enum": [kind] },
-                "deviceTime": { "type": "string", "format": "date-time", "description": "RFC 3339; required for sales and payments (at most 5 min ahead, 30 days old)" },
+                "deviceTime": { "type": "string", "format": "date-time", "description": "RFC 3339; required for sales, payments, cancels and credit notes (at most 5 min ahead, 30 days old)" },
                 "payload": payload,
             },
             "examples": [merge(json!({ "opId": "7c0e6f1e-3b7a-4a53-9d0e-2f4b8f0a1c11", "entity": entity, "kind": kind, "deviceTime": "2026-11-20T10:15:00+05:30" }), json!({ "payload": example }))],
@@ -298,6 +298,63 @@ fn push_operations_json() -> serde_json::Value {
                     "note": text("at most 500 characters"),
                 }), &[]),
                 json!({ "invoiceOpId": "7c0e6f1e-3b7a-4a53-9d0e-2f4b8f0a1c11", "amount": 440, "method": "upi" })),
+            // issue 18: applied through the online cancel / credit-note rules, in push order;
+            // a refusal of the online route rejects the operation (the others apply)
+            op("invoice", "cancel", "invoice cancel (issue 18)",
+                payload(json!({
+                    "invoiceId": text("the invoice's server id"),
+                    "invoiceOpId": opref("or: the opId of the invoice create (same push or earlier)"),
+                    "reason": text("why, 1-500 characters"),
+                    "refund": {
+                        "type": "object",
+                        "additionalProperties": false,
+                        "required": ["method"],
+                        "description": "refund what is paid on it (net) in this method, as part of the cancel; without it nothing may be paid on it",
+                        "properties": { "method": { "type": "string", "enum": crate::billing::model::METHODS } },
+                    },
+                    "approvalToken": text("a manager's approval token (issued online, POST /api/staff/approvals) for a user without the cancel permission"),
+                }), &["reason"]),
+                json!({ "invoiceOpId": "7c0e6f1e-3b7a-4a53-9d0e-2f4b8f0a1c11", "reason": "billed to the wrong customer", "refund": { "method": "cash" } })),
+            op("creditNote", "create", "credit note create (issue 18: goods returned or an amount adjusted)",
+                payload(json!({
+                    "invoiceId": text("the invoice's server id"),
+                    "invoiceOpId": opref("or: the opId of the invoice create (same push or earlier)"),
+                    "lines": {
+                        "type": "array",
+                        "minItems": 1,
+                        "maxItems": crate::billing::rules::MAX_INVOICE_LINES,
+                        "description": "goods returned (not with amount)",
+                        "items": {
+                            "type": "object",
+                            "additionalProperties": false,
+                            "required": ["lineId"],
+                            "properties": {
+                                "lineId": count("the invoice line: its 0-based index in the invoice's products"),
+                                "quantity": count("returned, in the unit the line sold in (or in unitId); 0 credits nothing"),
+                                "unitId": text("a packing unit of the item the quantity counts in"),
+                                "baseQuantity": count("or: returned, in base units"),
+                                "batchNo": text("the lot the units go back to (hasExpiry items)"),
+                            },
+                        },
+                    },
+                    "amount": merge(money(), json!({ "description": "rupees, tax included: an amount-only adjustment (not with lines)" })),
+                    "restock": { "type": "boolean", "description": "put the returned goods back on the shelf (default true)" },
+                    "settlement": {
+                        "type": "object",
+                        "additionalProperties": false,
+                        "required": ["type"],
+                        "description": "{type: refund, method, amount?} (cash back; amount default all of it, the rest adjusted to dues) or {type: adjustToDues}",
+                        "properties": {
+                            "type": { "type": "string", "enum": ["refund", "adjustToDues"] },
+                            "method": { "type": "string", "enum": crate::billing::model::METHODS },
+                            "amount": merge(money(), json!({ "description": "rupees refunded (refund only)" })),
+                        },
+                    },
+                    "reason": text("why, 1-500 characters"),
+                    "approvalToken": text("a manager's approval token (issued online) for a user without the cancel permission"),
+                    "deviceRef": text("the device's own reference of the note (1-100 characters)"),
+                }), &["settlement", "reason"]),
+                json!({ "invoiceOpId": "7c0e6f1e-3b7a-4a53-9d0e-2f4b8f0a1c11", "lines": [{ "lineId": 0, "quantity": 1 }], "restock": true, "settlement": { "type": "refund", "method": "cash" }, "reason": "damaged in transit", "deviceRef": "CN-DEV-0007" })),
         ]},
     })
 }
@@ -341,6 +398,6 @@ mod tests {
     fn push_operations_schema_round_trips_through_utoipa() {
         let built = serde_json::to_value(push_operations_schema()).unwrap();
         assert_eq!(built, push_operations_json());
-        assert_eq!(built["items"]["oneOf"].as_array().unwrap().len(), 8);
+        assert_eq!(built["items"]["oneOf"].as_array().unwrap().len(), 10);
     }
 }

@@ -176,8 +176,10 @@ async fn sync_v1_apply(
 #[serde(rename_all = "camelCase")]
 pub struct PushRequest {
     pub client_id: Option<String>,
-    /// At most 1,000 operations: `{opId (UUID), entity: item|invoice|payment|customer,
-    /// kind: create|update|delete, payload, deviceTime (RFC 3339)}`. Item and customer
+    /// At most 1,000 operations: `{opId (UUID), entity: item|invoice|payment|customer|creditNote,
+    /// kind: create|update|delete|cancel, payload, deviceTime (RFC 3339)}` (issue 18: `invoice
+    /// cancel` and `creditNote create`, judged by the online cancel and credit-note rules; a
+    /// refusal rejects that operation only). Item and customer
     /// updates may carry `baseVersion` (the `__v` the device last saw: an older one whose
     /// fields changed since answers `conflict`); a sale's `deviceRef` identifies it per device
     /// (the same reference again answers `duplicate` with the first invoice).

@@ -115,6 +115,44 @@ pub enum Action {
         note: String,
         at: DateTime,
     },
+    /// Cancel an invoice (issue 18, `invoice cancel`): applied in its own step of the push,
+    /// through the online write path (`sync::bulk::credit`).
+    InvoiceCancel(Box<CancelAction>),
+    /// Issue a credit note (issue 18, `creditNote create`): likewise.
+    CreditNoteCreate(Box<CreditAction>),
+}
+
+/// A parsed `invoice cancel` (issue 18): the fields of the online cancel request.
+#[derive(Debug, Clone)]
+pub struct CancelAction {
+    /// The invoice: a server id, or the opId of the sale that created it.
+    pub invoice: Ref,
+    /// Why (1-500 characters).
+    pub reason: String,
+    /// Refund what is paid on it in this method (`refund: {method}`).
+    pub refund_method: Option<String>,
+    /// A manager's approval token for a user without `cancel` (issued online).
+    pub approval_token: Option<String>,
+    /// When it happened on the device (`deviceTime`, bounded like a sale's).
+    pub at: DateTime,
+}
+
+/// A parsed `creditNote create` (issue 18): the fields of the online credit-note request.
+#[derive(Debug, Clone)]
+pub struct CreditAction {
+    /// The invoice: a server id, or the opId of the sale that created it.
+    pub invoice: Ref,
+    pub credit: crate::billing::credit::command::Credit,
+    pub restock: bool,
+    pub settlement: crate::billing::credit::command::Settle,
+    /// Why (1-500 characters).
+    pub reason: String,
+    /// A manager's approval token for a user without `cancel` (issued online).
+    pub approval_token: Option<String>,
+    /// When it happened on the device (`deviceTime`, bounded like a sale's).
+    pub at: DateTime,
+    /// The device's own reference of the note (1-100 characters).
+    pub device_ref: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -189,6 +227,13 @@ pub struct OpOutcome {
     /// accepted), `reviewFlags` why the sale needs the owner's review (made without an approval
     /// it needed, e.g. a counter price by a cashier: applied, and a flagged
     /// `offline_unapproved` audit entry; issue 15). A conflict: `{id, version, current}`.
+    /// Issue 18: a cancel `{id (the invoice), invoiceNumber, status, isCancelled, totalAmount,
+    /// paidAmount, refundedAmount, pendingAmount, cancellation}`; a credit note `{id (the
+    /// note), creditNoteNumber, creditNoteDate, invoiceId, invoiceNumber, totalAmount,
+    /// taxableValue, cgst, sgst, igst, cess, roundOff, settlement {refund, refundMethod,
+    /// refundPaymentId, duesAdjusted}, invoice {id, invoiceNumber, status, totalAmount,
+    /// paidAmount, creditedAmount, refundedAmount, pendingAmount}}`; one the online route
+    /// refuses is `rejected` with its answer (`CODE: message`).
     /// An operation the queued user may not do answers `rejected` with a reason starting
     /// `FORBIDDEN:`.
     #[schema(value_type = Option<Object>)]
@@ -201,7 +246,7 @@ pub struct OpOutcome {
 // ------------------------------------------------------------------ parsing
 
 mod payload;
-use payload::{CustomerP, InvoiceP, ItemP, PaymentP};
+use payload::{CancelP, CreditNoteP, CustomerP, InvoiceP, ItemP, PaymentP};
 
 fn joined(e: AppError) -> String {
     match e {
@@ -267,6 +312,11 @@ fn item_input<'a>(p: &'a ItemP, details: &'a DetailsIn) -> ItemInput<'a> {
         group_id: p.group_id.as_deref().map(Some),
         brand_id: p.brand_id.as_deref().map(Some),
     }
+}
+
+/// An approval token as sent (trimmed; blank = none), as the online routes read it.
+fn approval_token(v: &Option<String>) -> Option<String> {
+    v.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_string)
 }
 
 fn parse_action(entity: &str, kind: &str, payload: Value, device_time: Option<DateTime>) -> Result<Action, String> {
@@ -455,16 +505,56 @@ fn parse_action(entity: &str, kind: &str, payload: Value, device_time: Option<Da
                 at,
             }
         }
+        ("invoice", "cancel") => {
+            // the online request's fields, read by the online rules (`check_cancel`)
+            let p: CancelP = from_value(payload).map_err(joined)?;
+            let at = bounded_time(device_time.ok_or("deviceTime: is required for a cancel")?, now)?;
+            let invoice = reference(&mut e, "invoiceId", &p.invoice_id, &p.invoice_op_id);
+            let (reason, refund_method) = crate::billing::credit::dto::check_cancel(&mut e, &p.request());
+            std::mem::take(&mut e).finish().map_err(joined)?;
+            Action::InvoiceCancel(Box::new(CancelAction {
+                invoice: invoice.ok_or("invoiceId: missing")?,
+                reason,
+                refund_method,
+                approval_token: approval_token(&p.approval_token),
+                at,
+            }))
+        }
+        ("creditNote", "create") => {
+            // the online request's fields, read by the online rules (`check_note`)
+            let p: CreditNoteP = from_value(payload).map_err(joined)?;
+            let at = bounded_time(device_time.ok_or("deviceTime: is required for a credit note")?, now)?;
+            let invoice = reference(&mut e, "invoiceId", &p.invoice_id, &p.invoice_op_id);
+            let note = crate::billing::credit::dto::check_note(&mut e, &p.request());
+            let device_ref = rules::device_ref(&mut e, "deviceRef", &p.device_ref);
+            std::mem::take(&mut e).finish().map_err(joined)?;
+            let note = note.ok_or("lines: could not be read")?;
+            Action::CreditNoteCreate(Box::new(CreditAction {
+                invoice: invoice.ok_or("invoiceId: missing")?,
+                credit: note.credit,
+                restock: note.restock,
+                settlement: note.settlement,
+                reason: note.reason,
+                approval_token: approval_token(&p.approval_token),
+                at,
+                device_ref,
+            }))
+        }
         ("invoice", "update") | ("invoice", "delete") => {
-            return Err("an issued invoice is never changed or deleted by sync (record a payment instead)".into())
+            return Err(
+                "an issued invoice is never changed or deleted by sync (record a payment, cancel it or issue a credit note)"
+                    .into(),
+            )
         }
         ("payment", "update") | ("payment", "delete") => {
             return Err("a recorded payment is never changed or deleted by sync".into())
         }
-        ("item" | "customer" | "invoice" | "payment", k) => {
+        ("invoice", k) => return Err(format!("kind: '{k}' is not one of create, cancel")),
+        ("creditNote", k) => return Err(format!("kind: '{k}' is not create")),
+        ("item" | "customer" | "payment", k) => {
             return Err(format!("kind: '{k}' is not one of create, update, delete"))
         }
-        (en, _) => return Err(format!("entity: '{en}' is not one of item, invoice, payment, customer")),
+        (en, _) => return Err(format!("entity: '{en}' is not one of item, invoice, payment, customer, creditNote")),
     };
     e.finish().map_err(joined)?;
     Ok(action)
@@ -543,6 +633,10 @@ pub(super) struct PushCtx<'a> {
     /// The pushing session's user: who an operation without `userId` is recorded as and
     /// judged as.
     pub actor: &'a Actor,
+    /// Set by a cancel or credit note the online rules refuse (issue 18, `sync::bulk::credit`):
+    /// `(opId, reason)`; the transaction is aborted and [`push`] runs the push again with that
+    /// operation rejected.
+    pub refused: &'a std::sync::Mutex<Option<(String, String)>>,
 }
 
 fn is_duplicate_key(e: &AppError) -> bool {
@@ -568,6 +662,7 @@ pub async fn push(
     }
     let _queue = state.shop_locks.lock(&client_id).await;
     let mut rounds = 0usize;
+    let refused = std::sync::Mutex::new(None);
     loop {
         rounds += 1;
         let op_ids: Vec<&str> = ops.iter().map(|o| o.op_id.as_str()).collect();
@@ -581,8 +676,19 @@ pub async fn push(
             .into_iter()
             .map(|r| (r.op_id.clone(), r))
             .collect();
-        let ctx = PushCtx { state, client_id, ops: &ops, device_id, skip: &skip, actor };
-        match db::transaction(&state.client, &ctx, |s, ctx| Box::pin(bulk::run_batch(s, ctx))).await {
+        let ctx = PushCtx { state, client_id, ops: &ops, device_id, skip: &skip, actor, refused: &refused };
+        let result = db::transaction(&state.client, &ctx, |s, ctx| Box::pin(bulk::run_push(s, ctx))).await;
+        // a cancel or credit note the online rules refused (issue 18): run the push again with
+        // it rejected (its writes, if any, went with the aborted transaction)
+        let refusal = refused.lock().ok().and_then(|mut r| r.take());
+        if let (Err(_), Some((op_id, reason))) = (&result, refusal) {
+            if let Some(op) = ops.iter_mut().find(|o| o.op_id == op_id) {
+                op.action = Err(reason);
+                rounds -= 1;
+                continue;
+            }
+        }
+        match result {
             Ok(out) => return Ok(out),
             // a concurrent push recorded one of these operations (or an online request took
             // a customer's phone) first: re-read and run again
@@ -629,7 +735,9 @@ async fn resolve_users(state: &AppState, client_id: ObjectId, actor: &Actor, ops
 /// The permission a synced action needs, as its online route declares it (issue 15): an
 /// item's creation `items_create`; an edit `items_manage`, or `stock_adjust` when it only
 /// moves stock (`stockDelta`); a deletion `items_manage`; a customer's creation or edit and a
-/// sale or payment `sell`; a customer's deletion `customers_manage`.
+/// sale or payment `sell`; a customer's deletion `customers_manage`; a cancel or credit note
+/// `sell` (issue 18; a user without `cancel` also needs a manager's approval token, checked
+/// when it is applied, `sync::bulk::credit`).
 pub fn needs(action: &Action) -> Permission {
     match action {
         Action::ItemCreate(_) => Permission::ItemsCreate,
@@ -640,6 +748,9 @@ pub fn needs(action: &Action) -> Permission {
         Action::CustomerCreate { .. } | Action::CustomerUpdate { .. } => Permission::Sell,
         Action::CustomerDelete(_) => Permission::CustomersManage,
         Action::InvoiceCreate(_) | Action::PaymentCreate { .. } => Permission::Sell,
+        // issue 18: as the online cancel and credit-note routes declare (`sell`); a user
+        // without `cancel` also needs a manager's approval token (`sync::bulk::credit`)
+        Action::InvoiceCancel(_) | Action::CreditNoteCreate(_) => Permission::Sell,
     }
 }
 

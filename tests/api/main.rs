@@ -30,6 +30,7 @@ mod security;
 mod split_payments;
 mod stock_ledger;
 mod sync;
+mod sync_returns;
 mod who;
 
 mod catalog;

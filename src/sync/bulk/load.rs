@@ -69,6 +69,8 @@ fn wanted<'a>(ctx: &'a PushCtx<'_>) -> Wanted<'a> {
                 }
             }
             Action::PaymentCreate { invoice, .. } => w.invoices.push(invoice),
+            // applied in their own step (`super::credit`), through the online write path
+            Action::InvoiceCancel(_) | Action::CreditNoteCreate(_) => {}
         }
     }
     let refs = w.items.iter().map(|(r, _)| *r).chain(w.customers.iter().copied()).chain(w.invoices.iter().copied());

@@ -26,6 +26,7 @@
 //! `write.rs` (3); `render.rs` renders each applied operation's answer. This file holds the
 //! in-memory `World`, its slots, the outcome types and the entry point [`run_batch`].
 
+pub(super) mod credit;
 mod load;
 mod render;
 mod simulate;
@@ -51,7 +52,7 @@ use crate::{
     money::Paise,
     sync::{
         changes,
-        ops::{OpOutcome, OpRecord, PushCtx, OPS},
+        ops::{Op, OpOutcome, OpRecord, PushCtx, OPS},
         receipts::DeviceSale,
     },
 };
@@ -160,11 +161,56 @@ struct World {
     tax_codes: HashMap<ObjectId, crate::catalog::tax::TaxCode>,
 }
 
+/// Apply a push (inside its transaction). One outcome per operation, in order.
+///
+/// A push without cancels or credit notes is one bulk run ([`run_batch`]). With them, the
+/// push is cut at each one (issue 18, `credit`): the run of operations before it is
+/// simulated and written, the cancel or credit note is applied through the online write
+/// path on the same session (it sees what the run wrote), then the next run goes on, so the
+/// order sent is kept. Operations left `deferred` (a document they name by opId arrives
+/// later in the push) are tried again, in order, once everything else has run, until a pass
+/// applies none of them.
+pub(super) async fn run_push(s: &mut ClientSession, ctx: &PushCtx<'_>) -> AppResult<Vec<OpOutcome>> {
+    if !ctx.ops.iter().any(|op| credit::own_step(ctx, op)) {
+        return run_batch(s, ctx).await;
+    }
+    let mut out: Vec<Option<OpOutcome>> = vec![None; ctx.ops.len()];
+    let mut pending: Vec<usize> = (0..ctx.ops.len()).collect();
+    loop {
+        let mut i = 0;
+        while i < pending.len() {
+            let op = &ctx.ops[pending[i]];
+            if credit::own_step(ctx, op) {
+                out[pending[i]] = Some(credit::apply(s, ctx, op).await?);
+                i += 1;
+                continue;
+            }
+            let mut j = i;
+            while j < pending.len() && !credit::own_step(ctx, &ctx.ops[pending[j]]) {
+                j += 1;
+            }
+            let run: Vec<Op> = pending[i..j].iter().map(|k| ctx.ops[*k].clone()).collect();
+            let sub = PushCtx { ops: &run, ..*ctx };
+            for (k, o) in pending[i..j].iter().zip(run_batch(s, &sub).await?) {
+                out[*k] = Some(o);
+            }
+            i = j;
+        }
+        let still: Vec<usize> =
+            pending.iter().copied().filter(|k| out[*k].as_ref().is_some_and(|o| o.status == "deferred")).collect();
+        if still.is_empty() || still.len() == pending.len() {
+            break;
+        }
+        pending = still;
+    }
+    Ok(out.into_iter().zip(ctx.ops).map(|(o, op)| o.unwrap_or_else(|| duplicate(ctx, &op.op_id))).collect())
+}
+
 /// Apply the batch (inside the push transaction). One outcome per operation, in order.
 /// Operations whose dependency is missing are tried again after the others (a payment
 /// pushed before its invoice in the same push applies); those still missing one answer
 /// `deferred` and are not recorded.
-pub(super) async fn run_batch(s: &mut ClientSession, ctx: &PushCtx<'_>) -> AppResult<Vec<OpOutcome>> {
+async fn run_batch(s: &mut ClientSession, ctx: &PushCtx<'_>) -> AppResult<Vec<OpOutcome>> {
     // the receipt time, which dates no record later than it (`billing::sale_time`)
     let now = ctx.state.clock.now();
     let (mut world, (earlier, mut failed)) = load(s, ctx).await?;

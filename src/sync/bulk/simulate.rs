@@ -541,6 +541,11 @@ pub(super) fn simulate(
             world.payments.extend(plan.payments);
             Ok(Res::Payment(pids, invoice_id))
         }
+        // applied in their own step (`super::credit`, between the batches of the others):
+        // never simulated here
+        Action::InvoiceCancel(_) | Action::CreditNoteCreate(_) => {
+            Err(Fail::Rejected("a cancel or credit note is applied in its own step".into()))
+        }
     }
 }
 

@@ -183,3 +183,59 @@ pub(super) struct PaymentP {
     /// Split payment (issue 17): the parts, each recorded as its own payment.
     pub(super) payments: Option<Vec<crate::billing::dto::PaymentPartRequest>>,
 }
+
+/// `invoice cancel` (issue 18): the online cancel request (`billing::credit::dto::CancelRequest`,
+/// checked by its `check_cancel`), plus the invoice by server id or by the opId of its sale.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(super) struct CancelP {
+    pub(super) invoice_id: Option<String>,
+    pub(super) invoice_op_id: Option<String>,
+    pub(super) reason: String,
+    pub(super) refund: Option<crate::billing::credit::dto::RefundRequest>,
+    pub(super) approval_token: Option<String>,
+}
+
+impl CancelP {
+    /// The online request it carries (for the online field rules).
+    pub(super) fn request(&self) -> crate::billing::credit::dto::CancelRequest {
+        crate::billing::credit::dto::CancelRequest {
+            reason: self.reason.clone(),
+            refund: self.refund.clone(),
+            approval_token: self.approval_token.clone(),
+        }
+    }
+}
+
+/// `creditNote create` (issue 18): the online credit-note request
+/// (`billing::credit::dto::CreditNoteRequest`, checked by its `check_note`), plus the invoice
+/// by opId and the device's reference of the note.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(super) struct CreditNoteP {
+    pub(super) invoice_id: Option<String>,
+    pub(super) invoice_op_id: Option<String>,
+    #[serde(default)]
+    pub(super) lines: Vec<crate::billing::credit::dto::ReturnLineRequest>,
+    pub(super) amount: Option<Paise>,
+    pub(super) restock: Option<bool>,
+    pub(super) settlement: crate::billing::credit::dto::SettlementRequest,
+    pub(super) reason: String,
+    pub(super) approval_token: Option<String>,
+    pub(super) device_ref: Option<String>,
+}
+
+impl CreditNoteP {
+    /// The online request it carries (its `invoiceId` is resolved separately).
+    pub(super) fn request(&self) -> crate::billing::credit::dto::CreditNoteRequest {
+        crate::billing::credit::dto::CreditNoteRequest {
+            invoice_id: String::new(),
+            lines: self.lines.clone(),
+            amount: self.amount,
+            restock: self.restock,
+            settlement: self.settlement.clone(),
+            reason: self.reason.clone(),
+            approval_token: self.approval_token.clone(),
+        }
+    }
+}

@@ -99,7 +99,45 @@ fn valid_action() -> impl Strategy<Value = (&'static str, &'static str, Value)> 
             )
         },
     );
+    // issue 18: a cancel (with or without a refund) and a credit note (lines or an amount)
+    let cancel = (reference("invoiceId", "invoiceOpId"), name(), prop::option::of(prop::sample::select(METHODS)))
+        .prop_map(|((k, v), reason, m)| {
+            let mut p = obj(vec![(k, v), ("reason".into(), json!(reason))]);
+            if let Some(m) = m {
+                p["refund"] = json!({ "method": m });
+            }
+            ("invoice", "cancel", p)
+        });
+    let return_line = (0i64..50, 0..=MAX_QUANTITY, any::<bool>()).prop_map(|(l, q, base)| {
+        if base {
+            json!({ "lineId": l, "baseQuantity": q })
+        } else {
+            json!({ "lineId": l, "quantity": q })
+        }
+    });
+    let credit_note = (
+        reference("invoiceId", "invoiceOpId"),
+        prop_oneof![
+            prop::collection::vec(return_line, 1..4).prop_map(|l| ("lines", json!(l))),
+            (1i64..10_000_000).prop_map(|a| ("amount", json!(Paise::new(a)))),
+        ],
+        prop_oneof![
+            prop::sample::select(METHODS).prop_map(|m| json!({ "type": "refund", "method": m })),
+            Just(json!({ "type": "adjustToDues" })),
+        ],
+        name(),
+        any::<bool>(),
+    )
+        .prop_map(|((k, v), (f, x), settlement, reason, restock)| {
+            let mut p = obj(vec![(k, v), (f.to_string(), x)]);
+            p["settlement"] = settlement;
+            p["reason"] = json!(reason);
+            p["restock"] = json!(restock);
+            ("creditNote", "create", p)
+        });
     prop_oneof![
+        cancel,
+        credit_note,
         item_create,
         item_update,
         item_delete,
@@ -223,6 +261,27 @@ fn check_accepted(a: &Action) -> Result<(), String> {
         }
         Action::PaymentCreate { amount, method, .. } => amount.is_positive() && METHODS.contains(&method.as_str()),
         Action::ItemDelete(_) | Action::CustomerDelete(_) => true,
+        Action::InvoiceCancel(c) => {
+            (1..=500).contains(&c.reason.chars().count())
+                && c.refund_method.as_deref().is_none_or(|m| METHODS.contains(&m))
+        }
+        Action::CreditNoteCreate(c) => {
+            use crate::billing::credit::command::{Credit, Settle};
+            (1..=500).contains(&c.reason.chars().count())
+                && match &c.credit {
+                    Credit::Amount(a) => a.is_positive(),
+                    Credit::Lines(l) => {
+                        (1..=MAX_INVOICE_LINES).contains(&l.len())
+                            && l.iter().all(|r| (0..=MAX_QUANTITY).contains(&r.quantity))
+                    }
+                }
+                && match &c.settlement {
+                    Settle::Refund { method, amount } => {
+                        METHODS.contains(&method.as_str()) && amount.is_none_or(|a| a.is_positive())
+                    }
+                    Settle::AdjustToDues => true,
+                }
+        }
     };
     if ok {
         Ok(())
@@ -322,4 +381,92 @@ fn extreme_stock_delta_is_refused() {
             ops.map(|o| o[0].action.clone())
         );
     }
+}
+
+/// Issue 18: the field rules of `invoice cancel` and `creditNote create` (each bad payload is
+/// a rejection of that operation naming the field; a good one parses to its command's parts).
+#[test]
+fn cancel_and_credit_note_payloads_are_checked_field_by_field() {
+    use crate::billing::credit::command::{Credit, ReturnUnit, Settle};
+    let inv = "507f1f77bcf86cd799439011";
+    let t = chrono::Utc::now().to_rfc3339();
+    let parse = |entity: &str, kind: &str, payload: Value| {
+        let op = json!({ "opId": uuid::Uuid::new_v4().to_string(), "entity": entity, "kind": kind,
+            "deviceTime": t, "payload": payload });
+        parse_ops(&[op]).map(|mut o| o.remove(0).action).unwrap_or_else(|e| Err(format!("{e:?}")))
+    };
+    let refused = |entity: &str, kind: &str, payload: Value, field: &str| {
+        let a = parse(entity, kind, payload.clone());
+        assert!(a.as_ref().is_err_and(|e| e.contains(field)), "{payload} -> {a:?} (expected {field})");
+    };
+    refused("invoice", "cancel", json!({ "invoiceId": inv }), "reason");
+    refused("invoice", "cancel", json!({ "invoiceId": inv, "reason": " " }), "reason");
+    refused("invoice", "cancel", json!({ "invoiceId": inv, "reason": "x".repeat(501) }), "reason");
+    refused("invoice", "cancel", json!({ "reason": "r" }), "invoiceId");
+    refused(
+        "invoice",
+        "cancel",
+        json!({ "invoiceId": inv, "reason": "r", "refund": { "method": "gold" } }),
+        "refund.method",
+    );
+    refused("invoice", "cancel", json!({ "invoiceId": inv, "reason": "r", "extra": 1 }), "extra");
+    let good = json!({ "invoiceId": inv, "lines": [{ "lineId": 0, "quantity": 1 }], "settlement": { "type": "adjustToDues" }, "reason": "r" });
+    let with = |k: &str, v: Value| {
+        let mut p = good.clone();
+        p[k] = v;
+        p
+    };
+    refused("creditNote", "create", with("amount", json!(5)), "amount");
+    refused("creditNote", "create", with("lines", json!([])), "lines");
+    refused("creditNote", "create", with("lines", json!([{ "lineId": -1, "quantity": 1 }])), "lines[0].lineId");
+    refused("creditNote", "create", with("lines", json!([{ "lineId": 0 }])), "lines[0].quantity");
+    refused("creditNote", "create", with("lines", json!([{ "lineId": 0, "quantity": -1 }])), "lines[0].quantity");
+    refused(
+        "creditNote",
+        "create",
+        with("lines", json!([{ "lineId": 0, "quantity": 1, "baseQuantity": 1 }])),
+        "lines[0].quantity",
+    );
+    refused("creditNote", "create", with("settlement", json!({ "type": "cash" })), "settlement.type");
+    refused(
+        "creditNote",
+        "create",
+        with("settlement", json!({ "type": "refund", "method": "cash", "amount": 0 })),
+        "settlement.amount",
+    );
+    refused("creditNote", "create", with("deviceRef", json!("x".repeat(101))), "deviceRef");
+    refused("creditNote", "update", good.clone(), "kind");
+    let no_time =
+        json!({ "opId": uuid::Uuid::new_v4().to_string(), "entity": "creditNote", "kind": "create", "payload": good });
+    assert!(parse_ops(&[no_time]).unwrap()[0].action.as_ref().is_err_and(|e| e.contains("deviceTime")));
+
+    let Ok(Action::CreditNoteCreate(c)) = parse(
+        "creditNote",
+        "create",
+        with("lines", json!([{ "lineId": 2, "baseQuantity": 5 }, { "lineId": 0, "quantity": 1, "unitId": inv }])),
+    ) else {
+        panic!("a good credit note was refused")
+    };
+    let Credit::Lines(lines) = &c.credit else { panic!("lines expected") };
+    assert_eq!((lines[0].line, lines[0].quantity, lines[0].unit), (2, 5, ReturnUnit::Base));
+    assert_eq!(lines[1].unit, ReturnUnit::Unit(ObjectId::parse_str(inv).unwrap()));
+    assert!(c.restock, "restock defaults to true");
+    assert_eq!(c.settlement, Settle::AdjustToDues);
+    let Ok(Action::CreditNoteCreate(c)) = parse(
+        "creditNote",
+        "create",
+        json!({ "invoiceOpId": uuid::Uuid::new_v4().to_string(), "amount": 12.5, "restock": false,
+                "settlement": { "type": "refund", "method": "upi", "amount": 2 }, "reason": "r" }),
+    ) else {
+        panic!("an adjustment was refused")
+    };
+    assert_eq!(c.credit, Credit::Amount(Paise::new(1250)));
+    assert_eq!(c.settlement, Settle::Refund { method: "upi".into(), amount: Some(Paise::new(200)) });
+    assert!(matches!(c.invoice, Ref::Op(_)));
+    let Ok(Action::InvoiceCancel(c)) =
+        parse("invoice", "cancel", json!({ "invoiceId": inv, "reason": " wrong ", "refund": { "method": "upi" } }))
+    else {
+        panic!("a good cancel was refused")
+    };
+    assert_eq!((c.reason.as_str(), c.refund_method.as_deref()), ("wrong", Some("upi")));
 }
