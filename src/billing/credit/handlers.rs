@@ -21,7 +21,7 @@ use crate::{
     access::Permission,
     approval::{Approver, Subject},
     billing::{dto::InvoiceWire, model::InvoiceDoc},
-    error::{code, AppError, AppResult},
+    error::{AppError, AppResult},
     extract::{from_value, ApiPath, ApiQuery, AuthClient},
     idem,
     openapi::ErrorBody,
@@ -52,11 +52,7 @@ async fn approval(
         return Ok(None);
     }
     let Some(token) = token.map(str::trim).filter(|t| !t.is_empty()) else {
-        let (action, _) = subject.action();
-        return Err(AppError::forbidden(
-            code::APPROVAL_REQUIRED,
-            format!("{what} needs a manager's approval; ask one with POST /api/staff/approvals (action {action}) and send its approvalToken"),
-        ));
+        return Err(crate::approval::approval_required(&subject, what));
     };
     let (approver, _) = crate::approval::consume(&state.db, auth.client_id, auth.user.user_id, token, &subject).await?;
     Ok(Some(approver))
