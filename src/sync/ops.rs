@@ -122,38 +122,7 @@ pub enum Action {
     CreditNoteCreate(Box<CreditAction>),
 }
 
-/// A parsed `invoice cancel` (issue 18): the fields of the online cancel request.
-#[derive(Debug, Clone)]
-pub struct CancelAction {
-    /// The invoice: a server id, or the opId of the sale that created it.
-    pub invoice: Ref,
-    /// Why (1-500 characters).
-    pub reason: String,
-    /// Refund what is paid on it in this method (`refund: {method}`).
-    pub refund_method: Option<String>,
-    /// A manager's approval token for a user without `cancel` (issued online).
-    pub approval_token: Option<String>,
-    /// When it happened on the device (`deviceTime`, bounded like a sale's).
-    pub at: DateTime,
-}
-
-/// A parsed `creditNote create` (issue 18): the fields of the online credit-note request.
-#[derive(Debug, Clone)]
-pub struct CreditAction {
-    /// The invoice: a server id, or the opId of the sale that created it.
-    pub invoice: Ref,
-    pub credit: crate::billing::credit::command::Credit,
-    pub restock: bool,
-    pub settlement: crate::billing::credit::command::Settle,
-    /// Why (1-500 characters).
-    pub reason: String,
-    /// A manager's approval token for a user without `cancel` (issued online).
-    pub approval_token: Option<String>,
-    /// When it happened on the device (`deviceTime`, bounded like a sale's).
-    pub at: DateTime,
-    /// The device's own reference of the note (1-100 characters).
-    pub device_ref: Option<String>,
-}
+pub use returns::{CancelAction, CreditAction};
 
 #[derive(Debug, Clone)]
 pub struct InvoiceAction {
@@ -246,7 +215,11 @@ pub struct OpOutcome {
 // ------------------------------------------------------------------ parsing
 
 mod payload;
-use payload::{CancelP, CreditNoteP, CustomerP, InvoiceP, ItemP, PaymentP};
+mod returns;
+mod who;
+use payload::{CustomerP, InvoiceP, ItemP, PaymentP};
+use who::resolve_users;
+pub use who::{needs, permitted, BAD_USER};
 
 fn joined(e: AppError) -> String {
     match e {
@@ -505,41 +478,8 @@ fn parse_action(entity: &str, kind: &str, payload: Value, device_time: Option<Da
                 at,
             }
         }
-        ("invoice", "cancel") => {
-            // the online request's fields, read by the online rules (`check_cancel`)
-            let p: CancelP = from_value(payload).map_err(joined)?;
-            let at = bounded_time(device_time.ok_or("deviceTime: is required for a cancel")?, now)?;
-            let invoice = reference(&mut e, "invoiceId", &p.invoice_id, &p.invoice_op_id);
-            let (reason, refund_method) = crate::billing::credit::dto::check_cancel(&mut e, &p.request());
-            std::mem::take(&mut e).finish().map_err(joined)?;
-            Action::InvoiceCancel(Box::new(CancelAction {
-                invoice: invoice.ok_or("invoiceId: missing")?,
-                reason,
-                refund_method,
-                approval_token: approval_token(&p.approval_token),
-                at,
-            }))
-        }
-        ("creditNote", "create") => {
-            // the online request's fields, read by the online rules (`check_note`)
-            let p: CreditNoteP = from_value(payload).map_err(joined)?;
-            let at = bounded_time(device_time.ok_or("deviceTime: is required for a credit note")?, now)?;
-            let invoice = reference(&mut e, "invoiceId", &p.invoice_id, &p.invoice_op_id);
-            let note = crate::billing::credit::dto::check_note(&mut e, &p.request());
-            let device_ref = rules::device_ref(&mut e, "deviceRef", &p.device_ref);
-            std::mem::take(&mut e).finish().map_err(joined)?;
-            let note = note.ok_or("lines: could not be read")?;
-            Action::CreditNoteCreate(Box::new(CreditAction {
-                invoice: invoice.ok_or("invoiceId: missing")?,
-                credit: note.credit,
-                restock: note.restock,
-                settlement: note.settlement,
-                reason: note.reason,
-                approval_token: approval_token(&p.approval_token),
-                at,
-                device_ref,
-            }))
-        }
+        ("invoice", "cancel") => returns::cancel(payload, device_time, now)?,
+        ("creditNote", "create") => returns::credit_note(payload, device_time, now)?,
         ("invoice", "update") | ("invoice", "delete") => {
             return Err(
                 "an issued invoice is never changed or deleted by sync (record a payment, cancel it or issue a credit note)"
@@ -695,81 +635,6 @@ pub async fn push(
             Err(e) if is_duplicate_key(&e) && rounds <= 5 => continue,
             Err(e) => return Err(e),
         }
-    }
-}
-
-/// Why an operation's `userId` is refused (not a user id of the pushing shop).
-pub const BAD_USER: &str = "must be the id of a user of this shop (the user who queued the operation)";
-
-/// Resolve each operation's `userId` to the user it is recorded and judged as (`Op::actor`):
-/// the pushing session's user when it is theirs, else a user of `client_id` (any status: the
-/// operation was queued while they were signed in) with their role and grants as they are at
-/// sync. A user of another shop, or none, rejects that operation ([`BAD_USER`]); the others go
-/// on.
-async fn resolve_users(state: &AppState, client_id: ObjectId, actor: &Actor, ops: &mut [Op]) -> AppResult<()> {
-    let mut wanted: Vec<ObjectId> = ops.iter().filter_map(|o| o.user).filter(|u| *u != actor.user_id).collect();
-    wanted.sort();
-    wanted.dedup();
-    let mut known: HashMap<ObjectId, Actor> = HashMap::new();
-    known.insert(actor.user_id, actor.clone());
-    if !wanted.is_empty() {
-        let shop = crate::client::repo::access(&state.db, client_id).await?.unwrap_or_default();
-        for u in crate::users::repo::find_many(&state.db, client_id, &wanted).await? {
-            known.insert(u.id, u.actor(shop.staff.role_grants.get(&u.role)));
-        }
-    }
-    for op in ops.iter_mut() {
-        let Some(u) = op.user else { continue };
-        match known.get(&u) {
-            Some(a) => op.actor = Some(a.clone()),
-            None => {
-                if op.action.is_ok() {
-                    op.action = Err(format!("userId: {BAD_USER}"));
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
-/// The permission a synced action needs, as its online route declares it (issue 15): an
-/// item's creation `items_create`; an edit `items_manage`, or `stock_adjust` when it only
-/// moves stock (`stockDelta`); a deletion `items_manage`; a customer's creation or edit and a
-/// sale or payment `sell`; a customer's deletion `customers_manage`; a cancel or credit note
-/// `sell` (issue 18; a user without `cancel` also needs a manager's approval token, checked
-/// when it is applied, `sync::bulk::credit`).
-pub fn needs(action: &Action) -> Permission {
-    match action {
-        Action::ItemCreate(_) => Permission::ItemsCreate,
-        Action::ItemUpdate { patch, stock_delta, .. } if patch.is_empty() && *stock_delta != 0 => {
-            Permission::StockAdjust
-        }
-        Action::ItemUpdate { .. } | Action::ItemDelete(_) => Permission::ItemsManage,
-        Action::CustomerCreate { .. } | Action::CustomerUpdate { .. } => Permission::Sell,
-        Action::CustomerDelete(_) => Permission::CustomersManage,
-        Action::InvoiceCreate(_) | Action::PaymentCreate { .. } => Permission::Sell,
-        // issue 18: as the online cancel and credit-note routes declare (`sell`); a user
-        // without `cancel` also needs a manager's approval token (`sync::bulk::credit`)
-        Action::InvoiceCancel(_) | Action::CreditNoteCreate(_) => Permission::Sell,
-    }
-}
-
-/// Whether `actor` may do `action` at sync (their permissions now, not when it was queued:
-/// a revoked right stops at the next sync). `Err` is the operation's `rejected` reason,
-/// `"FORBIDDEN: ..."`, naming the user, their role and the permission. What only needed an
-/// approval is not refused here: a sale that needed one is applied and flagged
-/// (`billing::command::SaleOptions::flag_unapproved`).
-pub fn permitted(actor: &Actor, action: &Action) -> Result<(), String> {
-    let p = needs(action);
-    if actor.grants.contains(p) {
-        Ok(())
-    } else {
-        Err(format!(
-            "FORBIDDEN: {} ({}) does not have the permission {} this operation needs",
-            actor.name,
-            actor.role.as_str(),
-            p.as_str()
-        ))
     }
 }
 
