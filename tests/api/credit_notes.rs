@@ -62,6 +62,13 @@ fn p(v: &Value) -> i64 {
     (v.as_f64().unwrap_or_else(|| panic!("not a number: {v}")) * 100.0).round() as i64
 }
 
+/// The outstanding balance (paise) of the customer of the invoice answer `inv`.
+async fn dues_of(app: &TestApp, inv: &Value) -> i64 {
+    let customer = ObjectId::parse_str(inv["clientCustomerId"].as_str().unwrap()).unwrap();
+    let c = app.db.collection::<Document>("clientcustomers").find_one(doc! { "_id": customer }).await.unwrap();
+    int(&c.unwrap(), "outstandingBalance")
+}
+
 fn id(v: &Value) -> String {
     v["_id"].as_str().unwrap().to_string()
 }
@@ -145,6 +152,14 @@ async fn known_answer_one_of_three_units_of_line_a_is_a_credit_note_of_56() {
     assert_eq!((one.status.as_u16(), p(&one.body["creditNote"]["totalAmount"])), (200, 5_600));
     let list = app.get(&format!("/api/business/credit-notes?invoiceId={}", id(&inv)), Some(&r.token)).await;
     assert_eq!(list.body["creditNotes"].as_array().unwrap().len(), 1, "{}", list.body);
+    // bad input: a clear 400 naming the field
+    let bad = app.get("/api/business/credit-notes?from=2026-13-01", Some(&r.token)).await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert!(bad.errors().contains("query.from"), "{}", bad.body);
+    let bad = app.get("/api/business/credit-notes/not-an-id", Some(&r.token)).await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    let bad = app.post("/api/business/credit-notes", Some(&r.token), json!({ "invoiceId": id(&inv), "lines": [{ "lineId": 9, "quantity": 1 }], "reason": "x", "settlement": { "type": "adjustToDues" } })).await;
+    assert!(bad.status == 400 && bad.errors().contains("lines[0].lineId"), "{}", bad.body);
 }
 
 /// Known answer (issue 18): 3 x Rs 10.00 at 18 % exclusive with a Rs 1.00 bill discount
@@ -265,18 +280,7 @@ async fn cancel_keeps_the_number_and_restores_stock_and_dues() {
         json!({ "products": [{ "productId": x, "quantity": 3 }], "paidAmount": 120, "clientCustomerPhone": cust }),
     )
     .await;
-    let customer = ObjectId::parse_str(inv["clientCustomerId"].as_str().unwrap()).unwrap();
-    let dues = || async {
-        int(
-            &app.db
-                .collection::<Document>("clientcustomers")
-                .find_one(doc! { "_id": customer })
-                .await
-                .unwrap()
-                .unwrap(),
-            "outstandingBalance",
-        )
-    };
+    let dues = || dues_of(&app, &inv);
     assert_eq!(dues().await, 18_000);
     assert_eq!(app.stock_of(&x).await, 6);
     let path = format!("/api/business/invoices/{}/cancel", id(&inv));
@@ -413,18 +417,7 @@ async fn dues_refund_limits_amount_adjustments_and_retries() {
     let x = item(&app, &r, json!({ "name": "Cable", "price": 50, "stock": 10 })).await;
     let y = item(&app, &r, json!({ "name": "Clip", "price": 25, "stock": 10 })).await;
     let inv = sell(&app, &r, json!({ "products": [{ "productId": x, "quantity": 2 }, { "productId": y, "quantity": 2 }], "paidAmount": 30, "clientCustomerPhone": phone() })).await;
-    let customer = ObjectId::parse_str(inv["clientCustomerId"].as_str().unwrap()).unwrap();
-    let dues = || async {
-        int(
-            &app.db
-                .collection::<Document>("clientcustomers")
-                .find_one(doc! { "_id": customer })
-                .await
-                .unwrap()
-                .unwrap(),
-            "outstandingBalance",
-        )
-    };
+    let dues = || dues_of(&app, &inv);
     assert_eq!(dues().await, 12_000);
     let one = |settlement: Value| json!({ "invoiceId": id(&inv), "lines": [{ "lineId": 0, "quantity": 1 }], "reason": "r", "settlement": settlement });
     let res = note(&app, &r, one(json!({ "type": "refund" }))).await;
